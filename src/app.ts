@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import express, { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { AuditLog } from './audit/audit-log';
+import { authenticate } from './auth/authenticate';
+import type { TokenVerifier } from './auth/tokens';
+import type { RequestContext } from './context';
+import { RequestDb } from './db/request-db';
+import { buildFormatError } from './errors/format-error';
+import { requestLifecyclePlugin } from './http/request-plugin';
+import { Loaders } from './loaders';
+import { getSchema } from './schema';
+
+export interface AppOptions {
+  dataSource: DataSource;
+  verifier: TokenVerifier;
+  log: Logger;
+  production: boolean;
+  bodyLimit?: string;
+  /** Headers Sandbox opens with (development only), e.g. the demo admin's Authorization. */
+  sandboxHeaders?: Record<string, string>;
+}
+
+export const armorLimits = {
+  maxDepth: { n: 12, ignoreIntrospection: true },
+  maxAliases: { n: 15 },
+  maxTokens: { n: 3000 },
+  maxDirectives: { n: 20 },
+  costLimit: { maxCost: 10000, ignoreIntrospection: true },
+  blockFieldSuggestion: { enabled: true },
+};
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{8,64}$/;
+
+/** Builds the Express app with Apollo mounted at /graphql; the caller listens (and stops it). */
+export async function createApp(options: AppOptions) {
+  const { dataSource, verifier, log, production } = options;
+  const armor = new ApolloArmor(armorLimits).protect();
+  const server = new ApolloServer<RequestContext>({
+    schema: getSchema(),
+    introspection: !production,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: production,
+    formatError: buildFormatError({ production }),
+    validationRules: armor.validationRules,
+    plugins: [
+      ...armor.plugins,
+      requestLifecyclePlugin({ production }),
+      production
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({
+            embed: { initialState: { sharedHeaders: options.sandboxHeaders ?? {} } },
+            includeCookies: false,
+          }),
+    ],
+  });
+  await server.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    try {
+      const applied = await dataSource.query(`SELECT name FROM migrations`);
+      const names = new Set((applied as { name: string }[]).map((r) => r.name));
+      const pending = dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((n) => !names.has(n));
+      if (pending.length) {
+        res.status(503).json({ status: 'migrations pending', pending });
+        return;
+      }
+      res.json({ status: 'ok', database: 'reachable', migrations: names.size });
+    } catch {
+      res.status(503).json({ status: 'database unreachable' });
+    }
+  });
+
+  app.use(
+    '/graphql',
+    express.json({ limit: options.bodyLimit ?? '1mb' }),
+    expressMiddleware(server, {
+      context: async ({ req, res }): Promise<RequestContext> => {
+        const header = req.headers['x-request-id'];
+        const requestId = typeof header === 'string' && REQUEST_ID_RE.test(header) ? header : randomUUID();
+        res.setHeader('x-request-id', requestId);
+        const db = new RequestDb(dataSource);
+        // If the client goes away before Apollo finishes, the transaction must not linger.
+        res.once('close', () => void db.finish(false).catch(() => undefined));
+        const ctx: RequestContext = {
+          requestId,
+          db,
+          log,
+          viewer: undefined,
+          audit: new AuditLog(requestId, () => ctx.viewer),
+          loaders: new Loaders(() => ctx),
+        };
+        try {
+          ctx.viewer = await authenticate(req.headers.authorization, db, verifier);
+        } catch (error) {
+          await db.finish(false).catch(() => undefined);
+          log.error({ requestId, err: { type: (error as Error)?.name, sqlState: (error as { code?: string })?.code } }, 'authentication failed');
+          throw error;
+        }
+        return ctx;
+      },
+    }),
+  );
+
+  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const e = error as { type?: string; status?: number };
+    if (e?.type === 'entity.too.large') {
+      res.status(413).json({ errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    } else if (e?.type === 'entity.parse.failed') {
+      res.status(400).json({ errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+    } else {
+      log.error({ err: { type: (error as Error)?.name } }, 'unhandled http error');
+      res.status(e?.status && e.status < 500 ? e.status : 500).json({
+        errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+      });
+    }
+  });
+
+  return { app, server };
+}

@@ -1,0 +1,53 @@
+import type { RequestDb } from '../db/request-db';
+import { hashApiKey, looksLikeApiKey } from './api-key-secret';
+import type { TokenVerifier } from './tokens';
+import { API_KEY_SCOPES, ApiKeyScope, Viewer } from './viewer';
+
+/**
+ * Resolves the Authorization header to a viewer and opens the request's transaction with the
+ * viewer's clinic set. Undefined means unauthenticated; the reason is never told to the caller.
+ */
+export async function authenticate(
+  header: string | undefined,
+  db: RequestDb,
+  verifier: TokenVerifier,
+): Promise<Viewer | undefined> {
+  const match = /^Bearer\s+(\S+)$/i.exec(header?.trim() ?? '');
+  if (!match) return undefined;
+  const token = match[1];
+  return looksLikeApiKey(token) ? authenticateApiKey(token, db) : authenticateToken(token, db, verifier);
+}
+
+async function authenticateApiKey(key: string, db: RequestDb): Promise<Viewer | undefined> {
+  const hash = hashApiKey(key);
+  await db.begin({ apiKeyHash: hash });
+  // The lookup policy shows this one row; set_config then pins the transaction to its clinic.
+  const [row] = await db.query<{ id: string; clinic_id: string; scopes: string[]; stale: boolean }>(
+    `SELECT id, clinic_id, scopes, (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') AS stale,
+            set_config('app.clinic_id', clinic_id::text, true)
+       FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+    [hash],
+  );
+  if (!row) return undefined;
+  db.adoptClinic(row.clinic_id);
+  if (row.stale) await db.query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1`, [row.id]);
+  const scopes = new Set(row.scopes.filter((s): s is ApiKeyScope => (API_KEY_SCOPES as readonly string[]).includes(s)));
+  return { kind: 'INTEGRATION', clinicId: row.clinic_id, apiKeyId: row.id, scopes };
+}
+
+async function authenticateToken(token: string, db: RequestDb, verifier: TokenVerifier): Promise<Viewer | undefined> {
+  const claims = await verifier.verify(token);
+  if (!claims) return undefined;
+  await db.begin({ clinicId: claims.clinicId });
+  if (claims.role === 'MEMBER') {
+    const [client] = await db.query(`SELECT 1 FROM clients WHERE id = $1`, [claims.sub]);
+    return client ? { kind: 'MEMBER', clinicId: claims.clinicId, clientId: claims.sub } : undefined;
+  }
+  // The database, not the token, is the truth about a staff member's role and whether they may still sign in.
+  const [staff] = await db.query<{ role: 'ADMIN' | 'SUPERVISOR' | 'CLINICIAN' }>(
+    `SELECT role FROM staff_members WHERE id = $1 AND active`,
+    [claims.sub],
+  );
+  if (!staff || staff.role !== claims.role) return undefined;
+  return { kind: 'STAFF', clinicId: claims.clinicId, staffId: claims.sub, role: staff.role };
+}

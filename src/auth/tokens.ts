@@ -1,0 +1,73 @@
+import { createRemoteJWKSet, errors, JWTPayload, jwtVerify, SignJWT } from 'jose';
+import type { TokenRole } from './viewer';
+
+const ROLES: readonly TokenRole[] = ['ADMIN', 'SUPERVISOR', 'CLINICIAN', 'MEMBER'];
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface TokenClaims {
+  sub: string;
+  clinicId: string;
+  role: TokenRole;
+}
+
+export interface TokenSettings {
+  issuer: string;
+  audience: string;
+  secret?: string;
+  jwksUrl?: string;
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<TokenClaims | undefined>;
+}
+
+/**
+ * Verifies bearer JWTs with the algorithm pinned (HS256 with a local secret, RS256/ES256
+ * from a JWKS in production); `exp`, issuer and audience are required. Any failure is
+ * simply "no viewer": the caller answers UNAUTHENTICATED without saying why.
+ */
+export function createTokenVerifier(settings: TokenSettings): TokenVerifier {
+  const secret = settings.secret ? new TextEncoder().encode(settings.secret) : undefined;
+  const jwks = settings.jwksUrl ? createRemoteJWKSet(new URL(settings.jwksUrl)) : undefined;
+  if (!secret && !jwks) throw new Error('JWT verification needs JWT_SECRET or JWKS_URL');
+  const common = { issuer: settings.issuer, audience: settings.audience, requiredClaims: ['exp', 'sub'] };
+  return {
+    async verify(token) {
+      try {
+        const { payload } = jwks
+          ? await jwtVerify(token, jwks, { ...common, algorithms: ['RS256', 'ES256'] })
+          : await jwtVerify(token, secret!, { ...common, algorithms: ['HS256'] });
+        return claimsOf(payload);
+      } catch (error) {
+        if (error instanceof errors.JOSEError || error instanceof TypeError) return undefined;
+        throw error;
+      }
+    },
+  };
+}
+
+function claimsOf(payload: JWTPayload): TokenClaims | undefined {
+  const { sub, clinic_id: clinicId, role } = payload as JWTPayload & { clinic_id?: unknown; role?: unknown };
+  if (typeof sub !== 'string' || !UUID_RE.test(sub)) return undefined;
+  if (typeof clinicId !== 'string' || !UUID_RE.test(clinicId)) return undefined;
+  if (typeof role !== 'string' || !ROLES.includes(role as TokenRole)) return undefined;
+  return { sub: sub.toLowerCase(), clinicId: clinicId.toLowerCase(), role: role as TokenRole };
+}
+
+/** Signs a development token (the demo seed and tests use this; production tokens come from the IdP). */
+export async function signDevToken(
+  settings: TokenSettings,
+  claims: TokenClaims,
+  expiresIn: string | number = '12h',
+): Promise<string> {
+  if (!settings.secret) throw new Error('signing needs JWT_SECRET');
+  return new SignJWT({ clinic_id: claims.clinicId, role: claims.role })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.sub)
+    .setIssuer(settings.issuer)
+    .setAudience(settings.audience)
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(new TextEncoder().encode(settings.secret));
+}
+

@@ -1,0 +1,99 @@
+import { ArgsType, ClassType, Field, Int, ObjectType } from 'type-graphql';
+import { Max, Min } from 'class-validator';
+import { badInput } from '../errors/domain-error';
+import { SafeText } from './safe-text';
+
+@ObjectType({ description: 'Where a page of a list sits in the whole list (Relay cursor connections).' })
+export class PageInfo {
+  @Field({ description: 'True when more items follow `endCursor`.' })
+  hasNextPage: boolean;
+
+  @Field({ description: 'Always false: lists page forward only, with `first` and `after`.' })
+  hasPreviousPage: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the first item of this page.' })
+  startCursor: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Cursor of the last item of this page; pass it as `after` for the next page.' })
+  endCursor: string | null;
+}
+
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { defaultValue: 20, description: 'How many items to return, 1 to 100.' })
+  @Min(1)
+  @Max(100)
+  first: number = 20;
+
+  @Field(() => String, { nullable: true, description: 'Return items after this cursor (an `endCursor` from a previous page).' })
+  @SafeText({ max: 500 })
+  after?: string | null;
+}
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+
+export interface Page<T> {
+  edges: Edge<T>[];
+  pageInfo: PageInfo;
+  totalCount?: number;
+}
+
+/** A Relay connection type for `NodeType`, named `<Name>Connection` with `<Name>Edge`. */
+export function ConnectionType<T extends object>(NodeType: ClassType<T>, name: string, description: string) {
+  @ObjectType(`${name}Edge`, { description: `One ${name} in a list, with its cursor.` })
+  class EdgeType {
+    @Field({ description: 'Opaque cursor of this item.' })
+    cursor: string;
+
+    @Field(() => NodeType, { description: `The ${name}.` })
+    node: T;
+  }
+
+  @ObjectType(`${name}Connection`, { description })
+  class ConnectionClass {
+    @Field(() => [EdgeType], { description: 'The items of this page, in the list\'s stable order.' })
+    edges: EdgeType[];
+
+    @Field(() => PageInfo, { description: 'How to fetch the next page.' })
+    pageInfo: PageInfo;
+
+    @Field(() => Int, { nullable: true, description: 'How many items the whole list holds, when cheap to count.' })
+    totalCount?: number;
+  }
+  return ConnectionClass;
+}
+
+export const encodeCursor = (values: unknown[]): string => Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
+
+/** The keyset values behind a cursor; a cursor that was not ours is BAD_USER_INPUT. */
+export function decodeCursor(cursor: string | null | undefined, arity: number): unknown[] | undefined {
+  if (cursor === null || cursor === undefined) return undefined;
+  try {
+    const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(values) && values.length === arity && values.every((v) => typeof v === 'string' || typeof v === 'number')) {
+      return values;
+    }
+  } catch {
+    /* fall through */
+  }
+  throw badInput('Invalid cursor: pass an endCursor returned by this list', { argument: 'after' });
+}
+
+/** Builds a page from rows fetched with `LIMIT first + 1` in keyset order. */
+export function pageOf<T>(rows: T[], first: number, keyOf: (row: T) => unknown[], totalCount?: number): Page<T> {
+  const items = rows.slice(0, first);
+  const edges = items.map((node) => ({ node, cursor: encodeCursor(keyOf(node)) }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      hasPreviousPage: false,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+    totalCount,
+  };
+}

@@ -1,0 +1,49 @@
+import path from 'node:path';
+import { DataSource } from 'typeorm';
+import { ENTITIES } from './entities';
+import { SnakeNamingStrategy } from './naming-strategy';
+import { StatementCountingLogger } from './statement-counter';
+
+export interface PoolSettings {
+  max: number;
+  acquireTimeoutMs: number;
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+}
+
+export const DEFAULT_POOL: PoolSettings = {
+  max: 10,
+  acquireTimeoutMs: 5000,
+  statementTimeoutMs: 15000,
+  idleInTransactionTimeoutMs: 30000,
+};
+
+export const MIGRATIONS_GLOB = path.join(__dirname, '..', '..', 'migrations', '*.{ts,js}');
+
+/** One factory for the server (app role) and the CLI (owner role); `synchronize` is off everywhere. */
+export function createDataSource(
+  url: string,
+  pool: PoolSettings = DEFAULT_POOL,
+  onQueryError?: (message: string) => void,
+): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: [MIGRATIONS_GLOB.replace(/\\/g, '/')],
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    migrationsRun: false,
+    namingStrategy: new SnakeNamingStrategy(),
+    logger: new StatementCountingLogger(onQueryError),
+    logging: true,
+    extra: {
+      max: pool.max,
+      connectionTimeoutMillis: pool.acquireTimeoutMs,
+      statement_timeout: pool.statementTimeoutMs,
+      idle_in_transaction_session_timeout: pool.idleInTransactionTimeoutMs,
+      application_name: 'kinship-api',
+    },
+  });
+}

@@ -1,0 +1,8 @@
+import { AuditEvent } from '../audit/audit-event.entity';
+import { ApiKey } from '../modules/api-keys/api-key.entity';
+import { Clinic } from '../modules/clinic/clinic.entity';
+import { Client } from '../modules/clients/client.entity';
+import { ExternalIdentifier } from '../modules/external-ids/external-identifier.entity';
+import { StaffMember } from '../modules/staff/staff-member.entity';
+
+export const ENTITIES = [Clinic, StaffMember, Client, ExternalIdentifier, ApiKey, AuditEvent];

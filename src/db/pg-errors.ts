@@ -1,0 +1,11 @@
+/** SQLSTATEs the services turn into domain errors; everything else stays internal (and masked). */
+const sqlState = (error: unknown): string | undefined => {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } };
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === 'string' ? code : undefined;
+};
+
+export const isUniqueViolation = (error: unknown) => sqlState(error) === '23505';
+export const isForeignKeyViolation = (error: unknown) => sqlState(error) === '23503';
+export const isCheckViolation = (error: unknown) => sqlState(error) === '23514';
+export const isSerializationFailure = (error: unknown) => ['40001', '40P01'].includes(sqlState(error) ?? '');

@@ -1,0 +1,42 @@
+import { Client } from 'pg';
+
+export const APP_ROLE = 'kinship_app';
+
+/**
+ * Creates (or re-keys) the server's login role: no ownership, no BYPASSRLS, no superuser.
+ * Run with an owner/superuser connection; embedded and test clusters do it automatically.
+ */
+export async function ensureAppRole(ownerUrl: string, password: string): Promise<void> {
+  if (!/^[A-Za-z0-9_-]{16,128}$/.test(password)) throw new Error('app role password must be 16+ url-safe characters');
+  const client = new Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query(`SELECT 1 FROM pg_roles WHERE rolname = $1`, [APP_ROLE]);
+    const verb = rowCount ? 'ALTER' : 'CREATE';
+    await client.query(`${verb} ROLE ${APP_ROLE} WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD '${password}'`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function ensureDatabase(serverUrl: string, name: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid database name ${name}`);
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+}
+
+export function withDatabase(url: string, database: string, credentials?: { user: string; password: string }): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  if (credentials) {
+    u.username = credentials.user;
+    u.password = credentials.password;
+  }
+  return u.toString();
+}

@@ -1,0 +1,78 @@
+import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { StatementStats } from './statement-counter';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const HEX_RE = /^[0-9a-f]{64}$/;
+
+/**
+ * The request's only way to the database: one connection, one transaction, the tenant set
+ * transaction-locally (never session-level, so a pooled connection carries nothing over).
+ */
+export class RequestDb {
+  readonly stats: StatementStats = { statements: 0 };
+  private runner?: QueryRunner;
+  private clinic?: string;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  get active(): boolean {
+    return this.runner !== undefined;
+  }
+
+  get clinicId(): string | undefined {
+    return this.clinic;
+  }
+
+  /** Opens the transaction; with a clinic it is set in the same round trip. */
+  async begin(setting?: { clinicId?: string; apiKeyHash?: string }): Promise<void> {
+    if (this.runner) throw new Error('request transaction already open');
+    const runner = this.dataSource.createQueryRunner();
+    runner.data = { stats: this.stats };
+    await runner.connect();
+    this.runner = runner;
+    // Values are validated to uuid / hex shape, so inlining them is safe and saves a round trip.
+    const sets: string[] = [];
+    if (setting?.clinicId) {
+      if (!UUID_RE.test(setting.clinicId)) throw new Error('invalid clinic id');
+      sets.push(`set_config('app.clinic_id', '${setting.clinicId}', true)`);
+      this.clinic = setting.clinicId;
+    }
+    if (setting?.apiKeyHash) {
+      if (!HEX_RE.test(setting.apiKeyHash)) throw new Error('invalid key hash');
+      sets.push(`set_config('app.api_key_hash', '${setting.apiKeyHash}', true)`);
+    }
+    await runner.query(sets.length ? `START TRANSACTION; SELECT ${sets.join(', ')}` : 'START TRANSACTION');
+    // TypeORM tracks transactions it started itself; tell it this one is open.
+    (runner as { isTransactionActive: boolean }).isTransactionActive = true;
+  }
+
+  /** Records the tenant a statement of this transaction already set (an API key lookup does). */
+  adoptClinic(clinicId: string): void {
+    this.clinic = clinicId;
+  }
+
+  get manager(): EntityManager {
+    if (!this.runner) throw new Error('no request transaction');
+    return this.runner.manager;
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    if (!this.runner) throw new Error('no request transaction');
+    return (await this.runner.query(sql, params)) as T[];
+  }
+
+  /** Commits or rolls back and returns the connection to the pool. Safe to call twice. */
+  async finish(commit: boolean): Promise<void> {
+    const runner = this.runner;
+    if (!runner) return;
+    this.runner = undefined;
+    try {
+      if (runner.isTransactionActive) {
+        if (commit) await runner.commitTransaction();
+        else await runner.rollbackTransaction();
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+}

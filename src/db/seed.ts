@@ -1,0 +1,98 @@
+import { Client as PgClient } from 'pg';
+import { generateApiKey } from '../auth/api-key-secret';
+
+export interface DemoIdentities {
+  clinicId: string;
+  adminId: string;
+  supervisorId: string;
+  clinicianId: string;
+  memberClientId: string;
+  apiKey: string;
+}
+
+const STAFF = [
+  { key: 'admin', name: 'Alex Morgan', email: 'alex.morgan@riverside.example', role: 'ADMIN', credentials: null },
+  { key: 'supervisor', name: 'Dr. Priya Nair', email: 'priya.nair@riverside.example', role: 'SUPERVISOR', credentials: 'PsyD' },
+  { key: 'clinician', name: 'Jordan Lee', email: 'jordan.lee@riverside.example', role: 'CLINICIAN', credentials: 'LCSW' },
+  { key: 'clinician2', name: 'Sam Okafor', email: 'sam.okafor@riverside.example', role: 'CLINICIAN', credentials: 'LMFT' },
+] as const;
+
+const CLIENTS: [string, string, string | null, string | null][] = [
+  ['Maria', 'Gonzalez', 'Mari', 'she/her'],
+  ['Thomas', 'Becker', 'Tom', 'he/him'],
+  ['Aisha', 'Rahman', null, 'she/her'],
+  ['Daniel', 'Kim', 'Danny', 'he/him'],
+  ['Riley', 'Thompson', null, 'they/them'],
+  ['Chen', 'Wei', null, 'he/him'],
+  ['Olivia', 'Brown', 'Liv', 'she/her'],
+  ['Marcus', 'Johnson', null, 'he/him'],
+  ['Sofia', 'Rossi', null, 'she/her'],
+  ['Ethan', 'Walker', null, 'he/him'],
+  ['Nadia', 'Haddad', null, 'she/her'],
+  ['Jamie', 'Fischer', 'Jay', 'they/them'],
+];
+
+/**
+ * Seeds the demo clinic once (by slug) through an owner connection; the tenant is set
+ * transaction-locally exactly as the server does, so RLS holds for non-superuser owners too.
+ */
+export async function seedDemo(ownerUrl: string): Promise<DemoIdentities | undefined> {
+  const db = new PgClient({ connectionString: ownerUrl });
+  await db.connect();
+  try {
+    await db.query('BEGIN');
+    const clinicId = (await db.query(`SELECT gen_random_uuid() AS id`)).rows[0].id as string;
+    await db.query(`SELECT set_config('app.clinic_id', $1, true)`, [clinicId]);
+    const inserted = await db.query(
+      `INSERT INTO clinics (id, name, slug, timezone, settings) VALUES ($1, 'Riverside Group Practice', 'riverside-demo', 'America/New_York', '{}')
+       ON CONFLICT (slug) DO NOTHING RETURNING id`,
+      [clinicId],
+    );
+    if (!inserted.rowCount) {
+      await db.query('ROLLBACK');
+      return undefined;
+    }
+    const staffIds: Record<string, string> = {};
+    for (const s of STAFF) {
+      const { rows } = await db.query(
+        `INSERT INTO staff_members (clinic_id, name, email, role, credentials) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+        [clinicId, s.name, s.email, s.role, s.credentials],
+      );
+      staffIds[s.key] = rows[0].id;
+    }
+    const clientIds: string[] = [];
+    for (const [i, [given, family, preferred, pronouns]] of CLIENTS.entries()) {
+      const { rows } = await db.query(
+        `INSERT INTO clients (clinic_id, given_name, family_name, preferred_name, pronouns, email, phone, date_of_birth)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+        [clinicId, given, family, preferred, pronouns, `${given.toLowerCase()}.${family.toLowerCase()}@example.org`,
+          `+1555010${String(i).padStart(4, '0')}`, `19${70 + i}-0${(i % 9) + 1}-1${i % 9}`],
+      );
+      clientIds.push(rows[0].id);
+      await db.query(
+        `INSERT INTO external_identifiers (clinic_id, resource_type, resource_id, system, value) VALUES ($1, 'Client', $2, 'urn:riverside:ehr', $3)`,
+        [clinicId, rows[0].id, `MRN-${1000 + i}`],
+      );
+    }
+    const key = generateApiKey();
+    await db.query(
+      `INSERT INTO api_keys (clinic_id, name, key_prefix, key_hash, scopes, created_by_staff_id)
+       VALUES ($1, 'Demo EHR integration', $2, $3, $4, $5)`,
+      [clinicId, key.prefix, key.hash, ['roster:read', 'roster:write', 'goals:read', 'consent:read', 'sessions:read', 'changes:read'], staffIds.admin],
+    );
+    await db.query('COMMIT');
+    return {
+      clinicId,
+      adminId: staffIds.admin,
+      supervisorId: staffIds.supervisor,
+      clinicianId: staffIds.clinician,
+      memberClientId: clientIds[0],
+      apiKey: key.key,
+    };
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    await db.end();
+  }
+}

@@ -1,0 +1,68 @@
+import { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ArgumentValidationError } from 'type-graphql';
+import { DomainError } from './domain-error';
+import { ErrorCode } from './error-codes';
+
+const PASSTHROUGH_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+export interface FormatErrorOptions {
+  production: boolean;
+}
+
+/** Marks masked errors so the request plugin can attach the request id and log the original. */
+export const INTERNAL_MESSAGE = 'Internal server error';
+
+type ValidationNode = { property: string; constraints?: Record<string, string>; children?: ValidationNode[] };
+
+function flattenValidation(e: ValidationNode): { field: string; constraints: string[] }[] {
+  const own = e.constraints ? [{ field: e.property, constraints: Object.values(e.constraints) }] : [];
+  const nested = (e.children ?? []).flatMap((c) => flattenValidation(c).map((f) => ({ ...f, field: `${e.property}.${f.field}` })));
+  return [...own, ...nested];
+}
+
+const stripSuggestions = (message: string) => message.replace(/\s*Did you mean .*\?$/, '');
+
+/**
+ * The one place errors become responses: domain errors keep their code, input validation
+ * becomes BAD_USER_INPUT with the failing fields, anything else is masked.
+ */
+export function buildFormatError(options: FormatErrorOptions) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const base = { locations: formatted.locations, path: formatted.path };
+    if (original instanceof DomainError) {
+      return { ...base, message: original.message, extensions: { code: original.code, ...original.extensions } };
+    }
+    if (original instanceof ArgumentValidationError) {
+      const fields = original.extensions.validationErrors.flatMap(flattenValidation);
+      return {
+        ...base,
+        message: `Invalid input: ${fields.map((f) => `${f.field} ${f.constraints.join(', ')}`).join('; ')}`,
+        extensions: { code: ErrorCode.BAD_USER_INPUT, fields },
+      };
+    }
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && PASSTHROUGH_CODES.has(code)) {
+      const message = options.production ? stripSuggestions(formatted.message) : formatted.message;
+      const mapped = code === 'GRAPHQL_PARSE_FAILED' || code === 'GRAPHQL_VALIDATION_FAILED' ? code : ErrorCode.BAD_USER_INPUT;
+      return { ...base, message, extensions: { code: mapped } };
+    }
+    // graphql-armor and scalar parse errors arrive without a resolver and carry no secrets.
+    if (!formatted.path && typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
+      return { ...base, message: stripSuggestions(formatted.message), extensions: { code } };
+    }
+    if (!formatted.path && !code) {
+      return { ...base, message: stripSuggestions(formatted.message), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
+    }
+    return { ...base, message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  };
+}

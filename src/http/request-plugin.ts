@@ -1,0 +1,110 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ArgumentValidationError } from 'type-graphql';
+import type { RequestContext } from '../context';
+import { DomainError } from '../errors/domain-error';
+import { ErrorCode } from '../errors/error-codes';
+import { INTERNAL_MESSAGE } from '../errors/format-error';
+
+/** Only the kind of failure and its SQLSTATE: driver messages can quote row values. */
+function describeInternal(error: unknown) {
+  const e = error as { name?: string; code?: string; constraint?: string; table?: string; stack?: string; driverError?: { code?: string } };
+  const isDriver = typeof (e?.driverError?.code ?? e?.code) === 'string';
+  return {
+    type: e?.name ?? typeof error,
+    sqlState: e?.driverError?.code ?? e?.code,
+    constraint: e?.constraint,
+    table: e?.table,
+    message: isDriver ? undefined : (error as Error)?.message,
+    stack: e?.stack?.split('\n').slice(1, 8).join('\n'),
+  };
+}
+
+/**
+ * One plugin owns the request's life: commit reads (and their audit rows) or roll back a failed
+ * mutation whole, keep denials even then, attach requestId / sqlStatements, and log one line.
+ */
+export function requestLifecyclePlugin(options: { production: boolean }): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart({ contextValue: ctx }) {
+      const started = process.hrtime.bigint();
+      let operationType: string | undefined;
+      let operationName: string | undefined;
+      return {
+        async didResolveOperation(rc) {
+          operationType = rc.operation?.operation;
+          operationName = rc.operationName ?? undefined;
+        },
+        async didEncounterErrors(rc) {
+          for (const error of rc.errors) {
+            const original = unwrapResolverError(error);
+            if (original instanceof DomainError || original instanceof ArgumentValidationError || !error.path) continue;
+            ctx.log.error({ requestId: ctx.requestId, operationName, path: error.path, err: describeInternal(original) }, 'internal error');
+          }
+        },
+        async willSendResponse(rc) {
+          const body = rc.response.body;
+          const result = body.kind === 'single' ? body.singleResult : undefined;
+          const errors = result?.errors ?? [];
+          const keep = !(operationType === 'mutation' && errors.length > 0);
+          try {
+            if (ctx.db.active) {
+              if (keep) {
+                await ctx.audit.flush(ctx.db, { includeAccess: true });
+                await ctx.db.finish(true);
+              } else {
+                await ctx.db.finish(false);
+                await writeDenials(ctx);
+              }
+            }
+          } catch (error) {
+            await ctx.db.finish(false).catch(() => undefined);
+            ctx.log.error({ requestId: ctx.requestId, err: describeInternal(error) }, 'commit failed');
+            if (result) {
+              result.data = null;
+              result.errors = [{ message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }];
+            }
+          }
+          if (result) {
+            for (const e of result.errors ?? []) {
+              if (e.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR) {
+                (e as { message: string }).message = `${INTERNAL_MESSAGE} (request ${ctx.requestId})`;
+                (e.extensions as Record<string, unknown>).requestId = ctx.requestId;
+              }
+            }
+            result.extensions = {
+              ...result.extensions,
+              requestId: ctx.requestId,
+              ...(options.production ? {} : { sqlStatements: ctx.db.stats.statements }),
+            };
+          }
+          ctx.log.info(
+            {
+              requestId: ctx.requestId,
+              operationName,
+              operationType,
+              viewer: ctx.viewer?.kind ?? 'ANONYMOUS',
+              durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+              sqlStatements: ctx.db.stats.statements,
+              errorCodes: (result?.errors ?? []).map((e) => e.extensions?.code),
+            },
+            'graphql request',
+          );
+        },
+      };
+    },
+  };
+}
+
+/** A refused attempt is recorded even though the mutation's own writes were rolled back. */
+async function writeDenials(ctx: RequestContext) {
+  const clinicId = ctx.db.clinicId;
+  if (!ctx.viewer || !clinicId || ctx.audit.pending === 0) return;
+  await ctx.db.begin({ clinicId });
+  try {
+    await ctx.audit.flush(ctx.db, { includeAccess: false });
+    await ctx.db.finish(true);
+  } finally {
+    await ctx.db.finish(false);
+  }
+}

@@ -1,0 +1,152 @@
+import 'reflect-metadata';
+import http from 'node:http';
+import path from 'node:path';
+import { createApp } from './app';
+import { createTokenVerifier, TokenSettings } from './auth/tokens';
+import { Config, ConfigError, isProduction, loadConfig } from './config';
+import { createDataSource } from './db/data-source';
+import { loadDemoIdentities, saveDemoIdentities, writeDemoCredentials } from './db/demo-credentials';
+import { loadOrCreateDevSecrets } from './db/dev-secrets';
+import { EmbeddedCluster, startEmbeddedCluster } from './db/embedded-cluster';
+import { runMigrations } from './db/migrate';
+import { APP_ROLE, ensureAppRole, ensureDatabase, withDatabase } from './db/provision';
+import { seedDemo } from './db/seed';
+import { createLogger } from './logger';
+
+const DATABASE = 'kinship';
+
+async function main() {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  const startedAt = Date.now();
+  const dataDir = path.resolve(config.DATA_DIR);
+
+  let cluster: EmbeddedCluster | undefined;
+  let appUrl: string;
+  let jwtSecret = config.JWT_SECRET;
+  let firstStart = false;
+
+  if (config.DATABASE_URL) {
+    appUrl = config.DATABASE_URL;
+  } else {
+    const secrets = loadOrCreateDevSecrets(dataDir);
+    jwtSecret ??= secrets.jwtSecret;
+    cluster = await startEmbeddedCluster({
+      dataDir: path.join(dataDir, 'pg'),
+      port: config.EMBEDDED_PG_PORT,
+      superuserPassword: secrets.superuserPassword,
+      log: (line) => log.debug({ component: 'postgres' }, line),
+    });
+    if (cluster.adopted) log.warn('embedded PostgreSQL from an earlier, interrupted start was still running; reusing it');
+    await ensureDatabase(cluster.superuserUrl(), DATABASE);
+    const ownerUrl = cluster.superuserUrl(DATABASE);
+    await ensureAppRole(ownerUrl, secrets.appPassword);
+    const applied = await runMigrations(ownerUrl);
+    if (applied.length) log.info({ migrations: applied }, 'migrations applied');
+    const seeded = await seedDemo(ownerUrl);
+    if (seeded) {
+      saveDemoIdentities(dataDir, seeded);
+      firstStart = true;
+    }
+    appUrl = withDatabase(cluster.superuserUrl(), DATABASE, { user: APP_ROLE, password: secrets.appPassword });
+  }
+
+  const tokenSettings: TokenSettings = {
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    secret: jwtSecret,
+    jwksUrl: config.JWKS_URL,
+  };
+  const dataSource = createDataSource(appUrl, {
+    max: config.DB_POOL_MAX,
+    acquireTimeoutMs: config.DB_POOL_ACQUIRE_TIMEOUT_MS,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.DB_IDLE_IN_TX_TIMEOUT_MS,
+  });
+  await dataSource.initialize();
+
+  const publicUrl = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}/graphql`;
+  const ids = cluster ? loadDemoIdentities(dataDir) : undefined;
+  const credentials = ids && jwtSecret ? await writeDemoCredentials(dataDir, publicUrl, ids, tokenSettings) : undefined;
+
+  const { app, server } = await createApp({
+    dataSource,
+    verifier: createTokenVerifier(tokenSettings),
+    log,
+    production: isProduction(config),
+    bodyLimit: config.REQUEST_BODY_LIMIT,
+    sandboxHeaders: credentials ? { Authorization: credentials.admin } : undefined,
+  });
+  const httpServer = http.createServer(app);
+
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'shutting down: draining requests');
+    const force = setTimeout(() => httpServer.closeAllConnections(), 10000).unref();
+    await new Promise<void>((resolve) => {
+      httpServer.close(() => resolve());
+      httpServer.closeIdleConnections();
+    });
+    clearTimeout(force);
+    await server.stop();
+    await dataSource.destroy();
+    await cluster?.stop();
+    log.info('stopped');
+    process.exit(0);
+  };
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) {
+        log.warn('second signal: exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      shutdown(signal).catch((error) => {
+        log.error({ err: { type: (error as Error)?.name } }, 'shutdown failed');
+        process.exit(1);
+      });
+    });
+  }
+
+  httpServer.once('error', async (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') {
+      console.error(`\nPort ${config.PORT} on ${config.HOST} is already in use. Stop the other server or start with PORT=<free port> npm start.\n`);
+    } else {
+      console.error(`Could not listen on ${config.HOST}:${config.PORT}: ${error.code ?? error.message}`);
+    }
+    await dataSource.destroy().catch(() => undefined);
+    await cluster?.stop();
+    process.exit(1);
+  });
+  httpServer.listen(config.PORT, config.HOST, () => {
+    const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+    const lines = [
+      '',
+      `Kinship API ready in ${seconds}s ${firstStart ? '(first start: demo clinic seeded)' : ''}`,
+      `  GraphQL + Apollo Sandbox: ${publicUrl}`,
+      `  Health:                   http://${config.HOST}:${config.PORT}/healthz  /readyz`,
+    ];
+    if (credentials) {
+      lines.push(`  Demo credentials (also in ${path.join(config.DATA_DIR, 'demo-credentials.json')}):`);
+      for (const role of ['admin', 'supervisor', 'clinician', 'member', 'integration'] as const) {
+        lines.push(`    ${role.padEnd(12)} Authorization: ${credentials[role]}`);
+      }
+      lines.push('  Sandbox opens with the admin header filled in.');
+    }
+    console.log(lines.join('\n') + '\n');
+  });
+}
+
+main().catch((error) => {
+  console.error(`Kinship API failed to start: ${(error as Error)?.message ?? error}`);
+  process.exit(1);
+});

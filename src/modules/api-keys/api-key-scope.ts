@@ -1,0 +1,23 @@
+import { registerEnumType } from 'type-graphql';
+
+/** Enum names are GraphQL-friendly; values are the scope strings stored on the key. */
+export enum ApiKeyScopeEnum {
+  ROSTER_READ = 'roster:read',
+  ROSTER_WRITE = 'roster:write',
+  GOALS_READ = 'goals:read',
+  CONSENT_READ = 'consent:read',
+  SESSIONS_READ = 'sessions:read',
+  CHANGES_READ = 'changes:read',
+}
+registerEnumType(ApiKeyScopeEnum, {
+  name: 'ApiKeyScope',
+  description: 'What an integration\'s API key may do.',
+  valuesConfig: {
+    ROSTER_READ: { description: '`roster:read` — groups, memberships, client demographics, staff names.' },
+    ROSTER_WRITE: { description: '`roster:write` — create and update clients, enrol, change membership status, sync rosters.' },
+    GOALS_READ: { description: '`goals:read` — goals and check-ins of clients who granted PARTNER_DATA_SHARING to this integration.' },
+    CONSENT_READ: { description: '`consent:read` — consent status of clients, for partner apps that gate their own features.' },
+    SESSIONS_READ: { description: '`sessions:read` — session schedule and attendance (never note bodies).' },
+    CHANGES_READ: { description: '`changes:read` — the clinic change feed.' },
+  },
+});

@@ -1,0 +1,95 @@
+import { ArrayMaxSize, IsEmail, IsOptional, ValidateNested } from 'class-validator';
+import { Field, ID, InputType } from 'type-graphql';
+import { SafeText } from '../../common/safe-text';
+import { CalendarDate, EmailAddress, PhoneNumber } from '../../common/scalars';
+import { ExternalIdentifierInput } from '../external-ids/external-identifier.entity';
+
+@InputType({ description: 'A new client.' })
+export class CreateClientInput {
+  @Field({ description: 'Legal given name, 1–100 characters.' })
+  @SafeText({ min: 1, max: 100 })
+  givenName: string;
+
+  @Field({ description: 'Legal family name, 1–100 characters.' })
+  @SafeText({ min: 1, max: 100 })
+  familyName: string;
+
+  @Field(() => String, { nullable: true, description: 'Preferred name, up to 100 characters.' })
+  @IsOptional()
+  @SafeText({ max: 100 })
+  preferredName?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Pronouns, up to 50 characters.' })
+  @IsOptional()
+  @SafeText({ max: 50 })
+  pronouns?: string | null;
+
+  @Field(() => EmailAddress, { nullable: true, description: 'Email address.' })
+  @IsOptional()
+  @IsEmail()
+  @SafeText({ max: 320 })
+  email?: string | null;
+
+  @Field(() => PhoneNumber, { nullable: true, description: 'Phone number in E.164 form, e.g. +14155550123.' })
+  @IsOptional()
+  @SafeText({ max: 20 })
+  phone?: string | null;
+
+  @Field(() => CalendarDate, { nullable: true, description: 'Date of birth, YYYY-MM-DD, not in the future.' })
+  @IsOptional()
+  dateOfBirth?: Date | null;
+
+  @Field(() => [ExternalIdentifierInput], { nullable: true, description: 'Identifiers in outside systems (at most 10).' })
+  @IsOptional()
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  externalIds?: ExternalIdentifierInput[] | null;
+}
+
+@InputType({ description: 'Changes to a client; omitted fields stay as they are, null clears an optional field.' })
+export class UpdateClientInput {
+  @Field(() => ID, { description: 'The client to change.' })
+  @SafeText({ max: 200 })
+  id: string;
+
+  @Field(() => String, { nullable: true, description: 'Legal given name, 1–100 characters.' })
+  @IsOptional()
+  @SafeText({ min: 1, max: 100 })
+  givenName?: string;
+
+  @Field(() => String, { nullable: true, description: 'Legal family name, 1–100 characters.' })
+  @IsOptional()
+  @SafeText({ min: 1, max: 100 })
+  familyName?: string;
+
+  @Field(() => String, { nullable: true, description: 'Preferred name, up to 100 characters.' })
+  @IsOptional()
+  @SafeText({ max: 100 })
+  preferredName?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Pronouns, up to 50 characters.' })
+  @IsOptional()
+  @SafeText({ max: 50 })
+  pronouns?: string | null;
+
+  @Field(() => EmailAddress, { nullable: true, description: 'Email address.' })
+  @IsOptional()
+  @IsEmail()
+  @SafeText({ max: 320 })
+  email?: string | null;
+
+  @Field(() => PhoneNumber, { nullable: true, description: 'Phone number in E.164 form.' })
+  @IsOptional()
+  @SafeText({ max: 20 })
+  phone?: string | null;
+
+  @Field(() => CalendarDate, { nullable: true, description: 'Date of birth, YYYY-MM-DD.' })
+  @IsOptional()
+  dateOfBirth?: Date | null;
+
+  @Field(() => [ExternalIdentifierInput], { nullable: true, description: 'Identifiers to add (existing ones are kept).' })
+  @IsOptional()
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  externalIds?: ExternalIdentifierInput[] | null;
+}

@@ -1,0 +1,32 @@
+import { hasScope, Viewer } from '../../auth/viewer';
+
+/**
+ * Who may read a client's record (legal name, contact details, date of birth):
+ * admins and supervisors of the clinic, clinicians of a group the client belongs to,
+ * roster integrations, and the client themself. Peers never: they see a display name
+ * through the group roster, not a Client.
+ */
+export function canReadClient(viewer: Viewer, clientId: string, facilitatedClientIds: ReadonlySet<string>): boolean {
+  switch (viewer.kind) {
+    case 'STAFF':
+      return viewer.role !== 'CLINICIAN' || facilitatedClientIds.has(clientId);
+    case 'MEMBER':
+      return viewer.clientId === clientId;
+    case 'INTEGRATION':
+      return hasScope(viewer, 'roster:read') || hasScope(viewer, 'roster:write');
+  }
+}
+
+/** Whether the list query sees the whole clinic, a clinician's facilitated clients, or nothing. */
+export function clientListScope(viewer: Viewer): 'ALL' | 'FACILITATED' | 'NONE' {
+  if (viewer.kind === 'STAFF') return viewer.role === 'CLINICIAN' ? 'FACILITATED' : 'ALL';
+  if (viewer.kind === 'INTEGRATION') return canReadClient(viewer, '', new Set()) ? 'ALL' : 'NONE';
+  return 'NONE';
+}
+
+/** Intake and demographic changes: admins and roster-writing integrations. */
+export const canWriteClients = (viewer: Viewer) =>
+  (viewer.kind === 'STAFF' && viewer.role === 'ADMIN') || hasScope(viewer, 'roster:write');
+
+/** Whether this viewer needs the facilitation facts to decide client reads. */
+export const needsFacilitationFacts = (viewer: Viewer) => viewer.kind === 'STAFF' && viewer.role === 'CLINICIAN';

@@ -1,0 +1,106 @@
+import { AuditAction } from '../../audit/audit-action';
+import { decodeCursor, Page, pageOf } from '../../common/connection';
+import { uuidOf } from '../../common/global-id';
+import { toSqlDate } from '../../common/scalars';
+import type { AuthedContext } from '../../context';
+import { badInput, forbidden, notFound } from '../../errors/domain-error';
+import { attachExternalIds, findByExternalId } from '../external-ids/external-id.service';
+import { ExternalIdentifierInput } from '../external-ids/external-identifier.entity';
+import { Client } from './client.entity';
+import { CreateClientInput, UpdateClientInput } from './client.inputs';
+import { clientLoaders } from './client.loaders';
+import { canWriteClients, clientListScope } from './client.policy';
+
+export const RESOURCE = 'Client';
+
+/** A client by global id, or NOT_FOUND — the same answer for missing, other-clinic and not-yours. */
+export async function getClient(ctx: AuthedContext, globalId: string): Promise<Client> {
+  const id = uuidOf(globalId, RESOURCE);
+  const client = id ? await ctx.loaders.of(clientLoaders).visibleById.load(id) : null;
+  if (!client) {
+    ctx.audit.denied({ resourceType: RESOURCE, resourceId: id ?? null, code: 'NOT_FOUND' });
+    throw notFound(RESOURCE);
+  }
+  return client;
+}
+
+export async function getClientByExternalId(ctx: AuthedContext, ref: ExternalIdentifierInput): Promise<Client | null> {
+  const id = await findByExternalId(ctx, RESOURCE, ref);
+  return id ? ctx.loaders.of(clientLoaders).visibleById.load(id) : null;
+}
+
+export async function listClients(
+  ctx: AuthedContext,
+  first: number,
+  after: string | null | undefined,
+  search: string | null | undefined,
+): Promise<Page<Client>> {
+  const scope = clientListScope(ctx.viewer);
+  if (scope === 'NONE') throw forbidden();
+  const cursor = decodeCursor(after, 3);
+  const qb = ctx.db.manager
+    .createQueryBuilder(Client, 'c')
+    .select('c.id')
+    .orderBy('c.family_name', 'ASC')
+    .addOrderBy('c.given_name', 'ASC')
+    .addOrderBy('c.id', 'ASC')
+    .limit(first + 1);
+  if (cursor) qb.andWhere('(c.family_name, c.given_name, c.id) > (:f, :g, :i)', { f: cursor[0], g: cursor[1], i: cursor[2] });
+  if (search) {
+    qb.andWhere(`(c.given_name || ' ' || c.family_name || ' ' || coalesce(c.preferred_name, '')) ILIKE :q`, {
+      q: `%${search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`,
+    });
+  }
+  const ids = (await qb.getMany()).map((c) => c.id);
+  // Rows come back through the policy loader, which filters (clinicians) and audits.
+  const clients = (await ctx.loaders.of(clientLoaders).visibleById.loadMany(ids)).filter(
+    (c): c is Client => c instanceof Client,
+  );
+  return pageOf(clients, first, (c) => [c.familyName, c.givenName, c.id]);
+}
+
+function columnsOf(input: Partial<CreateClientInput>) {
+  const out: Record<string, unknown> = {};
+  if (input.givenName != null) out.givenName = input.givenName.trim();
+  if (input.familyName != null) out.familyName = input.familyName.trim();
+  if (input.preferredName !== undefined) out.preferredName = input.preferredName?.trim() || null;
+  if (input.pronouns !== undefined) out.pronouns = input.pronouns?.trim() || null;
+  if (input.email !== undefined) out.email = input.email?.trim() || null;
+  if (input.phone !== undefined) out.phone = input.phone || null;
+  if (input.dateOfBirth !== undefined) {
+    const day = toSqlDate(input.dateOfBirth) ?? null;
+    if (day && day > new Date().toISOString().slice(0, 10)) throw badInput('dateOfBirth is in the future', { field: 'dateOfBirth' });
+    out.dateOfBirth = day;
+  }
+  return out;
+}
+
+export async function createClient(ctx: AuthedContext, input: CreateClientInput): Promise<Client> {
+  if (!canWriteClients(ctx.viewer)) throw forbidden();
+  const [row] = await ctx.db.query<{ id: string }>(
+    `INSERT INTO clients (clinic_id, given_name, family_name, preferred_name, pronouns, email, phone, date_of_birth)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+    (() => {
+      const c = columnsOf(input);
+      return [ctx.db.clinicId, c.givenName, c.familyName, c.preferredName ?? null, c.pronouns ?? null, c.email ?? null, c.phone ?? null, c.dateOfBirth ?? null];
+    })(),
+  );
+  await attachExternalIds(ctx, RESOURCE, row.id, input.externalIds);
+  ctx.audit.record({ action: AuditAction.CREATE, resourceType: RESOURCE, resourceId: row.id, subjectClientId: row.id });
+  return (await ctx.loaders.of(clientLoaders).visibleById.load(row.id))!;
+}
+
+export async function updateClient(ctx: AuthedContext, input: UpdateClientInput): Promise<Client> {
+  if (!canWriteClients(ctx.viewer)) throw forbidden();
+  const loader = ctx.loaders.of(clientLoaders).visibleById;
+  const id = uuidOf(input.id, RESOURCE);
+  if (!id || !(await loader.load(id))) throw notFound(RESOURCE);
+  const changes = columnsOf(input);
+  if (Object.keys(changes).length > 0) {
+    await ctx.db.manager.update(Client, { id }, { ...changes, updatedAt: () => 'now()' } as never);
+  }
+  await attachExternalIds(ctx, RESOURCE, id, input.externalIds);
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: RESOURCE, resourceId: id, subjectClientId: id });
+  loader.clear(id);
+  return (await loader.load(id))!;
+}

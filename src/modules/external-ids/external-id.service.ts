@@ -1,0 +1,45 @@
+import type { RequestContext } from '../../context';
+import { conflict } from '../../errors/domain-error';
+import { ExternalIdentifierInput } from './external-identifier.entity';
+
+/** The uuid of the record of `resourceType` that carries (system, value), if any. */
+export async function findByExternalId(
+  ctx: RequestContext,
+  resourceType: string,
+  ref: ExternalIdentifierInput,
+): Promise<string | undefined> {
+  const [row] = await ctx.db.query<{ resource_id: string }>(
+    `SELECT resource_id FROM external_identifiers WHERE resource_type = $1 AND system = $2 AND value = $3`,
+    [resourceType, ref.system, ref.value],
+  );
+  return row?.resource_id;
+}
+
+/** Adds identifiers to a record; a pair already used by another record of the type is a CONFLICT. */
+export async function attachExternalIds(
+  ctx: RequestContext,
+  resourceType: string,
+  resourceId: string,
+  ids: ExternalIdentifierInput[] | undefined | null,
+): Promise<void> {
+  if (!ids?.length) return;
+  const seen = new Set<string>();
+  for (const ref of ids) {
+    const key = `${ref.system}\u0000${ref.value}`;
+    if (seen.has(key)) throw conflict('The same external identifier is listed twice', { field: 'externalIds' });
+    seen.add(key);
+  }
+  const rows = await ctx.db.query<{ resource_id: string; system: string; value: string }>(
+    `INSERT INTO external_identifiers (clinic_id, resource_type, resource_id, system, value)
+     SELECT $1, $2, $3, s, v FROM unnest($4::text[], $5::text[]) AS x(s, v)
+     ON CONFLICT (clinic_id, resource_type, system, value) DO UPDATE SET system = EXCLUDED.system
+     RETURNING resource_id, system, value`,
+    [ctx.db.clinicId, resourceType, resourceId, ids.map((i) => i.system), ids.map((i) => i.value)],
+  );
+  const taken = rows.find((r) => r.resource_id !== resourceId);
+  if (taken) {
+    throw conflict(`External identifier ${taken.system}|${taken.value} already belongs to another ${resourceType}`, {
+      field: 'externalIds',
+    });
+  }
+}

@@ -1,0 +1,35 @@
+import { Rule, satisfiesRule, Viewer } from '../../auth/viewer';
+import type { AuthedContext } from '../../context';
+import { ApiKey } from '../api-keys/api-key.entity';
+import { Clinic } from '../clinic/clinic.entity';
+import { clientLoaders } from '../clients/client.loaders';
+import { staffLoaders } from '../staff/staff.loaders';
+
+export interface NodeType {
+  /** The same callers as the type's direct query. */
+  rules: readonly string[];
+  /** The same loader (and so the same row policy and audit) as the direct query. */
+  load(ctx: AuthedContext, id: string): Promise<object | null>;
+}
+
+/** Every Node type `node(id:)` can fetch. A type missing here is simply not found. */
+export const NODE_TYPES: Record<string, NodeType> = {
+  Clinic: {
+    rules: [],
+    load: (ctx, id) => (id === ctx.viewer.clinicId ? ctx.db.manager.findOneBy(Clinic, { id }) : Promise.resolve(null)),
+  },
+  StaffMember: {
+    rules: [...Rule.STAFF, Rule.scope('roster:read')],
+    load: (ctx, id) => ctx.loaders.of(staffLoaders).byId.load(id),
+  },
+  Client: {
+    rules: [...Rule.STAFF, Rule.scope('roster:read'), Rule.scope('roster:write'), Rule.MEMBER],
+    load: (ctx, id) => ctx.loaders.of(clientLoaders).visibleById.load(id),
+  },
+  ApiKey: {
+    rules: [Rule.ADMIN],
+    load: (ctx, id) => ctx.db.manager.findOneBy(ApiKey, { id }),
+  },
+};
+
+export const mayFetchNode = (viewer: Viewer, type: NodeType) => satisfiesRule(viewer, type.rules);

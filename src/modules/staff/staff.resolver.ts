@@ -1,0 +1,48 @@
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Rule, StaffViewer } from '../../auth/viewer';
+import { ConnectionType, PageArgs } from '../../common/connection';
+import type { AuthedContext } from '../../context';
+import { StaffMember } from './staff-member.entity';
+import { CreateStaffMemberInput, UpdateStaffMemberInput } from './staff.inputs';
+import { canSeeStaffEmail } from './staff.policy';
+import { createStaffMember, listStaff, updateStaffMember } from './staff.service';
+
+const StaffMemberConnection = ConnectionType(StaffMember, 'StaffMember', 'A page of staff members, ordered by name.');
+
+@ObjectType({ description: 'Result of createStaffMember.' })
+class CreateStaffMemberPayload {
+  @Field(() => StaffMember, { description: 'The new staff member.' })
+  staffMember: StaffMember;
+}
+
+@ObjectType({ description: 'Result of updateStaffMember.' })
+class UpdateStaffMemberPayload {
+  @Field(() => StaffMember, { description: 'The staff member as changed.' })
+  staffMember: StaffMember;
+}
+
+@Resolver(() => StaffMember)
+export class StaffResolver {
+  @Authorized(...Rule.STAFF, Rule.scope('roster:read'))
+  @Query(() => StaffMemberConnection, { description: 'Staff of the clinic, by name. Staff and `roster:read` integrations.' })
+  staffMembers(@Args() page: PageArgs, @Ctx() ctx: AuthedContext) {
+    return listStaff(ctx, page.first, page.after);
+  }
+
+  @Authorized(Rule.ADMIN)
+  @Mutation(() => CreateStaffMemberPayload, { description: 'Adds a staff member. Admins only.' })
+  async createStaffMember(@Arg('input') input: CreateStaffMemberInput, @Ctx() ctx: AuthedContext) {
+    return { staffMember: await createStaffMember(ctx, input) };
+  }
+
+  @Authorized(Rule.ADMIN)
+  @Mutation(() => UpdateStaffMemberPayload, { description: 'Changes a staff member (name, email, role, credentials, active). Admins only.' })
+  async updateStaffMember(@Arg('input') input: UpdateStaffMemberInput, @Ctx() ctx: AuthedContext & { viewer: StaffViewer }) {
+    return { staffMember: await updateStaffMember(ctx, input) };
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Work email. Staff and integrations only; null for other viewers.' })
+  email(@Root() staff: StaffMember, @Ctx() ctx: AuthedContext): string | null {
+    return canSeeStaffEmail(ctx.viewer) ? staff.email : null;
+  }
+}

@@ -1,0 +1,58 @@
+import { AuditAction } from '../../audit/audit-action';
+import { StaffViewer } from '../../auth/viewer';
+import { decodeCursor, Page, pageOf } from '../../common/connection';
+import { uuidOf } from '../../common/global-id';
+import type { RequestContext } from '../../context';
+import { conflict, forbidden, notFound } from '../../errors/domain-error';
+import { isUniqueViolation } from '../../db/pg-errors';
+import { StaffMember } from './staff-member.entity';
+import { CreateStaffMemberInput, UpdateStaffMemberInput } from './staff.inputs';
+import { isSelfLockout } from './staff.policy';
+import { staffLoaders } from './staff.loaders';
+
+export async function listStaff(ctx: RequestContext, first: number, after?: string | null): Promise<Page<StaffMember>> {
+  const cursor = decodeCursor(after, 2);
+  const qb = ctx.db.manager.createQueryBuilder(StaffMember, 's').orderBy('s.name', 'ASC').addOrderBy('s.id', 'ASC').limit(first + 1);
+  if (cursor) qb.where('(s.name, s.id) > (:name, :id)', { name: cursor[0], id: cursor[1] });
+  const rows = await qb.getMany();
+  return pageOf(rows, first, (s) => [s.name, s.id]);
+}
+
+export async function createStaffMember(ctx: RequestContext, input: CreateStaffMemberInput): Promise<StaffMember> {
+  try {
+    const [row] = await ctx.db.query<{ id: string }>(
+      `INSERT INTO staff_members (clinic_id, name, email, role, credentials) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [ctx.db.clinicId, input.name.trim(), input.email.trim(), input.role, input.credentials ?? null],
+    );
+    ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'StaffMember', resourceId: row.id });
+    return (await ctx.loaders.of(staffLoaders).byId.load(row.id))!;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict('A staff member with this email already exists', { field: 'email' });
+    throw error;
+  }
+}
+
+export async function updateStaffMember(ctx: RequestContext & { viewer: StaffViewer }, input: UpdateStaffMemberInput) {
+  const id = uuidOf(input.id, 'StaffMember');
+  const existing = id ? await ctx.loaders.of(staffLoaders).byId.load(id) : null;
+  if (!id || !existing) throw notFound('StaffMember');
+  if (isSelfLockout(ctx.viewer, id, input)) throw forbidden('You cannot demote or deactivate yourself');
+  const changes: Partial<StaffMember> = {};
+  if (input.name !== undefined && input.name !== null) changes.name = input.name.trim();
+  if (input.email !== undefined && input.email !== null) changes.email = input.email.trim();
+  if (input.role !== undefined && input.role !== null) changes.role = input.role;
+  if (input.credentials !== undefined) changes.credentials = input.credentials;
+  if (input.active !== undefined && input.active !== null) changes.active = input.active;
+  if (Object.keys(changes).length > 0) {
+    try {
+      await ctx.db.manager.update(StaffMember, { id }, { ...changes, updatedAt: () => 'now()' } as never);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('A staff member with this email already exists', { field: 'email' });
+      throw error;
+    }
+    ctx.audit.record({ action: AuditAction.UPDATE, resourceType: 'StaffMember', resourceId: id });
+  }
+  const loader = ctx.loaders.of(staffLoaders).byId;
+  loader.clear(id);
+  return (await loader.load(id))!;
+}

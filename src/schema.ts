@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { buildSchemaSync, NonEmptyArray } from 'type-graphql';
+import { AuditResolver } from './audit/audit.resolver';
+import { authChecker } from './auth/auth-checker';
+import { DateTimeResolver } from './common/scalars';
+import { ApiKeyResolver } from './modules/api-keys/api-key.resolver';
+import { ClientResolver } from './modules/clients/client.resolver';
+import { ClinicResolver } from './modules/clinic/clinic.resolver';
+import { NodeResolver } from './modules/node/node.resolver';
+import { StaffResolver } from './modules/staff/staff.resolver';
+import { ViewerResolver } from './modules/viewer/viewer.resolver';
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const RESOLVERS: NonEmptyArray<Function> = [
+  NodeResolver,
+  ViewerResolver,
+  ClinicResolver,
+  StaffResolver,
+  ClientResolver,
+  ApiKeyResolver,
+  AuditResolver,
+];
+
+let built: GraphQLSchema | undefined;
+
+/** The schema, built once per process (type-graphql metadata is global). */
+export function getSchema(): GraphQLSchema {
+  built ??= buildSchemaSync({
+    resolvers: RESOLVERS,
+    authChecker,
+    authMode: 'error',
+    validate: { forbidUnknownValues: false },
+    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+    emitSchemaFile: false,
+  });
+  return built;
+}
+
+/** The checked-in contract: sorted, so diffs show real changes only. */
+export const printContract = (schema: GraphQLSchema = getSchema()) => `${printSchema(lexicographicSortSchema(schema))}\n`;
