@@ -46,6 +46,8 @@ export async function createApp(options: AppOptions) {
     schema: getSchema(),
     introspection: !production,
     allowBatchedHttpRequests: false,
+    // main.ts drains HTTP first, then stops Apollo, the pool and PostgreSQL in that order.
+    stopOnTerminationSignals: false,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: production,

@@ -102,14 +102,18 @@ async function main() {
     log.info('stopped');
     process.exit(0);
   };
-  let stopping = false;
+  let stoppingSince = 0;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
-      if (stopping) {
-        log.warn('second signal: exiting now');
-        process.exit(1);
+      // npm forwards the terminal's Ctrl-C, so one keypress can arrive twice; only a later one forces.
+      if (stoppingSince) {
+        if (Date.now() - stoppingSince > 2000) {
+          log.warn('second signal: exiting now');
+          process.exit(1);
+        }
+        return;
       }
-      stopping = true;
+      stoppingSince = Date.now();
       shutdown(signal).catch((error) => {
         log.error({ err: { type: (error as Error)?.name } }, 'shutdown failed');
         process.exit(1);

@@ -1,0 +1,88 @@
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { createClinic, ownerQuery, tokenFor } from '../support/factories';
+import { expectError, gql } from '../support/test-app';
+import { TEST_AUDIENCE, TEST_ISSUER, testEnv } from '../support/test-env';
+
+const VIEWER = `{ viewer { kind } }`;
+
+async function signed(claims: Record<string, unknown>, opts: { secret?: string; audience?: string; issuer?: string; exp?: number | string } = {}) {
+  const jwt = await new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(opts.issuer ?? TEST_ISSUER)
+    .setAudience(opts.audience ?? TEST_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(opts.exp ?? '1h')
+    .sign(new TextEncoder().encode(opts.secret ?? testEnv().jwtSecret));
+  return `Bearer ${jwt}`;
+}
+
+describe('authentication', () => {
+  it('accepts a valid staff token', async () => {
+    const clinic = await createClinic();
+    const res = await gql(clinic.admin.auth, VIEWER);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.viewer.kind).toBe('STAFF');
+  });
+
+  it('refuses a request without credentials', async () => {
+    expectError(await gql(undefined, VIEWER), 'UNAUTHENTICATED');
+  });
+
+  it('refuses expired, wrong-signature, alg:none, wrong-audience and wrong-issuer tokens', async () => {
+    const clinic = await createClinic();
+    const claims = { sub: clinic.admin.id, clinic_id: clinic.id, role: 'ADMIN' };
+    const bad = [
+      await signed(claims, { exp: Math.floor(Date.now() / 1000) - 60 }),
+      await signed(claims, { secret: 'another-secret-that-is-long-enough-to-sign' }),
+      `Bearer ${new UnsecuredJWT(claims).setIssuer(TEST_ISSUER).setAudience(TEST_AUDIENCE).setExpirationTime('1h').encode()}`,
+      await signed(claims, { audience: 'someone-else' }),
+      await signed(claims, { issuer: 'someone-else' }),
+      'Bearer not-a-token',
+      `Basic ${Buffer.from('a:b').toString('base64')}`,
+    ];
+    for (const auth of bad) expectError(await gql(auth, VIEWER), 'UNAUTHENTICATED');
+    // and the good one still works, so the refusals above were about the tokens
+    expect((await gql(await signed(claims), VIEWER)).data.viewer.kind).toBe('STAFF');
+  });
+
+  it('refuses a token without exp', async () => {
+    const clinic = await createClinic();
+    const jwt = await new SignJWT({ sub: clinic.admin.id, clinic_id: clinic.id, role: 'ADMIN' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(TEST_ISSUER)
+      .setAudience(TEST_AUDIENCE)
+      .sign(new TextEncoder().encode(testEnv().jwtSecret));
+    expectError(await gql(`Bearer ${jwt}`, VIEWER), 'UNAUTHENTICATED');
+  });
+
+  it('refuses a token whose role claim disagrees with the stored role, or whose staff member is inactive', async () => {
+    const clinic = await createClinic();
+    expectError(await gql(await tokenFor(clinic.id, clinic.clinician.id, 'ADMIN'), VIEWER), 'UNAUTHENTICATED');
+    await ownerQuery(`UPDATE staff_members SET active = false WHERE id = $1`, [clinic.supervisor.id]);
+    expectError(await gql(clinic.supervisor.auth, VIEWER), 'UNAUTHENTICATED');
+  });
+
+  it('refuses a token naming a clinic the subject does not belong to', async () => {
+    const a = await createClinic();
+    const b = await createClinic();
+    expectError(await gql(await tokenFor(b.id, a.admin.id, 'ADMIN'), VIEWER), 'UNAUTHENTICATED');
+  });
+
+  it('accepts an API key, records lastUsedAt, and refuses it on the next request after revocation', async () => {
+    const clinic = await createClinic();
+    const key = await clinic.addApiKey(['roster:read']);
+    const ok = await gql(key.auth, `{ viewer { kind scopes apiKey { name } } }`);
+    expect(ok.data.viewer).toEqual({ kind: 'INTEGRATION', scopes: ['ROSTER_READ'], apiKey: { name: 'Test integration' } });
+    const [used] = await ownerQuery(`SELECT last_used_at FROM api_keys WHERE id = $1`, [key.id]);
+    expect(used.last_used_at).not.toBeNull();
+
+    const revoke = await gql(clinic.admin.auth, `mutation($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { revokedAt } } }`, { id: key.gid });
+    expect(revoke.errors).toBeUndefined();
+    expect(revoke.data.revokeApiKey.apiKey.revokedAt).toBeTruthy();
+    expectError(await gql(key.auth, VIEWER), 'UNAUTHENTICATED');
+  });
+
+  it('refuses an unknown API key', async () => {
+    expectError(await gql('Bearer kin_thisKeyDoesNotExistAnywhere000000000000000', VIEWER), 'UNAUTHENTICATED');
+  });
+});

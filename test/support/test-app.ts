@@ -1,0 +1,82 @@
+import 'reflect-metadata';
+import type { Express } from 'express';
+import pino from 'pino';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../src/app';
+import { createTokenVerifier } from '../../src/auth/tokens';
+import { createDataSource } from '../../src/db/data-source';
+import { TEST_AUDIENCE, TEST_ISSUER, testEnv } from './test-env';
+
+export interface TestApp {
+  app: Express;
+  dataSource: DataSource;
+  close(): Promise<void>;
+}
+
+let current: Promise<TestApp> | undefined;
+
+/** The real Express app on the run's database, connected as the server's role (RLS applies). */
+export function getTestApp(options: { production?: boolean } = {}): Promise<TestApp> {
+  if (options.production) return buildApp(true);
+  current ??= buildApp(false);
+  return current;
+}
+
+async function buildApp(production: boolean): Promise<TestApp> {
+  const env = testEnv();
+  const dataSource = createDataSource(env.appUrl, { max: 6, acquireTimeoutMs: 10000, statementTimeoutMs: 20000, idleInTransactionTimeoutMs: 30000 });
+  await dataSource.initialize();
+  const { app, server } = await createApp({
+    dataSource,
+    verifier: createTokenVerifier({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, secret: env.jwtSecret }),
+    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    production,
+  });
+  return {
+    app,
+    dataSource,
+    async close() {
+      await server.stop();
+      await dataSource.destroy();
+    },
+  };
+}
+
+export async function closeTestApp() {
+  if (!current) return;
+  const app = await current;
+  current = undefined;
+  await app.close();
+}
+
+export interface GqlResult<T = any> {
+  status: number;
+  body: { data?: T; errors?: { message: string; extensions?: Record<string, any>; path?: unknown[] }[]; extensions?: Record<string, any> };
+  data: T;
+  errors: { message: string; extensions?: Record<string, any> }[] | undefined;
+  codes: string[];
+  sqlStatements: number;
+}
+
+/** POSTs one GraphQL operation as `auth` (an Authorization header value, or none). */
+export async function gql<T = any>(auth: string | undefined, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
+  const { app } = await getTestApp();
+  const req = request(app).post('/graphql').set('content-type', 'application/json');
+  if (auth) req.set('authorization', auth);
+  const res = await req.send({ query, variables });
+  const errors = res.body?.errors;
+  return {
+    status: res.status,
+    body: res.body,
+    data: res.body?.data,
+    errors,
+    codes: (errors ?? []).map((e: { extensions?: { code?: string } }) => e.extensions?.code ?? 'NONE'),
+    sqlStatements: res.body?.extensions?.sqlStatements,
+  };
+}
+
+/** Asserts exactly one error with `code` (and that it is not a masked internal error). */
+export function expectError(result: GqlResult, code: string) {
+  expect(result.codes).toEqual([code]);
+}
