@@ -32,7 +32,8 @@ export const armorLimits = {
   maxAliases: { n: 15 },
   maxTokens: { n: 3000 },
   maxDirectives: { n: 20 },
-  costLimit: { maxCost: 10000, ignoreIntrospection: true },
+  // armor's cost grows 1.5× per level regardless of list size; this admits the deepest real screens (roster with goals).
+  costLimit: { maxCost: 60000, ignoreIntrospection: true },
   blockFieldSuggestion: { enabled: true },
 };
 

@@ -7,6 +7,9 @@ import { DateTimeResolver } from './common/scalars';
 import { ApiKeyResolver } from './modules/api-keys/api-key.resolver';
 import { ClientResolver } from './modules/clients/client.resolver';
 import { ClinicResolver } from './modules/clinic/clinic.resolver';
+import { GroupFacilitatorResolver } from './modules/groups/group-facilitator.resolver';
+import { GroupResolver } from './modules/groups/group.resolver';
+import { MembershipResolver } from './modules/memberships/membership.resolver';
 import { NodeResolver } from './modules/node/node.resolver';
 import { StaffResolver } from './modules/staff/staff.resolver';
 import { ViewerResolver } from './modules/viewer/viewer.resolver';
@@ -20,6 +23,9 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   ClientResolver,
   ApiKeyResolver,
   AuditResolver,
+  GroupResolver,
+  GroupFacilitatorResolver,
+  MembershipResolver,
 ];
 
 let built: GraphQLSchema | undefined;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { types } from 'pg';
 import { DataSource } from 'typeorm';
 import { ENTITIES } from './entities';
 import { SnakeNamingStrategy } from './naming-strategy';
@@ -17,6 +18,9 @@ export const DEFAULT_POOL: PoolSettings = {
   statementTimeoutMs: 15000,
   idleInTransactionTimeoutMs: 30000,
 };
+
+// SQL dates are calendar days, not instants: keep them as 'YYYY-MM-DD' instead of local-midnight Dates.
+types.setTypeParser(types.builtins.DATE, (value: string) => value);
 
 export const MIGRATIONS_GLOB = path.join(__dirname, '..', '..', 'migrations', '*.{ts,js}');
 

@@ -74,6 +74,7 @@ export async function seedDemo(ownerUrl: string): Promise<DemoIdentities | undef
         [clinicId, rows[0].id, `MRN-${1000 + i}`],
       );
     }
+    await seedGroups(db, clinicId, staffIds, clientIds);
     const key = generateApiKey();
     await db.query(
       `INSERT INTO api_keys (clinic_id, name, key_prefix, key_hash, scopes, created_by_staff_id)
@@ -95,4 +96,58 @@ export async function seedDemo(ownerUrl: string): Promise<DemoIdentities | undef
   } finally {
     await db.end();
   }
+}
+
+const AGREEMENT =
+  'What is shared in group stays in group. We arrive on time, speak for ourselves, and do not contact each other outside group ' +
+  'except as the group allows. Anyone may pass.';
+
+/** Three groups in different states: one running with a waitlist, one concluded (alumni), one forming. */
+async function seedGroups(db: PgClient, clinicId: string, staff: Record<string, string>, clients: string[]) {
+  const group = async (name: string, modality: string, format: string, capacity: number, status: string, schedule: string, policy: string) =>
+    (
+      await db.query(
+        `INSERT INTO therapy_groups (clinic_id, name, description, modality, format, capacity, status, schedule_description,
+                                     location, video_link, start_date, agreement_text, peer_contact_policy)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'Room 3, 2nd floor', 'https://video.example/riverside', current_date - 60, $9, $10)
+         RETURNING id`,
+        [clinicId, name, `${name}: a ${modality.toLowerCase().replace('_', ' ')} group.`, modality, format, capacity, status, schedule, AGREEMENT, policy],
+      )
+    ).rows[0].id as string;
+  const facilitate = (groupId: string, staffId: string, role: string) =>
+    db.query(`INSERT INTO group_facilitators (clinic_id, group_id, staff_member_id, role, period_start) VALUES ($1, $2, $3, $4, current_date - 60)`, [
+      clinicId, groupId, staffId, role,
+    ]);
+  const enrol = async (groupId: string, clientId: string, status: string, accepted: boolean) => {
+    const ended = ['COMPLETED', 'WITHDRAWN', 'DISCHARGED'].includes(status);
+    const { rows } = await db.query(
+      `INSERT INTO memberships (clinic_id, group_id, client_id, status, period_start, period_end, waitlisted_at,
+                                agreement_version_accepted, agreement_accepted_at)
+       VALUES ($1, $2, $3, $4, CASE WHEN $4 IN ('ACTIVE', 'ON_HOLD', 'COMPLETED') THEN current_date - 56 END,
+               CASE WHEN $5 THEN current_date - 3 END, CASE WHEN $4 = 'WAITLISTED' THEN now() END,
+               CASE WHEN $6 THEN 1 END, CASE WHEN $6 THEN now() - interval '55 days' END) RETURNING id`,
+      [clinicId, groupId, clientId, status, ended, accepted],
+    );
+    await db.query(
+      `INSERT INTO membership_events (clinic_id, membership_id, from_status, to_status, reason, actor_type, actor_id)
+       VALUES ($1, $2, NULL, $3, 'Demo enrolment', 'STAFF', $4)`,
+      [clinicId, rows[0].id, status, staff.admin],
+    );
+  };
+
+  const dbt = await group('Tuesday Evening DBT Skills', 'DBT_SKILLS', 'ROLLING', 8, 'ACTIVE', 'Tuesdays 18:00–19:30', 'AFTER_COMPLETION');
+  await facilitate(dbt, staff.clinician, 'LEAD');
+  await facilitate(dbt, staff.supervisor, 'CO');
+  for (let i = 0; i < 8; i++) await enrol(dbt, clients[i], 'ACTIVE', i !== 7);
+  await enrol(dbt, clients[8], 'WAITLISTED', false);
+  await enrol(dbt, clients[9], 'WAITLISTED', false);
+
+  const grief = await group('Grief & Loss Support', 'SUPPORT', 'CLOSED', 10, 'CONCLUDED', 'Thursdays 10:00–11:30 (ended)', 'AFTER_COMPLETION');
+  await facilitate(grief, staff.clinician2, 'LEAD');
+  for (const i of [0, 10, 11]) await enrol(grief, clients[i], 'COMPLETED', true);
+
+  const cbt = await group('Anxiety CBT', 'CBT', 'OPEN', 6, 'FORMING', 'Mondays 17:00–18:30 (from next month)', 'NEVER');
+  await facilitate(cbt, staff.clinician2, 'LEAD');
+  await enrol(cbt, clients[3], 'SCREENING', false);
+  await enrol(cbt, clients[4], 'REFERRED', false);
 }

@@ -6,6 +6,8 @@ import { SafeText } from '../../common/safe-text';
 import type { AuthedContext } from '../../context';
 import { externalIdLoaders } from '../external-ids/external-id.loaders';
 import { ExternalIdentifier, ExternalIdentifierInput } from '../external-ids/external-identifier.entity';
+import { Membership } from '../memberships/membership.entity';
+import { membershipLoaders } from '../memberships/membership.loaders';
 import { Client } from './client.entity';
 import { CreateClientInput, UpdateClientInput } from './client.inputs';
 import { createClient, getClient, getClientByExternalId, listClients, updateClient } from './client.service';
@@ -71,5 +73,10 @@ export class ClientResolver {
   @FieldResolver(() => [ExternalIdentifier], { description: 'Identifiers of this client in outside systems.' })
   externalIds(@Root() client: Client, @Ctx() ctx: AuthedContext) {
     return ctx.loaders.of(externalIdLoaders).byResource.load(client.id);
+  }
+
+  @FieldResolver(() => [Membership], { description: 'The client\'s memberships in groups the viewer may see, oldest first.' })
+  memberships(@Root() client: Client, @Ctx() ctx: AuthedContext) {
+    return ctx.loaders.of(membershipLoaders).byClient.load(client.id);
   }
 }

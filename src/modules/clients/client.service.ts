@@ -6,6 +6,7 @@ import type { AuthedContext } from '../../context';
 import { badInput, forbidden, notFound } from '../../errors/domain-error';
 import { attachExternalIds, findByExternalId } from '../external-ids/external-id.service';
 import { ExternalIdentifierInput } from '../external-ids/external-identifier.entity';
+import { viewerFactsLoader } from '../groups/viewer-facts';
 import { Client } from './client.entity';
 import { CreateClientInput, UpdateClientInput } from './client.inputs';
 import { clientLoaders } from './client.loaders';
@@ -38,6 +39,7 @@ export async function listClients(
   const scope = clientListScope(ctx.viewer);
   if (scope === 'NONE') throw forbidden();
   const cursor = decodeCursor(after, 3);
+  const facilitated = scope === 'FACILITATED' ? (await ctx.loaders.of(viewerFactsLoader).get()).facilitatedGroupIds : undefined;
   const qb = ctx.db.manager
     .createQueryBuilder(Client, 'c')
     .select('c.id')
@@ -45,6 +47,9 @@ export async function listClients(
     .addOrderBy('c.given_name', 'ASC')
     .addOrderBy('c.id', 'ASC')
     .limit(first + 1);
+  if (facilitated) {
+    qb.andWhere('c.id IN (SELECT client_id FROM memberships WHERE group_id = ANY(:groups))', { groups: [...facilitated] });
+  }
   if (cursor) qb.andWhere('(c.family_name, c.given_name, c.id) > (:f, :g, :i)', { f: cursor[0], g: cursor[1], i: cursor[2] });
   if (search) {
     qb.andWhere(`(c.given_name || ' ' || c.family_name || ' ' || coalesce(c.preferred_name, '')) ILIKE :q`, {

@@ -3,6 +3,9 @@ import type { AuthedContext } from '../../context';
 import { ApiKey } from '../api-keys/api-key.entity';
 import { Clinic } from '../clinic/clinic.entity';
 import { clientLoaders } from '../clients/client.loaders';
+import { groupLoaders } from '../groups/group.loaders';
+import { GroupFacilitator } from '../groups/group-facilitator.entity';
+import { membershipLoaders } from '../memberships/membership.loaders';
 import { staffLoaders } from '../staff/staff.loaders';
 
 export interface NodeType {
@@ -25,6 +28,21 @@ export const NODE_TYPES: Record<string, NodeType> = {
   Client: {
     rules: [...Rule.STAFF, Rule.scope('roster:read'), Rule.scope('roster:write'), Rule.MEMBER],
     load: (ctx, id) => ctx.loaders.of(clientLoaders).visibleById.load(id),
+  },
+  TherapyGroup: {
+    rules: [...Rule.STAFF, Rule.MEMBER, Rule.scope('roster:read'), Rule.scope('roster:write')],
+    load: async (ctx, id) => (await ctx.loaders.of(groupLoaders).visibleById.load(id))?.group ?? null,
+  },
+  Membership: {
+    rules: [...Rule.STAFF, Rule.MEMBER, Rule.scope('roster:read'), Rule.scope('roster:write')],
+    load: (ctx, id) => ctx.loaders.of(membershipLoaders).visibleById.load(id),
+  },
+  GroupFacilitator: {
+    rules: [...Rule.STAFF, Rule.MEMBER, Rule.scope('roster:read'), Rule.scope('roster:write')],
+    load: async (ctx, id) => {
+      const f = await ctx.db.manager.findOneBy(GroupFacilitator, { id });
+      return f && (await ctx.loaders.of(groupLoaders).visibleById.load(f.groupId)) ? f : null;
+    },
   },
   ApiKey: {
     rules: [Rule.ADMIN],

@@ -1,0 +1,60 @@
+import { hasScope, Viewer } from '../../auth/viewer';
+import { MembershipStatus } from '../memberships/membership-status';
+import type { TherapyGroup } from './therapy-group.entity';
+import type { ViewerFacts } from './viewer-facts';
+
+/**
+ * How much of a group a viewer may see:
+ * - ROSTER: admins, supervisors, the group's facilitators, roster integrations — everything;
+ * - MEMBER: a client with a membership in the group — the group's details, peers by display name;
+ * - DIRECTORY: other clinicians — name, modality, format, status and schedule only;
+ * - NONE: the group does not exist for this viewer (NOT_FOUND).
+ */
+export type GroupAccess = 'ROSTER' | 'MEMBER' | 'DIRECTORY' | 'NONE';
+
+export function groupAccess(viewer: Viewer, groupId: string, facts: ViewerFacts): GroupAccess {
+  switch (viewer.kind) {
+    case 'STAFF':
+      if (viewer.role === 'ADMIN' || viewer.role === 'SUPERVISOR') return 'ROSTER';
+      return facts.facilitatedGroupIds.has(groupId) ? 'ROSTER' : 'DIRECTORY';
+    case 'MEMBER':
+      return facts.ownMemberships.has(groupId) ? 'MEMBER' : 'NONE';
+    case 'INTEGRATION':
+      return hasScope(viewer, 'roster:read') || hasScope(viewer, 'roster:write') ? 'ROSTER' : 'NONE';
+  }
+}
+
+/** Group fields hidden below ROSTER/MEMBER access (a clinician browsing other groups). */
+export function redactGroupFor(access: GroupAccess, group: TherapyGroup): TherapyGroup {
+  if (access === 'ROSTER' || access === 'MEMBER') return group;
+  return Object.assign(Object.create(Object.getPrototypeOf(group)) as TherapyGroup, group, {
+    location: null,
+    videoLink: null,
+    agreementText: null,
+  });
+}
+
+/** Whether the viewer may see the group's roster (memberships with client references). */
+export const canSeeRoster = (access: GroupAccess) => access === 'ROSTER';
+
+/**
+ * A member sees peers (display names of ACTIVE members) only while their own membership is
+ * open and they have accepted the group's current agreement.
+ */
+export function memberSeesPeers(viewer: Viewer, group: Pick<TherapyGroup, 'id' | 'agreementVersion'>, facts: ViewerFacts): boolean {
+  if (viewer.kind !== 'MEMBER') return false;
+  const own = facts.ownMemberships.get(group.id);
+  if (!own) return false;
+  const open = own.status === MembershipStatus.ACTIVE || own.status === MembershipStatus.ON_HOLD;
+  return open && (own.agreementVersionAccepted ?? 0) >= group.agreementVersion;
+}
+
+/** Group set-up, status and facilitators: clinic admins. */
+export const canManageGroups = (viewer: Viewer) => viewer.kind === 'STAFF' && viewer.role === 'ADMIN';
+
+/** Enrolment and membership status: admins, supervisors, the group's facilitators, roster-writing integrations. */
+export function canManageMemberships(viewer: Viewer, groupId: string, facts: ViewerFacts): boolean {
+  if (viewer.kind === 'INTEGRATION') return hasScope(viewer, 'roster:write');
+  if (viewer.kind !== 'STAFF') return false;
+  return viewer.role !== 'CLINICIAN' || facts.facilitatedGroupIds.has(groupId);
+}

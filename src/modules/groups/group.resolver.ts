@@ -1,0 +1,185 @@
+import { IsOptional, Max, Min } from 'class-validator';
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Rule } from '../../auth/viewer';
+import { ConnectionType, PageArgs } from '../../common/connection';
+import { SafeText } from '../../common/safe-text';
+import type { AuthedContext } from '../../context';
+import { externalIdLoaders } from '../external-ids/external-id.loaders';
+import { ExternalIdentifier } from '../external-ids/external-identifier.entity';
+import { Membership } from '../memberships/membership.entity';
+import { membershipLoaders } from '../memberships/membership.loaders';
+import { MembershipStatus } from '../memberships/membership-status';
+import { GroupFacilitator } from './group-facilitator.entity';
+import { GroupStatus, Modality } from './group.enums';
+import { AssignFacilitatorInput, ChangeGroupStatusInput, CreateGroupInput, RemoveFacilitatorInput, UpdateGroupInput } from './group.inputs';
+import { groupLoaders } from './group.loaders';
+import { canSeeRoster, memberSeesPeers } from './group.policy';
+import { assignFacilitator, changeGroupStatus, createGroup, getGroup, listGroups, removeFacilitator, updateGroup } from './group.service';
+import { TherapyGroup } from './therapy-group.entity';
+import { viewerFactsLoader } from './viewer-facts';
+
+const GroupConnection = ConnectionType(TherapyGroup, 'TherapyGroup', 'A page of groups, ordered by name.');
+export const MembershipConnection = ConnectionType(Membership, 'Membership', 'A page of memberships, in enrolment order.');
+
+@InputType({ description: 'Which groups to list; all conditions must hold.' })
+class GroupFilter {
+  @Field(() => [GroupStatus], { nullable: true, description: 'Only groups in one of these statuses.' })
+  @IsOptional()
+  status?: GroupStatus[] | null;
+
+  @Field(() => [Modality], { nullable: true, description: 'Only groups of one of these modalities.' })
+  @IsOptional()
+  modality?: Modality[] | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only groups this staff member currently facilitates.' })
+  @IsOptional()
+  @SafeText({ max: 200 })
+  facilitatorId?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Only groups whose name contains this text (case-insensitive).' })
+  @IsOptional()
+  @SafeText({ max: 100 })
+  search?: string | null;
+}
+
+@ArgsType()
+class GroupsArgs extends PageArgs {
+  @Field(() => GroupFilter, { nullable: true, description: 'Conditions on the groups returned.' })
+  @IsOptional()
+  filter?: GroupFilter | null;
+}
+
+@ArgsType()
+class MembersArgs {
+  @Field(() => Int, { defaultValue: 20, description: 'How many, 1 to 100.' })
+  @Min(1)
+  @Max(100)
+  first: number = 20;
+
+  @Field(() => String, { nullable: true, description: 'Cursor to continue after.' })
+  @IsOptional()
+  @SafeText({ max: 500 })
+  after?: string | null;
+
+  @Field(() => [MembershipStatus], { nullable: true, description: 'Only memberships in these statuses (roster access only; members always see ACTIVE peers).' })
+  @IsOptional()
+  status?: MembershipStatus[] | null;
+}
+
+@ObjectType({ description: 'Result of a group mutation.' })
+class GroupPayload {
+  @Field(() => TherapyGroup, { description: 'The group after the change.' })
+  group: TherapyGroup;
+}
+
+@ObjectType({ description: 'Result of a facilitator mutation.' })
+class FacilitatorPayload {
+  @Field(() => GroupFacilitator, { description: 'The assignment after the change.' })
+  facilitator: GroupFacilitator;
+}
+
+const GROUP_READERS = [...Rule.STAFF, Rule.MEMBER, Rule.scope('roster:read'), Rule.scope('roster:write')];
+
+@Resolver(() => TherapyGroup)
+export class GroupResolver {
+  @Authorized(...GROUP_READERS)
+  @Query(() => GroupConnection, {
+    description: 'Groups, by name. Staff see every group of the clinic (clinicians: full details only of the groups they facilitate); members see their own groups; roster integrations see all.',
+  })
+  async groups(@Args() args: GroupsArgs, @Ctx() ctx: AuthedContext) {
+    const page = await listGroups(ctx, args.filter ?? {}, args.first, args.after);
+    return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: e.node.group })) };
+  }
+
+  @Authorized(...GROUP_READERS)
+  @Query(() => TherapyGroup, { description: 'One group by id, with the same visibility as `groups`; otherwise NOT_FOUND.' })
+  async group(@Arg('id', () => ID, { description: 'Global id of the group.' }) id: string, @Ctx() ctx: AuthedContext) {
+    return (await getGroup(ctx, id)).group;
+  }
+
+  @Authorized(Rule.ADMIN)
+  @Mutation(() => GroupPayload, { description: 'Creates a group (FORMING). Admins only.' })
+  async createGroup(@Arg('input') input: CreateGroupInput, @Ctx() ctx: AuthedContext) {
+    return { group: (await createGroup(ctx, input)).group };
+  }
+
+  @Authorized(Rule.ADMIN)
+  @Mutation(() => GroupPayload, { description: 'Changes a group\'s details. Admins only.' })
+  async updateGroup(@Arg('input') input: UpdateGroupInput, @Ctx() ctx: AuthedContext) {
+    return { group: (await updateGroup(ctx, input)).group };
+  }
+
+  @Authorized(Rule.ADMIN)
+  @Mutation(() => GroupPayload, {
+    description: 'Moves a group along FORMING → ACTIVE ⇄ PAUSED, ACTIVE → CONCLUDED → ARCHIVED. Other moves answer CONFLICT with `allowedTransitions`. ACTIVE needs a lead facilitator. Admins only.',
+  })
+  async changeGroupStatus(@Arg('input') input: ChangeGroupStatusInput, @Ctx() ctx: AuthedContext) {
+    return { group: (await changeGroupStatus(ctx, input)).group };
+  }
+
+  @Authorized(Rule.ADMIN)
+  @Mutation(() => FacilitatorPayload, { description: 'Assigns a clinician or supervisor to facilitate a group. Admins only.' })
+  async assignFacilitator(@Arg('input') input: AssignFacilitatorInput, @Ctx() ctx: AuthedContext) {
+    return { facilitator: await assignFacilitator(ctx, input) };
+  }
+
+  @Authorized(Rule.ADMIN)
+  @Mutation(() => FacilitatorPayload, { description: 'Ends a facilitator assignment, keeping it as history. An ACTIVE group keeps at least one lead. Admins only.' })
+  async removeFacilitator(@Arg('input') input: RemoveFacilitatorInput, @Ctx() ctx: AuthedContext) {
+    return { facilitator: await removeFacilitator(ctx, input.facilitatorId) };
+  }
+
+  @FieldResolver(() => [GroupFacilitator], { description: 'Facilitators, current leads first. Ended assignments only with `includeEnded`.' })
+  async facilitators(
+    @Root() group: TherapyGroup,
+    @Ctx() ctx: AuthedContext,
+    @Arg('includeEnded', { defaultValue: false, description: 'Include ended assignments (history).' }) includeEnded: boolean,
+  ) {
+    const all = await ctx.loaders.of(groupLoaders).facilitators.load(group.id);
+    return includeEnded ? all : all.filter((f) => f.endedAt === null);
+  }
+
+  @FieldResolver(() => MembershipConnection, {
+    nullable: true,
+    description:
+      'The roster. Staff with access to the group and roster integrations see every membership; a member sees ACTIVE peers (display name and status only) once they have accepted the current group agreement. Null for clinicians who do not facilitate the group.',
+  })
+  async members(@Root() group: TherapyGroup, @Args() args: MembersArgs, @Ctx() ctx: AuthedContext) {
+    const visible = await ctx.loaders.of(groupLoaders).visibleById.load(group.id);
+    if (!visible) return null;
+    if (canSeeRoster(visible.access)) {
+      return ctx.loaders.of(membershipLoaders).membersOfGroup.load({ groupId: group.id, args: { first: args.first, after: args.after, statuses: args.status }, peersOnly: false });
+    }
+    if (visible.access !== 'MEMBER') return null;
+    const facts = await ctx.loaders.of(viewerFactsLoader).get();
+    const seesPeers = memberSeesPeers(ctx.viewer, group, facts);
+    const page = await ctx.loaders.of(membershipLoaders).membersOfGroup.load({
+      groupId: group.id,
+      args: { first: args.first, after: args.after, statuses: null },
+      peersOnly: seesPeers,
+    });
+    // A member learns nothing from counts about memberships they cannot see.
+    return { ...page, totalCount: undefined };
+  }
+
+  @FieldResolver(() => Int, { description: 'Members currently ACTIVE.' })
+  async activeMemberCount(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
+    return (await ctx.loaders.of(groupLoaders).counts.load(group.id)).active;
+  }
+
+  @FieldResolver(() => Int, { description: 'Free seats: capacity minus ACTIVE and ON_HOLD members (never below zero).' })
+  async openSeats(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
+    return Math.max(0, group.capacity - (await ctx.loaders.of(groupLoaders).counts.load(group.id)).seated);
+  }
+
+  @FieldResolver(() => Int, { description: 'Members waiting for a seat.' })
+  async waitlistCount(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
+    return (await ctx.loaders.of(groupLoaders).counts.load(group.id)).waitlisted;
+  }
+
+  @FieldResolver(() => [ExternalIdentifier], { nullable: true, description: 'Identifiers in outside systems. Roster access only; null otherwise.' })
+  async externalIds(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
+    const visible = await ctx.loaders.of(groupLoaders).visibleById.load(group.id);
+    return visible && canSeeRoster(visible.access) ? ctx.loaders.of(externalIdLoaders).byResource.load(group.id) : null;
+  }
+}

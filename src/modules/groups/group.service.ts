@@ -1,0 +1,236 @@
+import { AuditAction } from '../../audit/audit-action';
+import { decodeCursor, Page, pageOf } from '../../common/connection';
+import { uuidOf } from '../../common/global-id';
+import { toSqlDate } from '../../common/scalars';
+import type { AuthedContext } from '../../context';
+import { badInput, conflict, notFound } from '../../errors/domain-error';
+import { isUniqueViolation } from '../../db/pg-errors';
+import { attachExternalIds } from '../external-ids/external-id.service';
+import { promoteFromWaitlist } from '../memberships/membership.service';
+import { GroupFacilitator } from './group-facilitator.entity';
+import { FacilitatorRole, GroupFormat, GroupStatus, Modality } from './group.enums';
+import { ChangeGroupStatusInput, CreateGroupInput, UpdateGroupInput, AssignFacilitatorInput } from './group.inputs';
+import { groupLoaders, VisibleGroup } from './group.loaders';
+import { canChangeGroupStatus, GROUP_TRANSITIONS } from './group-status';
+import { TherapyGroup } from './therapy-group.entity';
+import { viewerFactsLoader } from './viewer-facts';
+
+export const GROUP = 'TherapyGroup';
+
+export interface GroupFilter {
+  status?: GroupStatus[] | null;
+  modality?: Modality[] | null;
+  facilitatorId?: string | null;
+  search?: string | null;
+}
+
+export async function getGroup(ctx: AuthedContext, globalId: string): Promise<VisibleGroup> {
+  const id = uuidOf(globalId, GROUP);
+  const visible = id ? await ctx.loaders.of(groupLoaders).visibleById.load(id) : null;
+  if (!visible) {
+    ctx.audit.denied({ resourceType: GROUP, resourceId: id ?? null, code: 'NOT_FOUND' });
+    throw notFound('Group');
+  }
+  return visible;
+}
+
+export async function listGroups(ctx: AuthedContext, filter: GroupFilter, first: number, after?: string | null): Promise<Page<VisibleGroup>> {
+  const cursor = decodeCursor(after, 2);
+  const params: unknown[] = [];
+  const where: string[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('$?', `$${params.length}`));
+  };
+  if (ctx.viewer.kind === 'MEMBER') {
+    const facts = await ctx.loaders.of(viewerFactsLoader).get();
+    add('g.id = ANY($?)', [...facts.ownMemberships.keys()]);
+  }
+  if (filter.status?.length) add('g.status = ANY($?)', filter.status);
+  if (filter.modality?.length) add('g.modality = ANY($?)', filter.modality);
+  if (filter.facilitatorId !== undefined && filter.facilitatorId !== null) {
+    add(
+      'EXISTS (SELECT 1 FROM group_facilitators f WHERE f.group_id = g.id AND f.ended_at IS NULL AND f.staff_member_id = $?)',
+      uuidOf(filter.facilitatorId, 'StaffMember') ?? '00000000-0000-0000-0000-000000000000',
+    );
+  }
+  if (filter.search) add(`g.name ILIKE $?`, `%${filter.search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
+  if (cursor) {
+    params.push(cursor[0], cursor[1]);
+    where.push(`(g.name, g.id) > ($${params.length - 1}, $${params.length}::uuid)`);
+  }
+  params.push(first + 1);
+  const rows = await ctx.db.query<{ id: string }>(
+    `SELECT g.id FROM therapy_groups g ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY g.name, g.id LIMIT $${params.length}`,
+    params,
+  );
+  const visible = (await ctx.loaders.of(groupLoaders).visibleById.loadMany(rows.map((r) => r.id))).filter(
+    (v): v is VisibleGroup => v !== null && !(v instanceof Error),
+  );
+  return pageOf(visible, first, (v) => [v.group.name, v.group.id]);
+}
+
+function checkDates(start: string | null | undefined, end: string | null | undefined) {
+  if (start && end && end < start) throw badInput('endDate is before startDate', { field: 'endDate' });
+}
+
+export async function createGroup(ctx: AuthedContext, input: CreateGroupInput): Promise<VisibleGroup> {
+  const startDate = toSqlDate(input.startDate) ?? null;
+  const endDate = toSqlDate(input.endDate) ?? null;
+  checkDates(startDate, endDate);
+  const [row] = await ctx.db.query<{ id: string }>(
+    `INSERT INTO therapy_groups (clinic_id, name, description, modality, format, capacity, schedule_description, location,
+                                 video_link, start_date, end_date, agreement_text, peer_contact_policy)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, COALESCE($13, 'AFTER_COMPLETION')) RETURNING id`,
+    [ctx.db.clinicId, input.name.trim(), input.description ?? null, input.modality, input.format, input.capacity,
+      input.scheduleDescription ?? null, input.location ?? null, input.videoLink ?? null, startDate, endDate,
+      input.agreementText ?? null, input.peerContactPolicy ?? null],
+  );
+  await attachExternalIds(ctx, GROUP, row.id, input.externalIds);
+  ctx.audit.record({ action: AuditAction.CREATE, resourceType: GROUP, resourceId: row.id });
+  return (await ctx.loaders.of(groupLoaders).visibleById.load(row.id))!;
+}
+
+/** Locks the group row for the rest of the transaction: seat accounting and status changes serialize on it. */
+export async function lockGroup(ctx: AuthedContext, groupId: string): Promise<TherapyGroup> {
+  const group = await ctx.db.manager
+    .createQueryBuilder(TherapyGroup, 'g')
+    .where('g.id = :id', { id: groupId })
+    .setLock('pessimistic_write')
+    .getOne();
+  if (!group) throw notFound('Group');
+  return group;
+}
+
+export async function updateGroup(ctx: AuthedContext, input: UpdateGroupInput): Promise<VisibleGroup> {
+  const id = uuidOf(input.id, GROUP);
+  if (!id) throw notFound('Group');
+  const group = await lockGroup(ctx, id);
+  const set: Record<string, unknown> = {};
+  const assign = (column: string, value: unknown) => {
+    if (value !== undefined) set[column] = value;
+  };
+  assign('name', input.name?.trim());
+  assign('description', input.description);
+  assign('modality', input.modality ?? undefined);
+  assign('format', input.format ?? undefined);
+  assign('capacity', input.capacity ?? undefined);
+  assign('schedule_description', input.scheduleDescription);
+  assign('location', input.location);
+  assign('video_link', input.videoLink);
+  assign('start_date', toSqlDate(input.startDate));
+  assign('end_date', toSqlDate(input.endDate));
+  assign('peer_contact_policy', input.peerContactPolicy ?? undefined);
+  if (input.agreementText !== undefined && input.agreementText !== group.agreementText) {
+    set.agreement_text = input.agreementText;
+    set.agreement_version = group.agreementVersion + 1;
+  }
+  checkDates(
+    (set.start_date as string | null | undefined) ?? group.startDate,
+    (set.end_date as string | null | undefined) ?? group.endDate,
+  );
+  if (input.capacity !== undefined && input.capacity !== null) {
+    const counts = await ctx.loaders.of(groupLoaders).counts.load(id);
+    if (input.capacity < counts.seated) {
+      throw conflict(`Capacity ${input.capacity} is below the ${counts.seated} seated members`, { field: 'capacity', seated: counts.seated });
+    }
+  }
+  const columns = Object.keys(set);
+  if (columns.length) {
+    await ctx.db.query(
+      `UPDATE therapy_groups SET ${columns.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`,
+      [id, ...columns.map((c) => set[c])],
+    );
+    ctx.audit.record({ action: AuditAction.UPDATE, resourceType: GROUP, resourceId: id });
+  }
+  await attachExternalIds(ctx, GROUP, id, input.externalIds);
+  const loaders = ctx.loaders.of(groupLoaders);
+  loaders.rowById.clear(id);
+  loaders.visibleById.clear(id);
+  loaders.counts.clear(id);
+  if (set.capacity !== undefined && set.capacity !== group.capacity) await promoteFromWaitlist(ctx, id);
+  return (await loaders.visibleById.load(id))!;
+}
+
+async function hasCurrentLead(ctx: AuthedContext, groupId: string, except?: string): Promise<boolean> {
+  const [row] = await ctx.db.query(
+    `SELECT 1 FROM group_facilitators WHERE group_id = $1 AND role = 'LEAD' AND ended_at IS NULL AND ($2::uuid IS NULL OR id <> $2)`,
+    [groupId, except ?? null],
+  );
+  return row !== undefined;
+}
+
+export async function changeGroupStatus(ctx: AuthedContext, input: ChangeGroupStatusInput): Promise<VisibleGroup> {
+  const id = uuidOf(input.groupId, GROUP);
+  if (!id) throw notFound('Group');
+  const group = await lockGroup(ctx, id);
+  if (!canChangeGroupStatus(group.status, input.status)) {
+    throw conflict(`A ${group.status} group cannot become ${input.status}`, {
+      from: group.status,
+      to: input.status,
+      allowedTransitions: GROUP_TRANSITIONS[group.status],
+    });
+  }
+  if (input.status === GroupStatus.ACTIVE && !(await hasCurrentLead(ctx, id))) {
+    throw conflict('A group needs a lead facilitator to be ACTIVE', { reason: 'LEAD_FACILITATOR_REQUIRED' });
+  }
+  await ctx.db.query(`UPDATE therapy_groups SET status = $2, updated_at = now() WHERE id = $1`, [id, input.status]);
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: GROUP, resourceId: id });
+  const loaders = ctx.loaders.of(groupLoaders);
+  loaders.rowById.clear(id);
+  loaders.visibleById.clear(id);
+  return (await loaders.visibleById.load(id))!;
+}
+
+export async function assignFacilitator(ctx: AuthedContext, input: AssignFacilitatorInput): Promise<GroupFacilitator> {
+  const groupId = uuidOf(input.groupId, GROUP);
+  const staffId = uuidOf(input.staffMemberId, 'StaffMember');
+  if (!groupId) throw notFound('Group');
+  const group = await lockGroup(ctx, groupId);
+  if (group.status === GroupStatus.ARCHIVED || group.status === GroupStatus.CONCLUDED) {
+    throw conflict(`A ${group.status} group takes no new facilitators`);
+  }
+  const [staff] = staffId
+    ? await ctx.db.query<{ role: string; active: boolean }>(`SELECT role, active FROM staff_members WHERE id = $1`, [staffId])
+    : [];
+  if (!staff) throw notFound('StaffMember');
+  if (!staff.active) throw conflict('This staff member is inactive', { field: 'staffMemberId' });
+  if (staff.role === 'ADMIN') throw badInput('Facilitators are clinicians or supervisors', { field: 'staffMemberId' });
+  const periodStart = toSqlDate(input.periodStart) ?? null;
+  const periodEnd = toSqlDate(input.periodEnd) ?? null;
+  if (periodStart && periodEnd && periodEnd < periodStart) throw badInput('periodEnd is before periodStart', { field: 'periodEnd' });
+  try {
+    const [row] = await ctx.db.query<{ id: string }>(
+      `INSERT INTO group_facilitators (clinic_id, group_id, staff_member_id, role, period_start, period_end)
+       VALUES ($1, $2, $3, $4, COALESCE($5::date, current_date), $6) RETURNING id`,
+      [ctx.db.clinicId, groupId, staffId, input.role, periodStart, periodEnd],
+    );
+    ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'GroupFacilitator', resourceId: row.id });
+    return ctx.db.manager.findOneByOrFail(GroupFacilitator, { id: row.id });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict('This staff member already facilitates the group', { field: 'staffMemberId' });
+    throw error;
+  }
+}
+
+export async function removeFacilitator(ctx: AuthedContext, facilitatorGlobalId: string): Promise<GroupFacilitator> {
+  const id = uuidOf(facilitatorGlobalId, 'GroupFacilitator');
+  const existing = id ? await ctx.db.manager.findOneBy(GroupFacilitator, { id }) : null;
+  if (!id || !existing) throw notFound('GroupFacilitator');
+  const group = await lockGroup(ctx, existing.groupId);
+  if (existing.endedAt) throw conflict('This assignment has already ended');
+  if (existing.role === FacilitatorRole.LEAD && group.status === GroupStatus.ACTIVE && !(await hasCurrentLead(ctx, group.id, id))) {
+    throw conflict('An ACTIVE group cannot be left without a lead facilitator: assign another lead first', {
+      reason: 'LEAD_FACILITATOR_REQUIRED',
+    });
+  }
+  await ctx.db.query(
+    `UPDATE group_facilitators SET ended_at = now(), period_end = LEAST(COALESCE(period_end, current_date), current_date) WHERE id = $1`,
+    [id],
+  );
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: 'GroupFacilitator', resourceId: id });
+  return ctx.db.manager.findOneByOrFail(GroupFacilitator, { id });
+}
+
+export const isOpenFormat = (format: GroupFormat) => format === GroupFormat.OPEN || format === GroupFormat.ROLLING;

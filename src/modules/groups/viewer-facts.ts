@@ -1,0 +1,55 @@
+import type { RequestContext } from '../../context';
+import { MembershipStatus } from '../memberships/membership-status';
+
+export interface OwnMembershipFact {
+  membershipId: string;
+  groupId: string;
+  status: MembershipStatus;
+  agreementVersionAccepted: number | null;
+}
+
+export interface ViewerFacts {
+  /** Groups the viewing clinician or supervisor currently facilitates. */
+  facilitatedGroupIds: ReadonlySet<string>;
+  /** The viewing member's own memberships, by group (the open one, else the latest). */
+  ownMemberships: ReadonlyMap<string, OwnMembershipFact>;
+}
+
+const EMPTY: ViewerFacts = { facilitatedGroupIds: new Set(), ownMemberships: new Map() };
+
+/**
+ * What the group policies need to know about the viewer, loaded once per request (one
+ * statement for staff and members, none for others) and then decided in pure functions.
+ */
+export const viewerFactsLoader = (ctx: RequestContext) => {
+  let facts: Promise<ViewerFacts> | undefined;
+  return {
+    get: (): Promise<ViewerFacts> => (facts ??= loadFacts(ctx)),
+  };
+};
+
+async function loadFacts(ctx: RequestContext): Promise<ViewerFacts> {
+  const viewer = ctx.viewer;
+  if (viewer?.kind === 'STAFF' && viewer.role !== 'ADMIN') {
+    const rows = await ctx.db.query<{ group_id: string }>(
+      `SELECT group_id FROM group_facilitators WHERE staff_member_id = $1 AND ended_at IS NULL`,
+      [viewer.staffId],
+    );
+    return { ...EMPTY, facilitatedGroupIds: new Set(rows.map((r) => r.group_id)) };
+  }
+  if (viewer?.kind === 'MEMBER') {
+    const rows = await ctx.db.query<{ id: string; group_id: string; status: MembershipStatus; agreement_version_accepted: number | null }>(
+      `SELECT DISTINCT ON (group_id) id, group_id, status, agreement_version_accepted
+         FROM memberships WHERE client_id = $1
+        ORDER BY group_id, (status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')), created_at DESC`,
+      [viewer.clientId],
+    );
+    return {
+      ...EMPTY,
+      ownMemberships: new Map(
+        rows.map((r) => [r.group_id, { membershipId: r.id, groupId: r.group_id, status: r.status, agreementVersionAccepted: r.agreement_version_accepted }]),
+      ),
+    };
+  }
+  return EMPTY;
+}

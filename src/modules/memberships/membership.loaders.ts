@@ -1,0 +1,129 @@
+import DataLoader from 'dataloader';
+import { AuditAction } from '../../audit/audit-action';
+import { decodeCursor, Page, pageOf } from '../../common/connection';
+import type { RequestContext } from '../../context';
+import { groupLoaders } from '../groups/group.loaders';
+import { memberSeesPeers } from '../groups/group.policy';
+import { viewerFactsLoader } from '../groups/viewer-facts';
+import { Membership, MembershipEvent } from './membership.entity';
+import { MEMBERSHIP_COLUMNS, membershipFromRow, MembershipRow } from './membership.mapper';
+import { membershipView, redactForPeer } from './membership.policy';
+import { MembershipStatus } from './membership-status';
+
+export interface MembersArgs {
+  first: number;
+  after?: string | null;
+  statuses?: MembershipStatus[] | null;
+}
+
+/**
+ * Applies the membership view rule to rows of any groups at once: full rows are audited as
+ * reads of the client's data, peer rows are redacted, hidden rows dropped.
+ */
+async function applyViews(ctx: RequestContext, rows: Membership[]): Promise<(Membership | null)[]> {
+  const viewer = ctx.viewer;
+  if (!viewer) return rows.map(() => null);
+  const groupIds = [...new Set(rows.map((m) => m.groupId))];
+  const [groups, facts] = await Promise.all([
+    ctx.loaders.of(groupLoaders).visibleById.loadMany(groupIds),
+    ctx.loaders.of(viewerFactsLoader).get(),
+  ]);
+  const byGroup = new Map(groupIds.map((id, i) => [id, groups[i]]));
+  return rows.map((m) => {
+    const visible = byGroup.get(m.groupId);
+    if (!visible || visible instanceof Error) return null;
+    const view = membershipView(viewer, m, visible.access, memberSeesPeers(viewer, visible.group, facts));
+    if (view === 'HIDDEN') return null;
+    if (view === 'PEER') return redactForPeer(m);
+    ctx.audit.record({ action: AuditAction.READ, resourceType: 'Membership', resourceId: m.id, subjectClientId: m.clientId });
+    return m;
+  });
+}
+
+export const membershipLoaders = (ctx: RequestContext) => ({
+  /** A membership as this viewer may see it; null = NOT_FOUND. */
+  visibleById: new DataLoader<string, Membership | null>(async (ids) => {
+    const rows = await ctx.db.query<MembershipRow>(
+      `SELECT ${MEMBERSHIP_COLUMNS} FROM memberships m JOIN clients c ON c.id = m.client_id WHERE m.id = ANY($1)`,
+      [[...ids]],
+    );
+    const views = await applyViews(ctx, rows.map(membershipFromRow));
+    const byId = new Map(views.filter((m): m is Membership => m !== null).map((m) => [m.id, m]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }),
+
+  /** One page of a group's members for each requested group, in one statement per distinct page shape. */
+  membersOfGroup: new DataLoader<{ groupId: string; args: MembersArgs; peersOnly: boolean }, Page<Membership>, string>(
+    async (keys) => {
+      const shapes = new Map<string, typeof keys[number][]>();
+      for (const k of keys) {
+        const shape = JSON.stringify([k.args, k.peersOnly]);
+        shapes.set(shape, [...(shapes.get(shape) ?? []), k]);
+      }
+      const pages = new Map<string, Page<Membership>>();
+      for (const group of shapes.values()) {
+        const { args, peersOnly } = group[0];
+        const cursor = decodeCursor(args.after, 2);
+        const statuses = peersOnly ? [MembershipStatus.ACTIVE] : args.statuses?.length ? args.statuses : null;
+        // The cursor keeps created_at at full (microsecond) precision, as text.
+        const rows = await ctx.db.query<MembershipRow & { total: number; created_key: string }>(
+          `SELECT * FROM (
+             SELECT y.*, row_number() OVER (PARTITION BY y.group_id ORDER BY y.created_at, y.id) AS rn FROM (
+               SELECT ${MEMBERSHIP_COLUMNS}, m.created_at::text AS created_key,
+                      count(*) OVER (PARTITION BY m.group_id)::int AS total
+                 FROM memberships m JOIN clients c ON c.id = m.client_id
+                WHERE m.group_id = ANY($1) AND ($2::text[] IS NULL OR m.status = ANY($2))
+             ) y
+             WHERE $3::timestamptz IS NULL OR (y.created_at, y.id) > ($3::timestamptz, $4::uuid)
+           ) x WHERE rn <= $5 ORDER BY group_id, rn`,
+          [group.map((k) => k.groupId), statuses, cursor?.[0] ?? null, cursor?.[1] ?? null, args.first + 1],
+        );
+        const views = await applyViews(ctx, rows.map(membershipFromRow));
+        for (const k of group) {
+          const mine = rows.map((r, i) => ({ r, v: views[i] })).filter(({ r, v }) => r.group_id === k.groupId && v !== null);
+          const items = mine.map(({ v }) => v as Membership);
+          pages.set(
+            k.groupId,
+            pageOf(items, args.first, (m) => [rows.find((r) => r.id === m.id)!.created_key, m.id], peersOnly ? undefined : mine[0]?.r.total),
+          );
+        }
+      }
+      return keys.map((k) => pages.get(k.groupId)!);
+    },
+    { cacheKeyFn: (k) => JSON.stringify([k.groupId, k.args, k.peersOnly]) },
+  ),
+
+  /** A client's memberships in every group (then filtered by the group rules). */
+  byClient: new DataLoader<string, Membership[]>(async (clientIds) => {
+    const rows = await ctx.db.query<MembershipRow>(
+      `SELECT ${MEMBERSHIP_COLUMNS} FROM memberships m JOIN clients c ON c.id = m.client_id
+        WHERE m.client_id = ANY($1) ORDER BY m.created_at, m.id`,
+      [[...clientIds]],
+    );
+    const views = await applyViews(ctx, rows.map(membershipFromRow));
+    return clientIds.map((id) => views.filter((m): m is Membership => m !== null && m.clientId === id));
+  }),
+
+  events: new DataLoader<string, MembershipEvent[]>(async (ids) => {
+    const rows = await ctx.db.manager
+      .createQueryBuilder(MembershipEvent, 'e')
+      .where('e.membership_id = ANY(:ids)', { ids: [...ids] })
+      .orderBy('e.id', 'ASC')
+      .getMany();
+    return ids.map((id) => rows.filter((e) => e.membershipId === id));
+  }),
+
+  /** 1-based place in the group's waitlist, for WAITLISTED memberships. */
+  waitlistPosition: new DataLoader<string, number | null>(async (ids) => {
+    const rows = await ctx.db.query<{ id: string; position: number }>(
+      `SELECT id, position FROM (
+         SELECT id, row_number() OVER (PARTITION BY group_id ORDER BY waitlisted_at, id)::int AS position
+           FROM memberships
+          WHERE status = 'WAITLISTED' AND group_id IN (SELECT group_id FROM memberships WHERE id = ANY($1))
+       ) w WHERE id = ANY($1)`,
+      [[...ids]],
+    );
+    const byId = new Map(rows.map((r) => [r.id, r.position]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }),
+});

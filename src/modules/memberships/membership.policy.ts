@@ -1,0 +1,42 @@
+import type { Viewer } from '../../auth/viewer';
+import { GroupAccess } from '../groups/group.policy';
+import { Membership } from './membership.entity';
+import { MembershipStatus } from './membership-status';
+
+/** FULL: everything; PEER: display name and status only; HIDDEN: not there at all. */
+export type MembershipView = 'FULL' | 'PEER' | 'HIDDEN';
+
+export function membershipView(
+  viewer: Viewer,
+  membership: Pick<Membership, 'clientId' | 'status'>,
+  access: GroupAccess,
+  seesPeers: boolean,
+): MembershipView {
+  if (access === 'ROSTER') return 'FULL';
+  if (access !== 'MEMBER' || viewer.kind !== 'MEMBER') return 'HIDDEN';
+  if (membership.clientId === viewer.clientId) return 'FULL';
+  return seesPeers && membership.status === MembershipStatus.ACTIVE ? 'PEER' : 'HIDDEN';
+}
+
+/** The copy of a membership a peer receives: the nulls are the rule, not missing data. */
+export function redactForPeer(m: Membership): Membership {
+  return Object.assign(new Membership(), {
+    id: m.id,
+    clinicId: m.clinicId,
+    groupId: m.groupId,
+    clientId: m.clientId,
+    status: m.status,
+    displayName: m.displayName,
+    statusReason: null,
+    periodStart: null,
+    periodEnd: null,
+    waitlistedAt: null,
+    agreementVersionAccepted: null,
+    agreementAcceptedAt: null,
+    createdAt: null,
+    peerView: true,
+  });
+}
+
+/** Only staff with roster access see who changed a membership, and why, over time. */
+export const canSeeMembershipHistory = (view: MembershipView, viewer: Viewer) => view === 'FULL' && viewer.kind !== 'MEMBER';

@@ -1,0 +1,201 @@
+import { AuditAction } from '../../audit/audit-action';
+import { actorOf } from '../../auth/viewer';
+import { uuidOf } from '../../common/global-id';
+import type { AuthedContext, RequestContext } from '../../context';
+import { DomainError, badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
+import { ErrorCode } from '../../errors/error-codes';
+import { clientLoaders } from '../clients/client.loaders';
+import { GroupFormat, GroupStatus } from '../groups/group.enums';
+import { canManageMemberships } from '../groups/group.policy';
+import { acceptsEnrolment } from '../groups/group-status';
+import { groupLoaders } from '../groups/group.loaders';
+import { lockGroup } from '../groups/group.service';
+import { viewerFactsLoader } from '../groups/viewer-facts';
+import { Membership } from './membership.entity';
+import { AcceptGroupAgreementInput, ChangeMembershipStatusInput, EnrollClientInput } from './membership.inputs';
+import { membershipLoaders } from './membership.loaders';
+import { canTransition, isEnded, isSeated, MEMBERSHIP_TRANSITIONS, MembershipStatus } from './membership-status';
+
+const MEMBERSHIP = 'Membership';
+
+async function seatedCount(ctx: RequestContext, groupId: string): Promise<number> {
+  const [row] = await ctx.db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM memberships WHERE group_id = $1 AND status IN ('ACTIVE', 'ON_HOLD')`,
+    [groupId],
+  );
+  return row.n;
+}
+
+async function recordEvent(
+  ctx: RequestContext,
+  membershipId: string,
+  from: MembershipStatus | null,
+  to: MembershipStatus,
+  reason: string | null,
+  system = false,
+) {
+  const actor = system || !ctx.viewer ? { actorType: 'SYSTEM', actorId: null } : actorOf(ctx.viewer);
+  await ctx.db.query(
+    `INSERT INTO membership_events (clinic_id, membership_id, from_status, to_status, reason, actor_type, actor_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [ctx.db.clinicId, membershipId, from, to, reason, actor.actorType, actor.actorId],
+  );
+}
+
+function clearMembershipCaches(ctx: RequestContext, groupId: string) {
+  ctx.loaders.of(groupLoaders).counts.clear(groupId);
+  const m = ctx.loaders.of(membershipLoaders);
+  m.visibleById.clearAll();
+  m.membersOfGroup.clearAll();
+  m.byClient.clearAll();
+  m.waitlistPosition.clearAll();
+  m.events.clearAll();
+}
+
+async function loadVisibleMembership(ctx: RequestContext, id: string): Promise<Membership> {
+  const membership = await ctx.loaders.of(membershipLoaders).visibleById.load(id);
+  if (!membership) throw notFound(MEMBERSHIP);
+  return membership;
+}
+
+export async function enrollClient(ctx: AuthedContext, input: EnrollClientInput): Promise<Membership> {
+  const groupId = uuidOf(input.groupId, 'TherapyGroup');
+  const clientId = uuidOf(input.clientId, 'Client');
+  const facts = await ctx.loaders.of(viewerFactsLoader).get();
+  // Not-yours and missing look the same.
+  const visibleGroup = groupId ? await ctx.loaders.of(groupLoaders).visibleById.load(groupId) : null;
+  if (!groupId || !visibleGroup) throw notFound('Group');
+  if (!canManageMemberships(ctx.viewer, groupId, facts)) throw forbidden('You may not change this group\'s roster');
+  const client = clientId ? await ctx.loaders.of(clientLoaders).visibleById.load(clientId) : null;
+  if (!clientId || !client) throw notFound('Client');
+  const initial = input.initialStatus ?? MembershipStatus.ACTIVE;
+  if (![MembershipStatus.REFERRED, MembershipStatus.SCREENING, MembershipStatus.ACTIVE, MembershipStatus.WAITLISTED].includes(initial)) {
+    throw badInput('initialStatus must be REFERRED, SCREENING, WAITLISTED or ACTIVE', { field: 'initialStatus' });
+  }
+
+  const group = await lockGroup(ctx, groupId);
+  if (!acceptsEnrolment(group.status)) throw conflict(`A ${group.status} group takes no new members`, { groupStatus: group.status });
+  if (group.format === GroupFormat.CLOSED && group.status !== GroupStatus.FORMING) {
+    throw conflict('This CLOSED group has started and takes no new members', { reason: 'GROUP_CLOSED' });
+  }
+  const [open] = await ctx.db.query(
+    `SELECT 1 FROM memberships WHERE group_id = $1 AND client_id = $2 AND status NOT IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')`,
+    [groupId, clientId],
+  );
+  if (open) throw conflict('The client already has an open membership in this group', { reason: 'ALREADY_ENROLLED' });
+
+  let status = initial;
+  if (status === MembershipStatus.ACTIVE && (await seatedCount(ctx, groupId)) >= group.capacity) status = MembershipStatus.WAITLISTED;
+  const [row] = await ctx.db.query<{ id: string }>(
+    `INSERT INTO memberships (clinic_id, group_id, client_id, status, status_reason, period_start, waitlisted_at)
+     VALUES ($1, $2, $3, $4, $5, CASE WHEN $4 = 'ACTIVE' THEN current_date END, CASE WHEN $4 = 'WAITLISTED' THEN now() END)
+     RETURNING id`,
+    [ctx.db.clinicId, groupId, clientId, status, input.reason ?? null],
+  );
+  await recordEvent(ctx, row.id, null, status, input.reason ?? (status !== initial ? 'Group full: waitlisted' : null));
+  ctx.audit.record({ action: AuditAction.CREATE, resourceType: MEMBERSHIP, resourceId: row.id, subjectClientId: clientId });
+  clearMembershipCaches(ctx, groupId);
+  return loadVisibleMembership(ctx, row.id);
+}
+
+export async function changeMembershipStatus(ctx: AuthedContext, input: ChangeMembershipStatusInput): Promise<Membership> {
+  const id = uuidOf(input.membershipId, MEMBERSHIP);
+  const current = id ? await ctx.loaders.of(membershipLoaders).visibleById.load(id) : null;
+  if (!id || !current || current.peerView) throw notFound(MEMBERSHIP);
+  const facts = await ctx.loaders.of(viewerFactsLoader).get();
+  if (!canManageMemberships(ctx.viewer, current.groupId, facts)) throw forbidden('You may not change this group\'s roster');
+
+  const group = await lockGroup(ctx, current.groupId);
+  // Re-read under the group lock: a concurrent change may have moved it.
+  const [fresh] = await ctx.db.query<{ status: MembershipStatus }>(`SELECT status FROM memberships WHERE id = $1`, [id]);
+  const from = fresh.status;
+  const to = input.status;
+  if (!canTransition(from, to)) {
+    throw conflict(`A ${from} membership cannot become ${to}`, { from, to, allowedTransitions: MEMBERSHIP_TRANSITIONS[from] });
+  }
+  if (isSeated(to) && !isSeated(from) && (await seatedCount(ctx, group.id)) >= group.capacity) {
+    throw new DomainError(ErrorCode.CAPACITY_REACHED, `The group is full (${group.capacity} seats)`, { capacity: group.capacity });
+  }
+  await ctx.db.query(
+    `UPDATE memberships SET status = $2, status_reason = $3, updated_at = now(),
+            period_start = CASE WHEN $2 = 'ACTIVE' THEN COALESCE(period_start, current_date) ELSE period_start END,
+            period_end = CASE WHEN $2 IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED') THEN current_date ELSE period_end END,
+            waitlisted_at = CASE WHEN $2 = 'WAITLISTED' THEN now() ELSE waitlisted_at END
+      WHERE id = $1`,
+    [id, to, input.reason.trim()],
+  );
+  await recordEvent(ctx, id, from, to, input.reason.trim());
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: MEMBERSHIP, resourceId: id, subjectClientId: current.clientId });
+  clearMembershipCaches(ctx, group.id);
+  if (isSeated(from) && !isSeated(to)) await promoteFromWaitlist(ctx, group.id);
+  if (isEnded(to)) await onMembershipEnded(ctx, id);
+  return loadVisibleMembership(ctx, id);
+}
+
+/** Hooks for modules that react to a membership ending (partnerships, later). */
+export const membershipEndedHooks: ((ctx: RequestContext, membershipId: string) => Promise<void>)[] = [];
+
+async function onMembershipEnded(ctx: RequestContext, membershipId: string) {
+  for (const hook of membershipEndedHooks) await hook(ctx, membershipId);
+}
+
+/**
+ * Fills free seats of an OPEN or ROLLING group from its waitlist, earliest first. The caller
+ * holds the group lock. CLOSED groups keep their waitlist for the next cohort.
+ */
+export async function promoteFromWaitlist(ctx: RequestContext, groupId: string): Promise<number> {
+  const promoted = await ctx.db.query<{ id: string }>(
+    `WITH g AS (
+       SELECT capacity - (SELECT count(*) FROM memberships WHERE group_id = $1 AND status IN ('ACTIVE', 'ON_HOLD')) AS free
+         FROM therapy_groups WHERE id = $1 AND format IN ('OPEN', 'ROLLING') AND status IN ('FORMING', 'ACTIVE', 'PAUSED')
+     ), next AS (
+       SELECT m.id FROM memberships m, g
+        WHERE m.group_id = $1 AND m.status = 'WAITLISTED'
+        ORDER BY m.waitlisted_at, m.id
+        LIMIT GREATEST((SELECT free FROM g), 0)
+     )
+     UPDATE memberships m SET status = 'ACTIVE', status_reason = 'Promoted from waitlist', updated_at = now(),
+            period_start = COALESCE(m.period_start, current_date)
+       FROM next WHERE m.id = next.id RETURNING m.id`,
+    [groupId],
+  );
+  if (promoted.length) {
+    await ctx.db.query(
+      `INSERT INTO membership_events (clinic_id, membership_id, from_status, to_status, reason, actor_type)
+       SELECT $1, unnest($2::uuid[]), 'WAITLISTED', 'ACTIVE', 'Promoted from waitlist: a seat freed', 'SYSTEM'`,
+      [ctx.db.clinicId, promoted.map((p) => p.id)],
+    );
+    clearMembershipCaches(ctx, groupId);
+  }
+  return promoted.length;
+}
+
+export async function acceptGroupAgreement(ctx: AuthedContext, input: AcceptGroupAgreementInput): Promise<Membership> {
+  if (ctx.viewer.kind !== 'MEMBER') throw forbidden('Only the member can accept their group agreement');
+  const groupId = uuidOf(input.groupId, 'TherapyGroup');
+  const facts = await ctx.loaders.of(viewerFactsLoader).get();
+  const own = groupId ? facts.ownMemberships.get(groupId) : undefined;
+  if (!groupId || !own) throw notFound('Group');
+  if (isEnded(own.status)) throw conflict('This membership has ended', { status: own.status });
+  const group = await lockGroup(ctx, groupId);
+  if (input.version !== undefined && input.version !== null && input.version !== group.agreementVersion) {
+    throw conflict(`The agreement changed: the current version is ${group.agreementVersion}`, { currentVersion: group.agreementVersion });
+  }
+  await ctx.db.query(
+    `UPDATE memberships SET agreement_version_accepted = $2, agreement_accepted_at = now(), updated_at = now() WHERE id = $1`,
+    [own.membershipId, group.agreementVersion],
+  );
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: MEMBERSHIP, resourceId: own.membershipId, subjectClientId: ctx.viewer.clientId });
+  await groupAgreementAcceptedHooks.reduce(
+    (p, hook) => p.then(() => hook(ctx, { groupId, membershipId: own.membershipId, version: group.agreementVersion })),
+    Promise.resolve(),
+  );
+  clearMembershipCaches(ctx, groupId);
+  return loadVisibleMembership(ctx, own.membershipId);
+}
+
+/** Hooks for modules that react to an accepted agreement (the consent ledger, later). */
+export const groupAgreementAcceptedHooks: ((
+  ctx: RequestContext,
+  accepted: { groupId: string; membershipId: string; version: number },
+) => Promise<void>)[] = [];
