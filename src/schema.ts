@@ -10,6 +10,8 @@ import { ClinicResolver } from './modules/clinic/clinic.resolver';
 import { GroupFacilitatorResolver } from './modules/groups/group-facilitator.resolver';
 import { GroupResolver } from './modules/groups/group.resolver';
 import { MembershipResolver } from './modules/memberships/membership.resolver';
+import { AccessReportResolver } from './modules/access-report/access-report.resolver';
+import { ConsentEventResolver, ConsentResolver } from './modules/consent/consent.resolver';
 import { NodeResolver } from './modules/node/node.resolver';
 import { StaffResolver } from './modules/staff/staff.resolver';
 import { ViewerResolver } from './modules/viewer/viewer.resolver';
@@ -26,6 +28,9 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   GroupResolver,
   GroupFacilitatorResolver,
   MembershipResolver,
+  ConsentResolver,
+  ConsentEventResolver,
+  AccessReportResolver,
 ];
 
 let built: GraphQLSchema | undefined;

@@ -74,13 +74,14 @@ export async function seedDemo(ownerUrl: string): Promise<DemoIdentities | undef
         [clinicId, rows[0].id, `MRN-${1000 + i}`],
       );
     }
-    await seedGroups(db, clinicId, staffIds, clientIds);
+    const groups = await seedGroups(db, clinicId, staffIds, clientIds);
     const key = generateApiKey();
-    await db.query(
+    const { rows: keyRows } = await db.query(
       `INSERT INTO api_keys (clinic_id, name, key_prefix, key_hash, scopes, created_by_staff_id)
-       VALUES ($1, 'Demo EHR integration', $2, $3, $4, $5)`,
+       VALUES ($1, 'Demo EHR integration', $2, $3, $4, $5) RETURNING id`,
       [clinicId, key.prefix, key.hash, ['roster:read', 'roster:write', 'goals:read', 'consent:read', 'sessions:read', 'changes:read'], staffIds.admin],
     );
+    await seedConsents(db, clinicId, clientIds, groups, keyRows[0].id as string, staffIds.clinician);
     await db.query('COMMIT');
     return {
       clinicId,
@@ -103,7 +104,7 @@ const AGREEMENT =
   'except as the group allows. Anyone may pass.';
 
 /** Three groups in different states: one running with a waitlist, one concluded (alumni), one forming. */
-async function seedGroups(db: PgClient, clinicId: string, staff: Record<string, string>, clients: string[]) {
+async function seedGroups(db: PgClient, clinicId: string, staff: Record<string, string>, clients: string[]): Promise<SeededGroups> {
   const group = async (name: string, modality: string, format: string, capacity: number, status: string, schedule: string, policy: string) =>
     (
       await db.query(
@@ -150,4 +151,60 @@ async function seedGroups(db: PgClient, clinicId: string, staff: Record<string, 
   await facilitate(cbt, staff.clinician2, 'LEAD');
   await enrol(cbt, clients[3], 'SCREENING', false);
   await enrol(cbt, clients[4], 'REFERRED', false);
+  return { dbt, grief, cbt };
+}
+
+interface SeededGroups {
+  dbt: string;
+  grief: string;
+  cbt: string;
+}
+
+/** Consents granted and revoked, so Sandbox shows the gates working. */
+async function seedConsents(db: PgClient, clinicId: string, clients: string[], groups: SeededGroups, apiKeyId: string, clinicianId: string) {
+  const grant = async (
+    client: string,
+    type: string,
+    scope: { group?: string; key?: string },
+    opts: { method?: string; revoked?: boolean } = {},
+  ) => {
+    const kind = scope.group ? 'GROUP' : scope.key ? 'INTEGRATION' : 'CLINIC';
+    const method = opts.method ?? 'ELECTRONIC';
+    const recorder = method === 'ELECTRONIC' ? ['CLIENT', client] : ['STAFF', clinicianId];
+    const { rows } = await db.query(
+      `INSERT INTO consent_records (clinic_id, client_id, type, scope_kind, scope_group_id, scope_api_key_id, provision, method,
+                                    document_version, recorded_by_type, recorded_by_id, granted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, 'PERMIT', $7, '1', $8, $9, now() - interval '50 days') RETURNING id`,
+      [clinicId, client, type, kind, scope.group ?? null, scope.key ?? null, method, recorder[0], recorder[1]],
+    );
+    await db.query(
+      `INSERT INTO consent_events (clinic_id, consent_id, event, actor_type, actor_id, occurred_at) VALUES ($1, $2, 'GRANTED', $3, $4, now() - interval '50 days')`,
+      [clinicId, rows[0].id, recorder[0], recorder[1]],
+    );
+    if (opts.revoked) {
+      await db.query(
+        `UPDATE consent_records SET revoked_at = now() - interval '5 days', revoked_by_type = 'CLIENT', revoked_by_id = client_id,
+                revocation_reason = 'Changed my mind' WHERE id = $1`,
+        [rows[0].id],
+      );
+      await db.query(
+        `INSERT INTO consent_events (clinic_id, consent_id, event, actor_type, actor_id, reason, occurred_at)
+         VALUES ($1, $2, 'REVOKED', 'CLIENT', $3, 'Changed my mind', now() - interval '5 days')`,
+        [clinicId, rows[0].id, client],
+      );
+    }
+  };
+  for (let i = 0; i < 7; i++) {
+    await grant(clients[i], 'TREATMENT', {}, { method: 'SIGNED_FORM' });
+    await grant(clients[i], 'GROUP_AGREEMENT', { group: groups.dbt });
+  }
+  for (const i of [0, 1, 2, 4]) await grant(clients[i], 'GOAL_SHARING', { group: groups.dbt });
+  await grant(clients[5], 'GOAL_SHARING', { group: groups.dbt }, { revoked: true });
+  for (const i of [0, 10, 11]) {
+    await grant(clients[i], 'GROUP_AGREEMENT', { group: groups.grief });
+    await grant(clients[i], 'ALUMNI_DIRECTORY', { group: groups.grief });
+    await grant(clients[i], 'CONTACT_SHARING', {});
+  }
+  await grant(clients[0], 'PARTNER_DATA_SHARING', { key: apiKeyId });
+  await grant(clients[1], 'PARTNER_DATA_SHARING', { key: apiKeyId }, { revoked: true });
 }

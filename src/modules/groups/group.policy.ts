@@ -39,14 +39,15 @@ export const canSeeRoster = (access: GroupAccess) => access === 'ROSTER';
 
 /**
  * A member sees peers (display names of ACTIVE members) only while their own membership is
- * open and they have accepted the group's current agreement.
+ * open, they have accepted the group's current agreement version, and their GROUP_AGREEMENT
+ * consent for the group is still active (revoking it hides peers from the next request on).
  */
 export function memberSeesPeers(viewer: Viewer, group: Pick<TherapyGroup, 'id' | 'agreementVersion'>, facts: ViewerFacts): boolean {
   if (viewer.kind !== 'MEMBER') return false;
   const own = facts.ownMemberships.get(group.id);
   if (!own) return false;
   const open = own.status === MembershipStatus.ACTIVE || own.status === MembershipStatus.ON_HOLD;
-  return open && (own.agreementVersionAccepted ?? 0) >= group.agreementVersion;
+  return open && (own.agreementVersionAccepted ?? 0) >= group.agreementVersion && facts.agreementConsentGroupIds.has(group.id);
 }
 
 /** Group set-up, status and facilitators: clinic admins. */

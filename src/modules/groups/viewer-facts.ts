@@ -1,4 +1,6 @@
 import type { RequestContext } from '../../context';
+import { consentCheckLoader } from '../consent/consent-check';
+import { ConsentType } from '../consent/consent.enums';
 import { MembershipStatus } from '../memberships/membership-status';
 
 export interface OwnMembershipFact {
@@ -13,9 +15,11 @@ export interface ViewerFacts {
   facilitatedGroupIds: ReadonlySet<string>;
   /** The viewing member's own memberships, by group (the open one, else the latest). */
   ownMemberships: ReadonlyMap<string, OwnMembershipFact>;
+  /** Groups where the viewing member holds an ACTIVE GROUP_AGREEMENT consent (asked of the consent service). */
+  agreementConsentGroupIds: ReadonlySet<string>;
 }
 
-const EMPTY: ViewerFacts = { facilitatedGroupIds: new Set(), ownMemberships: new Map() };
+const EMPTY: ViewerFacts = { facilitatedGroupIds: new Set(), ownMemberships: new Map(), agreementConsentGroupIds: new Set() };
 
 /**
  * What the group policies need to know about the viewer, loaded once per request (one
@@ -44,8 +48,13 @@ async function loadFacts(ctx: RequestContext): Promise<ViewerFacts> {
         ORDER BY group_id, (status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')), created_at DESC`,
       [viewer.clientId],
     );
+    const clientId = viewer.clientId;
+    const consents = await ctx.loaders
+      .of(consentCheckLoader)
+      .loadMany(rows.map((r) => ({ clientId, type: ConsentType.GROUP_AGREEMENT, scope: { kind: 'GROUP' as const, groupId: r.group_id } })));
     return {
       ...EMPTY,
+      agreementConsentGroupIds: new Set(rows.filter((_, i) => typeof consents[i] === 'string').map((r) => r.group_id)),
       ownMemberships: new Map(
         rows.map((r) => [r.group_id, { membershipId: r.id, groupId: r.group_id, status: r.status, agreementVersionAccepted: r.agreement_version_accepted }]),
       ),

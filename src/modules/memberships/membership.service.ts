@@ -5,6 +5,8 @@ import type { AuthedContext, RequestContext } from '../../context';
 import { DomainError, badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
 import { ErrorCode } from '../../errors/error-codes';
 import { clientLoaders } from '../clients/client.loaders';
+import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentType } from '../consent/consent.enums';
+import { recordConsent } from '../consent/consent.service';
 import { GroupFormat, GroupStatus } from '../groups/group.enums';
 import { canManageMemberships } from '../groups/group.policy';
 import { acceptsEnrolment } from '../groups/group-status';
@@ -186,16 +188,16 @@ export async function acceptGroupAgreement(ctx: AuthedContext, input: AcceptGrou
     [own.membershipId, group.agreementVersion],
   );
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: MEMBERSHIP, resourceId: own.membershipId, subjectClientId: ctx.viewer.clientId });
-  await groupAgreementAcceptedHooks.reduce(
-    (p, hook) => p.then(() => hook(ctx, { groupId, membershipId: own.membershipId, version: group.agreementVersion })),
-    Promise.resolve(),
-  );
+  await recordConsent(ctx, {
+    clientId: ctx.viewer.clientId,
+    type: ConsentType.GROUP_AGREEMENT,
+    scopeKind: ConsentScopeKind.GROUP,
+    groupId,
+    provision: ConsentProvision.PERMIT,
+    purpose: 'Group agreement accepted in the app',
+    method: ConsentMethod.ELECTRONIC,
+    documentVersion: String(group.agreementVersion),
+  });
   clearMembershipCaches(ctx, groupId);
   return loadVisibleMembership(ctx, own.membershipId);
 }
-
-/** Hooks for modules that react to an accepted agreement (the consent ledger, later). */
-export const groupAgreementAcceptedHooks: ((
-  ctx: RequestContext,
-  accepted: { groupId: string; membershipId: string; version: number },
-) => Promise<void>)[] = [];

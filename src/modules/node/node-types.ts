@@ -3,6 +3,7 @@ import type { AuthedContext } from '../../context';
 import { ApiKey } from '../api-keys/api-key.entity';
 import { Clinic } from '../clinic/clinic.entity';
 import { clientLoaders } from '../clients/client.loaders';
+import { consentLoaders } from '../consent/consent.loaders';
 import { groupLoaders } from '../groups/group.loaders';
 import { GroupFacilitator } from '../groups/group-facilitator.entity';
 import { membershipLoaders } from '../memberships/membership.loaders';
@@ -43,6 +44,10 @@ export const NODE_TYPES: Record<string, NodeType> = {
       const f = await ctx.db.manager.findOneBy(GroupFacilitator, { id });
       return f && (await ctx.loaders.of(groupLoaders).visibleById.load(f.groupId)) ? f : null;
     },
+  },
+  ConsentRecord: {
+    rules: [...Rule.STAFF, Rule.MEMBER, Rule.scope('consent:read')],
+    load: (ctx, id) => ctx.loaders.of(consentLoaders).visibleById.load(id),
   },
   ApiKey: {
     rules: [Rule.ADMIN],

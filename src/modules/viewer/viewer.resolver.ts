@@ -4,6 +4,8 @@ import { ApiKey } from '../api-keys/api-key.entity';
 import { ApiKeyScopeEnum } from '../api-keys/api-key-scope';
 import { Client } from '../clients/client.entity';
 import { clientLoaders } from '../clients/client.loaders';
+import { ConsentRecord } from '../consent/consent-record.entity';
+import { consentLoaders } from '../consent/consent.loaders';
 import { StaffMember } from '../staff/staff-member.entity';
 import { staffLoaders } from '../staff/staff.loaders';
 
@@ -64,5 +66,10 @@ export class ViewerResolver {
   @FieldResolver(() => ApiKey, { nullable: true, description: 'The calling integration\'s key record (never its secret).' })
   apiKey(@Root() info: ViewerInfo, @Ctx() ctx: AuthedContext) {
     return info.apiKeyId ? ctx.db.manager.findOneBy(ApiKey, { id: info.apiKeyId }) : null;
+  }
+
+  @FieldResolver(() => [ConsentRecord], { nullable: true, description: 'A member\'s own consents, newest first, with history. Null for staff and integrations.' })
+  consents(@Root() info: ViewerInfo, @Ctx() ctx: AuthedContext) {
+    return info.clientId ? ctx.loaders.of(consentLoaders).byClient.load(info.clientId) : null;
   }
 }

@@ -1,0 +1,43 @@
+import DataLoader from 'dataloader';
+import { Field, ObjectType } from 'type-graphql';
+import type { RequestContext } from '../context';
+import { AuditActorType } from './audit-action';
+
+@ObjectType({ description: 'Who acted, as a person would recognise them.' })
+export class Actor {
+  @Field(() => AuditActorType, { description: 'Kind of actor.' })
+  kind: AuditActorType;
+
+  @Field(() => String, { nullable: true, description: 'Staff member\'s name, integration\'s name, or "you" for the member themself.' })
+  name: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Staff role (ADMIN, SUPERVISOR, CLINICIAN), when a staff member.' })
+  role: string | null;
+}
+
+/** Names for (kind, id) actor references, one statement per kind per request. */
+export const actorLoader = (ctx: RequestContext) =>
+  new DataLoader<string, Actor>(async (keys) => {
+    const ids = (kind: string) => keys.filter((k) => k.startsWith(`${kind}:`)).map((k) => k.slice(kind.length + 1));
+    const [staff, keysRows] = await Promise.all([
+      ids('STAFF').length
+        ? ctx.db.query<{ id: string; name: string; role: string }>(`SELECT id, name, role FROM staff_members WHERE id = ANY($1)`, [ids('STAFF')])
+        : [],
+      ids('INTEGRATION').length
+        ? ctx.db.query<{ id: string; name: string }>(`SELECT id, name FROM api_keys WHERE id = ANY($1)`, [ids('INTEGRATION')])
+        : [],
+    ]);
+    const staffById = new Map(staff.map((s) => [s.id, s]));
+    const keyById = new Map(keysRows.map((k) => [k.id, k]));
+    const self = ctx.viewer?.kind === 'MEMBER' ? ctx.viewer.clientId : undefined;
+    return keys.map((key) => {
+      const [kind, id] = key.split(':') as [AuditActorType, string];
+      const actor: Actor = Object.assign(new Actor(), { kind, name: null as string | null, role: null as string | null });
+      if (kind === AuditActorType.STAFF) Object.assign(actor, { name: staffById.get(id)?.name ?? null, role: staffById.get(id)?.role ?? null });
+      if (kind === AuditActorType.INTEGRATION) actor.name = keyById.get(id)?.name ?? null;
+      if (kind === AuditActorType.CLIENT) actor.name = id === self ? 'you' : null;
+      return actor;
+    });
+  });
+
+export const actorKey = (type: string, id: string | null) => `${type}:${id ?? ''}`;

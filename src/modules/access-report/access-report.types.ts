@@ -1,0 +1,58 @@
+import { Field, ObjectType } from 'type-graphql';
+import { AuditAction } from '../../audit/audit-action';
+import { Actor } from '../../audit/actor';
+import { ConsentType } from '../consent/consent.enums';
+
+@ObjectType({ description: 'One access to the client\'s data by someone other than the client.' })
+export class AccessReportEntry {
+  @Field({ description: 'When.' })
+  occurredAt: Date;
+
+  @Field(() => AuditAction, { description: 'What was done (READ, UPDATE, DISCLOSE, DENIED, …).' })
+  action: AuditAction;
+
+  @Field({ description: 'What kind of data, e.g. Client, Membership, SessionNote, Goal.' })
+  resourceType: string;
+
+  @Field(() => Actor, { description: 'Who.' })
+  actor: Actor;
+}
+
+@ObjectType({ description: 'One release of the client\'s data to a partner integration, with the consent it relied on.' })
+export class DisclosureReportEntry {
+  @Field({ description: 'When.' })
+  disclosedAt: Date;
+
+  @Field(() => String, { nullable: true, description: 'The integration that received it.' })
+  integrationName: string | null;
+
+  @Field({ description: 'Data class released, e.g. goals.' })
+  dataClass: string;
+
+  @Field({ description: 'Kind of record released.' })
+  resourceType: string;
+
+  @Field(() => ConsentType, { description: 'Type of the consent relied on.' })
+  consentType: ConsentType;
+
+  @Field({ description: 'When that consent was granted.' })
+  consentGrantedAt: Date;
+
+  @Field(() => String, { description: 'Global id of the consent relied on.' })
+  consentId: string;
+}
+
+@ObjectType({ description: '"Who viewed my record": accesses by others and disclosures to integrations, newest first.' })
+export class AccessReport {
+  @Field({ description: 'Display name of the client the report is about.' })
+  subjectDisplayName: string;
+
+  @Field({ description: 'When the report was produced (database clock).' })
+  generatedAt: Date;
+
+  @Field(() => [AccessReportEntry], { description: 'Accesses by staff and integrations (the client\'s own actions are left out).' })
+  accesses: AccessReportEntry[];
+
+  @Field(() => [DisclosureReportEntry], { description: 'Releases to partner integrations.' })
+  disclosures: DisclosureReportEntry[];
+}

@@ -1,0 +1,50 @@
+import DataLoader from 'dataloader';
+import { AuditAction } from '../../audit/audit-action';
+import type { RequestContext } from '../../context';
+import { clientLoaders } from '../clients/client.loaders';
+import { CONSENT_COLUMNS, ConsentEvent, consentFromRow, ConsentRecord, ConsentRow } from './consent-record.entity';
+import { canReadConsent } from './consent.policy';
+
+/** Applies the read rule to consents of any clients at once and audits what it releases. */
+async function visible(ctx: RequestContext, records: ConsentRecord[]): Promise<ConsentRecord[]> {
+  const viewer = ctx.viewer;
+  if (!viewer) return [];
+  const staffClients =
+    viewer.kind === 'STAFF'
+      ? await ctx.loaders.of(clientLoaders).visibleById.loadMany([...new Set(records.map((r) => r.clientId))])
+      : [];
+  const readable = new Set(staffClients.filter((c) => c && !(c instanceof Error)).map((c) => (c as { id: string }).id));
+  const out = records.filter((r) => canReadConsent(viewer, r, readable.has(r.clientId)));
+  ctx.audit.recordMany(out.map((r) => ({ action: AuditAction.READ, resourceType: 'ConsentRecord', resourceId: r.id, subjectClientId: r.clientId })));
+  return out;
+}
+
+export const consentLoaders = (ctx: RequestContext) => ({
+  visibleById: new DataLoader<string, ConsentRecord | null>(async (ids) => {
+    const rows = await ctx.db.query<ConsentRow>(`SELECT ${CONSENT_COLUMNS} FROM consent_records WHERE id = ANY($1)`, [[...ids]]);
+    const out = new Map((await visible(ctx, rows.map(consentFromRow))).map((r) => [r.id, r]));
+    return ids.map((id) => out.get(id) ?? null);
+  }),
+
+  /** Every consent of each client the viewer may read, newest first (history included). */
+  byClient: new DataLoader<string, ConsentRecord[]>(async (clientIds) => {
+    const rows = await ctx.db.query<ConsentRow>(
+      `SELECT ${CONSENT_COLUMNS} FROM consent_records WHERE client_id = ANY($1) ORDER BY granted_at DESC, id`,
+      [[...clientIds]],
+    );
+    const out = await visible(ctx, rows.map(consentFromRow));
+    return clientIds.map((id) => out.filter((r) => r.clientId === id));
+  }),
+
+  events: new DataLoader<string, ConsentEvent[]>(async (ids) => {
+    const rows = await ctx.db.query<{ consent_id: string; event: string; occurred_at: Date; reason: string | null; actor_type: string; actor_id: string | null }>(
+      `SELECT consent_id, event, occurred_at, reason, actor_type, actor_id FROM consent_events WHERE consent_id = ANY($1) ORDER BY id`,
+      [[...ids]],
+    );
+    return ids.map((id) =>
+      rows
+        .filter((r) => r.consent_id === id)
+        .map((r) => Object.assign(new ConsentEvent(), { event: r.event, occurredAt: r.occurred_at, reason: r.reason, actorType: r.actor_type, actorId: r.actor_id })),
+    );
+  }),
+});

@@ -1,0 +1,82 @@
+import { Arg, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Actor, actorKey, actorLoader } from '../../audit/actor';
+import { Rule } from '../../auth/viewer';
+import type { AuthedContext } from '../../context';
+import { Client } from '../clients/client.entity';
+import { clientLoaders } from '../clients/client.loaders';
+import { TherapyGroup } from '../groups/therapy-group.entity';
+import { ConsentEvent, ConsentRecord } from './consent-record.entity';
+import { GrantConsentInput, RevokeConsentInput } from './consent.inputs';
+import { consentLoaders } from './consent.loaders';
+import { consentsOfClient, grantConsent, revokeConsent, scopeGroupOf } from './consent.service';
+
+@ObjectType({ description: 'Result of grantConsent or revokeConsent.' })
+class ConsentPayload {
+  @Field(() => ConsentRecord, { description: 'The consent after the change.' })
+  consent: ConsentRecord;
+}
+
+@Resolver(() => ConsentRecord)
+export class ConsentResolver {
+  @Authorized(...Rule.STAFF)
+  @Query(() => [ConsentRecord], {
+    description: 'Every consent of a client, newest first, with revoked and expired ones (history). Staff who may read the client; members use `viewer.consents`.',
+  })
+  consents(@Arg('clientId', () => ID, { description: 'The client.' }) clientId: string, @Ctx() ctx: AuthedContext) {
+    return consentsOfClient(ctx, clientId);
+  }
+
+  @Authorized(...Rule.STAFF, Rule.MEMBER)
+  @Mutation(() => ConsentPayload, {
+    description: 'Records a consent: a member for themselves (ELECTRONIC), or staff on a client\'s behalf (SIGNED_FORM or VERBAL, with the document version). Effective from the next request.',
+  })
+  async grantConsent(@Arg('input') input: GrantConsentInput, @Ctx() ctx: AuthedContext) {
+    return { consent: await grantConsent(ctx, input) };
+  }
+
+  @Authorized(...Rule.STAFF, Rule.MEMBER)
+  @Mutation(() => ConsentPayload, { description: 'Revokes an active consent (the member, or staff on their behalf). Gated data disappears from the next request on.' })
+  async revokeConsent(@Arg('input') input: RevokeConsentInput, @Ctx() ctx: AuthedContext) {
+    return { consent: await revokeConsent(ctx, input) };
+  }
+
+  @FieldResolver(() => Client, { nullable: true, description: 'The client the consent is about (null if you may not read their record).' })
+  client(@Root() c: ConsentRecord, @Ctx() ctx: AuthedContext) {
+    return ctx.loaders.of(clientLoaders).visibleById.load(c.clientId);
+  }
+
+  @FieldResolver(() => TherapyGroup, { nullable: true, description: 'The group it is scoped to, if any.' })
+  group(@Root() c: ConsentRecord, @Ctx() ctx: AuthedContext) {
+    return scopeGroupOf(ctx, c);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Name of the integration it is scoped to, if any.' })
+  async integrationName(@Root() c: ConsentRecord, @Ctx() ctx: AuthedContext) {
+    if (!c.scopeApiKeyId) return null;
+    return (await ctx.loaders.of(actorLoader).load(actorKey('INTEGRATION', c.scopeApiKeyId))).name;
+  }
+
+  @FieldResolver(() => Actor, { description: 'Who recorded it.' })
+  recordedBy(@Root() c: ConsentRecord, @Ctx() ctx: AuthedContext) {
+    return ctx.loaders.of(actorLoader).load(actorKey(c.recordedByType, c.recordedById));
+  }
+
+  @FieldResolver(() => Actor, { nullable: true, description: 'Who revoked it.' })
+  revokedBy(@Root() c: ConsentRecord, @Ctx() ctx: AuthedContext) {
+    return c.revokedByType ? ctx.loaders.of(actorLoader).load(actorKey(c.revokedByType, c.revokedById)) : null;
+  }
+
+  @FieldResolver(() => [ConsentEvent], { description: 'Every change, oldest first: GRANTED, then REVOKED if revoked.' })
+  history(@Root() c: ConsentRecord, @Ctx() ctx: AuthedContext) {
+    return ctx.loaders.of(consentLoaders).events.load(c.id);
+  }
+}
+
+@Resolver(() => ConsentEvent)
+export class ConsentEventResolver {
+  @FieldResolver(() => Actor, { description: 'Who made the change.' })
+  actor(@Root() e: ConsentEvent, @Ctx() ctx: AuthedContext) {
+    return ctx.loaders.of(actorLoader).load(actorKey(e.actorType, e.actorId));
+  }
+}
+

@@ -1,0 +1,144 @@
+import { AuditAction } from '../../audit/audit-action';
+import { actorOf } from '../../auth/viewer';
+import { uuidOf } from '../../common/global-id';
+import type { AuthedContext, RequestContext } from '../../context';
+import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
+import { clientLoaders } from '../clients/client.loaders';
+import { groupLoaders } from '../groups/group.loaders';
+import { consentCheckLoader } from './consent-check';
+import { ConsentRecord } from './consent-record.entity';
+import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentType } from './consent.enums';
+import { GrantConsentInput, RevokeConsentInput } from './consent.inputs';
+import { consentLoaders } from './consent.loaders';
+import { allowedMethods, canGrantOrRevokeFor } from './consent.policy';
+
+const CONSENT = 'ConsentRecord';
+
+export interface NewConsent {
+  clientId: string;
+  type: ConsentType;
+  scopeKind: ConsentScopeKind;
+  groupId?: string | null;
+  apiKeyId?: string | null;
+  provision: ConsentProvision;
+  purpose?: string | null;
+  dataClasses?: string[] | null;
+  expiresAt?: Date | null;
+  method: ConsentMethod;
+  documentVersion?: string | null;
+}
+
+/** Writes a consent and its GRANTED event; other modules (the group agreement) record through here. */
+export async function recordConsent(ctx: RequestContext, c: NewConsent): Promise<string> {
+  const actor = ctx.viewer ? actorOf(ctx.viewer) : { actorType: 'SYSTEM', actorId: null };
+  const [row] = await ctx.db.query<{ id: string }>(
+    `INSERT INTO consent_records (clinic_id, client_id, type, scope_kind, scope_group_id, scope_api_key_id, provision, purpose,
+                                  data_classes, expires_at, method, document_version, recorded_by_type, recorded_by_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+    [ctx.db.clinicId, c.clientId, c.type, c.scopeKind, c.groupId ?? null, c.apiKeyId ?? null, c.provision, c.purpose ?? null,
+      c.dataClasses ?? [], c.expiresAt ?? null, c.method, c.documentVersion ?? null, actor.actorType, actor.actorId],
+  );
+  await ctx.db.query(
+    `INSERT INTO consent_events (clinic_id, consent_id, event, actor_type, actor_id) VALUES ($1, $2, 'GRANTED', $3, $4)`,
+    [ctx.db.clinicId, row.id, actor.actorType, actor.actorId],
+  );
+  ctx.audit.record({ action: AuditAction.CREATE, resourceType: CONSENT, resourceId: row.id, subjectClientId: c.clientId });
+  ctx.loaders.of(consentCheckLoader).clearAll();
+  return row.id;
+}
+
+async function staffMayRead(ctx: AuthedContext, clientId: string) {
+  return ctx.viewer.kind === 'STAFF' && (await ctx.loaders.of(clientLoaders).visibleById.load(clientId)) !== null;
+}
+
+export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput): Promise<ConsentRecord> {
+  const viewer = ctx.viewer;
+  const clientId = input.clientId ? uuidOf(input.clientId, 'Client') : viewer.kind === 'MEMBER' ? viewer.clientId : undefined;
+  if (!clientId) throw input.clientId ? notFound('Client') : badInput('clientId is required', { field: 'clientId' });
+  if (viewer.kind === 'MEMBER' && clientId !== viewer.clientId) throw forbidden('Members grant consent only for themselves');
+  const mayRead = await staffMayRead(ctx, clientId);
+  if (viewer.kind === 'STAFF' && !mayRead) throw notFound('Client');
+  if (!canGrantOrRevokeFor(viewer, clientId, mayRead)) throw forbidden();
+
+  const methods = allowedMethods(viewer);
+  const method = input.method ?? (viewer.kind === 'MEMBER' ? ConsentMethod.ELECTRONIC : undefined);
+  if (!method || !methods.includes(method)) {
+    throw badInput(`method must be one of ${methods.join(', ')} for you`, { field: 'method', allowed: methods });
+  }
+  if (input.groupId && input.integrationId) throw badInput('Give groupId or integrationId, not both', { field: 'groupId' });
+  let scopeKind = ConsentScopeKind.CLINIC;
+  let groupId: string | null = null;
+  let apiKeyId: string | null = null;
+  if (input.groupId) {
+    groupId = uuidOf(input.groupId, 'TherapyGroup') ?? null;
+    const [group] = groupId ? await ctx.db.query(`SELECT 1 FROM therapy_groups WHERE id = $1`, [groupId]) : [];
+    if (!group) throw notFound('Group');
+    const [member] = await ctx.db.query(`SELECT 1 FROM memberships WHERE group_id = $1 AND client_id = $2`, [groupId, clientId]);
+    if (!member) throw notFound('Group');
+    scopeKind = ConsentScopeKind.GROUP;
+  } else if (input.integrationId) {
+    apiKeyId = uuidOf(input.integrationId, 'ApiKey') ?? null;
+    const [key] = apiKeyId ? await ctx.db.query(`SELECT 1 FROM api_keys WHERE id = $1`, [apiKeyId]) : [];
+    if (!key) throw notFound('Integration');
+    scopeKind = ConsentScopeKind.INTEGRATION;
+  }
+  if (input.type === ConsentType.PARTNER_DATA_SHARING && scopeKind !== ConsentScopeKind.INTEGRATION) {
+    throw badInput('PARTNER_DATA_SHARING names one integration: give integrationId', { field: 'integrationId' });
+  }
+  if ([ConsentType.GROUP_AGREEMENT, ConsentType.ALUMNI_DIRECTORY].includes(input.type) && scopeKind !== ConsentScopeKind.GROUP) {
+    throw badInput(`${input.type} applies to one group: give groupId`, { field: 'groupId' });
+  }
+  if (input.expiresAt) {
+    const [{ future }] = await ctx.db.query<{ future: boolean }>(`SELECT $1::timestamptz > now() AS future`, [input.expiresAt]);
+    if (!future) throw badInput('expiresAt must be in the future', { field: 'expiresAt' });
+  }
+  const id = await recordConsent(ctx, {
+    clientId,
+    type: input.type,
+    scopeKind,
+    groupId,
+    apiKeyId,
+    provision: input.provision,
+    purpose: input.purpose,
+    dataClasses: input.dataClasses,
+    expiresAt: input.expiresAt,
+    method,
+    documentVersion: input.documentVersion,
+  });
+  return (await ctx.loaders.of(consentLoaders).visibleById.load(id))!;
+}
+
+export async function revokeConsent(ctx: AuthedContext, input: RevokeConsentInput): Promise<ConsentRecord> {
+  const id = uuidOf(input.consentId, CONSENT);
+  const loader = ctx.loaders.of(consentLoaders).visibleById;
+  const consent = id ? await loader.load(id) : null;
+  if (!id || !consent) throw notFound(CONSENT);
+  if (!canGrantOrRevokeFor(ctx.viewer, consent.clientId, await staffMayRead(ctx, consent.clientId))) throw forbidden();
+  const actor = actorOf(ctx.viewer);
+  const updated = await ctx.db.query(
+    `UPDATE consent_records SET revoked_at = now(), revoked_by_type = $2, revoked_by_id = $3, revocation_reason = $4
+      WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
+    [id, actor.actorType, actor.actorId, input.reason ?? null],
+  );
+  if (updated.length === 0) throw conflict('This consent is already revoked', { status: consent.status });
+  await ctx.db.query(
+    `INSERT INTO consent_events (clinic_id, consent_id, event, actor_type, actor_id, reason) VALUES ($1, $2, 'REVOKED', $3, $4, $5)`,
+    [ctx.db.clinicId, id, actor.actorType, actor.actorId, input.reason ?? null],
+  );
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONSENT, resourceId: id, subjectClientId: consent.clientId });
+  ctx.loaders.of(consentCheckLoader).clearAll();
+  loader.clear(id);
+  return (await loader.load(id))!;
+}
+
+export async function consentsOfClient(ctx: AuthedContext, clientGlobalId: string): Promise<ConsentRecord[]> {
+  const clientId = uuidOf(clientGlobalId, 'Client');
+  const client = clientId ? await ctx.loaders.of(clientLoaders).visibleById.load(clientId) : null;
+  if (!clientId || !client) throw notFound('Client');
+  return ctx.loaders.of(consentLoaders).byClient.load(clientId);
+}
+
+/** The group a consent is scoped to, as the viewer may see it. */
+export async function scopeGroupOf(ctx: AuthedContext, consent: ConsentRecord) {
+  return consent.scopeGroupId ? ((await ctx.loaders.of(groupLoaders).visibleById.load(consent.scopeGroupId))?.group ?? null) : null;
+}
