@@ -12,6 +12,8 @@ import { GroupResolver } from './modules/groups/group.resolver';
 import { MembershipResolver } from './modules/memberships/membership.resolver';
 import { AccessReportResolver } from './modules/access-report/access-report.resolver';
 import { ConsentEventResolver, ConsentResolver } from './modules/consent/consent.resolver';
+import { GoalCheckInResolver, GoalResolver, MembershipGoalsResolver } from './modules/goals/goal.resolver';
+import { EncouragementResolver, GroupBoardResolver, PartnershipResolver } from './modules/goals/partnership.resolver';
 import { NodeResolver } from './modules/node/node.resolver';
 import { StaffResolver } from './modules/staff/staff.resolver';
 import { ViewerResolver } from './modules/viewer/viewer.resolver';
@@ -31,6 +33,12 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   ConsentResolver,
   ConsentEventResolver,
   AccessReportResolver,
+  GoalResolver,
+  GoalCheckInResolver,
+  MembershipGoalsResolver,
+  PartnershipResolver,
+  EncouragementResolver,
+  GroupBoardResolver,
 ];
 
 let built: GraphQLSchema | undefined;

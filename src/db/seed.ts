@@ -82,6 +82,7 @@ export async function seedDemo(ownerUrl: string): Promise<DemoIdentities | undef
       [clinicId, key.prefix, key.hash, ['roster:read', 'roster:write', 'goals:read', 'consent:read', 'sessions:read', 'changes:read'], staffIds.admin],
     );
     await seedConsents(db, clinicId, clientIds, groups, keyRows[0].id as string, staffIds.clinician);
+    await seedGoals(db, clinicId, clientIds, groups);
     await db.query('COMMIT');
     return {
       clinicId,
@@ -207,4 +208,45 @@ async function seedConsents(db: PgClient, clinicId: string, clients: string[], g
   }
   await grant(clients[0], 'PARTNER_DATA_SHARING', { key: apiKeyId });
   await grant(clients[1], 'PARTNER_DATA_SHARING', { key: apiKeyId }, { revoked: true });
+}
+
+const GOALS: [string, string, string, number | null, string][] = [
+  ['Practise one distress-tolerance skill', 'BOOLEAN', 'DAILY', null, 'GROUP'],
+  ['Walk 20 minutes', 'COUNT', 'WEEKLY', 3, 'PARTNERS'],
+  ['Rate urge to self-criticise', 'SCALE', 'DAILY', 6, 'PRIVATE'],
+];
+
+/** Goals with a few weeks of check-ins (streaks to look at) and one active partnership. */
+async function seedGoals(db: PgClient, clinicId: string, clients: string[], groups: SeededGroups) {
+  const { rows: memberships } = await db.query(
+    `SELECT id, client_id FROM memberships WHERE group_id = $1 AND status = 'ACTIVE' ORDER BY array_position($2::uuid[], client_id) LIMIT 6`,
+    [groups.dbt, clients],
+  );
+  for (const [i, m] of memberships.entries()) {
+    for (const [j, [title, kind, period, target, visibility]] of GOALS.entries()) {
+      if ((i + j) % 3 === 2) continue;
+      const { rows } = await db.query(
+        `INSERT INTO goals (clinic_id, membership_id, client_id, group_id, title, measure_kind, measure_period, target, start_date,
+                            lifecycle_status, visibility, created_by_type, created_by_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, current_date - 35, 'ACTIVE', $9, 'CLIENT', $3) RETURNING id`,
+        [clinicId, m.id, m.client_id, groups.dbt, title, kind, period, target, visibility],
+      );
+      // Daily check-ins for most of the last 30 days: a streak up to today for some, gaps for others.
+      await db.query(
+        `INSERT INTO goal_check_ins (clinic_id, goal_id, client_id, value, note, mood, recorded_at, recorded_by_type, recorded_by_id)
+         SELECT $1, $2, $3,
+                CASE $4 WHEN 'BOOLEAN' THEN 1 WHEN 'COUNT' THEN 1 ELSE 4 + (d % 6) END,
+                CASE WHEN d % 7 = 0 THEN 'Hard day, still did it' END, 1 + (d % 5), now() - make_interval(days => d), 'CLIENT', $3
+           FROM generate_series(0, 29) AS d WHERE (d + $5) % 9 <> 0`,
+        [clinicId, rows[0].id, m.client_id, kind, i],
+      );
+    }
+  }
+  if (memberships.length >= 2) {
+    await db.query(
+      `INSERT INTO accountability_partnerships (clinic_id, group_id, proposer_membership_id, partner_membership_id, status, message, responded_at)
+       VALUES ($1, $2, $3, $4, 'ACTIVE', 'Want to keep each other going?', now() - interval '20 days')`,
+      [clinicId, groups.dbt, memberships[0].id, memberships[1].id],
+    );
+  }
 }

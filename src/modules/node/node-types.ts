@@ -4,6 +4,8 @@ import { ApiKey } from '../api-keys/api-key.entity';
 import { Clinic } from '../clinic/clinic.entity';
 import { clientLoaders } from '../clients/client.loaders';
 import { consentLoaders } from '../consent/consent.loaders';
+import { goalLoaders } from '../goals/goal.loaders';
+import { partnershipLoaders } from '../goals/partnership.service';
 import { groupLoaders } from '../groups/group.loaders';
 import { GroupFacilitator } from '../groups/group-facilitator.entity';
 import { membershipLoaders } from '../memberships/membership.loaders';
@@ -48,6 +50,14 @@ export const NODE_TYPES: Record<string, NodeType> = {
   ConsentRecord: {
     rules: [...Rule.STAFF, Rule.MEMBER, Rule.scope('consent:read')],
     load: (ctx, id) => ctx.loaders.of(consentLoaders).visibleById.load(id),
+  },
+  Goal: {
+    rules: [Rule.SUPERVISOR, Rule.CLINICIAN, Rule.MEMBER, Rule.scope('goals:read')],
+    load: (ctx, id) => ctx.loaders.of(goalLoaders).visibleById.load(id),
+  },
+  AccountabilityPartnership: {
+    rules: [...Rule.STAFF, Rule.MEMBER],
+    load: (ctx, id) => ctx.loaders.of(partnershipLoaders).visibleById.load(id),
   },
   ApiKey: {
     rules: [Rule.ADMIN],

@@ -1,0 +1,101 @@
+import { AuditAction } from '../../audit/audit-action';
+import { uuidOf } from '../../common/global-id';
+import type { AuthedContext } from '../../context';
+import { badInput, DomainError, forbidden, notFound } from '../../errors/domain-error';
+import { ErrorCode } from '../../errors/error-codes';
+import { displayNameOf } from '../clients/client.entity';
+import { SendEncouragementInput } from './goal.inputs';
+import { goalLoaders } from './goal.loaders';
+import { canEncourage } from './goal.policy';
+import { getGoal } from './goal.service';
+import { Encouragement } from './goal.types';
+
+export const ENCOURAGEMENTS_PER_DAY = 20;
+
+export async function sendEncouragement(ctx: AuthedContext, input: SendEncouragementInput): Promise<Encouragement> {
+  const viewer = ctx.viewer;
+  if (viewer.kind !== 'MEMBER') throw forbidden('Encouragement is between members');
+  const goal = await getGoal(ctx, input.goalId);
+  if (!canEncourage(goal.audience)) throw forbidden('You can encourage partners and peers, about goals they share with you');
+  let checkInId: string | null = null;
+  if (input.checkInId) {
+    checkInId = uuidOf(input.checkInId, 'GoalCheckIn') ?? null;
+    const checkIns = await ctx.loaders.of(goalLoaders).checkIns.load(goal.id);
+    if (!checkInId || !checkIns.some((c) => c.id === checkInId)) throw notFound('GoalCheckIn');
+  }
+  // Serialise a sender's sends so two parallel requests cannot both pass the daily limit.
+  await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('encouragement:' || $1))`, [viewer.clientId]);
+  const [{ sent }] = await ctx.db.query<{ sent: number }>(
+    `SELECT count(*)::int AS sent FROM encouragements WHERE sender_client_id = $1 AND sent_at > now() - interval '1 day'`,
+    [viewer.clientId],
+  );
+  if (sent >= ENCOURAGEMENTS_PER_DAY) {
+    throw new DomainError(ErrorCode.RATE_LIMITED, `At most ${ENCOURAGEMENTS_PER_DAY} encouragements a day`, { limit: ENCOURAGEMENTS_PER_DAY });
+  }
+  const message = input.message.trim();
+  if (!message) throw badInput('message is empty', { field: 'message' });
+  const [row] = await ctx.db.query<{ id: string; sent_at: Date }>(
+    `INSERT INTO encouragements (clinic_id, sender_client_id, recipient_client_id, goal_id, check_in_id, message)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, sent_at`,
+    [ctx.db.clinicId, viewer.clientId, goal.clientId, goal.id, checkInId, message],
+  );
+  ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'Encouragement', resourceId: row.id, subjectClientId: goal.clientId });
+  const [me] = await ctx.db.query<{ given_name: string; family_name: string; preferred_name: string | null }>(
+    `SELECT given_name, family_name, preferred_name FROM clients WHERE id = $1`,
+    [viewer.clientId],
+  );
+  return Object.assign(new Encouragement(), {
+    id: row.id,
+    senderClientId: viewer.clientId,
+    goalId: goal.id,
+    senderDisplayName: displayNameOf({ givenName: me.given_name, familyName: me.family_name, preferredName: me.preferred_name }),
+    message,
+    goalTitle: goal.title,
+    sentAt: row.sent_at,
+  });
+}
+
+/** The viewing member's encouragements, newest first, without those from muted senders. */
+export async function myEncouragements(ctx: AuthedContext, first: number): Promise<Encouragement[]> {
+  const viewer = ctx.viewer;
+  if (viewer.kind !== 'MEMBER') throw forbidden();
+  const rows = await ctx.db.query<{ id: string; sender_client_id: string; goal_id: string; message: string; sent_at: Date; title: string; given_name: string; family_name: string; preferred_name: string | null }>(
+    `SELECT e.id, e.sender_client_id, e.goal_id, e.message, e.sent_at, g.title, c.given_name, c.family_name, c.preferred_name
+       FROM encouragements e JOIN goals g ON g.id = e.goal_id JOIN clients c ON c.id = e.sender_client_id
+      WHERE e.recipient_client_id = $1
+        AND NOT EXISTS (SELECT 1 FROM encouragement_mutes m WHERE m.recipient_client_id = $1 AND m.sender_client_id = e.sender_client_id)
+      ORDER BY e.sent_at DESC, e.id LIMIT $2`,
+    [viewer.clientId, first],
+  );
+  return rows.map((r) =>
+    Object.assign(new Encouragement(), {
+      id: r.id,
+      senderClientId: r.sender_client_id,
+      goalId: r.goal_id,
+      senderDisplayName: displayNameOf({ givenName: r.given_name, familyName: r.family_name, preferredName: r.preferred_name }),
+      message: r.message,
+      goalTitle: r.title,
+      sentAt: r.sent_at,
+    }),
+  );
+}
+
+/** Mutes the sender of one of your encouragements (you never learn their id; they are not told). */
+export async function muteEncouragementSender(ctx: AuthedContext, encouragementGlobalId: string, muted: boolean): Promise<boolean> {
+  const viewer = ctx.viewer;
+  if (viewer.kind !== 'MEMBER') throw forbidden();
+  const id = uuidOf(encouragementGlobalId, 'Encouragement');
+  const [row] = id
+    ? await ctx.db.query<{ sender_client_id: string }>(`SELECT sender_client_id FROM encouragements WHERE id = $1 AND recipient_client_id = $2`, [id, viewer.clientId])
+    : [];
+  if (!row) throw notFound('Encouragement');
+  if (muted) {
+    await ctx.db.query(
+      `INSERT INTO encouragement_mutes (clinic_id, recipient_client_id, sender_client_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+      [ctx.db.clinicId, viewer.clientId, row.sender_client_id],
+    );
+  } else {
+    await ctx.db.query(`DELETE FROM encouragement_mutes WHERE recipient_client_id = $1 AND sender_client_id = $2`, [viewer.clientId, row.sender_client_id]);
+  }
+  return muted;
+}

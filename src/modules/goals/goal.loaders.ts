@@ -1,0 +1,205 @@
+import DataLoader from 'dataloader';
+import { AuditAction } from '../../audit/audit-action';
+import type { RequestContext } from '../../context';
+import { displayNameOf } from '../clients/client.entity';
+import { consentCheckLoader, ConsentQuestion } from '../consent/consent-check';
+import { ConsentType } from '../consent/consent.enums';
+import { groupLoaders } from '../groups/group.loaders';
+import { memberSeesPeers } from '../groups/group.policy';
+import { viewerFactsLoader } from '../groups/viewer-facts';
+import { GoalFacts, goalAudience, GoalRuleFacts } from './goal.policy';
+import { Goal, GoalCheckIn } from './goal.types';
+
+interface GoalRow {
+  id: string;
+  clinic_id: string;
+  membership_id: string;
+  client_id: string;
+  group_id: string;
+  title: string;
+  description: string | null;
+  measure_kind: Goal['measure']['kind'];
+  measure_period: Goal['measure']['period'];
+  target: string | null;
+  start_date: string;
+  due_date: string | null;
+  lifecycle_status: Goal['lifecycleStatus'];
+  achievement_status: Goal['achievementStatus'];
+  visibility: Goal['visibility'];
+  created_at: Date;
+  updated_at: Date;
+  given_name: string;
+  family_name: string;
+  preferred_name: string | null;
+}
+
+const GOAL_COLUMNS = `g.id, g.clinic_id, g.membership_id, g.client_id, g.group_id, g.title, g.description, g.measure_kind, g.measure_period,
+  g.target, g.start_date, g.due_date, g.lifecycle_status, g.achievement_status, g.visibility, g.created_at, g.updated_at,
+  c.given_name, c.family_name, c.preferred_name`;
+
+const goalFromRow = (r: GoalRow): Goal =>
+  Object.assign(new Goal(), {
+    id: r.id,
+    clinicId: r.clinic_id,
+    membershipId: r.membership_id,
+    clientId: r.client_id,
+    groupId: r.group_id,
+    title: r.title,
+    description: r.description,
+    measure: { kind: r.measure_kind, period: r.measure_period, target: r.target === null ? null : Number(r.target) },
+    startDate: r.start_date,
+    startDay: r.start_date,
+    dueDate: r.due_date,
+    lifecycleStatus: r.lifecycle_status,
+    achievementStatus: r.achievement_status,
+    visibility: r.visibility,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    ownerDisplayName: displayNameOf({ givenName: r.given_name, familyName: r.family_name, preferredName: r.preferred_name }),
+  });
+
+/** The viewer's active partners' memberships: one statement per request, for members only. */
+export const partnerFactsLoader = (ctx: RequestContext) => {
+  let partners: Promise<Set<string>> | undefined;
+  return {
+    get(): Promise<Set<string>> {
+      partners ??= (async () => {
+        const viewer = ctx.viewer;
+        if (viewer?.kind !== 'MEMBER') return new Set<string>();
+        const rows = await ctx.db.query<{ other: string }>(
+          `SELECT CASE WHEN pm.client_id = $1 THEN p.partner_membership_id ELSE p.proposer_membership_id END AS other
+             FROM accountability_partnerships p
+             JOIN memberships pm ON pm.id = p.proposer_membership_id
+             JOIN memberships am ON am.id = p.partner_membership_id
+            WHERE p.status = 'ACTIVE' AND (pm.client_id = $1 OR am.client_id = $1)`,
+          [viewer.clientId],
+        );
+        return new Set(rows.map((r) => r.other));
+      })();
+      return partners;
+    },
+  };
+};
+
+/**
+ * Applies the goal rule to goals of any members and groups at once: the consent questions of
+ * the whole batch go to the consent service in one statement, reads are audited, and releases
+ * to integrations are written to the disclosure ledger.
+ */
+async function applyGoalRules(ctx: RequestContext, goals: Goal[]): Promise<(Goal | null)[]> {
+  const viewer = ctx.viewer;
+  if (!viewer || goals.length === 0) return goals.map(() => null);
+  const groupIds = [...new Set(goals.map((g) => g.groupId))];
+  const [facts, partners, groups] = await Promise.all([
+    ctx.loaders.of(viewerFactsLoader).get(),
+    ctx.loaders.of(partnerFactsLoader).get(),
+    viewer.kind === 'MEMBER' ? ctx.loaders.of(groupLoaders).visibleById.loadMany(groupIds) : Promise.resolve([]),
+  ]);
+  const groupById = new Map(groupIds.map((id, i) => [id, groups[i]]));
+  const seesPeersIn = (groupId: string) => {
+    const g = groupById.get(groupId);
+    return !!g && !(g instanceof Error) && memberSeesPeers(viewer, g.group, facts);
+  };
+  const questions: (ConsentQuestion | null)[] = goals.map((g) => {
+    if (viewer.kind === 'INTEGRATION') {
+      return { clientId: g.clientId, type: ConsentType.PARTNER_DATA_SHARING, scope: { kind: 'INTEGRATION', apiKeyId: viewer.apiKeyId } };
+    }
+    if (viewer.kind === 'MEMBER' && g.clientId !== viewer.clientId && g.visibility === 'GROUP') {
+      return { clientId: g.clientId, type: ConsentType.GOAL_SHARING, scope: { kind: 'GROUP', groupId: g.groupId } };
+    }
+    return null;
+  });
+  const asked = questions.filter((q): q is ConsentQuestion => q !== null);
+  const answers = asked.length ? await ctx.loaders.of(consentCheckLoader).loadMany(asked) : [];
+  let next = 0;
+  return goals.map((goal, i) => {
+    const answer = questions[i] ? answers[next++] : null;
+    const consentId = typeof answer === 'string' ? answer : null;
+    const ruleFacts: GoalRuleFacts = {
+      viewer: facts,
+      partnerMembershipIds: partners,
+      seesPeersIn,
+      ownerSharesGoals: consentId !== null,
+      partnerDataConsentId: consentId,
+    };
+    const audience = goalAudience(viewer, goal as GoalFacts, ruleFacts);
+    if (!audience) return null;
+    ctx.audit.record({ action: AuditAction.READ, resourceType: 'Goal', resourceId: goal.id, subjectClientId: goal.clientId });
+    if (audience === 'INTEGRATION' && viewer.kind === 'INTEGRATION' && consentId) {
+      ctx.audit.disclose({ apiKeyId: viewer.apiKeyId, clientId: goal.clientId, dataClass: 'goals', resourceType: 'Goal', resourceId: goal.id, consentId });
+    }
+    return Object.assign(Object.create(Goal.prototype) as Goal, goal, { audience, disclosureConsentId: consentId ?? undefined });
+  });
+}
+
+const SELECT_GOALS = `SELECT ${GOAL_COLUMNS} FROM goals g JOIN clients c ON c.id = g.client_id`;
+
+export const goalLoaders = (ctx: RequestContext) => ({
+  visibleById: new DataLoader<string, Goal | null>(async (ids) => {
+    const rows = await ctx.db.query<GoalRow>(`${SELECT_GOALS} WHERE g.id = ANY($1)`, [[...ids]]);
+    const visible = await applyGoalRules(ctx, rows.map(goalFromRow));
+    const byId = new Map(visible.filter((g): g is Goal => g !== null).map((g) => [g.id, g]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }),
+
+  /** Visible goals of each membership, oldest first. */
+  byMembership: new DataLoader<string, Goal[]>(async (membershipIds) => {
+    const rows = await ctx.db.query<GoalRow>(`${SELECT_GOALS} WHERE g.membership_id = ANY($1) ORDER BY g.created_at, g.id`, [[...membershipIds]]);
+    const visible = await applyGoalRules(ctx, rows.map(goalFromRow));
+    return membershipIds.map((id) => visible.filter((g): g is Goal => g !== null && g.membershipId === id));
+  }),
+
+  /** Visible goals of each client across their groups, oldest first. */
+  byClient: new DataLoader<string, Goal[]>(async (clientIds) => {
+    const rows = await ctx.db.query<GoalRow>(`${SELECT_GOALS} WHERE g.client_id = ANY($1) ORDER BY g.created_at, g.id`, [[...clientIds]]);
+    const visible = await applyGoalRules(ctx, rows.map(goalFromRow));
+    return clientIds.map((id) => visible.filter((g): g is Goal => g !== null && g.clientId === id));
+  }),
+
+  /** GROUP-visible goals of each group, for the accountability board (rules applied per goal). */
+  boardByGroup: new DataLoader<string, Goal[]>(async (groupIds) => {
+    const rows = await ctx.db.query<GoalRow>(
+      `${SELECT_GOALS} JOIN memberships m ON m.id = g.membership_id
+        WHERE g.group_id = ANY($1) AND g.visibility = 'GROUP' AND m.status = 'ACTIVE'
+          AND g.lifecycle_status IN ('ACTIVE', 'ON_HOLD', 'COMPLETED')
+        ORDER BY c.family_name, c.given_name, g.created_at, g.id`,
+      [[...groupIds]],
+    );
+    const visible = await applyGoalRules(ctx, rows.map(goalFromRow));
+    return groupIds.map((id) => visible.filter((g): g is Goal => g !== null && g.groupId === id));
+  }),
+
+  /** Every check-in of each goal, newest first (streaks need the whole history). Callers pass visible goals only. */
+  checkIns: new DataLoader<string, GoalCheckIn[]>(async (goalIds) => {
+    const rows = await ctx.db.query<{ id: string; goal_id: string; client_id: string; value: string; note: string | null; mood: number | null; recorded_at: Date; recorded_by_type: string; recorded_by_id: string | null }>(
+      `SELECT id, goal_id, client_id, value, note, mood, recorded_at, recorded_by_type, recorded_by_id
+         FROM goal_check_ins WHERE goal_id = ANY($1) ORDER BY recorded_at DESC, id DESC`,
+      [[...goalIds]],
+    );
+    const checkIns = rows.map((r) =>
+      Object.assign(new GoalCheckIn(), {
+        id: r.id,
+        goalId: r.goal_id,
+        clientId: r.client_id,
+        value: Number(r.value),
+        note: r.note,
+        mood: r.mood,
+        recordedAt: r.recorded_at,
+        recordedByType: r.recorded_by_type,
+        recordedById: r.recorded_by_id,
+      }),
+    );
+    return goalIds.map((id) => checkIns.filter((c) => c.goalId === id));
+  }),
+});
+
+/** The clinic's time zone and the database clock, once per request: streaks are reckoned with both. */
+export const clinicClockLoader = (ctx: RequestContext) => {
+  let clock: Promise<{ timeZone: string; now: Date }> | undefined;
+  return {
+    get: () =>
+      (clock ??= ctx.db
+        .query<{ timezone: string; now: Date }>(`SELECT timezone, now() AS now FROM clinics WHERE id = $1`, [ctx.db.clinicId])
+        .then(([r]) => ({ timeZone: r?.timezone ?? 'UTC', now: r?.now ?? new Date() }))),
+  };
+};

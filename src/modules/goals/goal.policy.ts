@@ -1,0 +1,62 @@
+import { hasScope, Viewer } from '../../auth/viewer';
+import type { ViewerFacts } from '../groups/viewer-facts';
+import { GoalLifecycleStatus, GoalVisibility } from './goal.enums';
+import type { GoalAudience } from './goal.types';
+
+export interface GoalRuleFacts {
+  viewer: ViewerFacts;
+  /** Memberships of the viewing member's ACTIVE accountability partners. */
+  partnerMembershipIds: ReadonlySet<string>;
+  /** Whether the viewing member sees peers in this group (agreement accepted, consent active). */
+  seesPeersIn: (groupId: string) => boolean;
+  /** Whether the goal's owner holds an ACTIVE GOAL_SHARING consent for the goal's group. */
+  ownerSharesGoals: boolean;
+  /** For integrations: the owner's PARTNER_DATA_SHARING consent naming this integration, if any. */
+  partnerDataConsentId: string | null;
+}
+
+export interface GoalFacts {
+  clientId: string;
+  membershipId: string;
+  groupId: string;
+  visibility: GoalVisibility;
+  lifecycleStatus: GoalLifecycleStatus;
+}
+
+const SHOWN_TO_OTHERS: GoalLifecycleStatus[] = [GoalLifecycleStatus.ACTIVE, GoalLifecycleStatus.ON_HOLD, GoalLifecycleStatus.COMPLETED];
+
+/**
+ * Who the viewer is to a goal, or null when they may not see it:
+ * the member (OWNER); supervisors and the group's clinicians (CLINICAL; admins never);
+ * an active partner, for PARTNERS or GROUP goals (PARTNER); a peer who sees the group, for GROUP
+ * goals while the owner holds GOAL_SHARING consent (PEER); an integration with `goals:read`
+ * under the owner's PARTNER_DATA_SHARING consent (INTEGRATION). Peers and partners never see
+ * proposed or cancelled goals.
+ */
+export function goalAudience(viewer: Viewer, goal: GoalFacts, facts: GoalRuleFacts): GoalAudience | null {
+  switch (viewer.kind) {
+    case 'STAFF':
+      if (viewer.role === 'SUPERVISOR') return 'CLINICAL';
+      if (viewer.role === 'CLINICIAN' && facts.viewer.facilitatedGroupIds.has(goal.groupId)) return 'CLINICAL';
+      return null;
+    case 'INTEGRATION':
+      return hasScope(viewer, 'goals:read') && facts.partnerDataConsentId ? 'INTEGRATION' : null;
+    case 'MEMBER': {
+      if (goal.clientId === viewer.clientId) return 'OWNER';
+      if (!SHOWN_TO_OTHERS.includes(goal.lifecycleStatus) || goal.visibility === GoalVisibility.PRIVATE) return null;
+      if (facts.partnerMembershipIds.has(goal.membershipId)) return 'PARTNER';
+      if (goal.visibility === GoalVisibility.GROUP && facts.seesPeersIn(goal.groupId) && facts.ownerSharesGoals) return 'PEER';
+      return null;
+    }
+  }
+}
+
+/** Check-in notes are for the member, clinicians and partners; mood only for the member and clinicians. */
+export const seesCheckInNote = (a: GoalAudience) => a === 'OWNER' || a === 'CLINICAL' || a === 'PARTNER';
+export const seesMood = (a: GoalAudience) => a === 'OWNER' || a === 'CLINICAL';
+
+/** Creating and changing goals: the member for themself, or a clinician of the group for them. */
+export const canWriteGoal = (a: GoalAudience | null) => a === 'OWNER' || a === 'CLINICAL';
+
+/** Encouragement goes from a member to another member whose goal they may see. */
+export const canEncourage = (a: GoalAudience | null) => a === 'PARTNER' || a === 'PEER';

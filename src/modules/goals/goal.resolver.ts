@@ -1,0 +1,188 @@
+import { IsOptional, Max, Min } from 'class-validator';
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Float, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Rule } from '../../auth/viewer';
+import { ConnectionType, PageArgs } from '../../common/connection';
+import { SafeText } from '../../common/safe-text';
+import { CalendarDate, toSqlDate } from '../../common/scalars';
+import type { AuthedContext } from '../../context';
+import { Membership } from '../memberships/membership.entity';
+import { membershipLoaders } from '../memberships/membership.loaders';
+import { GoalAchievementStatus, GoalLifecycleStatus, GoalVisibility } from './goal.enums';
+import { CreateGoalInput, RecordCheckInInput, UpdateGoalInput } from './goal.inputs';
+import { clinicClockLoader, goalLoaders } from './goal.loaders';
+import { seesCheckInNote, seesMood } from './goal.policy';
+import { completionRate, localDayNumber, progressOf, suggestAchievement } from './goal-progress';
+import { createGoal, getGoal, listGoals, recordCheckIn, updateGoal } from './goal.service';
+import { Goal, GoalCheckIn } from './goal.types';
+
+const GoalConnection = ConnectionType(Goal, 'Goal', 'A page of goals, oldest first.');
+
+@InputType({ description: 'Which goals to list; all conditions must hold.' })
+class GoalFilter {
+  @Field(() => ID, { nullable: true, description: 'Only this client\'s goals.' })
+  @IsOptional()
+  @SafeText({ max: 200 })
+  clientId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only goals in this group.' })
+  @IsOptional()
+  @SafeText({ max: 200 })
+  groupId?: string | null;
+
+  @Field(() => [GoalLifecycleStatus], { nullable: true, description: 'Only goals in these lifecycle statuses.' })
+  @IsOptional()
+  lifecycleStatus?: GoalLifecycleStatus[] | null;
+
+  @Field(() => [GoalVisibility], { nullable: true, description: 'Only goals with these visibilities.' })
+  @IsOptional()
+  visibility?: GoalVisibility[] | null;
+}
+
+@ArgsType()
+class GoalsArgs extends PageArgs {
+  @Field(() => GoalFilter, { nullable: true, description: 'Conditions on the goals returned.' })
+  @IsOptional()
+  filter?: GoalFilter | null;
+}
+
+@ArgsType()
+class CheckInsArgs {
+  @Field(() => Int, { defaultValue: 10, description: 'The most recent N check-ins, 1–100.' })
+  @Min(1)
+  @Max(100)
+  last: number = 10;
+}
+
+@ObjectType({ description: 'Result of createGoal or updateGoal.' })
+class GoalPayload {
+  @Field(() => Goal, { description: 'The goal after the change.' })
+  goal: Goal;
+}
+
+@ObjectType({ description: 'Result of recordCheckIn.' })
+class CheckInPayload {
+  @Field(() => GoalCheckIn, { description: 'The new check-in.' })
+  checkIn: GoalCheckIn;
+
+  @Field(() => Goal, { description: 'The goal, with updated streaks.' })
+  goal: Goal;
+}
+
+async function progress(goal: Goal, ctx: AuthedContext) {
+  const [checkIns, clock] = await Promise.all([ctx.loaders.of(goalLoaders).checkIns.load(goal.id), ctx.loaders.of(clinicClockLoader).get()]);
+  return { checkIns, clock, progress: progressOf(goal.measure, checkIns, clock.timeZone, clock.now) };
+}
+
+@Resolver(() => Goal)
+export class GoalResolver {
+  @Authorized(Rule.SUPERVISOR, Rule.CLINICIAN, Rule.MEMBER, Rule.scope('goals:read'))
+  @Query(() => GoalConnection, {
+    description:
+      'Goals the viewer may see: members their own and those peers and partners share; clinicians those of their groups; supervisors all; `goals:read` integrations those of clients who granted PARTNER_DATA_SHARING (each release is written to the disclosure ledger).',
+  })
+  goals(@Args() args: GoalsArgs, @Ctx() ctx: AuthedContext) {
+    return listGoals(ctx, args.filter ?? {}, args.first, args.after);
+  }
+
+  @Authorized(Rule.SUPERVISOR, Rule.CLINICIAN, Rule.MEMBER, Rule.scope('goals:read'))
+  @Query(() => Goal, { description: 'One goal, with the same visibility as `goals`; otherwise NOT_FOUND.' })
+  goal(@Arg('id', () => ID, { description: 'Global id of the goal.' }) id: string, @Ctx() ctx: AuthedContext) {
+    return getGoal(ctx, id);
+  }
+
+  @Authorized(Rule.SUPERVISOR, Rule.CLINICIAN, Rule.MEMBER)
+  @Mutation(() => GoalPayload, { description: 'Creates a goal in a membership: by the member, or by a clinician of the group for them.' })
+  async createGoal(@Arg('input', { description: 'The goal.' }) input: CreateGoalInput, @Ctx() ctx: AuthedContext) {
+    return { goal: await createGoal(ctx, input) };
+  }
+
+  @Authorized(Rule.SUPERVISOR, Rule.CLINICIAN, Rule.MEMBER)
+  @Mutation(() => GoalPayload, { description: 'Changes a goal: the member, or a clinician of the group.' })
+  async updateGoal(@Arg('input', { description: 'The changes.' }) input: UpdateGoalInput, @Ctx() ctx: AuthedContext) {
+    return { goal: await updateGoal(ctx, input) };
+  }
+
+  @Authorized(Rule.SUPERVISOR, Rule.CLINICIAN, Rule.MEMBER)
+  @Mutation(() => CheckInPayload, {
+    description: 'Records a check-in (value valid for the measure) on an ACTIVE or ON_HOLD goal: the member, or a clinician of the group (e.g. during a session).',
+  })
+  async recordCheckIn(@Arg('input', { description: 'The check-in.' }) input: RecordCheckInInput, @Ctx() ctx: AuthedContext) {
+    const checkIn = await recordCheckIn(ctx, input);
+    return { checkIn, goal: await getGoal(ctx, input.goalId) };
+  }
+
+  @FieldResolver(() => [GoalCheckIn], { description: 'The most recent check-ins, newest first.' })
+  async checkIns(@Root() goal: Goal, @Args() args: CheckInsArgs, @Ctx() ctx: AuthedContext) {
+    const all = await ctx.loaders.of(goalLoaders).checkIns.load(goal.id);
+    const shown = all.slice(0, args.last).map((c) => Object.assign(Object.create(GoalCheckIn.prototype) as GoalCheckIn, c, { audience: goal.audience }));
+    if (goal.audience === 'INTEGRATION' && ctx.viewer.kind === 'INTEGRATION' && goal.disclosureConsentId) {
+      for (const c of shown) {
+        ctx.audit.disclose({ apiKeyId: ctx.viewer.apiKeyId, clientId: goal.clientId, dataClass: 'check-ins', resourceType: 'GoalCheckIn', resourceId: c.id, consentId: goal.disclosureConsentId });
+      }
+    }
+    return shown;
+  }
+
+  @FieldResolver(() => Int, { description: 'Consecutive periods met up to now (the period in progress does not break it).' })
+  async currentStreak(@Root() goal: Goal, @Ctx() ctx: AuthedContext) {
+    return (await progress(goal, ctx)).progress.currentStreak;
+  }
+
+  @FieldResolver(() => Int, { description: 'Longest run of consecutive periods met.' })
+  async longestStreak(@Root() goal: Goal, @Ctx() ctx: AuthedContext) {
+    return (await progress(goal, ctx)).progress.longestStreak;
+  }
+
+  @FieldResolver(() => Date, { nullable: true, description: 'Time of the latest check-in.' })
+  async lastCheckInAt(@Root() goal: Goal, @Ctx() ctx: AuthedContext) {
+    return (await progress(goal, ctx)).progress.lastCheckInAt;
+  }
+
+  @FieldResolver(() => Float, { nullable: true, description: 'Share of periods met (0–1) between two days in the clinic\'s time zone; default from the start date to today.' })
+  async completionRate(
+    @Root() goal: Goal,
+    @Ctx() ctx: AuthedContext,
+    @Arg('from', () => CalendarDate, { nullable: true, description: 'First day (inclusive).' }) from?: Date | null,
+    @Arg('to', () => CalendarDate, { nullable: true, description: 'Last day (inclusive).' }) to?: Date | null,
+  ) {
+    const { checkIns, clock } = await progress(goal, ctx);
+    const day = (d: string) => Math.round(Date.parse(`${d}T00:00:00Z`) / 86400000);
+    const fromDay = day(toSqlDate(from) ?? goal.startDate);
+    const toDay = to ? day(toSqlDate(to)!) : localDayNumber(clock.now, clock.timeZone);
+    return completionRate(goal.measure, checkIns, clock.timeZone, fromDay, toDay);
+  }
+
+  @FieldResolver(() => GoalAchievementStatus, { description: 'Achievement status suggested by the trend of the last 4 periods against the 4 before.' })
+  async suggestedAchievementStatus(@Root() goal: Goal, @Ctx() ctx: AuthedContext) {
+    if (goal.lifecycleStatus === GoalLifecycleStatus.COMPLETED) return GoalAchievementStatus.ACHIEVED;
+    const { checkIns, clock } = await progress(goal, ctx);
+    const startDay = Math.round(Date.parse(`${goal.startDate}T00:00:00Z`) / 86400000);
+    return suggestAchievement(goal.measure, checkIns, clock.timeZone, startDay, clock.now);
+  }
+
+  @FieldResolver(() => Membership, { nullable: true, description: 'The membership the goal belongs to, as the viewer may see it.' })
+  membership(@Root() goal: Goal, @Ctx() ctx: AuthedContext) {
+    return goal.audience === 'INTEGRATION' ? null : ctx.loaders.of(membershipLoaders).visibleById.load(goal.membershipId);
+  }
+}
+
+@Resolver(() => GoalCheckIn)
+export class GoalCheckInResolver {
+  @FieldResolver(() => String, { nullable: true, description: 'The member\'s note: the member, clinicians and partners only.' })
+  note(@Root() c: GoalCheckIn) {
+    return seesCheckInNote(c.audience) ? c.note : null;
+  }
+
+  @FieldResolver(() => Int, { nullable: true, description: 'Mood 1–5: the member and clinicians only.' })
+  mood(@Root() c: GoalCheckIn) {
+    return seesMood(c.audience) ? c.mood : null;
+  }
+}
+
+@Resolver(() => Membership)
+export class MembershipGoalsResolver {
+  @FieldResolver(() => [Goal], { nullable: true, description: 'Goals in this membership the viewer may see (peers: shared GROUP goals only). Null for peers\' redacted memberships when nothing is shared.' })
+  goals(@Root() m: Membership, @Ctx() ctx: AuthedContext) {
+    return ctx.loaders.of(goalLoaders).byMembership.load(m.id);
+  }
+}

@@ -1,0 +1,202 @@
+import { AuditAction } from '../../audit/audit-action';
+import { actorOf } from '../../auth/viewer';
+import { decodeCursor, Page, pageOf } from '../../common/connection';
+import { uuidOf } from '../../common/global-id';
+import { toSqlDate } from '../../common/scalars';
+import type { AuthedContext } from '../../context';
+import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
+import { groupLoaders } from '../groups/group.loaders';
+import { viewerFactsLoader } from '../groups/viewer-facts';
+import { membershipLoaders } from '../memberships/membership.loaders';
+import { isEnded } from '../memberships/membership-status';
+import { GoalLifecycleStatus, GoalMeasureKind, GoalVisibility } from './goal.enums';
+import { CreateGoalInput, RecordCheckInInput, UpdateGoalInput } from './goal.inputs';
+import { goalLoaders } from './goal.loaders';
+import { canWriteGoal } from './goal.policy';
+import { valueFits } from './goal-progress';
+import { Goal, GoalCheckIn } from './goal.types';
+
+const GOAL = 'Goal';
+
+export interface GoalFilter {
+  clientId?: string | null;
+  groupId?: string | null;
+  lifecycleStatus?: GoalLifecycleStatus[] | null;
+  visibility?: GoalVisibility[] | null;
+}
+
+export async function getGoal(ctx: AuthedContext, globalId: string): Promise<Goal> {
+  const id = uuidOf(globalId, GOAL);
+  const goal = id ? await ctx.loaders.of(goalLoaders).visibleById.load(id) : null;
+  if (!goal) {
+    ctx.audit.denied({ resourceType: GOAL, resourceId: id ?? null, code: 'NOT_FOUND' });
+    throw notFound(GOAL);
+  }
+  return goal;
+}
+
+/**
+ * Goals the viewer may see, oldest first. The SQL narrows to candidates (the member's groups,
+ * a clinician's groups, a whole clinic for supervisors and integrations); the goal rule decides.
+ */
+export async function listGoals(ctx: AuthedContext, filter: GoalFilter, first: number, after?: string | null): Promise<Page<Goal>> {
+  const viewer = ctx.viewer;
+  if (viewer.kind === 'STAFF' && viewer.role === 'ADMIN') throw forbidden('Goals are clinical data: admins do not read them');
+  const cursor = decodeCursor(after, 2);
+  const params: unknown[] = [];
+  const where: string[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.split('$?').join(`$${params.length}`));
+  };
+  const facts = await ctx.loaders.of(viewerFactsLoader).get();
+  if (viewer.kind === 'MEMBER') add('g.group_id = ANY($?)', [...facts.ownMemberships.keys()]);
+  if (viewer.kind === 'STAFF' && viewer.role === 'CLINICIAN') add('g.group_id = ANY($?)', [...facts.facilitatedGroupIds]);
+  if (filter.clientId) add('g.client_id = $?', uuidOf(filter.clientId, 'Client') ?? '00000000-0000-0000-0000-000000000000');
+  if (filter.groupId) add('g.group_id = $?', uuidOf(filter.groupId, 'TherapyGroup') ?? '00000000-0000-0000-0000-000000000000');
+  if (filter.lifecycleStatus?.length) add('g.lifecycle_status = ANY($?)', filter.lifecycleStatus);
+  if (filter.visibility?.length) add('g.visibility = ANY($?)', filter.visibility);
+  if (cursor) {
+    params.push(cursor[0], cursor[1]);
+    where.push(`(g.created_at, g.id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  params.push(first + 1);
+  const rows = await ctx.db.query<{ id: string; created_key: string }>(
+    `SELECT g.id, g.created_at::text AS created_key FROM goals g ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY g.created_at, g.id LIMIT $${params.length}`,
+    params,
+  );
+  // Only the returned page goes through the rule (and so the audit); the extra row tells hasNextPage.
+  const page = rows.slice(0, first);
+  const goals = await ctx.loaders.of(goalLoaders).visibleById.loadMany(page.map((r) => r.id));
+  const keyById = new Map(rows.map((r) => [r.id, r.created_key]));
+  const visible = goals.filter((g): g is Goal => g instanceof Goal);
+  const result = pageOf(visible, first, (g) => [keyById.get(g.id), g.id]);
+  result.pageInfo.hasNextPage = rows.length > first;
+  if (rows.length > first && visible.length) result.pageInfo.endCursor = result.edges[result.edges.length - 1].cursor;
+  return result;
+}
+
+/** The membership a goal is written for, and whether the viewer may write goals there. */
+async function writableMembership(ctx: AuthedContext, membershipGlobalId: string) {
+  const id = uuidOf(membershipGlobalId, 'Membership');
+  const membership = id ? await ctx.loaders.of(membershipLoaders).visibleById.load(id) : null;
+  if (!id || !membership || membership.peerView) throw notFound('Membership');
+  const viewer = ctx.viewer;
+  const facts = await ctx.loaders.of(viewerFactsLoader).get();
+  const own = viewer.kind === 'MEMBER' && membership.clientId === viewer.clientId;
+  const clinical =
+    viewer.kind === 'STAFF' && (viewer.role === 'SUPERVISOR' || (viewer.role === 'CLINICIAN' && facts.facilitatedGroupIds.has(membership.groupId)));
+  if (!own && !clinical) throw forbidden('Only the member or a clinician of the group may set goals');
+  if (isEnded(membership.status)) throw conflict('This membership has ended', { status: membership.status });
+  return membership;
+}
+
+function checkMeasure(kind: GoalMeasureKind, target: number | null | undefined) {
+  if (kind === GoalMeasureKind.BOOLEAN) return null;
+  if (target === null || target === undefined) throw badInput(`${kind} goals need a target`, { field: 'target' });
+  if (kind === GoalMeasureKind.SCALE && target > 10) throw badInput('SCALE targets are 0–10', { field: 'target' });
+  if (kind === GoalMeasureKind.COUNT && (!Number.isInteger(target) || target < 1)) throw badInput('COUNT targets are whole numbers from 1', { field: 'target' });
+  return target;
+}
+
+export async function createGoal(ctx: AuthedContext, input: CreateGoalInput): Promise<Goal> {
+  const membership = await writableMembership(ctx, input.membershipId);
+  const target = checkMeasure(input.measureKind, input.target);
+  if (![GoalLifecycleStatus.PROPOSED, GoalLifecycleStatus.ACTIVE].includes(input.lifecycleStatus)) {
+    throw badInput('A new goal is PROPOSED or ACTIVE', { field: 'lifecycleStatus' });
+  }
+  const start = toSqlDate(input.startDate) ?? null;
+  const due = toSqlDate(input.dueDate) ?? null;
+  if (start && due && due < start) throw badInput('dueDate is before startDate', { field: 'dueDate' });
+  const actor = actorOf(ctx.viewer);
+  const [row] = await ctx.db.query<{ id: string }>(
+    `INSERT INTO goals (clinic_id, membership_id, client_id, group_id, title, description, measure_kind, measure_period, target,
+                        start_date, due_date, lifecycle_status, visibility, created_by_type, created_by_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10::date, current_date), $11, $12, $13, $14, $15)
+     RETURNING id`,
+    [ctx.db.clinicId, membership.id, membership.clientId, membership.groupId, input.title.trim(), input.description ?? null,
+      input.measureKind, input.measurePeriod, target, start, due, input.lifecycleStatus, input.visibility, actor.actorType, actor.actorId],
+  );
+  if (due && !start) {
+    const [{ ok }] = await ctx.db.query<{ ok: boolean }>(`SELECT due_date >= start_date AS ok FROM goals WHERE id = $1`, [row.id]);
+    if (!ok) throw badInput('dueDate is before startDate', { field: 'dueDate' });
+  }
+  ctx.audit.record({ action: AuditAction.CREATE, resourceType: GOAL, resourceId: row.id, subjectClientId: membership.clientId });
+  return (await ctx.loaders.of(goalLoaders).visibleById.load(row.id))!;
+}
+
+async function writableGoal(ctx: AuthedContext, globalId: string): Promise<Goal> {
+  const goal = await getGoal(ctx, globalId);
+  if (!canWriteGoal(goal.audience)) throw forbidden('Only the member or a clinician of the group may change this goal');
+  return goal;
+}
+
+export async function updateGoal(ctx: AuthedContext, input: UpdateGoalInput): Promise<Goal> {
+  const goal = await writableGoal(ctx, input.id);
+  const set: Record<string, unknown> = {};
+  if (input.title != null) set.title = input.title.trim();
+  if (input.description !== undefined) set.description = input.description;
+  if (input.target !== undefined) set.target = checkMeasure(goal.measure.kind as GoalMeasureKind, input.target);
+  if (input.dueDate !== undefined) {
+    const due = toSqlDate(input.dueDate) ?? null;
+    if (due && due < goal.startDate) throw badInput('dueDate is before startDate', { field: 'dueDate' });
+    set.due_date = due;
+  }
+  if (input.visibility != null) set.visibility = input.visibility;
+  if (input.lifecycleStatus != null) set.lifecycle_status = input.lifecycleStatus;
+  if (input.achievementStatus != null) set.achievement_status = input.achievementStatus;
+  const columns = Object.keys(set);
+  if (columns.length) {
+    await ctx.db.query(
+      `UPDATE goals SET ${columns.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`,
+      [goal.id, ...columns.map((c) => set[c])],
+    );
+    ctx.audit.record({ action: AuditAction.UPDATE, resourceType: GOAL, resourceId: goal.id, subjectClientId: goal.clientId });
+  }
+  const loader = ctx.loaders.of(goalLoaders).visibleById;
+  loader.clear(goal.id);
+  return (await loader.load(goal.id))!;
+}
+
+export async function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInput): Promise<GoalCheckIn> {
+  const goal = await writableGoal(ctx, input.goalId);
+  if (![GoalLifecycleStatus.ACTIVE, GoalLifecycleStatus.ON_HOLD].includes(goal.lifecycleStatus)) {
+    throw conflict(`Check-ins go on ACTIVE or ON_HOLD goals; this one is ${goal.lifecycleStatus}`, { lifecycleStatus: goal.lifecycleStatus });
+  }
+  if (!valueFits(goal.measure.kind, input.value)) {
+    throw badInput(`value ${input.value} does not fit a ${goal.measure.kind} goal`, {
+      field: 'value',
+      expected: goal.measure.kind === 'BOOLEAN' ? '0 or 1' : goal.measure.kind === 'COUNT' ? 'whole number 0–1000' : '0–10',
+    });
+  }
+  const actor = actorOf(ctx.viewer);
+  const rows = await ctx.db.query<{ id: string; ok: boolean }>(
+    `INSERT INTO goal_check_ins (clinic_id, goal_id, client_id, value, note, mood, recorded_at, recorded_by_type, recorded_by_id)
+     SELECT $1, $2, $3, $4, $5, $6, COALESCE($7::timestamptz, now()), $8, $9
+      WHERE $7::timestamptz IS NULL OR ($7::timestamptz <= now() + interval '5 minutes' AND $7::timestamptz >= now() - interval '7 days')
+     RETURNING id`,
+    [ctx.db.clinicId, goal.id, goal.clientId, input.value, input.note ?? null, input.mood ?? null, input.recordedAt ?? null, actor.actorType, actor.actorId],
+  );
+  if (rows.length === 0) throw badInput('recordedAt must be within the last 7 days and not in the future', { field: 'recordedAt' });
+  ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'GoalCheckIn', resourceId: rows[0].id, subjectClientId: goal.clientId });
+  const loader = ctx.loaders.of(goalLoaders).checkIns;
+  loader.clear(goal.id);
+  const checkIn = (await loader.load(goal.id)).find((c) => c.id === rows[0].id)!;
+  return Object.assign(checkIn, { audience: goal.audience });
+}
+
+/** The group's accountability board: peers who share GROUP goals, as this viewer may see them. */
+export async function accountabilityBoard(ctx: AuthedContext, groupId: string) {
+  const visible = await ctx.loaders.of(groupLoaders).visibleById.load(groupId);
+  if (!visible || visible.access === 'DIRECTORY') return [];
+  const goals = await ctx.loaders.of(goalLoaders).boardByGroup.load(groupId);
+  const byOwner = new Map<string, { displayName: string; goals: Goal[] }>();
+  for (const g of goals) {
+    if (ctx.viewer.kind === 'MEMBER' && g.clientId === ctx.viewer.clientId) continue;
+    const entry = byOwner.get(g.clientId) ?? { displayName: g.ownerDisplayName, goals: [] };
+    entry.goals.push(g);
+    byOwner.set(g.clientId, entry);
+  }
+  return [...byOwner.values()];
+}

@@ -1,0 +1,106 @@
+import { Arg, Authorized, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Rule } from '../../auth/viewer';
+import type { AuthedContext } from '../../context';
+import { forbidden } from '../../errors/domain-error';
+import { groupLoaders } from '../groups/group.loaders';
+import { TherapyGroup } from '../groups/therapy-group.entity';
+import { muteEncouragementSender, myEncouragements, sendEncouragement } from './encouragement.service';
+import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput, SendEncouragementInput } from './goal.inputs';
+import { AccountabilityPartnership, BoardEntry, Encouragement } from './goal.types';
+import { endPartnership, partnershipLoaders, proposePartnership, respondToPartnership } from './partnership.service';
+import { accountabilityBoard } from './goal.service';
+import { SafeText } from '../../common/safe-text';
+
+@ObjectType({ description: 'Result of a partnership mutation.' })
+class PartnershipPayload {
+  @Field(() => AccountabilityPartnership, { description: 'The partnership after the change.' })
+  partnership: AccountabilityPartnership;
+}
+
+@ObjectType({ description: 'Result of sendEncouragement.' })
+class EncouragementPayload {
+  @Field(() => Encouragement, { description: 'The message sent.' })
+  encouragement: Encouragement;
+}
+
+@InputType({ description: 'Mutes or unmutes the sender of one of your encouragements.' })
+class MuteSenderInput {
+  @Field(() => ID, { description: 'An encouragement you received from that sender.' })
+  @SafeText({ max: 200 })
+  encouragementId: string;
+
+  @Field({ defaultValue: true, description: 'True to mute (default), false to unmute.' })
+  muted: boolean = true;
+}
+
+@ObjectType({ description: 'Result of muteEncouragementSender.' })
+class MutePayload {
+  @Field({ description: 'Whether the sender is now muted.' })
+  muted: boolean;
+}
+
+@Resolver(() => AccountabilityPartnership)
+export class PartnershipResolver {
+  @Authorized(Rule.MEMBER)
+  @Query(() => [AccountabilityPartnership], { description: 'The viewing member\'s partnerships, newest first. Members only.' })
+  async myPartnerships(@Ctx() ctx: AuthedContext) {
+    if (ctx.viewer.kind !== 'MEMBER') throw forbidden();
+    return ctx.loaders.of(partnershipLoaders).mine.load(ctx.viewer.clientId);
+  }
+
+  @Authorized(Rule.MEMBER)
+  @Mutation(() => PartnershipPayload, { description: 'Asks an ACTIVE peer of the same group to be accountability partners. Members only.' })
+  async proposePartnership(@Arg('input', { description: 'Whom to ask.' }) input: ProposePartnershipInput, @Ctx() ctx: AuthedContext) {
+    return { partnership: await proposePartnership(ctx, input) };
+  }
+
+  @Authorized(Rule.MEMBER)
+  @Mutation(() => PartnershipPayload, { description: 'Accepts or declines a partnership you were asked into. Members only.' })
+  async respondToPartnership(@Arg('input', { description: 'Your answer.' }) input: RespondToPartnershipInput, @Ctx() ctx: AuthedContext) {
+    return { partnership: await respondToPartnership(ctx, input) };
+  }
+
+  @Authorized(Rule.MEMBER, ...Rule.STAFF)
+  @Mutation(() => PartnershipPayload, { description: 'Ends a partnership: either member, or staff with access to the group.' })
+  async endPartnership(@Arg('input', { description: 'Which partnership.' }) input: EndPartnershipInput, @Ctx() ctx: AuthedContext) {
+    return { partnership: await endPartnership(ctx, input) };
+  }
+
+  @FieldResolver(() => TherapyGroup, { nullable: true, description: 'The group.' })
+  async group(@Root() p: AccountabilityPartnership, @Ctx() ctx: AuthedContext) {
+    return (await ctx.loaders.of(groupLoaders).visibleById.load(p.groupId))?.group ?? null;
+  }
+}
+
+@Resolver(() => Encouragement)
+export class EncouragementResolver {
+  @Authorized(Rule.MEMBER)
+  @Query(() => [Encouragement], { description: 'Encouragements you received, newest first, without muted senders. Members only.' })
+  myEncouragements(@Ctx() ctx: AuthedContext, @Arg('first', () => Int, { defaultValue: 50, description: 'How many, 1–100.' }) first: number) {
+    return myEncouragements(ctx, Math.min(100, Math.max(1, first)));
+  }
+
+  @Authorized(Rule.MEMBER)
+  @Mutation(() => EncouragementPayload, {
+    description: 'Sends a short message (≤ 500 characters) about a goal or check-in you may see, to a partner or peer. At most 20 a day (RATE_LIMITED). Members only.',
+  })
+  async sendEncouragement(@Arg('input', { description: 'The message.' }) input: SendEncouragementInput, @Ctx() ctx: AuthedContext) {
+    return { encouragement: await sendEncouragement(ctx, input) };
+  }
+
+  @Authorized(Rule.MEMBER)
+  @Mutation(() => MutePayload, { description: 'Mutes (or unmutes) the sender of an encouragement you received. They are not told. Members only.' })
+  async muteEncouragementSender(@Arg('input', { description: 'Which sender.' }) input: MuteSenderInput, @Ctx() ctx: AuthedContext) {
+    return { muted: await muteEncouragementSender(ctx, input.encouragementId, input.muted) };
+  }
+}
+
+@Resolver(() => TherapyGroup)
+export class GroupBoardResolver {
+  @FieldResolver(() => [BoardEntry], {
+    description: 'The accountability board: each ACTIVE peer who shares GROUP goals (under GOAL_SHARING consent), with those goals and their streaks. Empty for viewers without access.',
+  })
+  accountabilityBoard(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
+    return accountabilityBoard(ctx, group.id);
+  }
+}

@@ -1,0 +1,183 @@
+import DataLoader from 'dataloader';
+import { AuditAction } from '../../audit/audit-action';
+import { uuidOf } from '../../common/global-id';
+import type { AuthedContext, RequestContext } from '../../context';
+import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
+import { isUniqueViolation } from '../../db/pg-errors';
+import { displayNameOf } from '../clients/client.entity';
+import { consentCheckLoader } from '../consent/consent-check';
+import { ConsentType } from '../consent/consent.enums';
+import { viewerFactsLoader } from '../groups/viewer-facts';
+import { membershipLoaders } from '../memberships/membership.loaders';
+import { membershipEndedHooks } from '../memberships/membership.service';
+import { MembershipStatus } from '../memberships/membership-status';
+import { PartnershipStatus } from './goal.enums';
+import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput } from './goal.inputs';
+import { partnerFactsLoader } from './goal.loaders';
+import { AccountabilityPartnership } from './goal.types';
+
+const PARTNERSHIP = 'AccountabilityPartnership';
+
+const SELECT_PARTNERSHIPS = `SELECT p.*, pc.given_name AS p_given, pc.family_name AS p_family, pc.preferred_name AS p_preferred, pm.client_id AS p_client,
+        ac.given_name AS a_given, ac.family_name AS a_family, ac.preferred_name AS a_preferred, am.client_id AS a_client
+   FROM accountability_partnerships p
+   JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN clients pc ON pc.id = pm.client_id
+   JOIN memberships am ON am.id = p.partner_membership_id JOIN clients ac ON ac.id = am.client_id`;
+
+type PartnershipRow = {
+  id: string; group_id: string; proposer_membership_id: string; partner_membership_id: string; status: PartnershipStatus;
+  proposer_continues_after_group: boolean; partner_continues_after_group: boolean; message: string | null; created_at: Date;
+  responded_at: Date | null; ended_at: Date | null; end_reason: string | null;
+  p_given: string; p_family: string; p_preferred: string | null; p_client: string;
+  a_given: string; a_family: string; a_preferred: string | null; a_client: string;
+};
+
+const fromRow = (r: PartnershipRow) =>
+  Object.assign(new AccountabilityPartnership(), {
+    id: r.id,
+    groupId: r.group_id,
+    proposerMembershipId: r.proposer_membership_id,
+    partnerMembershipId: r.partner_membership_id,
+    status: r.status,
+    message: r.message,
+    proposerContinuesAfterGroup: r.proposer_continues_after_group,
+    partnerContinuesAfterGroup: r.partner_continues_after_group,
+    createdAt: r.created_at,
+    respondedAt: r.responded_at,
+    endedAt: r.ended_at,
+    endReason: r.end_reason,
+    proposerDisplayName: displayNameOf({ givenName: r.p_given, familyName: r.p_family, preferredName: r.p_preferred }),
+    partnerDisplayName: displayNameOf({ givenName: r.a_given, familyName: r.a_family, preferredName: r.a_preferred }),
+    proposerClientId: r.p_client,
+    partnerClientId: r.a_client,
+  });
+
+type Partnership = ReturnType<typeof fromRow>;
+
+/** Partnerships are visible to their two members and to staff with roster access to the group. */
+export const partnershipLoaders = (ctx: RequestContext) => ({
+  visibleById: new DataLoader<string, Partnership | null>(async (ids) => {
+    const rows = await ctx.db.query<PartnershipRow>(`${SELECT_PARTNERSHIPS} WHERE p.id = ANY($1)`, [[...ids]]);
+    const facts = await ctx.loaders.of(viewerFactsLoader).get();
+    const viewer = ctx.viewer;
+    const visible = rows.map(fromRow).filter((p) => {
+      if (!viewer) return false;
+      if (viewer.kind === 'MEMBER') return p.proposerClientId === viewer.clientId || p.partnerClientId === viewer.clientId;
+      if (viewer.kind === 'STAFF') return viewer.role !== 'CLINICIAN' || facts.facilitatedGroupIds.has(p.groupId);
+      return false;
+    });
+    const byId = new Map(visible.map((p) => [p.id, p]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }),
+  /** The viewing member's partnerships (any status), newest first. */
+  mine: new DataLoader<string, Partnership[]>(async (clientIds) => {
+    const rows = await ctx.db.query<PartnershipRow>(
+      `${SELECT_PARTNERSHIPS} WHERE pm.client_id = ANY($1) OR am.client_id = ANY($1) ORDER BY p.created_at DESC, p.id`,
+      [[...clientIds]],
+    );
+    const all = rows.map(fromRow);
+    return clientIds.map((id) => all.filter((p) => p.proposerClientId === id || p.partnerClientId === id));
+  }),
+});
+
+export async function proposePartnership(ctx: AuthedContext, input: ProposePartnershipInput): Promise<Partnership> {
+  const viewer = ctx.viewer;
+  if (viewer.kind !== 'MEMBER') throw forbidden('Partnerships are between members');
+  const partnerId = uuidOf(input.partnerMembershipId, 'Membership');
+  // The peer's membership must be visible to this member (same group, agreement accepted, ACTIVE).
+  const partner = partnerId ? await ctx.loaders.of(membershipLoaders).visibleById.load(partnerId) : null;
+  if (!partnerId || !partner) throw notFound('Membership');
+  if (partner.clientId === viewer.clientId) throw badInput('You cannot partner with yourself', { field: 'partnerMembershipId' });
+  const facts = await ctx.loaders.of(viewerFactsLoader).get();
+  const own = facts.ownMemberships.get(partner.groupId);
+  if (!own || own.status !== MembershipStatus.ACTIVE) throw conflict('Partnerships are between ACTIVE members of the same group');
+  if (partner.status !== MembershipStatus.ACTIVE) throw conflict('Partnerships are between ACTIVE members of the same group');
+  try {
+    const [row] = await ctx.db.query<{ id: string }>(
+      `INSERT INTO accountability_partnerships (clinic_id, group_id, proposer_membership_id, partner_membership_id, status, message,
+                                                proposer_continues_after_group)
+       VALUES ($1, $2, $3, $4, 'PROPOSED', $5, $6) RETURNING id`,
+      [ctx.db.clinicId, partner.groupId, own.membershipId, partnerId, input.message ?? null, input.continueAfterGroup],
+    );
+    ctx.audit.record({ action: AuditAction.CREATE, resourceType: PARTNERSHIP, resourceId: row.id, subjectClientId: viewer.clientId });
+    return (await ctx.loaders.of(partnershipLoaders).visibleById.load(row.id))!;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict('A partnership between you two is already proposed or active', { reason: 'PARTNERSHIP_EXISTS' });
+    throw error;
+  }
+}
+
+async function ownPartnership(ctx: AuthedContext, globalId: string): Promise<Partnership> {
+  const id = uuidOf(globalId, PARTNERSHIP);
+  const p = id ? await ctx.loaders.of(partnershipLoaders).visibleById.load(id) : null;
+  if (!id || !p) throw notFound(PARTNERSHIP);
+  return p;
+}
+
+export async function respondToPartnership(ctx: AuthedContext, input: RespondToPartnershipInput): Promise<Partnership> {
+  const viewer = ctx.viewer;
+  const p = await ownPartnership(ctx, input.partnershipId);
+  if (viewer.kind !== 'MEMBER' || p.partnerClientId !== viewer.clientId) throw forbidden('Only the member asked can answer');
+  const updated = await ctx.db.query(
+    `UPDATE accountability_partnerships SET status = $2, responded_at = now(), partner_continues_after_group = $3
+      WHERE id = $1 AND status = 'PROPOSED' RETURNING id`,
+    [p.id, input.accept ? 'ACTIVE' : 'DECLINED', input.continueAfterGroup],
+  );
+  if (!updated.length) throw conflict(`This partnership is ${p.status}, not PROPOSED`, { status: p.status });
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: PARTNERSHIP, resourceId: p.id, subjectClientId: viewer.clientId });
+  const loader = ctx.loaders.of(partnershipLoaders).visibleById;
+  loader.clear(p.id);
+  return (await loader.load(p.id))!;
+}
+
+export async function endPartnership(ctx: AuthedContext, input: EndPartnershipInput): Promise<Partnership> {
+  const viewer = ctx.viewer;
+  const p = await ownPartnership(ctx, input.partnershipId);
+  const party = viewer.kind === 'MEMBER' && (p.partnerClientId === viewer.clientId || p.proposerClientId === viewer.clientId);
+  if (!party && viewer.kind !== 'STAFF') throw forbidden();
+  const updated = await ctx.db.query(
+    `UPDATE accountability_partnerships SET status = 'ENDED', ended_at = now(), end_reason = $2
+      WHERE id = $1 AND status IN ('PROPOSED', 'ACTIVE') RETURNING id`,
+    [p.id, input.reason ?? (party ? 'Ended by a member' : 'Ended by staff')],
+  );
+  if (!updated.length) throw conflict(`This partnership is already ${p.status}`, { status: p.status });
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: PARTNERSHIP, resourceId: p.id });
+  const loader = ctx.loaders.of(partnershipLoaders).visibleById;
+  loader.clear(p.id);
+  return (await loader.load(p.id))!;
+}
+
+/**
+ * When a membership ends, its open partnerships end too, unless it ended COMPLETED and both
+ * partners chose to continue and both hold ALUMNI_DIRECTORY consent for the group.
+ */
+async function endPartnershipsOfMembership(ctx: RequestContext, membershipId: string) {
+  const rows = await ctx.db.query<{ id: string; group_id: string; status: string; both_continue: boolean; a_client: string; b_client: string; a_status: string; b_status: string }>(
+    `SELECT p.id, p.group_id, p.status, (p.proposer_continues_after_group AND p.partner_continues_after_group) AS both_continue,
+            a.client_id AS a_client, b.client_id AS b_client, a.status AS a_status, b.status AS b_status
+       FROM accountability_partnerships p
+       JOIN memberships a ON a.id = p.proposer_membership_id JOIN memberships b ON b.id = p.partner_membership_id
+      WHERE (p.proposer_membership_id = $1 OR p.partner_membership_id = $1) AND p.status IN ('PROPOSED', 'ACTIVE')`,
+    [membershipId],
+  );
+  if (!rows.length) return;
+  const questions = rows.flatMap((r) =>
+    [r.a_client, r.b_client].map((clientId) => ({ clientId, type: ConsentType.ALUMNI_DIRECTORY, scope: { kind: 'GROUP' as const, groupId: r.group_id } })),
+  );
+  const answers = await ctx.loaders.of(consentCheckLoader).loadMany(questions);
+  const toEnd = rows.filter((r, i) => {
+    const bothAlumni = typeof answers[2 * i] === 'string' && typeof answers[2 * i + 1] === 'string';
+    const noneLeftBadly = ![r.a_status, r.b_status].some((s) => s === 'WITHDRAWN' || s === 'DISCHARGED');
+    return !(r.status === 'ACTIVE' && r.both_continue && bothAlumni && noneLeftBadly);
+  });
+  if (!toEnd.length) return;
+  await ctx.db.query(
+    `UPDATE accountability_partnerships SET status = 'ENDED', ended_at = now(), end_reason = 'A membership ended' WHERE id = ANY($1)`,
+    [toEnd.map((r) => r.id)],
+  );
+  ctx.loaders.of(partnershipLoaders).visibleById.clearAll();
+}
+
+// Registered at import: the memberships module must not import goals (goals depend on memberships).
+membershipEndedHooks.push(endPartnershipsOfMembership);
+
