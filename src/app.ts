@@ -30,7 +30,8 @@ export interface AppOptions {
 export const armorLimits = {
   maxDepth: { n: 12, ignoreIntrospection: true },
   maxAliases: { n: 15 },
-  maxTokens: { n: 3000 },
+  // graphql-armor's token plugin turns parse failures into HTTP 500s; graphql-js enforces the same limit at parse time.
+  maxTokens: { enabled: false, n: 3000 },
   maxDirectives: { n: 20 },
   // armor's cost grows 1.5× per level regardless of list size; this admits the deepest real screens (roster with goals).
   costLimit: { maxCost: 60000, ignoreIntrospection: true },
@@ -53,6 +54,7 @@ export async function createApp(options: AppOptions) {
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: production,
     formatError: buildFormatError({ production }),
+    parseOptions: { maxTokens: armorLimits.maxTokens.n },
     validationRules: armor.validationRules,
     plugins: [
       ...armor.plugins,

@@ -45,15 +45,24 @@ let built: GraphQLSchema | undefined;
 
 /** The schema, built once per process (type-graphql metadata is global). */
 export function getSchema(): GraphQLSchema {
-  built ??= buildSchemaSync({
+  built ??= describeRoots(buildSchemaSync({
     resolvers: RESOLVERS,
     authChecker,
     authMode: 'error',
     validate: { forbidUnknownValues: false },
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     emitSchemaFile: false,
-  });
+  }));
   return built;
+}
+
+/** type-graphql cannot describe the root types; Sandbox shows these first. */
+function describeRoots(schema: GraphQLSchema): GraphQLSchema {
+  const query = schema.getQueryType();
+  const mutation = schema.getMutationType();
+  if (query) query.description = 'Reads. Every field requires authentication and states who may call it.';
+  if (mutation) mutation.description = 'Writes. Each takes one `input` and returns a payload; failures carry a stable `extensions.code`.';
+  return schema;
 }
 
 /** The checked-in contract: sorted, so diffs show real changes only. */

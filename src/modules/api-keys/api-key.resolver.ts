@@ -53,13 +53,13 @@ export class ApiKeyResolver {
 
   @Authorized(Rule.ADMIN)
   @Mutation(() => CreateApiKeyPayload, { description: 'Creates an integration key and shows its secret once. Admins only.' })
-  createApiKey(@Arg('input') input: CreateApiKeyInput, @Ctx() ctx: AdminContext) {
+  createApiKey(@Arg('input', { description: 'What to do; see the input type.' }) input: CreateApiKeyInput, @Ctx() ctx: AdminContext) {
     return createApiKey(ctx, input.name, input.scopes);
   }
 
   @Authorized(Rule.ADMIN)
   @Mutation(() => RevokeApiKeyPayload, { description: 'Revokes a key; it is refused from the next request on. Admins only.' })
-  async revokeApiKey(@Arg('input') input: RevokeApiKeyInput, @Ctx() ctx: AdminContext) {
+  async revokeApiKey(@Arg('input', { description: 'What to do; see the input type.' }) input: RevokeApiKeyInput, @Ctx() ctx: AdminContext) {
     return { apiKey: await revokeApiKey(ctx, input.id) };
   }
 }

@@ -60,13 +60,13 @@ export class ClientResolver {
 
   @Authorized(Rule.ADMIN, Rule.scope('roster:write'))
   @Mutation(() => CreateClientPayload, { description: 'Registers a client. Admins and `roster:write` integrations.' })
-  async createClient(@Arg('input') input: CreateClientInput, @Ctx() ctx: AuthedContext) {
+  async createClient(@Arg('input', { description: 'What to do; see the input type.' }) input: CreateClientInput, @Ctx() ctx: AuthedContext) {
     return { client: await createClient(ctx, input) };
   }
 
   @Authorized(Rule.ADMIN, Rule.scope('roster:write'))
   @Mutation(() => UpdateClientPayload, { description: 'Changes a client\'s demographics or adds external identifiers. Admins and `roster:write` integrations.' })
-  async updateClient(@Arg('input') input: UpdateClientInput, @Ctx() ctx: AuthedContext) {
+  async updateClient(@Arg('input', { description: 'What to do; see the input type.' }) input: UpdateClientInput, @Ctx() ctx: AuthedContext) {
     return { client: await updateClient(ctx, input) };
   }
 

@@ -57,11 +57,13 @@ export async function listClients(
     });
   }
   const ids = (await qb.getMany()).map((c) => c.id);
-  // Rows come back through the policy loader, which filters (clinicians) and audits.
-  const clients = (await ctx.loaders.of(clientLoaders).visibleById.loadMany(ids)).filter(
+  // Only the page goes through the policy loader (which audits); the extra id only tells hasNextPage.
+  const clients = (await ctx.loaders.of(clientLoaders).visibleById.loadMany(ids.slice(0, first))).filter(
     (c): c is Client => c instanceof Client,
   );
-  return pageOf(clients, first, (c) => [c.familyName, c.givenName, c.id]);
+  const page = pageOf(clients, first, (c) => [c.familyName, c.givenName, c.id]);
+  page.pageInfo.hasNextPage = ids.length > first;
+  return page;
 }
 
 function columnsOf(input: Partial<CreateClientInput>) {

@@ -30,13 +30,13 @@ export class ConsentResolver {
   @Mutation(() => ConsentPayload, {
     description: 'Records a consent: a member for themselves (ELECTRONIC), or staff on a client\'s behalf (SIGNED_FORM or VERBAL, with the document version). Effective from the next request.',
   })
-  async grantConsent(@Arg('input') input: GrantConsentInput, @Ctx() ctx: AuthedContext) {
+  async grantConsent(@Arg('input', { description: 'What to do; see the input type.' }) input: GrantConsentInput, @Ctx() ctx: AuthedContext) {
     return { consent: await grantConsent(ctx, input) };
   }
 
   @Authorized(...Rule.STAFF, Rule.MEMBER)
   @Mutation(() => ConsentPayload, { description: 'Revokes an active consent (the member, or staff on their behalf). Gated data disappears from the next request on.' })
-  async revokeConsent(@Arg('input') input: RevokeConsentInput, @Ctx() ctx: AuthedContext) {
+  async revokeConsent(@Arg('input', { description: 'What to do; see the input type.' }) input: RevokeConsentInput, @Ctx() ctx: AuthedContext) {
     return { consent: await revokeConsent(ctx, input) };
   }
 

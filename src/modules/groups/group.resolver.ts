@@ -99,13 +99,13 @@ export class GroupResolver {
 
   @Authorized(Rule.ADMIN)
   @Mutation(() => GroupPayload, { description: 'Creates a group (FORMING). Admins only.' })
-  async createGroup(@Arg('input') input: CreateGroupInput, @Ctx() ctx: AuthedContext) {
+  async createGroup(@Arg('input', { description: 'What to do; see the input type.' }) input: CreateGroupInput, @Ctx() ctx: AuthedContext) {
     return { group: (await createGroup(ctx, input)).group };
   }
 
   @Authorized(Rule.ADMIN)
   @Mutation(() => GroupPayload, { description: 'Changes a group\'s details. Admins only.' })
-  async updateGroup(@Arg('input') input: UpdateGroupInput, @Ctx() ctx: AuthedContext) {
+  async updateGroup(@Arg('input', { description: 'What to do; see the input type.' }) input: UpdateGroupInput, @Ctx() ctx: AuthedContext) {
     return { group: (await updateGroup(ctx, input)).group };
   }
 
@@ -113,19 +113,19 @@ export class GroupResolver {
   @Mutation(() => GroupPayload, {
     description: 'Moves a group along FORMING → ACTIVE ⇄ PAUSED, ACTIVE → CONCLUDED → ARCHIVED. Other moves answer CONFLICT with `allowedTransitions`. ACTIVE needs a lead facilitator. Admins only.',
   })
-  async changeGroupStatus(@Arg('input') input: ChangeGroupStatusInput, @Ctx() ctx: AuthedContext) {
+  async changeGroupStatus(@Arg('input', { description: 'What to do; see the input type.' }) input: ChangeGroupStatusInput, @Ctx() ctx: AuthedContext) {
     return { group: (await changeGroupStatus(ctx, input)).group };
   }
 
   @Authorized(Rule.ADMIN)
   @Mutation(() => FacilitatorPayload, { description: 'Assigns a clinician or supervisor to facilitate a group. Admins only.' })
-  async assignFacilitator(@Arg('input') input: AssignFacilitatorInput, @Ctx() ctx: AuthedContext) {
+  async assignFacilitator(@Arg('input', { description: 'What to do; see the input type.' }) input: AssignFacilitatorInput, @Ctx() ctx: AuthedContext) {
     return { facilitator: await assignFacilitator(ctx, input) };
   }
 
   @Authorized(Rule.ADMIN)
   @Mutation(() => FacilitatorPayload, { description: 'Ends a facilitator assignment, keeping it as history. An ACTIVE group keeps at least one lead. Admins only.' })
-  async removeFacilitator(@Arg('input') input: RemoveFacilitatorInput, @Ctx() ctx: AuthedContext) {
+  async removeFacilitator(@Arg('input', { description: 'What to do; see the input type.' }) input: RemoveFacilitatorInput, @Ctx() ctx: AuthedContext) {
     return { facilitator: await removeFacilitator(ctx, input.facilitatorId) };
   }
 

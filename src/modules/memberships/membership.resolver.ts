@@ -28,7 +28,7 @@ export class MembershipResolver {
     description:
       'Enrols a client: ACTIVE when a seat is free, WAITLISTED otherwise. CLOSED groups refuse new members once started (CONFLICT); a second open membership in the same group is a CONFLICT. Admins, supervisors, the group\'s facilitators, `roster:write` integrations.',
   })
-  async enrollClient(@Arg('input') input: EnrollClientInput, @Ctx() ctx: AuthedContext) {
+  async enrollClient(@Arg('input', { description: 'What to do; see the input type.' }) input: EnrollClientInput, @Ctx() ctx: AuthedContext) {
     return { membership: await enrollClient(ctx, input) };
   }
 
@@ -37,13 +37,13 @@ export class MembershipResolver {
     description:
       'Moves a membership along its state machine with a reason (CONFLICT with `allowedTransitions` otherwise; CAPACITY_REACHED when seating into a full group). Freed seats in OPEN and ROLLING groups go to the earliest waitlisted member.',
   })
-  async changeMembershipStatus(@Arg('input') input: ChangeMembershipStatusInput, @Ctx() ctx: AuthedContext) {
+  async changeMembershipStatus(@Arg('input', { description: 'What to do; see the input type.' }) input: ChangeMembershipStatusInput, @Ctx() ctx: AuthedContext) {
     return { membership: await changeMembershipStatus(ctx, input) };
   }
 
   @Authorized(Rule.MEMBER)
   @Mutation(() => MembershipPayload, { description: 'The member accepts their group\'s current agreement; only then do they see their peers. Members only.' })
-  async acceptGroupAgreement(@Arg('input') input: AcceptGroupAgreementInput, @Ctx() ctx: AuthedContext) {
+  async acceptGroupAgreement(@Arg('input', { description: 'What to do; see the input type.' }) input: AcceptGroupAgreementInput, @Ctx() ctx: AuthedContext) {
     return { membership: await acceptGroupAgreement(ctx, input) };
   }
 

@@ -31,13 +31,13 @@ export class StaffResolver {
 
   @Authorized(Rule.ADMIN)
   @Mutation(() => CreateStaffMemberPayload, { description: 'Adds a staff member. Admins only.' })
-  async createStaffMember(@Arg('input') input: CreateStaffMemberInput, @Ctx() ctx: AuthedContext) {
+  async createStaffMember(@Arg('input', { description: 'What to do; see the input type.' }) input: CreateStaffMemberInput, @Ctx() ctx: AuthedContext) {
     return { staffMember: await createStaffMember(ctx, input) };
   }
 
   @Authorized(Rule.ADMIN)
   @Mutation(() => UpdateStaffMemberPayload, { description: 'Changes a staff member (name, email, role, credentials, active). Admins only.' })
-  async updateStaffMember(@Arg('input') input: UpdateStaffMemberInput, @Ctx() ctx: AuthedContext & { viewer: StaffViewer }) {
+  async updateStaffMember(@Arg('input', { description: 'What to do; see the input type.' }) input: UpdateStaffMemberInput, @Ctx() ctx: AuthedContext & { viewer: StaffViewer }) {
     return { staffMember: await updateStaffMember(ctx, input) };
   }
 

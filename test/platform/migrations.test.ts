@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { Client as PgClient } from 'pg';
+import { createDataSource, DEFAULT_POOL } from '../../src/db/data-source';
+import { runMigrations } from '../../src/db/migrate';
+import { withDatabase } from '../../src/db/provision';
+import { testEnv } from '../support/test-env';
+
+/** A brand-new, empty database on the run's server, dropped again afterwards. */
+const database = `kinship_mig_${randomBytes(4).toString('hex')}`;
+let url: string;
+
+async function onServer(sql: string) {
+  const admin = new PgClient({ connectionString: testEnv().serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
+async function inDatabase<T = any>(sql: string): Promise<T[]> {
+  const db = new PgClient({ connectionString: url });
+  await db.connect();
+  try {
+    return (await db.query(sql)).rows as T[];
+  } finally {
+    await db.end();
+  }
+}
+
+const publicTables = async () =>
+  (await inDatabase<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`)).map((t) => t.tablename);
+
+const appliedMigrations = async () => (await inDatabase<{ name: string }>(`SELECT name FROM migrations ORDER BY id`)).map((m) => m.name);
+
+/** Reverts migrations one at a time, newest first, until none is applied; returns their names in revert order. */
+async function revertAll(): Promise<string[]> {
+  const ds = createDataSource(url, { ...DEFAULT_POOL, max: 1 });
+  await ds.initialize();
+  const reverted: string[] = [];
+  try {
+    for (let guard = 0; guard < 100; guard++) {
+      const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM migrations`);
+      if (n === 0) break;
+      const [{ name }] = await ds.query(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`);
+      await ds.undoLastMigration({ transaction: 'each' });
+      reverted.push(name);
+    }
+  } finally {
+    await ds.destroy();
+  }
+  return reverted;
+}
+
+beforeAll(async () => {
+  await onServer(`CREATE DATABASE ${database}`);
+  url = withDatabase(testEnv().serverUrl, database);
+});
+
+afterAll(async () => {
+  await onServer(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+});
+
+describe('migrations', () => {
+  it('run up on an empty database, all the way down, and up again', async () => {
+    expect(await publicTables()).toEqual([]);
+
+    const applied = await runMigrations(url);
+    expect(applied.length).toBeGreaterThan(0);
+    expect(await appliedMigrations()).toEqual(applied);
+    const tables = await publicTables();
+    expect(tables).toEqual(expect.arrayContaining(['migrations', 'clinics', 'staff_members', 'clients', 'external_identifiers', 'api_keys', 'audit_events']));
+
+    const reverted = await revertAll();
+    expect(reverted).toEqual([...applied].reverse());
+    expect(await appliedMigrations()).toEqual([]);
+    expect(await publicTables()).toEqual(['migrations']);
+    // nothing else survives either: no sequences, views, indexes, types or functions (extensions TypeORM installs aside)
+    const leftovers = await inDatabase(
+      `SELECT 'relation ' || c.relname AS object FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relname NOT IN ('migrations', 'migrations_id_seq')
+          AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indexrelid = c.oid AND i.indrelid = 'public.migrations'::regclass)
+       UNION ALL
+       SELECT 'type ' || t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'c') AND t.typrelid = 0
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
+       UNION ALL
+       SELECT 'function ' || p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')`,
+    );
+    expect(leftovers).toEqual([]);
+
+    expect(await runMigrations(url)).toEqual(applied);
+    expect(await publicTables()).toEqual(tables);
+    expect(await appliedMigrations()).toEqual(applied);
+    // and the server role's grants come back with them (audit stays append-only)
+    const [grants] = await inDatabase(
+      `SELECT has_table_privilege('kinship_app', 'public.clients', 'SELECT') AS read_clients,
+              has_table_privilege('kinship_app', 'public.audit_events', 'UPDATE') AS update_audit`,
+    );
+    expect(grants).toEqual({ read_clients: true, update_audit: false });
+  });
+});
