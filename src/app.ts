@@ -15,11 +15,13 @@ import { RequestDb } from './db/request-db';
 import { buildFormatError } from './errors/format-error';
 import { requestLifecyclePlugin } from './http/request-plugin';
 import { Loaders } from './loaders';
+import { NoteCipher } from './modules/notes/note-cipher';
 import { getSchema } from './schema';
 
 export interface AppOptions {
   dataSource: DataSource;
   verifier: TokenVerifier;
+  noteCipher: NoteCipher;
   log: Logger;
   production: boolean;
   bodyLimit?: string;
@@ -107,6 +109,7 @@ export async function createApp(options: AppOptions) {
           requestId,
           db,
           log,
+          noteCipher: options.noteCipher,
           viewer: undefined,
           audit: new AuditLog(requestId, () => ctx.viewer),
           loaders: new Loaders(() => ctx),

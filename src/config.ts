@@ -21,11 +21,15 @@ const EnvSchema = z
     JWKS_URL: z.string().url().optional(),
     JWT_ISSUER: z.string().min(1).default('kinship-dev'),
     JWT_AUDIENCE: z.string().min(1).default('kinship-api'),
+    NOTE_ENCRYPTION_KEYS: z.string().min(1).optional(),
+    NOTE_ENCRYPTION_ACTIVE_KEY: z.string().min(1).default('k1'),
     REQUEST_BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/i, 'like 1mb or 512kb').default('1mb'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
       if (!env.DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production' });
+      if (!env.NOTE_ENCRYPTION_KEYS)
+        ctx.addIssue({ code: 'custom', path: ['NOTE_ENCRYPTION_KEYS'], message: 'is required in production (clinical notes are encrypted at rest)' });
       if (!env.JWKS_URL && !env.JWT_SECRET)
         ctx.addIssue({ code: 'custom', path: ['JWKS_URL'], message: 'is required in production (or JWT_SECRET)' });
     }

@@ -12,6 +12,7 @@ import { runMigrations } from './db/migrate';
 import { APP_ROLE, ensureAppRole, ensureDatabase, withDatabase } from './db/provision';
 import { seedDemo } from './db/seed';
 import { createLogger } from './logger';
+import { NoteCipher } from './modules/notes/note-cipher';
 
 const DATABASE = 'kinship';
 
@@ -33,13 +34,23 @@ async function main() {
   let cluster: EmbeddedCluster | undefined;
   let appUrl: string;
   let jwtSecret = config.JWT_SECRET;
+  let noteKeys = config.NOTE_ENCRYPTION_KEYS;
   let firstStart = false;
 
-  if (config.DATABASE_URL) {
-    appUrl = config.DATABASE_URL;
-  } else {
-    const secrets = loadOrCreateDevSecrets(dataDir);
+  const secrets = config.DATABASE_URL ? undefined : loadOrCreateDevSecrets(dataDir);
+  if (secrets) {
     jwtSecret ??= secrets.jwtSecret;
+    noteKeys ??= `k1:${secrets.noteKey}`;
+  }
+  if (!noteKeys) {
+    console.error('Invalid configuration:\n  NOTE_ENCRYPTION_KEYS: is required with DATABASE_URL (clinical notes are encrypted at rest)');
+    process.exit(1);
+  }
+  const noteCipher = NoteCipher.fromConfig(noteKeys, config.NOTE_ENCRYPTION_ACTIVE_KEY);
+
+  if (config.DATABASE_URL || !secrets) {
+    appUrl = config.DATABASE_URL!;
+  } else {
     cluster = await startEmbeddedCluster({
       dataDir: path.join(dataDir, 'pg'),
       port: config.EMBEDDED_PG_PORT,
@@ -52,7 +63,7 @@ async function main() {
     await ensureAppRole(ownerUrl, secrets.appPassword);
     const applied = await runMigrations(ownerUrl);
     if (applied.length) log.info({ migrations: applied }, 'migrations applied');
-    const seeded = await seedDemo(ownerUrl);
+    const seeded = await seedDemo(ownerUrl, noteCipher);
     if (seeded) {
       saveDemoIdentities(dataDir, seeded);
       firstStart = true;
@@ -81,6 +92,7 @@ async function main() {
   const { app, server } = await createApp({
     dataSource,
     verifier: createTokenVerifier(tokenSettings),
+    noteCipher,
     log,
     production: isProduction(config),
     bodyLimit: config.REQUEST_BODY_LIMIT,

@@ -14,6 +14,8 @@ import { AccessReportResolver } from './modules/access-report/access-report.reso
 import { ConsentEventResolver, ConsentResolver } from './modules/consent/consent.resolver';
 import { GoalCheckInResolver, GoalResolver, MembershipGoalsResolver } from './modules/goals/goal.resolver';
 import { EncouragementResolver, GroupBoardResolver, PartnershipResolver } from './modules/goals/partnership.resolver';
+import { NoteAddendumResolver, NoteResolver, SessionNotesResolver } from './modules/notes/note.resolver';
+import { AttendanceResolver, GroupSessionsResolver, MembershipAttendanceResolver, SessionResolver } from './modules/sessions/session.resolver';
 import { NodeResolver } from './modules/node/node.resolver';
 import { StaffResolver } from './modules/staff/staff.resolver';
 import { ViewerResolver } from './modules/viewer/viewer.resolver';
@@ -39,6 +41,13 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   PartnershipResolver,
   EncouragementResolver,
   GroupBoardResolver,
+  SessionResolver,
+  AttendanceResolver,
+  GroupSessionsResolver,
+  MembershipAttendanceResolver,
+  NoteResolver,
+  NoteAddendumResolver,
+  SessionNotesResolver,
 ];
 
 let built: GraphQLSchema | undefined;

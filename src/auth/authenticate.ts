@@ -38,7 +38,7 @@ async function authenticateApiKey(key: string, db: RequestDb): Promise<Viewer | 
 async function authenticateToken(token: string, db: RequestDb, verifier: TokenVerifier): Promise<Viewer | undefined> {
   const claims = await verifier.verify(token);
   if (!claims) return undefined;
-  await db.begin({ clinicId: claims.clinicId });
+  await db.begin({ clinicId: claims.clinicId, staffId: claims.role === 'MEMBER' ? undefined : claims.sub });
   if (claims.role === 'MEMBER') {
     const [client] = await db.query(`SELECT 1 FROM clients WHERE id = $1`, [claims.sub]);
     return client ? { kind: 'MEMBER', clinicId: claims.clinicId, clientId: claims.sub } : undefined;

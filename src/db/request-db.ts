@@ -24,7 +24,7 @@ export class RequestDb {
   }
 
   /** Opens the transaction; with a clinic it is set in the same round trip. */
-  async begin(setting?: { clinicId?: string; apiKeyHash?: string }): Promise<void> {
+  async begin(setting?: { clinicId?: string; apiKeyHash?: string; staffId?: string }): Promise<void> {
     if (this.runner) throw new Error('request transaction already open');
     const runner = this.dataSource.createQueryRunner();
     runner.data = { stats: this.stats };
@@ -36,6 +36,11 @@ export class RequestDb {
       if (!UUID_RE.test(setting.clinicId)) throw new Error('invalid clinic id');
       sets.push(`set_config('app.clinic_id', '${setting.clinicId}', true)`);
       this.clinic = setting.clinicId;
+    }
+    if (setting?.staffId) {
+      // Read by the psychotherapy-note policy: the database itself shows those notes to their author only.
+      if (!UUID_RE.test(setting.staffId)) throw new Error('invalid staff id');
+      sets.push(`set_config('app.staff_id', '${setting.staffId}', true)`);
     }
     if (setting?.apiKeyHash) {
       if (!HEX_RE.test(setting.apiKeyHash)) throw new Error('invalid key hash');

@@ -1,5 +1,7 @@
 import { Client as PgClient } from 'pg';
+import { randomUUID } from 'node:crypto';
 import { generateApiKey } from '../auth/api-key-secret';
+import { contentHash, NoteCipher } from '../modules/notes/note-cipher';
 
 export interface DemoIdentities {
   clinicId: string;
@@ -36,7 +38,7 @@ const CLIENTS: [string, string, string | null, string | null][] = [
  * Seeds the demo clinic once (by slug) through an owner connection; the tenant is set
  * transaction-locally exactly as the server does, so RLS holds for non-superuser owners too.
  */
-export async function seedDemo(ownerUrl: string): Promise<DemoIdentities | undefined> {
+export async function seedDemo(ownerUrl: string, noteCipher: NoteCipher): Promise<DemoIdentities | undefined> {
   const db = new PgClient({ connectionString: ownerUrl });
   await db.connect();
   try {
@@ -83,6 +85,7 @@ export async function seedDemo(ownerUrl: string): Promise<DemoIdentities | undef
     );
     await seedConsents(db, clinicId, clientIds, groups, keyRows[0].id as string, staffIds.clinician);
     await seedGoals(db, clinicId, clientIds, groups);
+    await seedSessions(db, clinicId, groups, staffIds.clinician, clientIds[0], noteCipher);
     await db.query('COMMIT');
     return {
       clinicId,
@@ -249,4 +252,66 @@ async function seedGoals(db: PgClient, clinicId: string, clients: string[], grou
       [clinicId, groups.dbt, memberships[0].id, memberships[1].id],
     );
   }
+}
+
+const GROUP_NOTE =
+  'Skills focus: distress tolerance (TIPP). Members practised paced breathing; several reported using it during the week. ' +
+  'Discussion of barriers to practice at home. Homework: one TIPP skill daily, log in the app.';
+
+/**
+ * Eight weekly sessions held (attendance, a signed group note, progress notes — one shared with
+ * the demo member — and an addendum) and four to come, at 18:00 clinic time.
+ */
+async function seedSessions(db: PgClient, clinicId: string, groups: SeededGroups, clinicianId: string, demoClientId: string, cipher: NoteCipher) {
+  const { rows: sessions } = await db.query(
+    `INSERT INTO group_sessions (clinic_id, group_id, scheduled_start, scheduled_end, status, topic, facilitators_present)
+     SELECT $1, $2, s, s + interval '90 minutes', CASE WHEN s < now() THEN 'HELD' ELSE 'SCHEDULED' END,
+            (ARRAY['Mindfulness', 'Distress tolerance', 'Emotion regulation', 'Interpersonal effectiveness'])[1 + n % 4],
+            CASE WHEN s < now() THEN ARRAY[$3::uuid] ELSE '{}' END
+       FROM generate_series(0, 11) AS n,
+            LATERAL (SELECT ((date_trunc('week', now() AT TIME ZONE 'America/New_York') - interval '8 weeks' + interval '1 day 18 hours')
+                             + make_interval(weeks => n)) AT TIME ZONE 'America/New_York' AS s) x
+     RETURNING id, status`,
+    [clinicId, groups.dbt, clinicianId],
+  );
+  const held = sessions.filter((s) => s.status === 'HELD').map((s) => s.id as string);
+  await db.query(
+    `INSERT INTO attendance (clinic_id, session_id, membership_id, client_id, status, minutes, recorded_by_id)
+     SELECT $1, s.id, m.id, m.client_id,
+            (ARRAY['PRESENT', 'PRESENT', 'PRESENT', 'LATE', 'PRESENT', 'ABSENT_EXCUSED', 'PRESENT', 'NO_SHOW'])[1 + (abs(hashtext(s.id::text || m.id::text)) % 8)],
+            90, $3
+       FROM group_sessions s JOIN memberships m ON m.group_id = s.group_id AND m.status = 'ACTIVE'
+      WHERE s.id = ANY($2::uuid[])`,
+    [clinicId, held, clinicianId],
+  );
+  await db.query(`UPDATE attendance SET minutes = CASE status WHEN 'LATE' THEN 70 WHEN 'PRESENT' THEN 90 ELSE 0 END WHERE session_id = ANY($1::uuid[])`, [held]);
+
+  const note = async (sessionId: string, kind: string, membership: { id: string; client_id: string } | null, text: string, signed: boolean, shared: boolean) => {
+    const id = randomUUID();
+    const { body, keyId } = cipher.encrypt(id, text);
+    await db.query(
+      `INSERT INTO session_notes (id, clinic_id, session_id, kind, membership_id, client_id, author_staff_id, status, body, key_id,
+                                  shared_with_client, content_hash, signed_at, signed_by_staff_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, CASE WHEN $8 = 'SIGNED' THEN now() END, CASE WHEN $8 = 'SIGNED' THEN $7::uuid END)`,
+      [id, clinicId, sessionId, kind, membership?.id ?? null, membership?.client_id ?? null, clinicianId, signed ? 'SIGNED' : 'DRAFT', body, keyId,
+        shared, signed ? contentHash(text) : null],
+    );
+    return id;
+  };
+  const last = held[held.length - 1];
+  const { rows: members } = await db.query(`SELECT id, client_id FROM memberships WHERE group_id = $1 AND status = 'ACTIVE' ORDER BY client_id = $2 DESC LIMIT 3`, [
+    groups.dbt,
+    demoClientId,
+  ]);
+  for (const s of held.slice(-3)) await note(s, 'GROUP', null, GROUP_NOTE, true, false);
+  const shared = await note(last, 'PROGRESS', members[0], 'Engaged throughout; reports daily breathing practice and fewer late-night urges. Plan: continue diary card.', true, true);
+  await note(last, 'PROGRESS', members[1], 'Quiet this week; identified a trigger at work. Follow up individually.', true, false);
+  await note(last, 'PROGRESS', members[2], 'Draft: arrived late, settled after check-in.', false, false);
+  const addendumId = randomUUID();
+  const addendum = 'Correction: the practice log covers 6 of 7 days, not all 7.';
+  const enc = cipher.encrypt(addendumId, addendum);
+  await db.query(
+    `INSERT INTO note_addenda (id, clinic_id, note_id, author_staff_id, body, key_id, content_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [addendumId, clinicId, shared, clinicianId, enc.body, enc.keyId, contentHash(addendum)],
+  );
 }

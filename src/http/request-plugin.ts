@@ -100,7 +100,7 @@ export function requestLifecyclePlugin(options: { production: boolean }): Apollo
 async function writeDenials(ctx: RequestContext) {
   const clinicId = ctx.db.clinicId;
   if (!ctx.viewer || !clinicId || ctx.audit.pending === 0) return;
-  await ctx.db.begin({ clinicId });
+  await ctx.db.begin({ clinicId, staffId: ctx.viewer.kind === 'STAFF' ? ctx.viewer.staffId : undefined });
   try {
     await ctx.audit.flush(ctx.db, { includeAccess: false });
     await ctx.db.finish(true);

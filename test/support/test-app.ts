@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
 import { createTokenVerifier } from '../../src/auth/tokens';
 import { createDataSource } from '../../src/db/data-source';
+import { NoteCipher } from '../../src/modules/notes/note-cipher';
 import { TEST_AUDIENCE, TEST_ISSUER, testEnv } from './test-env';
 
 export interface TestApp {
@@ -15,6 +16,9 @@ export interface TestApp {
 }
 
 let current: Promise<TestApp> | undefined;
+
+/** One key per test process; tests that check encryption decrypt with it. */
+export const testNoteCipher = NoteCipher.fromConfig(`k1:${NoteCipher.generateKey()}`, 'k1');
 
 /** The real Express app on the run's database, connected as the server's role (RLS applies). */
 export function getTestApp(options: { production?: boolean } = {}): Promise<TestApp> {
@@ -30,6 +34,7 @@ async function buildApp(production: boolean): Promise<TestApp> {
   const { app, server } = await createApp({
     dataSource,
     verifier: createTokenVerifier({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, secret: env.jwtSecret }),
+    noteCipher: testNoteCipher,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     production,
   });

@@ -7,6 +7,8 @@ import { consentLoaders } from '../consent/consent.loaders';
 import { goalLoaders } from '../goals/goal.loaders';
 import { partnershipLoaders } from '../goals/partnership.service';
 import { groupLoaders } from '../groups/group.loaders';
+import { noteLoaders } from '../notes/note.loaders';
+import { sessionLoaders } from '../sessions/session.loaders';
 import { GroupFacilitator } from '../groups/group-facilitator.entity';
 import { membershipLoaders } from '../memberships/membership.loaders';
 import { staffLoaders } from '../staff/staff.loaders';
@@ -58,6 +60,14 @@ export const NODE_TYPES: Record<string, NodeType> = {
   AccountabilityPartnership: {
     rules: [...Rule.STAFF, Rule.MEMBER],
     load: (ctx, id) => ctx.loaders.of(partnershipLoaders).visibleById.load(id),
+  },
+  GroupSession: {
+    rules: [...Rule.STAFF, Rule.MEMBER, Rule.scope('roster:read'), Rule.scope('sessions:read')],
+    load: (ctx, id) => ctx.loaders.of(sessionLoaders).visibleById.load(id),
+  },
+  SessionNote: {
+    rules: [...Rule.STAFF, Rule.MEMBER],
+    load: (ctx, id) => ctx.loaders.of(noteLoaders).visibleById.load(id),
   },
   ApiKey: {
     rules: [Rule.ADMIN],

@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { AuditAction } from '../../audit/audit-action';
+import { uuidOf } from '../../common/global-id';
+import type { AuthedContext } from '../../context';
+import { badInput, conflict, DomainError, forbidden, notFound } from '../../errors/domain-error';
+import { ErrorCode } from '../../errors/error-codes';
+import { isUniqueViolation } from '../../db/pg-errors';
+import { groupLoaders } from '../groups/group.loaders';
+import { sessionLoaders } from '../sessions/session.loaders';
+import { contentHash } from './note-cipher';
+import { AddNoteAddendumInput, CosignSessionNoteInput, CreateSessionNoteInput, SignSessionNoteInput, UpdateSessionNoteInput } from './note.inputs';
+import { noteLoaders } from './note.loaders';
+import { canAddAddendum, canCosign, canWriteNotes, isAuthor, namesMentioned } from './note.policy';
+import { NoteAddendum, NoteKind, NoteStatus, NoteWarning, SessionNote } from './note.types';
+
+const NOTE = 'SessionNote';
+const noteLocked = () => new DomainError(ErrorCode.NOTE_LOCKED, 'This note is signed and locked: add an addendum instead');
+
+export async function getNote(ctx: AuthedContext, globalId: string): Promise<SessionNote> {
+  const id = uuidOf(globalId, NOTE);
+  const note = id ? await ctx.loaders.of(noteLoaders).visibleById.load(id) : null;
+  if (!note) {
+    ctx.audit.denied({ resourceType: NOTE, resourceId: id ?? null, code: 'NOT_FOUND' });
+    throw notFound('Note');
+  }
+  return note;
+}
+
+/** Decrypts a body the viewer may read, auditing the read in the request's transaction. */
+export function readBody(ctx: AuthedContext, item: { id: string; encryptedBody: Buffer; keyId: string; read: 'BODY' | 'METADATA' }, subject: { clientId: string | null; resourceType: string }) {
+  if (item.read !== 'BODY') return null;
+  ctx.audit.record({ action: AuditAction.READ, resourceType: subject.resourceType, resourceId: item.id, subjectClientId: subject.clientId });
+  return ctx.noteCipher.decrypt(item.id, item.encryptedBody, item.keyId);
+}
+
+export async function createSessionNote(ctx: AuthedContext, input: CreateSessionNoteInput): Promise<SessionNote> {
+  const sessionId = uuidOf(input.sessionId, 'GroupSession');
+  const session = sessionId ? await ctx.loaders.of(sessionLoaders).visibleById.load(sessionId) : null;
+  if (!sessionId || !session) throw notFound('Session');
+  const group = await ctx.loaders.of(groupLoaders).visibleById.load(session.groupId);
+  if (!canWriteNotes(ctx.viewer, group?.access ?? null) || ctx.viewer.kind !== 'STAFF') {
+    ctx.audit.denied({ resourceType: NOTE, code: 'FORBIDDEN' });
+    throw forbidden('Only the group\'s facilitators and supervisors write notes');
+  }
+  let membershipId: string | null = null;
+  let clientId: string | null = null;
+  if (input.kind === NoteKind.GROUP) {
+    if (input.membershipId) throw badInput('GROUP notes are about the session, not one member: omit membershipId', { field: 'membershipId' });
+  } else {
+    membershipId = input.membershipId ? (uuidOf(input.membershipId, 'Membership') ?? null) : null;
+    if (!membershipId) throw badInput(`${input.kind} notes need the member's membershipId`, { field: 'membershipId' });
+    const [m] = await ctx.db.query<{ client_id: string }>(`SELECT client_id FROM memberships WHERE id = $1 AND group_id = $2`, [membershipId, session.groupId]);
+    if (!m) throw notFound('Membership');
+    clientId = m.client_id;
+  }
+  if (input.sharedWithClient && input.kind !== NoteKind.PROGRESS) throw badInput('Only PROGRESS notes are shared with the member', { field: 'sharedWithClient' });
+  const id = randomUUID();
+  const { body, keyId } = ctx.noteCipher.encrypt(id, input.body);
+  try {
+    await ctx.db.query(
+      `INSERT INTO session_notes (id, clinic_id, session_id, kind, membership_id, client_id, author_staff_id, body, key_id, shared_with_client)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [id, ctx.db.clinicId, session.id, input.kind, membershipId, clientId, ctx.viewer.staffId, body, keyId, input.sharedWithClient],
+    );
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw conflict(input.kind === NoteKind.GROUP ? 'This session already has a GROUP note' : 'This member already has a PROGRESS note for this session', {
+        reason: 'NOTE_EXISTS',
+      });
+    }
+    throw error;
+  }
+  ctx.audit.record({ action: AuditAction.CREATE, resourceType: NOTE, resourceId: id, subjectClientId: clientId });
+  return (await ctx.loaders.of(noteLoaders).visibleById.load(id))!;
+}
+
+async function authoredDraft(ctx: AuthedContext, globalId: string): Promise<SessionNote> {
+  const note = await getNote(ctx, globalId);
+  if (!isAuthor(ctx.viewer, note)) throw forbidden('Only the author changes or signs a note');
+  if (note.status === NoteStatus.SIGNED) throw noteLocked();
+  return note;
+}
+
+/** Why an optimistic write matched no row: locked by a signature, or edited meanwhile. */
+async function explainMiss(ctx: AuthedContext, id: string, expected: number): Promise<never> {
+  const [row] = await ctx.db.query<{ status: NoteStatus; version: number }>(`SELECT status, version FROM session_notes WHERE id = $1`, [id]);
+  if (row?.status === NoteStatus.SIGNED) throw noteLocked();
+  throw conflict(`The note changed meanwhile: you edited version ${expected}, it is now version ${row?.version}`, {
+    expectedVersion: expected,
+    currentVersion: row?.version,
+  });
+}
+
+export async function updateSessionNote(ctx: AuthedContext, input: UpdateSessionNoteInput): Promise<SessionNote> {
+  const note = await authoredDraft(ctx, input.noteId);
+  if (input.sharedWithClient && note.kind !== NoteKind.PROGRESS) throw badInput('Only PROGRESS notes are shared with the member', { field: 'sharedWithClient' });
+  const encrypted = input.body != null ? ctx.noteCipher.encrypt(note.id, input.body) : null;
+  const updated = await ctx.db.query(
+    `UPDATE session_notes SET body = COALESCE($3, body), key_id = COALESCE($4, key_id),
+            shared_with_client = COALESCE($5, shared_with_client), version = version + 1, updated_at = now()
+      WHERE id = $1 AND version = $2 AND status = 'DRAFT' RETURNING id`,
+    [note.id, input.expectedVersion, encrypted?.body ?? null, encrypted?.keyId ?? null, input.sharedWithClient ?? null],
+  );
+  if (!updated.length) await explainMiss(ctx, note.id, input.expectedVersion);
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: NOTE, resourceId: note.id, subjectClientId: note.clientId });
+  const loader = ctx.loaders.of(noteLoaders).visibleById;
+  loader.clear(note.id);
+  return (await loader.load(note.id))!;
+}
+
+/** Names of everyone ever in the group: a GROUP note should identify none of them. */
+async function memberNames(ctx: AuthedContext, groupId: string): Promise<string[]> {
+  const rows = await ctx.db.query<{ given_name: string; family_name: string; preferred_name: string | null }>(
+    `SELECT c.given_name, c.family_name, c.preferred_name FROM memberships m JOIN clients c ON c.id = m.client_id WHERE m.group_id = $1`,
+    [groupId],
+  );
+  return rows.flatMap((r) => [r.given_name, r.family_name, r.preferred_name ?? '', `${r.given_name} ${r.family_name}`]);
+}
+
+export async function signSessionNote(ctx: AuthedContext, input: SignSessionNoteInput): Promise<{ note: SessionNote; signed: boolean; warnings: NoteWarning[] }> {
+  const note = await authoredDraft(ctx, input.noteId);
+  const expected = input.expectedVersion ?? note.version;
+  const text = ctx.noteCipher.decrypt(note.id, note.encryptedBody, note.keyId);
+  const warnings: NoteWarning[] = [];
+  if (note.kind === NoteKind.GROUP) {
+    const named = namesMentioned(text, await memberNames(ctx, note.groupId));
+    if (named.length) {
+      warnings.push({
+        code: 'MEMBER_NAMED',
+        message: `This group note names ${named.length === 1 ? 'a member' : `${named.length} members`} (${named.join(', ')}). Group notes should identify no one; edit it, or sign with acknowledgeWarnings: true.`,
+      });
+    }
+  }
+  if (warnings.length && !input.acknowledgeWarnings) return { note, signed: false, warnings };
+  const updated = await ctx.db.query(
+    `UPDATE session_notes SET status = 'SIGNED', signed_at = now(), signed_by_staff_id = $3, content_hash = $4, updated_at = now()
+      WHERE id = $1 AND version = $2 AND status = 'DRAFT' RETURNING id`,
+    [note.id, expected, ctx.viewer.kind === 'STAFF' ? ctx.viewer.staffId : null, contentHash(text)],
+  );
+  if (!updated.length) await explainMiss(ctx, note.id, expected);
+  ctx.audit.record({ action: AuditAction.SIGN, resourceType: NOTE, resourceId: note.id, subjectClientId: note.clientId });
+  const loader = ctx.loaders.of(noteLoaders).visibleById;
+  loader.clear(note.id);
+  return { note: (await loader.load(note.id))!, signed: true, warnings };
+}
+
+export async function cosignSessionNote(ctx: AuthedContext, input: CosignSessionNoteInput): Promise<SessionNote> {
+  const note = await getNote(ctx, input.noteId);
+  if (!canCosign(ctx.viewer, note)) throw forbidden('A supervisor other than the author co-signs signed notes');
+  const updated = await ctx.db.query(
+    `UPDATE session_notes SET cosigned_at = now(), cosigned_by_staff_id = $2 WHERE id = $1 AND status = 'SIGNED' AND cosigned_at IS NULL RETURNING id`,
+    [note.id, ctx.viewer.kind === 'STAFF' ? ctx.viewer.staffId : null],
+  );
+  if (!updated.length) throw conflict('This note is already co-signed');
+  ctx.audit.record({ action: AuditAction.SIGN, resourceType: NOTE, resourceId: note.id, subjectClientId: note.clientId });
+  const loader = ctx.loaders.of(noteLoaders).visibleById;
+  loader.clear(note.id);
+  return (await loader.load(note.id))!;
+}
+
+export async function addNoteAddendum(ctx: AuthedContext, input: AddNoteAddendumInput): Promise<NoteAddendum> {
+  const note = await getNote(ctx, input.noteId);
+  if (!canAddAddendum(ctx.viewer, note, note.read) || ctx.viewer.kind !== 'STAFF') throw forbidden('You may not add to this note');
+  if (note.status !== NoteStatus.SIGNED) throw conflict('Addenda go on signed notes; edit the draft instead', { status: note.status });
+  const id = randomUUID();
+  const { body, keyId } = ctx.noteCipher.encrypt(id, input.body);
+  const [row] = await ctx.db.query<{ created_at: Date }>(
+    `INSERT INTO note_addenda (id, clinic_id, note_id, author_staff_id, body, key_id, content_hash) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at`,
+    [id, ctx.db.clinicId, note.id, ctx.viewer.staffId, body, keyId, contentHash(input.body)],
+  );
+  ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'NoteAddendum', resourceId: id, subjectClientId: note.clientId });
+  ctx.loaders.of(noteLoaders).addenda.clear(note.id);
+  return Object.assign(new NoteAddendum(), {
+    id,
+    noteId: note.id,
+    authorStaffId: ctx.viewer.staffId,
+    encryptedBody: body,
+    keyId,
+    contentHash: contentHash(input.body),
+    createdAt: row.created_at,
+    read: 'BODY' as const,
+  });
+}
+

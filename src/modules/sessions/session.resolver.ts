@@ -1,0 +1,158 @@
+import { IsOptional, Max, Min } from 'class-validator';
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Rule } from '../../auth/viewer';
+import type { AuthedContext } from '../../context';
+import { groupLoaders } from '../groups/group.loaders';
+import { TherapyGroup } from '../groups/therapy-group.entity';
+import { Membership } from '../memberships/membership.entity';
+import { membershipLoaders } from '../memberships/membership.loaders';
+import { StaffMember } from '../staff/staff-member.entity';
+import { staffLoaders } from '../staff/staff.loaders';
+import { CancelSessionInput, RecordAttendanceInput, ScheduleSessionsInput, UpdateSessionInput } from './session.inputs';
+import { sessionLoaders } from './session.loaders';
+import { canSeeSessions } from './session.policy';
+import { cancelSession, getSession, recordAttendance, scheduleSessions, updateSession } from './session.service';
+import { ATTENDED, Attendance, GroupSession } from './session.types';
+
+@ObjectType({ description: 'Result of scheduleSessions.' })
+class ScheduleSessionsPayload {
+  @Field(() => [GroupSession], { description: 'The sessions created, in time order.' })
+  sessions: GroupSession[];
+}
+
+@ObjectType({ description: 'Result of updateSession or cancelSession.' })
+class SessionPayload {
+  @Field(() => GroupSession, { description: 'The session after the change.' })
+  session: GroupSession;
+}
+
+@ObjectType({ description: 'Result of recordAttendance.' })
+class RecordAttendancePayload {
+  @Field(() => GroupSession, { description: 'The session (HELD once anyone attended).' })
+  session: GroupSession;
+
+  @Field(() => [Attendance], { description: 'All attendance of the session after the change.' })
+  attendance: Attendance[];
+}
+
+@ArgsType()
+class SessionRangeArgs {
+  @Field(() => Date, { nullable: true, description: 'Sessions starting at or after this instant.' })
+  @IsOptional()
+  from?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Sessions starting before this instant.' })
+  @IsOptional()
+  to?: Date | null;
+
+  @Field(() => Int, { defaultValue: 50, description: 'At most this many, 1–200, in time order.' })
+  @Min(1)
+  @Max(200)
+  first: number = 50;
+}
+
+const SESSION_MANAGERS = [...Rule.STAFF];
+
+@Resolver(() => GroupSession)
+export class SessionResolver {
+  @Authorized(...Rule.STAFF, Rule.MEMBER, Rule.scope('roster:read'), Rule.scope('sessions:read'))
+  @Query(() => GroupSession, { description: 'One session, visible wherever its group is; otherwise NOT_FOUND.' })
+  groupSession(@Arg('id', () => ID, { description: 'Global id of the session.' }) id: string, @Ctx() ctx: AuthedContext) {
+    return getSession(ctx, id);
+  }
+
+  @Authorized(...SESSION_MANAGERS)
+  @Mutation(() => ScheduleSessionsPayload, {
+    description: 'Schedules one session, or a weekly series by count or until-date at the same local time in the clinic\'s zone. Admins, supervisors, the group\'s facilitators.',
+  })
+  async scheduleSessions(@Arg('input', { description: 'When and how often.' }) input: ScheduleSessionsInput, @Ctx() ctx: AuthedContext) {
+    return { sessions: await scheduleSessions(ctx, input) };
+  }
+
+  @Authorized(...SESSION_MANAGERS)
+  @Mutation(() => SessionPayload, { description: 'Moves, retitles or marks a session HELD, or records who facilitated.' })
+  async updateSession(@Arg('input', { description: 'The changes.' }) input: UpdateSessionInput, @Ctx() ctx: AuthedContext) {
+    return { session: await updateSession(ctx, input) };
+  }
+
+  @Authorized(...SESSION_MANAGERS)
+  @Mutation(() => SessionPayload, { description: 'Cancels a session with a reason; its notes and attendance are kept.' })
+  async cancelSession(@Arg('input', { description: 'Which and why.' }) input: CancelSessionInput, @Ctx() ctx: AuthedContext) {
+    return { session: await cancelSession(ctx, input) };
+  }
+
+  @Authorized(...SESSION_MANAGERS)
+  @Mutation(() => RecordAttendancePayload, {
+    description:
+      'Records attendance for many members at once, all or nothing: each must have been a seated member at the session time; the session must not be cancelled; re-recording replaces (audited).',
+  })
+  async recordAttendance(@Arg('input', { description: 'The session and one record per member.' }) input: RecordAttendanceInput, @Ctx() ctx: AuthedContext) {
+    const attendance = await recordAttendance(ctx, input);
+    return { attendance, session: await getSession(ctx, input.sessionId) };
+  }
+
+  @FieldResolver(() => TherapyGroup, { nullable: true, description: 'The group.' })
+  async group(@Root() s: GroupSession, @Ctx() ctx: AuthedContext) {
+    return (await ctx.loaders.of(groupLoaders).visibleById.load(s.groupId))?.group ?? null;
+  }
+
+  @FieldResolver(() => [Attendance], { description: 'Attendance: all of it for staff with access to the group; a member\'s own only; none for others.' })
+  attendance(@Root() s: GroupSession, @Ctx() ctx: AuthedContext) {
+    return ctx.loaders.of(sessionLoaders).attendanceBySession.load(s.id);
+  }
+
+  @FieldResolver(() => [StaffMember], { description: 'Staff who facilitated the session, as recorded.' })
+  async facilitatorsPresent(@Root() s: GroupSession, @Ctx() ctx: AuthedContext) {
+    const staff = await ctx.loaders.of(staffLoaders).byId.loadMany(s.facilitatorIds);
+    return staff.filter((x): x is StaffMember => x instanceof StaffMember);
+  }
+}
+
+@Resolver(() => Attendance)
+export class AttendanceResolver {
+  @FieldResolver(() => Membership, { nullable: true, description: 'The membership, as the viewer may see it.' })
+  membership(@Root() a: Attendance, @Ctx() ctx: AuthedContext) {
+    return ctx.loaders.of(membershipLoaders).visibleById.load(a.membershipId);
+  }
+
+  @FieldResolver(() => GroupSession, { nullable: true, description: 'The session.' })
+  session(@Root() a: Attendance, @Ctx() ctx: AuthedContext) {
+    return ctx.loaders.of(sessionLoaders).visibleById.load(a.sessionId);
+  }
+}
+
+@Resolver(() => TherapyGroup)
+export class GroupSessionsResolver {
+  @FieldResolver(() => [GroupSession], { nullable: true, description: 'Sessions in a time range, in time order. Null where the group is not visible.' })
+  async sessions(@Root() group: TherapyGroup, @Args() range: SessionRangeArgs, @Ctx() ctx: AuthedContext) {
+    const visible = await ctx.loaders.of(groupLoaders).visibleById.load(group.id);
+    if (!canSeeSessions(visible?.access ?? null)) return null;
+    return ctx.loaders.of(sessionLoaders).byGroup.load({
+      groupId: group.id,
+      from: range.from?.toISOString() ?? null,
+      to: range.to?.toISOString() ?? null,
+      limit: range.first,
+    });
+  }
+
+  @FieldResolver(() => GroupSession, { nullable: true, description: 'The next scheduled session that has not ended.' })
+  async nextSession(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
+    const visible = await ctx.loaders.of(groupLoaders).visibleById.load(group.id);
+    return canSeeSessions(visible?.access ?? null) ? ctx.loaders.of(sessionLoaders).next.load(group.id) : null;
+  }
+}
+
+@Resolver(() => Membership)
+export class MembershipAttendanceResolver {
+  @FieldResolver(() => [Attendance], { nullable: true, description: 'Attendance history, in session order (staff with access to the group, the member). Null for peers.' })
+  attendance(@Root() m: Membership, @Ctx() ctx: AuthedContext) {
+    return m.peerView ? null : ctx.loaders.of(sessionLoaders).attendanceByMembership.load(m.id);
+  }
+
+  @FieldResolver(() => Float, { nullable: true, description: 'Share (0–1) of recorded sessions attended (PRESENT, LATE or LEFT_EARLY). Null with no records, and for peers.' })
+  async attendanceRate(@Root() m: Membership, @Ctx() ctx: AuthedContext) {
+    if (m.peerView) return null;
+    const records = await ctx.loaders.of(sessionLoaders).attendanceByMembership.load(m.id);
+    return records.length ? records.filter((a) => ATTENDED.includes(a.status)).length / records.length : null;
+  }
+}

@@ -1,0 +1,92 @@
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Node } from '../../common/node';
+
+export enum SessionStatus {
+  SCHEDULED = 'SCHEDULED',
+  HELD = 'HELD',
+  CANCELLED = 'CANCELLED',
+}
+registerEnumType(SessionStatus, {
+  name: 'SessionStatus',
+  description: 'Whether a meeting is planned, took place, or was called off.',
+  valuesConfig: {
+    SCHEDULED: { description: 'Planned.' },
+    HELD: { description: 'Took place (set when attendance shows anyone present, or by staff).' },
+    CANCELLED: { description: 'Called off; its notes and attendance are kept.' },
+  },
+});
+
+export enum AttendanceStatus {
+  PRESENT = 'PRESENT',
+  LATE = 'LATE',
+  LEFT_EARLY = 'LEFT_EARLY',
+  ABSENT_EXCUSED = 'ABSENT_EXCUSED',
+  ABSENT = 'ABSENT',
+  NO_SHOW = 'NO_SHOW',
+}
+registerEnumType(AttendanceStatus, {
+  name: 'AttendanceStatus',
+  description: 'A member\'s attendance at one session.',
+  valuesConfig: {
+    PRESENT: { description: 'Attended the whole session.' },
+    LATE: { description: 'Arrived late.' },
+    LEFT_EARLY: { description: 'Left before the end.' },
+    ABSENT_EXCUSED: { description: 'Absent with notice.' },
+    ABSENT: { description: 'Absent.' },
+    NO_SHOW: { description: 'Absent without notice.' },
+  },
+});
+
+export const ATTENDED: AttendanceStatus[] = [AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY];
+
+@ObjectType({
+  implements: Node,
+  description:
+    'One meeting of a group. Its time and topic are visible to the group\'s members and every staff member; attendance and notes follow their own rules.',
+})
+export class GroupSession implements Node {
+  id: string;
+  groupId: string;
+  facilitatorIds: string[];
+
+  @Field({ description: 'Planned start.' })
+  scheduledStart: Date;
+
+  @Field({ description: 'Planned end.' })
+  scheduledEnd: Date;
+
+  @Field(() => Int, { description: 'Planned length in minutes.' })
+  durationMinutes: number;
+
+  @Field(() => SessionStatus, { description: 'SCHEDULED, HELD or CANCELLED.' })
+  status: SessionStatus;
+
+  @Field(() => String, { nullable: true, description: 'Topic or skill of the session.' })
+  topic: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Why it was cancelled.' })
+  cancelReason: string | null;
+}
+
+@ObjectType({ implements: Node, description: 'A member\'s attendance at one session. Staff with access to the group see all; a member sees their own.' })
+export class Attendance implements Node {
+  id: string;
+  sessionId: string;
+  membershipId: string;
+  clientId: string;
+
+  @Field(() => AttendanceStatus, { description: 'How they attended.' })
+  status: AttendanceStatus;
+
+  @Field(() => Date, { nullable: true, description: 'When they joined.' })
+  joinedAt: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When they left.' })
+  leftAt: Date | null;
+
+  @Field(() => Int, { nullable: true, description: 'Minutes attended (from joined/left, else the session length when attended, else 0).' })
+  minutes: number | null;
+
+  @Field({ description: 'When this was (last) recorded.' })
+  recordedAt: Date;
+}
