@@ -35,8 +35,9 @@ export const armorLimits = {
   // graphql-armor's token plugin turns parse failures into HTTP 500s; graphql-js enforces the same limit at parse time.
   maxTokens: { enabled: false, n: 3000 },
   maxDirectives: { n: 20 },
-  // armor's cost grows 1.5× per level regardless of list size; this admits the deepest real screens (roster with goals).
-  costLimit: { maxCost: 60000, ignoreIntrospection: true },
+  // armor's cost grows 1.5× per level and by literal `first`; depth, alias and token limits bound
+  // the rest. This admits the deepest real screens (50 groups × 20 members with facilitators).
+  costLimit: { maxCost: 250000, ignoreIntrospection: true },
   blockFieldSuggestion: { enabled: true },
 };
 

@@ -16,6 +16,8 @@ import { GoalCheckInResolver, GoalResolver, MembershipGoalsResolver } from './mo
 import { EncouragementResolver, GroupBoardResolver, PartnershipResolver } from './modules/goals/partnership.resolver';
 import { NoteAddendumResolver, NoteResolver, SessionNotesResolver } from './modules/notes/note.resolver';
 import { AttendanceResolver, GroupSessionsResolver, MembershipAttendanceResolver, SessionResolver } from './modules/sessions/session.resolver';
+import { ChangeFeedResolver } from './modules/changes/change-feed';
+import { SyncResolver } from './modules/sync/sync.resolver';
 import { NodeResolver } from './modules/node/node.resolver';
 import { StaffResolver } from './modules/staff/staff.resolver';
 import { ViewerResolver } from './modules/viewer/viewer.resolver';
@@ -48,6 +50,8 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   NoteResolver,
   NoteAddendumResolver,
   SessionNotesResolver,
+  SyncResolver,
+  ChangeFeedResolver,
 ];
 
 let built: GraphQLSchema | undefined;

@@ -63,7 +63,9 @@ export class RequestDb {
 
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     if (!this.runner) throw new Error('no request transaction');
-    return (await this.runner.query(sql, params)) as T[];
+    // Structured results give rows for every command (plain query() returns [rows, count] for UPDATE/DELETE).
+    const result = await this.runner.query(sql, params, true);
+    return (result.records ?? []) as T[];
   }
 
   /** Commits or rolls back and returns the connection to the pool. Safe to call twice. */

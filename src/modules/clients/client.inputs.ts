@@ -44,6 +44,11 @@ export class CreateClientInput {
   @ArrayMaxSize(10)
   @ValidateNested({ each: true })
   externalIds?: ExternalIdentifierInput[] | null;
+
+  @Field(() => String, { nullable: true, description: 'Retry key (1–200 characters), kept 24 hours per caller: the same key and input return the stored result without writing again; the same key with another input answers IDEMPOTENCY_KEY_REUSED.' })
+  @IsOptional()
+  @SafeText({ max: 200 })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Changes to a client; omitted fields stay as they are, null clears an optional field.' })

@@ -7,6 +7,7 @@ import { badInput, forbidden, notFound } from '../../errors/domain-error';
 import { attachExternalIds, findByExternalId } from '../external-ids/external-id.service';
 import { ExternalIdentifierInput } from '../external-ids/external-identifier.entity';
 import { viewerFactsLoader } from '../groups/viewer-facts';
+import { withIdempotency } from '../idempotency/idempotency.service';
 import { Client } from './client.entity';
 import { CreateClientInput, UpdateClientInput } from './client.inputs';
 import { clientLoaders } from './client.loaders';
@@ -84,6 +85,13 @@ function columnsOf(input: Partial<CreateClientInput>) {
 
 export async function createClient(ctx: AuthedContext, input: CreateClientInput): Promise<Client> {
   if (!canWriteClients(ctx.viewer)) throw forbidden();
+  return withIdempotency(ctx, 'createClient', input.idempotencyKey, input, () => insertClient(ctx, input), {
+    save: (c) => ({ id: c.id }),
+    load: async (saved) => (await ctx.loaders.of(clientLoaders).visibleById.load((saved as { id: string }).id))!,
+  });
+}
+
+async function insertClient(ctx: AuthedContext, input: CreateClientInput): Promise<Client> {
   const [row] = await ctx.db.query<{ id: string }>(
     `INSERT INTO clients (clinic_id, given_name, family_name, preferred_name, pronouns, email, phone, date_of_birth)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,

@@ -1,30 +1,34 @@
 import { hasScope, Viewer } from '../../auth/viewer';
-import { MembershipStatus } from '../memberships/membership-status';
+import { isEnded, MembershipStatus } from '../memberships/membership-status';
 import type { TherapyGroup } from './therapy-group.entity';
 import type { ViewerFacts } from './viewer-facts';
 
 /**
  * How much of a group a viewer may see:
  * - ROSTER: admins, supervisors, the group's facilitators, roster integrations — everything;
- * - MEMBER: a client with a membership in the group — the group's details, peers by display name;
+ * - MEMBER: a client with an open membership — the group's details, peers by display name;
+ * - ALUMNI: a client whose membership ended — name, modality, schedule and their own membership;
  * - DIRECTORY: other clinicians — name, modality, format, status and schedule only;
  * - NONE: the group does not exist for this viewer (NOT_FOUND).
  */
-export type GroupAccess = 'ROSTER' | 'MEMBER' | 'DIRECTORY' | 'NONE';
+export type GroupAccess = 'ROSTER' | 'MEMBER' | 'ALUMNI' | 'DIRECTORY' | 'NONE';
 
 export function groupAccess(viewer: Viewer, groupId: string, facts: ViewerFacts): GroupAccess {
   switch (viewer.kind) {
     case 'STAFF':
       if (viewer.role === 'ADMIN' || viewer.role === 'SUPERVISOR') return 'ROSTER';
       return facts.facilitatedGroupIds.has(groupId) ? 'ROSTER' : 'DIRECTORY';
-    case 'MEMBER':
-      return facts.ownMemberships.has(groupId) ? 'MEMBER' : 'NONE';
+    case 'MEMBER': {
+      const own = facts.ownMemberships.get(groupId);
+      if (!own) return 'NONE';
+      return isEnded(own.status) ? 'ALUMNI' : 'MEMBER';
+    }
     case 'INTEGRATION':
       return hasScope(viewer, 'roster:read') || hasScope(viewer, 'roster:write') ? 'ROSTER' : 'NONE';
   }
 }
 
-/** Group fields hidden below ROSTER/MEMBER access (a clinician browsing other groups). */
+/** Group fields hidden below ROSTER/MEMBER access (other clinicians; former members). */
 export function redactGroupFor(access: GroupAccess, group: TherapyGroup): TherapyGroup {
   if (access === 'ROSTER' || access === 'MEMBER') return group;
   return Object.assign(Object.create(Object.getPrototypeOf(group)) as TherapyGroup, group, {

@@ -56,7 +56,7 @@ class MembersArgs {
   @Max(100)
   first: number = 20;
 
-  @Field(() => String, { nullable: true, description: 'Cursor to continue after.' })
+  @Field(() => String, { nullable: true, description: 'Cursor to continue after (an endCursor).' })
   @IsOptional()
   @SafeText({ max: 500 })
   after?: string | null;
@@ -147,19 +147,13 @@ export class GroupResolver {
   async members(@Root() group: TherapyGroup, @Args() args: MembersArgs, @Ctx() ctx: AuthedContext) {
     const visible = await ctx.loaders.of(groupLoaders).visibleById.load(group.id);
     if (!visible) return null;
-    if (canSeeRoster(visible.access)) {
-      return ctx.loaders.of(membershipLoaders).membersOfGroup.load({ groupId: group.id, args: { first: args.first, after: args.after, statuses: args.status }, peersOnly: false });
-    }
-    if (visible.access !== 'MEMBER') return null;
+    const loader = ctx.loaders.of(membershipLoaders).membersOfGroup;
+    const page = { first: args.first, after: args.after };
+    if (canSeeRoster(visible.access)) return loader.load({ groupId: group.id, args: { ...page, statuses: args.status }, scope: 'ALL' });
+    if (visible.access !== 'MEMBER' && visible.access !== 'ALUMNI') return null;
     const facts = await ctx.loaders.of(viewerFactsLoader).get();
-    const seesPeers = memberSeesPeers(ctx.viewer, group, facts);
-    const page = await ctx.loaders.of(membershipLoaders).membersOfGroup.load({
-      groupId: group.id,
-      args: { first: args.first, after: args.after, statuses: null },
-      peersOnly: seesPeers,
-    });
-    // A member learns nothing from counts about memberships they cannot see.
-    return { ...page, totalCount: undefined };
+    const scope = visible.access === 'MEMBER' && memberSeesPeers(ctx.viewer, group, facts) ? 'PEERS' : 'SELF';
+    return loader.load({ groupId: group.id, args: { ...page, statuses: null }, scope });
   }
 
   @FieldResolver(() => Int, { description: 'Members currently ACTIVE.' })
@@ -172,8 +166,9 @@ export class GroupResolver {
     return Math.max(0, group.capacity - (await ctx.loaders.of(groupLoaders).counts.load(group.id)).seated);
   }
 
-  @FieldResolver(() => Int, { description: 'Members waiting for a seat.' })
+  @FieldResolver(() => Int, { nullable: true, description: 'Members waiting for a seat. Staff and roster integrations; null for members.' })
   async waitlistCount(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
+    if (ctx.viewer.kind === 'MEMBER') return null;
     return (await ctx.loaders.of(groupLoaders).counts.load(group.id)).waitlisted;
   }
 

@@ -107,6 +107,7 @@ export async function updateGroup(ctx: AuthedContext, input: UpdateGroupInput): 
   const id = uuidOf(input.id, GROUP);
   if (!id) throw notFound('Group');
   const group = await lockGroup(ctx, id);
+  if (group.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: group.status });
   const set: Record<string, unknown> = {};
   const assign = (column: string, value: unknown) => {
     if (value !== undefined) set[column] = value;
@@ -127,8 +128,8 @@ export async function updateGroup(ctx: AuthedContext, input: UpdateGroupInput): 
     set.agreement_version = group.agreementVersion + 1;
   }
   checkDates(
-    (set.start_date as string | null | undefined) ?? group.startDate,
-    (set.end_date as string | null | undefined) ?? group.endDate,
+    'start_date' in set ? (set.start_date as string | null) : group.startDate,
+    'end_date' in set ? (set.end_date as string | null) : group.endDate,
   );
   if (input.capacity !== undefined && input.capacity !== null) {
     const counts = await ctx.loaders.of(groupLoaders).counts.load(id);

@@ -51,11 +51,11 @@ export class TherapyGroup implements Node {
   scheduleDescription: string | null;
 
   @Column('text', { nullable: true })
-  @Field(() => String, { nullable: true, description: 'Where the group meets in person. Roster access only.' })
+  @Field(() => String, { nullable: true, description: 'Where the group meets in person. Staff with roster access and current members; null for others.' })
   location: string | null;
 
   @Column('text', { nullable: true })
-  @Field(() => String, { nullable: true, description: 'Video link for remote sessions. Roster access and the group\'s members only.' })
+  @Field(() => String, { nullable: true, description: 'Video link for remote sessions. Staff with roster access and current members; null for others.' })
   videoLink: string | null;
 
   @Column('date', { nullable: true })
@@ -67,7 +67,7 @@ export class TherapyGroup implements Node {
   endDate: string | null;
 
   @Column('text', { nullable: true })
-  @Field(() => String, { nullable: true, description: 'The group agreement members accept (confidentiality, conduct). Members and roster access.' })
+  @Field(() => String, { nullable: true, description: 'The group agreement members accept (confidentiality, conduct). Staff with roster access and current members.' })
   agreementText: string | null;
 
   @Column('int')

@@ -24,6 +24,11 @@ export class EnrollClientInput {
   @IsOptional()
   @SafeText({ max: 500 })
   reason?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Retry key (1–200 characters), kept 24 hours per caller: the same key and input return the stored result without writing again; the same key with another input answers IDEMPOTENCY_KEY_REUSED.' })
+  @IsOptional()
+  @SafeText({ max: 200 })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Moves a membership along its state machine.' })
@@ -38,6 +43,11 @@ export class ChangeMembershipStatusInput {
   @Field({ description: 'Why, 1–500 characters (kept in the membership history).' })
   @SafeText({ min: 1, max: 500 })
   reason: string;
+
+  @Field(() => String, { nullable: true, description: 'Retry key (1–200 characters), kept 24 hours per caller: the same key and input return the stored result without writing again; the same key with another input answers IDEMPOTENCY_KEY_REUSED.' })
+  @IsOptional()
+  @SafeText({ max: 200 })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'The member accepts their group\'s agreement.' })

@@ -11,6 +11,7 @@ import { membershipView, redactForPeer } from './membership.policy';
 import { MembershipStatus } from './membership-status';
 
 export interface MembersArgs {
+  /** The membership id of the last row of the previous page. */
   first: number;
   after?: string | null;
   statuses?: MembershipStatus[] | null;
@@ -52,45 +53,50 @@ export const membershipLoaders = (ctx: RequestContext) => ({
     return ids.map((id) => byId.get(id) ?? null);
   }),
 
-  /** One page of a group's members for each requested group, in one statement per distinct page shape. */
-  membersOfGroup: new DataLoader<{ groupId: string; args: MembersArgs; peersOnly: boolean }, Page<Membership>, string>(
+  /**
+   * One page of a group's members for each requested group, in one statement per distinct page
+   * shape. `scope` narrows in SQL: ALL (roster access), PEERS (the member and ACTIVE peers) or
+   * SELF. Cursors carry only the membership id, so no peer's enrolment time leaks through them.
+   */
+  membersOfGroup: new DataLoader<{ groupId: string; args: MembersArgs; scope: 'ALL' | 'PEERS' | 'SELF' }, Page<Membership>, string>(
     async (keys) => {
-      const shapes = new Map<string, typeof keys[number][]>();
+      const shapes = new Map<string, (typeof keys)[number][]>();
       for (const k of keys) {
-        const shape = JSON.stringify([k.args, k.peersOnly]);
+        const shape = JSON.stringify([k.args, k.scope]);
         shapes.set(shape, [...(shapes.get(shape) ?? []), k]);
       }
+      const viewerClient = ctx.viewer?.kind === 'MEMBER' ? ctx.viewer.clientId : null;
       const pages = new Map<string, Page<Membership>>();
       for (const group of shapes.values()) {
-        const { args, peersOnly } = group[0];
-        const cursor = decodeCursor(args.after, 2);
-        const statuses = peersOnly ? [MembershipStatus.ACTIVE] : args.statuses?.length ? args.statuses : null;
-        // The cursor keeps created_at at full (microsecond) precision, as text.
-        const rows = await ctx.db.query<MembershipRow & { total: number; created_key: string }>(
+        const { args, scope } = group[0];
+        const cursor = decodeCursor(args.after, 1);
+        const statuses = scope === 'ALL' && args.statuses?.length ? args.statuses : null;
+        const rows = await ctx.db.query<MembershipRow & { total: number }>(
           `SELECT * FROM (
              SELECT y.*, row_number() OVER (PARTITION BY y.group_id ORDER BY y.created_at, y.id) AS rn FROM (
-               SELECT ${MEMBERSHIP_COLUMNS}, m.created_at::text AS created_key,
-                      count(*) OVER (PARTITION BY m.group_id)::int AS total
+               SELECT ${MEMBERSHIP_COLUMNS}, count(*) OVER (PARTITION BY m.group_id)::int AS total
                  FROM memberships m JOIN clients c ON c.id = m.client_id
-                WHERE m.group_id = ANY($1) AND ($2::text[] IS NULL OR m.status = ANY($2))
+                WHERE m.group_id = ANY($1)
+                  AND ($2::text[] IS NULL OR m.status = ANY($2))
+                  AND ($3 = 'ALL' OR m.client_id = $4::uuid OR ($3 = 'PEERS' AND m.status = 'ACTIVE'))
              ) y
-             WHERE $3::timestamptz IS NULL OR (y.created_at, y.id) > ($3::timestamptz, $4::uuid)
-           ) x WHERE rn <= $5 ORDER BY group_id, rn`,
-          [group.map((k) => k.groupId), statuses, cursor?.[0] ?? null, cursor?.[1] ?? null, args.first + 1],
+             WHERE $5::uuid IS NULL OR (y.created_at, y.id) > (SELECT created_at, id FROM memberships WHERE id = $5::uuid)
+           ) x WHERE rn <= $6 ORDER BY group_id, rn`,
+          [group.map((k) => k.groupId), statuses, scope, viewerClient, cursor?.[0] ?? null, args.first + 1],
         );
         const views = await applyViews(ctx, rows.map(membershipFromRow));
         for (const k of group) {
           const mine = rows.map((r, i) => ({ r, v: views[i] })).filter(({ r, v }) => r.group_id === k.groupId && v !== null);
-          const items = mine.map(({ v }) => v as Membership);
           pages.set(
-            k.groupId,
-            pageOf(items, args.first, (m) => [rows.find((r) => r.id === m.id)!.created_key, m.id], peersOnly ? undefined : mine[0]?.r.total),
+            JSON.stringify([k.groupId, k.args, k.scope]),
+            // Only roster viewers get totalCount: a member learns nothing from counts of rows they cannot see.
+            pageOf(mine.map(({ v }) => v as Membership), args.first, (m) => [m.id], scope === 'ALL' ? mine[0]?.r.total : undefined),
           );
         }
       }
-      return keys.map((k) => pages.get(k.groupId)!);
+      return keys.map((k) => pages.get(JSON.stringify([k.groupId, k.args, k.scope]))!);
     },
-    { cacheKeyFn: (k) => JSON.stringify([k.groupId, k.args, k.peersOnly]) },
+    { cacheKeyFn: (k) => JSON.stringify([k.groupId, k.args, k.scope]) },
   ),
 
   /** A client's memberships in every group (then filtered by the group rules). */

@@ -13,8 +13,9 @@ export function membershipView(
   seesPeers: boolean,
 ): MembershipView {
   if (access === 'ROSTER') return 'FULL';
-  if (access !== 'MEMBER' || viewer.kind !== 'MEMBER') return 'HIDDEN';
+  if ((access !== 'MEMBER' && access !== 'ALUMNI') || viewer.kind !== 'MEMBER') return 'HIDDEN';
   if (membership.clientId === viewer.clientId) return 'FULL';
+  if (access === 'ALUMNI') return 'HIDDEN';
   return seesPeers && membership.status === MembershipStatus.ACTIVE ? 'PEER' : 'HIDDEN';
 }
 

@@ -13,6 +13,7 @@ import { acceptsEnrolment } from '../groups/group-status';
 import { groupLoaders } from '../groups/group.loaders';
 import { lockGroup } from '../groups/group.service';
 import { viewerFactsLoader } from '../groups/viewer-facts';
+import { withIdempotency } from '../idempotency/idempotency.service';
 import { Membership } from './membership.entity';
 import { AcceptGroupAgreementInput, ChangeMembershipStatusInput, EnrollClientInput } from './membership.inputs';
 import { membershipLoaders } from './membership.loaders';
@@ -60,7 +61,20 @@ async function loadVisibleMembership(ctx: RequestContext, id: string): Promise<M
   return membership;
 }
 
-export async function enrollClient(ctx: AuthedContext, input: EnrollClientInput): Promise<Membership> {
+const membershipStore = (ctx: AuthedContext) => ({
+  save: (m: Membership) => ({ id: m.id }),
+  load: (saved: unknown) => loadVisibleMembership(ctx, (saved as { id: string }).id),
+});
+
+export function enrollClient(ctx: AuthedContext, input: EnrollClientInput): Promise<Membership> {
+  return withIdempotency(ctx, 'enrollClient', input.idempotencyKey, input, () => enrol(ctx, input), membershipStore(ctx));
+}
+
+export function changeMembershipStatus(ctx: AuthedContext, input: ChangeMembershipStatusInput): Promise<Membership> {
+  return withIdempotency(ctx, 'changeMembershipStatus', input.idempotencyKey, input, () => changeStatus(ctx, input), membershipStore(ctx));
+}
+
+async function enrol(ctx: AuthedContext, input: EnrollClientInput): Promise<Membership> {
   const groupId = uuidOf(input.groupId, 'TherapyGroup');
   const clientId = uuidOf(input.clientId, 'Client');
   const facts = await ctx.loaders.of(viewerFactsLoader).get();
@@ -90,7 +104,7 @@ export async function enrollClient(ctx: AuthedContext, input: EnrollClientInput)
   if (status === MembershipStatus.ACTIVE && (await seatedCount(ctx, groupId)) >= group.capacity) status = MembershipStatus.WAITLISTED;
   const [row] = await ctx.db.query<{ id: string }>(
     `INSERT INTO memberships (clinic_id, group_id, client_id, status, status_reason, period_start, waitlisted_at)
-     VALUES ($1, $2, $3, $4, $5, CASE WHEN $4 = 'ACTIVE' THEN current_date END, CASE WHEN $4 = 'WAITLISTED' THEN now() END)
+     VALUES ($1, $2, $3, $4, $5, CASE WHEN $4 = 'ACTIVE' THEN current_date END, CASE WHEN $4 = 'WAITLISTED' THEN clock_timestamp() END)
      RETURNING id`,
     [ctx.db.clinicId, groupId, clientId, status, input.reason ?? null],
   );
@@ -100,7 +114,7 @@ export async function enrollClient(ctx: AuthedContext, input: EnrollClientInput)
   return loadVisibleMembership(ctx, row.id);
 }
 
-export async function changeMembershipStatus(ctx: AuthedContext, input: ChangeMembershipStatusInput): Promise<Membership> {
+async function changeStatus(ctx: AuthedContext, input: ChangeMembershipStatusInput): Promise<Membership> {
   const id = uuidOf(input.membershipId, MEMBERSHIP);
   const current = id ? await ctx.loaders.of(membershipLoaders).visibleById.load(id) : null;
   if (!id || !current || current.peerView) throw notFound(MEMBERSHIP);
@@ -122,7 +136,7 @@ export async function changeMembershipStatus(ctx: AuthedContext, input: ChangeMe
     `UPDATE memberships SET status = $2, status_reason = $3, updated_at = now(),
             period_start = CASE WHEN $2 = 'ACTIVE' THEN COALESCE(period_start, current_date) ELSE period_start END,
             period_end = CASE WHEN $2 IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED') THEN current_date ELSE period_end END,
-            waitlisted_at = CASE WHEN $2 = 'WAITLISTED' THEN now() ELSE waitlisted_at END
+            waitlisted_at = CASE WHEN $2 = 'WAITLISTED' THEN clock_timestamp() ELSE waitlisted_at END
       WHERE id = $1`,
     [id, to, input.reason.trim()],
   );

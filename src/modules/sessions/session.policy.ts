@@ -1,15 +1,15 @@
 import { hasScope, Viewer } from '../../auth/viewer';
 import type { GroupAccess } from '../groups/group.policy';
 
-/** Sessions are visible wherever the group is: staff, the group's members, roster integrations. */
-export const canSeeSessions = (access: GroupAccess | null) => access !== null && access !== 'NONE';
+/** Sessions are visible to staff, current members and roster integrations; not to former members. */
+export const canSeeSessions = (access: GroupAccess | null) => access !== null && access !== 'NONE' && access !== 'ALUMNI';
 
 /**
  * Attendance: staff with roster access to the group and integrations with `sessions:read`
  * see everyone's; a member sees only their own; other clinicians see none.
  */
 export function attendanceScope(viewer: Viewer, access: GroupAccess): 'ALL' | 'OWN' | 'NONE' {
-  if (viewer.kind === 'MEMBER') return access === 'MEMBER' ? 'OWN' : 'NONE';
+  if (viewer.kind === 'MEMBER') return access === 'MEMBER' || access === 'ALUMNI' ? 'OWN' : 'NONE';
   if (viewer.kind === 'INTEGRATION') return access === 'ROSTER' && hasScope(viewer, 'sessions:read') ? 'ALL' : 'NONE';
   return access === 'ROSTER' ? 'ALL' : 'NONE';
 }

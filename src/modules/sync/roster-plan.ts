@@ -1,0 +1,194 @@
+import { isSafeText } from '../../common/safe-text';
+import { canTransition, isEnded, isSeated, MembershipStatus } from '../memberships/membership-status';
+
+export interface RosterRow {
+  externalId: { system: string; value: string };
+  givenName: string;
+  familyName: string;
+  preferredName?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  dateOfBirth?: string | null;
+  status?: MembershipStatus | null;
+}
+
+export interface ExistingClient {
+  id: string;
+  givenName: string;
+  familyName: string;
+  preferredName: string | null;
+  email: string | null;
+  phone: string | null;
+  dateOfBirth: string | null;
+}
+
+export interface ExistingMembership {
+  id: string;
+  clientId: string;
+  status: MembershipStatus;
+}
+
+export interface RowError {
+  index: number;
+  externalId: string | null;
+  field: string;
+  code: string;
+  message: string;
+}
+
+export type ClientFields = Omit<ExistingClient, 'id'>;
+
+export interface RosterPlan {
+  errors: RowError[];
+  creates: { index: number; key: string; fields: ClientFields }[];
+  updates: { index: number; clientId: string; key: string; fields: ClientFields; changed: string[] }[];
+  enrols: { index: number; key: string; clientId: string | null; status: MembershipStatus; waitlistedForCapacity: boolean }[];
+  statusChanges: { index: number; key: string; membershipId: string; from: MembershipStatus; to: MembershipStatus }[];
+  ends: { membershipId: string; clientId: string; from: MembershipStatus }[];
+  unchanged: number;
+  activeBefore: number;
+}
+
+export interface PlanInput {
+  rows: RosterRow[];
+  mode: 'MERGE' | 'REPLACE';
+  /** Existing clients by `system|value`. */
+  clientsByKey: ReadonlyMap<string, ExistingClient>;
+  /** The group's open memberships by client id. */
+  openByClient: ReadonlyMap<string, ExistingMembership>;
+  capacity: number;
+  acceptsNewMembers: boolean;
+  today: string;
+}
+
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const PHONE_RE = /^\+[1-9]\d{6,14}$/;
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const NEW_MEMBER_STATUSES = [MembershipStatus.REFERRED, MembershipStatus.SCREENING, MembershipStatus.WAITLISTED, MembershipStatus.ACTIVE];
+
+export const keyOf = (id: { system: string; value: string }) => `${id.system}|${id.value}`;
+
+const blankToNull = (v: string | null | undefined) => (v === undefined || v === null || v.trim() === '' ? null : v.trim());
+
+function validDate(value: string, today: string): boolean {
+  if (!DATE_RE.test(value)) return false;
+  const d = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value && value >= '1900-01-01' && value <= today;
+}
+
+/** Every problem of every row, so an integrator fixes a file in one pass. */
+export function validateRows(rows: RosterRow[], today: string): RowError[] {
+  const errors: RowError[] = [];
+  const seen = new Map<string, number>();
+  rows.forEach((row, index) => {
+    const ext = row.externalId ? keyOf(row.externalId) : null;
+    const err = (field: string, code: string, message: string) => errors.push({ index, externalId: ext, field, code, message });
+    const text = (field: string, value: string | null | undefined, max: number, required: boolean) => {
+      if (value === null || value === undefined || value.trim() === '') {
+        if (required) err(field, 'REQUIRED', `${field} is required`);
+        return;
+      }
+      if (!isSafeText(value)) err(field, 'INVALID_TEXT', `${field} contains NUL bytes or unpaired surrogates`);
+      else if ([...value].length > max) err(field, 'TOO_LONG', `${field} is longer than ${max} characters`);
+    };
+    text('externalId.system', row.externalId?.system, 200, true);
+    text('externalId.value', row.externalId?.value, 200, true);
+    text('givenName', row.givenName, 100, true);
+    text('familyName', row.familyName, 100, true);
+    text('preferredName', row.preferredName, 100, false);
+    const email = blankToNull(row.email);
+    if (email && (!EMAIL_RE.test(email) || email.length > 320 || !isSafeText(email))) err('email', 'INVALID_EMAIL', `"${email.slice(0, 60)}" is not an email address`);
+    const phone = blankToNull(row.phone);
+    if (phone && !PHONE_RE.test(phone)) err('phone', 'INVALID_PHONE', 'phone must be E.164, e.g. +14155550123');
+    const dob = blankToNull(row.dateOfBirth);
+    if (dob && !validDate(dob, today)) err('dateOfBirth', 'INVALID_DATE', 'dateOfBirth must be a real YYYY-MM-DD date, not in the future');
+    if (ext) {
+      if (seen.has(ext)) err('externalId', 'DUPLICATE', `the same externalId is also on row ${seen.get(ext)}`);
+      else seen.set(ext, index);
+    }
+  });
+  return errors;
+}
+
+const CLIENT_FIELDS: (keyof ClientFields)[] = ['givenName', 'familyName', 'preferredName', 'email', 'phone', 'dateOfBirth'];
+
+/**
+ * The whole sync decided in memory, before any write: ends first (REPLACE), then the rows in
+ * order, seating while seats remain and waitlisting after. Dry runs return exactly this plan.
+ */
+export function planRoster(input: PlanInput): RosterPlan {
+  const plan: RosterPlan = { errors: validateRows(input.rows, input.today), creates: [], updates: [], enrols: [], statusChanges: [], ends: [], unchanged: 0, activeBefore: 0 };
+  const open = [...input.openByClient.values()];
+  plan.activeBefore = open.filter((m) => m.status === MembershipStatus.ACTIVE).length;
+  let seated = open.filter((m) => isSeated(m.status)).length;
+
+  if (input.mode === 'REPLACE') {
+    const listed = new Set(input.rows.map((r) => (r.externalId ? input.clientsByKey.get(keyOf(r.externalId))?.id : undefined)).filter(Boolean));
+    for (const m of open) {
+      if (!listed.has(m.clientId)) {
+        plan.ends.push({ membershipId: m.id, clientId: m.clientId, from: m.status });
+        if (isSeated(m.status)) seated -= 1;
+      }
+    }
+  }
+  if (plan.errors.length) return plan;
+
+  input.rows.forEach((row, index) => {
+    const key = keyOf(row.externalId);
+    const fields: ClientFields = {
+      givenName: row.givenName.trim(),
+      familyName: row.familyName.trim(),
+      preferredName: blankToNull(row.preferredName),
+      email: blankToNull(row.email),
+      phone: blankToNull(row.phone),
+      dateOfBirth: blankToNull(row.dateOfBirth),
+    };
+    const desired = row.status ?? MembershipStatus.ACTIVE;
+    const existing = input.clientsByKey.get(key);
+    let touched = false;
+    if (!existing) {
+      plan.creates.push({ index, key, fields });
+      touched = true;
+    } else {
+      const changed = CLIENT_FIELDS.filter((f) => fields[f] !== existing[f]);
+      if (changed.length) {
+        plan.updates.push({ index, clientId: existing.id, key, fields, changed });
+        touched = true;
+      }
+    }
+    const membership = existing ? input.openByClient.get(existing.id) : undefined;
+    if (!membership) {
+      if (isEnded(desired)) return void (touched || plan.unchanged++);
+      if (!NEW_MEMBER_STATUSES.includes(desired)) {
+        plan.errors.push({ index, externalId: key, field: 'status', code: 'CONFLICT', message: `a new member starts as ${NEW_MEMBER_STATUSES.join(', ')}, not ${desired}` });
+        return;
+      }
+      if (!input.acceptsNewMembers) {
+        plan.errors.push({ index, externalId: key, field: 'status', code: 'CONFLICT', message: 'this group takes no new members' });
+        return;
+      }
+      const seatFree = seated < input.capacity;
+      const status = desired === MembershipStatus.ACTIVE && !seatFree ? MembershipStatus.WAITLISTED : desired;
+      if (isSeated(status)) seated += 1;
+      plan.enrols.push({ index, key, clientId: existing?.id ?? null, status, waitlistedForCapacity: status !== desired });
+      return;
+    }
+    if (membership.status === desired) return void (touched || plan.unchanged++);
+    if (!canTransition(membership.status, desired)) {
+      plan.errors.push({ index, externalId: key, field: 'status', code: 'CONFLICT', message: `a ${membership.status} membership cannot become ${desired}` });
+      return;
+    }
+    if (isSeated(desired) && !isSeated(membership.status)) {
+      if (seated >= input.capacity) {
+        // No seat: a waitlisted member stays waitlisted, which is what capacity means.
+        if (membership.status === MembershipStatus.WAITLISTED) return void (touched || plan.unchanged++);
+        plan.errors.push({ index, externalId: key, field: 'status', code: 'CAPACITY_REACHED', message: 'the group is full' });
+        return;
+      }
+      seated += 1;
+    }
+    if (isSeated(membership.status) && !isSeated(desired)) seated -= 1;
+    plan.statusChanges.push({ index, key, membershipId: membership.id, from: membership.status, to: desired });
+  });
+  return plan;
+}

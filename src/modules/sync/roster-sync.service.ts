@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { AuditAction } from '../../audit/audit-action';
+import { actorOf } from '../../auth/viewer';
+import { uuidOf } from '../../common/global-id';
+import type { AuthedContext } from '../../context';
+import { badInput, conflict, notFound } from '../../errors/domain-error';
+import { clientLoaders } from '../clients/client.loaders';
+import { findByExternalId } from '../external-ids/external-id.service';
+import { GroupFormat, GroupStatus } from '../groups/group.enums';
+import { acceptsEnrolment } from '../groups/group-status';
+import { lockGroup } from '../groups/group.service';
+import { groupLoaders } from '../groups/group.loaders';
+import { withIdempotency } from '../idempotency/idempotency.service';
+import { membershipLoaders } from '../memberships/membership.loaders';
+import { promoteFromWaitlist } from '../memberships/membership.service';
+import { MembershipStatus } from '../memberships/membership-status';
+import { ExistingClient, ExistingMembership, keyOf, planRoster, RosterPlan } from './roster-plan';
+import { SyncMode, SyncRosterInput, SyncRosterPayload } from './sync.types';
+
+export const LARGE_CHANGE_SHARE = 0.2;
+
+export function syncRoster(ctx: AuthedContext, input: SyncRosterInput): Promise<SyncRosterPayload> {
+  return withIdempotency(ctx, 'syncRoster', input.idempotencyKey, input, () => runSync(ctx, input), {
+    save: (p) => p,
+    load: async (saved) => saved as SyncRosterPayload,
+  });
+}
+
+async function resolveGroup(ctx: AuthedContext, input: SyncRosterInput): Promise<string> {
+  const ref = input.group;
+  if ((ref.id == null) === (ref.externalId == null)) throw badInput('Give the group by id or by externalId', { field: 'group' });
+  const id = ref.id ? uuidOf(ref.id, 'TherapyGroup') : await findByExternalId(ctx, 'TherapyGroup', ref.externalId!);
+  const visible = id ? await ctx.loaders.of(groupLoaders).visibleById.load(id) : null;
+  if (!id || !visible || visible.access !== 'ROSTER') throw notFound('Group');
+  return id;
+}
+
+/**
+ * Serialised per group by the group row lock, planned in memory, then written set-based:
+ * one statement per kind of change whatever the number of rows.
+ */
+async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<SyncRosterPayload> {
+  const groupId = await resolveGroup(ctx, input);
+  const group = await lockGroup(ctx, groupId);
+  const keys = input.members.map((m) => (m.externalId ? keyOf(m.externalId) : ''));
+  const [clients, open, [{ today }]] = await Promise.all([
+    ctx.db.query<{ key: string; id: string; given_name: string; family_name: string; preferred_name: string | null; email: string | null; phone: string | null; date_of_birth: string | null }>(
+      `SELECT e.system || '|' || e.value AS key, c.id, c.given_name, c.family_name, c.preferred_name, c.email, c.phone, c.date_of_birth
+         FROM external_identifiers e JOIN clients c ON c.id = e.resource_id
+        WHERE e.resource_type = 'Client' AND (e.system || '|' || e.value) = ANY($1)`,
+      [keys],
+    ),
+    ctx.db.query<{ id: string; client_id: string; status: MembershipStatus }>(
+      `SELECT id, client_id, status FROM memberships WHERE group_id = $1 AND status NOT IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')`,
+      [groupId],
+    ),
+    ctx.db.query<{ today: string }>(`SELECT (now() AT TIME ZONE (SELECT timezone FROM clinics WHERE id = $1))::date::text AS today`, [ctx.db.clinicId]),
+  ]);
+  const clientsByKey = new Map<string, ExistingClient>(
+    clients.map((c) => [c.key, { id: c.id, givenName: c.given_name, familyName: c.family_name, preferredName: c.preferred_name, email: c.email, phone: c.phone, dateOfBirth: c.date_of_birth }]),
+  );
+  const openByClient = new Map<string, ExistingMembership>(open.map((m) => [m.client_id, { id: m.id, clientId: m.client_id, status: m.status }]));
+  const plan = planRoster({
+    rows: input.members,
+    mode: input.mode,
+    clientsByKey,
+    openByClient,
+    capacity: group.capacity,
+    acceptsNewMembers: acceptsEnrolment(group.status) && !(group.format === GroupFormat.CLOSED && group.status !== GroupStatus.FORMING),
+    today,
+  });
+  const endingActive = plan.ends.filter((e) => e.from === MembershipStatus.ACTIVE).length;
+  const requiresConfirmation = input.mode === SyncMode.REPLACE && endingActive > LARGE_CHANGE_SHARE * plan.activeBefore;
+  if (requiresConfirmation && !input.confirmLargeChange && !input.dryRun && plan.errors.length === 0) {
+    throw conflict(`This REPLACE would end ${endingActive} of ${plan.activeBefore} ACTIVE memberships (over 20%): confirm with confirmLargeChange: true`, {
+      reason: 'LARGE_CHANGE_REQUIRES_CONFIRMATION',
+      wouldEnd: endingActive,
+      active: plan.activeBefore,
+    });
+  }
+  const apply = !input.dryRun && plan.errors.length === 0;
+  if (apply) await applyPlan(ctx, groupId, plan);
+  const payload = toPayload(input, plan, apply, requiresConfirmation);
+  await recordRun(ctx, groupId, input, payload);
+  return payload;
+}
+
+async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan) {
+  const clinicId = ctx.db.clinicId;
+  const actor = actorOf(ctx.viewer);
+  const newIds = new Map(plan.creates.map((c) => [c.key, randomUUID()]));
+  const audit: { action: AuditAction; type: string; id: string; subject: string }[] = [];
+
+  if (plan.creates.length) {
+    const f = plan.creates.map((c) => c.fields);
+    await ctx.db.query(
+      `INSERT INTO clients (id, clinic_id, given_name, family_name, preferred_name, email, phone, date_of_birth)
+       SELECT id, $1, g, f, p, e, ph, d::date FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS x(id, g, f, p, e, ph, d)`,
+      [clinicId, plan.creates.map((c) => newIds.get(c.key)), f.map((x) => x.givenName), f.map((x) => x.familyName), f.map((x) => x.preferredName), f.map((x) => x.email), f.map((x) => x.phone), f.map((x) => x.dateOfBirth)],
+    );
+    await ctx.db.query(
+      `INSERT INTO external_identifiers (clinic_id, resource_type, resource_id, system, value)
+       SELECT $1, 'Client', id, s, v FROM unnest($2::uuid[], $3::text[], $4::text[]) AS x(id, s, v)`,
+      [clinicId, plan.creates.map((c) => newIds.get(c.key)), plan.creates.map((c) => c.key.slice(0, c.key.indexOf('|'))), plan.creates.map((c) => c.key.slice(c.key.indexOf('|') + 1))],
+    );
+    for (const c of plan.creates) audit.push({ action: AuditAction.CREATE, type: 'Client', id: newIds.get(c.key)!, subject: newIds.get(c.key)! });
+  }
+  if (plan.updates.length) {
+    const f = plan.updates.map((u) => u.fields);
+    await ctx.db.query(
+      `UPDATE clients c SET given_name = x.g, family_name = x.f, preferred_name = x.p, email = x.e, phone = x.ph, date_of_birth = x.d::date, updated_at = now()
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS x(id, g, f, p, e, ph, d)
+        WHERE c.id = x.id`,
+      [plan.updates.map((u) => u.clientId), f.map((x) => x.givenName), f.map((x) => x.familyName), f.map((x) => x.preferredName), f.map((x) => x.email), f.map((x) => x.phone), f.map((x) => x.dateOfBirth)],
+    );
+    for (const u of plan.updates) audit.push({ action: AuditAction.UPDATE, type: 'Client', id: u.clientId, subject: u.clientId });
+  }
+  const events: { membershipId: string; from: MembershipStatus | null; to: MembershipStatus; reason: string }[] = [];
+  if (plan.ends.length) {
+    await ctx.db.query(
+      `UPDATE memberships SET status = 'WITHDRAWN', status_reason = 'ROSTER_SYNC', period_end = current_date, updated_at = now() WHERE id = ANY($1::uuid[])`,
+      [plan.ends.map((e) => e.membershipId)],
+    );
+    for (const e of plan.ends) {
+      events.push({ membershipId: e.membershipId, from: e.from, to: MembershipStatus.WITHDRAWN, reason: 'ROSTER_SYNC' });
+      audit.push({ action: AuditAction.UPDATE, type: 'Membership', id: e.membershipId, subject: e.clientId });
+    }
+  }
+  if (plan.statusChanges.length) {
+    await ctx.db.query(
+      `UPDATE memberships m SET status = x.to_status, status_reason = 'ROSTER_SYNC', updated_at = now(),
+              period_start = CASE WHEN x.to_status = 'ACTIVE' THEN COALESCE(m.period_start, current_date) ELSE m.period_start END,
+              period_end = CASE WHEN x.to_status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED') THEN current_date ELSE m.period_end END,
+              waitlisted_at = CASE WHEN x.to_status = 'WAITLISTED' THEN clock_timestamp() ELSE m.waitlisted_at END
+         FROM unnest($1::uuid[], $2::text[]) AS x(id, to_status) WHERE m.id = x.id`,
+      [plan.statusChanges.map((s) => s.membershipId), plan.statusChanges.map((s) => s.to)],
+    );
+    for (const s of plan.statusChanges) events.push({ membershipId: s.membershipId, from: s.from, to: s.to, reason: 'ROSTER_SYNC' });
+  }
+  if (plan.enrols.length) {
+    const ids = plan.enrols.map(() => randomUUID());
+    const clientIds = plan.enrols.map((e) => e.clientId ?? newIds.get(e.key)!);
+    await ctx.db.query(
+      `INSERT INTO memberships (id, clinic_id, group_id, client_id, status, status_reason, period_start, waitlisted_at)
+       SELECT x.id, $1, $2, x.client_id, x.status, 'ROSTER_SYNC', CASE WHEN x.status = 'ACTIVE' THEN current_date END,
+              CASE WHEN x.status = 'WAITLISTED' THEN clock_timestamp() END
+         FROM unnest($3::uuid[], $4::uuid[], $5::text[]) WITH ORDINALITY AS x(id, client_id, status, n) ORDER BY x.n`,
+      [clinicId, groupId, ids, clientIds, plan.enrols.map((e) => e.status)],
+    );
+    plan.enrols.forEach((e, i) => {
+      events.push({ membershipId: ids[i], from: null, to: e.status, reason: e.waitlistedForCapacity ? 'ROSTER_SYNC: group full, waitlisted' : 'ROSTER_SYNC' });
+      audit.push({ action: AuditAction.CREATE, type: 'Membership', id: ids[i], subject: clientIds[i] });
+    });
+  }
+  if (events.length) {
+    await ctx.db.query(
+      `INSERT INTO membership_events (clinic_id, membership_id, from_status, to_status, reason, actor_type, actor_id)
+       SELECT $1, x.m, x.f, x.t, x.r, $2, $3 FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[]) AS x(m, f, t, r)`,
+      [clinicId, actor.actorType, actor.actorId, events.map((e) => e.membershipId), events.map((e) => e.from), events.map((e) => e.to), events.map((e) => e.reason)],
+    );
+  }
+  for (const a of audit) ctx.audit.record({ action: a.action, resourceType: a.type, resourceId: a.id, subjectClientId: a.subject });
+  if (plan.ends.length || plan.statusChanges.length) await promoteFromWaitlist(ctx, groupId);
+  ctx.loaders.of(clientLoaders).visibleById.clearAll();
+  ctx.loaders.of(membershipLoaders).membersOfGroup.clearAll();
+  ctx.loaders.of(groupLoaders).counts.clear(groupId);
+}
+
+function toPayload(input: SyncRosterInput, plan: RosterPlan, applied: boolean, requiresConfirmation: boolean): SyncRosterPayload {
+  return {
+    applied,
+    dryRun: input.dryRun,
+    mode: input.mode,
+    clientsCreated: plan.creates.map((c) => ({ index: c.index, externalId: c.key, fields: Object.keys(c.fields).filter((k) => c.fields[k as keyof typeof c.fields] !== null) })),
+    clientsUpdated: plan.updates.map((u) => ({ index: u.index, externalId: u.key, fields: u.changed })),
+    membershipsEnrolled: plan.enrols.map((e) => ({ index: e.index, externalId: e.key, from: null, to: e.status })),
+    statusChanges: plan.statusChanges.map((s) => ({ index: s.index, externalId: s.key, from: s.from, to: s.to })),
+    membershipsEnded: plan.ends.map((e) => ({ index: null, externalId: null, from: e.from, to: MembershipStatus.WITHDRAWN })),
+    unchangedCount: plan.unchanged,
+    waitlistedForCapacity: plan.enrols.filter((e) => e.waitlistedForCapacity).length,
+    requiresConfirmation,
+    errors: plan.errors,
+  };
+}
+
+async function recordRun(ctx: AuthedContext, groupId: string, input: SyncRosterInput, p: SyncRosterPayload) {
+  const actor = actorOf(ctx.viewer);
+  const counts = {
+    clientsCreated: p.clientsCreated.length,
+    clientsUpdated: p.clientsUpdated.length,
+    membershipsEnrolled: p.membershipsEnrolled.length,
+    statusChanges: p.statusChanges.length,
+    membershipsEnded: p.membershipsEnded.length,
+    unchanged: p.unchangedCount,
+    waitlistedForCapacity: p.waitlistedForCapacity,
+  };
+  await ctx.db.query(
+    `INSERT INTO sync_runs (clinic_id, group_id, actor_type, actor_id, mode, dry_run, applied, row_count, error_count, counts)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [ctx.db.clinicId, groupId, actor.actorType, actor.actorId, input.mode, input.dryRun, p.applied, input.members.length, p.errors.length, JSON.stringify(counts)],
+  );
+}
