@@ -18,6 +18,7 @@ import { NoteAddendumResolver, NoteResolver, SessionNotesResolver } from './modu
 import { AttendanceResolver, GroupSessionsResolver, MembershipAttendanceResolver, SessionResolver } from './modules/sessions/session.resolver';
 import { ChangeFeedResolver } from './modules/changes/change-feed';
 import { SyncResolver } from './modules/sync/sync.resolver';
+import { AlumniEntryResolver, ConnectionResolver, GroupAlumniResolver, GroupEventResolver } from './modules/after-group/after-group.resolver';
 import { NodeResolver } from './modules/node/node.resolver';
 import { StaffResolver } from './modules/staff/staff.resolver';
 import { ViewerResolver } from './modules/viewer/viewer.resolver';
@@ -52,6 +53,10 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   SessionNotesResolver,
   SyncResolver,
   ChangeFeedResolver,
+  ConnectionResolver,
+  GroupEventResolver,
+  GroupAlumniResolver,
+  AlumniEntryResolver,
 ];
 
 let built: GraphQLSchema | undefined;

@@ -86,6 +86,7 @@ export async function seedDemo(ownerUrl: string, noteCipher: NoteCipher): Promis
     await seedConsents(db, clinicId, clientIds, groups, keyRows[0].id as string, staffIds.clinician);
     await seedGoals(db, clinicId, clientIds, groups);
     await seedSessions(db, clinicId, groups, staffIds.clinician, clientIds[0], noteCipher);
+    await seedAfterGroup(db, clinicId, groups, clientIds, staffIds.clinician2);
     await db.query('COMMIT');
     return {
       clinicId,
@@ -313,5 +314,31 @@ async function seedSessions(db: PgClient, clinicId: string, groups: SeededGroups
   await db.query(
     `INSERT INTO note_addenda (id, clinic_id, note_id, author_staff_id, body, key_id, content_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
     [addendumId, clinicId, shared, clinicianId, enc.body, enc.keyId, contentHash(addendum)],
+  );
+}
+
+/** Alumni of the grief group: an accepted connection, a pending request to the demo member, and a reunion. */
+async function seedAfterGroup(db: PgClient, clinicId: string, groups: SeededGroups, clients: string[], facilitatorId: string) {
+  for (const i of [0, 10, 11]) {
+    await db.query(
+      `INSERT INTO contact_preferences (clinic_id, client_id, share_email, share_phone, handle) VALUES ($1, $2, true, $3, $4)`,
+      [clinicId, clients[i], i !== 0, i === 11 ? '@jay.signal' : null],
+    );
+  }
+  await db.query(
+    `INSERT INTO connections (clinic_id, group_id, requester_client_id, recipient_client_id, status, message, responded_at)
+     VALUES ($1, $2, $3, $4, 'ACCEPTED', 'Coffee sometime?', now() - interval '2 days'),
+            ($1, $2, $5, $6, 'REQUESTED', 'Would love to stay in touch.', NULL)`,
+    [clinicId, groups.grief, clients[10], clients[11], clients[11], clients[0]],
+  );
+  const { rows } = await db.query(
+    `INSERT INTO group_events (clinic_id, group_id, kind, audience, title, description, starts_at, ends_at, location, created_by_staff_id)
+     VALUES ($1, $2, 'REUNION', 'ALUMNI', 'Spring reunion walk', 'An easy walk by the river, then tea.', now() + interval '20 days',
+             now() + interval '20 days 2 hours', 'Riverside park, north gate', $3) RETURNING id`,
+    [clinicId, groups.grief, facilitatorId],
+  );
+  await db.query(
+    `INSERT INTO event_rsvps (clinic_id, event_id, client_id, response) VALUES ($1, $2, $3, 'GOING'), ($1, $2, $4, 'GOING'), ($1, $2, $5, 'MAYBE')`,
+    [clinicId, rows[0].id, clients[10], clients[11], clients[0]],
   );
 }

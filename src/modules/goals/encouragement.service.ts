@@ -56,16 +56,16 @@ export async function sendEncouragement(ctx: AuthedContext, input: SendEncourage
 }
 
 /** The viewing member's encouragements, newest first, without those from muted senders. */
-export async function myEncouragements(ctx: AuthedContext, first: number): Promise<Encouragement[]> {
+export async function myEncouragements(ctx: AuthedContext, first: number, onlyId?: string): Promise<Encouragement[]> {
   const viewer = ctx.viewer;
   if (viewer.kind !== 'MEMBER') throw forbidden();
   const rows = await ctx.db.query<{ id: string; sender_client_id: string; goal_id: string; message: string; sent_at: Date; title: string; given_name: string; family_name: string; preferred_name: string | null }>(
     `SELECT e.id, e.sender_client_id, e.goal_id, e.message, e.sent_at, g.title, c.given_name, c.family_name, c.preferred_name
        FROM encouragements e JOIN goals g ON g.id = e.goal_id JOIN clients c ON c.id = e.sender_client_id
-      WHERE e.recipient_client_id = $1
+      WHERE e.recipient_client_id = $1 AND ($3::uuid IS NULL OR e.id = $3)
         AND NOT EXISTS (SELECT 1 FROM encouragement_mutes m WHERE m.recipient_client_id = $1 AND m.sender_client_id = e.sender_client_id)
       ORDER BY e.sent_at DESC, e.id LIMIT $2`,
-    [viewer.clientId, first],
+    [viewer.clientId, first, onlyId ?? null],
   );
   return rows.map((r) =>
     Object.assign(new Encouragement(), {

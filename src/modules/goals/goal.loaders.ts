@@ -102,7 +102,7 @@ async function applyGoalRules(ctx: RequestContext, goals: Goal[]): Promise<(Goal
   };
   const questions: (ConsentQuestion | null)[] = goals.map((g) => {
     if (viewer.kind === 'INTEGRATION') {
-      return { clientId: g.clientId, type: ConsentType.PARTNER_DATA_SHARING, scope: { kind: 'INTEGRATION', apiKeyId: viewer.apiKeyId } };
+      return { clientId: g.clientId, type: ConsentType.PARTNER_DATA_SHARING, scope: { kind: 'INTEGRATION', apiKeyId: viewer.apiKeyId }, dataClass: 'goals' };
     }
     if (viewer.kind === 'MEMBER' && g.clientId !== viewer.clientId && g.visibility === 'GROUP') {
       return { clientId: g.clientId, type: ConsentType.GOAL_SHARING, scope: { kind: 'GROUP', groupId: g.groupId } };

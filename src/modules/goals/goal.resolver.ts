@@ -14,6 +14,8 @@ import { seesCheckInNote, seesMood } from './goal.policy';
 import { completionRate, localDayNumber, progressOf, suggestAchievement } from './goal-progress';
 import { createGoal, getGoal, listGoals, recordCheckIn, updateGoal } from './goal.service';
 import { Goal, GoalCheckIn } from './goal.types';
+import { consentCheckLoader } from '../consent/consent-check';
+import { ConsentType } from '../consent/consent.enums';
 
 const GoalConnection = ConnectionType(Goal, 'Goal', 'A page of goals, oldest first.');
 
@@ -113,11 +115,23 @@ export class GoalResolver {
 
   @FieldResolver(() => [GoalCheckIn], { description: 'The most recent check-ins, newest first.' })
   async checkIns(@Root() goal: Goal, @Args() args: CheckInsArgs, @Ctx() ctx: AuthedContext) {
+    const viewer = ctx.viewer;
+    // Integrations receive check-ins only under a consent covering that data class (asked in one batch per request).
+    const consentId =
+      goal.audience === 'INTEGRATION' && viewer.kind === 'INTEGRATION'
+        ? await ctx.loaders.of(consentCheckLoader).load({
+            clientId: goal.clientId,
+            type: ConsentType.PARTNER_DATA_SHARING,
+            scope: { kind: 'INTEGRATION', apiKeyId: viewer.apiKeyId },
+            dataClass: 'check-ins',
+          })
+        : undefined;
+    if (consentId === null) return [];
     const all = await ctx.loaders.of(goalLoaders).checkIns.load(goal.id);
     const shown = all.slice(0, args.last).map((c) => Object.assign(Object.create(GoalCheckIn.prototype) as GoalCheckIn, c, { audience: goal.audience }));
-    if (goal.audience === 'INTEGRATION' && ctx.viewer.kind === 'INTEGRATION' && goal.disclosureConsentId) {
+    if (consentId && viewer.kind === 'INTEGRATION') {
       for (const c of shown) {
-        ctx.audit.disclose({ apiKeyId: ctx.viewer.apiKeyId, clientId: goal.clientId, dataClass: 'check-ins', resourceType: 'GoalCheckIn', resourceId: c.id, consentId: goal.disclosureConsentId });
+        ctx.audit.disclose({ apiKeyId: viewer.apiKeyId, clientId: goal.clientId, dataClass: 'check-ins', resourceType: 'GoalCheckIn', resourceId: c.id, consentId });
       }
     }
     return shown;

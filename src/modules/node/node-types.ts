@@ -1,9 +1,12 @@
 import { Rule, satisfiesRule, Viewer } from '../../auth/viewer';
 import type { AuthedContext } from '../../context';
+import { connectionLoaders } from '../after-group/connection.service';
+import { eventLoaders } from '../after-group/event.service';
 import { ApiKey } from '../api-keys/api-key.entity';
 import { Clinic } from '../clinic/clinic.entity';
 import { clientLoaders } from '../clients/client.loaders';
 import { consentLoaders } from '../consent/consent.loaders';
+import { myEncouragements } from '../goals/encouragement.service';
 import { goalLoaders } from '../goals/goal.loaders';
 import { partnershipLoaders } from '../goals/partnership.service';
 import { groupLoaders } from '../groups/group.loaders';
@@ -57,6 +60,19 @@ export const NODE_TYPES: Record<string, NodeType> = {
     rules: [Rule.SUPERVISOR, Rule.CLINICIAN, Rule.MEMBER, Rule.scope('goals:read')],
     load: (ctx, id) => ctx.loaders.of(goalLoaders).visibleById.load(id),
   },
+  GoalCheckIn: {
+    rules: [Rule.SUPERVISOR, Rule.CLINICIAN, Rule.MEMBER],
+    load: async (ctx, id) => {
+      const [row] = await ctx.db.query<{ goal_id: string }>(`SELECT goal_id FROM goal_check_ins WHERE id = $1`, [id]);
+      const goal = row ? await ctx.loaders.of(goalLoaders).visibleById.load(row.goal_id) : null;
+      const checkIn = goal ? (await ctx.loaders.of(goalLoaders).checkIns.load(goal.id)).find((c) => c.id === id) : undefined;
+      return goal && checkIn ? Object.assign(checkIn, { audience: goal.audience }) : null;
+    },
+  },
+  Encouragement: {
+    rules: [Rule.MEMBER],
+    load: async (ctx, id) => (await myEncouragements(ctx, 1, id))[0] ?? null,
+  },
   AccountabilityPartnership: {
     rules: [...Rule.STAFF, Rule.MEMBER],
     load: (ctx, id) => ctx.loaders.of(partnershipLoaders).visibleById.load(id),
@@ -68,6 +84,14 @@ export const NODE_TYPES: Record<string, NodeType> = {
   SessionNote: {
     rules: [...Rule.STAFF, Rule.MEMBER],
     load: (ctx, id) => ctx.loaders.of(noteLoaders).visibleById.load(id),
+  },
+  Connection: {
+    rules: [Rule.MEMBER],
+    load: (ctx, id) => ctx.loaders.of(connectionLoaders).visibleById.load(id),
+  },
+  GroupEvent: {
+    rules: [...Rule.STAFF, Rule.MEMBER],
+    load: (ctx, id) => ctx.loaders.of(eventLoaders).visibleById.load(id),
   },
   ApiKey: {
     rules: [Rule.ADMIN],

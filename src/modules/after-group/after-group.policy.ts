@@ -1,0 +1,32 @@
+import { PeerContactPolicy } from '../groups/group.enums';
+import { EventAudience } from './after-group.types';
+
+/** The group's peer-contact policy decides whether two of its members may ask to connect now. */
+export function contactAllowed(policy: PeerContactPolicy, requesterEnded: boolean, recipientEnded: boolean): 'ALLOWED' | 'NEVER' | 'NOT_YET' {
+  switch (policy) {
+    case PeerContactPolicy.NEVER:
+      return 'NEVER';
+    case PeerContactPolicy.AFTER_COMPLETION:
+      return requesterEnded && recipientEnded ? 'ALLOWED' : 'NOT_YET';
+    case PeerContactPolicy.ANYTIME:
+      return 'ALLOWED';
+  }
+}
+
+/** Contact details show only while accepted and while both members hold ACTIVE CONTACT_SHARING consent. */
+export const revealsContact = (status: string, requesterConsents: boolean, recipientConsents: boolean) =>
+  status === 'ACCEPTED' && requesterConsents && recipientConsents;
+
+/** A block shows as a decline, to both sides: the blocked member learns nothing more. */
+export const statusShown = (status: string) => (status === 'BLOCKED' ? 'DECLINED' : status);
+
+/** Who an event invites: current members, alumni (COMPLETED), or both. */
+export function isInvited(audience: EventAudience, membershipStatus: string | undefined): boolean {
+  if (!membershipStatus) return false;
+  const current = membershipStatus === 'ACTIVE' || membershipStatus === 'ON_HOLD';
+  const alumnus = membershipStatus === 'COMPLETED';
+  return audience === EventAudience.BOTH ? current || alumnus : audience === EventAudience.MEMBERS ? current : alumnus;
+}
+
+/** Pending requests a member may have open at once. */
+export const MAX_PENDING_REQUESTS = 10;

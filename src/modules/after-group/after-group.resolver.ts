@@ -1,0 +1,262 @@
+import { IsOptional, IsUrl } from 'class-validator';
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Rule } from '../../auth/viewer';
+import { toGlobalId } from '../../common/global-id';
+import { SafeText } from '../../common/safe-text';
+import type { AuthedContext } from '../../context';
+import { forbidden } from '../../errors/domain-error';
+import { groupLoaders } from '../groups/group.loaders';
+import { TherapyGroup } from '../groups/therapy-group.entity';
+import { AlumniEntry, Connection, ContactCard, ContactPreferences, EventAudience, GroupEvent, GroupEventKind, RsvpCounts, RsvpResponse } from './after-group.types';
+import { alumniDirectory } from './alumni.service';
+import {
+  blockMember, connectionLoaders, contactCardLoader, contactPreferencesOf, requestConnection, respondToConnection, setContactPreferences, withdrawConnection,
+} from './connection.service';
+import { attendeesOf, createGroupEvent, listEvents, myRsvp, rsvp, rsvpCounts } from './event.service';
+
+@InputType({ description: 'Asks a current or former peer to exchange contact details.' })
+class RequestConnectionInput {
+  @Field(() => ID, { description: 'Their membership (from `group.members` or `group.alumni`).' })
+  @SafeText({ max: 200 })
+  peerMembershipId: string;
+
+  @Field(() => String, { nullable: true, description: 'A short message, up to 300 characters.' })
+  @IsOptional()
+  @SafeText({ max: 300 })
+  message?: string | null;
+}
+
+@InputType({ description: 'Accepts or declines a request you received.' })
+class RespondToConnectionInput {
+  @Field(() => ID, { description: 'The connection.' })
+  @SafeText({ max: 200 })
+  connectionId: string;
+
+  @Field({ description: 'True to accept, false to decline.' })
+  accept: boolean;
+}
+
+@InputType({ description: 'A connection to act on.' })
+class ConnectionRefInput {
+  @Field(() => ID, { description: 'The connection.' })
+  @SafeText({ max: 200 })
+  connectionId: string;
+}
+
+@InputType({ description: 'What you share with accepted connections.' })
+class ContactPreferencesInput {
+  @Field({ description: 'Share your email.' })
+  shareEmail: boolean;
+
+  @Field({ description: 'Share your phone.' })
+  sharePhone: boolean;
+
+  @Field(() => String, { nullable: true, description: 'A free-text handle (e.g. a messaging username), up to 100 characters.' })
+  @IsOptional()
+  @SafeText({ max: 100 })
+  handle?: string | null;
+}
+
+@InputType({ description: 'A gathering of a group.' })
+class CreateGroupEventInput {
+  @Field(() => ID, { description: 'The group.' })
+  @SafeText({ max: 200 })
+  groupId: string;
+
+  @Field(() => GroupEventKind, { description: 'What kind.' })
+  kind: GroupEventKind;
+
+  @Field(() => EventAudience, { description: 'Who is invited.' })
+  audience: EventAudience;
+
+  @Field({ description: 'Title, 1–200 characters.' })
+  @SafeText({ min: 1, max: 200 })
+  title: string;
+
+  @Field(() => String, { nullable: true, description: 'Details, up to 2,000 characters.' })
+  @IsOptional()
+  @SafeText({ max: 2000 })
+  description?: string | null;
+
+  @Field({ description: 'Start.' })
+  startsAt: Date;
+
+  @Field(() => Date, { nullable: true, description: 'End, after the start.' })
+  @IsOptional()
+  endsAt?: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Where, up to 500 characters.' })
+  @IsOptional()
+  @SafeText({ max: 500 })
+  location?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Video link (https).' })
+  @IsOptional()
+  @IsUrl({ protocols: ['https'], require_protocol: true })
+  @SafeText({ max: 500 })
+  videoLink?: string | null;
+}
+
+@InputType({ description: 'Your answer to an event you are invited to.' })
+class RsvpGroupEventInput {
+  @Field(() => ID, { description: 'The event.' })
+  @SafeText({ max: 200 })
+  eventId: string;
+
+  @Field(() => RsvpResponse, { description: 'GOING, MAYBE or NOT_GOING.' })
+  response: RsvpResponse;
+}
+
+@ArgsType()
+class GroupEventsArgs {
+  @Field(() => ID, { nullable: true, description: 'Only this group\'s events.' })
+  @IsOptional()
+  @SafeText({ max: 200 })
+  groupId?: string | null;
+
+  @Field({ defaultValue: true, description: 'Only events that have not started (default).' })
+  upcoming: boolean = true;
+}
+
+@ObjectType({ description: 'Result of a connection mutation.' })
+class ConnectionPayload {
+  @Field(() => Connection, { description: 'The connection after the change.' })
+  connection: Connection;
+}
+
+@ObjectType({ description: 'Result of createGroupEvent or rsvpGroupEvent.' })
+class GroupEventPayload {
+  @Field(() => GroupEvent, { description: 'The event.' })
+  event: GroupEvent;
+}
+
+@ObjectType({ description: 'Result of updateContactPreferences.' })
+class ContactPreferencesPayload {
+  @Field(() => ContactPreferences, { description: 'Your preferences now.' })
+  contactPreferences: ContactPreferences;
+}
+
+@Resolver(() => Connection)
+export class ConnectionResolver {
+  @Authorized(Rule.MEMBER)
+  @Query(() => [Connection], { description: 'Your contact requests (sent and received) and connections, newest first. Members only.' })
+  connections(@Ctx() ctx: AuthedContext) {
+    return ctx.loaders.of(connectionLoaders).mine();
+  }
+
+  @Authorized(Rule.MEMBER)
+  @Mutation(() => ConnectionPayload, {
+    description:
+      'Asks a current or former peer to exchange contact details, as the group\'s peer-contact policy allows (NEVER: FORBIDDEN; AFTER_COMPLETION: both memberships ended). Someone never in a shared group answers NOT_FOUND. At most 10 pending requests (RATE_LIMITED). Members only.',
+  })
+  async requestConnection(@Arg('input', { description: 'Whom to ask.' }) input: RequestConnectionInput, @Ctx() ctx: AuthedContext) {
+    return { connection: await requestConnection(ctx, input.peerMembershipId, input.message) };
+  }
+
+  @Authorized(Rule.MEMBER)
+  @Mutation(() => ConnectionPayload, { description: 'Accepts or declines a request you received. Members only.' })
+  async respondToConnection(@Arg('input', { description: 'Your answer.' }) input: RespondToConnectionInput, @Ctx() ctx: AuthedContext) {
+    return { connection: await respondToConnection(ctx, input.connectionId, input.accept) };
+  }
+
+  @Authorized(Rule.MEMBER)
+  @Mutation(() => ConnectionPayload, { description: 'Withdraws a request or an accepted connection: contact details disappear on the next request. Members only.' })
+  async withdrawConnection(@Arg('input', { description: 'Which.' }) input: ConnectionRefInput, @Ctx() ctx: AuthedContext) {
+    return { connection: await withdrawConnection(ctx, input.connectionId) };
+  }
+
+  @Authorized(Rule.MEMBER)
+  @Mutation(() => ConnectionPayload, { description: 'Blocks the other member of a connection: it closes (they see DECLINED) and their future requests go nowhere. Members only.' })
+  async blockMember(@Arg('input', { description: 'Which connection\'s other member.' }) input: ConnectionRefInput, @Ctx() ctx: AuthedContext) {
+    return { connection: await blockMember(ctx, input.connectionId) };
+  }
+
+  @Authorized(Rule.MEMBER)
+  @Mutation(() => ContactPreferencesPayload, { description: 'Chooses what accepted connections may see (email, phone, a handle). Members only.' })
+  async updateContactPreferences(@Arg('input', { description: 'Your choices.' }) input: ContactPreferencesInput, @Ctx() ctx: AuthedContext) {
+    return { contactPreferences: await setContactPreferences(ctx, { shareEmail: input.shareEmail, sharePhone: input.sharePhone, handle: input.handle ?? null }) };
+  }
+
+  @Authorized(Rule.MEMBER)
+  @Query(() => ContactPreferences, { description: 'What you share with accepted connections. Members only.' })
+  myContactPreferences(@Ctx() ctx: AuthedContext) {
+    if (ctx.viewer.kind !== 'MEMBER') throw forbidden();
+    return contactPreferencesOf(ctx, ctx.viewer.clientId);
+  }
+
+  @FieldResolver(() => ContactCard, {
+    nullable: true,
+    description: 'The other member\'s shared contact details: only while ACCEPTED and both hold ACTIVE CONTACT_SHARING consent. Each reveal is audited.',
+  })
+  contact(@Root() c: Connection, @Ctx() ctx: AuthedContext) {
+    return ctx.loaders.of(contactCardLoader).load(c);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Name of the group you share.' })
+  async groupName(@Root() c: Connection, @Ctx() ctx: AuthedContext) {
+    return (await ctx.loaders.of(groupLoaders).rowById.load(c.groupId))?.name ?? null;
+  }
+}
+
+@Resolver(() => GroupEvent)
+export class GroupEventResolver {
+  @Authorized(...Rule.STAFF, Rule.MEMBER)
+  @Query(() => [GroupEvent], { description: 'Group events: staff see their groups\' events; members those they are invited to.' })
+  groupEvents(@Args() args: GroupEventsArgs, @Ctx() ctx: AuthedContext) {
+    return listEvents(ctx, args.groupId, args.upcoming);
+  }
+
+  @Authorized(...Rule.STAFF)
+  @Mutation(() => GroupEventPayload, { description: 'Creates an outing, reunion or alumni check-in. Admins and the group\'s facilitators.' })
+  async createGroupEvent(@Arg('input', { description: 'The event.' }) input: CreateGroupEventInput, @Ctx() ctx: AuthedContext) {
+    return { event: await createGroupEvent(ctx, input) };
+  }
+
+  @Authorized(Rule.MEMBER)
+  @Mutation(() => GroupEventPayload, { description: 'Answers an invitation. An event you are not invited to answers NOT_FOUND. Members only.' })
+  async rsvpGroupEvent(@Arg('input', { description: 'Your answer.' }) input: RsvpGroupEventInput, @Ctx() ctx: AuthedContext) {
+    return { event: await rsvp(ctx, input.eventId, input.response) };
+  }
+
+  @FieldResolver(() => RsvpCounts, { description: 'How many are going, or maybe.' })
+  counts(@Root() e: GroupEvent, @Ctx() ctx: AuthedContext) {
+    return rsvpCounts(ctx, e);
+  }
+
+  @FieldResolver(() => [String], {
+    nullable: true,
+    description: 'Display names of others going: for staff; for an invitee only while they are going themself, and only of attendees who consent (ALUMNI_DIRECTORY for alumni, the group agreement for members).',
+  })
+  attendees(@Root() e: GroupEvent, @Ctx() ctx: AuthedContext) {
+    return attendeesOf(ctx, e);
+  }
+
+  @FieldResolver(() => RsvpResponse, { nullable: true, description: 'Your answer, if you gave one.' })
+  myRsvp(@Root() e: GroupEvent, @Ctx() ctx: AuthedContext) {
+    return myRsvp(ctx, e);
+  }
+
+  @FieldResolver(() => String, { description: 'Name of the group.' })
+  async groupName(@Root() e: GroupEvent, @Ctx() ctx: AuthedContext) {
+    return (await ctx.loaders.of(groupLoaders).rowById.load(e.groupId))?.name ?? '';
+  }
+}
+
+@Resolver(() => TherapyGroup)
+export class GroupAlumniResolver {
+  @FieldResolver(() => [AlumniEntry], {
+    nullable: true,
+    description: 'The alumni directory: display names of members who COMPLETED the group and hold ALUMNI_DIRECTORY consent for it. Visible to those alumni themselves and to staff with access to the group; null for everyone else.',
+  })
+  alumni(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
+    return alumniDirectory(ctx, group.id);
+  }
+}
+
+@Resolver(() => AlumniEntry)
+export class AlumniEntryResolver {
+  @FieldResolver(() => ID, { description: 'Their membership id, to send a connection request.' })
+  membershipId(@Root() a: AlumniEntry) {
+    return toGlobalId('Membership', a.membershipId);
+  }
+}

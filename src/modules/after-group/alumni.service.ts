@@ -1,0 +1,55 @@
+import DataLoader from 'dataloader';
+import type { RequestContext } from '../../context';
+import { displayNameOf } from '../clients/client.entity';
+import { consentCheckLoader } from '../consent/consent-check';
+import { ConsentType } from '../consent/consent.enums';
+import { groupLoaders } from '../groups/group.loaders';
+import { viewerFactsLoader } from '../groups/viewer-facts';
+import { AlumniEntry } from './after-group.types';
+
+/**
+ * Opted-in alumni of each group: COMPLETED memberships whose client holds ALUMNI_DIRECTORY
+ * consent for the group (asked of the consent service in one batch). Revoking removes at once.
+ */
+export const alumniLoader = (ctx: RequestContext) =>
+  new DataLoader<string, AlumniEntry[]>(async (groupIds) => {
+    const rows = await ctx.db.query<{ id: string; group_id: string; client_id: string; given_name: string; family_name: string; preferred_name: string | null }>(
+      `SELECT DISTINCT ON (m.group_id, m.client_id) m.id, m.group_id, m.client_id, c.given_name, c.family_name, c.preferred_name
+         FROM memberships m JOIN clients c ON c.id = m.client_id
+        WHERE m.group_id = ANY($1) AND m.status = 'COMPLETED'
+        ORDER BY m.group_id, m.client_id, m.updated_at DESC`,
+      [[...groupIds]],
+    );
+    const answers = await ctx.loaders
+      .of(consentCheckLoader)
+      .loadMany(rows.map((r) => ({ clientId: r.client_id, type: ConsentType.ALUMNI_DIRECTORY, scope: { kind: 'GROUP' as const, groupId: r.group_id } })));
+    const listed = rows.filter((_, i) => typeof answers[i] === 'string');
+    return groupIds.map((g) =>
+      listed
+        .filter((r) => r.group_id === g)
+        .map((r) =>
+          Object.assign(new AlumniEntry(), {
+            membershipId: r.id,
+            clientId: r.client_id,
+            displayName: displayNameOf({ givenName: r.given_name, familyName: r.family_name, preferredName: r.preferred_name }),
+          }),
+        )
+        .sort((a, b) => a.displayName.localeCompare(b.displayName)),
+    );
+  });
+
+/**
+ * The directory is for the group's opted-in alumni themselves and for staff with roster access
+ * (its facilitators, supervisors, admins); everyone else gets null.
+ */
+export async function alumniDirectory(ctx: RequestContext, groupId: string): Promise<AlumniEntry[] | null> {
+  const viewer = ctx.viewer;
+  const visible = await ctx.loaders.of(groupLoaders).visibleById.load(groupId);
+  if (!viewer || !visible) return null;
+  const alumni = await ctx.loaders.of(alumniLoader).load(groupId);
+  if (viewer.kind === 'STAFF') return visible.access === 'ROSTER' ? alumni : null;
+  if (viewer.kind !== 'MEMBER' || visible.access !== 'ALUMNI') return null;
+  const facts = await ctx.loaders.of(viewerFactsLoader).get();
+  if (facts.ownMemberships.get(groupId)?.status !== 'COMPLETED') return null;
+  return alumni.some((a) => a.clientId === viewer.clientId) ? alumni : null;
+}

@@ -1,0 +1,221 @@
+import DataLoader from 'dataloader';
+import { AuditAction } from '../../audit/audit-action';
+import { uuidOf } from '../../common/global-id';
+import type { AuthedContext, RequestContext } from '../../context';
+import { badInput, conflict, DomainError, forbidden, notFound } from '../../errors/domain-error';
+import { ErrorCode } from '../../errors/error-codes';
+import { isUniqueViolation } from '../../db/pg-errors';
+import { displayNameOf } from '../clients/client.entity';
+import { consentCheckLoader } from '../consent/consent-check';
+import { ConsentType } from '../consent/consent.enums';
+import { groupLoaders } from '../groups/group.loaders';
+import { PeerContactPolicy } from '../groups/group.enums';
+import { viewerFactsLoader } from '../groups/viewer-facts';
+import { membershipLoaders } from '../memberships/membership.loaders';
+import { isEnded } from '../memberships/membership-status';
+import { contactAllowed, MAX_PENDING_REQUESTS, revealsContact, statusShown } from './after-group.policy';
+import { Connection, ConnectionDirection, ConnectionStatus, ContactCard, ContactPreferences } from './after-group.types';
+import { alumniDirectory } from './alumni.service';
+
+const CONNECTION = 'Connection';
+
+type ConnectionRow = {
+  id: string; group_id: string; requester_client_id: string; recipient_client_id: string; status: string; message: string | null;
+  created_at: Date; responded_at: Date | null; given_name: string; family_name: string; preferred_name: string | null;
+};
+
+function asSeenBy(viewerClientId: string, r: ConnectionRow): Connection {
+  const sent = r.requester_client_id === viewerClientId;
+  return Object.assign(new Connection(), {
+    id: r.id,
+    groupId: r.group_id,
+    requesterClientId: r.requester_client_id,
+    recipientClientId: r.recipient_client_id,
+    otherClientId: sent ? r.recipient_client_id : r.requester_client_id,
+    rawStatus: r.status,
+    status: statusShown(r.status) as ConnectionStatus,
+    direction: sent ? ConnectionDirection.SENT : ConnectionDirection.RECEIVED,
+    otherDisplayName: displayNameOf({ givenName: r.given_name, familyName: r.family_name, preferredName: r.preferred_name }),
+    message: r.message,
+    createdAt: r.created_at,
+    respondedAt: r.responded_at,
+  });
+}
+
+/** A member's connections (both directions), each seen from their side. Members only see their own. */
+export const connectionLoaders = (ctx: RequestContext) => {
+  const me = ctx.viewer?.kind === 'MEMBER' ? ctx.viewer.clientId : null;
+  const select = `SELECT x.*, c.given_name, c.family_name, c.preferred_name FROM connections x
+      JOIN clients c ON c.id = CASE WHEN x.requester_client_id = $1 THEN x.recipient_client_id ELSE x.requester_client_id END`;
+  return {
+    visibleById: new DataLoader<string, Connection | null>(async (ids) => {
+      if (!me) return ids.map(() => null);
+      const rows = await ctx.db.query<ConnectionRow>(
+        `${select} WHERE x.id = ANY($2) AND (x.requester_client_id = $1 OR x.recipient_client_id = $1)`,
+        [me, [...ids]],
+      );
+      // A member who was blocked never sees that: only the blocker keeps the row in view.
+      const byId = new Map(rows.map((r) => [r.id, asSeenBy(me, r)]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+    mine: async (): Promise<Connection[]> => {
+      if (!me) return [];
+      const rows = await ctx.db.query<ConnectionRow>(
+        `${select} WHERE (x.requester_client_id = $1 OR x.recipient_client_id = $1)
+           AND NOT (x.status IN ('DECLINED', 'BLOCKED') AND x.recipient_client_id = $1 AND x.closed_at < now() - interval '30 days')
+         ORDER BY x.created_at DESC, x.id`,
+        [me],
+      );
+      return rows.map((r) => asSeenBy(me, r));
+    },
+  };
+};
+
+/** Whether the viewing member may see `peerMembershipId` now: a current peer, or an alumnus in a directory they see. */
+async function reachablePeer(ctx: AuthedContext, peerMembershipGlobalId: string) {
+  const id = uuidOf(peerMembershipGlobalId, 'Membership');
+  if (!id) return null;
+  const visible = await ctx.loaders.of(membershipLoaders).visibleById.load(id);
+  if (visible) return { membershipId: visible.id, clientId: visible.clientId, groupId: visible.groupId, status: visible.status };
+  const [row] = await ctx.db.query<{ group_id: string; client_id: string; status: string }>(`SELECT group_id, client_id, status FROM memberships WHERE id = $1`, [id]);
+  if (!row) return null;
+  const directory = await alumniDirectory(ctx, row.group_id);
+  return directory?.some((a) => a.membershipId === id) ? { membershipId: id, clientId: row.client_id, groupId: row.group_id, status: row.status } : null;
+}
+
+export async function requestConnection(ctx: AuthedContext, peerMembershipId: string, message: string | null | undefined): Promise<Connection> {
+  const viewer = ctx.viewer;
+  if (viewer.kind !== 'MEMBER') throw forbidden('Connections are between members');
+  const peer = await reachablePeer(ctx, peerMembershipId);
+  // Never in a shared group, blocked, or not visible: all look like a member that does not exist.
+  if (!peer) throw notFound('Member');
+  if (peer.clientId === viewer.clientId) throw badInput('You cannot connect with yourself', { field: 'peerMembershipId' });
+  const [blocked] = await ctx.db.query(
+    `SELECT 1 FROM member_blocks WHERE (blocker_client_id = $1 AND blocked_client_id = $2) OR (blocker_client_id = $2 AND blocked_client_id = $1)`,
+    [peer.clientId, viewer.clientId],
+  );
+  if (blocked) throw notFound('Member');
+  const facts = await ctx.loaders.of(viewerFactsLoader).get();
+  const own = facts.ownMemberships.get(peer.groupId);
+  const group = (await ctx.loaders.of(groupLoaders).rowById.load(peer.groupId))!;
+  const allowed = contactAllowed(group.peerContactPolicy as PeerContactPolicy, !!own && isEnded(own.status), isEnded(peer.status as never));
+  if (allowed === 'NEVER') throw forbidden('This group\'s peer-contact policy does not allow exchanging contact details');
+  if (allowed === 'NOT_YET') throw conflict('This group allows contact exchange only after both memberships have ended', { reason: 'AFTER_COMPLETION' });
+  const [{ pending }] = await ctx.db.query<{ pending: number }>(
+    `SELECT count(*)::int AS pending FROM connections WHERE requester_client_id = $1 AND status = 'REQUESTED'`,
+    [viewer.clientId],
+  );
+  if (pending >= MAX_PENDING_REQUESTS) {
+    throw new DomainError(ErrorCode.RATE_LIMITED, `At most ${MAX_PENDING_REQUESTS} pending requests at once`, { limit: MAX_PENDING_REQUESTS });
+  }
+  try {
+    const [row] = await ctx.db.query<{ id: string }>(
+      `INSERT INTO connections (clinic_id, group_id, requester_client_id, recipient_client_id, status, message)
+       VALUES ($1, $2, $3, $4, 'REQUESTED', $5) RETURNING id`,
+      [ctx.db.clinicId, peer.groupId, viewer.clientId, peer.clientId, message ?? null],
+    );
+    ctx.audit.record({ action: AuditAction.CREATE, resourceType: CONNECTION, resourceId: row.id, subjectClientId: viewer.clientId });
+    return (await ctx.loaders.of(connectionLoaders).visibleById.load(row.id))!;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict('A request between you two is already pending or accepted', { reason: 'CONNECTION_EXISTS' });
+    throw error;
+  }
+}
+
+async function mine(ctx: AuthedContext, globalId: string): Promise<Connection> {
+  const id = uuidOf(globalId, CONNECTION);
+  const c = id ? await ctx.loaders.of(connectionLoaders).visibleById.load(id) : null;
+  if (!id || !c) throw notFound(CONNECTION);
+  return c;
+}
+
+async function transition(ctx: AuthedContext, c: Connection, to: string, from: string[]) {
+  const updated = await ctx.db.query(
+    `UPDATE connections SET status = $2, responded_at = CASE WHEN status = 'REQUESTED' AND $2 IN ('ACCEPTED', 'DECLINED') THEN now() ELSE responded_at END,
+            closed_at = CASE WHEN $2 IN ('DECLINED', 'WITHDRAWN', 'BLOCKED') THEN now() ELSE closed_at END
+      WHERE id = $1 AND status = ANY($3) RETURNING id`,
+    [c.id, to, from],
+  );
+  if (!updated.length) throw conflict(`This connection is ${c.status}`, { status: c.status });
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: c.id });
+  const loader = ctx.loaders.of(connectionLoaders).visibleById;
+  loader.clear(c.id);
+  return (await loader.load(c.id))!;
+}
+
+export async function respondToConnection(ctx: AuthedContext, globalId: string, accept: boolean) {
+  const c = await mine(ctx, globalId);
+  if (c.direction !== ConnectionDirection.RECEIVED) throw forbidden('Only the member asked can answer');
+  return transition(ctx, c, accept ? 'ACCEPTED' : 'DECLINED', ['REQUESTED']);
+}
+
+export async function withdrawConnection(ctx: AuthedContext, globalId: string) {
+  const c = await mine(ctx, globalId);
+  return transition(ctx, c, 'WITHDRAWN', ['REQUESTED', 'ACCEPTED']);
+}
+
+/** Blocks the other member of a connection: closes it and refuses their future requests, silently. */
+export async function blockMember(ctx: AuthedContext, globalId: string) {
+  const c = await mine(ctx, globalId);
+  if (ctx.viewer.kind !== 'MEMBER') throw forbidden();
+  await ctx.db.query(
+    `INSERT INTO member_blocks (clinic_id, blocker_client_id, blocked_client_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+    [ctx.db.clinicId, ctx.viewer.clientId, c.otherClientId],
+  );
+  await ctx.db.query(`UPDATE connections SET status = 'BLOCKED', closed_at = now() WHERE id = $1 AND status <> 'BLOCKED'`, [c.id]);
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: c.id });
+  const loader = ctx.loaders.of(connectionLoaders).visibleById;
+  loader.clear(c.id);
+  return (await loader.load(c.id))!;
+}
+
+/**
+ * The other member's contact card, only while ACCEPTED and both hold ACTIVE CONTACT_SHARING
+ * consent (one batched consent question per request). Every reveal is audited against the
+ * member whose details were shown, so it appears in their access report.
+ */
+export const contactCardLoader = (ctx: RequestContext) =>
+  new DataLoader<Connection, ContactCard | null, string>(
+    async (connections) => {
+      const questions = connections.flatMap((c) =>
+        [c.requesterClientId, c.recipientClientId].map((clientId) => ({ clientId, type: ConsentType.CONTACT_SHARING, scope: { kind: 'CLINIC' as const } })),
+      );
+      const answers = await ctx.loaders.of(consentCheckLoader).loadMany(questions);
+      const revealed = connections.filter((c, i) => revealsContact(c.rawStatus, typeof answers[2 * i] === 'string', typeof answers[2 * i + 1] === 'string'));
+      const others = [...new Set(revealed.map((c) => c.otherClientId))];
+      const rows = others.length
+        ? await ctx.db.query<{ id: string; email: string | null; phone: string | null; share_email: boolean | null; share_phone: boolean | null; handle: string | null }>(
+            `SELECT c.id, c.email, c.phone, p.share_email, p.share_phone, p.handle
+               FROM clients c LEFT JOIN contact_preferences p ON p.client_id = c.id WHERE c.id = ANY($1)`,
+            [others],
+          )
+        : [];
+      const byClient = new Map(rows.map((r) => [r.id, r]));
+      return connections.map((c) => {
+        const r = revealed.includes(c) ? byClient.get(c.otherClientId) : undefined;
+        if (!r) return null;
+        ctx.audit.record({ action: AuditAction.READ, resourceType: 'ContactDetails', resourceId: c.otherClientId, subjectClientId: c.otherClientId });
+        return { email: r.share_email ? r.email : null, phone: r.share_phone ? r.phone : null, handle: r.handle };
+      });
+    },
+    { cacheKeyFn: (c) => c.id },
+  );
+
+export async function contactPreferencesOf(ctx: AuthedContext, clientId: string): Promise<ContactPreferences> {
+  const [row] = await ctx.db.query<{ share_email: boolean; share_phone: boolean; handle: string | null }>(
+    `SELECT share_email, share_phone, handle FROM contact_preferences WHERE client_id = $1`,
+    [clientId],
+  );
+  return { shareEmail: row?.share_email ?? false, sharePhone: row?.share_phone ?? false, handle: row?.handle ?? null };
+}
+
+export async function setContactPreferences(ctx: AuthedContext, prefs: ContactPreferences): Promise<ContactPreferences> {
+  if (ctx.viewer.kind !== 'MEMBER') throw forbidden();
+  await ctx.db.query(
+    `INSERT INTO contact_preferences (clinic_id, client_id, share_email, share_phone, handle) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (clinic_id, client_id) DO UPDATE SET share_email = $3, share_phone = $4, handle = $5, updated_at = now()`,
+    [ctx.db.clinicId, ctx.viewer.clientId, prefs.shareEmail, prefs.sharePhone, prefs.handle?.trim() || null],
+  );
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: 'ContactPreferences', resourceId: ctx.viewer.clientId, subjectClientId: ctx.viewer.clientId });
+  return contactPreferencesOf(ctx, ctx.viewer.clientId);
+}

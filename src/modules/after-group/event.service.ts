@@ -1,0 +1,157 @@
+import DataLoader from 'dataloader';
+import { AuditAction } from '../../audit/audit-action';
+import { uuidOf } from '../../common/global-id';
+import type { AuthedContext, RequestContext } from '../../context';
+import { badInput, forbidden, notFound } from '../../errors/domain-error';
+import { displayNameOf } from '../clients/client.entity';
+import { consentCheckLoader } from '../consent/consent-check';
+import { ConsentType } from '../consent/consent.enums';
+import { groupLoaders } from '../groups/group.loaders';
+import { viewerFactsLoader } from '../groups/viewer-facts';
+import { isInvited } from './after-group.policy';
+import { EventAudience, GroupEvent, GroupEventKind, RsvpResponse } from './after-group.types';
+
+type EventRow = {
+  id: string; group_id: string; kind: GroupEventKind; audience: EventAudience; title: string; description: string | null;
+  starts_at: Date; ends_at: Date | null; location: string | null; video_link: string | null; created_by_staff_id: string;
+};
+
+const eventFromRow = (r: EventRow) =>
+  Object.assign(new GroupEvent(), {
+    id: r.id, groupId: r.group_id, kind: r.kind, audience: r.audience, title: r.title, description: r.description,
+    startsAt: r.starts_at, endsAt: r.ends_at, location: r.location, videoLink: r.video_link, createdByStaffId: r.created_by_staff_id,
+  });
+
+/** Staff with roster access see a group's events; members only those they are invited to. */
+async function visibleEvents(ctx: RequestContext, events: GroupEvent[]): Promise<GroupEvent[]> {
+  const viewer = ctx.viewer;
+  if (!viewer) return [];
+  if (viewer.kind === 'MEMBER') {
+    const facts = await ctx.loaders.of(viewerFactsLoader).get();
+    return events.filter((e) => isInvited(e.audience, facts.ownMemberships.get(e.groupId)?.status));
+  }
+  if (viewer.kind !== 'STAFF') return [];
+  const groups = await ctx.loaders.of(groupLoaders).visibleById.loadMany([...new Set(events.map((e) => e.groupId))]);
+  const roster = new Set(groups.filter((g) => g && !(g instanceof Error) && g.access === 'ROSTER').map((g) => (g as { group: { id: string } }).group.id));
+  return events.filter((e) => roster.has(e.groupId));
+}
+
+interface Rsvp {
+  eventId: string;
+  clientId: string;
+  response: RsvpResponse;
+  displayName: string;
+  membershipStatus: string | null;
+}
+
+export const eventLoaders = (ctx: RequestContext) => ({
+  visibleById: new DataLoader<string, GroupEvent | null>(async (ids) => {
+    const rows = await ctx.db.query<EventRow>(`SELECT * FROM group_events WHERE id = ANY($1)`, [[...ids]]);
+    const visible = new Map((await visibleEvents(ctx, rows.map(eventFromRow))).map((e) => [e.id, e]));
+    return ids.map((id) => visible.get(id) ?? null);
+  }),
+  /** Every RSVP of each event, with the responder's name and membership status in the event's group. */
+  rsvps: new DataLoader<string, Rsvp[]>(async (eventIds) => {
+    const rows = await ctx.db.query<{ event_id: string; client_id: string; response: RsvpResponse; given_name: string; family_name: string; preferred_name: string | null; status: string | null }>(
+      `SELECT r.event_id, r.client_id, r.response, c.given_name, c.family_name, c.preferred_name,
+              (SELECT m.status FROM memberships m WHERE m.group_id = e.group_id AND m.client_id = r.client_id
+                ORDER BY (m.status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')), m.created_at DESC LIMIT 1) AS status
+         FROM event_rsvps r JOIN group_events e ON e.id = r.event_id JOIN clients c ON c.id = r.client_id
+        WHERE r.event_id = ANY($1) ORDER BY c.family_name, c.given_name`,
+      [[...eventIds]],
+    );
+    const all = rows.map((r) => ({
+      eventId: r.event_id,
+      clientId: r.client_id,
+      response: r.response,
+      membershipStatus: r.status,
+      displayName: displayNameOf({ givenName: r.given_name, familyName: r.family_name, preferredName: r.preferred_name }),
+    }));
+    return eventIds.map((id) => all.filter((r) => r.eventId === id));
+  }),
+});
+
+export async function listEvents(ctx: AuthedContext, groupGlobalId: string | null | undefined, upcomingOnly: boolean): Promise<GroupEvent[]> {
+  const groupId = groupGlobalId ? uuidOf(groupGlobalId, 'TherapyGroup') ?? '00000000-0000-0000-0000-000000000000' : null;
+  const rows = await ctx.db.query<EventRow>(
+    `SELECT * FROM group_events WHERE ($1::uuid IS NULL OR group_id = $1) AND (NOT $2 OR starts_at > now()) ORDER BY starts_at, id LIMIT 200`,
+    [groupId, upcomingOnly],
+  );
+  return visibleEvents(ctx, rows.map(eventFromRow));
+}
+
+export interface NewEvent {
+  groupId: string;
+  kind: GroupEventKind;
+  audience: EventAudience;
+  title: string;
+  description?: string | null;
+  startsAt: Date;
+  endsAt?: Date | null;
+  location?: string | null;
+  videoLink?: string | null;
+}
+
+export async function createGroupEvent(ctx: AuthedContext, input: NewEvent): Promise<GroupEvent> {
+  const groupId = uuidOf(input.groupId, 'TherapyGroup');
+  const visible = groupId ? await ctx.loaders.of(groupLoaders).visibleById.load(groupId) : null;
+  if (!groupId || !visible) throw notFound('Group');
+  if (ctx.viewer.kind !== 'STAFF' || visible.access !== 'ROSTER') throw forbidden('Facilitators and admins create group events');
+  if (input.endsAt && input.endsAt <= input.startsAt) throw badInput('endsAt must be after startsAt', { field: 'endsAt' });
+  const [row] = await ctx.db.query<EventRow>(
+    `INSERT INTO group_events (clinic_id, group_id, kind, audience, title, description, starts_at, ends_at, location, video_link, created_by_staff_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+    [ctx.db.clinicId, groupId, input.kind, input.audience, input.title.trim(), input.description ?? null, input.startsAt, input.endsAt ?? null,
+      input.location ?? null, input.videoLink ?? null, ctx.viewer.staffId],
+  );
+  ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'GroupEvent', resourceId: row.id });
+  return eventFromRow(row);
+}
+
+export async function rsvp(ctx: AuthedContext, eventGlobalId: string, response: RsvpResponse): Promise<GroupEvent> {
+  if (ctx.viewer.kind !== 'MEMBER') throw forbidden('Invitees answer for themselves');
+  const id = uuidOf(eventGlobalId, 'GroupEvent');
+  const event = id ? await ctx.loaders.of(eventLoaders).visibleById.load(id) : null;
+  // Not invited looks exactly like no such event.
+  if (!id || !event) throw notFound('GroupEvent');
+  await ctx.db.query(
+    `INSERT INTO event_rsvps (clinic_id, event_id, client_id, response) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (clinic_id, event_id, client_id) DO UPDATE SET response = EXCLUDED.response, updated_at = now()`,
+    [ctx.db.clinicId, id, ctx.viewer.clientId, response],
+  );
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: 'GroupEvent', resourceId: id, subjectClientId: ctx.viewer.clientId });
+  ctx.loaders.of(eventLoaders).rsvps.clear(id);
+  return event;
+}
+
+/**
+ * Names of those going: staff with roster access see all; an invitee sees names only while
+ * going themself, and only of attendees who consent to being seen there — ALUMNI_DIRECTORY for
+ * alumni, the group agreement for current members (asked of the consent service in one batch).
+ */
+export async function attendeesOf(ctx: AuthedContext, event: GroupEvent): Promise<string[] | null> {
+  const going = (await ctx.loaders.of(eventLoaders).rsvps.load(event.id)).filter((r) => r.response === RsvpResponse.GOING);
+  const viewer = ctx.viewer;
+  if (viewer.kind === 'STAFF') return going.map((r) => r.displayName);
+  if (viewer.kind !== 'MEMBER' || !going.some((r) => r.clientId === viewer.clientId)) return null;
+  const others = going.filter((r) => r.clientId !== viewer.clientId);
+  const answers = await ctx.loaders.of(consentCheckLoader).loadMany(
+    others.map((r) => ({
+      clientId: r.clientId,
+      type: r.membershipStatus === 'COMPLETED' ? ConsentType.ALUMNI_DIRECTORY : ConsentType.GROUP_AGREEMENT,
+      scope: { kind: 'GROUP' as const, groupId: event.groupId },
+    })),
+  );
+  return others.filter((_, i) => typeof answers[i] === 'string').map((r) => r.displayName);
+}
+
+export async function myRsvp(ctx: AuthedContext, event: GroupEvent): Promise<RsvpResponse | null> {
+  if (ctx.viewer.kind !== 'MEMBER') return null;
+  const clientId = ctx.viewer.clientId;
+  return (await ctx.loaders.of(eventLoaders).rsvps.load(event.id)).find((r) => r.clientId === clientId)?.response ?? null;
+}
+
+export async function rsvpCounts(ctx: AuthedContext, event: GroupEvent) {
+  const all = await ctx.loaders.of(eventLoaders).rsvps.load(event.id);
+  return { going: all.filter((r) => r.response === RsvpResponse.GOING).length, maybe: all.filter((r) => r.response === RsvpResponse.MAYBE).length };
+}

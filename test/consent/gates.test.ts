@@ -1,0 +1,344 @@
+/**
+ * The acceptance tests of the consent issue: consent is checked on every request and a change
+ * holds from the very next one; integrations receive gated data only under consent, and every
+ * release is written to the disclosure ledger once per record per request.
+ */
+import { ownerQuery } from '../support/factories';
+import { expectError, gql } from '../support/test-app';
+import {
+  activeGroup,
+  agreementConsentOf,
+  BOARD,
+  checkIn,
+  createGoal,
+  expectRefused,
+  GOAL,
+  grantConsent,
+  insertExpiredConsent,
+  listedGoalIds,
+  memberNames,
+  MY_CONSENTS,
+  ok,
+  revokeConsent,
+  shareGoals,
+  uuidOf,
+} from '../goals/goal-fixtures';
+
+/** The member's consents of one type, as they see them: status and history events by consent. */
+async function myConsentsOfType(auth: string, type: string) {
+  const all = ok(await gql(auth, MY_CONSENTS)).viewer.consents as any[];
+  return all.filter((c) => c.type === type).map((c) => ({ id: c.id, status: c.status, events: c.history.map((h: any) => h.event) }));
+}
+
+const boardTitles = async (auth: string, groupGid: string) =>
+  (ok(await gql(auth, BOARD, { id: groupGid })).group.accountabilityBoard as any[]).flatMap((e) => e.goals.map((g: any) => g.title));
+
+describe('a revocation holds from the next request; an expired consent is not honoured; a re-grant restores access', () => {
+  it('GROUP_AGREEMENT: a member sees their peers only while their agreement consent is active', async () => {
+    const { clinic, group, members } = await activeGroup({ members: 3 });
+    const [sam, kim, lee] = members;
+    const everyone = await memberNames(clinic.admin.auth, group);
+    expect(everyone).toHaveLength(3);
+    expect(await memberNames(sam.auth, group)).toEqual(everyone);
+
+    // Sam withdraws the agreement consent: with the same token, the very next request shows no peers.
+    const agreement = await agreementConsentOf(sam, group);
+    await revokeConsent(sam.auth, agreement, 'I need a break');
+    const alone = await memberNames(sam.auth, group);
+    expect(alone).toHaveLength(1);
+    expect(everyone).toContain(alone[0]);
+    // Kim's and Lee's views are untouched.
+    expect(await memberNames(kim.auth, group)).toEqual(everyone);
+    expect(await memberNames(lee.auth, group)).toEqual(everyone);
+    // Peers' shared goals disappear with the peers.
+    await shareGoals(kim, group);
+    const kimsGoal = await createGoal(kim, { visibility: 'GROUP' });
+    expect(await listedGoalIds(sam.auth)).not.toContain(kimsGoal.gid);
+    expect(await boardTitles(sam.auth, group.gid)).toEqual([]);
+
+    // An agreement consent that has expired does not count.
+    await insertExpiredConsent(clinic.id, sam.client.id, 'GROUP_AGREEMENT', { groupId: group.id });
+    expect(await memberNames(sam.auth, group)).toEqual(alone);
+
+    // Granting it again restores the view on the next request.
+    const regranted = await grantConsent(sam.auth, { type: 'GROUP_AGREEMENT', groupId: group.gid, documentVersion: '1' });
+    expect(await memberNames(sam.auth, group)).toEqual(everyone);
+    expect(await listedGoalIds(sam.auth)).toContain(kimsGoal.gid);
+    expect(await boardTitles(sam.auth, group.gid)).toEqual([kimsGoal.title]);
+
+    // The history holds all three states.
+    const history = await myConsentsOfType(sam.auth, 'GROUP_AGREEMENT');
+    expect(history).toHaveLength(3);
+    expect(history.find((c) => c.id === agreement.gid)).toEqual({ id: agreement.gid, status: 'REVOKED', events: ['GRANTED', 'REVOKED'] });
+    expect(history.find((c) => c.id === regranted.gid)).toEqual({ id: regranted.gid, status: 'ACTIVE', events: ['GRANTED'] });
+    expect(history.map((c) => c.status).sort()).toEqual(['ACTIVE', 'EXPIRED', 'REVOKED']);
+  });
+
+  it('GOAL_SHARING: a peer sees a GROUP goal only while its owner shares, from the next request on', async () => {
+    const { clinic, group, members } = await activeGroup({ members: 3 });
+    const [sam, kim, lee] = members;
+    const goal = await createGoal(kim, { visibility: 'GROUP', title: 'Call my sister weekly' });
+    await checkIn(kim.auth, goal, { note: 'Called her', mood: 4 });
+
+    // Without Kim's consent Sam sees nothing of it.
+    expect(await listedGoalIds(sam.auth)).toEqual([]);
+    await expectRefused('NOT_FOUND', [clinic.id], () => gql(sam.auth, GOAL, { id: goal.gid }));
+
+    const sharing = await shareGoals(kim, group);
+    expect(await listedGoalIds(sam.auth)).toEqual([goal.gid]);
+    expect(ok(await gql(sam.auth, GOAL, { id: goal.gid })).goal.title).toBe('Call my sister weekly');
+    expect(await boardTitles(sam.auth, group.gid)).toEqual(['Call my sister weekly']);
+
+    // Kim revokes: Sam's next request, same token, sees nothing — by the list, by id and on the board.
+    await revokeConsent(kim.auth, sharing);
+    expect(await listedGoalIds(sam.auth)).toEqual([]);
+    await expectRefused('NOT_FOUND', [clinic.id], () => gql(sam.auth, GOAL, { id: goal.gid }));
+    expect(await boardTitles(sam.auth, group.gid)).toEqual([]);
+    expect(await listedGoalIds(lee.auth)).toEqual([]);
+
+    // An expired sharing consent is not honoured.
+    await insertExpiredConsent(clinic.id, kim.client.id, 'GOAL_SHARING', { groupId: group.id });
+    expect(await listedGoalIds(sam.auth)).toEqual([]);
+    expect(await boardTitles(sam.auth, group.gid)).toEqual([]);
+
+    // Re-granting restores it.
+    const again = await shareGoals(kim, group);
+    expect(await listedGoalIds(sam.auth)).toEqual([goal.gid]);
+    expect(await boardTitles(sam.auth, group.gid)).toEqual(['Call my sister weekly']);
+
+    const history = await myConsentsOfType(kim.auth, 'GOAL_SHARING');
+    expect(history.map((c) => c.status)).toEqual(expect.arrayContaining(['ACTIVE', 'EXPIRED', 'REVOKED']));
+    expect(history).toHaveLength(3);
+    expect(history.find((c) => c.id === sharing.gid)!.events).toEqual(['GRANTED', 'REVOKED']);
+    expect(history.find((c) => c.id === again.gid)!.events).toEqual(['GRANTED']);
+    // Kim, the owner, saw her goal throughout.
+    expect(await listedGoalIds(kim.auth)).toEqual([goal.gid]);
+  });
+
+  it('an active DENY overrides a PERMIT, group-scoped or clinic-wide, until it is revoked', async () => {
+    const { group, members } = await activeGroup({ members: 2 });
+    const [sam, kim] = members;
+    const goal = await createGoal(kim, { visibility: 'GROUP' });
+    await shareGoals(kim, group);
+    expect(await listedGoalIds(sam.auth)).toEqual([goal.gid]);
+
+    const groupDeny = await grantConsent(kim.auth, { type: 'GOAL_SHARING', groupId: group.gid, provision: 'DENY' });
+    expect(groupDeny.consent).toMatchObject({ provision: 'DENY', status: 'ACTIVE' });
+    expect(await listedGoalIds(sam.auth)).toEqual([]);
+    await revokeConsent(kim.auth, groupDeny);
+    expect(await listedGoalIds(sam.auth)).toEqual([goal.gid]);
+
+    const clinicDeny = await grantConsent(kim.auth, { type: 'GOAL_SHARING', provision: 'DENY' });
+    expect(clinicDeny.consent.scopeKind).toBe('CLINIC');
+    expect(await listedGoalIds(sam.auth)).toEqual([]);
+    expect(await boardTitles(sam.auth, group.gid)).toEqual([]);
+    await revokeConsent(kim.auth, clinicDeny);
+    expect(await listedGoalIds(sam.auth)).toEqual([goal.gid]);
+  });
+
+  it('a clinic-wide GOAL_SHARING permit covers the member\'s groups', async () => {
+    const { members } = await activeGroup({ members: 2 });
+    const [sam, kim] = members;
+    const goal = await createGoal(kim, { visibility: 'GROUP' });
+    expect(await listedGoalIds(sam.auth)).toEqual([]);
+    const clinicWide = await grantConsent(kim.auth, { type: 'GOAL_SHARING' });
+    expect(await listedGoalIds(sam.auth)).toEqual([goal.gid]);
+    await revokeConsent(kim.auth, clinicWide);
+    expect(await listedGoalIds(sam.auth)).toEqual([]);
+  });
+});
+
+describe('integrations receive gated data only under PARTNER_DATA_SHARING, and every release is ledgered', () => {
+  const ROSTER = `query { clients(first: 100) { edges { node { id } } } groups(first: 100) { edges { node { id } } } }`;
+  const GOALS_WITH_CHECK_INS = `query { goals(first: 100) { edges { node { id title checkIns { id value note mood } } } } }`;
+  const GOAL_TWICE = `query($id: ID!) {
+    a: goal(id: $id) { id checkIns { id } }
+    b: goal(id: $id) { id title checkIns { id } }
+    goals(first: 100) { edges { node { id checkIns { id } } } } }`;
+
+  const disclosuresOf = (clientId: string) =>
+    ownerQuery(
+      `SELECT api_key_id, client_id, data_class, resource_type, resource_id, consent_id, request_id FROM disclosures WHERE client_id = $1 ORDER BY id`,
+      [clientId],
+    );
+
+  async function world() {
+    const w = await activeGroup({ members: 2 });
+    const [kim, sam] = w.members;
+    const key = await w.clinic.addApiKey(['roster:read', 'goals:read'], 'Acme Wellness App');
+    const otherKey = await w.clinic.addApiKey(['roster:read', 'goals:read'], 'Other App');
+    const goals = [await createGoal(kim, { visibility: 'PRIVATE', title: 'Sleep by 11' }), await createGoal(kim, { visibility: 'GROUP', title: 'Walk' })];
+    const checkIns = [await checkIn(kim.auth, goals[0], { note: 'ok', mood: 3 }), await checkIn(kim.auth, goals[0], { value: 0 })];
+    const samsGoal = await createGoal(sam, { visibility: 'GROUP' });
+    await checkIn(sam.auth, samsGoal);
+    return { ...w, kim, sam, key, otherKey, goals, checkInIds: checkIns.map((c) => uuidOf(c.checkIn.id)), samsGoal };
+  }
+
+  it('without consent an integration sees the roster but no goals, and nothing is disclosed', async () => {
+    const { clinic, group, kim, sam, key, goals } = await world();
+    const roster = ok(await gql(key.auth, ROSTER));
+    expect(roster.clients.edges.map((e: any) => e.node.id)).toEqual(expect.arrayContaining([kim.client.gid, sam.client.gid]));
+    expect(roster.groups.edges.map((e: any) => e.node.id)).toEqual([group.gid]);
+
+    expect(ok(await gql(key.auth, GOALS_WITH_CHECK_INS)).goals.edges).toEqual([]);
+    expect(ok(await gql(key.auth, `query($f: GoalFilter) { goals(filter: $f) { edges { node { id } } } }`, { f: { clientId: kim.client.gid } })).goals.edges).toEqual([]);
+    await expectRefused('NOT_FOUND', [clinic.id], () => gql(key.auth, GOAL, { id: goals[0].gid }));
+    await expectRefused('NOT_FOUND', [clinic.id], () => gql(key.auth, `query($id: ID!) { node(id: $id) { id } }`, { id: goals[0].gid }));
+    expect(await disclosuresOf(kim.client.id)).toEqual([]);
+  });
+
+  it('a consent naming another integration does not count', async () => {
+    const { kim, key, otherKey } = await world();
+    await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: otherKey.gid });
+    expect(ok(await gql(key.auth, GOALS_WITH_CHECK_INS)).goals.edges).toEqual([]);
+    expect(await disclosuresOf(kim.client.id)).toEqual([]);
+    // The named integration does receive them.
+    expect(ok(await gql(otherKey.auth, GOALS_WITH_CHECK_INS)).goals.edges).toHaveLength(2);
+  });
+
+  it('with consent the integration sees exactly that client\'s goals and check-ins, one disclosure row per record per request', async () => {
+    const { kim, sam, key, goals, checkInIds, samsGoal } = await world();
+    const consent = await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid, purpose: 'Habit tracking' });
+    expect(consent.consent).toMatchObject({ scopeKind: 'INTEGRATION', integrationName: 'Acme Wellness App', status: 'ACTIVE' });
+
+    const res = await gql(key.auth, GOALS_WITH_CHECK_INS);
+    const listed = ok(res).goals.edges.map((e: any) => e.node);
+    expect(listed.map((g: any) => g.id).sort()).toEqual(goals.map((g) => g.gid).sort());
+    expect(listed.map((g: any) => g.id)).not.toContain(samsGoal.gid);
+    const sleep = listed.find((g: any) => g.id === goals[0].gid);
+    expect(sleep.checkIns.map((c: any) => uuidOf(c.id)).sort()).toEqual([...checkInIds].sort());
+    // Notes and moods are for the member, clinicians (and partners' notes) — never an integration.
+    expect(sleep.checkIns.every((c: any) => c.note === null && c.mood === null)).toBe(true);
+
+    const requestId = res.body.extensions!.requestId;
+    const rows = await disclosuresOf(kim.client.id);
+    const expected = [
+      ...goals.map((g) => ({ data_class: 'goals', resource_type: 'Goal', resource_id: g.id })),
+      ...checkInIds.map((id) => ({ data_class: 'check-ins', resource_type: 'GoalCheckIn', resource_id: id })),
+    ].map((r) => ({ ...r, api_key_id: key.id, client_id: kim.client.id, consent_id: consent.id, request_id: requestId }));
+    const byResource = (a: any, b: any) => a.resource_id.localeCompare(b.resource_id);
+    expect([...rows].sort(byResource)).toEqual(expected.sort(byResource));
+    // Sam did not consent: nothing of Sam's was disclosed.
+    expect(await disclosuresOf(sam.client.id)).toEqual([]);
+
+    // The same goal requested three ways in one request is still one row per record.
+    const twice = await gql(key.auth, GOAL_TWICE, { id: goals[0].gid });
+    const data = ok(twice);
+    expect(data.a.id).toBe(goals[0].gid);
+    expect(data.b.id).toBe(goals[0].gid);
+    const second = (await disclosuresOf(kim.client.id)).filter((r) => r.request_id === twice.body.extensions!.requestId);
+    expect(second.map((r) => `${r.data_class}:${r.resource_id}`).sort()).toEqual(
+      [...goals.map((g) => `goals:${g.id}`), ...checkInIds.map((id) => `check-ins:${id}`)].sort(),
+    );
+    // Two requests, two rows per record: no more, no fewer.
+    expect(await disclosuresOf(kim.client.id)).toHaveLength(2 * (goals.length + checkInIds.length));
+  });
+
+  it('stops releasing on the next request after revocation, and never under an expired consent', async () => {
+    const { clinic, kim, key } = await world();
+    const consent = await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid });
+    expect(ok(await gql(key.auth, GOALS_WITH_CHECK_INS)).goals.edges).toHaveLength(2);
+    const released = (await disclosuresOf(kim.client.id)).length;
+    expect(released).toBe(4);
+
+    await revokeConsent(kim.auth, consent);
+    expect(ok(await gql(key.auth, GOALS_WITH_CHECK_INS)).goals.edges).toEqual([]);
+    await insertExpiredConsent(clinic.id, kim.client.id, 'PARTNER_DATA_SHARING', { apiKeyId: key.id });
+    expect(ok(await gql(key.auth, GOALS_WITH_CHECK_INS)).goals.edges).toEqual([]);
+    expect(await disclosuresOf(kim.client.id)).toHaveLength(released);
+
+    await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid });
+    expect(ok(await gql(key.auth, GOALS_WITH_CHECK_INS)).goals.edges).toHaveLength(2);
+    expect(await disclosuresOf(kim.client.id)).toHaveLength(2 * released);
+  });
+
+  it('a consent limited to the "goals" data class does not release check-ins', async () => {
+    const { kim, key, goals } = await world();
+    await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid, dataClasses: ['goals'] });
+    const listed = ok(await gql(key.auth, GOALS_WITH_CHECK_INS)).goals.edges.map((e: any) => e.node);
+    expect(listed.map((g: any) => g.id).sort()).toEqual(goals.map((g) => g.gid).sort());
+    const rows = await disclosuresOf(kim.client.id);
+    expect(rows.map((r) => r.data_class)).not.toContain('check-ins');
+    expect(listed.flatMap((g: any) => g.checkIns)).toEqual([]);
+  });
+});
+
+describe('"who viewed my record"', () => {
+  const REPORT_FIELDS = `subjectDisplayName generatedAt
+    accesses { occurredAt action resourceType actor { kind name role } }
+    disclosures { disclosedAt integrationName dataClass resourceType consentType consentGrantedAt consentId }`;
+  const MY_REPORT = `{ myAccessReport { ${REPORT_FIELDS} } }`;
+  const CLIENT_REPORT = `query($id: ID!) { clientAccessReport(clientId: $id) { ${REPORT_FIELDS} } }`;
+
+  async function world() {
+    const w = await activeGroup({ members: 2 });
+    const [kim, sam] = w.members;
+    const key = await w.clinic.addApiKey(['goals:read'], 'Acme Wellness App');
+    const goal = await createGoal(kim, { visibility: 'PRIVATE', title: 'Sleep by 11' });
+    await checkIn(kim.auth, goal);
+    const consent = await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid });
+    ok(await gql(key.auth, `{ goals { edges { node { id checkIns { id } } } } }`));
+    ok(await gql(w.clinic.admin.auth, `query($id: ID!) { client(id: $id) { id givenName } }`, { id: kim.client.gid }));
+    ok(await gql(w.clinic.clinician.auth, GOAL, { id: goal.gid }));
+    return { ...w, kim, sam, key, goal, consent };
+  }
+
+  it('lists for the member each disclosure with its consent and the integration, and staff reads with name and role', async () => {
+    const { clinic, kim, consent } = await world();
+    const report = ok(await gql(kim.auth, MY_REPORT)).myAccessReport;
+    expect(report.subjectDisplayName).toMatch(new RegExp(`^${kim.client.givenName} ${kim.client.familyName[0]}\\.$`));
+    expect(report.disclosures).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ integrationName: 'Acme Wellness App', dataClass: 'goals', resourceType: 'Goal', consentType: 'PARTNER_DATA_SHARING', consentId: consent.gid }),
+        expect.objectContaining({ integrationName: 'Acme Wellness App', dataClass: 'check-ins', resourceType: 'GoalCheckIn', consentId: consent.gid }),
+      ]),
+    );
+    expect(report.disclosures).toHaveLength(2);
+    expect(report.disclosures[0].consentGrantedAt).toBe(consent.consent.grantedAt);
+    expect(report.accesses).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'READ', resourceType: 'Client', actor: { kind: 'STAFF', name: clinic.admin.name, role: 'ADMIN' } }),
+        expect.objectContaining({ action: 'READ', resourceType: 'Goal', actor: { kind: 'STAFF', name: clinic.clinician.name, role: 'CLINICIAN' } }),
+        expect.objectContaining({ action: 'DISCLOSE', resourceType: 'Goal', actor: { kind: 'INTEGRATION', name: 'Acme Wellness App', role: null } }),
+      ]),
+    );
+    // The member's own actions are left out.
+    expect(report.accesses.filter((a: any) => a.actor.kind === 'CLIENT')).toEqual([]);
+  });
+
+  it('lets an admin produce the same report for a client, and audits the production as an EXPORT', async () => {
+    const { clinic, kim, consent } = await world();
+    const res = await gql(clinic.admin.auth, CLIENT_REPORT, { id: kim.client.gid });
+    const report = ok(res).clientAccessReport;
+    expect(report.disclosures.map((d: any) => d.consentId)).toEqual([consent.gid, consent.gid]);
+    const exports = await ownerQuery(
+      `SELECT actor_type, actor_id, resource_type, subject_client_id, request_id FROM audit_events WHERE action = 'EXPORT' AND subject_client_id = $1`,
+      [kim.client.id],
+    );
+    expect(exports).toEqual([
+      { actor_type: 'STAFF', actor_id: clinic.admin.id, resource_type: 'AccessReport', subject_client_id: kim.client.id, request_id: res.body.extensions!.requestId },
+    ]);
+    // And the member then sees that the admin produced it.
+    const mine = ok(await gql(kim.auth, MY_REPORT)).myAccessReport;
+    expect(mine.accesses).toEqual(
+      expect.arrayContaining([expect.objectContaining({ action: 'EXPORT', resourceType: 'AccessReport', actor: { kind: 'STAFF', name: clinic.admin.name, role: 'ADMIN' } })]),
+    );
+  });
+
+  it('refuses clientAccessReport to members (even about themselves) and clinicians: FORBIDDEN, nothing produced', async () => {
+    const { clinic, kim, sam } = await world();
+    for (const [auth, id] of [[sam.auth, kim.client.gid], [kim.auth, kim.client.gid], [clinic.clinician.auth, kim.client.gid]]) {
+      const res = await expectRefused('FORBIDDEN', [clinic.id], () => gql(auth, CLIENT_REPORT, { id }));
+      expectError(res, 'FORBIDDEN');
+    }
+    expect(await ownerQuery(`SELECT 1 FROM audit_events WHERE action = 'EXPORT' AND subject_client_id = $1`, [kim.client.id])).toEqual([]);
+    // Staff and integrations cannot call myAccessReport.
+    await expectRefused('FORBIDDEN', [clinic.id], () => gql(clinic.admin.auth, MY_REPORT));
+  });
+
+  it('answers NOT_FOUND to an admin of another clinic', async () => {
+    const { clinic, kim } = await world();
+    const other = await activeGroup({ members: 0 });
+    await expectRefused('NOT_FOUND', [clinic.id, other.clinic.id], () => gql(other.clinic.admin.auth, CLIENT_REPORT, { id: kim.client.gid }));
+  });
+});

@@ -1,0 +1,266 @@
+import { ownerQuery } from '../support/factories';
+import { gql } from '../support/test-app';
+import {
+  activeGroup,
+  CHANGE_MEMBERSHIP_STATUS,
+  checkIn,
+  createGoal,
+  END_PARTNERSHIP,
+  expectRefused,
+  grantConsent,
+  Member,
+  ok,
+  partner,
+  PROPOSE,
+  RESPOND,
+  shareGoals,
+  uuidOf,
+} from './goal-fixtures';
+
+const MY_PARTNERSHIPS = `{ myPartnerships { id status proposerDisplayName partnerDisplayName } }`;
+const SEND = `mutation($input: SendEncouragementInput!) { sendEncouragement(input: $input) { encouragement { id senderDisplayName message goalTitle sentAt } } }`;
+const MY_ENCOURAGEMENTS = `{ myEncouragements { id senderDisplayName message goalTitle } }`;
+const MUTE = `mutation($input: MuteSenderInput!) { muteEncouragementSender(input: $input) { muted } }`;
+
+const partnershipRows = (clinicId: string) =>
+  ownerQuery(`SELECT * FROM accountability_partnerships WHERE clinic_id = $1 ORDER BY created_at, id`, [clinicId]);
+const displayName = (m: Member) => `${m.client.givenName} ${m.client.familyName[0]}.`;
+const propose = (from: Member, to: Member) => gql(from.auth, PROPOSE, { input: { partnerMembershipId: to.membershipGid, message: 'Keep each other honest?' } });
+
+describe('partnerships', () => {
+  it('become ACTIVE when the member asked accepts: propose → accept', async () => {
+    const { clinic, group, members } = await activeGroup({ members: 3 });
+    const [kim, lee, sam] = members;
+    const proposed = ok(await propose(kim, lee)).proposePartnership.partnership;
+    expect(proposed).toMatchObject({ status: 'PROPOSED', proposerDisplayName: displayName(kim), partnerDisplayName: displayName(lee) });
+    expect(await partnershipRows(clinic.id)).toEqual([
+      expect.objectContaining({
+        id: uuidOf(proposed.id),
+        group_id: group.id,
+        proposer_membership_id: kim.membershipId,
+        partner_membership_id: lee.membershipId,
+        status: 'PROPOSED',
+        message: 'Keep each other honest?',
+        responded_at: null,
+      }),
+    ]);
+
+    const accepted = ok(await gql(lee.auth, RESPOND, { input: { partnershipId: proposed.id, accept: true } })).respondToPartnership.partnership;
+    expect(accepted.status).toBe('ACTIVE');
+    const [row] = await partnershipRows(clinic.id);
+    expect(row).toMatchObject({ status: 'ACTIVE' });
+    expect(row.responded_at).toBeInstanceOf(Date);
+
+    // Both see it; Sam, who is not in it, sees none.
+    for (const m of [kim, lee]) expect(ok(await gql(m.auth, MY_PARTNERSHIPS)).myPartnerships).toEqual([expect.objectContaining({ id: proposed.id, status: 'ACTIVE' })]);
+    expect(ok(await gql(sam.auth, MY_PARTNERSHIPS)).myPartnerships).toEqual([]);
+  });
+
+  it('can be declined, after which either member may ask again', async () => {
+    const { clinic, members } = await activeGroup({ members: 2 });
+    const [kim, lee] = members;
+    const proposed = ok(await propose(kim, lee)).proposePartnership.partnership;
+    expect(ok(await gql(lee.auth, RESPOND, { input: { partnershipId: proposed.id, accept: false } })).respondToPartnership.partnership.status).toBe('DECLINED');
+    const again = ok(await propose(lee, kim)).proposePartnership.partnership;
+    expect(again.status).toBe('PROPOSED');
+    expect((await partnershipRows(clinic.id)).map((r) => r.status)).toEqual(['DECLINED', 'PROPOSED']);
+  });
+
+  it('refuses partnering with oneself: BAD_USER_INPUT, nothing stored', async () => {
+    const { clinic, members } = await activeGroup({ members: 2 });
+    await expectRefused('BAD_USER_INPUT', [clinic.id], () => propose(members[0], members[0]));
+    expect(await partnershipRows(clinic.id)).toEqual([]);
+  });
+
+  it('refuses a member of another group or another clinic: NOT_FOUND, nothing stored', async () => {
+    const { clinic, members } = await activeGroup({ members: 1 });
+    const otherGroup = await activeGroup({ clinic, members: 1 });
+    const otherClinic = await activeGroup({ members: 1 });
+    await expectRefused('NOT_FOUND', [clinic.id], () => propose(members[0], otherGroup.members[0]));
+    await expectRefused('NOT_FOUND', [clinic.id, otherClinic.clinic.id], () => propose(members[0], otherClinic.members[0]));
+    expect(await partnershipRows(clinic.id)).toEqual([]);
+  });
+
+  it('refuses a member who has not accepted the agreement (sees no peers): NOT_FOUND, nothing stored', async () => {
+    const { clinic, members } = await activeGroup({ members: 2, accept: false });
+    await expectRefused('NOT_FOUND', [clinic.id], () => propose(members[0], members[1]));
+  });
+
+  it('refuses a second open request between the same pair, in either direction: CONFLICT, nothing stored', async () => {
+    const { clinic, members } = await activeGroup({ members: 2 });
+    const [kim, lee] = members;
+    const first = ok(await propose(kim, lee)).proposePartnership.partnership;
+    await expectRefused('CONFLICT', [clinic.id], () => propose(kim, lee));
+    await expectRefused('CONFLICT', [clinic.id], () => propose(lee, kim));
+    ok(await gql(lee.auth, RESPOND, { input: { partnershipId: first.id, accept: true } }));
+    await expectRefused('CONFLICT', [clinic.id], () => propose(kim, lee));
+    await expectRefused('CONFLICT', [clinic.id], () => propose(lee, kim));
+    expect((await partnershipRows(clinic.id)).map((r) => r.status)).toEqual(['ACTIVE']);
+  });
+
+  it('lets only the member asked respond: FORBIDDEN for the proposer and staff, NOT_FOUND for anyone else; nothing changes', async () => {
+    const { clinic, members } = await activeGroup({ members: 3 });
+    const [kim, lee, sam] = members;
+    const proposed = ok(await propose(kim, lee)).proposePartnership.partnership;
+    const input = { partnershipId: proposed.id, accept: true };
+    await expectRefused('FORBIDDEN', [clinic.id], () => gql(kim.auth, RESPOND, { input }));
+    await expectRefused('FORBIDDEN', [clinic.id], () => gql(clinic.clinician.auth, RESPOND, { input }));
+    await expectRefused('NOT_FOUND', [clinic.id], () => gql(sam.auth, RESPOND, { input }));
+    expect((await partnershipRows(clinic.id)).map((r) => r.status)).toEqual(['PROPOSED']);
+  });
+
+  it('answers a second response to the same proposal with CONFLICT, and keeps the first answer', async () => {
+    const { clinic, members } = await activeGroup({ members: 2 });
+    const [kim, lee] = members;
+    const proposed = ok(await propose(kim, lee)).proposePartnership.partnership;
+    ok(await gql(lee.auth, RESPOND, { input: { partnershipId: proposed.id, accept: false } }));
+    const [declined] = await partnershipRows(clinic.id);
+    await expectRefused('CONFLICT', [clinic.id], () => gql(lee.auth, RESPOND, { input: { partnershipId: proposed.id, accept: true } }));
+    expect(await partnershipRows(clinic.id)).toEqual([declined]);
+  });
+
+  it('ends at either member\'s request, once: ending again is a CONFLICT', async () => {
+    const { clinic, members } = await activeGroup({ members: 2 });
+    const [kim, lee] = members;
+    const p = await partner(kim, lee);
+    const ended = ok(await gql(kim.auth, END_PARTNERSHIP, { input: { partnershipId: p.gid } })).endPartnership.partnership;
+    expect(ended).toMatchObject({ status: 'ENDED', endReason: 'Ended by a member' });
+    const [row] = await partnershipRows(clinic.id);
+    expect(row).toMatchObject({ status: 'ENDED', end_reason: 'Ended by a member' });
+    await expectRefused('CONFLICT', [clinic.id], () => gql(lee.auth, END_PARTNERSHIP, { input: { partnershipId: p.gid } }));
+    expect(await partnershipRows(clinic.id)).toEqual([row]);
+  });
+});
+
+describe('partnerships when a membership ends', () => {
+  const end = async (auth: string, m: Member, status: string) =>
+    ok(await gql(auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: m.membershipGid, status, reason: 'Group finished' } })).changeMembershipStatus.membership;
+  const alumni = (m: Member, group: { gid: string }) => grantConsent(m.auth, { type: 'ALUMNI_DIRECTORY', groupId: group.gid });
+  async function continuingPair(a: Member, b: Member) {
+    const p = ok(await gql(a.auth, PROPOSE, { input: { partnerMembershipId: b.membershipGid, continueAfterGroup: true } })).proposePartnership.partnership;
+    ok(await gql(b.auth, RESPOND, { input: { partnershipId: p.id, accept: true, continueAfterGroup: true } }));
+    return uuidOf(p.id);
+  }
+  const statusOf = async (id: string) => (await ownerQuery(`SELECT status, end_reason FROM accountability_partnerships WHERE id = $1`, [id]))[0];
+
+  it('end automatically, unless both chose to continue as alumni and both hold ALUMNI_DIRECTORY consent and the membership completed', async () => {
+    const { clinic, group, members } = await activeGroup({ members: 6 });
+    const [a, b, c, d, e, f] = members;
+    const kept = await continuingPair(a, b);
+    const oneAlumnus = await continuingPair(c, d);
+    const withdrawn = await continuingPair(e, f);
+    for (const m of [a, b, c, e, f]) await alumni(m, group);
+
+    await end(clinic.admin.auth, a, 'COMPLETED');
+    expect(await statusOf(kept)).toMatchObject({ status: 'ACTIVE' });
+    await end(clinic.admin.auth, c, 'COMPLETED');
+    expect(await statusOf(oneAlumnus)).toEqual({ status: 'ENDED', end_reason: 'A membership ended' });
+    await end(clinic.admin.auth, e, 'WITHDRAWN');
+    expect(await statusOf(withdrawn)).toEqual({ status: 'ENDED', end_reason: 'A membership ended' });
+  });
+
+  it('end automatically when either membership ends, for a partnership without the alumni choice', async () => {
+    const { clinic, members } = await activeGroup({ members: 4 });
+    const [a, b, c, d] = members;
+    const ab = await partner(a, b);
+    const cd = await partner(c, d);
+    await end(clinic.admin.auth, b, 'DISCHARGED');
+    expect(await statusOf(ab.id)).toEqual({ status: 'ENDED', end_reason: 'A membership ended' });
+    expect(await statusOf(cd.id)).toMatchObject({ status: 'ACTIVE' });
+    expect(ok(await gql(a.auth, MY_PARTNERSHIPS)).myPartnerships).toEqual([expect.objectContaining({ id: ab.gid, status: 'ENDED' })]);
+  });
+});
+
+describe('encouragement', () => {
+  /** Kim has a PARTNERS goal (Lee is her partner) and a GROUP goal shared with the group (Sam is a peer). */
+  async function world() {
+    const w = await activeGroup({ members: 3 });
+    const [kim, lee, sam] = w.members;
+    await shareGoals(kim, w.group);
+    const partnersGoal = await createGoal(kim, { visibility: 'PARTNERS', title: 'Call my mother' });
+    const groupGoal = await createGoal(kim, { visibility: 'GROUP', title: 'Walk daily' });
+    const privateGoal = await createGoal(kim, { visibility: 'PRIVATE', title: 'Private matter' });
+    const walked = await checkIn(kim.auth, groupGoal);
+    await partner(kim, lee);
+    return { ...w, kim, lee, sam, partnersGoal, groupGoal, privateGoal, walkedId: walked.checkIn.id as string };
+  }
+  const encouragementsTo = (clientId: string) =>
+    ownerQuery(`SELECT sender_client_id, recipient_client_id, goal_id, check_in_id, message FROM encouragements WHERE recipient_client_id = $1 ORDER BY sent_at, id`, [clientId]);
+
+  it('reaches the recipient from a partner about a goal the sender may see, and from a peer about a shared check-in', async () => {
+    const { kim, lee, sam, partnersGoal, groupGoal, walkedId } = await world();
+    const sent = ok(await gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, message: '  You can do it!  ' } })).sendEncouragement.encouragement;
+    expect(sent).toMatchObject({ senderDisplayName: displayName(lee), message: 'You can do it!', goalTitle: 'Call my mother' });
+    ok(await gql(sam.auth, SEND, { input: { goalId: groupGoal.gid, checkInId: walkedId, message: 'Nice walk' } }));
+
+    expect(await encouragementsTo(kim.client.id)).toEqual([
+      { sender_client_id: lee.client.id, recipient_client_id: kim.client.id, goal_id: partnersGoal.id, check_in_id: null, message: 'You can do it!' },
+      { sender_client_id: sam.client.id, recipient_client_id: kim.client.id, goal_id: groupGoal.id, check_in_id: uuidOf(walkedId), message: 'Nice walk' },
+    ]);
+    const inbox = ok(await gql(kim.auth, MY_ENCOURAGEMENTS)).myEncouragements;
+    expect(inbox.map((e: any) => [e.senderDisplayName, e.message, e.goalTitle])).toEqual([
+      [displayName(sam), 'Nice walk', 'Walk daily'],
+      [displayName(lee), 'You can do it!', 'Call my mother'],
+    ]);
+    // Nobody else receives them.
+    expect(ok(await gql(lee.auth, MY_ENCOURAGEMENTS)).myEncouragements).toEqual([]);
+    expect(ok(await gql(sam.auth, MY_ENCOURAGEMENTS)).myEncouragements).toEqual([]);
+  });
+
+  it('refuses a message about a goal the sender may not see: NOT_FOUND, nothing stored', async () => {
+    const { clinic, kim, lee, sam, privateGoal, partnersGoal } = await world();
+    await expectRefused('NOT_FOUND', [clinic.id], () => gql(lee.auth, SEND, { input: { goalId: privateGoal.gid, message: 'Hi' } }));
+    await expectRefused('NOT_FOUND', [clinic.id], () => gql(sam.auth, SEND, { input: { goalId: partnersGoal.gid, message: 'Hi' } }));
+    expect(await encouragementsTo(kim.client.id)).toEqual([]);
+  });
+
+  it('refuses messages to oneself, about another goal\'s check-in, or over 500 characters; nothing stored', async () => {
+    const { clinic, kim, lee, groupGoal, partnersGoal, walkedId } = await world();
+    await expectRefused('FORBIDDEN', [clinic.id], () => gql(kim.auth, SEND, { input: { goalId: groupGoal.gid, message: 'Go me' } }));
+    await expectRefused('NOT_FOUND', [clinic.id], () => gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, checkInId: walkedId, message: 'Hi' } }));
+    await expectRefused('BAD_USER_INPUT', [clinic.id], () => gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, message: 'x'.repeat(501) } }));
+    await expectRefused('BAD_USER_INPUT', [clinic.id], () => gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, message: '   ' } }));
+    expect(await encouragementsTo(kim.client.id)).toEqual([]);
+  });
+
+  it('allows 20 a day per sender: the 21st is RATE_LIMITED and nothing is stored', async () => {
+    const { clinic, kim, lee, partnersGoal } = await world();
+    // Twenty sent within the last day (and older ones, which no longer count).
+    await ownerQuery(
+      `INSERT INTO encouragements (clinic_id, sender_client_id, recipient_client_id, goal_id, message, sent_at)
+       SELECT $1, $2, $3, $4, 'Earlier ' || i, now() - make_interval(mins => i * 30) FROM generate_series(1, 20) i`,
+      [clinic.id, lee.client.id, kim.client.id, partnersGoal.id],
+    );
+    const res = await expectRefused('RATE_LIMITED', [clinic.id], () => gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, message: 'One more' } }));
+    expect(res.errors![0].extensions).toMatchObject({ limit: 20 });
+    expect(await encouragementsTo(kim.client.id)).toHaveLength(20);
+
+    // Once the oldest falls out of the 24-hour window, one more may go.
+    await ownerQuery(`UPDATE encouragements SET sent_at = now() - interval '25 hours' WHERE sender_client_id = $1 AND message = 'Earlier 20'`, [lee.client.id]);
+    ok(await gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, message: 'One more' } }));
+    expect(await encouragementsTo(kim.client.id)).toHaveLength(21);
+  });
+
+  it('lets the recipient mute a sender: their messages disappear, others stay, and unmuting brings them back', async () => {
+    const { clinic, kim, lee, sam, partnersGoal, groupGoal } = await world();
+    const fromLee = ok(await gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, message: 'From Lee' } })).sendEncouragement.encouragement;
+    ok(await gql(sam.auth, SEND, { input: { goalId: groupGoal.gid, message: 'From Sam' } }));
+    const inbox = async () => ok(await gql(kim.auth, MY_ENCOURAGEMENTS)).myEncouragements.map((e: any) => e.message).sort();
+    expect(await inbox()).toEqual(['From Lee', 'From Sam']);
+
+    expect(ok(await gql(kim.auth, MUTE, { input: { encouragementId: fromLee.id } })).muteEncouragementSender.muted).toBe(true);
+    expect(await ownerQuery(`SELECT recipient_client_id, sender_client_id FROM encouragement_mutes WHERE clinic_id = $1`, [clinic.id])).toEqual([
+      { recipient_client_id: kim.client.id, sender_client_id: lee.client.id },
+    ]);
+    expect(await inbox()).toEqual(['From Sam']);
+    // Lee is not told: sending still succeeds, and is stored, but Kim does not see it.
+    ok(await gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, message: 'Still here' } }));
+    expect(await inbox()).toEqual(['From Sam']);
+
+    // Only the recipient can use the message to mute; Sam cannot mute Lee for Kim.
+    await expectRefused('NOT_FOUND', [clinic.id], () => gql(sam.auth, MUTE, { input: { encouragementId: fromLee.id } }));
+
+    ok(await gql(kim.auth, MUTE, { input: { encouragementId: fromLee.id, muted: false } }));
+    expect(await inbox()).toEqual(['From Lee', 'From Sam', 'Still here']);
+  });
+});
