@@ -12,6 +12,8 @@ export class RequestDb {
   readonly stats: StatementStats = { statements: 0 };
   private runner?: QueryRunner;
   private clinic?: string;
+  /** Loaders fire in parallel; one connection runs one statement at a time, so queue them explicitly. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -62,9 +64,12 @@ export class RequestDb {
   }
 
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    if (!this.runner) throw new Error('no request transaction');
+    const runner = this.runner;
+    if (!runner) throw new Error('no request transaction');
     // Structured results give rows for every command (plain query() returns [rows, count] for UPDATE/DELETE).
-    const result = await this.runner.query(sql, params, true);
+    const run = this.queue.then(() => runner.query(sql, params, true));
+    this.queue = run.catch(() => undefined);
+    const result = await run;
     return (result.records ?? []) as T[];
   }
 

@@ -114,7 +114,7 @@ export async function createGoal(ctx: AuthedContext, input: CreateGoalInput): Pr
     `INSERT INTO goals (clinic_id, membership_id, client_id, group_id, title, description, measure_kind, measure_period, target,
                         start_date, due_date, lifecycle_status, visibility, created_by_type, created_by_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-             COALESCE($10::date, (now() AT TIME ZONE (SELECT timezone FROM clinics WHERE id = $1))::date), $11, $12, $13, $14, $15)
+             COALESCE($10::date, clinic_today()), $11, $12, $13, $14, $15)
      RETURNING id`,
     [ctx.db.clinicId, membership.id, membership.clientId, membership.groupId, input.title.trim(), input.description ?? null,
       input.measureKind, input.measurePeriod, target, start, due, input.lifecycleStatus, input.visibility, actor.actorType, actor.actorId],

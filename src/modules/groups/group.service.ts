@@ -204,7 +204,7 @@ export async function assignFacilitator(ctx: AuthedContext, input: AssignFacilit
   try {
     const [row] = await ctx.db.query<{ id: string }>(
       `INSERT INTO group_facilitators (clinic_id, group_id, staff_member_id, role, period_start, period_end)
-       VALUES ($1, $2, $3, $4, COALESCE($5::date, current_date), $6) RETURNING id`,
+       VALUES ($1, $2, $3, $4, COALESCE($5::date, clinic_today()), $6) RETURNING id`,
       [ctx.db.clinicId, groupId, staffId, input.role, periodStart, periodEnd],
     );
     ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'GroupFacilitator', resourceId: row.id });
@@ -227,7 +227,7 @@ export async function removeFacilitator(ctx: AuthedContext, facilitatorGlobalId:
     });
   }
   await ctx.db.query(
-    `UPDATE group_facilitators SET ended_at = now(), period_end = LEAST(COALESCE(period_end, current_date), current_date) WHERE id = $1`,
+    `UPDATE group_facilitators SET ended_at = now(), period_end = LEAST(COALESCE(period_end, clinic_today()), clinic_today()) WHERE id = $1`,
     [id],
   );
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: 'GroupFacilitator', resourceId: id });

@@ -104,7 +104,7 @@ async function enrol(ctx: AuthedContext, input: EnrollClientInput): Promise<Memb
   if (status === MembershipStatus.ACTIVE && (await seatedCount(ctx, groupId)) >= group.capacity) status = MembershipStatus.WAITLISTED;
   const [row] = await ctx.db.query<{ id: string }>(
     `INSERT INTO memberships (clinic_id, group_id, client_id, status, status_reason, period_start, waitlisted_at)
-     VALUES ($1, $2, $3, $4, $5, CASE WHEN $4 = 'ACTIVE' THEN current_date END, CASE WHEN $4 = 'WAITLISTED' THEN clock_timestamp() END)
+     VALUES ($1, $2, $3, $4, $5, CASE WHEN $4 = 'ACTIVE' THEN clinic_today() END, CASE WHEN $4 = 'WAITLISTED' THEN clock_timestamp() END)
      RETURNING id`,
     [ctx.db.clinicId, groupId, clientId, status, input.reason ?? null],
   );
@@ -134,8 +134,8 @@ async function changeStatus(ctx: AuthedContext, input: ChangeMembershipStatusInp
   }
   await ctx.db.query(
     `UPDATE memberships SET status = $2, status_reason = $3, updated_at = now(),
-            period_start = CASE WHEN $2 = 'ACTIVE' THEN COALESCE(period_start, current_date) ELSE period_start END,
-            period_end = CASE WHEN $2 IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED') THEN current_date ELSE period_end END,
+            period_start = CASE WHEN $2 = 'ACTIVE' THEN COALESCE(period_start, clinic_today()) ELSE period_start END,
+            period_end = CASE WHEN $2 IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED') THEN clinic_today() ELSE period_end END,
             waitlisted_at = CASE WHEN $2 = 'WAITLISTED' THEN clock_timestamp() ELSE waitlisted_at END
       WHERE id = $1`,
     [id, to, input.reason.trim()],
@@ -171,7 +171,7 @@ export async function promoteFromWaitlist(ctx: RequestContext, groupId: string):
         LIMIT GREATEST((SELECT free FROM g), 0)
      )
      UPDATE memberships m SET status = 'ACTIVE', status_reason = 'Promoted from waitlist', updated_at = now(),
-            period_start = COALESCE(m.period_start, current_date)
+            period_start = COALESCE(m.period_start, clinic_today())
        FROM next WHERE m.id = next.id RETURNING m.id`,
     [groupId],
   );

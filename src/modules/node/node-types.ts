@@ -81,6 +81,13 @@ export const NODE_TYPES: Record<string, NodeType> = {
     rules: [...Rule.STAFF, Rule.MEMBER, Rule.scope('roster:read'), Rule.scope('sessions:read')],
     load: (ctx, id) => ctx.loaders.of(sessionLoaders).visibleById.load(id),
   },
+  Attendance: {
+    rules: [...Rule.STAFF, Rule.MEMBER, Rule.scope('sessions:read')],
+    load: async (ctx, id) => {
+      const [row] = await ctx.db.query<{ session_id: string }>(`SELECT session_id FROM attendance WHERE id = $1`, [id]);
+      return row ? ((await ctx.loaders.of(sessionLoaders).attendanceBySession.load(row.session_id)).find((a) => a.id === id) ?? null) : null;
+    },
+  },
   SessionNote: {
     rules: [...Rule.STAFF, Rule.MEMBER],
     load: (ctx, id) => ctx.loaders.of(noteLoaders).visibleById.load(id),

@@ -10,7 +10,7 @@ import { staffLoaders } from '../staff/staff.loaders';
 import { forbidden } from '../../errors/domain-error';
 import { AddNoteAddendumInput, CosignSessionNoteInput, CreateSessionNoteInput, SignSessionNoteInput, UpdateSessionNoteInput } from './note.inputs';
 import { noteLoaders } from './note.loaders';
-import { addNoteAddendum, cosignSessionNote, createSessionNote, getNote, readBody, signSessionNote, updateSessionNote } from './note.service';
+import { addNoteAddendum, auditSubject, cosignSessionNote, createSessionNote, getNote, readBody, signSessionNote, updateSessionNote } from './note.service';
 import { NoteAddendum, NoteWarning, SessionNote } from './note.types';
 
 @ObjectType({ description: 'Result of createSessionNote, updateSessionNote or cosignSessionNote.' })
@@ -88,7 +88,7 @@ export class NoteResolver {
 
   @FieldResolver(() => String, { nullable: true, description: 'The text. Null for viewers who see metadata only (admins). Every read is audited.' })
   body(@Root() note: SessionNote, @Ctx() ctx: AuthedContext) {
-    return readBody(ctx, note, { clientId: note.clientId, resourceType: 'SessionNote' });
+    return readBody(ctx, note, { clientId: auditSubject(note), resourceType: 'SessionNote' });
   }
 
   @FieldResolver(() => StaffMember, { nullable: true, description: 'Who wrote it.' })
@@ -119,7 +119,7 @@ export class NoteResolver {
   @FieldResolver(() => [NoteAddendum], { description: 'Addenda, oldest first.' })
   async addenda(@Root() note: SessionNote, @Ctx() ctx: AuthedContext) {
     const rows = await ctx.loaders.of(noteLoaders).addenda.load(note.id);
-    return rows.map((a) => Object.assign(Object.create(NoteAddendum.prototype) as NoteAddendum, a, { read: note.read, subjectClientId: note.clientId }));
+    return rows.map((a) => Object.assign(Object.create(NoteAddendum.prototype) as NoteAddendum, a, { read: note.read, subjectClientId: auditSubject(note) }));
   }
 }
 

@@ -16,11 +16,16 @@ import { NoteAddendum, NoteKind, NoteStatus, NoteWarning, SessionNote } from './
 const NOTE = 'SessionNote';
 const noteLocked = () => new DomainError(ErrorCode.NOTE_LOCKED, 'This note is signed and locked: add an addendum instead');
 
+/** Psychotherapy notes never name their subject in the audit trail: access reports must not reveal them. */
+export const auditSubject = (note: Pick<SessionNote, 'kind' | 'clientId'>) => (note.kind === NoteKind.PSYCHOTHERAPY ? null : note.clientId);
+
 export async function getNote(ctx: AuthedContext, globalId: string): Promise<SessionNote> {
   const id = uuidOf(globalId, NOTE);
   const note = id ? await ctx.loaders.of(noteLoaders).visibleById.load(id) : null;
   if (!note) {
-    ctx.audit.denied({ resourceType: NOTE, resourceId: id ?? null, code: 'NOT_FOUND' });
+    // The member whose note it was sees the refusal in their access report (RLS hides psychotherapy notes here).
+    const [row] = id ? await ctx.db.query<{ client_id: string | null }>(`SELECT client_id FROM session_notes WHERE id = $1 AND kind <> 'PSYCHOTHERAPY'`, [id]) : [];
+    ctx.audit.denied({ resourceType: NOTE, resourceId: id ?? null, subjectClientId: row?.client_id ?? null, code: 'NOT_FOUND' });
     throw notFound('Note');
   }
   return note;
@@ -70,7 +75,7 @@ export async function createSessionNote(ctx: AuthedContext, input: CreateSession
     }
     throw error;
   }
-  ctx.audit.record({ action: AuditAction.CREATE, resourceType: NOTE, resourceId: id, subjectClientId: clientId });
+  ctx.audit.record({ action: AuditAction.CREATE, resourceType: NOTE, resourceId: id, subjectClientId: auditSubject({ kind: input.kind, clientId }) });
   return (await ctx.loaders.of(noteLoaders).visibleById.load(id))!;
 }
 
@@ -102,7 +107,7 @@ export async function updateSessionNote(ctx: AuthedContext, input: UpdateSession
     [note.id, input.expectedVersion, encrypted?.body ?? null, encrypted?.keyId ?? null, input.sharedWithClient ?? null],
   );
   if (!updated.length) await explainMiss(ctx, note.id, input.expectedVersion);
-  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: NOTE, resourceId: note.id, subjectClientId: note.clientId });
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: NOTE, resourceId: note.id, subjectClientId: auditSubject(note) });
   const loader = ctx.loaders.of(noteLoaders).visibleById;
   loader.clear(note.id);
   return (await loader.load(note.id))!;
@@ -138,7 +143,7 @@ export async function signSessionNote(ctx: AuthedContext, input: SignSessionNote
     [note.id, expected, ctx.viewer.kind === 'STAFF' ? ctx.viewer.staffId : null, contentHash(text)],
   );
   if (!updated.length) await explainMiss(ctx, note.id, expected);
-  ctx.audit.record({ action: AuditAction.SIGN, resourceType: NOTE, resourceId: note.id, subjectClientId: note.clientId });
+  ctx.audit.record({ action: AuditAction.SIGN, resourceType: NOTE, resourceId: note.id, subjectClientId: auditSubject(note) });
   const loader = ctx.loaders.of(noteLoaders).visibleById;
   loader.clear(note.id);
   return { note: (await loader.load(note.id))!, signed: true, warnings };
@@ -168,7 +173,7 @@ export async function addNoteAddendum(ctx: AuthedContext, input: AddNoteAddendum
     `INSERT INTO note_addenda (id, clinic_id, note_id, author_staff_id, body, key_id, content_hash) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at`,
     [id, ctx.db.clinicId, note.id, ctx.viewer.staffId, body, keyId, contentHash(input.body)],
   );
-  ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'NoteAddendum', resourceId: id, subjectClientId: note.clientId });
+  ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'NoteAddendum', resourceId: id, subjectClientId: auditSubject(note) });
   ctx.loaders.of(noteLoaders).addenda.clear(note.id);
   return Object.assign(new NoteAddendum(), {
     id,

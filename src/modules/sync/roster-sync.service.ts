@@ -118,7 +118,7 @@ async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan) 
   const events: { membershipId: string; from: MembershipStatus | null; to: MembershipStatus; reason: string }[] = [];
   if (plan.ends.length) {
     await ctx.db.query(
-      `UPDATE memberships SET status = 'WITHDRAWN', status_reason = 'ROSTER_SYNC', period_end = current_date, updated_at = now() WHERE id = ANY($1::uuid[])`,
+      `UPDATE memberships SET status = 'WITHDRAWN', status_reason = 'ROSTER_SYNC', period_end = clinic_today(), updated_at = now() WHERE id = ANY($1::uuid[])`,
       [plan.ends.map((e) => e.membershipId)],
     );
     for (const e of plan.ends) {
@@ -129,8 +129,8 @@ async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan) 
   if (plan.statusChanges.length) {
     await ctx.db.query(
       `UPDATE memberships m SET status = x.to_status, status_reason = 'ROSTER_SYNC', updated_at = now(),
-              period_start = CASE WHEN x.to_status = 'ACTIVE' THEN COALESCE(m.period_start, current_date) ELSE m.period_start END,
-              period_end = CASE WHEN x.to_status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED') THEN current_date ELSE m.period_end END,
+              period_start = CASE WHEN x.to_status = 'ACTIVE' THEN COALESCE(m.period_start, clinic_today()) ELSE m.period_start END,
+              period_end = CASE WHEN x.to_status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED') THEN clinic_today() ELSE m.period_end END,
               waitlisted_at = CASE WHEN x.to_status = 'WAITLISTED' THEN clock_timestamp() ELSE m.waitlisted_at END
          FROM unnest($1::uuid[], $2::text[]) AS x(id, to_status) WHERE m.id = x.id`,
       [plan.statusChanges.map((s) => s.membershipId), plan.statusChanges.map((s) => s.to)],
@@ -142,7 +142,7 @@ async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan) 
     const clientIds = plan.enrols.map((e) => e.clientId ?? newIds.get(e.key)!);
     await ctx.db.query(
       `INSERT INTO memberships (id, clinic_id, group_id, client_id, status, status_reason, period_start, waitlisted_at)
-       SELECT x.id, $1, $2, x.client_id, x.status, 'ROSTER_SYNC', CASE WHEN x.status = 'ACTIVE' THEN current_date END,
+       SELECT x.id, $1, $2, x.client_id, x.status, 'ROSTER_SYNC', CASE WHEN x.status = 'ACTIVE' THEN clinic_today() END,
               CASE WHEN x.status = 'WAITLISTED' THEN clock_timestamp() END
          FROM unnest($3::uuid[], $4::uuid[], $5::text[]) WITH ORDINALITY AS x(id, client_id, status, n) ORDER BY x.n`,
       [clinicId, groupId, ids, clientIds, plan.enrols.map((e) => e.status)],
