@@ -12,6 +12,8 @@ export interface ClusterOptions {
   dataDir: string;
   port: number;
   superuserPassword: string;
+  /** Extra `postgres` options, e.g. `-c shared_preload_libraries=pg_stat_statements` for the benchmark. */
+  serverOptions?: string;
   log?: (line: string) => void;
 }
 
@@ -132,7 +134,7 @@ export async function startEmbeddedCluster(options: ClusterOptions): Promise<Emb
       pgCtl,
       [
         'start', '-w', '-t', '60', '-D', dataDir, '-l', path.join(dataDir, 'server.log'),
-        '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
+        '-o', `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' ${options.serverOptions ?? ''}`,
       ],
       asPostgres,
     );

