@@ -1,0 +1,420 @@
+/**
+ * Connections: contact exchange by double opt-in. Contact details show only while a connection
+ * is ACCEPTED and both members hold CONTACT_SHARING consent, each member showing only what they
+ * chose; the group's peer-contact policy decides whether two members may ask at all.
+ */
+import { randomUUID } from 'node:crypto';
+import { toGlobalId } from '../../src/common/global-id';
+import { ownerQuery } from '../support/factories';
+import { expectError, gql } from '../support/test-app';
+import {
+  allowContactSharing,
+  BLOCK,
+  connect,
+  CONNECTION_NODE,
+  connectionAs,
+  connectionRows,
+  connectionsOf,
+  displayName,
+  errorShape,
+  expectRefused,
+  graduate,
+  groupWith,
+  Member,
+  ok,
+  request,
+  requested,
+  respond,
+  revokeConsent,
+  setContactPrefs,
+  setPolicy,
+  uuidOf,
+  WITHDRAW,
+} from './after-group-fixtures';
+
+/** Kim, Lee and Sam in an ANYTIME group, each with an email and a phone on file. */
+async function trio(policy: 'ANYTIME' | 'AFTER_COMPLETION' | 'NEVER' = 'ANYTIME') {
+  const world = await groupWith(policy, [
+    { givenName: 'Kim', familyName: 'Park', email: 'kim@example.test', phone: '+15550000001' },
+    { givenName: 'Lee', familyName: 'Chen', email: 'lee@example.test', phone: '+15550000002' },
+    { givenName: 'Sam', familyName: 'Ruiz', email: 'sam@example.test', phone: '+15550000003' },
+  ]);
+  const [kim, lee, sam] = world.members;
+  return { ...world, kim, lee, sam };
+}
+
+/**
+ * An accepted Kim–Lee connection where both chose what to share: Kim her email and a handle,
+ * Lee his phone only. CONTACT_SHARING is granted only for those in `consenting`.
+ */
+async function acceptedPair(consenting: ('kim' | 'lee')[] = ['kim', 'lee']) {
+  const world = await trio();
+  const { kim, lee } = world;
+  await setContactPrefs(kim, { shareEmail: true, sharePhone: false, handle: '@kim.on.signal' });
+  await setContactPrefs(lee, { shareEmail: false, sharePhone: true, handle: null });
+  const consents = {
+    kim: consenting.includes('kim') ? await allowContactSharing(kim) : undefined,
+    lee: consenting.includes('lee') ? await allowContactSharing(lee) : undefined,
+  };
+  const id = await connect(kim, lee);
+  return { ...world, id, consents };
+}
+
+const KIM_CARD = { email: 'kim@example.test', phone: null, handle: '@kim.on.signal' };
+const LEE_CARD = { email: null, phone: '+15550000002', handle: null };
+
+/** The contact card each side sees on the connection (via `connections`). */
+async function cards(kim: Member, lee: Member, id: string) {
+  return { kimSees: (await connectionAs(kim, id)).contact, leeSees: (await connectionAs(lee, id)).contact };
+}
+
+const contactAudits = (clinicId: string) =>
+  ownerQuery(
+    `SELECT actor_type, actor_id, action, resource_id, subject_client_id FROM audit_events
+      WHERE clinic_id = $1 AND resource_type = 'ContactDetails' ORDER BY id`,
+    [clinicId],
+  );
+
+describe('asking and answering', () => {
+  it('stores a request from one peer to another and shows it to both, then ACCEPTED once the member asked says yes', async () => {
+    const { clinic, group, kim, lee, sam } = await trio();
+    const sent = await requested(kim, lee, 'Coffee after we finish?');
+    expect(sent).toMatchObject({
+      status: 'REQUESTED',
+      direction: 'SENT',
+      otherDisplayName: displayName(lee),
+      message: 'Coffee after we finish?',
+      respondedAt: null,
+      contact: null,
+    });
+    const [row] = await connectionRows(clinic.id);
+    expect(row).toMatchObject({
+      id: uuidOf(sent.id),
+      group_id: group.id,
+      requester_client_id: kim.client.id,
+      recipient_client_id: lee.client.id,
+      status: 'REQUESTED',
+      message: 'Coffee after we finish?',
+      responded_at: null,
+      closed_at: null,
+    });
+
+    expect(await connectionsOf(lee)).toEqual([
+      expect.objectContaining({ id: sent.id, status: 'REQUESTED', direction: 'RECEIVED', otherDisplayName: displayName(kim), contact: null }),
+    ]);
+
+    const accepted = ok(await respond(lee, sent.id, true)).respondToConnection.connection;
+    expect(accepted).toMatchObject({ id: sent.id, status: 'ACCEPTED', direction: 'RECEIVED' });
+    expect(accepted.respondedAt).not.toBeNull();
+    const [after] = await connectionRows(clinic.id);
+    expect(after).toMatchObject({ status: 'ACCEPTED', closed_at: null });
+    expect(after.responded_at).toBeInstanceOf(Date);
+
+    expect((await connectionAs(kim, sent.id)).status).toBe('ACCEPTED');
+    // Sam, who is in neither end of it, has nothing.
+    expect(await connectionsOf(sam)).toEqual([]);
+  });
+
+  it('refuses asking oneself: BAD_USER_INPUT, nothing stored', async () => {
+    const { clinic, kim } = await trio();
+    await expectRefused('BAD_USER_INPUT', [clinic.id], () => request(kim, kim));
+    expect(await connectionRows(clinic.id)).toEqual([]);
+  });
+
+  it('refuses a second open request between the same two, in either direction: CONFLICT, nothing stored', async () => {
+    const { clinic, kim, lee } = await trio();
+    await requested(kim, lee);
+    await expectRefused('CONFLICT', [clinic.id], () => request(kim, lee));
+    await expectRefused('CONFLICT', [clinic.id], () => request(lee, kim));
+    expect(await connectionRows(clinic.id)).toHaveLength(1);
+  });
+
+  it('refuses a new request while the two are already connected: CONFLICT', async () => {
+    const { clinic, kim, lee } = await trio();
+    await connect(kim, lee);
+    await expectRefused('CONFLICT', [clinic.id], () => request(lee, kim));
+    expect((await connectionRows(clinic.id)).map((r) => r.status)).toEqual(['ACCEPTED']);
+  });
+
+  it('lets only the member asked answer: the requester gets FORBIDDEN, a third member NOT_FOUND, nothing changes', async () => {
+    const { clinic, kim, lee, sam } = await trio();
+    const c = await requested(kim, lee);
+    for (const accept of [true, false]) {
+      await expectRefused('FORBIDDEN', [clinic.id], () => respond(kim, c.id, accept));
+      await expectRefused('NOT_FOUND', [clinic.id], () => respond(sam, c.id, accept));
+    }
+    await expectRefused('NOT_FOUND', [clinic.id], () => gql(sam.auth, WITHDRAW, { input: { connectionId: c.id } }));
+    await expectRefused('NOT_FOUND', [clinic.id], () => gql(sam.auth, BLOCK, { input: { connectionId: c.id } }));
+    expect(await connectionRows(clinic.id)).toEqual([expect.objectContaining({ status: 'REQUESTED', responded_at: null })]);
+  });
+
+  it('allows at most 10 pending requests: the 11th answers RATE_LIMITED and stores nothing', async () => {
+    const world = await groupWith('ANYTIME', 12);
+    const [asker, ...peers] = world.members;
+    for (const peer of peers.slice(0, 10)) await requested(asker, peer);
+    await expectRefused('RATE_LIMITED', [world.clinic.id], () => request(asker, peers[10]));
+    const rows = await connectionRows(world.clinic.id);
+    expect(rows).toHaveLength(10);
+    expect(rows.map((r) => r.recipient_client_id)).not.toContain(peers[10].client.id);
+
+    // Pending means unanswered: once one is answered, there is room again.
+    const first = (await connectionsOf(peers[0]))[0];
+    ok(await respond(peers[0], first.id, true));
+    expect((await requested(asker, peers[10])).status).toBe('REQUESTED');
+  });
+});
+
+describe('who may be asked', () => {
+  it('answers NOT_FOUND for someone never in a shared group, exactly as for a membership that does not exist', async () => {
+    const { clinic, kim } = await trio();
+    const neighbour = await groupWith('ANYTIME', 1, { clinic });
+    const elsewhere = await groupWith('ANYTIME', 1);
+    const attempts = {
+      otherGroup: () => request(kim, neighbour.members[0]),
+      otherClinic: () => request(kim, elsewhere.members[0]),
+      noSuchMembership: () => request(kim, toGlobalId('Membership', randomUUID())),
+    };
+    const shapes: Record<string, unknown> = {};
+    for (const [name, attempt] of Object.entries(attempts)) {
+      shapes[name] = errorShape(await expectRefused('NOT_FOUND', [clinic.id, elsewhere.clinic.id], attempt));
+    }
+    expect(shapes.otherGroup).toEqual(shapes.noSuchMembership);
+    expect(shapes.otherClinic).toEqual(shapes.noSuchMembership);
+    expect(await connectionRows(clinic.id)).toEqual([]);
+  });
+
+  it('policy NEVER: FORBIDDEN, during the group and after it', async () => {
+    const world = await trio('NEVER');
+    const { clinic, kim, lee } = world;
+    await expectRefused('FORBIDDEN', [clinic.id], () => request(kim, lee));
+    await graduate(world, kim);
+    await graduate(world, lee);
+    await expectRefused('FORBIDDEN', [clinic.id], () => request(kim, lee));
+    expect(await connectionRows(clinic.id)).toEqual([]);
+  });
+
+  it('policy AFTER_COMPLETION: CONFLICT while both memberships are active', async () => {
+    const { clinic, kim, lee } = await trio('AFTER_COMPLETION');
+    const res = await expectRefused('CONFLICT', [clinic.id], () => request(kim, lee));
+    expect(res.errors![0].extensions).toMatchObject({ reason: 'AFTER_COMPLETION' });
+  });
+
+  it.each([
+    ['the one who finished asks the one still active', 'kim', 'lee'],
+    ['the one still active asks the one who finished', 'lee', 'kim'],
+  ] as const)('policy AFTER_COMPLETION: CONFLICT while either membership is still active (%s)', async (_label, from, to) => {
+    const world = await trio('AFTER_COMPLETION');
+    const { clinic } = world;
+    // Kim has finished (and is in the alumni directory), Lee has not: not yet, whichever of them asks.
+    await graduate(world, world.kim);
+    const res = await expectRefused('CONFLICT', [clinic.id], () => request(world[from], world[to]));
+    expect(res.errors![0].extensions).toMatchObject({ reason: 'AFTER_COMPLETION' });
+    expect(await connectionRows(clinic.id)).toEqual([]);
+  });
+
+  it('policy AFTER_COMPLETION: allowed once both have completed (found through the alumni directory)', async () => {
+    const world = await trio('AFTER_COMPLETION');
+    const { clinic, kim, lee } = world;
+    await graduate(world, kim);
+    await graduate(world, lee);
+    const c = await requested(kim, lee);
+    expect(c).toMatchObject({ status: 'REQUESTED', otherDisplayName: displayName(lee) });
+    expect(await connectionRows(clinic.id)).toEqual([
+      expect.objectContaining({ requester_client_id: kim.client.id, recipient_client_id: lee.client.id, status: 'REQUESTED' }),
+    ]);
+  });
+
+  it('policy ANYTIME: allowed while both are in the group', async () => {
+    const { clinic, kim, lee } = await trio('ANYTIME');
+    expect((await requested(kim, lee)).status).toBe('REQUESTED');
+    expect(await connectionRows(clinic.id)).toHaveLength(1);
+  });
+
+  it('checks the policy of the group now: changing it to NEVER stops new requests', async () => {
+    const world = await trio('ANYTIME');
+    const { clinic, kim, lee, sam } = world;
+    await requested(kim, lee);
+    await setPolicy(clinic, world.group, 'NEVER');
+    await expectRefused('FORBIDDEN', [clinic.id], () => request(kim, sam));
+    expect(await connectionRows(clinic.id)).toHaveLength(1);
+  });
+});
+
+describe('contact details', () => {
+  it('are absent before the request is accepted, even when both consent', async () => {
+    const world = await trio();
+    const { kim, lee } = world;
+    await setContactPrefs(kim, { shareEmail: true, sharePhone: true, handle: '@kim' });
+    await setContactPrefs(lee, { shareEmail: true, sharePhone: true, handle: '@lee' });
+    await allowContactSharing(kim);
+    await allowContactSharing(lee);
+    const c = await requested(kim, lee);
+    expect(c.contact).toBeNull();
+    expect(await cards(kim, lee, c.id)).toEqual({ kimSees: null, leeSees: null });
+    expect(ok(await gql(kim.auth, CONNECTION_NODE, { id: c.id })).node.contact).toBeNull();
+    expect(await contactAudits(world.clinic.id)).toEqual([]);
+  });
+
+  it.each([
+    ['neither consents', [] as ('kim' | 'lee')[]],
+    ['only the requester consents', ['kim'] as ('kim' | 'lee')[]],
+    ['only the recipient consents', ['lee'] as ('kim' | 'lee')[]],
+  ])('are absent on an accepted connection when %s to CONTACT_SHARING', async (_label, consenting) => {
+    const { clinic, kim, lee, id } = await acceptedPair(consenting);
+    expect(await cards(kim, lee, id)).toEqual({ kimSees: null, leeSees: null });
+    expect(ok(await gql(lee.auth, CONNECTION_NODE, { id })).node.contact).toBeNull();
+    expect(await contactAudits(clinic.id)).toEqual([]);
+  });
+
+  it('are present when accepted and both consent, each showing only the fields its owner chose', async () => {
+    const { kim, lee, id } = await acceptedPair();
+    expect(await cards(kim, lee, id)).toEqual({ kimSees: LEE_CARD, leeSees: KIM_CARD });
+    expect(ok(await gql(kim.auth, CONNECTION_NODE, { id })).node.contact).toEqual(LEE_CARD);
+  });
+
+  it('follow a change of preferences on the next request', async () => {
+    const { kim, lee, id } = await acceptedPair();
+    await setContactPrefs(lee, { shareEmail: true, sharePhone: false, handle: 'lee-the-runner' });
+    expect((await connectionAs(kim, id)).contact).toEqual({ email: 'lee@example.test', phone: null, handle: 'lee-the-runner' });
+  });
+
+  it('are absent on the next request after either member withdraws', async () => {
+    for (const who of ['kim', 'lee'] as const) {
+      const world = await acceptedPair();
+      const { clinic, kim, lee, id } = world;
+      expect(await cards(kim, lee, id)).toEqual({ kimSees: LEE_CARD, leeSees: KIM_CARD });
+      const withdrawn = ok(await gql(world[who].auth, WITHDRAW, { input: { connectionId: id } })).withdrawConnection.connection;
+      expect(withdrawn).toMatchObject({ status: 'WITHDRAWN', contact: null });
+      const [row] = await connectionRows(clinic.id);
+      expect(row.status).toBe('WITHDRAWN');
+      expect(row.closed_at).toBeInstanceOf(Date);
+      expect(await cards(kim, lee, id)).toEqual({ kimSees: null, leeSees: null });
+    }
+  });
+
+  it('are absent on the next request after either member revokes CONTACT_SHARING', async () => {
+    for (const who of ['kim', 'lee'] as const) {
+      const world = await acceptedPair();
+      const { clinic, kim, lee, id, consents } = world;
+      expect(await cards(kim, lee, id)).toEqual({ kimSees: LEE_CARD, leeSees: KIM_CARD });
+      await revokeConsent(world[who].auth, consents[who]!, 'no more sharing');
+      expect(await cards(kim, lee, id)).toEqual({ kimSees: null, leeSees: null });
+      // The connection itself stays accepted; only the consent changed.
+      expect((await connectionRows(clinic.id)).map((r) => r.status)).toEqual(['ACCEPTED']);
+    }
+  });
+
+  it('are absent after a block, and the blocked member\'s new requests go nowhere (NOT_FOUND, nothing stored)', async () => {
+    const { clinic, kim, lee, id } = await acceptedPair();
+    expect(await cards(kim, lee, id)).toEqual({ kimSees: LEE_CARD, leeSees: KIM_CARD });
+    const blocked = ok(await gql(lee.auth, BLOCK, { input: { connectionId: id } })).blockMember.connection;
+    expect(blocked.contact).toBeNull();
+    expect(await ownerQuery(`SELECT blocker_client_id, blocked_client_id FROM member_blocks WHERE clinic_id = $1`, [clinic.id])).toEqual([
+      { blocker_client_id: lee.client.id, blocked_client_id: kim.client.id },
+    ]);
+    const [row] = await connectionRows(clinic.id);
+    expect(row.status).toBe('BLOCKED');
+    expect(await cards(kim, lee, id)).toEqual({ kimSees: null, leeSees: null });
+    expect((await connectionAs(kim, id)).status).toBe('DECLINED');
+
+    const again = await expectRefused('NOT_FOUND', [clinic.id], () => request(kim, lee));
+    const missing = await request(kim, toGlobalId('Membership', randomUUID()));
+    expect(errorShape(again)).toEqual(errorShape(missing));
+    expect(await connectionRows(clinic.id)).toHaveLength(1);
+  });
+
+  it('every reveal is audited against the member whose details were shown, and shows in their access report', async () => {
+    const { clinic, kim, lee, sam, id } = await acceptedPair();
+    const kimSawLee = { actor_type: 'CLIENT', actor_id: kim.client.id, action: 'READ', resource_id: lee.client.id, subject_client_id: lee.client.id };
+    const leeSawKim = { actor_type: 'CLIENT', actor_id: lee.client.id, action: 'READ', resource_id: kim.client.id, subject_client_id: kim.client.id };
+    // Lee's acceptance answered with the connection and Kim's card: that was the first reveal.
+    expect(await contactAudits(clinic.id)).toEqual([leeSawKim]);
+
+    // Kim looks twice; Lee once more.
+    await connectionAs(kim, id);
+    await connectionAs(kim, id);
+    await connectionAs(lee, id);
+    expect(await contactAudits(clinic.id)).toEqual([leeSawKim, kimSawLee, kimSawLee, leeSawKim]);
+
+    const report = ok(await gql(lee.auth, `{ myAccessReport { accesses { action resourceType occurredAt actor { kind name role } } } }`)).myAccessReport;
+    const seen = report.accesses.filter((a: any) => a.resourceType === 'ContactDetails');
+    expect(seen).toHaveLength(2);
+    // Kim's report shows Lee's two looks at her details.
+    const kimReport = ok(await gql(kim.auth, `{ myAccessReport { accesses { resourceType actor { kind } } } }`)).myAccessReport;
+    expect(kimReport.accesses.filter((a: any) => a.resourceType === 'ContactDetails')).toEqual([
+      { resourceType: 'ContactDetails', actor: { kind: 'CLIENT' } },
+      { resourceType: 'ContactDetails', actor: { kind: 'CLIENT' } },
+    ]);
+    for (const a of seen) {
+      expect(a).toMatchObject({ action: 'READ', actor: { kind: 'CLIENT', role: null } });
+      expect(Number.isNaN(Date.parse(a.occurredAt))).toBe(false);
+    }
+    // Sam's report shows nobody seeing his details.
+    const samReport = ok(await gql(sam.auth, `{ myAccessReport { accesses { resourceType } } }`)).myAccessReport;
+    expect(samReport.accesses.filter((a: any) => a.resourceType === 'ContactDetails')).toEqual([]);
+  });
+  it('the access report says who saw the member\'s contact details: the connection, by display name', async () => {
+    const { kim, lee, id } = await acceptedPair();
+    await connectionAs(kim, id);
+    const report = ok(await gql(lee.auth, `{ myAccessReport { accesses { resourceType actor { kind name } } } }`)).myAccessReport;
+    expect(report.accesses.filter((a: any) => a.resourceType === 'ContactDetails')).toEqual([
+      { resourceType: 'ContactDetails', actor: { kind: 'CLIENT', name: displayName(kim) } },
+    ]);
+  });
+});
+
+describe('what a declined or blocked request reveals', () => {
+  it('shows the requester DECLINED with nothing more, whether the recipient declined or blocked', async () => {
+    const { clinic, kim, lee, sam } = await trio();
+    await setContactPrefs(lee, { shareEmail: true, sharePhone: true, handle: '@lee' });
+    await allowContactSharing(lee);
+    await allowContactSharing(kim);
+    await allowContactSharing(sam);
+    const fromKim = await requested(kim, lee);
+    const fromSam = await requested(sam, lee);
+    ok(await respond(lee, fromKim.id, false));
+    ok(await gql(lee.auth, BLOCK, { input: { connectionId: fromSam.id } }));
+
+    const declined = await connectionAs(kim, fromKim.id);
+    const blocked = await connectionAs(sam, fromSam.id);
+    for (const c of [declined, blocked]) {
+      expect(c).toMatchObject({ status: 'DECLINED', direction: 'SENT', otherDisplayName: displayName(lee), contact: null });
+    }
+    // The same fields are filled in either way: nothing tells a block from a decline.
+    const filled = (c: Record<string, unknown>) => Object.keys(c).filter((k) => c[k] !== null).sort();
+    expect(filled(blocked)).toEqual(filled(declined));
+    const viaNode = ok(await gql(sam.auth, CONNECTION_NODE, { id: fromSam.id })).node;
+    expect(filled(viaNode)).toEqual(filled(ok(await gql(kim.auth, CONNECTION_NODE, { id: fromKim.id })).node));
+
+    expect((await connectionRows(clinic.id)).map((r) => r.status)).toEqual(['DECLINED', 'BLOCKED']);
+    expect(await contactAudits(clinic.id)).toEqual([]);
+  });
+
+  it('lets a declined requester ask again later, unlike a blocked one', async () => {
+    const { clinic, kim, lee } = await trio();
+    const first = await requested(kim, lee);
+    ok(await respond(lee, first.id, false));
+    expect((await requested(kim, lee)).status).toBe('REQUESTED');
+    expect((await connectionRows(clinic.id)).map((r) => r.status)).toEqual(['DECLINED', 'REQUESTED']);
+  });
+});
+
+describe('privacy of connections', () => {
+  it('a member cannot see other members\' connections, through connections or node(id:)', async () => {
+    const { clinic, kim, lee, sam } = await trio();
+    await allowContactSharing(kim);
+    await allowContactSharing(lee);
+    const id = await connect(kim, lee);
+    const audited = await contactAudits(clinic.id);
+    expect(await connectionsOf(sam)).toEqual([]);
+    const res = await gql(sam.auth, CONNECTION_NODE, { id });
+    expectError(res, 'NOT_FOUND');
+    expect(res.data).toBeNull();
+    // Nor can staff read members' connections.
+    const staff = await gql(clinic.admin.auth, CONNECTION_NODE, { id });
+    expect(staff.data).toBeNull();
+    expect(['FORBIDDEN', 'NOT_FOUND']).toContain(staff.codes[0]);
+    // No one saw anyone's details through these attempts.
+    expect(await contactAudits(clinic.id)).toEqual(audited);
+  });
+});

@@ -1,0 +1,338 @@
+/**
+ * Group events: outings, reunions and alumni check-ins created by a group's facilitators or an
+ * admin, answered by the people invited (current members, alumni, or both). Invitees see how
+ * many are going; the names of other attendees only while going themselves, and only of those
+ * who consent to being seen there.
+ */
+import { randomUUID } from 'node:crypto';
+import { toGlobalId } from '../../src/common/global-id';
+import { ownerQuery } from '../support/factories';
+import { expectError, gql } from '../support/test-app';
+import { acceptAgreement, activeGroup, enrolNew } from '../goals/goal-fixtures';
+import {
+  agreementConsentOf,
+  CREATE_EVENT,
+  createEvent,
+  displayName,
+  endMembership,
+  EVENT_NODE,
+  eventRows,
+  eventsFor,
+  expectRefused,
+  graduate,
+  GROUP_EVENTS,
+  inDays,
+  Member,
+  ok,
+  revokeConsent,
+  rsvp,
+  rsvped,
+  rsvpRows,
+  uuidOf,
+} from './after-group-fixtures';
+
+/**
+ * A group of six: Ann and Ben completed (Ann opted into the alumni directory, Ben did not), Cat,
+ * Dan and Fay are current members (agreement accepted), and Wes withdrew.
+ */
+async function eventWorld() {
+  const world = await activeGroup({ members: 6 });
+  const [ann, ben, cat, dan, fay, wes] = world.members;
+  await graduate(world, ann);
+  await endMembership(world.clinic, ben);
+  await endMembership(world.clinic, wes, 'WITHDRAWN');
+  return { ...world, ann, ben, cat, dan, fay, wes };
+}
+
+type World = Awaited<ReturnType<typeof eventWorld>>;
+
+/** One event of each audience, created by the facilitator. */
+async function threeEvents(world: World) {
+  const members = await createEvent(world.lead.auth, world.group, { kind: 'OUTING', audience: 'MEMBERS', title: 'Bowling night' });
+  const alumni = await createEvent(world.lead.auth, world.group, { kind: 'ALUMNI_CHECK_IN', audience: 'ALUMNI', title: 'Six-month check-in' });
+  const both = await createEvent(world.lead.auth, world.group, { kind: 'REUNION', audience: 'BOTH', title: 'Summer reunion' });
+  return { members, alumni, both };
+}
+
+const names = (...ms: Member[]) => ms.map(displayName).sort();
+const sorted = (xs: string[] | null) => (xs ? [...xs].sort() : xs);
+
+describe('creating group events', () => {
+  it('the group\'s facilitator creates one, stored as given', async () => {
+    const world = await eventWorld();
+    const startsAt = inDays(10);
+    const endsAt = inDays(10.1);
+    const event = await createEvent(world.lead.auth, world.group, {
+      kind: 'REUNION',
+      audience: 'BOTH',
+      title: '  Summer reunion ',
+      description: 'Bring a dish.',
+      startsAt,
+      endsAt,
+      location: 'Riverside Park, north lawn',
+      videoLink: 'https://video.example.test/reunion',
+    });
+    expect(event).toMatchObject({
+      kind: 'REUNION',
+      audience: 'BOTH',
+      title: 'Summer reunion',
+      description: 'Bring a dish.',
+      startsAt,
+      endsAt,
+      location: 'Riverside Park, north lawn',
+      videoLink: 'https://video.example.test/reunion',
+      myRsvp: null,
+      counts: { going: 0, maybe: 0 },
+      attendees: [],
+    });
+    expect(await eventRows(world.clinic.id)).toEqual([
+      expect.objectContaining({
+        id: uuidOf(event.id),
+        group_id: world.group.id,
+        kind: 'REUNION',
+        audience: 'BOTH',
+        title: 'Summer reunion',
+        created_by_staff_id: world.lead.id,
+      }),
+    ]);
+  });
+
+  it('a clinic admin creates one too', async () => {
+    const world = await eventWorld();
+    const event = await createEvent(world.clinic.admin.auth, world.group, { audience: 'ALUMNI', kind: 'ALUMNI_CHECK_IN', title: 'Alumni coffee' });
+    expect(event).toMatchObject({ audience: 'ALUMNI', kind: 'ALUMNI_CHECK_IN', title: 'Alumni coffee' });
+    expect(await eventRows(world.clinic.id)).toEqual([expect.objectContaining({ id: uuidOf(event.id), created_by_staff_id: world.clinic.admin.id })]);
+  });
+
+  it('refuses a member, current or former: FORBIDDEN, nothing stored', async () => {
+    const world = await eventWorld();
+    for (const m of [world.cat, world.ann]) {
+      await expectRefused('FORBIDDEN', [world.clinic.id], () =>
+        gql(m.auth, CREATE_EVENT, { input: { groupId: world.group.gid, kind: 'OUTING', audience: 'MEMBERS', title: 'My party', startsAt: inDays(3) } }),
+      );
+    }
+    expect(await eventRows(world.clinic.id)).toEqual([]);
+  });
+
+  it('refuses a clinician who does not facilitate the group: FORBIDDEN, nothing stored', async () => {
+    const world = await eventWorld();
+    const bystander = await world.clinic.addStaff('CLINICIAN');
+    // Leading another group of the clinic does not help.
+    const otherLead = await world.clinic.addStaff('CLINICIAN');
+    await activeGroup({ clinic: world.clinic, members: 1, lead: otherLead });
+    for (const clinician of [bystander, otherLead]) {
+      await expectRefused('FORBIDDEN', [world.clinic.id], () =>
+        gql(clinician.auth, CREATE_EVENT, { input: { groupId: world.group.gid, kind: 'OUTING', audience: 'MEMBERS', title: 'Not mine', startsAt: inDays(3) } }),
+      );
+    }
+    expect(await eventRows(world.clinic.id)).toEqual([]);
+  });
+
+  it('refuses an end before the start: BAD_USER_INPUT, nothing stored', async () => {
+    const world = await eventWorld();
+    await expectRefused('BAD_USER_INPUT', [world.clinic.id], () =>
+      gql(world.lead.auth, CREATE_EVENT, {
+        input: { groupId: world.group.gid, kind: 'OUTING', audience: 'MEMBERS', title: 'Backwards', startsAt: inDays(3), endsAt: inDays(2) },
+      }),
+    );
+  });
+});
+
+describe('invitations', () => {
+  it('groupEvents lists members only the events they are invited to: MEMBERS for current members, ALUMNI for those who completed, BOTH for both', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    for (const m of [world.cat, world.dan]) expect([...(await eventsFor(m.auth)).keys()].sort()).toEqual([e.members.id, e.both.id].sort());
+    for (const m of [world.ann, world.ben]) expect([...(await eventsFor(m.auth)).keys()].sort()).toEqual([e.alumni.id, e.both.id].sort());
+    // A member who withdrew is invited to none.
+    expect([...(await eventsFor(world.wes.auth)).keys()]).toEqual([]);
+    // Staff with the group see all three.
+    for (const auth of [world.lead.auth, world.clinic.admin.auth]) {
+      expect([...(await eventsFor(auth, world.group)).keys()].sort()).toEqual([e.members.id, e.alumni.id, e.both.id].sort());
+    }
+  });
+
+  it('a member\'s invitations are all listed, however many events other groups of the clinic have', async () => {
+    const world = await eventWorld();
+    const ours = await createEvent(world.lead.auth, world.group, { audience: 'MEMBERS', title: 'Our outing', startsAt: inDays(30) });
+    // A busy neighbouring group with 250 upcoming events, all sooner than ours.
+    const neighbour = await activeGroup({ clinic: world.clinic, members: 1 });
+    await ownerQuery(
+      `INSERT INTO group_events (clinic_id, group_id, kind, audience, title, starts_at, created_by_staff_id)
+       SELECT $1, $2, 'OUTING', 'BOTH', 'Their outing ' || i, now() + make_interval(hours => i), $3 FROM generate_series(1, 250) i`,
+      [world.clinic.id, neighbour.group.id, neighbour.lead.id],
+    );
+    expect([...(await eventsFor(world.cat.auth, world.group)).keys()]).toEqual([ours.id]);
+    expect([...(await eventsFor(world.lead.auth, world.group)).keys()]).toEqual([ours.id]);
+    // Without a group filter too: other groups' events must not crowd Cat's invitation out.
+    expect([...(await eventsFor(world.cat.auth)).keys()]).toEqual([ours.id]);
+  });
+
+  it('nobody else sees them: members of other groups, other clinicians, other clinics', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    const neighbour = await activeGroup({ clinic: world.clinic, members: 1 });
+    const stranger = await world.clinic.addStaff('CLINICIAN');
+    const elsewhere = await activeGroup({ members: 1 });
+    for (const auth of [neighbour.members[0].auth, stranger.auth, elsewhere.members[0].auth, elsewhere.clinic.admin.auth]) {
+      expect([...(await eventsFor(auth)).keys()]).toEqual([]);
+      expectError(await gql(auth, EVENT_NODE, { id: e.both.id }), 'NOT_FOUND');
+    }
+    // node(id:) answers like groupEvents for the invited and the uninvited.
+    expect(ok(await gql(world.cat.auth, EVENT_NODE, { id: e.members.id })).node.id).toBe(e.members.id);
+    expectError(await gql(world.cat.auth, EVENT_NODE, { id: e.alumni.id }), 'NOT_FOUND');
+    expectError(await gql(world.ann.auth, EVENT_NODE, { id: e.members.id }), 'NOT_FOUND');
+  });
+});
+
+describe('RSVPs', () => {
+  it('invitees answer, once each: a second answer replaces the first', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    expect(await rsvped(world.cat, e.members.id, 'MAYBE')).toMatchObject({ myRsvp: 'MAYBE', counts: { going: 0, maybe: 1 } });
+    expect(await rsvped(world.cat, e.members.id, 'GOING')).toMatchObject({ myRsvp: 'GOING', counts: { going: 1, maybe: 0 } });
+    await rsvped(world.ann, e.alumni.id, 'GOING');
+    await rsvped(world.ann, e.both.id, 'NOT_GOING');
+    await rsvped(world.dan, e.both.id, 'GOING');
+    const ev = (gid: string) => uuidOf(gid);
+    expect(await rsvpRows(world.clinic.id)).toEqual(
+      [
+        { event_id: ev(e.members.id), client_id: world.cat.client.id, response: 'GOING' },
+        { event_id: ev(e.alumni.id), client_id: world.ann.client.id, response: 'GOING' },
+        { event_id: ev(e.both.id), client_id: world.ann.client.id, response: 'NOT_GOING' },
+        { event_id: ev(e.both.id), client_id: world.dan.client.id, response: 'GOING' },
+      ].sort((a, b) => (a.event_id + a.client_id).localeCompare(b.event_id + b.client_id)),
+    );
+    expect((await eventsFor(world.cat.auth)).get(e.members.id).myRsvp).toBe('GOING');
+    expect((await eventsFor(world.ann.auth)).get(e.both.id).myRsvp).toBe('NOT_GOING');
+  });
+
+  it('an RSVP to an event one is not invited to answers NOT_FOUND, like an event that does not exist, and stores nothing', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    const neighbour = await activeGroup({ clinic: world.clinic, members: 1 });
+    const attempts: [Member, string][] = [
+      [world.cat, e.alumni.id], // a current member, to an alumni event
+      [world.ann, e.members.id], // an alumna, to a members' event
+      [world.wes, e.both.id], // a member who withdrew
+      [neighbour.members[0], e.both.id], // another group's member
+    ];
+    const missing = await rsvp(world.cat, toGlobalId('GroupEvent', randomUUID()), 'GOING');
+    expectError(missing, 'NOT_FOUND');
+    for (const [m, id] of attempts) {
+      const res = await expectRefused('NOT_FOUND', [world.clinic.id], () => rsvp(m, id, 'GOING'));
+      expect(res.errors![0].message).toBe(missing.errors![0].message);
+    }
+    expect(await rsvpRows(world.clinic.id)).toEqual([]);
+  });
+
+  it('staff do not answer invitations: FORBIDDEN, nothing stored', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    await expectRefused('FORBIDDEN', [world.clinic.id], () => gql(world.lead.auth, `mutation($input: RsvpGroupEventInput!) { rsvpGroupEvent(input: $input) { event { id } } }`, {
+      input: { eventId: e.both.id, response: 'GOING' },
+    }));
+  });
+});
+
+describe('who is going', () => {
+  it('invitees see the counts whatever they answered, or if they have not answered', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    await rsvped(world.cat, e.both.id, 'GOING');
+    await rsvped(world.fay, e.both.id, 'GOING');
+    await rsvped(world.dan, e.both.id, 'MAYBE');
+    await rsvped(world.ben, e.both.id, 'NOT_GOING');
+    // Going, maybe, not going, and Ann who has not answered.
+    for (const m of [world.cat, world.dan, world.ben, world.ann]) {
+      expect((await eventsFor(m.auth)).get(e.both.id).counts).toEqual({ going: 2, maybe: 1 });
+    }
+  });
+
+  it('attendee names are null unless the viewer is going themself', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    await rsvped(world.fay, e.members.id, 'GOING');
+    await rsvped(world.dan, e.members.id, 'MAYBE');
+    const cat = async () => (await eventsFor(world.cat.auth)).get(e.members.id).attendees;
+    expect(await cat()).toBeNull(); // no answer yet
+    expect((await eventsFor(world.dan.auth)).get(e.members.id).attendees).toBeNull(); // maybe
+    await rsvped(world.cat, e.members.id, 'NOT_GOING');
+    expect(await cat()).toBeNull();
+    await rsvped(world.cat, e.members.id, 'GOING');
+    expect(await cat()).toEqual(names(world.fay));
+    // The same through node(id:).
+    expect(ok(await gql(world.dan.auth, EVENT_NODE, { id: e.members.id })).node.attendees).toBeNull();
+    expect(ok(await gql(world.cat.auth, EVENT_NODE, { id: e.members.id })).node.attendees).toEqual(names(world.fay));
+  });
+
+  it('members\' event: a going member sees only going members who hold the group agreement consent', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    for (const m of [world.cat, world.dan, world.fay]) await rsvped(m, e.members.id, 'GOING');
+    // Dan withdraws his group agreement consent: he is no longer shown to peers.
+    await revokeConsent(world.dan.auth, await agreementConsentOf(world.dan, world.group), 'privacy');
+    const seenByCat = (await eventsFor(world.cat.auth)).get(e.members.id);
+    expect(seenByCat.counts).toEqual({ going: 3, maybe: 0 });
+    expect(sorted(seenByCat.attendees)).toEqual(names(world.fay));
+  });
+
+  it('alumni event: a going alumnus sees only going alumni who hold ALUMNI_DIRECTORY', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    // Gus completes and opts in too.
+    const gus = await enrolNew(world.clinic, world.group);
+    await acceptAgreement(gus, world.group);
+    await graduate(world, gus);
+    for (const m of [world.ann, world.ben, gus]) await rsvped(m, e.alumni.id, 'GOING');
+    // Ben (not in the directory) is counted but never named to Ann or Gus.
+    expect(sorted((await eventsFor(world.ann.auth)).get(e.alumni.id).attendees)).toEqual(names(gus));
+    expect(sorted((await eventsFor(gus.auth)).get(e.alumni.id).attendees)).toEqual(names(world.ann));
+    expect((await eventsFor(gus.auth)).get(e.alumni.id).counts).toEqual({ going: 3, maybe: 0 });
+  });
+
+  it('event for both: alumni are named under ALUMNI_DIRECTORY, members under the group agreement', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    for (const m of [world.ann, world.ben, world.cat, world.fay]) await rsvped(m, e.both.id, 'GOING');
+    // Ann (alumna, directory) and Fay (member, agreement) are named; Ben (alumnus, no directory) is not.
+    expect(sorted((await eventsFor(world.cat.auth)).get(e.both.id).attendees)).toEqual(names(world.ann, world.fay));
+    expect(sorted((await eventsFor(world.ann.auth)).get(e.both.id).attendees)).toEqual(names(world.cat, world.fay));
+  });
+
+  it('revoking ALUMNI_DIRECTORY takes an alumnus off other attendees\' lists on the next request', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    await rsvped(world.ann, e.both.id, 'GOING');
+    await rsvped(world.cat, e.both.id, 'GOING');
+    expect((await eventsFor(world.cat.auth)).get(e.both.id).attendees).toEqual(names(world.ann));
+    const [consent] = await ownerQuery<{ id: string }>(
+      `SELECT id FROM consent_records WHERE client_id = $1 AND type = 'ALUMNI_DIRECTORY' AND revoked_at IS NULL`,
+      [world.ann.client.id],
+    );
+    await revokeConsent(world.ann.auth, { id: consent.id, gid: toGlobalId('ConsentRecord', consent.id) });
+    expect((await eventsFor(world.cat.auth)).get(e.both.id).attendees).toEqual([]);
+  });
+
+  it('staff with the group see every attendee, consent or not', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    for (const m of [world.ann, world.ben, world.cat]) await rsvped(m, e.both.id, 'GOING');
+    await rsvped(world.dan, e.both.id, 'MAYBE');
+    for (const auth of [world.lead.auth, world.clinic.admin.auth]) {
+      const seen = (await eventsFor(auth, world.group)).get(e.both.id);
+      expect(sorted(seen.attendees)).toEqual(names(world.ann, world.ben, world.cat));
+      expect(seen.counts).toEqual({ going: 3, maybe: 1 });
+      expect(seen.myRsvp).toBeNull();
+    }
+  });
+
+  it('reading attendee lists changes nothing stored', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    await rsvped(world.cat, e.members.id, 'GOING');
+    const before = await rsvpRows(world.clinic.id);
+    ok(await gql(world.cat.auth, GROUP_EVENTS, { groupId: null }));
+    expect(await rsvpRows(world.clinic.id)).toEqual(before);
+  });
+});

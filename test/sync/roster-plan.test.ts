@@ -1,0 +1,310 @@
+/**
+ * The roster planner is pure: given the rows, the group's open memberships and the clients that
+ * already carry the rows' external identifiers, it decides every change before anything is
+ * written. These tests pin its decisions; the integration tests prove the service applies them.
+ */
+import {
+  ExistingClient,
+  ExistingMembership,
+  keyOf,
+  planRoster,
+  PlanInput,
+  RosterRow,
+  validateRows,
+} from '../../src/modules/sync/roster-plan';
+import { MembershipStatus as S } from '../../src/modules/memberships/membership-status';
+
+const TODAY = '2025-06-15';
+const SYSTEM = 'urn:ehr:patients';
+
+const row = (n: number, extra: Partial<RosterRow> = {}): RosterRow => ({
+  externalId: { system: SYSTEM, value: `P-${n}` },
+  givenName: `Given${n}`,
+  familyName: `Family${n}`,
+  ...extra,
+});
+
+/** An existing client whose stored fields equal what `row(n)` sends. */
+const client = (n: number, extra: Partial<ExistingClient> = {}): ExistingClient => ({
+  id: `client-${n}`,
+  givenName: `Given${n}`,
+  familyName: `Family${n}`,
+  preferredName: null,
+  email: null,
+  phone: null,
+  dateOfBirth: null,
+  ...extra,
+});
+
+const membership = (n: number, status: S): ExistingMembership => ({ id: `membership-${n}`, clientId: `client-${n}`, status });
+
+function plan(options: {
+  rows: RosterRow[];
+  mode?: 'MERGE' | 'REPLACE';
+  clients?: ExistingClient[];
+  open?: ExistingMembership[];
+  capacity?: number;
+  acceptsNewMembers?: boolean;
+}) {
+  const clients = options.clients ?? [];
+  const input: PlanInput = {
+    rows: options.rows,
+    mode: options.mode ?? 'MERGE',
+    clientsByKey: new Map(clients.map((c) => [`${SYSTEM}|P-${c.id.slice('client-'.length)}`, c])),
+    openByClient: new Map((options.open ?? []).map((m) => [m.clientId, m])),
+    capacity: options.capacity ?? 10,
+    acceptsNewMembers: options.acceptsNewMembers ?? true,
+    today: TODAY,
+  };
+  return planRoster(input);
+}
+
+describe('keyOf', () => {
+  it('names an external identifier as system|value', () => {
+    expect(keyOf({ system: SYSTEM, value: 'P-1' })).toBe(`${SYSTEM}|P-1`);
+  });
+});
+
+describe('validateRows: every problem of every row, at once', () => {
+  it('accepts well-formed rows, blank optional fields and a birth date of today', () => {
+    expect(
+      validateRows(
+        [
+          row(1, { email: 'ana@example.org', phone: '+14155550123', dateOfBirth: '1990-02-28', preferredName: 'Ana' }),
+          row(2, { email: '', phone: '   ', dateOfBirth: null, preferredName: undefined }),
+          row(3, { dateOfBirth: TODAY }),
+        ],
+        TODAY,
+      ),
+    ).toEqual([]);
+  });
+
+  it('reports an invalid email, phone and date on the row that carries them, with index, externalId, field and code', () => {
+    const errors = validateRows(
+      [row(0), row(1, { email: 'not-an-email' }), row(2, { phone: '555-1234' }), row(3, { dateOfBirth: '2023-02-30' }), row(4, { dateOfBirth: '15/06/1990' })],
+      TODAY,
+    );
+    expect(errors.map(({ index, externalId, field, code }) => ({ index, externalId, field, code }))).toEqual([
+      { index: 1, externalId: `${SYSTEM}|P-1`, field: 'email', code: 'INVALID_EMAIL' },
+      { index: 2, externalId: `${SYSTEM}|P-2`, field: 'phone', code: 'INVALID_PHONE' },
+      { index: 3, externalId: `${SYSTEM}|P-3`, field: 'dateOfBirth', code: 'INVALID_DATE' },
+      { index: 4, externalId: `${SYSTEM}|P-4`, field: 'dateOfBirth', code: 'INVALID_DATE' },
+    ]);
+    for (const e of errors) expect(e.message.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a birth date in the future or before 1900', () => {
+    const errors = validateRows([row(1, { dateOfBirth: '2025-06-16' }), row(2, { dateOfBirth: '1899-12-31' })], TODAY);
+    expect(errors.map((e) => [e.index, e.field, e.code])).toEqual([
+      [0, 'dateOfBirth', 'INVALID_DATE'],
+      [1, 'dateOfBirth', 'INVALID_DATE'],
+    ]);
+  });
+
+  it('refuses NUL bytes and unpaired surrogates in text, over-long text and missing required names', () => {
+    const errors = validateRows(
+      [
+        row(1, { givenName: 'An\u0000a' }),
+        row(2, { familyName: 'Lone \uD800 surrogate' }),
+        row(3, { preferredName: 'x'.repeat(101) }),
+        row(4, { givenName: '   ' }),
+        { ...row(5), externalId: { system: SYSTEM, value: '' } },
+      ],
+      TODAY,
+    );
+    expect(errors.map((e) => [e.index, e.field, e.code])).toEqual([
+      [0, 'givenName', 'INVALID_TEXT'],
+      [1, 'familyName', 'INVALID_TEXT'],
+      [2, 'preferredName', 'TOO_LONG'],
+      [3, 'givenName', 'REQUIRED'],
+      [4, 'externalId.value', 'REQUIRED'],
+    ]);
+  });
+
+  it('reports several problems of one row together', () => {
+    const errors = validateRows([row(1, { email: 'a@b', phone: '12', dateOfBirth: '2099-01-01' })], TODAY);
+    expect(errors.map((e) => [e.index, e.field, e.code])).toEqual([
+      [0, 'email', 'INVALID_EMAIL'],
+      [0, 'phone', 'INVALID_PHONE'],
+      [0, 'dateOfBirth', 'INVALID_DATE'],
+    ]);
+  });
+
+  it('flags every repeat of an external identifier, naming the row that had it first', () => {
+    const errors = validateRows([row(1), row(2), row(1), row(1)], TODAY);
+    expect(errors.map((e) => [e.index, e.externalId, e.field, e.code])).toEqual([
+      [2, `${SYSTEM}|P-1`, 'externalId', 'DUPLICATE'],
+      [3, `${SYSTEM}|P-1`, 'externalId', 'DUPLICATE'],
+    ]);
+    expect(errors[0].message).toContain('row 0');
+  });
+
+  it('treats the same value under another system as a different identifier', () => {
+    expect(validateRows([row(1), { ...row(1), externalId: { system: 'urn:other', value: 'P-1' } }], TODAY)).toEqual([]);
+  });
+});
+
+describe('planRoster', () => {
+  it('creates unknown clients (trimmed, blanks as null) and enrols them ACTIVE', () => {
+    const p = plan({ rows: [row(1, { givenName: '  Ana ', email: ' ana@example.org ', phone: '' }), row(2)] });
+    expect(p.errors).toEqual([]);
+    expect(p.creates).toEqual([
+      {
+        index: 0,
+        key: `${SYSTEM}|P-1`,
+        fields: { givenName: 'Ana', familyName: 'Family1', preferredName: null, email: 'ana@example.org', phone: null, dateOfBirth: null },
+      },
+      {
+        index: 1,
+        key: `${SYSTEM}|P-2`,
+        fields: { givenName: 'Given2', familyName: 'Family2', preferredName: null, email: null, phone: null, dateOfBirth: null },
+      },
+    ]);
+    expect(p.enrols).toEqual([
+      { index: 0, key: `${SYSTEM}|P-1`, clientId: null, status: S.ACTIVE, waitlistedForCapacity: false },
+      { index: 1, key: `${SYSTEM}|P-2`, clientId: null, status: S.ACTIVE, waitlistedForCapacity: false },
+    ]);
+    expect([p.updates, p.statusChanges, p.ends, p.unchanged]).toEqual([[], [], [], 0]);
+  });
+
+  it('updates an existing client with exactly the fields that differ, and counts rows that change nothing', () => {
+    const p = plan({
+      rows: [row(1, { email: 'new@example.org', phone: '+14155550123' }), row(2), row(3, { familyName: 'Family3' })],
+      clients: [client(1, { email: 'old@example.org' }), client(2), client(3)],
+      open: [membership(1, S.ACTIVE), membership(2, S.ACTIVE), membership(3, S.ACTIVE)],
+    });
+    expect(p.updates).toEqual([
+      {
+        index: 0,
+        clientId: 'client-1',
+        key: `${SYSTEM}|P-1`,
+        fields: { givenName: 'Given1', familyName: 'Family1', preferredName: null, email: 'new@example.org', phone: '+14155550123', dateOfBirth: null },
+        changed: ['email', 'phone'],
+      },
+    ]);
+    expect([p.creates, p.enrols, p.statusChanges, p.ends]).toEqual([[], [], [], []]);
+    expect(p.unchanged).toBe(2);
+  });
+
+  it('clears a stored field the row leaves blank (the list is the source of truth for the fields it carries)', () => {
+    const p = plan({ rows: [row(1, { email: '' })], clients: [client(1, { email: 'old@example.org' })], open: [membership(1, S.ACTIVE)] });
+    expect(p.updates.map((u) => u.changed)).toEqual([['email']]);
+    expect(p.updates[0].fields.email).toBeNull();
+  });
+
+  it('enrols an existing client who has no open membership in the group, without re-creating them', () => {
+    const p = plan({ rows: [row(1)], clients: [client(1)] });
+    expect(p.creates).toEqual([]);
+    expect(p.enrols).toEqual([{ index: 0, key: `${SYSTEM}|P-1`, clientId: 'client-1', status: S.ACTIVE, waitlistedForCapacity: false }]);
+    expect(p.unchanged).toBe(0);
+  });
+
+  it('waitlists new members beyond the free seats, in row order, and says so', () => {
+    const p = plan({ rows: [row(1), row(2), row(3), row(4, { status: S.WAITLISTED }), row(5, { status: S.REFERRED })], open: [membership(9, S.ON_HOLD)], capacity: 3 });
+    expect(p.enrols.map((e) => [e.index, e.status, e.waitlistedForCapacity])).toEqual([
+      [0, S.ACTIVE, false],
+      [1, S.ACTIVE, false],
+      [2, S.WAITLISTED, true], // ON_HOLD keeps its seat: only two were free
+      [3, S.WAITLISTED, false], // asked for the waitlist: not "because of capacity"
+      [4, S.REFERRED, false], // not seated, so capacity does not apply
+    ]);
+  });
+
+  it('changes statuses along the membership state machine, seating waitlisted members while seats remain', () => {
+    const p = plan({
+      rows: [row(1, { status: S.ON_HOLD }), row(2, { status: S.ACTIVE }), row(3, { status: S.COMPLETED }), row(4, { status: S.ACTIVE })],
+      clients: [client(1), client(2), client(3), client(4)],
+      open: [membership(1, S.ACTIVE), membership(2, S.WAITLISTED), membership(3, S.ACTIVE), membership(4, S.SCREENING)],
+      capacity: 3,
+    });
+    expect(p.errors).toEqual([]);
+    expect(p.statusChanges.map((s) => [s.index, s.membershipId, s.from, s.to])).toEqual([
+      [0, 'membership-1', S.ACTIVE, S.ON_HOLD],
+      [1, 'membership-2', S.WAITLISTED, S.ACTIVE],
+      [2, 'membership-3', S.ACTIVE, S.COMPLETED],
+      [3, 'membership-4', S.SCREENING, S.ACTIVE], // the seat row 3 freed
+    ]);
+  });
+
+  it('keeps a waitlisted member waitlisted when no seat is free (unchanged), but refuses to seat a screened one (CAPACITY_REACHED)', () => {
+    const p = plan({
+      rows: [row(1), row(2, { status: S.ACTIVE }), row(3, { status: S.ACTIVE })],
+      clients: [client(1), client(2), client(3)],
+      open: [membership(1, S.ACTIVE), membership(2, S.WAITLISTED), membership(3, S.SCREENING)],
+      capacity: 1,
+    });
+    expect(p.statusChanges).toEqual([]);
+    expect(p.unchanged).toBe(2);
+    expect(p.errors.map((e) => [e.index, e.field, e.code])).toEqual([[2, 'status', 'CAPACITY_REACHED']]);
+  });
+
+  it('refuses a transition the state machine does not allow, and a new member who would start in a later status', () => {
+    const p = plan({
+      rows: [row(1, { status: S.REFERRED }), row(2, { status: S.ON_HOLD }), row(3, { status: S.WITHDRAWN })],
+      clients: [client(1)],
+      open: [membership(1, S.ACTIVE)],
+    });
+    expect(p.errors.map((e) => [e.index, e.externalId, e.field, e.code])).toEqual([
+      [0, `${SYSTEM}|P-1`, 'status', 'CONFLICT'],
+      [1, `${SYSTEM}|P-2`, 'status', 'CONFLICT'],
+    ]);
+    expect(p.errors[0].message).toContain('ACTIVE membership cannot become REFERRED');
+    // A new person listed as WITHDRAWN is created (they exist in the outside system) but not enrolled.
+    expect(p.creates.map((c) => c.index)).toEqual([1, 2]);
+    expect(p.enrols).toEqual([]);
+  });
+
+  it('answers CONFLICT for new members of a group that takes none, while existing members may still change', () => {
+    const p = plan({
+      rows: [row(1, { status: S.ON_HOLD }), row(2)],
+      clients: [client(1)],
+      open: [membership(1, S.ACTIVE)],
+      acceptsNewMembers: false,
+    });
+    expect(p.statusChanges.map((s) => [s.from, s.to])).toEqual([[S.ACTIVE, S.ON_HOLD]]);
+    expect(p.errors.map((e) => [e.index, e.code, e.message])).toEqual([[1, 'CONFLICT', 'this group takes no new members']]);
+  });
+
+  it('REPLACE ends the open memberships of everyone not listed, first, so their seats go to the listed', () => {
+    const p = plan({
+      mode: 'REPLACE',
+      rows: [row(1), row(5)],
+      clients: [client(1), client(2), client(3), client(4)],
+      open: [membership(1, S.ACTIVE), membership(2, S.ACTIVE), membership(3, S.WAITLISTED), membership(4, S.ON_HOLD)],
+      capacity: 3,
+    });
+    expect(p.ends).toEqual([
+      { membershipId: 'membership-2', clientId: 'client-2', from: S.ACTIVE },
+      { membershipId: 'membership-3', clientId: 'client-3', from: S.WAITLISTED },
+      { membershipId: 'membership-4', clientId: 'client-4', from: S.ON_HOLD },
+    ]);
+    expect(p.enrols.map((e) => [e.index, e.status, e.waitlistedForCapacity])).toEqual([[1, S.ACTIVE, false]]);
+    expect(p.unchanged).toBe(1);
+    expect(p.activeBefore).toBe(2);
+  });
+
+  it('REPLACE also ends members who have no external identifier (the list is the whole roster)', () => {
+    const p = plan({ mode: 'REPLACE', rows: [row(1)], clients: [client(1)], open: [membership(1, S.ACTIVE), { id: 'membership-x', clientId: 'manual', status: S.ACTIVE }] });
+    expect(p.ends).toEqual([{ membershipId: 'membership-x', clientId: 'manual', from: S.ACTIVE }]);
+  });
+
+  it('MERGE never ends anyone', () => {
+    const p = plan({ rows: [row(1)], clients: [client(1), client(2)], open: [membership(1, S.ACTIVE), membership(2, S.ACTIVE)] });
+    expect(p.ends).toEqual([]);
+    expect(p.unchanged).toBe(1);
+  });
+
+  it('plans nothing to write when any row is invalid, and still reports every row error', () => {
+    const p = plan({ rows: [row(1), row(2, { email: 'bad' }), row(3), row(4, { phone: 'bad' })] });
+    expect(p.errors.map((e) => [e.index, e.code])).toEqual([
+      [1, 'INVALID_EMAIL'],
+      [3, 'INVALID_PHONE'],
+    ]);
+    expect([p.creates, p.updates, p.enrols, p.statusChanges]).toEqual([[], [], [], []]);
+  });
+
+  it('counts a row unchanged when neither the client nor the membership differs', () => {
+    const p = plan({ rows: [row(1, { status: S.ACTIVE })], clients: [client(1)], open: [membership(1, S.ACTIVE)] });
+    expect(p).toMatchObject({ creates: [], updates: [], enrols: [], statusChanges: [], ends: [], unchanged: 1, errors: [] });
+  });
+});
