@@ -43,6 +43,22 @@ export const armorLimits = {
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._-]{8,64}$/;
 
+/** Records lastUsedAt in its own short transaction; a busy row is skipped, not waited for. */
+async function touchApiKey(dataSource: DataSource, clinicId: string, apiKeyId: string, log: Logger) {
+  try {
+    await dataSource.transaction(async (m) => {
+      await m.query(`SELECT set_config('app.clinic_id', $1, true)`, [clinicId]);
+      await m.query(
+        `UPDATE api_keys SET last_used_at = now()
+          WHERE id = (SELECT id FROM api_keys WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') FOR UPDATE SKIP LOCKED)`,
+        [apiKeyId],
+      );
+    });
+  } catch (error) {
+    log.warn({ apiKeyId, err: { type: (error as Error)?.name } }, 'could not record API key use');
+  }
+}
+
 /** Builds the Express app with Apollo mounted at /graphql; the caller listens (and stops it). */
 export async function createApp(options: AppOptions) {
   const { dataSource, verifier, log, production } = options;
@@ -116,7 +132,7 @@ export async function createApp(options: AppOptions) {
           loaders: new Loaders(() => ctx),
         };
         try {
-          ctx.viewer = await authenticate(req.headers.authorization, db, verifier);
+          ctx.viewer = await authenticate(req.headers.authorization, db, verifier, (clinicId, apiKeyId) => touchApiKey(dataSource, clinicId, apiKeyId, log));
         } catch (error) {
           await db.finish(false).catch(() => undefined);
           log.error({ requestId, err: { type: (error as Error)?.name, sqlState: (error as { code?: string })?.code } }, 'authentication failed');

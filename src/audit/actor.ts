@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { Field, ObjectType } from 'type-graphql';
 import type { RequestContext } from '../context';
+import { displayNameOf } from '../modules/clients/client.entity';
 import { AuditActorType } from './audit-action';
 
 @ObjectType({ description: 'Who acted, as a person would recognise them.' })
@@ -8,7 +9,7 @@ export class Actor {
   @Field(() => AuditActorType, { description: 'Kind of actor.' })
   kind: AuditActorType;
 
-  @Field(() => String, { nullable: true, description: 'Staff member\'s name, integration\'s name, or "you" for the member themself.' })
+  @Field(() => String, { nullable: true, description: 'Staff member\'s name, integration\'s name, another member\'s display name, or "you".' })
   name: string | null;
 
   @Field(() => String, { nullable: true, description: 'Staff role (ADMIN, SUPERVISOR, CLINICIAN), when a staff member.' })
@@ -19,14 +20,22 @@ export class Actor {
 export const actorLoader = (ctx: RequestContext) =>
   new DataLoader<string, Actor>(async (keys) => {
     const ids = (kind: string) => keys.filter((k) => k.startsWith(`${kind}:`)).map((k) => k.slice(kind.length + 1));
-    const [staff, keysRows] = await Promise.all([
+    const [staff, keysRows, clients] = await Promise.all([
       ids('STAFF').length
         ? ctx.db.query<{ id: string; name: string; role: string }>(`SELECT id, name, role FROM staff_members WHERE id = ANY($1)`, [ids('STAFF')])
         : [],
       ids('INTEGRATION').length
         ? ctx.db.query<{ id: string; name: string }>(`SELECT id, name FROM api_keys WHERE id = ANY($1)`, [ids('INTEGRATION')])
         : [],
+      // Other members appear by display name only (the name peers already see).
+      ids('CLIENT').length
+        ? ctx.db.query<{ id: string; given_name: string; family_name: string; preferred_name: string | null }>(
+            `SELECT id, given_name, family_name, preferred_name FROM clients WHERE id = ANY($1)`,
+            [ids('CLIENT')],
+          )
+        : [],
     ]);
+    const clientById = new Map(clients.map((c) => [c.id, displayNameOf({ givenName: c.given_name, familyName: c.family_name, preferredName: c.preferred_name })]));
     const staffById = new Map(staff.map((s) => [s.id, s]));
     const keyById = new Map(keysRows.map((k) => [k.id, k]));
     const self = ctx.viewer?.kind === 'MEMBER' ? ctx.viewer.clientId : undefined;
@@ -35,7 +44,7 @@ export const actorLoader = (ctx: RequestContext) =>
       const actor: Actor = Object.assign(new Actor(), { kind, name: null as string | null, role: null as string | null });
       if (kind === AuditActorType.STAFF) Object.assign(actor, { name: staffById.get(id)?.name ?? null, role: staffById.get(id)?.role ?? null });
       if (kind === AuditActorType.INTEGRATION) actor.name = keyById.get(id)?.name ?? null;
-      if (kind === AuditActorType.CLIENT) actor.name = id === self ? 'you' : null;
+      if (kind === AuditActorType.CLIENT) actor.name = id === self ? 'you' : (clientById.get(id) ?? null);
       return actor;
     });
   });

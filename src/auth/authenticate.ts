@@ -11,14 +11,15 @@ export async function authenticate(
   header: string | undefined,
   db: RequestDb,
   verifier: TokenVerifier,
+  touchApiKey: (clinicId: string, apiKeyId: string) => Promise<void> = async () => undefined,
 ): Promise<Viewer | undefined> {
   const match = /^Bearer\s+(\S+)$/i.exec(header?.trim() ?? '');
   if (!match) return undefined;
   const token = match[1];
-  return looksLikeApiKey(token) ? authenticateApiKey(token, db) : authenticateToken(token, db, verifier);
+  return looksLikeApiKey(token) ? authenticateApiKey(token, db, touchApiKey) : authenticateToken(token, db, verifier);
 }
 
-async function authenticateApiKey(key: string, db: RequestDb): Promise<Viewer | undefined> {
+async function authenticateApiKey(key: string, db: RequestDb, touchApiKey: (clinicId: string, apiKeyId: string) => Promise<void>): Promise<Viewer | undefined> {
   const hash = hashApiKey(key);
   await db.begin({ apiKeyHash: hash });
   // The lookup policy shows this one row; set_config then pins the transaction to its clinic.
@@ -30,7 +31,8 @@ async function authenticateApiKey(key: string, db: RequestDb): Promise<Viewer | 
   );
   if (!row) return undefined;
   db.adoptClinic(row.clinic_id);
-  if (row.stale) await db.query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1`, [row.id]);
+  // Outside the request's transaction: a long request must not hold the key's row against the next one.
+  if (row.stale) await touchApiKey(row.clinic_id, row.id);
   const scopes = new Set(row.scopes.filter((s): s is ApiKeyScope => (API_KEY_SCOPES as readonly string[]).includes(s)));
   return { kind: 'INTEGRATION', clinicId: row.clinic_id, apiKeyId: row.id, scopes };
 }

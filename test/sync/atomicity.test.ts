@@ -125,7 +125,8 @@ describe('concurrent syncs of one group', () => {
       await waitForLockWaiters(1);
       const b = syncRoster(w.writer.auth, w.group, replace(B), options);
       const waiters = await waitForLockWaiters(2);
-      for (const pid of waiters) expect(await statementOf(pid)).toMatch(/FROM "therapy_groups".*FOR UPDATE/s);
+      // Syncs of one clinic queue on the clinic's sync lock, then on the group's row lock.
+      for (const pid of waiters) expect(await statementOf(pid)).toMatch(/FROM "therapy_groups".*FOR UPDATE|pg_advisory_xact_lock\(hashtext\('roster-sync:'/s);
       await holder.query('ROLLBACK');
       results = await Promise.all([a, b]);
     } finally {
@@ -191,7 +192,8 @@ describe('concurrent syncs of different groups', () => {
       const a = syncRoster(w.writer.auth, w.group, [rosterRow(1), rosterRow(2)]);
       const b = syncRoster(w.writer.auth, second, [rosterRow(1), rosterRow(3)]);
       const waiters = await waitForLockWaiters(2);
-      for (const pid of waiters) expect(await statementOf(pid)).toMatch(/INSERT INTO external_identifiers/);
+      // The first waits on the held identifier; the second queues behind it on the clinic's sync lock.
+      for (const pid of waiters) expect(await statementOf(pid)).toMatch(/INSERT INTO external_identifiers|pg_advisory_xact_lock\(hashtext\('roster-sync:'/);
       await holder.query('ROLLBACK');
       results = await Promise.all([a, b]);
     } finally {

@@ -17,7 +17,7 @@ export const SYNC_PAYLOAD = `applied dryRun mode requiresConfirmation unchangedC
   clientsCreated { index externalId fields }
   clientsUpdated { index externalId fields }
   membershipsEnrolled { index externalId from to }
-  statusChanges { index externalId from to }
+  statusChanges { index externalId membershipId from to }
   membershipsEnded { index externalId from to }
   errors { index externalId field code message }`;
 export const SYNC_ROSTER = `mutation($input: SyncRosterInput!) { syncRoster(input: $input) { ${SYNC_PAYLOAD} } }`;

@@ -223,8 +223,8 @@ describe('dry runs', () => {
         { index: 5, externalId: extKey(8), from: null, to: 'WAITLISTED' },
       ],
       statusChanges: [
-        { index: 2, externalId: extKey(3), from: 'ACTIVE', to: 'ON_HOLD' },
-        { index: 3, externalId: extKey(6), from: 'WAITLISTED', to: 'ACTIVE' },
+        { index: 2, externalId: extKey(3), membershipId: expect.any(String), from: 'ACTIVE', to: 'ON_HOLD' },
+        { index: 3, externalId: extKey(6), membershipId: expect.any(String), from: 'WAITLISTED', to: 'ACTIVE' },
       ],
       membershipsEnded: [
         { index: null, externalId: null, from: 'ACTIVE', to: 'WITHDRAWN' },
@@ -279,7 +279,11 @@ describe('dry runs', () => {
 
     // What the plan says will happen to each membership…
     const predicted = { ...before };
-    for (const c of [...plan.statusChanges, ...plan.membershipsEnrolled]) predicted[c.externalId.split('|')[1]] = c.to;
+    // Promotions into freed seats come from no row: they name the membership instead of an identifier.
+    const valueOfMembership = Object.fromEntries((await rosterOf(w.group.id)).map((r) => [toGlobalId('Membership', r.membership_id), r.value]));
+    for (const c of [...plan.statusChanges, ...plan.membershipsEnrolled]) {
+      predicted[c.externalId ? c.externalId.split('|')[1] : valueOfMembership[c.membershipId]] = c.to;
+    }
     // …is what happened: a promotion the plan does not show would surprise the integrator who previewed it.
     const after = Object.fromEntries((await rosterOf(w.group.id)).map((r) => [r.value, r.status]));
     expect(after).toEqual(predicted);

@@ -11,11 +11,9 @@ import { ConsentType } from '../consent/consent.enums';
 import { groupLoaders } from '../groups/group.loaders';
 import { PeerContactPolicy } from '../groups/group.enums';
 import { viewerFactsLoader } from '../groups/viewer-facts';
-import { membershipLoaders } from '../memberships/membership.loaders';
 import { isEnded } from '../memberships/membership-status';
 import { contactAllowed, MAX_PENDING_REQUESTS, revealsContact, statusShown } from './after-group.policy';
 import { Connection, ConnectionDirection, ConnectionStatus, ContactCard, ContactPreferences } from './after-group.types';
-import { alumniDirectory } from './alumni.service';
 
 const CONNECTION = 'Connection';
 
@@ -71,22 +69,25 @@ export const connectionLoaders = (ctx: RequestContext) => {
   };
 };
 
-/** Whether the viewing member may see `peerMembershipId` now: a current peer, or an alumnus in a directory they see. */
-async function reachablePeer(ctx: AuthedContext, peerMembershipGlobalId: string) {
+/**
+ * The peer behind a membership id, if the viewing member shares (or shared) that group with
+ * them: any membership of the viewer in the same group. Anyone else looks like no one.
+ */
+async function sharedGroupPeer(ctx: AuthedContext, peerMembershipGlobalId: string) {
   const id = uuidOf(peerMembershipGlobalId, 'Membership');
-  if (!id) return null;
-  const visible = await ctx.loaders.of(membershipLoaders).visibleById.load(id);
-  if (visible) return { membershipId: visible.id, clientId: visible.clientId, groupId: visible.groupId, status: visible.status };
-  const [row] = await ctx.db.query<{ group_id: string; client_id: string; status: string }>(`SELECT group_id, client_id, status FROM memberships WHERE id = $1`, [id]);
-  if (!row) return null;
-  const directory = await alumniDirectory(ctx, row.group_id);
-  return directory?.some((a) => a.membershipId === id) ? { membershipId: id, clientId: row.client_id, groupId: row.group_id, status: row.status } : null;
+  if (!id || ctx.viewer.kind !== 'MEMBER') return null;
+  const [row] = await ctx.db.query<{ group_id: string; client_id: string; status: string }>(
+    `SELECT p.group_id, p.client_id, p.status FROM memberships p
+      WHERE p.id = $1 AND EXISTS (SELECT 1 FROM memberships v WHERE v.group_id = p.group_id AND v.client_id = $2)`,
+    [id, ctx.viewer.clientId],
+  );
+  return row ? { membershipId: id, clientId: row.client_id, groupId: row.group_id, status: row.status } : null;
 }
 
 export async function requestConnection(ctx: AuthedContext, peerMembershipId: string, message: string | null | undefined): Promise<Connection> {
   const viewer = ctx.viewer;
   if (viewer.kind !== 'MEMBER') throw forbidden('Connections are between members');
-  const peer = await reachablePeer(ctx, peerMembershipId);
+  const peer = await sharedGroupPeer(ctx, peerMembershipId);
   // Never in a shared group, blocked, or not visible: all look like a member that does not exist.
   if (!peer) throw notFound('Member');
   if (peer.clientId === viewer.clientId) throw badInput('You cannot connect with yourself', { field: 'peerMembershipId' });
@@ -162,7 +163,12 @@ export async function blockMember(ctx: AuthedContext, globalId: string) {
     `INSERT INTO member_blocks (clinic_id, blocker_client_id, blocked_client_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
     [ctx.db.clinicId, ctx.viewer.clientId, c.otherClientId],
   );
-  await ctx.db.query(`UPDATE connections SET status = 'BLOCKED', closed_at = now() WHERE id = $1 AND status <> 'BLOCKED'`, [c.id]);
+  // Like a decline in every visible field, responded_at included.
+  await ctx.db.query(
+    `UPDATE connections SET status = 'BLOCKED', closed_at = now(), responded_at = CASE WHEN status = 'REQUESTED' THEN now() ELSE responded_at END
+      WHERE id = $1 AND status <> 'BLOCKED'`,
+    [c.id],
+  );
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: c.id });
   const loader = ctx.loaders.of(connectionLoaders).visibleById;
   loader.clear(c.id);

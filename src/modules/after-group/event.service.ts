@@ -73,9 +73,19 @@ export const eventLoaders = (ctx: RequestContext) => ({
 
 export async function listEvents(ctx: AuthedContext, groupGlobalId: string | null | undefined, upcomingOnly: boolean): Promise<GroupEvent[]> {
   const groupId = groupGlobalId ? uuidOf(groupGlobalId, 'TherapyGroup') ?? '00000000-0000-0000-0000-000000000000' : null;
+  // Narrow to the viewer's groups in SQL before the limit, then apply the invitation rule.
+  const facts = await ctx.loaders.of(viewerFactsLoader).get();
+  const viewer = ctx.viewer;
+  const groups =
+    viewer.kind === 'MEMBER'
+      ? [...facts.ownMemberships.keys()]
+      : viewer.kind === 'STAFF' && viewer.role === 'CLINICIAN'
+        ? [...facts.facilitatedGroupIds]
+        : null;
   const rows = await ctx.db.query<EventRow>(
-    `SELECT * FROM group_events WHERE ($1::uuid IS NULL OR group_id = $1) AND (NOT $2 OR starts_at > now()) ORDER BY starts_at, id LIMIT 200`,
-    [groupId, upcomingOnly],
+    `SELECT * FROM group_events WHERE ($1::uuid IS NULL OR group_id = $1) AND ($3::uuid[] IS NULL OR group_id = ANY($3))
+        AND (NOT $2 OR starts_at > now()) ORDER BY starts_at, id LIMIT 200`,
+    [groupId, upcomingOnly, groups],
   );
   return visibleEvents(ctx, rows.map(eventFromRow));
 }

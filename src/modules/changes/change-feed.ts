@@ -56,8 +56,9 @@ const ENTITY_TYPES: Record<string, string> = { Client: 'Client', TherapyGroup: '
 
 function parseCursor(cursor: string | null | undefined): [string, string] {
   if (!cursor) return ['0', '0'];
-  const m = /^(\d{1,20})\.(\d{1,20})$/.exec(cursor);
-  if (!m) throw badInput('Invalid cursor: pass an endCursor returned by changes', { argument: 'after' });
+  const m = /^(\d{1,19})\.(\d{1,19})$/.exec(cursor);
+  const max = BigInt('9223372036854775807');
+  if (!m || BigInt(m[1]) > max || BigInt(m[2]) > max) throw badInput('Invalid cursor: pass an endCursor returned by changes', { argument: 'after' });
   return [m[1], m[2]];
 }
 

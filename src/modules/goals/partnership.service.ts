@@ -151,14 +151,14 @@ export async function endPartnership(ctx: AuthedContext, input: EndPartnershipIn
  * When a membership ends, its open partnerships end too, unless it ended COMPLETED and both
  * partners chose to continue and both hold ALUMNI_DIRECTORY consent for the group.
  */
-async function endPartnershipsOfMembership(ctx: RequestContext, membershipId: string) {
+async function endPartnershipsOfMemberships(ctx: RequestContext, membershipIds: string[]) {
   const rows = await ctx.db.query<{ id: string; group_id: string; status: string; both_continue: boolean; a_client: string; b_client: string; a_status: string; b_status: string }>(
     `SELECT p.id, p.group_id, p.status, (p.proposer_continues_after_group AND p.partner_continues_after_group) AS both_continue,
             a.client_id AS a_client, b.client_id AS b_client, a.status AS a_status, b.status AS b_status
        FROM accountability_partnerships p
        JOIN memberships a ON a.id = p.proposer_membership_id JOIN memberships b ON b.id = p.partner_membership_id
-      WHERE (p.proposer_membership_id = $1 OR p.partner_membership_id = $1) AND p.status IN ('PROPOSED', 'ACTIVE')`,
-    [membershipId],
+      WHERE (p.proposer_membership_id = ANY($1::uuid[]) OR p.partner_membership_id = ANY($1::uuid[])) AND p.status IN ('PROPOSED', 'ACTIVE')`,
+    [membershipIds],
   );
   if (!rows.length) return;
   const questions = rows.flatMap((r) =>
@@ -179,5 +179,5 @@ async function endPartnershipsOfMembership(ctx: RequestContext, membershipId: st
 }
 
 // Registered at import: the memberships module must not import goals (goals depend on memberships).
-membershipEndedHooks.push(endPartnershipsOfMembership);
+membershipEndedHooks.push(endPartnershipsOfMemberships);
 

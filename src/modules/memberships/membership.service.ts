@@ -122,6 +122,7 @@ async function changeStatus(ctx: AuthedContext, input: ChangeMembershipStatusInp
   if (!canManageMemberships(ctx.viewer, current.groupId, facts)) throw forbidden('You may not change this group\'s roster');
 
   const group = await lockGroup(ctx, current.groupId);
+  if (group.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: group.status });
   // Re-read under the group lock: a concurrent change may have moved it.
   const [fresh] = await ctx.db.query<{ status: MembershipStatus }>(`SELECT status FROM memberships WHERE id = $1`, [id]);
   const from = fresh.status;
@@ -144,15 +145,16 @@ async function changeStatus(ctx: AuthedContext, input: ChangeMembershipStatusInp
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: MEMBERSHIP, resourceId: id, subjectClientId: current.clientId });
   clearMembershipCaches(ctx, group.id);
   if (isSeated(from) && !isSeated(to)) await promoteFromWaitlist(ctx, group.id);
-  if (isEnded(to)) await onMembershipEnded(ctx, id);
+  if (isEnded(to)) await onMembershipsEnded(ctx, [id]);
   return loadVisibleMembership(ctx, id);
 }
 
-/** Hooks for modules that react to a membership ending (partnerships, later). */
-export const membershipEndedHooks: ((ctx: RequestContext, membershipId: string) => Promise<void>)[] = [];
+/** Modules that react to memberships ending (partnerships) register here; each hook takes a batch. */
+export const membershipEndedHooks: ((ctx: RequestContext, membershipIds: string[]) => Promise<void>)[] = [];
 
-async function onMembershipEnded(ctx: RequestContext, membershipId: string) {
-  for (const hook of membershipEndedHooks) await hook(ctx, membershipId);
+export async function onMembershipsEnded(ctx: RequestContext, membershipIds: string[]) {
+  if (!membershipIds.length) return;
+  for (const hook of membershipEndedHooks) await hook(ctx, membershipIds);
 }
 
 /**

@@ -26,6 +26,8 @@ export interface ExistingMembership {
   id: string;
   clientId: string;
   status: MembershipStatus;
+  /** Waitlist order (earliest first) for WAITLISTED memberships. */
+  waitlistedAt?: Date | null;
 }
 
 export interface RowError {
@@ -43,7 +45,7 @@ export interface RosterPlan {
   creates: { index: number; key: string; fields: ClientFields }[];
   updates: { index: number; clientId: string; key: string; fields: ClientFields; changed: string[] }[];
   enrols: { index: number; key: string; clientId: string | null; status: MembershipStatus; waitlistedForCapacity: boolean }[];
-  statusChanges: { index: number; key: string; membershipId: string; from: MembershipStatus; to: MembershipStatus }[];
+  statusChanges: { index: number | null; key: string | null; membershipId: string; clientId: string; from: MembershipStatus; to: MembershipStatus }[];
   ends: { membershipId: string; clientId: string; from: MembershipStatus }[];
   unchanged: number;
   activeBefore: number;
@@ -58,6 +60,8 @@ export interface PlanInput {
   openByClient: ReadonlyMap<string, ExistingMembership>;
   capacity: number;
   acceptsNewMembers: boolean;
+  /** OPEN and ROLLING groups fill freed seats from the waitlist; the plan shows those promotions. */
+  promotesWaitlist?: boolean;
   today: string;
 }
 
@@ -66,7 +70,25 @@ const PHONE_RE = /^\+[1-9]\d{6,14}$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const NEW_MEMBER_STATUSES = [MembershipStatus.REFERRED, MembershipStatus.SCREENING, MembershipStatus.WAITLISTED, MembershipStatus.ACTIVE];
 
-export const keyOf = (id: { system: string; value: string }) => `${id.system}|${id.value}`;
+/** `system|value`, with `\` and `|` escaped in the system so a `|` inside it cannot move the split. */
+export const keyOf = (id: { system: string; value: string }) => `${id.system.replace(/[\\|]/g, (c) => `\\${c}`)}|${id.value}`;
+
+/** The (system, value) pair back from a key made by keyOf. */
+export function parseKey(key: string): { system: string; value: string } {
+  let system = '';
+  for (let i = 0; i < key.length; i++) {
+    if (key[i] === '\\') system += key[++i];
+    else if (key[i] === '|') return { system, value: key.slice(i + 1) };
+    else system += key[i];
+  }
+  return { system, value: '' };
+}
+
+/** How payloads show an identifier to integrators. */
+export const displayKey = (key: string) => {
+  const { system, value } = parseKey(key);
+  return `${system}|${value}`;
+};
 
 const blankToNull = (v: string | null | undefined) => (v === undefined || v === null || v.trim() === '' ? null : v.trim());
 
@@ -81,7 +103,7 @@ export function validateRows(rows: RosterRow[], today: string): RowError[] {
   const errors: RowError[] = [];
   const seen = new Map<string, number>();
   rows.forEach((row, index) => {
-    const ext = row.externalId ? keyOf(row.externalId) : null;
+    const ext = row.externalId?.system && row.externalId?.value ? `${row.externalId.system}|${row.externalId.value}` : null;
     const err = (field: string, code: string, message: string) => errors.push({ index, externalId: ext, field, code, message });
     const text = (field: string, value: string | null | undefined, max: number, required: boolean) => {
       if (value === null || value === undefined || value.trim() === '') {
@@ -103,8 +125,9 @@ export function validateRows(rows: RosterRow[], today: string): RowError[] {
     const dob = blankToNull(row.dateOfBirth);
     if (dob && !validDate(dob, today)) err('dateOfBirth', 'INVALID_DATE', 'dateOfBirth must be a real YYYY-MM-DD date, not in the future');
     if (ext) {
-      if (seen.has(ext)) err('externalId', 'DUPLICATE', `the same externalId is also on row ${seen.get(ext)}`);
-      else seen.set(ext, index);
+      const key = keyOf(row.externalId);
+      if (seen.has(key)) err('externalId', 'DUPLICATE', `the same externalId is also on row ${seen.get(key)}`);
+      else seen.set(key, index);
     }
   });
   return errors;
@@ -133,18 +156,29 @@ export function planRoster(input: PlanInput): RosterPlan {
   }
   if (plan.errors.length) return plan;
 
+  const rowOfClient = new Map<string, number>();
   input.rows.forEach((row, index) => {
     const key = keyOf(row.externalId);
+    const existing = input.clientsByKey.get(key);
+    // An omitted optional field keeps what is stored; an explicit null or blank clears it.
+    const keep = <K extends keyof ClientFields>(k: K, v: string | null | undefined) => (v === undefined && existing ? existing[k] : blankToNull(v));
     const fields: ClientFields = {
       givenName: row.givenName.trim(),
       familyName: row.familyName.trim(),
-      preferredName: blankToNull(row.preferredName),
-      email: blankToNull(row.email),
-      phone: blankToNull(row.phone),
-      dateOfBirth: blankToNull(row.dateOfBirth),
+      preferredName: keep('preferredName', row.preferredName),
+      email: keep('email', row.email),
+      phone: keep('phone', row.phone),
+      dateOfBirth: keep('dateOfBirth', row.dateOfBirth),
     };
     const desired = row.status ?? MembershipStatus.ACTIVE;
-    const existing = input.clientsByKey.get(key);
+    if (existing) {
+      const earlier = rowOfClient.get(existing.id);
+      if (earlier !== undefined) {
+        plan.errors.push({ index, externalId: displayKey(key), field: 'externalId', code: 'DUPLICATE', message: `row ${earlier} names the same client by another identifier` });
+        return;
+      }
+      rowOfClient.set(existing.id, index);
+    }
     let touched = false;
     if (!existing) {
       plan.creates.push({ index, key, fields });
@@ -160,11 +194,11 @@ export function planRoster(input: PlanInput): RosterPlan {
     if (!membership) {
       if (isEnded(desired)) return void (touched || plan.unchanged++);
       if (!NEW_MEMBER_STATUSES.includes(desired)) {
-        plan.errors.push({ index, externalId: key, field: 'status', code: 'CONFLICT', message: `a new member starts as ${NEW_MEMBER_STATUSES.join(', ')}, not ${desired}` });
+        plan.errors.push({ index, externalId: displayKey(key), field: 'status', code: 'CONFLICT', message: `a new member starts as ${NEW_MEMBER_STATUSES.join(', ')}, not ${desired}` });
         return;
       }
       if (!input.acceptsNewMembers) {
-        plan.errors.push({ index, externalId: key, field: 'status', code: 'CONFLICT', message: 'this group takes no new members' });
+        plan.errors.push({ index, externalId: displayKey(key), field: 'status', code: 'CONFLICT', message: 'this group takes no new members' });
         return;
       }
       const seatFree = seated < input.capacity;
@@ -175,20 +209,33 @@ export function planRoster(input: PlanInput): RosterPlan {
     }
     if (membership.status === desired) return void (touched || plan.unchanged++);
     if (!canTransition(membership.status, desired)) {
-      plan.errors.push({ index, externalId: key, field: 'status', code: 'CONFLICT', message: `a ${membership.status} membership cannot become ${desired}` });
+      plan.errors.push({ index, externalId: displayKey(key), field: 'status', code: 'CONFLICT', message: `a ${membership.status} membership cannot become ${desired}` });
       return;
     }
     if (isSeated(desired) && !isSeated(membership.status)) {
       if (seated >= input.capacity) {
         // No seat: a waitlisted member stays waitlisted, which is what capacity means.
         if (membership.status === MembershipStatus.WAITLISTED) return void (touched || plan.unchanged++);
-        plan.errors.push({ index, externalId: key, field: 'status', code: 'CAPACITY_REACHED', message: 'the group is full' });
+        plan.errors.push({ index, externalId: displayKey(key), field: 'status', code: 'CAPACITY_REACHED', message: 'the group is full' });
         return;
       }
       seated += 1;
     }
     if (isSeated(membership.status) && !isSeated(desired)) seated -= 1;
-    plan.statusChanges.push({ index, key, membershipId: membership.id, from: membership.status, to: desired });
+    plan.statusChanges.push({ index, key, membershipId: membership.id, clientId: membership.clientId, from: membership.status, to: desired });
   });
+  if (input.promotesWaitlist && plan.errors.length === 0) {
+    // Seats still free after every row: the earliest waitlisted members not named by a row move up.
+    const touched = new Set([...plan.statusChanges.map((c) => c.membershipId), ...plan.ends.map((e) => e.membershipId)]);
+    const listed = new Set([...rowOfClient.keys()]);
+    const waiting = open
+      .filter((m) => m.status === MembershipStatus.WAITLISTED && !touched.has(m.id) && !listed.has(m.clientId))
+      .sort((a, b) => (a.waitlistedAt?.getTime() ?? 0) - (b.waitlistedAt?.getTime() ?? 0) || (a.id < b.id ? -1 : 1));
+    for (const m of waiting) {
+      if (seated >= input.capacity) break;
+      seated += 1;
+      plan.statusChanges.push({ index: null, key: null, membershipId: m.id, clientId: m.clientId, from: MembershipStatus.WAITLISTED, to: MembershipStatus.ACTIVE });
+    }
+  }
   return plan;
 }

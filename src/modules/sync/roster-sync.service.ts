@@ -12,9 +12,10 @@ import { lockGroup } from '../groups/group.service';
 import { groupLoaders } from '../groups/group.loaders';
 import { withIdempotency } from '../idempotency/idempotency.service';
 import { membershipLoaders } from '../memberships/membership.loaders';
-import { promoteFromWaitlist } from '../memberships/membership.service';
-import { MembershipStatus } from '../memberships/membership-status';
-import { ExistingClient, ExistingMembership, keyOf, planRoster, RosterPlan } from './roster-plan';
+import { onMembershipsEnded } from '../memberships/membership.service';
+import { isEnded, MembershipStatus } from '../memberships/membership-status';
+import { displayKey, ExistingClient, ExistingMembership, keyOf, parseKey, planRoster, RosterPlan } from './roster-plan';
+import { toGlobalId } from '../../common/global-id';
 import { SyncMode, SyncRosterInput, SyncRosterPayload } from './sync.types';
 
 export const LARGE_CHANGE_SHARE = 0.2;
@@ -41,25 +42,28 @@ async function resolveGroup(ctx: AuthedContext, input: SyncRosterInput): Promise
  */
 async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<SyncRosterPayload> {
   const groupId = await resolveGroup(ctx, input);
+  // Syncs of one clinic run one after another: two rosters may introduce the same new person.
+  await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('roster-sync:' || $1))`, [ctx.db.clinicId]);
   const group = await lockGroup(ctx, groupId);
-  const keys = input.members.map((m) => (m.externalId ? keyOf(m.externalId) : ''));
+  if (group.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: group.status });
+  const refs = input.members.filter((m) => m.externalId?.system && m.externalId?.value).map((m) => m.externalId);
   const [clients, open, [{ today }]] = await Promise.all([
-    ctx.db.query<{ key: string; id: string; given_name: string; family_name: string; preferred_name: string | null; email: string | null; phone: string | null; date_of_birth: string | null }>(
-      `SELECT e.system || '|' || e.value AS key, c.id, c.given_name, c.family_name, c.preferred_name, c.email, c.phone, c.date_of_birth
+    ctx.db.query<{ system: string; value: string; id: string; given_name: string; family_name: string; preferred_name: string | null; email: string | null; phone: string | null; date_of_birth: string | null }>(
+      `SELECT e.system, e.value, c.id, c.given_name, c.family_name, c.preferred_name, c.email, c.phone, c.date_of_birth
          FROM external_identifiers e JOIN clients c ON c.id = e.resource_id
-        WHERE e.resource_type = 'Client' AND (e.system || '|' || e.value) = ANY($1)`,
-      [keys],
+        WHERE e.resource_type = 'Client' AND (e.system, e.value) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [refs.map((r) => r.system), refs.map((r) => r.value)],
     ),
-    ctx.db.query<{ id: string; client_id: string; status: MembershipStatus }>(
-      `SELECT id, client_id, status FROM memberships WHERE group_id = $1 AND status NOT IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')`,
+    ctx.db.query<{ id: string; client_id: string; status: MembershipStatus; waitlisted_at: Date | null }>(
+      `SELECT id, client_id, status, waitlisted_at FROM memberships WHERE group_id = $1 AND status NOT IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')`,
       [groupId],
     ),
     ctx.db.query<{ today: string }>(`SELECT (now() AT TIME ZONE (SELECT timezone FROM clinics WHERE id = $1))::date::text AS today`, [ctx.db.clinicId]),
   ]);
   const clientsByKey = new Map<string, ExistingClient>(
-    clients.map((c) => [c.key, { id: c.id, givenName: c.given_name, familyName: c.family_name, preferredName: c.preferred_name, email: c.email, phone: c.phone, dateOfBirth: c.date_of_birth }]),
+    clients.map((c) => [keyOf({ system: c.system, value: c.value }), { id: c.id, givenName: c.given_name, familyName: c.family_name, preferredName: c.preferred_name, email: c.email, phone: c.phone, dateOfBirth: c.date_of_birth }]),
   );
-  const openByClient = new Map<string, ExistingMembership>(open.map((m) => [m.client_id, { id: m.id, clientId: m.client_id, status: m.status }]));
+  const openByClient = new Map<string, ExistingMembership>(open.map((m) => [m.client_id, { id: m.id, clientId: m.client_id, status: m.status, waitlistedAt: m.waitlisted_at }]));
   const plan = planRoster({
     rows: input.members,
     mode: input.mode,
@@ -67,6 +71,7 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
     openByClient,
     capacity: group.capacity,
     acceptsNewMembers: acceptsEnrolment(group.status) && !(group.format === GroupFormat.CLOSED && group.status !== GroupStatus.FORMING),
+    promotesWaitlist: group.format !== GroupFormat.CLOSED && acceptsEnrolment(group.status),
     today,
   });
   const endingActive = plan.ends.filter((e) => e.from === MembershipStatus.ACTIVE).length;
@@ -101,7 +106,7 @@ async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan) 
     await ctx.db.query(
       `INSERT INTO external_identifiers (clinic_id, resource_type, resource_id, system, value)
        SELECT $1, 'Client', id, s, v FROM unnest($2::uuid[], $3::text[], $4::text[]) AS x(id, s, v)`,
-      [clinicId, plan.creates.map((c) => newIds.get(c.key)), plan.creates.map((c) => c.key.slice(0, c.key.indexOf('|'))), plan.creates.map((c) => c.key.slice(c.key.indexOf('|') + 1))],
+      [clinicId, plan.creates.map((c) => newIds.get(c.key)), plan.creates.map((c) => parseKey(c.key).system), plan.creates.map((c) => parseKey(c.key).value)],
     );
     for (const c of plan.creates) audit.push({ action: AuditAction.CREATE, type: 'Client', id: newIds.get(c.key)!, subject: newIds.get(c.key)! });
   }
@@ -135,7 +140,10 @@ async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan) 
          FROM unnest($1::uuid[], $2::text[]) AS x(id, to_status) WHERE m.id = x.id`,
       [plan.statusChanges.map((s) => s.membershipId), plan.statusChanges.map((s) => s.to)],
     );
-    for (const s of plan.statusChanges) events.push({ membershipId: s.membershipId, from: s.from, to: s.to, reason: 'ROSTER_SYNC' });
+    for (const s of plan.statusChanges) {
+      events.push({ membershipId: s.membershipId, from: s.from, to: s.to, reason: s.index === null ? 'Promoted from waitlist: a seat freed' : 'ROSTER_SYNC' });
+      audit.push({ action: AuditAction.UPDATE, type: 'Membership', id: s.membershipId, subject: s.clientId });
+    }
   }
   if (plan.enrols.length) {
     const ids = plan.enrols.map(() => randomUUID());
@@ -160,7 +168,8 @@ async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan) 
     );
   }
   for (const a of audit) ctx.audit.record({ action: a.action, resourceType: a.type, resourceId: a.id, subjectClientId: a.subject });
-  if (plan.ends.length || plan.statusChanges.length) await promoteFromWaitlist(ctx, groupId);
+  // Partnerships and other dependants end with the memberships, in one batch.
+  await onMembershipsEnded(ctx, [...plan.ends.map((e) => e.membershipId), ...plan.statusChanges.filter((c) => isEnded(c.to)).map((c) => c.membershipId)]);
   ctx.loaders.of(clientLoaders).visibleById.clearAll();
   ctx.loaders.of(membershipLoaders).membersOfGroup.clearAll();
   ctx.loaders.of(groupLoaders).counts.clear(groupId);
@@ -171,11 +180,11 @@ function toPayload(input: SyncRosterInput, plan: RosterPlan, applied: boolean, r
     applied,
     dryRun: input.dryRun,
     mode: input.mode,
-    clientsCreated: plan.creates.map((c) => ({ index: c.index, externalId: c.key, fields: Object.keys(c.fields).filter((k) => c.fields[k as keyof typeof c.fields] !== null) })),
-    clientsUpdated: plan.updates.map((u) => ({ index: u.index, externalId: u.key, fields: u.changed })),
-    membershipsEnrolled: plan.enrols.map((e) => ({ index: e.index, externalId: e.key, from: null, to: e.status })),
-    statusChanges: plan.statusChanges.map((s) => ({ index: s.index, externalId: s.key, from: s.from, to: s.to })),
-    membershipsEnded: plan.ends.map((e) => ({ index: null, externalId: null, from: e.from, to: MembershipStatus.WITHDRAWN })),
+    clientsCreated: plan.creates.map((c) => ({ index: c.index, externalId: displayKey(c.key), fields: Object.keys(c.fields).filter((k) => c.fields[k as keyof typeof c.fields] !== null) })),
+    clientsUpdated: plan.updates.map((u) => ({ index: u.index, externalId: displayKey(u.key), fields: u.changed })),
+    membershipsEnrolled: plan.enrols.map((e) => ({ index: e.index, externalId: displayKey(e.key), membershipId: null, from: null, to: e.status })),
+    statusChanges: plan.statusChanges.map((s) => ({ index: s.index, externalId: s.key ? displayKey(s.key) : null, membershipId: toGlobalId('Membership', s.membershipId), from: s.from, to: s.to })),
+    membershipsEnded: plan.ends.map((e) => ({ index: null, externalId: null, membershipId: toGlobalId('Membership', e.membershipId), from: e.from, to: MembershipStatus.WITHDRAWN })),
     unchangedCount: plan.unchanged,
     waitlistedForCapacity: plan.enrols.filter((e) => e.waitlistedForCapacity).length,
     requiresConfirmation,

@@ -105,6 +105,9 @@ export class SyncMembershipChange {
   @Field(() => String, { nullable: true, description: 'The row\'s external identifier, when the change comes from a row.' })
   externalId: string | null;
 
+  @Field(() => ID, { nullable: true, description: 'The existing membership changed or ended (null for new enrolments).' })
+  membershipId: string | null;
+
   @Field(() => MembershipStatus, { nullable: true, description: 'Status before (null for enrolments).' })
   from: MembershipStatus | null;
 
@@ -150,7 +153,7 @@ export class SyncRosterPayload {
   @Field(() => [SyncMembershipChange], { description: 'Memberships enrolled.' })
   membershipsEnrolled: SyncMembershipChange[];
 
-  @Field(() => [SyncMembershipChange], { description: 'Status changes of existing memberships.' })
+  @Field(() => [SyncMembershipChange], { description: 'Status changes of existing memberships, including waitlisted members promoted into freed seats (index null).' })
   statusChanges: SyncMembershipChange[];
 
   @Field(() => [SyncMembershipChange], { description: 'Memberships ended as WITHDRAWN by REPLACE.' })
