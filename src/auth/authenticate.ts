@@ -40,16 +40,16 @@ async function authenticateApiKey(key: string, db: RequestDb, touchApiKey: (clin
 async function authenticateToken(token: string, db: RequestDb, verifier: TokenVerifier): Promise<Viewer | undefined> {
   const claims = await verifier.verify(token);
   if (!claims) return undefined;
-  await db.begin({ clinicId: claims.clinicId, staffId: claims.role === 'MEMBER' ? undefined : claims.sub });
+  // claims.sub is a validated uuid (claimsOf), so the lookup can ride in the transaction's first round trip.
   if (claims.role === 'MEMBER') {
-    const [client] = await db.query(`SELECT 1 FROM clients WHERE id = $1`, [claims.sub]);
+    const [client] = await db.begin({ clinicId: claims.clinicId }, `SELECT 1 AS ok FROM clients WHERE id = '${claims.sub}'`);
     return client ? { kind: 'MEMBER', clinicId: claims.clinicId, clientId: claims.sub } : undefined;
   }
   // The database, not the token, is the truth about a staff member's role and whether they may still sign in.
-  const [staff] = await db.query<{ role: 'ADMIN' | 'SUPERVISOR' | 'CLINICIAN' }>(
-    `SELECT role FROM staff_members WHERE id = $1 AND active`,
-    [claims.sub],
-  );
+  const [staff] = (await db.begin(
+    { clinicId: claims.clinicId, staffId: claims.sub },
+    `SELECT role FROM staff_members WHERE id = '${claims.sub}' AND active`,
+  )) as { role: 'ADMIN' | 'SUPERVISOR' | 'CLINICIAN' }[];
   if (!staff || staff.role !== claims.role) return undefined;
   return { kind: 'STAFF', clinicId: claims.clinicId, staffId: claims.sub, role: staff.role };
 }

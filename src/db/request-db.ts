@@ -25,12 +25,15 @@ export class RequestDb {
     return this.clinic;
   }
 
-  /** Opens the transaction; with a clinic it is set in the same round trip. */
-  async begin(setting?: { clinicId?: string; apiKeyHash?: string; staffId?: string }): Promise<void> {
+  /**
+   * Opens the transaction; the tenant settings, and optionally a first lookup whose only
+   * parameters are validated uuids, travel in the same round trip. Returns the lookup's rows.
+   */
+  async begin(setting?: { clinicId?: string; apiKeyHash?: string; staffId?: string }, lookup?: string): Promise<Record<string, unknown>[]> {
     if (this.runner) throw new Error('request transaction already open');
     const runner = this.dataSource.createQueryRunner();
     runner.data = { stats: this.stats };
-    await runner.connect();
+    const connection = (await runner.connect()) as { query(sql: string): Promise<{ rows?: Record<string, unknown>[] }[] | { rows?: Record<string, unknown>[] }> };
     this.runner = runner;
     // Values are validated to uuid / hex shape, so inlining them is safe and saves a round trip.
     const sets: string[] = [];
@@ -48,9 +51,13 @@ export class RequestDb {
       if (!HEX_RE.test(setting.apiKeyHash)) throw new Error('invalid key hash');
       sets.push(`set_config('app.api_key_hash', '${setting.apiKeyHash}', true)`);
     }
-    await runner.query(sets.length ? `START TRANSACTION; SELECT ${sets.join(', ')}` : 'START TRANSACTION');
+    const sql = [sets.length ? `START TRANSACTION; SELECT ${sets.join(', ')}` : 'START TRANSACTION', lookup].filter(Boolean).join('; ');
+    // A multi-statement simple query: sent straight to the pooled pg client (TypeORM keeps only one result).
+    this.stats.statements += 1;
+    const result = await connection.query(sql);
     // TypeORM tracks transactions it started itself; tell it this one is open.
     (runner as { isTransactionActive: boolean }).isTransactionActive = true;
+    return lookup && Array.isArray(result) ? (result[result.length - 1]?.rows ?? []) : [];
   }
 
   /** Records the tenant a statement of this transaction already set (an API key lookup does). */
