@@ -13,7 +13,7 @@ import { runLoad, LoadResult } from './load';
 import { buildWorkloads, ServerKind, Workload } from './workloads';
 
 /**
- * npm run bench [-- --scale=tiny|default --duration=8 --rounds=3 --only=roster,member home]
+ * npm run bench [-- --scale=tiny|default --duration=8 --rounds=3 --only=roster,member home --profile]
  * One embedded PostgreSQL (pg_stat_statements on), the dataset, our server in production mode,
  * PostGraphile 5 on Node 22 and a raw-SQL server on the same database; interleaved rounds.
  */
@@ -86,7 +86,7 @@ async function main() {
   fs.chmodSync(dir, 0o755);
   const cluster = await startEmbeddedCluster({
     dataDir: path.join(dir, 'pg'),
-    port: 54610,
+    port: scaleName === 'tiny' ? 54611 : 54610,
     superuserPassword: 'bench-superuser',
     serverOptions: '-c shared_preload_libraries=pg_stat_statements -c max_connections=200 -c shared_buffers=512MB',
   });
@@ -118,7 +118,10 @@ async function main() {
 
     const appUrl = withDatabase(cluster.superuserUrl(), 'bench', { user: 'kinship_app', password: 'bench-app-password-0123456789' });
     const pids: Partial<Record<ServerKind, number>> = {};
-    pids.ours = start('ours', process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    log('building the server (npm run build) to run it as production would…');
+    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    const profile = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(__dirname, 'results', 'profiles')}`] : [];
+    pids.ours = start('ours', process.execPath, [...profile, 'dist/src/main.js'], {
       NODE_ENV: 'production', DATABASE_URL: appUrl, JWT_SECRET: SECRET, JWT_ISSUER: TOKENS.issuer, JWT_AUDIENCE: TOKENS.audience,
       NOTE_ENCRYPTION_KEYS: `bench:${NoteCipher.generateKey()}`, NOTE_ENCRYPTION_ACTIVE_KEY: 'bench', PORT: String(PORTS.ours), LOG_LEVEL: 'warn',
       DB_POOL_MAX: '10', TS_NODE_TRANSPILE_ONLY: 'true',

@@ -4,7 +4,7 @@ import type { RequestContext } from '../context';
 import { displayNameOf } from '../modules/clients/client.entity';
 import { AuditActorType } from './audit-action';
 
-@ObjectType({ description: 'Who acted, as a person would recognise them.' })
+@ObjectType({ simpleResolvers: true, description: 'Who acted, as a person would recognise them.' })
 export class Actor {
   @Field(() => AuditActorType, { description: 'Kind of actor.' })
   kind: AuditActorType;

@@ -3,7 +3,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { AuditAction, AuditActorType } from './audit-action';
 
 @Entity('audit_events')
-@ObjectType({ description: 'One append-only audit record: who did what to which record, when. Never the content.' })
+@ObjectType({ simpleResolvers: true, description: 'One append-only audit record: who did what to which record, when. Never the content.' })
 export class AuditEvent {
   @PrimaryColumn({ type: 'bigint' })
   @Field(() => ID, { description: 'Sequence number of the event (increasing within the clinic).' })

@@ -3,7 +3,7 @@ import { Max, Min } from 'class-validator';
 import { badInput } from '../errors/domain-error';
 import { SafeText } from './safe-text';
 
-@ObjectType({ description: 'Where a page of a list sits in the whole list (Relay cursor connections).' })
+@ObjectType({ simpleResolvers: true, description: 'Where a page of a list sits in the whole list (Relay cursor connections).' })
 export class PageInfo {
   @Field({ description: 'True when more items follow `endCursor`.' })
   hasNextPage: boolean;
@@ -43,7 +43,7 @@ export interface Page<T> {
 
 /** A Relay connection type for `NodeType`, named `<Name>Connection` with `<Name>Edge`. */
 export function ConnectionType<T extends object>(NodeType: ClassType<T>, name: string, description: string) {
-  @ObjectType(`${name}Edge`, { description: `One ${name} in a list, with its cursor.` })
+  @ObjectType(`${name}Edge`, { simpleResolvers: true, description: `One ${name} in a list, with its cursor.` })
   class EdgeType {
     @Field({ description: 'Opaque cursor of this item.' })
     cursor: string;
@@ -52,7 +52,7 @@ export function ConnectionType<T extends object>(NodeType: ClassType<T>, name: s
     node: T;
   }
 
-  @ObjectType(`${name}Connection`, { description })
+  @ObjectType(`${name}Connection`, { simpleResolvers: true, description })
   class ConnectionClass {
     @Field(() => [EdgeType], { description: 'The items of this page, in the list\'s stable order.' })
     edges: EdgeType[];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { StatementStats } from './statement-counter';
 
@@ -12,6 +13,7 @@ export class RequestDb {
   readonly stats: StatementStats = { statements: 0 };
   private runner?: QueryRunner;
   private clinic?: string;
+  private connection?: PgConnection;
   /** Loaders fire in parallel; one connection runs one statement at a time, so queue them explicitly. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -33,8 +35,9 @@ export class RequestDb {
     if (this.runner) throw new Error('request transaction already open');
     const runner = this.dataSource.createQueryRunner();
     runner.data = { stats: this.stats };
-    const connection = (await runner.connect()) as { query(sql: string): Promise<{ rows?: Record<string, unknown>[] }[] | { rows?: Record<string, unknown>[] }> };
+    const connection = (await runner.connect()) as PgConnection;
     this.runner = runner;
+    this.connection = connection;
     // Values are validated to uuid / hex shape, so inlining them is safe and saves a round trip.
     const sets: string[] = [];
     if (setting?.clinicId) {
@@ -70,14 +73,20 @@ export class RequestDb {
     return this.runner.manager;
   }
 
+  /**
+   * Runs one statement as a named prepared statement on the request's connection: PostgreSQL
+   * parses and plans each distinct text once per pooled connection instead of on every request.
+   */
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const runner = this.runner;
-    if (!runner) throw new Error('no request transaction');
-    // Structured results give rows for every command (plain query() returns [rows, count] for UPDATE/DELETE).
-    const run = this.queue.then(() => runner.query(sql, params, true));
+    const connection = this.connection;
+    if (!connection || !this.runner) throw new Error('no request transaction');
+    const run = this.queue.then(() => {
+      this.stats.statements += 1;
+      return connection.query({ name: statementName(sql), text: sql, values: params });
+    });
     this.queue = run.catch(() => undefined);
-    const result = await run;
-    return (result.records ?? []) as T[];
+    const result = (await run) as { rows?: T[] };
+    return result.rows ?? [];
   }
 
   /** Commits or rolls back and returns the connection to the pool. Safe to call twice. */
@@ -85,6 +94,7 @@ export class RequestDb {
     const runner = this.runner;
     if (!runner) return;
     this.runner = undefined;
+    this.connection = undefined;
     try {
       if (runner.isTransactionActive) {
         if (commit) await runner.commitTransaction();
@@ -94,4 +104,21 @@ export class RequestDb {
       await runner.release();
     }
   }
+}
+
+interface PgConnection {
+  query(sql: string): Promise<{ rows?: Record<string, unknown>[] }[] | { rows?: Record<string, unknown>[] }>;
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows?: Record<string, unknown>[] }>;
+}
+
+const names = new Map<string, string>();
+
+/** A stable prepared-statement name per SQL text (pg keeps them per connection). */
+function statementName(sql: string): string {
+  let name = names.get(sql);
+  if (!name) {
+    name = `k${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    if (names.size < 5000) names.set(sql, name);
+  }
+  return name;
 }

@@ -3,7 +3,7 @@ import { AuditAction } from '../../audit/audit-action';
 import { Actor } from '../../audit/actor';
 import { ConsentType } from '../consent/consent.enums';
 
-@ObjectType({ description: 'One access to the client\'s data by someone other than the client.' })
+@ObjectType({ simpleResolvers: true, description: 'One access to the client\'s data by someone other than the client.' })
 export class AccessReportEntry {
   @Field({ description: 'When.' })
   occurredAt: Date;
@@ -18,7 +18,7 @@ export class AccessReportEntry {
   actor: Actor;
 }
 
-@ObjectType({ description: 'One release of the client\'s data to a partner integration, with the consent it relied on.' })
+@ObjectType({ simpleResolvers: true, description: 'One release of the client\'s data to a partner integration, with the consent it relied on.' })
 export class DisclosureReportEntry {
   @Field({ description: 'When.' })
   disclosedAt: Date;
@@ -42,7 +42,7 @@ export class DisclosureReportEntry {
   consentId: string;
 }
 
-@ObjectType({ description: '"Who viewed my record": accesses by others and disclosures to integrations, newest first.' })
+@ObjectType({ simpleResolvers: true, description: '"Who viewed my record": accesses by others and disclosures to integrations, newest first.' })
 export class AccessReport {
   @Field({ description: 'Display name of the client the report is about.' })
   subjectDisplayName: string;

@@ -118,19 +118,19 @@ class GroupEventsArgs {
   upcoming: boolean = true;
 }
 
-@ObjectType({ description: 'Result of a connection mutation.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of a connection mutation.' })
 class ConnectionPayload {
   @Field(() => Connection, { description: 'The connection after the change.' })
   connection: Connection;
 }
 
-@ObjectType({ description: 'Result of createGroupEvent or rsvpGroupEvent.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of createGroupEvent or rsvpGroupEvent.' })
 class GroupEventPayload {
   @Field(() => GroupEvent, { description: 'The event.' })
   event: GroupEvent;
 }
 
-@ObjectType({ description: 'Result of updateContactPreferences.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of updateContactPreferences.' })
 class ContactPreferencesPayload {
   @Field(() => ContactPreferences, { description: 'Your preferences now.' })
   contactPreferences: ContactPreferences;

@@ -69,7 +69,7 @@ registerEnumType(RsvpResponse, {
   valuesConfig: { GOING: { description: 'Going.' }, MAYBE: { description: 'Maybe.' }, NOT_GOING: { description: 'Not going.' } },
 });
 
-@ObjectType({ description: 'An opted-in alumnus of a group, as the directory shows them.' })
+@ObjectType({ simpleResolvers: true, description: 'An opted-in alumnus of a group, as the directory shows them.' })
 export class AlumniEntry {
   membershipId: string;
   clientId: string;
@@ -78,7 +78,7 @@ export class AlumniEntry {
   displayName: string;
 }
 
-@ObjectType({ description: 'Contact details the other member chose to share. Present only while the connection is accepted and both hold CONTACT_SHARING consent.' })
+@ObjectType({ simpleResolvers: true, description: 'Contact details the other member chose to share. Present only while the connection is accepted and both hold CONTACT_SHARING consent.' })
 export class ContactCard {
   @Field(() => String, { nullable: true, description: 'Email, if they share it.' })
   email: string | null;
@@ -90,7 +90,7 @@ export class ContactCard {
   handle: string | null;
 }
 
-@ObjectType({ description: 'What you share with accepted connections (when you hold CONTACT_SHARING consent).' })
+@ObjectType({ simpleResolvers: true, description: 'What you share with accepted connections (when you hold CONTACT_SHARING consent).' })
 export class ContactPreferences {
   @Field({ description: 'Share your email.' })
   shareEmail: boolean;
@@ -102,7 +102,7 @@ export class ContactPreferences {
   handle: string | null;
 }
 
-@ObjectType({ implements: Node, description: 'A contact exchange between two members who share (or shared) a group, by double opt-in.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'A contact exchange between two members who share (or shared) a group, by double opt-in.' })
 export class Connection implements Node {
   id: string;
   groupId: string;
@@ -130,7 +130,7 @@ export class Connection implements Node {
   respondedAt: Date | null;
 }
 
-@ObjectType({ implements: Node, description: 'An outing, reunion or alumni check-in of a group, with RSVPs.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'An outing, reunion or alumni check-in of a group, with RSVPs.' })
 export class GroupEvent implements Node {
   id: string;
   groupId: string;
@@ -161,7 +161,7 @@ export class GroupEvent implements Node {
   videoLink: string | null;
 }
 
-@ObjectType({ description: 'How many have answered what.' })
+@ObjectType({ simpleResolvers: true, description: 'How many have answered what.' })
 export class RsvpCounts {
   @Field(() => Int, { description: 'Going.' })
   going: number;

@@ -4,7 +4,7 @@ import { Node } from '../../common/node';
 import { ApiKeyScopeEnum } from './api-key-scope';
 
 @Entity('api_keys')
-@ObjectType({ implements: Node, description: 'An integration\'s API key. The secret itself is shown once, at creation; only its hash is stored.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'An integration\'s API key. The secret itself is shown once, at creation; only its hash is stored.' })
 export class ApiKey implements Node {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -28,7 +28,7 @@ class RevokeApiKeyInput {
   id: string;
 }
 
-@ObjectType({ description: 'Result of createApiKey. `key` is shown this once and cannot be retrieved again.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of createApiKey. `key` is shown this once and cannot be retrieved again.' })
 class CreateApiKeyPayload {
   @Field(() => ApiKey, { description: 'The key\'s record.' })
   apiKey: ApiKey;
@@ -37,7 +37,7 @@ class CreateApiKeyPayload {
   key: string;
 }
 
-@ObjectType({ description: 'Result of revokeApiKey.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of revokeApiKey.' })
 class RevokeApiKeyPayload {
   @Field(() => ApiKey, { description: 'The revoked key.' })
   apiKey: ApiKey;

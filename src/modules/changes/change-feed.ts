@@ -6,7 +6,7 @@ import { SafeText } from '../../common/safe-text';
 import type { AuthedContext } from '../../context';
 import { badInput } from '../../errors/domain-error';
 
-@ObjectType({ description: 'One change to a client, group, membership, session or attendance record (never note bodies or consent details).' })
+@ObjectType({ simpleResolvers: true, description: 'One change to a client, group, membership, session or attendance record (never note bodies or consent details).' })
 export class ChangeLogEntry {
   @Field({ description: 'Opaque position in the feed; pass the last one as `after`.' })
   cursor: string;
@@ -27,7 +27,7 @@ export class ChangeLogEntry {
   occurredAt: Date;
 }
 
-@ObjectType({ description: 'A page of the change feed.' })
+@ObjectType({ simpleResolvers: true, description: 'A page of the change feed.' })
 export class ChangeFeedPage {
   @Field(() => [ChangeLogEntry], { description: 'Entries in feed order.' })
   entries: ChangeLogEntry[];

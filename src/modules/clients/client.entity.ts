@@ -5,6 +5,7 @@ import { CalendarDate } from '../../common/scalars';
 
 @Entity('clients')
 @ObjectType({
+  simpleResolvers: true,
   implements: Node,
   description:
     'A client of the clinic (a group member). Readable by admins, supervisors, clinicians of a group the client belongs to, roster integrations, and the client themself.',

@@ -22,13 +22,13 @@ class ClientsArgs extends PageArgs {
   search?: string | null;
 }
 
-@ObjectType({ description: 'Result of createClient.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of createClient.' })
 class CreateClientPayload {
   @Field(() => Client, { description: 'The new client.' })
   client: Client;
 }
 
-@ObjectType({ description: 'Result of updateClient.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of updateClient.' })
 class UpdateClientPayload {
   @Field(() => Client, { description: 'The client as changed.' })
   client: Client;

@@ -3,7 +3,7 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { Node } from '../../common/node';
 
 @Entity('clinics')
-@ObjectType({ implements: Node, description: 'A clinic: the tenant. Every record belongs to exactly one clinic.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'A clinic: the tenant. Every record belongs to exactly one clinic.' })
 export class Clinic implements Node {
   @PrimaryGeneratedColumn('uuid')
   id: string;

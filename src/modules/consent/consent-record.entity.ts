@@ -4,6 +4,7 @@ import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentStatus, Conse
 
 /** A consent as read (status derived with the database clock). Rows are append-only. */
 @ObjectType({
+  simpleResolvers: true,
   implements: Node,
   description:
     'A consent record (aligned with FHIR Consent: status, provision, period, actor, purpose). Append-only: revoking never erases what was granted. Readable by the client, staff with access to the client, and (PARTNER_DATA_SHARING naming itself) the integration with `consent:read`.',
@@ -109,7 +110,7 @@ export function consentFromRow(r: ConsentRow): ConsentRecord {
   });
 }
 
-@ObjectType({ description: 'One change in a consent\'s history.' })
+@ObjectType({ simpleResolvers: true, description: 'One change in a consent\'s history.' })
 export class ConsentEvent {
   @Field({ description: 'GRANTED or REVOKED.' })
   event: string;

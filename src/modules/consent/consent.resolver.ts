@@ -10,7 +10,7 @@ import { GrantConsentInput, RevokeConsentInput } from './consent.inputs';
 import { consentLoaders } from './consent.loaders';
 import { consentsOfClient, grantConsent, revokeConsent, scopeGroupOf } from './consent.service';
 
-@ObjectType({ description: 'Result of grantConsent or revokeConsent.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of grantConsent or revokeConsent.' })
 class ConsentPayload {
   @Field(() => ConsentRecord, { description: 'The consent after the change.' })
   consent: ConsentRecord;

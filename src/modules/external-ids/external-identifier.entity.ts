@@ -3,7 +3,7 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { SafeText } from '../../common/safe-text';
 
 @Entity('external_identifiers')
-@ObjectType({ description: 'How an outside system (EHR, practice management) names this record: a (system, value) pair, unique per clinic.' })
+@ObjectType({ simpleResolvers: true, description: 'How an outside system (EHR, practice management) names this record: a (system, value) pair, unique per clinic.' })
 export class ExternalIdentifier {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -132,6 +132,30 @@ async function applyGoalRules(ctx: RequestContext, goals: Goal[]): Promise<(Goal
   });
 }
 
+type CheckInRow = { id: string; goal_id: string; client_id: string; value: string; note: string | null; mood: number | null; recorded_at: Date; recorded_by_type: string; recorded_by_id: string | null };
+
+const CHECK_IN_COLUMNS = 'id, goal_id, client_id, value, note, mood, recorded_at, recorded_by_type, recorded_by_id';
+
+const checkInFromRow = (r: CheckInRow) =>
+  Object.assign(new GoalCheckIn(), {
+    id: r.id,
+    goalId: r.goal_id,
+    clientId: r.client_id,
+    value: Number(r.value),
+    note: r.note,
+    mood: r.mood,
+    recordedAt: r.recorded_at,
+    recordedByType: r.recorded_by_type,
+    recordedById: r.recorded_by_id,
+  });
+
+/** Rows bucketed by goal in key order, in one pass. */
+function groupBy(goalIds: readonly string[], checkIns: GoalCheckIn[]): GoalCheckIn[][] {
+  const buckets = new Map<string, GoalCheckIn[]>(goalIds.map((id) => [id, []]));
+  for (const c of checkIns) buckets.get(c.goalId)?.push(c);
+  return goalIds.map((id) => buckets.get(id)!);
+}
+
 const SELECT_GOALS = `SELECT ${GOAL_COLUMNS} FROM goals g JOIN clients c ON c.id = g.client_id`;
 
 export const goalLoaders = (ctx: RequestContext) => ({
@@ -171,26 +195,29 @@ export const goalLoaders = (ctx: RequestContext) => ({
 
   /** Every check-in of each goal, newest first (streaks need the whole history). Callers pass visible goals only. */
   checkIns: new DataLoader<string, GoalCheckIn[]>(async (goalIds) => {
-    const rows = await ctx.db.query<{ id: string; goal_id: string; client_id: string; value: string; note: string | null; mood: number | null; recorded_at: Date; recorded_by_type: string; recorded_by_id: string | null }>(
-      `SELECT id, goal_id, client_id, value, note, mood, recorded_at, recorded_by_type, recorded_by_id
-         FROM goal_check_ins WHERE goal_id = ANY($1) ORDER BY recorded_at DESC, id DESC`,
+    const rows = await ctx.db.query<CheckInRow>(
+      `SELECT ${CHECK_IN_COLUMNS} FROM goal_check_ins WHERE goal_id = ANY($1) ORDER BY recorded_at DESC, id DESC`,
       [[...goalIds]],
     );
-    const checkIns = rows.map((r) =>
-      Object.assign(new GoalCheckIn(), {
-        id: r.id,
-        goalId: r.goal_id,
-        clientId: r.client_id,
-        value: Number(r.value),
-        note: r.note,
-        mood: r.mood,
-        recordedAt: r.recorded_at,
-        recordedByType: r.recorded_by_type,
-        recordedById: r.recorded_by_id,
-      }),
-    );
-    return goalIds.map((id) => checkIns.filter((c) => c.goalId === id));
+    return groupBy(goalIds, rows.map(checkInFromRow));
   }),
+
+  /** The latest N check-ins of each goal (lists that show a few need not read whole histories). */
+  recentCheckIns: new DataLoader<{ goalId: string; last: number }, GoalCheckIn[], string>(
+    async (keys) => {
+      const last = Math.max(...keys.map((k) => k.last));
+      const rows = await ctx.db.query<CheckInRow>(
+        `SELECT * FROM (
+           SELECT ${CHECK_IN_COLUMNS}, row_number() OVER (PARTITION BY goal_id ORDER BY recorded_at DESC, id DESC) AS rn
+             FROM goal_check_ins WHERE goal_id = ANY($1)
+         ) x WHERE rn <= $2 ORDER BY recorded_at DESC, id DESC`,
+        [[...new Set(keys.map((k) => k.goalId))], last],
+      );
+      const byGoal = groupBy(keys.map((k) => k.goalId), rows.map(checkInFromRow));
+      return keys.map((k, i) => byGoal[i].slice(0, k.last));
+    },
+    { cacheKeyFn: (k) => `${k.goalId}:${k.last}` },
+  ),
 });
 
 /** The clinic's time zone and the database clock, once per request: streaks are reckoned with both. */

@@ -55,13 +55,13 @@ class CheckInsArgs {
   last: number = 10;
 }
 
-@ObjectType({ description: 'Result of createGoal or updateGoal.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of createGoal or updateGoal.' })
 class GoalPayload {
   @Field(() => Goal, { description: 'The goal after the change.' })
   goal: Goal;
 }
 
-@ObjectType({ description: 'Result of recordCheckIn.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of recordCheckIn.' })
 class CheckInPayload {
   @Field(() => GoalCheckIn, { description: 'The new check-in.' })
   checkIn: GoalCheckIn;
@@ -114,7 +114,9 @@ export class GoalResolver {
   }
 
   @FieldResolver(() => [GoalCheckIn], { description: 'The most recent check-ins, newest first.' })
-  async checkIns(@Root() goal: Goal, @Args() args: CheckInsArgs, @Ctx() ctx: AuthedContext) {
+  // Resolved once per goal on hot screens: clamped here instead of a class-validator pass per call.
+  async checkIns(@Root() goal: Goal, @Args({ validate: false }) args: CheckInsArgs, @Ctx() ctx: AuthedContext) {
+    args.last = Math.min(100, Math.max(1, Math.trunc(args.last)));
     const viewer = ctx.viewer;
     // Integrations receive check-ins only under a consent covering that data class (asked in one batch per request).
     const consentId =
@@ -127,8 +129,8 @@ export class GoalResolver {
           })
         : undefined;
     if (consentId === null) return [];
-    const all = await ctx.loaders.of(goalLoaders).checkIns.load(goal.id);
-    const shown = all.slice(0, args.last).map((c) => Object.assign(Object.create(GoalCheckIn.prototype) as GoalCheckIn, c, { audience: goal.audience }));
+    const recent = await ctx.loaders.of(goalLoaders).recentCheckIns.load({ goalId: goal.id, last: args.last });
+    const shown = recent.map((c) => Object.assign(Object.create(GoalCheckIn.prototype) as GoalCheckIn, c, { audience: goal.audience }));
     if (consentId && viewer.kind === 'INTEGRATION') {
       for (const c of shown) {
         ctx.audit.disclose({ apiKeyId: viewer.apiKeyId, clientId: goal.clientId, dataClass: 'check-ins', resourceType: 'GoalCheckIn', resourceId: c.id, consentId });

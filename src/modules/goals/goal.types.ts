@@ -3,7 +3,7 @@ import { Node } from '../../common/node';
 import { CalendarDate } from '../../common/scalars';
 import { GoalAchievementStatus, GoalLifecycleStatus, GoalMeasureKind, GoalVisibility, MeasurePeriod, PartnershipStatus } from './goal.enums';
 
-@ObjectType({ description: 'How a goal is measured.' })
+@ObjectType({ simpleResolvers: true, description: 'How a goal is measured.' })
 export class GoalMeasure {
   @Field(() => GoalMeasureKind, { description: 'BOOLEAN, COUNT or SCALE.' })
   kind: GoalMeasureKind;
@@ -19,6 +19,7 @@ export class GoalMeasure {
 export type GoalAudience = 'OWNER' | 'CLINICAL' | 'PARTNER' | 'PEER' | 'INTEGRATION';
 
 @ObjectType({
+  simpleResolvers: true,
   implements: Node,
   description:
     'A member\'s goal within a membership (aligned with FHIR Goal). Visible to the member, the group\'s clinicians and supervisors, partners (PARTNERS or GROUP visibility), peers (GROUP visibility under the member\'s GOAL_SHARING consent) and integrations under PARTNER_DATA_SHARING.',
@@ -68,7 +69,7 @@ export class Goal implements Node {
   updatedAt: Date;
 }
 
-@ObjectType({ implements: Node, description: 'One check-in on a goal.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'One check-in on a goal.' })
 export class GoalCheckIn implements Node {
   id: string;
   goalId: string;
@@ -88,7 +89,7 @@ export class GoalCheckIn implements Node {
   recordedAt: Date;
 }
 
-@ObjectType({ implements: Node, description: 'Two members of a group holding each other accountable; both must accept.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'Two members of a group holding each other accountable; both must accept.' })
 export class AccountabilityPartnership implements Node {
   id: string;
   groupId: string;
@@ -126,7 +127,7 @@ export class AccountabilityPartnership implements Node {
   endReason: string | null;
 }
 
-@ObjectType({ implements: Node, description: 'A short message of encouragement from one member to another about a goal.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'A short message of encouragement from one member to another about a goal.' })
 export class Encouragement implements Node {
   id: string;
   senderClientId: string;
@@ -145,7 +146,7 @@ export class Encouragement implements Node {
   sentAt: Date;
 }
 
-@ObjectType({ description: 'One peer\'s row on the group accountability board.' })
+@ObjectType({ simpleResolvers: true, description: 'One peer\'s row on the group accountability board.' })
 export class BoardEntry {
   @Field({ description: 'The peer\'s display name.' })
   displayName: string;

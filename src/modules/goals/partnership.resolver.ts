@@ -11,13 +11,13 @@ import { endPartnership, partnershipLoaders, proposePartnership, respondToPartne
 import { accountabilityBoard } from './goal.service';
 import { SafeText } from '../../common/safe-text';
 
-@ObjectType({ description: 'Result of a partnership mutation.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of a partnership mutation.' })
 class PartnershipPayload {
   @Field(() => AccountabilityPartnership, { description: 'The partnership after the change.' })
   partnership: AccountabilityPartnership;
 }
 
-@ObjectType({ description: 'Result of sendEncouragement.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of sendEncouragement.' })
 class EncouragementPayload {
   @Field(() => Encouragement, { description: 'The message sent.' })
   encouragement: Encouragement;
@@ -33,7 +33,7 @@ class MuteSenderInput {
   muted: boolean = true;
 }
 
-@ObjectType({ description: 'Result of muteEncouragementSender.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of muteEncouragementSender.' })
 class MutePayload {
   @Field({ description: 'Whether the sender is now muted.' })
   muted: boolean;

@@ -5,7 +5,7 @@ import { CalendarDate } from '../../common/scalars';
 import { FacilitatorRole } from './group.enums';
 
 @Entity('group_facilitators')
-@ObjectType({ implements: Node, description: 'A staff member\'s assignment to facilitate a group, for a period. Ended assignments stay as history.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'A staff member\'s assignment to facilitate a group, for a period. Ended assignments stay as history.' })
 export class GroupFacilitator implements Node {
   @PrimaryGeneratedColumn('uuid')
   id: string;

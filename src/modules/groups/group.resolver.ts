@@ -2,7 +2,8 @@ import { IsOptional, Max, Min } from 'class-validator';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
 import { ConnectionType, PageArgs } from '../../common/connection';
-import { SafeText } from '../../common/safe-text';
+import { isSafeText, SafeText } from '../../common/safe-text';
+import { badInput } from '../../errors/domain-error';
 import type { AuthedContext } from '../../context';
 import { externalIdLoaders } from '../external-ids/external-id.loaders';
 import { ExternalIdentifier } from '../external-ids/external-identifier.entity';
@@ -66,13 +67,13 @@ class MembersArgs {
   status?: MembershipStatus[] | null;
 }
 
-@ObjectType({ description: 'Result of a group mutation.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of a group mutation.' })
 class GroupPayload {
   @Field(() => TherapyGroup, { description: 'The group after the change.' })
   group: TherapyGroup;
 }
 
-@ObjectType({ description: 'Result of a facilitator mutation.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of a facilitator mutation.' })
 class FacilitatorPayload {
   @Field(() => GroupFacilitator, { description: 'The assignment after the change.' })
   facilitator: GroupFacilitator;
@@ -144,7 +145,10 @@ export class GroupResolver {
     description:
       'The roster. Staff with access to the group and roster integrations see every membership; a member sees ACTIVE peers (display name and status only) once they have accepted the current group agreement. Null for clinicians who do not facilitate the group.',
   })
-  async members(@Root() group: TherapyGroup, @Args() args: MembersArgs, @Ctx() ctx: AuthedContext) {
+  // Resolved once per group on list screens: clamped here instead of a class-validator pass per call.
+  async members(@Root() group: TherapyGroup, @Args({ validate: false }) args: MembersArgs, @Ctx() ctx: AuthedContext) {
+    args.first = Math.min(100, Math.max(1, Math.trunc(args.first)));
+    if (args.after && (args.after.length > 500 || !isSafeText(args.after))) throw badInput('Invalid cursor', { argument: 'after' });
     const visible = await ctx.loaders.of(groupLoaders).visibleById.load(group.id);
     if (!visible) return null;
     const loader = ctx.loaders.of(membershipLoaders).membersOfGroup;

@@ -11,6 +11,7 @@ import { GroupFormat, GroupStatus, Modality, PeerContactPolicy } from './group.e
  */
 @Entity('therapy_groups')
 @ObjectType('TherapyGroup', {
+  simpleResolvers: true,
   implements: Node,
   description:
     'A therapy group: a cohort with a modality, a format, a capacity, facilitators and a lifecycle. Restricted fields are null for viewers without access to the group\'s roster.',

@@ -10,6 +10,7 @@ import { MembershipStatus } from './membership-status';
  */
 @Entity('memberships')
 @ObjectType({
+  simpleResolvers: true,
   implements: Node,
   description:
     'A client\'s membership in a group: status, period and history. Peers in the group see only `displayName` and `status`; every other field is null for them.',
@@ -70,7 +71,7 @@ export class Membership implements Node {
 }
 
 @Entity('membership_events')
-@ObjectType({ description: 'One status change of a membership: who, when, from, to, why. Append-only.' })
+@ObjectType({ simpleResolvers: true, description: 'One status change of a membership: who, when, from, to, why. Append-only.' })
 export class MembershipEvent {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;

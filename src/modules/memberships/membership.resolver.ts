@@ -13,7 +13,7 @@ import { membershipLoaders } from './membership.loaders';
 import { acceptGroupAgreement, changeMembershipStatus, enrollClient } from './membership.service';
 import { MEMBERSHIP_TRANSITIONS, MembershipStatus } from './membership-status';
 
-@ObjectType({ description: 'Result of a membership mutation.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of a membership mutation.' })
 class MembershipPayload {
   @Field(() => Membership, { description: 'The membership after the change.' })
   membership: Membership;

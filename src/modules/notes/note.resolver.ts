@@ -13,13 +13,13 @@ import { noteLoaders } from './note.loaders';
 import { addNoteAddendum, auditSubject, cosignSessionNote, createSessionNote, getNote, readBody, signSessionNote, updateSessionNote } from './note.service';
 import { NoteAddendum, NoteWarning, SessionNote } from './note.types';
 
-@ObjectType({ description: 'Result of createSessionNote, updateSessionNote or cosignSessionNote.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of createSessionNote, updateSessionNote or cosignSessionNote.' })
 class NotePayload {
   @Field(() => SessionNote, { description: 'The note after the change.' })
   note: SessionNote;
 }
 
-@ObjectType({ description: 'Result of signSessionNote: signed is false when warnings stopped it.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of signSessionNote: signed is false when warnings stopped it.' })
 class SignNotePayload {
   @Field(() => SessionNote, { description: 'The note.' })
   note: SessionNote;
@@ -31,7 +31,7 @@ class SignNotePayload {
   warnings: NoteWarning[];
 }
 
-@ObjectType({ description: 'Result of addNoteAddendum.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of addNoteAddendum.' })
 class AddendumPayload {
   @Field(() => NoteAddendum, { description: 'The addendum, signed on creation.' })
   addendum: NoteAddendum;

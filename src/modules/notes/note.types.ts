@@ -33,6 +33,7 @@ registerEnumType(NoteStatus, {
 export type NoteRead = 'BODY' | 'METADATA';
 
 @ObjectType({
+  simpleResolvers: true,
   implements: Node,
   description:
     'A clinical note. Bodies are encrypted at rest and every body read is audited. GROUP and PROGRESS: the group\'s facilitators and supervisors; admins see metadata only (body null); a member reads their own PROGRESS notes once signed and shared. PSYCHOTHERAPY: the author alone.',
@@ -78,7 +79,7 @@ export class SessionNote implements Node {
   updatedAt: Date;
 }
 
-@ObjectType({ description: 'A correction or addition to a signed note: append-only, signed on creation.' })
+@ObjectType({ simpleResolvers: true, description: 'A correction or addition to a signed note: append-only, signed on creation.' })
 export class NoteAddendum {
   id: string;
   noteId: string;
@@ -94,7 +95,7 @@ export class NoteAddendum {
   createdAt: Date;
 }
 
-@ObjectType({ description: 'Something the signer should look at before signing.' })
+@ObjectType({ simpleResolvers: true, description: 'Something the signer should look at before signing.' })
 export class NoteWarning {
   @Field({ description: 'Stable code, e.g. MEMBER_NAMED.' })
   code: string;

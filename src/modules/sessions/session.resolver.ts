@@ -14,19 +14,19 @@ import { canSeeSessions } from './session.policy';
 import { cancelSession, getSession, recordAttendance, scheduleSessions, updateSession } from './session.service';
 import { ATTENDED, Attendance, GroupSession } from './session.types';
 
-@ObjectType({ description: 'Result of scheduleSessions.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of scheduleSessions.' })
 class ScheduleSessionsPayload {
   @Field(() => [GroupSession], { description: 'The sessions created, in time order.' })
   sessions: GroupSession[];
 }
 
-@ObjectType({ description: 'Result of updateSession or cancelSession.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of updateSession or cancelSession.' })
 class SessionPayload {
   @Field(() => GroupSession, { description: 'The session after the change.' })
   session: GroupSession;
 }
 
-@ObjectType({ description: 'Result of recordAttendance.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of recordAttendance.' })
 class RecordAttendancePayload {
   @Field(() => GroupSession, { description: 'The session (HELD once anyone attended).' })
   session: GroupSession;

@@ -40,6 +40,7 @@ registerEnumType(AttendanceStatus, {
 export const ATTENDED: AttendanceStatus[] = [AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY];
 
 @ObjectType({
+  simpleResolvers: true,
   implements: Node,
   description:
     'One meeting of a group. Its time and topic are visible to the group\'s members and every staff member; attendance and notes follow their own rules.',
@@ -68,7 +69,7 @@ export class GroupSession implements Node {
   cancelReason: string | null;
 }
 
-@ObjectType({ implements: Node, description: 'A member\'s attendance at one session. Staff with access to the group see all; a member sees their own.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'A member\'s attendance at one session. Staff with access to the group see all; a member sees their own.' })
 export class Attendance implements Node {
   id: string;
   sessionId: string;

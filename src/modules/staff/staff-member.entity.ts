@@ -4,7 +4,7 @@ import { Node } from '../../common/node';
 import { StaffRoleEnum } from './staff-role';
 
 @Entity('staff_members')
-@ObjectType({ implements: Node, description: 'A person who works at the clinic.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'A person who works at the clinic.' })
 export class StaffMember implements Node {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -9,13 +9,13 @@ import { createStaffMember, listStaff, updateStaffMember } from './staff.service
 
 const StaffMemberConnection = ConnectionType(StaffMember, 'StaffMember', 'A page of staff members, ordered by name.');
 
-@ObjectType({ description: 'Result of createStaffMember.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of createStaffMember.' })
 class CreateStaffMemberPayload {
   @Field(() => StaffMember, { description: 'The new staff member.' })
   staffMember: StaffMember;
 }
 
-@ObjectType({ description: 'Result of updateStaffMember.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of updateStaffMember.' })
 class UpdateStaffMemberPayload {
   @Field(() => StaffMember, { description: 'The staff member as changed.' })
   staffMember: StaffMember;

@@ -85,7 +85,7 @@ export class SyncRosterInput {
   idempotencyKey?: string | null;
 }
 
-@ObjectType({ description: 'A client the sync creates or updates.' })
+@ObjectType({ simpleResolvers: true, description: 'A client the sync creates or updates.' })
 export class SyncClientChange {
   @Field(() => Int, { description: 'Row index in the input.' })
   index: number;
@@ -97,7 +97,7 @@ export class SyncClientChange {
   fields: string[];
 }
 
-@ObjectType({ description: 'A membership the sync creates, changes or ends.' })
+@ObjectType({ simpleResolvers: true, description: 'A membership the sync creates, changes or ends.' })
 export class SyncMembershipChange {
   @Field(() => Int, { nullable: true, description: 'Row index in the input (null for memberships ended by REPLACE).' })
   index: number | null;
@@ -115,7 +115,7 @@ export class SyncMembershipChange {
   to: MembershipStatus;
 }
 
-@ObjectType({ description: 'A problem with one row. Nothing is written while any row has one.' })
+@ObjectType({ simpleResolvers: true, description: 'A problem with one row. Nothing is written while any row has one.' })
 export class SyncRowError {
   @Field(() => Int, { description: 'Row index in the input.' })
   index: number;
@@ -133,7 +133,7 @@ export class SyncRowError {
   message: string;
 }
 
-@ObjectType({ description: 'Result of syncRoster: the plan, row errors, and whether it was applied.' })
+@ObjectType({ simpleResolvers: true, description: 'Result of syncRoster: the plan, row errors, and whether it was applied.' })
 export class SyncRosterPayload {
   @Field({ description: 'True when the plan was written; false for dry runs and when any row has an error.' })
   applied: boolean;
@@ -172,7 +172,7 @@ export class SyncRosterPayload {
   errors: SyncRowError[];
 }
 
-@ObjectType({ description: 'A recorded sync run (dry or applied).' })
+@ObjectType({ simpleResolvers: true, description: 'A recorded sync run (dry or applied).' })
 export class SyncRun {
   @Field(() => ID, { description: 'Id of the run.' })
   id: string;

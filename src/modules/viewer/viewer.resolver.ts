@@ -24,7 +24,7 @@ registerEnumType(ViewerKind, {
   },
 });
 
-@ObjectType({ description: 'Who is calling: exactly one of `staffMember`, `client` or `apiKey` is set.' })
+@ObjectType({ simpleResolvers: true, description: 'Who is calling: exactly one of `staffMember`, `client` or `apiKey` is set.' })
 export class ViewerInfo {
   @Field(() => ViewerKind, { description: 'How the caller authenticated.' })
   kind: ViewerKind;
