@@ -38,6 +38,9 @@ export class RequestDb {
     const connection = (await runner.connect()) as PgConnection;
     this.runner = runner;
     this.connection = connection;
+    // TypeORM's own statements (entity finds, COMMIT) join the same queue as ours.
+    const viaOrm = runner.query.bind(runner);
+    runner.query = ((sql: string, params?: unknown[], structured?: boolean) => this.enqueue(() => viaOrm(sql, params, structured as true))) as QueryRunner['query'];
     // Values are validated to uuid / hex shape, so inlining them is safe and saves a round trip.
     const sets: string[] = [];
     if (setting?.clinicId) {
@@ -80,13 +83,17 @@ export class RequestDb {
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     const connection = this.connection;
     if (!connection || !this.runner) throw new Error('no request transaction');
-    const run = this.queue.then(() => {
+    const result = (await this.enqueue(() => {
       this.stats.statements += 1;
       return connection.query({ name: statementName(sql), text: sql, values: params });
-    });
-    this.queue = run.catch(() => undefined);
-    const result = (await run) as { rows?: T[] };
+    })) as { rows?: T[] };
     return result.rows ?? [];
+  }
+
+  private enqueue<R>(work: () => Promise<R>): Promise<R> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** Commits or rolls back and returns the connection to the pool. Safe to call twice. */
