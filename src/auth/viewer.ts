@@ -41,7 +41,6 @@ export const Rule = {
 } as const;
 
 export const isStaff = (v: Viewer | undefined): v is StaffViewer => v?.kind === 'STAFF';
-export const isMember = (v: Viewer | undefined): v is MemberViewer => v?.kind === 'MEMBER';
 export const isIntegration = (v: Viewer | undefined): v is IntegrationViewer => v?.kind === 'INTEGRATION';
 export const hasScope = (v: Viewer | undefined, scope: ApiKeyScope) => isIntegration(v) && v.scopes.has(scope);
 

@@ -6,6 +6,3 @@ const sqlState = (error: unknown): string | undefined => {
 };
 
 export const isUniqueViolation = (error: unknown) => sqlState(error) === '23505';
-export const isForeignKeyViolation = (error: unknown) => sqlState(error) === '23503';
-export const isCheckViolation = (error: unknown) => sqlState(error) === '23514';
-export const isSerializationFailure = (error: unknown) => ['40001', '40P01'].includes(sqlState(error) ?? '');

@@ -140,7 +140,10 @@ export async function rsvp(ctx: AuthedContext, eventGlobalId: string, response: 
  * alumni, the group agreement for current members (asked of the consent service in one batch).
  */
 export async function attendeesOf(ctx: AuthedContext, event: GroupEvent): Promise<string[] | null> {
-  const going = (await ctx.loaders.of(eventLoaders).rsvps.load(event.id)).filter((r) => r.response === RsvpResponse.GOING);
+  // Only those still invited count: someone who RSVPed and then left the group is no longer listed.
+  const going = (await ctx.loaders.of(eventLoaders).rsvps.load(event.id)).filter(
+    (r) => r.response === RsvpResponse.GOING && isInvited(event.audience, r.membershipStatus ?? undefined),
+  );
   const viewer = ctx.viewer;
   if (viewer.kind === 'STAFF') return going.map((r) => r.displayName);
   if (viewer.kind !== 'MEMBER' || !going.some((r) => r.clientId === viewer.clientId)) return null;

@@ -53,5 +53,3 @@ export const consentCheckLoader = (ctx: RequestContext) =>
     },
     { cacheKeyFn: keyOf },
   );
-
-export const consentChecks = (ctx: RequestContext) => ctx.loaders.of(consentCheckLoader);

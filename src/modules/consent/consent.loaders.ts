@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { AuditAction } from '../../audit/audit-action';
 import type { RequestContext } from '../../context';
 import { clientLoaders } from '../clients/client.loaders';
+import { viewerFactsLoader } from '../groups/viewer-facts';
 import { CONSENT_COLUMNS, ConsentEvent, consentFromRow, ConsentRecord, ConsentRow } from './consent-record.entity';
 import { canReadConsent } from './consent.policy';
 
@@ -14,7 +15,11 @@ async function visible(ctx: RequestContext, records: ConsentRecord[]): Promise<C
       ? await ctx.loaders.of(clientLoaders).visibleById.loadMany([...new Set(records.map((r) => r.clientId))])
       : [];
   const readable = new Set(staffClients.filter((c) => c && !(c instanceof Error)).map((c) => (c as { id: string }).id));
-  const out = records.filter((r) => canReadConsent(viewer, r, readable.has(r.clientId)));
+  // A clinician sees group-scoped consents only of groups they facilitate: others would reveal the client's other groups.
+  const facilitated = viewer.kind === 'STAFF' && viewer.role === 'CLINICIAN' ? (await ctx.loaders.of(viewerFactsLoader).get()).facilitatedGroupIds : undefined;
+  const out = records.filter(
+    (r) => canReadConsent(viewer, r, readable.has(r.clientId)) && (!facilitated || !r.scopeGroupId || facilitated.has(r.scopeGroupId)),
+  );
   ctx.audit.recordMany(out.map((r) => ({ action: AuditAction.READ, resourceType: 'ConsentRecord', resourceId: r.id, subjectClientId: r.clientId })));
   return out;
 }

@@ -31,11 +31,12 @@ interface GoalRow {
   given_name: string;
   family_name: string;
   preferred_name: string | null;
+  membership_status: string;
 }
 
 const GOAL_COLUMNS = `g.id, g.clinic_id, g.membership_id, g.client_id, g.group_id, g.title, g.description, g.measure_kind, g.measure_period,
   g.target, g.start_date, g.due_date, g.lifecycle_status, g.achievement_status, g.visibility, g.created_at, g.updated_at,
-  c.given_name, c.family_name, c.preferred_name`;
+  c.given_name, c.family_name, c.preferred_name, om.status AS membership_status`;
 
 const goalFromRow = (r: GoalRow): Goal =>
   Object.assign(new Goal(), {
@@ -56,6 +57,7 @@ const goalFromRow = (r: GoalRow): Goal =>
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     ownerDisplayName: displayNameOf({ givenName: r.given_name, familyName: r.family_name, preferredName: r.preferred_name }),
+    ownerMembershipStatus: r.membership_status,
   });
 
 /** The viewer's active partners' memberships: one statement per request, for members only. */
@@ -156,7 +158,7 @@ function groupBy(goalIds: readonly string[], checkIns: GoalCheckIn[]): GoalCheck
   return goalIds.map((id) => buckets.get(id)!);
 }
 
-const SELECT_GOALS = `SELECT ${GOAL_COLUMNS} FROM goals g JOIN clients c ON c.id = g.client_id`;
+const SELECT_GOALS = `SELECT ${GOAL_COLUMNS} FROM goals g JOIN clients c ON c.id = g.client_id JOIN memberships om ON om.id = g.membership_id`;
 
 export const goalLoaders = (ctx: RequestContext) => ({
   visibleById: new DataLoader<string, Goal | null>(async (ids) => {
@@ -183,8 +185,8 @@ export const goalLoaders = (ctx: RequestContext) => ({
   /** GROUP-visible goals of each group, for the accountability board (rules applied per goal). */
   boardByGroup: new DataLoader<string, Goal[]>(async (groupIds) => {
     const rows = await ctx.db.query<GoalRow>(
-      `${SELECT_GOALS} JOIN memberships m ON m.id = g.membership_id
-        WHERE g.group_id = ANY($1) AND g.visibility = 'GROUP' AND m.status = 'ACTIVE'
+      `${SELECT_GOALS}
+        WHERE g.group_id = ANY($1) AND g.visibility = 'GROUP' AND om.status = 'ACTIVE'
           AND g.lifecycle_status IN ('ACTIVE', 'ON_HOLD', 'COMPLETED')
         ORDER BY c.family_name, c.given_name, g.created_at, g.id`,
       [[...groupIds]],

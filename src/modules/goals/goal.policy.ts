@@ -16,6 +16,7 @@ export interface GoalRuleFacts {
 }
 
 export interface GoalFacts {
+  ownerMembershipStatus: string;
   clientId: string;
   membershipId: string;
   groupId: string;
@@ -45,7 +46,10 @@ export function goalAudience(viewer: Viewer, goal: GoalFacts, facts: GoalRuleFac
       if (goal.clientId === viewer.clientId) return 'OWNER';
       if (!SHOWN_TO_OTHERS.includes(goal.lifecycleStatus) || goal.visibility === GoalVisibility.PRIVATE) return null;
       if (facts.partnerMembershipIds.has(goal.membershipId)) return 'PARTNER';
-      if (goal.visibility === GoalVisibility.GROUP && facts.seesPeersIn(goal.groupId) && facts.ownerSharesGoals) return 'PEER';
+      // Peers see each other only while both are ACTIVE members (DESIGN §4).
+      if (goal.visibility === GoalVisibility.GROUP && goal.ownerMembershipStatus === 'ACTIVE' && facts.seesPeersIn(goal.groupId) && facts.ownerSharesGoals) {
+        return 'PEER';
+      }
       return null;
     }
   }

@@ -70,7 +70,21 @@ class CheckInPayload {
   goal: Goal;
 }
 
+/** The check-in consent an integration needs for this goal's check-ins and anything derived from them. */
+function checkInConsent(goal: Goal, ctx: AuthedContext): Promise<string | null> | undefined {
+  const viewer = ctx.viewer;
+  if (goal.audience !== 'INTEGRATION' || viewer.kind !== 'INTEGRATION') return undefined;
+  return ctx.loaders.of(consentCheckLoader).load({
+    clientId: goal.clientId,
+    type: ConsentType.PARTNER_DATA_SHARING,
+    scope: { kind: 'INTEGRATION', apiKeyId: viewer.apiKeyId },
+    dataClass: 'check-ins',
+  });
+}
+
+/** Streak figures; null for an integration whose consent does not cover check-ins. */
 async function progress(goal: Goal, ctx: AuthedContext) {
+  if ((await checkInConsent(goal, ctx)) === null) return null;
   const [checkIns, clock] = await Promise.all([ctx.loaders.of(goalLoaders).checkIns.load(goal.id), ctx.loaders.of(clinicClockLoader).get()]);
   return { checkIns, clock, progress: progressOf(goal.measure, checkIns, clock.timeZone, clock.now) };
 }
@@ -119,15 +133,7 @@ export class GoalResolver {
     args.last = Math.min(100, Math.max(1, Math.trunc(args.last)));
     const viewer = ctx.viewer;
     // Integrations receive check-ins only under a consent covering that data class (asked in one batch per request).
-    const consentId =
-      goal.audience === 'INTEGRATION' && viewer.kind === 'INTEGRATION'
-        ? await ctx.loaders.of(consentCheckLoader).load({
-            clientId: goal.clientId,
-            type: ConsentType.PARTNER_DATA_SHARING,
-            scope: { kind: 'INTEGRATION', apiKeyId: viewer.apiKeyId },
-            dataClass: 'check-ins',
-          })
-        : undefined;
+    const consentId = await checkInConsent(goal, ctx);
     if (consentId === null) return [];
     const recent = await ctx.loaders.of(goalLoaders).recentCheckIns.load({ goalId: goal.id, last: args.last });
     const shown = recent.map((c) => Object.assign(Object.create(GoalCheckIn.prototype) as GoalCheckIn, c, { audience: goal.audience }));
@@ -139,19 +145,19 @@ export class GoalResolver {
     return shown;
   }
 
-  @FieldResolver(() => Int, { description: 'Consecutive periods met up to now (the period in progress does not break it).' })
+  @FieldResolver(() => Int, { nullable: true, description: 'Consecutive periods met up to now (the period in progress does not break it). Null for integrations without consent to check-ins.' })
   async currentStreak(@Root() goal: Goal, @Ctx() ctx: AuthedContext) {
-    return (await progress(goal, ctx)).progress.currentStreak;
+    return (await progress(goal, ctx))?.progress.currentStreak ?? null;
   }
 
-  @FieldResolver(() => Int, { description: 'Longest run of consecutive periods met.' })
+  @FieldResolver(() => Int, { nullable: true, description: 'Longest run of consecutive periods met. Null for integrations without consent to check-ins.' })
   async longestStreak(@Root() goal: Goal, @Ctx() ctx: AuthedContext) {
-    return (await progress(goal, ctx)).progress.longestStreak;
+    return (await progress(goal, ctx))?.progress.longestStreak ?? null;
   }
 
   @FieldResolver(() => Date, { nullable: true, description: 'Time of the latest check-in.' })
   async lastCheckInAt(@Root() goal: Goal, @Ctx() ctx: AuthedContext) {
-    return (await progress(goal, ctx)).progress.lastCheckInAt;
+    return (await progress(goal, ctx))?.progress.lastCheckInAt ?? null;
   }
 
   @FieldResolver(() => Float, { nullable: true, description: 'Share of periods met (0–1) between two days in the clinic\'s time zone; default from the start date to today.' })
@@ -161,17 +167,21 @@ export class GoalResolver {
     @Arg('from', () => CalendarDate, { nullable: true, description: 'First day (inclusive).' }) from?: Date | null,
     @Arg('to', () => CalendarDate, { nullable: true, description: 'Last day (inclusive).' }) to?: Date | null,
   ) {
-    const { checkIns, clock } = await progress(goal, ctx);
+    const p = await progress(goal, ctx);
+    if (!p) return null;
+    const { checkIns, clock } = p;
     const day = (d: string) => Math.round(Date.parse(`${d}T00:00:00Z`) / 86400000);
     const fromDay = day(toSqlDate(from) ?? goal.startDate);
     const toDay = to ? day(toSqlDate(to)!) : localDayNumber(clock.now, clock.timeZone);
     return completionRate(goal.measure, checkIns, clock.timeZone, fromDay, toDay);
   }
 
-  @FieldResolver(() => GoalAchievementStatus, { description: 'Achievement status suggested by the trend of the last 4 periods against the 4 before.' })
+  @FieldResolver(() => GoalAchievementStatus, { nullable: true, description: 'Achievement status suggested by the trend of the last 4 periods against the 4 before. Null for integrations without consent to check-ins.' })
   async suggestedAchievementStatus(@Root() goal: Goal, @Ctx() ctx: AuthedContext) {
     if (goal.lifecycleStatus === GoalLifecycleStatus.COMPLETED) return GoalAchievementStatus.ACHIEVED;
-    const { checkIns, clock } = await progress(goal, ctx);
+    const p = await progress(goal, ctx);
+    if (!p) return null;
+    const { checkIns, clock } = p;
     const startDay = Math.round(Date.parse(`${goal.startDate}T00:00:00Z`) / 86400000);
     return suggestAchievement(goal.measure, checkIns, clock.timeZone, startDay, clock.now);
   }

@@ -31,6 +31,8 @@ export class Goal implements Node {
   clientId: string;
   groupId: string;
   startDay: string;
+  /** Status of the owner's membership: peers see goals only of ACTIVE members. */
+  ownerMembershipStatus: string;
   audience: GoalAudience;
   /** For integrations: the PARTNER_DATA_SHARING consent the release relies on. */
   disclosureConsentId?: string;

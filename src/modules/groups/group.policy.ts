@@ -6,12 +6,13 @@ import type { ViewerFacts } from './viewer-facts';
 /**
  * How much of a group a viewer may see:
  * - ROSTER: admins, supervisors, the group's facilitators, roster integrations — everything;
- * - MEMBER: a client with an open membership — the group's details, peers by display name;
+ * - MEMBER: a seated client (ACTIVE or ON_HOLD) — the group's details, peers by display name;
+ * - APPLICANT: referred, screening or waitlisted — name, schedule, agreement and their own membership;
  * - ALUMNI: a client whose membership ended — name, modality, schedule and their own membership;
  * - DIRECTORY: other clinicians — name, modality, format, status and schedule only;
  * - NONE: the group does not exist for this viewer (NOT_FOUND).
  */
-export type GroupAccess = 'ROSTER' | 'MEMBER' | 'ALUMNI' | 'DIRECTORY' | 'NONE';
+export type GroupAccess = 'ROSTER' | 'MEMBER' | 'APPLICANT' | 'ALUMNI' | 'DIRECTORY' | 'NONE';
 
 export function groupAccess(viewer: Viewer, groupId: string, facts: ViewerFacts): GroupAccess {
   switch (viewer.kind) {
@@ -21,7 +22,8 @@ export function groupAccess(viewer: Viewer, groupId: string, facts: ViewerFacts)
     case 'MEMBER': {
       const own = facts.ownMemberships.get(groupId);
       if (!own) return 'NONE';
-      return isEnded(own.status) ? 'ALUMNI' : 'MEMBER';
+      if (isEnded(own.status)) return 'ALUMNI';
+      return own.status === MembershipStatus.ACTIVE || own.status === MembershipStatus.ON_HOLD ? 'MEMBER' : 'APPLICANT';
     }
     case 'INTEGRATION':
       return hasScope(viewer, 'roster:read') || hasScope(viewer, 'roster:write') ? 'ROSTER' : 'NONE';
@@ -34,7 +36,8 @@ export function redactGroupFor(access: GroupAccess, group: TherapyGroup): Therap
   return Object.assign(Object.create(Object.getPrototypeOf(group)) as TherapyGroup, group, {
     location: null,
     videoLink: null,
-    agreementText: null,
+    // An applicant reads the agreement they are asked to accept.
+    agreementText: access === 'APPLICANT' ? group.agreementText : null,
   });
 }
 

@@ -154,7 +154,7 @@ export class GroupResolver {
     const loader = ctx.loaders.of(membershipLoaders).membersOfGroup;
     const page = { first: args.first, after: args.after };
     if (canSeeRoster(visible.access)) return loader.load({ groupId: group.id, args: { ...page, statuses: args.status }, scope: 'ALL' });
-    if (visible.access !== 'MEMBER' && visible.access !== 'ALUMNI') return null;
+    if (visible.access !== 'MEMBER' && visible.access !== 'ALUMNI' && visible.access !== 'APPLICANT') return null;
     const facts = await ctx.loaders.of(viewerFactsLoader).get();
     const scope = visible.access === 'MEMBER' && memberSeesPeers(ctx.viewer, group, facts) ? 'PEERS' : 'SELF';
     return loader.load({ groupId: group.id, args: { ...page, statuses: null }, scope });

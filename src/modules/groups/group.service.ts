@@ -233,5 +233,3 @@ export async function removeFacilitator(ctx: AuthedContext, facilitatorGlobalId:
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: 'GroupFacilitator', resourceId: id });
   return ctx.db.manager.findOneByOrFail(GroupFacilitator, { id });
 }
-
-export const isOpenFormat = (format: GroupFormat) => format === GroupFormat.OPEN || format === GroupFormat.ROLLING;

@@ -13,9 +13,9 @@ export function membershipView(
   seesPeers: boolean,
 ): MembershipView {
   if (access === 'ROSTER') return 'FULL';
-  if ((access !== 'MEMBER' && access !== 'ALUMNI') || viewer.kind !== 'MEMBER') return 'HIDDEN';
+  if ((access !== 'MEMBER' && access !== 'ALUMNI' && access !== 'APPLICANT') || viewer.kind !== 'MEMBER') return 'HIDDEN';
   if (membership.clientId === viewer.clientId) return 'FULL';
-  if (access === 'ALUMNI') return 'HIDDEN';
+  if (access !== 'MEMBER') return 'HIDDEN';
   return seesPeers && membership.status === MembershipStatus.ACTIVE ? 'PEER' : 'HIDDEN';
 }
 
@@ -38,6 +38,3 @@ export function redactForPeer(m: Membership): Membership {
     peerView: true,
   });
 }
-
-/** Only staff with roster access see who changed a membership, and why, over time. */
-export const canSeeMembershipHistory = (view: MembershipView, viewer: Viewer) => view === 'FULL' && viewer.kind !== 'MEMBER';

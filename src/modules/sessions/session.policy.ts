@@ -9,7 +9,7 @@ export const canSeeSessions = (access: GroupAccess | null) => access !== null &&
  * see everyone's; a member sees only their own; other clinicians see none.
  */
 export function attendanceScope(viewer: Viewer, access: GroupAccess): 'ALL' | 'OWN' | 'NONE' {
-  if (viewer.kind === 'MEMBER') return access === 'MEMBER' || access === 'ALUMNI' ? 'OWN' : 'NONE';
+  if (viewer.kind === 'MEMBER') return access === 'MEMBER' || access === 'ALUMNI' || access === 'APPLICANT' ? 'OWN' : 'NONE';
   if (viewer.kind === 'INTEGRATION') return access === 'ROSTER' && hasScope(viewer, 'sessions:read') ? 'ALL' : 'NONE';
   return access === 'ROSTER' ? 'ALL' : 'NONE';
 }

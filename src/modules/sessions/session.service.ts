@@ -169,4 +169,3 @@ export async function recordAttendance(ctx: AuthedContext, input: RecordAttendan
   return loaders.attendanceBySession.load(session.id);
 }
 
-export const isAttended = (s: AttendanceStatus) => ATTENDED.includes(s);

@@ -1,7 +1,7 @@
-import { isIntegration, isStaff, StaffViewer, Viewer } from '../../auth/viewer';
+import { hasScope, isStaff, StaffViewer, Viewer } from '../../auth/viewer';
 
-/** Colleagues' work emails are for staff and roster integrations, not for members. */
-export const canSeeStaffEmail = (viewer: Viewer) => isStaff(viewer) || isIntegration(viewer);
+/** Colleagues' work emails are for staff and roster integrations, not for members or other scopes. */
+export const canSeeStaffEmail = (viewer: Viewer) => isStaff(viewer) || hasScope(viewer, 'roster:read') || hasScope(viewer, 'roster:write');
 
 export const canManageStaff = (viewer: Viewer): viewer is StaffViewer => isStaff(viewer) && viewer.role === 'ADMIN';
 
