@@ -6,6 +6,25 @@ import { GroupAccess, groupAccess, redactGroupFor } from './group.policy';
 import { TherapyGroup } from './therapy-group.entity';
 import { viewerFactsLoader } from './viewer-facts';
 
+interface GroupRow {
+  id: string; clinic_id: string; name: string; description: string | null; modality: TherapyGroup['modality']; format: TherapyGroup['format'];
+  capacity: number; status: TherapyGroup['status']; schedule_description: string | null; location: string | null; video_link: string | null;
+  start_date: string | null; end_date: string | null; agreement_text: string | null; agreement_version: number;
+  peer_contact_policy: TherapyGroup['peerContactPolicy']; created_at: Date; updated_at: Date;
+}
+
+const GROUP_COLUMNS = `id, clinic_id, name, description, modality, format, capacity, status, schedule_description, location, video_link,
+  start_date, end_date, agreement_text, agreement_version, peer_contact_policy, created_at, updated_at`;
+
+/** Plain rows into TherapyGroup objects (no ORM hydration on a loader every screen uses). */
+const groupFromRow = (r: GroupRow) =>
+  Object.assign(new TherapyGroup(), {
+    id: r.id, clinicId: r.clinic_id, name: r.name, description: r.description, modality: r.modality, format: r.format, capacity: r.capacity,
+    status: r.status, scheduleDescription: r.schedule_description, location: r.location, videoLink: r.video_link, startDate: r.start_date,
+    endDate: r.end_date, agreementText: r.agreement_text, agreementVersion: r.agreement_version, peerContactPolicy: r.peer_contact_policy,
+    createdAt: r.created_at, updatedAt: r.updated_at,
+  });
+
 export interface GroupCounts {
   seated: number;
   active: number;
@@ -19,8 +38,8 @@ export interface VisibleGroup {
 
 export const groupLoaders = (ctx: RequestContext) => {
   const rowById = new DataLoader<string, TherapyGroup | null>(async (ids) => {
-    const rows = await ctx.db.manager.find(TherapyGroup, { where: { id: In([...ids]) } });
-    const byId = new Map(rows.map((g) => [g.id, g]));
+    const rows = await ctx.db.query<GroupRow>(`SELECT ${GROUP_COLUMNS} FROM therapy_groups WHERE id = ANY($1)`, [[...ids]]);
+    const byId = new Map(rows.map((r) => [r.id, groupFromRow(r)]));
     return ids.map((id) => byId.get(id) ?? null);
   });
 
