@@ -32,15 +32,26 @@ export const ids = {
   group: (c: number, g: number) => uuidFrom(`group-${c}-${g}`),
   client: (c: number, n: number) => uuidFrom(`client-${c}-${n}`),
   apiKey: (c: number) => uuidFrom(`apikey-${c}`),
+  membership: (c: number, g: number, j: number) => uuidFrom(`membership-${c}-${g}-${j}`),
+  session: (c: number, g: number, w: number) => uuidFrom(`session-${c}-${g}-${w}`),
+  /** The member's first goal (GROUP-visible, daily). */
+  goal: (c: number, g: number, j: number) => uuidFrom(`${uuidFrom(`membership-${c}-${g}-${j}`)}-g0`),
   apiKeySecret: (c: number) => `kin_bench_${c}_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`,
 };
 
-function uuidFrom(seed: string): string {
+/** The uuid the dataset gives the row named by `seed` (md5-based, like its SQL twin below). */
+export function uuidFrom(seed: string): string {
   const h = require('node:crypto').createHash('md5').update(seed).digest('hex') as string;
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** The SQL twin of uuidFrom, so set-based inserts produce the same ids. */
+/** A deterministic pseudo-random source in [0, 1), so bench runs and tests repeat. */
+export function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+}
+
 const U = (expr: string) =>
   `(substr(md5(${expr}),1,8)||'-'||substr(md5(${expr}),9,4)||'-4'||substr(md5(${expr}),14,3)||'-a'||substr(md5(${expr}),18,3)||'-'||substr(md5(${expr}),21,12))::uuid`;
 
@@ -64,7 +75,6 @@ export async function generateDataset(ownerUrl: string, s: Scale, log: (m: strin
   };
   try {
     await db.query(`SET session_replication_role = replica`);
-    const p = [s.clinics, s.groupsPerClinic, s.clientsPerClinic, s.membersPerGroup, s.capacity, s.sessionsPerGroup, s.checkInsPerGoal, CLINICIANS_PER_CLINIC];
     await step('clinics', `INSERT INTO clinics (id, name, slug, timezone)
       SELECT ${U(`'clinic-'||c`)}, 'Bench clinic '||c, 'bench-'||c, (ARRAY['America/New_York','Europe/Berlin','America/Los_Angeles'])[1 + c % 3]
         FROM generate_series(0, $1 - 1) c`, [s.clinics]);

@@ -8,7 +8,7 @@ import { startEmbeddedCluster } from '../src/db/embedded-cluster';
 import { runMigrations } from '../src/db/migrate';
 import { ensureAppRole, ensureDatabase, withDatabase } from '../src/db/provision';
 import { NoteCipher } from '../src/modules/notes/note-cipher';
-import { DEFAULT_SCALE, generateDataset, Scale, TINY_SCALE } from './dataset';
+import { DEFAULT_SCALE, generateDataset, Scale, seededRandom, TINY_SCALE } from './dataset';
 import { runLoad, LoadResult } from './load';
 import { buildWorkloads, ServerKind, Workload } from './workloads';
 
@@ -135,8 +135,7 @@ async function main() {
     }).pid;
 
     const workloads = (await buildWorkloads(scale, TOKENS)).filter((w) => !only || only.has(w.name));
-    let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = seededRandom(42);
     for (const kind of ['ours', 'postgraphile', 'raw'] as ServerKind[]) {
       const w = workloads.find((x) => x.servers.includes(kind)) ?? (await buildWorkloads(scale, TOKENS))[0];
       const r = w.make(kind, rand);

@@ -1,6 +1,6 @@
 import { signDevToken, TokenSettings } from '../src/auth/tokens';
 import { toGlobalId } from '../src/common/global-id';
-import { CLINICIANS_PER_CLINIC, ids, memberOf, Scale } from './dataset';
+import { CLINICIANS_PER_CLINIC, ids, memberOf, Scale, seededRandom } from './dataset';
 
 export type ServerKind = 'ours' | 'postgraphile' | 'raw';
 
@@ -72,8 +72,7 @@ export async function buildWorkloads(scale: Scale, tokens: TokenSettings, member
   }
   // Seated members: (clinic, group, slot j < capacity); their client index is memberOf(g, j).
   const members: { c: number; g: number; j: number; n: number; auth: string }[] = [];
-  let seed = 12345;
-  const det = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const det = seededRandom(12345);
   const seen = new Set<string>();
   const poolSize = Math.min(memberPool, scale.clinics * scale.groupsPerClinic * scale.capacity);
   while (members.length < poolSize) {
@@ -90,12 +89,6 @@ export async function buildWorkloads(scale: Scale, tokens: TokenSettings, member
   };
   const ours = (auth: string) => ({ 'content-type': 'application/json', authorization: auth });
   const plain = { 'content-type': 'application/json' };
-  const uuidFrom = (seedText: string) => {
-    const h = require('node:crypto').createHash('md5').update(seedText).digest('hex') as string;
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-  };
-  const membershipId = (c: number, g: number, j: number) => uuidFrom(`membership-${c}-${g}-${j}`);
-  const goalId = (c: number, g: number, j: number) => uuidFrom(`${membershipId(c, g, j)}-g0`);
   let syncRound = 0;
 
   return [
@@ -136,7 +129,7 @@ export async function buildWorkloads(scale: Scale, tokens: TokenSettings, member
       make(_server, rand) {
         const { c, g, auth } = group(rand);
         const w = pick(rand, Math.max(1, Math.floor(scale.sessionsPerGroup / 2)));
-        return { headers: ours(auth), body: json(SESSION_OURS, { id: toGlobalId('GroupSession', uuidFrom(`session-${c}-${g}-${w}`)) }) };
+        return { headers: ours(auth), body: json(SESSION_OURS, { id: toGlobalId('GroupSession', ids.session(c, g, w)) }) };
       },
       check(_server, body) {
         expectData(body, ['groupSession', 'status']);
@@ -161,7 +154,7 @@ export async function buildWorkloads(scale: Scale, tokens: TokenSettings, member
       concurrency: 8,
       make(_server, rand) {
         const m = members[pick(rand, members.length)];
-        return { headers: ours(m.auth), body: json(CHECK_IN, { input: { goalId: toGlobalId('Goal', goalId(m.c, m.g, m.j)), value: 1, mood: 4 } }) };
+        return { headers: ours(m.auth), body: json(CHECK_IN, { input: { goalId: toGlobalId('Goal', ids.goal(m.c, m.g, m.j)), value: 1, mood: 4 } }) };
       },
       check(_server, body) {
         expectData(body, ['recordCheckIn', 'checkIn', 'id']);

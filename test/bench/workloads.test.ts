@@ -9,7 +9,7 @@ import { createDataSource } from '../../src/db/data-source';
 import { runMigrations } from '../../src/db/migrate';
 import { withDatabase } from '../../src/db/provision';
 import { NoteCipher } from '../../src/modules/notes/note-cipher';
-import { generateDataset, TINY_SCALE } from '../../bench/dataset';
+import { generateDataset, seededRandom, TINY_SCALE } from '../../bench/dataset';
 import { buildWorkloads, Workload } from '../../bench/workloads';
 import { testEnv } from '../support/test-env';
 
@@ -70,8 +70,7 @@ afterAll(async () => {
 describe('benchmark workloads on a tiny dataset', () => {
   it.each(Object.keys(EXPECTED_STATEMENTS))('%s answers correctly within the SQL statements its shape needs', async (name) => {
     const workload = workloads.find((w) => w.name === name)!;
-    let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = seededRandom(7);
     const counts: number[] = [];
     for (let i = 0; i < 3; i++) {
       const r = workload.make('ours', rand);
@@ -87,8 +86,7 @@ describe('benchmark workloads on a tiny dataset', () => {
 
   it('roster sync of 500 members answers correctly in a bounded number of SQL statements', async () => {
     const workload = workloads.find((w) => w.name === 'roster sync')!;
-    let seed = 3;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = seededRandom(3);
     for (let i = 0; i < 3; i++) {
       const r = workload.make('ours', rand);
       const res = await request(app.app).post('/graphql').set(r.headers).send(r.body);

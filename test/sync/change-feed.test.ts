@@ -6,7 +6,7 @@
  */
 import { toGlobalId } from '../../src/common/global-id';
 import { assignFacilitator, changeGroupStatus, createGroup, enrol, groupWithMembers } from '../groups/group-fixtures';
-import { ClinicFixture, createClinic, ownerQuery } from '../support/factories';
+import { createClinic, ownerQuery } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
 import { CHANGES, CREATE_CLIENT, ok, ownerConnection, rosterRows, synced, syncRoster, tableCounts, UPDATE_CLIENT, uuidOf } from './sync-fixtures';
 

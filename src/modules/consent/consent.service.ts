@@ -4,7 +4,7 @@ import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
 import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
 import { clientLoaders } from '../clients/client.loaders';
-import { groupLoaders } from '../groups/group.loaders';
+import { visibleGroup } from '../groups/group.loaders';
 import { consentCheckLoader } from './consent-check';
 import { ConsentRecord } from './consent-record.entity';
 import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentType } from './consent.enums';
@@ -140,5 +140,5 @@ export async function consentsOfClient(ctx: AuthedContext, clientGlobalId: strin
 
 /** The group a consent is scoped to, as the viewer may see it. */
 export async function scopeGroupOf(ctx: AuthedContext, consent: ConsentRecord) {
-  return consent.scopeGroupId ? ((await ctx.loaders.of(groupLoaders).visibleById.load(consent.scopeGroupId))?.group ?? null) : null;
+  return consent.scopeGroupId ? visibleGroup(ctx, consent.scopeGroupId) : null;
 }

@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, Field, FieldResolver, ID, InputType, Int, Mutatio
 import { Rule } from '../../auth/viewer';
 import type { AuthedContext } from '../../context';
 import { forbidden } from '../../errors/domain-error';
-import { groupLoaders } from '../groups/group.loaders';
+import { visibleGroup } from '../groups/group.loaders';
 import { TherapyGroup } from '../groups/therapy-group.entity';
 import { muteEncouragementSender, myEncouragements, sendEncouragement } from './encouragement.service';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput, SendEncouragementInput } from './goal.inputs';
@@ -68,7 +68,7 @@ export class PartnershipResolver {
 
   @FieldResolver(() => TherapyGroup, { nullable: true, description: 'The group.' })
   async group(@Root() p: AccountabilityPartnership, @Ctx() ctx: AuthedContext) {
-    return (await ctx.loaders.of(groupLoaders).visibleById.load(p.groupId))?.group ?? null;
+    return visibleGroup(ctx, p.groupId);
   }
 }
 

@@ -13,7 +13,6 @@ import { membershipEndedHooks } from '../memberships/membership.service';
 import { MembershipStatus } from '../memberships/membership-status';
 import { PartnershipStatus } from './goal.enums';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput } from './goal.inputs';
-import { partnerFactsLoader } from './goal.loaders';
 import { AccountabilityPartnership } from './goal.types';
 
 const PARTNERSHIP = 'AccountabilityPartnership';

@@ -3,7 +3,7 @@ import type { AuthedContext } from '../../context';
 import { StaffMember } from '../staff/staff-member.entity';
 import { staffLoaders } from '../staff/staff.loaders';
 import { GroupFacilitator } from './group-facilitator.entity';
-import { groupLoaders } from './group.loaders';
+import { visibleGroup } from './group.loaders';
 import { TherapyGroup } from './therapy-group.entity';
 
 @Resolver(() => GroupFacilitator)
@@ -15,6 +15,6 @@ export class GroupFacilitatorResolver {
 
   @FieldResolver(() => TherapyGroup, { nullable: true, description: 'The group, as the viewer may see it.' })
   async group(@Root() f: GroupFacilitator, @Ctx() ctx: AuthedContext) {
-    return (await ctx.loaders.of(groupLoaders).visibleById.load(f.groupId))?.group ?? null;
+    return visibleGroup(ctx, f.groupId);
   }
 }

@@ -83,3 +83,8 @@ export const groupLoaders = (ctx: RequestContext) => {
     }),
   };
 };
+
+/** The group as this viewer may see it, or null: what every `group` field on a related object returns. */
+export async function visibleGroup(ctx: RequestContext, groupId: string): Promise<TherapyGroup | null> {
+  return (await ctx.loaders.of(groupLoaders).visibleById.load(groupId))?.group ?? null;
+}

@@ -66,3 +66,6 @@ export function canManageMemberships(viewer: Viewer, groupId: string, facts: Vie
   if (viewer.kind !== 'STAFF') return false;
   return viewer.role !== 'CLINICIAN' || facts.facilitatedGroupIds.has(groupId);
 }
+
+/** Waitlist sizes are staff and roster-integration business, not members'. */
+export const seesWaitlist = (viewer: Viewer) => viewer.kind !== 'MEMBER';

@@ -14,7 +14,7 @@ import { GroupFacilitator } from './group-facilitator.entity';
 import { GroupStatus, Modality } from './group.enums';
 import { AssignFacilitatorInput, ChangeGroupStatusInput, CreateGroupInput, RemoveFacilitatorInput, UpdateGroupInput } from './group.inputs';
 import { groupLoaders } from './group.loaders';
-import { canSeeRoster, memberSeesPeers } from './group.policy';
+import { canSeeRoster, memberSeesPeers, seesWaitlist } from './group.policy';
 import { assignFacilitator, changeGroupStatus, createGroup, getGroup, listGroups, removeFacilitator, updateGroup } from './group.service';
 import { TherapyGroup } from './therapy-group.entity';
 import { viewerFactsLoader } from './viewer-facts';
@@ -172,7 +172,7 @@ export class GroupResolver {
 
   @FieldResolver(() => Int, { nullable: true, description: 'Members waiting for a seat. Staff and roster integrations; null for members.' })
   async waitlistCount(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
-    if (ctx.viewer.kind === 'MEMBER') return null;
+    if (!seesWaitlist(ctx.viewer)) return null;
     return (await ctx.loaders.of(groupLoaders).counts.load(group.id)).waitlisted;
   }
 

@@ -8,7 +8,7 @@ import { isUniqueViolation } from '../../db/pg-errors';
 import { attachExternalIds } from '../external-ids/external-id.service';
 import { promoteFromWaitlist } from '../memberships/membership.service';
 import { GroupFacilitator } from './group-facilitator.entity';
-import { FacilitatorRole, GroupFormat, GroupStatus, Modality } from './group.enums';
+import { FacilitatorRole, GroupStatus, Modality } from './group.enums';
 import { ChangeGroupStatusInput, CreateGroupInput, UpdateGroupInput, AssignFacilitatorInput } from './group.inputs';
 import { groupLoaders, VisibleGroup } from './group.loaders';
 import { canChangeGroupStatus, GROUP_TRANSITIONS } from './group-status';

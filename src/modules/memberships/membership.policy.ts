@@ -38,3 +38,6 @@ export function redactForPeer(m: Membership): Membership {
     peerView: true,
   });
 }
+
+/** History, transitions and external ids of a membership: staff and integrations only, never peers or members. */
+export const seesMembershipAdministration = (viewer: Viewer, m: Pick<Membership, 'peerView'>) => !m.peerView && viewer.kind !== 'MEMBER';

@@ -5,11 +5,12 @@ import { Client } from '../clients/client.entity';
 import { clientLoaders } from '../clients/client.loaders';
 import { externalIdLoaders } from '../external-ids/external-id.loaders';
 import { ExternalIdentifier } from '../external-ids/external-identifier.entity';
-import { groupLoaders } from '../groups/group.loaders';
+import { visibleGroup } from '../groups/group.loaders';
 import { TherapyGroup } from '../groups/therapy-group.entity';
 import { Membership, MembershipEvent } from './membership.entity';
 import { AcceptGroupAgreementInput, ChangeMembershipStatusInput, EnrollClientInput } from './membership.inputs';
 import { membershipLoaders } from './membership.loaders';
+import { seesMembershipAdministration } from './membership.policy';
 import { acceptGroupAgreement, changeMembershipStatus, enrollClient } from './membership.service';
 import { MEMBERSHIP_TRANSITIONS, MembershipStatus } from './membership-status';
 
@@ -49,7 +50,7 @@ export class MembershipResolver {
 
   @FieldResolver(() => TherapyGroup, { nullable: true, description: 'The group.' })
   async group(@Root() m: Membership, @Ctx() ctx: AuthedContext) {
-    return (await ctx.loaders.of(groupLoaders).visibleById.load(m.groupId))?.group ?? null;
+    return visibleGroup(ctx, m.groupId);
   }
 
   @FieldResolver(() => Client, {
@@ -68,18 +69,18 @@ export class MembershipResolver {
 
   @FieldResolver(() => [MembershipStatus], { nullable: true, description: 'Statuses this membership may move to next. Staff and integrations only.' })
   allowedTransitions(@Root() m: Membership, @Ctx() ctx: AuthedContext) {
-    return m.peerView || ctx.viewer.kind === 'MEMBER' ? null : MEMBERSHIP_TRANSITIONS[m.status];
+    return seesMembershipAdministration(ctx.viewer, m) ? MEMBERSHIP_TRANSITIONS[m.status] : null;
   }
 
   @FieldResolver(() => [MembershipEvent], { nullable: true, description: 'Every status change, oldest first. Staff and integrations with access to the group; null otherwise.' })
   async events(@Root() m: Membership, @Ctx() ctx: AuthedContext) {
-    if (m.peerView || ctx.viewer.kind === 'MEMBER') return null;
+    if (!seesMembershipAdministration(ctx.viewer, m)) return null;
     return ctx.loaders.of(membershipLoaders).events.load(m.id);
   }
 
   @FieldResolver(() => [ExternalIdentifier], { nullable: true, description: 'Identifiers in outside systems. Null for peers and members.' })
   async externalIds(@Root() m: Membership, @Ctx() ctx: AuthedContext) {
-    if (m.peerView || ctx.viewer.kind === 'MEMBER') return null;
+    if (!seesMembershipAdministration(ctx.viewer, m)) return null;
     return ctx.loaders.of(externalIdLoaders).byResource.load(m.id);
   }
 }

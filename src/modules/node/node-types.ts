@@ -9,7 +9,7 @@ import { consentLoaders } from '../consent/consent.loaders';
 import { myEncouragements } from '../goals/encouragement.service';
 import { goalLoaders } from '../goals/goal.loaders';
 import { partnershipLoaders } from '../goals/partnership.service';
-import { groupLoaders } from '../groups/group.loaders';
+import { groupLoaders, visibleGroup } from '../groups/group.loaders';
 import { noteLoaders } from '../notes/note.loaders';
 import { sessionLoaders } from '../sessions/session.loaders';
 import { GroupFacilitator } from '../groups/group-facilitator.entity';
@@ -39,7 +39,7 @@ export const NODE_TYPES: Record<string, NodeType> = {
   },
   TherapyGroup: {
     rules: [...Rule.STAFF, Rule.MEMBER, Rule.scope('roster:read'), Rule.scope('roster:write')],
-    load: async (ctx, id) => (await ctx.loaders.of(groupLoaders).visibleById.load(id))?.group ?? null,
+    load: async (ctx, id) => visibleGroup(ctx, id),
   },
   Membership: {
     rules: [...Rule.STAFF, Rule.MEMBER, Rule.scope('roster:read'), Rule.scope('roster:write')],

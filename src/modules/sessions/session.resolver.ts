@@ -2,7 +2,7 @@ import { IsOptional, Max, Min } from 'class-validator';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Float, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
 import type { AuthedContext } from '../../context';
-import { groupLoaders } from '../groups/group.loaders';
+import { groupLoaders, visibleGroup } from '../groups/group.loaders';
 import { TherapyGroup } from '../groups/therapy-group.entity';
 import { Membership } from '../memberships/membership.entity';
 import { membershipLoaders } from '../memberships/membership.loaders';
@@ -93,7 +93,7 @@ export class SessionResolver {
 
   @FieldResolver(() => TherapyGroup, { nullable: true, description: 'The group.' })
   async group(@Root() s: GroupSession, @Ctx() ctx: AuthedContext) {
-    return (await ctx.loaders.of(groupLoaders).visibleById.load(s.groupId))?.group ?? null;
+    return visibleGroup(ctx, s.groupId);
   }
 
   @FieldResolver(() => [Attendance], { description: 'Attendance: all of it for staff with access to the group; a member\'s own only; none for others.' })

@@ -9,7 +9,7 @@ import { GroupStatus } from '../groups/group.enums';
 import { CancelSessionInput, RecordAttendanceInput, ScheduleSessionsInput, UpdateSessionInput } from './session.inputs';
 import { SESSION_COLUMNS, sessionFromRow, sessionLoaders } from './session.loaders';
 import { canManageSessions } from './session.policy';
-import { ATTENDED, Attendance, AttendanceStatus, GroupSession, SessionStatus } from './session.types';
+import { ATTENDED, Attendance, GroupSession, SessionStatus } from './session.types';
 
 const SESSION = 'GroupSession';
 export const MAX_SERIES = 104;
