@@ -27,23 +27,53 @@ export interface TokenVerifier {
  * simply "no viewer": the caller answers UNAUTHENTICATED without saying why.
  */
 export function createTokenVerifier(settings: TokenSettings): TokenVerifier {
-  const secret = settings.secret ? new TextEncoder().encode(settings.secret) : undefined;
+  const secretBytes = settings.secret ? new TextEncoder().encode(settings.secret) : undefined;
+  // Imported once: handing jose raw bytes re-imports the HMAC key on every request.
+  const secret = secretBytes ? crypto.subtle.importKey('raw', secretBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']) : undefined;
   const jwks = settings.jwksUrl ? createRemoteJWKSet(new URL(settings.jwksUrl)) : undefined;
   if (!secret && !jwks) throw new Error('JWT verification needs JWT_SECRET or JWKS_URL');
   const common = { issuer: settings.issuer, audience: settings.audience, requiredClaims: ['exp', 'sub'] };
+  const verified = new VerifiedTokens();
   return {
     async verify(token) {
+      const cached = verified.get(token);
+      if (cached) return cached;
       try {
         const { payload } = jwks
           ? await jwtVerify(token, jwks, { ...common, algorithms: ['RS256', 'ES256'] })
-          : await jwtVerify(token, secret!, { ...common, algorithms: ['HS256'] });
-        return claimsOf(payload);
+          : await jwtVerify(token, await secret!, { ...common, algorithms: ['HS256'] });
+        const claims = claimsOf(payload);
+        if (claims) verified.set(token, claims, payload.exp! * 1000);
+        return claims;
       } catch (error) {
         if (error instanceof errors.JOSEError || error instanceof TypeError) return undefined;
         throw error;
       }
     },
   };
+}
+
+/**
+ * Tokens whose signature, issuer and audience already checked out, until they expire: an app
+ * sends the same token with every request, and verifying it again is most of a small request's
+ * CPU. Bounded; the oldest entries go first. Expiry is checked on every hit.
+ */
+class VerifiedTokens {
+  private static readonly MAX = 10_000;
+  private readonly entries = new Map<string, { claims: TokenClaims; expiresAt: number }>();
+
+  get(token: string): TokenClaims | undefined {
+    const entry = this.entries.get(token);
+    if (!entry) return undefined;
+    if (entry.expiresAt > Date.now()) return entry.claims;
+    this.entries.delete(token);
+    return undefined;
+  }
+
+  set(token: string, claims: TokenClaims, expiresAt: number): void {
+    if (this.entries.size >= VerifiedTokens.MAX) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { claims, expiresAt });
+  }
 }
 
 function claimsOf(payload: JWTPayload): TokenClaims | undefined {

@@ -28,6 +28,21 @@ describe('authentication', () => {
     expectError(await gql(undefined, VIEWER), 'UNAUTHENTICATED');
   });
 
+  it('stops accepting a token the moment it expires, although it was verified (and remembered) before', async () => {
+    const clinic = await createClinic();
+    const claims = { sub: clinic.admin.id, clinic_id: clinic.id, role: 'ADMIN' };
+    const expiresAt = Math.floor(Date.now() / 1000) + 2;
+    const auth = await signed(claims, { exp: expiresAt });
+    expect((await gql(auth, VIEWER)).data.viewer.kind).toBe('STAFF');
+    expect((await gql(auth, VIEWER)).data.viewer.kind).toBe('STAFF');
+    // The same token with its signature altered is not taken for the remembered one.
+    const [h, p, sig] = auth.slice(7).split('.');
+    const tampered = `Bearer ${h}.${p}.${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`;
+    expectError(await gql(tampered, VIEWER), 'UNAUTHENTICATED');
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt * 1000 - Date.now()) + 50));
+    expectError(await gql(auth, VIEWER), 'UNAUTHENTICATED');
+  });
+
   it('refuses expired, wrong-signature, alg:none, wrong-audience and wrong-issuer tokens', async () => {
     const clinic = await createClinic();
     const claims = { sub: clinic.admin.id, clinic_id: clinic.id, role: 'ADMIN' };
