@@ -46,10 +46,12 @@ async function authenticateToken(token: string, db: RequestDb, verifier: TokenVe
     return client ? { kind: 'MEMBER', clinicId: claims.clinicId, clientId: claims.sub } : undefined;
   }
   // The database, not the token, is the truth about a staff member's role and whether they may still sign in.
+  // The groups they facilitate ride along: nearly every staff request asks the group policy.
   const [staff] = (await db.begin(
     { clinicId: claims.clinicId, staffId: claims.sub },
-    `SELECT role FROM staff_members WHERE id = '${claims.sub}' AND active`,
-  )) as { role: 'ADMIN' | 'SUPERVISOR' | 'CLINICIAN' }[];
+    `SELECT role, ARRAY(SELECT group_id FROM group_facilitators f WHERE f.staff_member_id = s.id AND f.ended_at IS NULL) AS facilitated
+       FROM staff_members s WHERE id = '${claims.sub}' AND active`,
+  )) as { role: 'ADMIN' | 'SUPERVISOR' | 'CLINICIAN'; facilitated: string[] }[];
   if (!staff || staff.role !== claims.role) return undefined;
-  return { kind: 'STAFF', clinicId: claims.clinicId, staffId: claims.sub, role: staff.role };
+  return { kind: 'STAFF', clinicId: claims.clinicId, staffId: claims.sub, role: staff.role, facilitatedGroupIds: new Set(staff.facilitated) };
 }

@@ -16,6 +16,8 @@ export interface StaffViewer {
   clinicId: string;
   staffId: string;
   role: StaffRole;
+  /** Groups they facilitate now, read when the request authenticated (else loaded on first use). */
+  facilitatedGroupIds?: ReadonlySet<string>;
 }
 export interface MemberViewer {
   kind: 'MEMBER';

@@ -35,6 +35,7 @@ export const viewerFactsLoader = (ctx: RequestContext) => {
 async function loadFacts(ctx: RequestContext): Promise<ViewerFacts> {
   const viewer = ctx.viewer;
   if (viewer?.kind === 'STAFF' && viewer.role !== 'ADMIN') {
+    if (viewer.facilitatedGroupIds) return { ...EMPTY, facilitatedGroupIds: viewer.facilitatedGroupIds };
     const rows = await ctx.db.query<{ group_id: string }>(
       `SELECT group_id FROM group_facilitators WHERE staff_member_id = $1 AND ended_at IS NULL`,
       [viewer.staffId],
