@@ -1,3 +1,4 @@
+import { escapeLiteral } from 'pg';
 import { actorOf, Viewer } from '../auth/viewer';
 import type { RequestDb } from '../db/request-db';
 import { AuditAction } from './audit-action';
@@ -20,8 +21,8 @@ export interface DisclosureEntry {
 }
 
 /**
- * Collects a request's audit entries and writes them in one statement inside the request's
- * transaction, just before it commits. Denials are kept apart: they must survive a rollback.
+ * Collects a request's audit entries and writes them inside the request's transaction, in the
+ * same message as its COMMIT. Denials are kept apart: they must survive a rollback.
  */
 export class AuditLog {
   private readonly entries = new Map<string, AuditEntry>();
@@ -58,52 +59,37 @@ export class AuditLog {
     return this.entries.size + this.denials.length;
   }
 
-  /** Writes what the request did (committed with it) and, unless `denialsOnly`, its denials. */
-  async flush(db: RequestDb, options: { includeAccess: boolean }): Promise<void> {
+  /**
+   * Writes what the request did (unless `includeAccess` is false: then only its denials) and
+   * commits, in one round trip: the rows travel as literals in the COMMIT's own message.
+   */
+  async commit(db: RequestDb, options: { includeAccess: boolean }): Promise<void> {
     const viewer = this.viewer();
     const clinicId = db.clinicId;
-    if (!viewer || !clinicId) return;
     const rows = [...(options.includeAccess ? this.entries.values() : []), ...this.denials];
     const disclosures = options.includeAccess ? [...this.disclosures.values()] : [];
     this.entries.clear();
     this.denials.length = 0;
     this.disclosures.clear();
-    if (disclosures.length) {
-      await db.query(
-        `INSERT INTO disclosures (clinic_id, api_key_id, client_id, data_class, resource_type, resource_id, consent_id, request_id)
-         SELECT $1, d.api_key_id, d.client_id, d.data_class, d.resource_type, d.resource_id, d.consent_id, $2
-         FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::uuid[], $8::uuid[])
-           AS d(api_key_id, client_id, data_class, resource_type, resource_id, consent_id)`,
-        [
-          clinicId,
-          this.requestId,
-          disclosures.map((d) => d.apiKeyId),
-          disclosures.map((d) => d.clientId),
-          disclosures.map((d) => d.dataClass),
-          disclosures.map((d) => d.resourceType),
-          disclosures.map((d) => d.resourceId),
-          disclosures.map((d) => d.consentId),
-        ],
+    const writes: string[] = [];
+    if (viewer && clinicId && disclosures.length) {
+      writes.push(
+        `INSERT INTO disclosures (clinic_id, api_key_id, client_id, data_class, resource_type, resource_id, consent_id, request_id) VALUES ${disclosures
+          .map((d) => `(${list([clinicId, d.apiKeyId, d.clientId, d.dataClass, d.resourceType, d.resourceId, d.consentId, this.requestId])})`)
+          .join(', ')}`,
       );
     }
-    if (rows.length === 0) return;
-    const { actorType, actorId } = actorOf(viewer);
-    await db.query(
-      `INSERT INTO audit_events (clinic_id, actor_type, actor_id, action, resource_type, resource_id, subject_client_id, request_id, code)
-       SELECT $1, $2, $3, a.action, a.resource_type, a.resource_id, a.subject_client_id, $4, a.code
-       FROM unnest($5::text[], $6::text[], $7::uuid[], $8::uuid[], $9::text[])
-         AS a(action, resource_type, resource_id, subject_client_id, code)`,
-      [
-        clinicId,
-        actorType,
-        actorId,
-        this.requestId,
-        rows.map((r) => r.action),
-        rows.map((r) => r.resourceType),
-        rows.map((r) => r.resourceId ?? null),
-        rows.map((r) => r.subjectClientId ?? null),
-        rows.map((r) => r.code ?? null),
-      ],
-    );
+    if (viewer && clinicId && rows.length) {
+      const { actorType, actorId } = actorOf(viewer);
+      writes.push(
+        `INSERT INTO audit_events (clinic_id, actor_type, actor_id, action, resource_type, resource_id, subject_client_id, request_id, code) VALUES ${rows
+          .map((r) => `(${list([clinicId, actorType, actorId, r.action, r.resourceType, r.resourceId, r.subjectClientId, this.requestId, r.code])})`)
+          .join(', ')}`,
+      );
+    }
+    await db.commit(writes);
   }
 }
+
+/** SQL literals for one VALUES row; escapeLiteral quotes whatever the text holds. */
+const list = (values: (string | null | undefined)[]) => values.map((v) => (v === null || v === undefined ? 'NULL' : escapeLiteral(v))).join(', ');

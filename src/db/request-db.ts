@@ -42,7 +42,10 @@ export class RequestDb {
     const viaOrm = runner.query.bind(runner);
     runner.query = ((sql: string, params?: unknown[], structured?: boolean) => this.enqueue(() => viaOrm(sql, params, structured as true))) as QueryRunner['query'];
     // Values are validated to uuid / hex shape, so inlining them is safe and saves a round trip.
-    const sets: string[] = [];
+    // Every statement here is an OLTP lookup by ids: their generic plans are as good as custom
+    // ones, and re-planning each execution (PostgreSQL's choice for array parameters) cost more
+    // database CPU than running them.
+    const sets: string[] = [`set_config('plan_cache_mode', 'force_generic_plan', true)`];
     if (setting?.clinicId) {
       if (!UUID_RE.test(setting.clinicId)) throw new Error('invalid clinic id');
       sets.push(`set_config('app.clinic_id', '${setting.clinicId}', true)`);
@@ -57,7 +60,7 @@ export class RequestDb {
       if (!HEX_RE.test(setting.apiKeyHash)) throw new Error('invalid key hash');
       sets.push(`set_config('app.api_key_hash', '${setting.apiKeyHash}', true)`);
     }
-    const sql = [sets.length ? `START TRANSACTION; SELECT ${sets.join(', ')}` : 'START TRANSACTION', lookup].filter(Boolean).join('; ');
+    const sql = [`START TRANSACTION; SELECT ${sets.join(', ')}`, lookup].filter(Boolean).join('; ');
     // A multi-statement simple query: sent straight to the pooled pg client (TypeORM keeps only one result).
     this.stats.statements += 1;
     const result = await connection.query(sql);
@@ -94,6 +97,24 @@ export class RequestDb {
     const run = this.queue.then(work);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Runs `writes` (complete statements, values already quoted) and COMMIT as one simple-query
+   * message, then returns the connection. A failing write aborts the message, so nothing of the
+   * request is committed; the caller rolls back.
+   */
+  async commit(writes: string[] = []): Promise<void> {
+    const runner = this.runner;
+    const connection = this.connection;
+    if (!runner || !connection) return;
+    if (!runner.isTransactionActive) return this.finish(true);
+    await this.enqueue(() => {
+      this.stats.statements += 1;
+      return connection.query([...writes, 'COMMIT'].join(';\n'));
+    });
+    (runner as { isTransactionActive: boolean }).isTransactionActive = false;
+    await this.finish(true);
   }
 
   /** Commits or rolls back and returns the connection to the pool. Safe to call twice. */

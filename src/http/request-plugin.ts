@@ -50,8 +50,7 @@ export function requestLifecyclePlugin(options: { production: boolean }): Apollo
           try {
             if (ctx.db.active) {
               if (keep) {
-                await ctx.audit.flush(ctx.db, { includeAccess: true });
-                await ctx.db.finish(true);
+                await ctx.audit.commit(ctx.db, { includeAccess: true });
               } else {
                 await ctx.db.finish(false);
                 await writeDenials(ctx);
@@ -102,8 +101,7 @@ async function writeDenials(ctx: RequestContext) {
   if (!ctx.viewer || !clinicId || ctx.audit.pending === 0) return;
   await ctx.db.begin({ clinicId, staffId: ctx.viewer.kind === 'STAFF' ? ctx.viewer.staffId : undefined });
   try {
-    await ctx.audit.flush(ctx.db, { includeAccess: false });
-    await ctx.db.finish(true);
+    await ctx.audit.commit(ctx.db, { includeAccess: false });
   } finally {
     await ctx.db.finish(false);
   }

@@ -25,11 +25,11 @@ let workloads: Workload[];
 
 /** SQL statements per request (our own counter: round trips), by workload. */
 const EXPECTED_STATEMENTS: Record<string, number> = {
-  roster: 10,
-  'member home': 18,
-  'session view': 12,
-  'integration read': 12,
-  'check-in write': 11,
+  roster: 8,
+  'member home': 17,
+  'session view': 10,
+  'integration read': 10,
+  'check-in write': 10,
 };
 /** A sync runs one statement per kind of change it makes, never per row: bounded, whatever the roster. */
 const MAX_SYNC_STATEMENTS = 20;
