@@ -371,6 +371,24 @@ describe('the roster connection', () => {
     expect(seen).toEqual(expected);
   });
 
+  it('keeps totalCount on an empty page past the end, and pages a status filter with cursors', async () => {
+    const clinic = await createClinic();
+    const { group, members } = await groupWithMembers(clinic, { capacity: 2, members: 5, activate: false });
+    const all = `query($id: ID!, $after: String) { group(id: $id) { members(first: 5, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } } }`;
+    const full: any = ok(await gql(clinic.admin.auth, all, { id: group.gid })).group.members;
+    expect(full.pageInfo.hasNextPage).toBe(false);
+    const past: any = ok(await gql(clinic.admin.auth, all, { id: group.gid, after: full.pageInfo.endCursor })).group.members;
+    expect(past).toEqual({ totalCount: 5, pageInfo: { hasNextPage: false, endCursor: null }, edges: [] });
+
+    const waiting = `query($id: ID!, $after: String) { group(id: $id) { members(first: 2, status: [WAITLISTED], after: $after) {
+      totalCount pageInfo { hasNextPage endCursor } edges { node { id status } } } } }`;
+    const first: any = ok(await gql(clinic.admin.auth, waiting, { id: group.gid })).group.members;
+    const second: any = ok(await gql(clinic.admin.auth, waiting, { id: group.gid, after: first.pageInfo.endCursor })).group.members;
+    expect([first.totalCount, second.totalCount]).toEqual([3, 3]);
+    expect([...first.edges, ...second.edges].map((e: any) => e.node.id)).toEqual(members.slice(2).map((m) => m.gid));
+    expect(second.pageInfo.hasNextPage).toBe(false);
+  });
+
   it('filters the roster by status for staff', async () => {
     const clinic = await createClinic();
     const { group, members } = await groupWithMembers(clinic, { capacity: 2, members: 4, activate: false });

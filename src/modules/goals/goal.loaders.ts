@@ -209,10 +209,10 @@ export const goalLoaders = (ctx: RequestContext) => ({
     async (keys) => {
       const last = Math.max(...keys.map((k) => k.last));
       const rows = await ctx.db.query<CheckInRow>(
-        `SELECT * FROM (
-           SELECT ${CHECK_IN_COLUMNS}, row_number() OVER (PARTITION BY goal_id ORDER BY recorded_at DESC, id DESC) AS rn
-             FROM goal_check_ins WHERE goal_id = ANY($1)
-         ) x WHERE rn <= $2 ORDER BY recorded_at DESC, id DESC`,
+        // A walk of the newest `last` index entries per goal, not a window over each whole history.
+        `SELECT x.* FROM unnest($1::uuid[]) AS g(id) CROSS JOIN LATERAL (
+           SELECT ${CHECK_IN_COLUMNS} FROM goal_check_ins WHERE goal_id = g.id ORDER BY recorded_at DESC, id DESC LIMIT $2
+         ) x ORDER BY x.recorded_at DESC, x.id DESC`,
         [[...new Set(keys.map((k) => k.goalId))], last],
       );
       const byGoal = groupBy(keys.map((k) => k.goalId), rows.map(checkInFromRow));

@@ -71,27 +71,38 @@ export const membershipLoaders = (ctx: RequestContext) => ({
         const { args, scope } = group[0];
         const cursor = decodeCursor(args.after, 1);
         const statuses = scope === 'ALL' && args.statuses?.length ? args.statuses : null;
-        const rows = await ctx.db.query<MembershipRow & { total: number }>(
-          `SELECT * FROM (
-             SELECT y.*, row_number() OVER (PARTITION BY y.group_id ORDER BY y.created_at, y.id) AS rn FROM (
-               SELECT ${MEMBERSHIP_COLUMNS}, count(*) OVER (PARTITION BY m.group_id)::int AS total
-                 FROM memberships m JOIN clients c ON c.id = m.client_id
-                WHERE m.group_id = ANY($1)
-                  AND ($2::text[] IS NULL OR m.status = ANY($2))
-                  AND ($3 = 'ALL' OR m.client_id = $4::uuid OR ($3 = 'PEERS' AND m.status = 'ACTIVE'))
-             ) y
-             WHERE $5::uuid IS NULL OR (y.created_at, y.id) > (SELECT created_at, id FROM memberships WHERE id = $5::uuid)
-           ) x WHERE rn <= $6 ORDER BY group_id, rn`,
-          [group.map((k) => k.groupId), statuses, scope, viewerClient, cursor?.[0] ?? null, args.first + 1],
+        const params: unknown[] = [group.map((k) => k.groupId), args.first + 1];
+        const param = (value: unknown) => `$${params.push(value)}`;
+        // One SQL text per scope and filter shape (a fixed set, never user text), each a plain
+        // index walk of `first + 1` rows per group: a roster of 500 must not be read whole.
+        const where = [
+          statuses ? `m.status = ANY(${param(statuses)})` : '',
+          scope === 'PEERS' ? `(m.client_id = ${param(viewerClient)}::uuid OR m.status = 'ACTIVE')` : '',
+          scope === 'SELF' ? `m.client_id = ${param(viewerClient)}::uuid` : '',
+          cursor ? `(m.created_at, m.id) > (SELECT created_at, id FROM memberships WHERE id = ${param(cursor[0])}::uuid)` : '',
+        ]
+          .filter(Boolean)
+          .map((w) => `AND ${w}`)
+          .join(' ');
+        // Only roster viewers get totalCount: a member learns nothing from counts of rows they cannot see.
+        const total = scope === 'ALL' ? `(SELECT count(*)::int FROM memberships t WHERE t.group_id = g.id ${statuses ? 'AND t.status = ANY($3)' : ''})` : 'NULL::int';
+        const rows = await ctx.db.query<MembershipRow & { page_group_id: string; total: number | null }>(
+          `SELECT g.id AS page_group_id, n.total, x.* FROM unnest($1::uuid[]) AS g(id)
+             CROSS JOIN LATERAL (SELECT ${total} AS total) n
+             LEFT JOIN LATERAL (
+               SELECT ${MEMBERSHIP_COLUMNS} FROM memberships m JOIN clients c ON c.id = m.client_id
+                WHERE m.group_id = g.id ${where}
+                ORDER BY m.created_at, m.id LIMIT $2
+             ) x ON true`,
+          params,
         );
-        const views = await applyViews(ctx, rows.map(membershipFromRow));
+        // An empty page still has one row per group, carrying its total.
+        const totals = new Map(rows.map((r) => [r.page_group_id, r.total ?? undefined]));
+        const members = rows.filter((r) => r.id !== null);
+        const views = await applyViews(ctx, members.map(membershipFromRow));
         for (const k of group) {
-          const mine = rows.map((r, i) => ({ r, v: views[i] })).filter(({ r, v }) => r.group_id === k.groupId && v !== null);
-          pages.set(
-            JSON.stringify([k.groupId, k.args, k.scope]),
-            // Only roster viewers get totalCount: a member learns nothing from counts of rows they cannot see.
-            pageOf(mine.map(({ v }) => v as Membership), args.first, (m) => [m.id], scope === 'ALL' ? mine[0]?.r.total : undefined),
-          );
+          const mine = views.filter((v, i) => v !== null && members[i].group_id === k.groupId) as Membership[];
+          pages.set(JSON.stringify([k.groupId, k.args, k.scope]), pageOf(mine, args.first, (m) => [m.id], totals.get(k.groupId)));
         }
       }
       return keys.map((k) => pages.get(JSON.stringify([k.groupId, k.args, k.scope]))!);
