@@ -293,3 +293,33 @@ describe('values that fit the measure', () => {
     expect(valueFits(kind, value)).toBe(fits);
   });
 });
+
+describe('localDayNumber (remembered per UTC quarter hour)', () => {
+  const formats = new Map<string, Intl.DateTimeFormat>();
+  const direct = (instant: Date, timeZone: string) => {
+    if (!formats.has(timeZone)) formats.set(timeZone, new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }));
+    const [y, m, d] = formats.get(timeZone)!.format(instant).split('-').map(Number);
+    return Math.round(Date.UTC(y, m - 1, d) / 86400000);
+  };
+  const zones = ['UTC', 'Europe/London', 'America/New_York', 'America/St_Johns', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Pacific/Kiritimati'];
+
+  it('agrees with a fresh Intl reading at random instants and around every local midnight and DST switch', () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (const zone of zones) {
+      const instants: Date[] = [];
+      for (let i = 0; i < 400; i++) instants.push(new Date(Date.UTC(2020, 0, 1) + Math.floor(rand() * 10 * 365 * 86400000)));
+      // Every quarter-hour boundary ± 1 ms over two weeks spanning the 2026 spring and autumn switches.
+      for (const start of [Date.UTC(2026, 2, 22), Date.UTC(2026, 9, 18), Date.UTC(2026, 3, 1)]) {
+        for (let t = start; t < start + 14 * 86400000; t += 15 * 60 * 1000) instants.push(new Date(t - 1), new Date(t), new Date(t + 1));
+      }
+      const wrong = instants.filter((instant) => localDayNumber(instant, zone) !== direct(instant, zone)).map((i) => `${zone} ${i.toISOString()}`);
+      expect(wrong).toEqual([]);
+    }
+  });
+
+  it('reads dates before 1972 directly', () => {
+    const instant = new Date(Date.UTC(1971, 5, 1, 23, 50));
+    expect(localDayNumber(instant, 'Africa/Monrovia')).toBe(direct(instant, 'Africa/Monrovia'));
+  });
+});

@@ -18,9 +18,31 @@ export interface CheckInPoint {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+const dayCache = new Map<string, Map<number, number>>();
+const QUARTER_HOUR = 15 * 60 * 1000;
+/** Since 1972 every zone's offset, and so its midnights and DST switches, fall on a UTC quarter hour. */
+const QUARTER_HOURS_SAFE_FROM = Date.UTC(1972, 0, 1);
+const MAX_CACHED_QUARTERS = 200_000;
 
 /** Days since 1970-01-01 of the local calendar date of `instant` in `timeZone`. */
 export function localDayNumber(instant: Date, timeZone: string): number {
+  const ms = instant.getTime();
+  if (ms < QUARTER_HOURS_SAFE_FROM) return formatDayNumber(instant, timeZone);
+  // The local date cannot change inside a UTC quarter hour, so one Intl call serves all of it:
+  // streaks over long histories made this the hottest function of a member's home screen.
+  let days = dayCache.get(timeZone);
+  if (!days) dayCache.set(timeZone, (days = new Map()));
+  const quarter = Math.floor(ms / QUARTER_HOUR);
+  let day = days.get(quarter);
+  if (day === undefined) {
+    if (days.size >= MAX_CACHED_QUARTERS) days.clear();
+    day = formatDayNumber(new Date(quarter * QUARTER_HOUR), timeZone);
+    days.set(quarter, day);
+  }
+  return day;
+}
+
+function formatDayNumber(instant: Date, timeZone: string): number {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
