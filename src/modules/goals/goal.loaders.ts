@@ -69,11 +69,12 @@ export const partnerFactsLoader = (ctx: RequestContext) => {
         const viewer = ctx.viewer;
         if (viewer?.kind !== 'MEMBER') return new Set<string>();
         const rows = await ctx.db.query<{ other: string }>(
-          `SELECT CASE WHEN pm.client_id = $1 THEN p.partner_membership_id ELSE p.proposer_membership_id END AS other
-             FROM accountability_partnerships p
-             JOIN memberships pm ON pm.id = p.proposer_membership_id
-             JOIN memberships am ON am.id = p.partner_membership_id
-            WHERE p.status = 'ACTIVE' AND (pm.client_id = $1 OR am.client_id = $1)`,
+          // Each side through its own index: an OR across both sides' clients read every partnership of the clinic.
+          `SELECT p.partner_membership_id AS other FROM memberships mine JOIN accountability_partnerships p ON p.proposer_membership_id = mine.id
+            WHERE mine.client_id = $1 AND p.status = 'ACTIVE'
+           UNION ALL
+           SELECT p.proposer_membership_id FROM memberships mine JOIN accountability_partnerships p ON p.partner_membership_id = mine.id
+            WHERE mine.client_id = $1 AND p.status = 'ACTIVE'`,
           [viewer.clientId],
         );
         return new Set(rows.map((r) => r.other));

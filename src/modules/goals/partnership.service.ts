@@ -71,7 +71,12 @@ export const partnershipLoaders = (ctx: RequestContext) => ({
   /** The viewing member's partnerships (any status), newest first. */
   mine: new DataLoader<string, Partnership[]>(async (clientIds) => {
     const rows = await ctx.db.query<PartnershipRow>(
-      `${SELECT_PARTNERSHIPS} WHERE pm.client_id = ANY($1) OR am.client_id = ANY($1) ORDER BY p.created_at DESC, p.id`,
+      // Through the clients' own memberships and the two membership indexes: an OR across the
+      // joined client ids read every partnership of the clinic.
+      `${SELECT_PARTNERSHIPS}
+        WHERE p.id IN (SELECT x.id FROM memberships mine JOIN accountability_partnerships x ON x.proposer_membership_id = mine.id WHERE mine.client_id = ANY($1)
+                       UNION SELECT x.id FROM memberships mine JOIN accountability_partnerships x ON x.partner_membership_id = mine.id WHERE mine.client_id = ANY($1))
+        ORDER BY p.created_at DESC, p.id`,
       [[...clientIds]],
     );
     const all = rows.map(fromRow);
