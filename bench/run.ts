@@ -17,7 +17,13 @@ import { buildWorkloads, ServerKind, Workload } from './workloads';
  * One embedded PostgreSQL (pg_stat_statements on), the dataset, our server in production mode,
  * PostGraphile 5 on Node 22 and a raw-SQL server on the same database; interleaved rounds.
  */
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as [string, string][]);
+// A bare flag (`--profile`) reads as 'true'.
+const args: Record<string, string> = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [key, value = 'true'] = a.replace(/^--/, '').split('=');
+    return [key, value];
+  }),
+);
 const scaleName = args.scale ?? 'default';
 const scale: Scale = scaleName === 'tiny' ? TINY_SCALE : DEFAULT_SCALE;
 const duration = Number(args.duration ?? 8);
@@ -162,8 +168,10 @@ async function main() {
     fs.writeFileSync(path.join(resultsDir, `${stamp}.json`), JSON.stringify({ scale, duration, rounds, machine: machine(), report }, null, 2));
     log(`written bench/results/${stamp}.md and .json`);
   } finally {
+    // Let each server drain and exit (a --cpu-prof profile is written on exit) before the database stops.
+    const exited = children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r()))));
     for (const c of children) c.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1500));
+    await Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, 15000))]);
     await cluster.stop();
   }
 }
