@@ -4,6 +4,7 @@
  * their values) in the writing transaction; a consumer polling while writers are in flight sees
  * every entry exactly once.
  */
+import { randomUUID } from 'node:crypto';
 import { toGlobalId } from '../../src/common/global-id';
 import { assignFacilitator, changeGroupStatus, createGroup, enrol, groupWithMembers } from '../groups/group-fixtures';
 import { createClinic, ownerQuery } from '../support/factories';
@@ -256,6 +257,30 @@ describe('a consumer polling while writers are in flight', () => {
     expect(seen.map((e) => e.entityId)).toEqual([first, toGlobalId('Client', heldId!), ...later]);
     expect(new Set(seen.map((e) => e.cursor)).size).toBe(seen.length);
     expectStrictlyIncreasing(seen);
+  });
+
+  it('orders by transaction number, not by its digits: a page boundary between xid 9 and 10 skips and repeats nothing', async () => {
+    const clinic = await createClinic('Digits Clinic');
+    const reader = await clinic.addApiKey(['changes:read']);
+    const entities = [randomUUID(), randomUUID(), randomUUID()];
+    // Transaction numbers 9, 10 and 100 (long finished): as text they would sort 10, 100, 9.
+    for (const [i, xid] of ['9', '10', '100'].entries()) {
+      await ownerQuery(`INSERT INTO change_log (clinic_id, xid, entity_type, entity_id, operation, changed_fields) VALUES ($1, $2::xid8, 'Client', $3, 'CREATE', '{}')`, [
+        clinic.id,
+        xid,
+        entities[i],
+      ]);
+    }
+    const seen: Entry[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < 10; i++) {
+      const p = await page(reader.auth, cursor, 1);
+      seen.push(...p.entries);
+      cursor = p.endCursor;
+      if (!p.hasMore) break;
+    }
+    expect(seen.slice(0, 3).map((e) => e.entityId)).toEqual(entities.map((id) => toGlobalId('Client', id)));
+    expect(new Set(seen.map((e) => e.cursor)).size).toBe(seen.length);
   });
 
   it('receives each of 50 client creations by 5 concurrent writers exactly once', async () => {

@@ -71,12 +71,14 @@ export class ChangeFeedResolver {
   })
   async changes(@Args() args: ChangesArgs, @Ctx() ctx: AuthedContext): Promise<ChangeFeedPage> {
     const [xid, id] = parseCursor(args.after);
+    // ORDER BY names the table's columns: the bare names would sort by the text output columns,
+    // where "10" comes before "9" and a page boundary could skip or repeat entries.
     const rows = await ctx.db.query<{ id: string; xid: string; entity_type: string; entity_id: string; operation: string; changed_fields: string[]; occurred_at: Date }>(
       `SELECT id::text, xid::text, entity_type, entity_id, operation, changed_fields, occurred_at
          FROM change_log
         WHERE (xid, id) > ($1::text::xid8, $2::bigint)
           AND xid < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY xid, id LIMIT $3`,
+        ORDER BY change_log.xid, change_log.id LIMIT $3`,
       [xid, id, args.first + 1],
     );
     const page = rows.slice(0, args.first);
