@@ -21,13 +21,13 @@ let current: Promise<TestApp> | undefined;
 export const testNoteCipher = NoteCipher.fromConfig(`k1:${NoteCipher.generateKey()}`, 'k1');
 
 /** The real Express app on the run's database, connected as the server's role (RLS applies). */
-export function getTestApp(options: { production?: boolean } = {}): Promise<TestApp> {
-  if (options.production) return buildApp(true);
+export function getTestApp(options: { production?: boolean; compiledReads?: boolean } = {}): Promise<TestApp> {
+  if (options.production || options.compiledReads === false) return buildApp(!!options.production, options.compiledReads);
   current ??= buildApp(false);
   return current;
 }
 
-async function buildApp(production: boolean): Promise<TestApp> {
+async function buildApp(production: boolean, compiledReads?: boolean): Promise<TestApp> {
   const env = testEnv();
   const dataSource = createDataSource(env.appUrl, { max: 6, acquireTimeoutMs: 10000, statementTimeoutMs: 20000, idleInTransactionTimeoutMs: 30000 });
   await dataSource.initialize();
@@ -37,6 +37,7 @@ async function buildApp(production: boolean): Promise<TestApp> {
     noteCipher: testNoteCipher,
     log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     production,
+    compiledReads,
   });
   return {
     app,
@@ -65,8 +66,8 @@ export interface GqlResult<T = any> {
 }
 
 /** POSTs one GraphQL operation as `auth` (an Authorization header value, or none). */
-export async function gql<T = any>(auth: string | undefined, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
-  const { app } = await getTestApp();
+export async function gql<T = any>(auth: string | undefined, query: string, variables?: Record<string, unknown>, on?: TestApp): Promise<GqlResult<T>> {
+  const { app } = on ?? (await getTestApp());
   const req = request(app).post('/graphql').set('content-type', 'application/json');
   if (auth) req.set('authorization', auth);
   const res = await req.send({ query, variables });

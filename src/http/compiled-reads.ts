@@ -1,0 +1,98 @@
+import { ApolloServerPlugin, HeaderMap } from '@apollo/server';
+import { FieldNode, Kind, OperationDefinitionNode, SelectionSetNode, valueFromASTUntyped } from 'graphql';
+import type { AuthedContext, RequestContext } from '../context';
+
+/**
+ * The fields a compiled read can answer, per level: `args` lists the arguments it understands,
+ * `fields` the selection below. Anything else in an operation (another field or argument, a
+ * fragment, a directive) sends the whole operation to the resolvers.
+ */
+export interface ShapeField {
+  args?: readonly string[];
+  fields?: Shape;
+}
+export type Shape = Readonly<Record<string, ShapeField>>;
+
+/**
+ * A hot screen answered from one statement instead of field-by-field resolution. `run` returns
+ * `undefined` to decline (the resolvers then answer: errors, partial access, anything unusual),
+ * so a compiled read only ever covers cases it reproduces exactly; differential tests hold it to
+ * the resolvers' data and audit rows.
+ */
+export interface CompiledRead {
+  /** The root field it answers (`group`, …). */
+  rootField: string;
+  shape: ShapeField;
+  run(ctx: AuthedContext, field: FieldNode, variables: Record<string, unknown>): Promise<unknown | undefined>;
+}
+
+/** Whether `selection` asks only for what `shape` covers (fields, arguments; no fragments or directives). */
+export function withinShape(selection: SelectionSetNode | undefined, shape: Shape | undefined): boolean {
+  if (!selection) return shape === undefined;
+  if (!shape) return false;
+  return selection.selections.every((s) => {
+    if (s.kind !== Kind.FIELD || s.directives?.length) return false;
+    if (s.name.value === '__typename') return !s.selectionSet && !s.arguments?.length;
+    const spec = shape[s.name.value];
+    if (!spec) return false;
+    if (!(s.arguments ?? []).every((a) => spec.args?.includes(a.name.value))) return false;
+    return withinShape(s.selectionSet, spec.fields);
+  });
+}
+
+/** An argument's value (a literal or a variable), or `fallback` when not given. */
+export function argumentOf(field: FieldNode, name: string, variables: Record<string, unknown>, fallback: unknown): unknown {
+  const arg = field.arguments?.find((a) => a.name.value === name);
+  if (!arg) return fallback;
+  const value = valueFromASTUntyped(arg.value, variables);
+  return value === undefined ? fallback : value;
+}
+
+/** Output for one object: each selected field (under its alias) from `resolve`. */
+export function project(selection: SelectionSetNode, typename: string, resolve: (field: FieldNode) => unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const s of selection.selections as FieldNode[]) {
+    out[s.alias?.value ?? s.name.value] = s.name.value === '__typename' ? typename : resolve(s);
+  }
+  return out;
+}
+
+function compilable(operation: OperationDefinitionNode | undefined, reads: readonly CompiledRead[]): { read: CompiledRead; field: FieldNode } | undefined {
+  if (operation?.operation !== 'query' || operation.directives?.length) return undefined;
+  // Apollo hands over the variables as sent; operation-level defaults are applied only by execution.
+  if (operation.variableDefinitions?.some((v) => v.defaultValue)) return undefined;
+  const roots = operation.selectionSet.selections.filter((s) => !(s.kind === Kind.FIELD && s.name.value === '__typename'));
+  const [field, ...rest] = roots;
+  if (rest.length || field?.kind !== Kind.FIELD) return undefined;
+  const read = reads.find((r) => r.rootField === field.name.value);
+  if (!read || !withinShape(operation.selectionSet, { [read.rootField]: read.shape })) return undefined;
+  return { read, field };
+}
+
+/** Answers covered operations before execution; the request lifecycle (audit, commit, log) is unchanged. */
+export function compiledReadsPlugin(reads: readonly CompiledRead[]): ApolloServerPlugin<RequestContext> {
+  // Documents are cached by Apollo, so each distinct operation is examined once.
+  const verdicts = new WeakMap<OperationDefinitionNode, { read: CompiledRead; field: FieldNode } | null>();
+  return {
+    async requestDidStart() {
+      return {
+        async responseForOperation(rc) {
+          const ctx = rc.contextValue;
+          const operation = rc.operation;
+          if (!ctx.viewer || !ctx.db.active || !operation) return null;
+          let verdict = verdicts.get(operation);
+          if (verdict === undefined) {
+            verdict = compilable(operation, reads) ?? null;
+            verdicts.set(operation, verdict);
+          }
+          if (!verdict) return null;
+          const { read, field } = verdict;
+          const value = await read.run(ctx as AuthedContext, field, rc.request.variables ?? {});
+          if (value === undefined) return null;
+          const data = project(operation.selectionSet, 'Query', () => value);
+          return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data } } };
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,179 @@
+import type { FieldNode } from 'graphql';
+import { AuditAction } from '../../audit/audit-action';
+import { encodeCursor } from '../../common/connection';
+import { toGlobalId, uuidOf } from '../../common/global-id';
+import type { AuthedContext } from '../../context';
+import { argumentOf, CompiledRead, project } from '../../http/compiled-reads';
+import { displayNameOf } from '../clients/client.entity';
+import { canReadClient } from '../clients/client.policy';
+import { GoalFacts, goalAudience, GoalRuleFacts } from '../goals/goal.policy';
+import { membershipView } from '../memberships/membership.policy';
+import type { MembershipStatus } from '../memberships/membership-status';
+import { groupAccess } from './group.policy';
+import { viewerFactsLoader } from './viewer-facts';
+
+interface RosterRow {
+  group: { id: string; name: string } | null;
+  total: number;
+  members: {
+    id: string; client_id: string; status: MembershipStatus; given_name: string; family_name: string; preferred_name: string | null;
+    goals: {
+      id: string; title: string; client_id: string; group_id: string; membership_id: string; visibility: GoalFacts['visibility'];
+      lifecycle_status: GoalFacts['lifecycleStatus']; check_ins: { id: string; value: number; recorded_ms: number }[] | null;
+    }[] | null;
+  }[];
+}
+
+/**
+ * One statement for the roster screen: the group, one page of memberships in enrolment order
+ * (`first + 1` rows, as the loader reads), their clients' names, their goals (oldest first) and
+ * each goal's latest check-ins. Access is decided before it runs; the rows are then passed through
+ * the same policy functions the loaders use.
+ */
+const ROSTER_SQL = `SELECT
+  (SELECT json_build_object('id', g.id, 'name', g.name) FROM therapy_groups g WHERE g.id = $1) AS "group",
+  (SELECT count(*)::int FROM memberships t WHERE t.group_id = $1) AS total,
+  COALESCE((SELECT json_agg(json_build_object('id', m.id, 'client_id', m.client_id, 'status', m.status, 'given_name', m.given_name,
+      'family_name', m.family_name, 'preferred_name', m.preferred_name, 'goals', m.goals) ORDER BY m.created_at, m.id)
+    FROM (SELECT m.id, m.client_id, m.status, m.created_at, c.given_name, c.family_name, c.preferred_name,
+            CASE WHEN $3 THEN (SELECT json_agg(json_build_object('id', gl.id, 'title', gl.title, 'client_id', gl.client_id, 'group_id', gl.group_id,
+                'membership_id', gl.membership_id, 'visibility', gl.visibility, 'lifecycle_status', gl.lifecycle_status,
+                'check_ins', CASE WHEN $4 > 0 THEN (SELECT json_agg(json_build_object('id', ci.id, 'value', ci.value,
+                    'recorded_ms', floor(extract(epoch FROM ci.recorded_at) * 1000)) ORDER BY ci.recorded_at DESC, ci.id DESC)
+                  FROM (SELECT id, value, recorded_at FROM goal_check_ins WHERE goal_id = gl.id ORDER BY recorded_at DESC, id DESC LIMIT $4) ci) END)
+              ORDER BY gl.created_at, gl.id) FROM goals gl WHERE gl.membership_id = m.id) END AS goals
+            FROM memberships m JOIN clients c ON c.id = m.client_id
+           WHERE m.group_id = $1 ORDER BY m.created_at, m.id LIMIT $2) m), '[]') AS members`;
+
+const CHECK_IN = { fields: { id: {}, value: {}, recordedAt: {} } };
+const GOAL = { fields: { id: {}, title: {}, checkIns: { args: ['last'], ...CHECK_IN } } };
+const CLIENT = { fields: { id: {}, displayName: {} } };
+const MEMBERSHIP = { fields: { id: {}, status: {}, client: CLIENT, goals: GOAL } };
+const PAGE_INFO = { fields: { hasNextPage: {}, hasPreviousPage: {}, startCursor: {}, endCursor: {} } };
+
+const clamp = (n: unknown): number | undefined => (Number.isSafeInteger(n) ? Math.min(100, Math.max(1, n as number)) : undefined);
+const selects = (field: FieldNode | undefined, name: string): FieldNode[] =>
+  (field?.selectionSet?.selections ?? []).filter((s): s is FieldNode => s.kind === 'Field' && s.name.value === name);
+
+/**
+ * `group(id) { name members(first) { totalCount pageInfo edges { cursor node { status client {
+ * displayName } goals { title checkIns(last) { value recordedAt } } } } } }` for staff with roster
+ * access — the screen partner apps render on every page load. Everyone else, and every other
+ * argument, is answered by the resolvers.
+ */
+export const compiledRoster: CompiledRead = {
+  rootField: 'group',
+  shape: {
+    args: ['id'],
+    fields: {
+      id: {},
+      name: {},
+      members: { args: ['first'], fields: { totalCount: {}, pageInfo: PAGE_INFO, edges: { fields: { cursor: {}, node: MEMBERSHIP } } } },
+    },
+  },
+
+  async run(ctx: AuthedContext, field: FieldNode, variables: Record<string, unknown>) {
+    const viewer = ctx.viewer;
+    if (viewer.kind !== 'STAFF') return undefined;
+    const rawId = argumentOf(field, 'id', variables, undefined);
+    const groupId = typeof rawId === 'string' ? uuidOf(rawId, 'TherapyGroup') : undefined;
+    if (!groupId) return undefined;
+    const facts = await ctx.loaders.of(viewerFactsLoader).get();
+    if (groupAccess(viewer, groupId, facts) !== 'ROSTER') return undefined;
+
+    // Which parts the operation asks for, each with its own arguments (aliases may ask twice: decline).
+    const members = selects(field, 'members');
+    const nodes = members.flatMap((m) => selects(m, 'edges')).flatMap((e) => selects(e, 'node'));
+    const goalFields = nodes.flatMap((n) => selects(n, 'goals'));
+    const checkInFields = goalFields.flatMap((g) => selects(g, 'checkIns'));
+    // A group's name alone is cheap through the resolvers; aliases asking twice with different arguments are too.
+    if (members.length !== 1 || checkInFields.length > 1) return undefined;
+    const first = clamp(argumentOf(members[0], 'first', variables, 20));
+    const last = clamp(checkInFields[0] ? argumentOf(checkInFields[0], 'last', variables, 10) : 10);
+    if (first === undefined || last === undefined) return undefined;
+
+    const [row] = await ctx.db.query<RosterRow>(ROSTER_SQL, [groupId, first + 1, goalFields.length > 0, checkInFields.length ? last : 0]);
+    if (!row?.group) return undefined;
+
+    // The loaders' rules and audit, row for row: memberships (all fetched rows), then, when asked,
+    // the clients and goals of the memberships shown.
+    const fetched = row.members;
+    for (const m of fetched) {
+      if (membershipView(viewer, { clientId: m.client_id, status: m.status }, 'ROSTER', false) !== 'FULL') return undefined;
+    }
+    ctx.audit.recordMany(fetched.map((m) => ({ action: AuditAction.READ, resourceType: 'Membership', resourceId: m.id, subjectClientId: m.client_id })));
+    const shown = fetched.slice(0, first);
+    const clientsAsked = nodes.some((n) => selects(n, 'client').length > 0);
+    const facilitated = new Set(facts.facilitatedGroupIds.has(groupId) ? shown.map((m) => m.client_id) : []);
+    const readable = new Set(shown.filter((m) => canReadClient(viewer, m.client_id, facilitated)).map((m) => m.client_id));
+    if (clientsAsked) {
+      ctx.audit.recordMany([...readable].map((id) => ({ action: AuditAction.READ, resourceType: 'Client', resourceId: id, subjectClientId: id })));
+    }
+    const ruleFacts: GoalRuleFacts = { viewer: facts, partnerMembershipIds: new Set(), seesPeersIn: () => false, ownerSharesGoals: false, partnerDataConsentId: null };
+    const goalsOf = new Map(
+      shown.map((m) => [
+        m.id,
+        (m.goals ?? []).filter((g) => {
+          const goalFacts: GoalFacts = {
+            ownerMembershipStatus: m.status, clientId: g.client_id, membershipId: g.membership_id, groupId: g.group_id,
+            visibility: g.visibility, lifecycleStatus: g.lifecycle_status,
+          };
+          return goalAudience(viewer, goalFacts, ruleFacts) !== null;
+        }),
+      ]),
+    );
+    if (goalFields.length) {
+      ctx.audit.recordMany(
+        [...goalsOf.values()].flat().map((g) => ({ action: AuditAction.READ, resourceType: 'Goal', resourceId: g.id, subjectClientId: g.client_id })),
+      );
+    }
+
+    const edges = shown.map((m) => ({ m, cursor: encodeCursor([m.id]) }));
+    const checkIn = (sel: FieldNode, c: { id: string; value: number; recorded_ms: number }) =>
+      project(sel.selectionSet!, 'GoalCheckIn', (f) => {
+        if (f.name.value === 'id') return toGlobalId('GoalCheckIn', c.id);
+        if (f.name.value === 'value') return Number(c.value);
+        return new Date(c.recorded_ms).toISOString();
+      });
+    const goal = (sel: FieldNode, g: NonNullable<RosterRow['members'][number]['goals']>[number]) =>
+      project(sel.selectionSet!, 'Goal', (f) => {
+        if (f.name.value === 'id') return toGlobalId('Goal', g.id);
+        if (f.name.value === 'title') return g.title;
+        return (g.check_ins ?? []).map((c) => checkIn(f, c));
+      });
+    const membership = (sel: FieldNode, m: RosterRow['members'][number]) =>
+      project(sel.selectionSet!, 'Membership', (f) => {
+        switch (f.name.value) {
+          case 'id':
+            return toGlobalId('Membership', m.id);
+          case 'status':
+            return m.status;
+          case 'client':
+            return readable.has(m.client_id)
+              ? project(f.selectionSet!, 'Client', (cf) =>
+                  cf.name.value === 'id' ? toGlobalId('Client', m.client_id) : displayNameOf({ givenName: m.given_name, familyName: m.family_name, preferredName: m.preferred_name }),
+                )
+              : null;
+          default:
+            return goalsOf.get(m.id)!.map((g) => goal(f, g));
+        }
+      });
+    const pageInfo = {
+      hasNextPage: fetched.length > first,
+      hasPreviousPage: false,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    };
+    return project(field.selectionSet!, 'TherapyGroup', (f) => {
+      if (f.name.value === 'id') return toGlobalId('TherapyGroup', row.group!.id);
+      if (f.name.value === 'name') return row.group!.name;
+      return project(f.selectionSet!, 'MembershipConnection', (cf) => {
+        if (cf.name.value === 'totalCount') return row.total;
+        if (cf.name.value === 'pageInfo') return project(cf.selectionSet!, 'PageInfo', (pf) => pageInfo[pf.name.value as keyof typeof pageInfo]);
+        return edges.map((e) =>
+          project(cf.selectionSet!, 'MembershipEdge', (ef) => (ef.name.value === 'cursor' ? e.cursor : membership(ef, e.m))),
+        );
+      });
+    });
+  },
+};

@@ -1,0 +1,193 @@
+/**
+ * The roster screen is answered from one statement (src/modules/groups/compiled-roster.ts). These
+ * tests run every operation twice — on the app as deployed and on one with compiled reads off —
+ * and require the same data, the same errors and the same audit rows, for every kind of viewer;
+ * and that the compiled path really answered (3 round trips) where it should.
+ */
+import { toGlobalId } from '../../src/common/global-id';
+import { ClinicFixture, createClinic, ownerQuery, StaffFixture } from '../support/factories';
+import { getTestApp, gql, TestApp } from '../support/test-app';
+import { createGroup, GroupFixture, groupWithMembers, MembershipFixture } from './group-fixtures';
+
+const BENCH_SHAPE = `query Roster($id: ID!) { group(id: $id) { name members(first: 10) { edges { node { status client { displayName }
+  goals { title checkIns(last: 3) { value recordedAt } } } } } } }`;
+const EVERYTHING = `query($id: ID!, $first: Int, $last: Int) { __typename group(id: $id) { __typename id name
+  members(first: $first) { __typename totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { __typename cursor node { __typename id status client { __typename id displayName }
+      goals { __typename id title checkIns(last: $last) { __typename id value recordedAt } } } } } } }`;
+const ALIASED = `query($id: ID!) { g: group(id: $id) { label: name roster: members(first: 4) { total: totalCount list: edges { m: node {
+  state: status who: client { name: displayName } mine: goals { t: title recent: checkIns(last: 2) { v: value at: recordedAt } } also: goals { id } } } } } }`;
+const DEFAULTS = `query($id: ID!) { group(id: $id) { members { totalCount edges { node { id goals { checkIns { id recordedAt } } } } } } }`;
+
+let generic: TestApp;
+let clinic: ClinicFixture;
+let group: GroupFixture;
+let members: MembershipFixture[];
+let otherGroup: GroupFixture;
+let bystander: StaffFixture;
+let neighbourGroup: GroupFixture;
+
+interface Run {
+  status: number;
+  data: unknown;
+  codes: string[];
+  audit: string[];
+  statements: number;
+}
+
+async function auditOf(requestId: string): Promise<string[]> {
+  const rows = await ownerQuery<{ line: string }>(
+    `SELECT concat_ws('|', clinic_id, actor_type, actor_id, action, resource_type, resource_id, subject_client_id, code) AS line
+       FROM audit_events WHERE request_id = $1 ORDER BY 1`,
+    [requestId],
+  );
+  return rows.map((r) => r.line);
+}
+
+/** The same operation on both apps: identical answers and audit rows. */
+async function both(auth: string, query: string, variables: Record<string, unknown>): Promise<{ compiled: Run; resolvers: Run }> {
+  const runs: Run[] = [];
+  for (const on of [undefined, generic]) {
+    const res = await gql(auth, query, variables, on);
+    const requestId = res.body.extensions?.requestId;
+    runs.push({ status: res.status, data: res.data ?? null, codes: res.codes, audit: requestId ? await auditOf(requestId) : [], statements: res.sqlStatements });
+  }
+  const [compiled, resolvers] = runs;
+  expect(compiled.status).toBe(resolvers.status);
+  expect(compiled.data).toEqual(resolvers.data);
+  expect(compiled.codes).toEqual(resolvers.codes);
+  expect(compiled.audit).toEqual(resolvers.audit);
+  return { compiled, resolvers };
+}
+
+beforeAll(async () => {
+  generic = await getTestApp({ compiledReads: false });
+  clinic = await createClinic('Compiled Roster Clinic', 'Europe/Berlin');
+  ({ group, members } = await groupWithMembers(clinic, {
+    capacity: 5,
+    members: 7,
+    clientNames: [
+      { givenName: 'Ana María', familyName: 'de la Cruz', preferredName: 'Nana' },
+      { givenName: 'Björn', familyName: 'Ölund' },
+      { givenName: 'Li', familyName: 'ß' },
+      ...Array.from({ length: 4 }, (_, i) => ({ givenName: `Given${i}`, familyName: `Family${i}` })),
+    ],
+  }));
+  // Goals in every state and visibility, with check-ins at microsecond times and fractional values.
+  const kinds = [
+    ['ACTIVE', 'GROUP'],
+    ['PROPOSED', 'PRIVATE'],
+    ['CANCELLED', 'PARTNERS'],
+    ['COMPLETED', 'GROUP'],
+  ];
+  for (const [i, m] of members.slice(0, 6).entries()) {
+    for (let k = 0; k < 1 + (i % 3); k++) {
+      const [lifecycle, visibility] = kinds[(i + k) % kinds.length];
+      await ownerQuery(
+        `WITH g AS (
+           INSERT INTO goals (clinic_id, membership_id, client_id, group_id, title, measure_kind, measure_period, target, start_date, lifecycle_status, visibility, created_by_type, created_by_id, created_at)
+           SELECT m.clinic_id, m.id, m.client_id, m.group_id, $2, 'SCALE', 'DAILY', 6, current_date - 30, $3, $4, 'CLIENT', m.client_id, now() + make_interval(secs => $5)
+             FROM memberships m WHERE m.id = $1 RETURNING id, clinic_id, client_id)
+         INSERT INTO goal_check_ins (clinic_id, goal_id, client_id, value, recorded_at, recorded_by_type, recorded_by_id)
+         SELECT g.clinic_id, g.id, g.client_id, (d % 11) + 0.5, now() - make_interval(days => d) - make_interval(secs => 0.123456 * d), 'CLIENT', g.client_id
+           FROM g, generate_series(0, $6) d`,
+        [m.id, `Goal ${i}.${k} — “quoted”`, lifecycle, visibility, k, 2 + i],
+      );
+    }
+  }
+  otherGroup = await createGroup(clinic, {});
+  bystander = await clinic.addStaff('CLINICIAN', 'Not Facilitating');
+  const neighbour = await createClinic('Neighbour Clinic');
+  neighbourGroup = (await groupWithMembers(neighbour, { members: 2 })).group;
+});
+
+afterAll(async () => {
+  await generic.close();
+});
+
+describe('the compiled roster answers exactly as the resolvers do', () => {
+  it('the benchmark\'s shape, as the facilitating clinician, in three round trips with every record audited', async () => {
+    const { compiled, resolvers } = await both(clinic.clinician.auth, BENCH_SHAPE, { id: group.gid });
+    expect(compiled.statements).toBe(3);
+    expect(resolvers.statements).toBeGreaterThan(3);
+    const roster = (compiled.data as any).group.members.edges;
+    expect(roster).toHaveLength(7);
+    expect(roster[0].node.client.displayName).toBe('Nana D.');
+    expect(roster.flatMap((e: any) => e.node.goals).length).toBeGreaterThan(6);
+    expect(roster[5].node.goals[0].checkIns).toHaveLength(3);
+    // Memberships, clients and goals shown: one READ each.
+    expect(compiled.audit.filter((l) => l.includes('|READ|Membership|'))).toHaveLength(7);
+    expect(compiled.audit.filter((l) => l.includes('|READ|Client|'))).toHaveLength(7);
+  });
+
+  it.each([
+    ['supervisor', () => clinic.supervisor],
+    ['admin (no goals: minimum necessary)', () => clinic.admin],
+    ['facilitating clinician', () => clinic.clinician],
+  ])('every supported field, page sizes and defaults, as the %s', async (_label, who) => {
+    for (const [first, last] of [[2, 1], [7, 100], [100, 5]]) {
+      const { compiled } = await both(who().auth, EVERYTHING, { id: group.gid, first, last });
+      expect(compiled.statements).toBe(3);
+    }
+    expect((await both(who().auth, ALIASED, { id: group.gid })).compiled.statements).toBe(3);
+    expect((await both(who().auth, DEFAULTS, { id: group.gid })).compiled.statements).toBe(3);
+  });
+
+  it('hands out cursors the resolvers continue from', async () => {
+    const first: any = (await both(clinic.supervisor.auth, EVERYTHING, { id: group.gid, first: 3, last: 1 })).compiled.data;
+    const next = await gql(clinic.supervisor.auth, `query($id: ID!, $after: String) { group(id: $id) { members(first: 3, after: $after) { edges { node { id } } } } }`, {
+      id: group.gid,
+      after: first.group.members.pageInfo.endCursor,
+    });
+    expect(next.data.group.members.edges.map((e: any) => e.node.id)).toEqual(members.slice(3, 6).map((m) => m.gid));
+  });
+});
+
+describe('everything else goes to the resolvers, with the same answers', () => {
+  it('a clinician who does not facilitate the group (directory access): no roster', async () => {
+    const { compiled } = await both(bystander.auth, EVERYTHING, { id: group.gid, first: 5, last: 2 });
+    expect((compiled.data as any).group.members).toBeNull();
+    expect(compiled.audit.filter((l) => l.includes('|READ|'))).toEqual([]);
+  });
+
+  it('another clinic\'s group, a missing one and a malformed id: NOT_FOUND, with the denial audited alike', async () => {
+    for (const id of [neighbourGroup.gid, toGlobalId('TherapyGroup', '00000000-0000-4000-8000-000000000000'), 'not-an-id', members[0].gid]) {
+      const { compiled } = await both(clinic.supervisor.auth, BENCH_SHAPE, { id });
+      expect(compiled.codes).toEqual(['NOT_FOUND']);
+      expect(compiled.data).toBeNull();
+    }
+  });
+
+  it('members of the group (their own view and peers) and a group they are not in', async () => {
+    const client = await clinic.addClient();
+    const member = (await ownerQuery(`SELECT client_id FROM memberships WHERE id = $1`, [members[1].id]))[0].client_id as string;
+    const { tokenFor } = await import('../support/factories');
+    const auth = await tokenFor(clinic.id, member, 'MEMBER');
+    await both(auth, BENCH_SHAPE, { id: group.gid });
+    await both(client.auth, BENCH_SHAPE, { id: group.gid });
+    await both(auth, BENCH_SHAPE, { id: otherGroup.gid });
+  });
+
+  it('fields, arguments, fragments, directives and variable defaults outside the compiled shape', async () => {
+    const outside = [
+      `query($id: ID!) { group(id: $id) { name members(first: 3) { edges { node { status waitlistPosition } } } } }`,
+      `query($id: ID!) { group(id: $id) { members(first: 3, status: [WAITLISTED]) { edges { node { id } } } } }`,
+      `query($id: ID!) { group(id: $id) { members(first: 3) { edges { node { ... on Membership { id status } } } } } }`,
+      `query($id: ID!, $skip: Boolean = true) { group(id: $id) { members(first: 3) { edges { node { id client @skip(if: $skip) { id } } } } } }`,
+      `query($id: ID!, $first: Int = 2) { group(id: $id) { members(first: $first) { totalCount edges { node { id } } } } }`,
+      `query($id: ID!) { group(id: $id) { name } viewer { kind } }`,
+      `query($id: ID!) { group(id: $id) { name } }`,
+    ];
+    for (const query of outside) {
+      const { compiled, resolvers } = await both(clinic.clinician.auth, query, { id: group.gid });
+      expect(compiled.statements).toBe(resolvers.statements);
+    }
+  });
+
+  it('bad argument values are the resolvers\' errors', async () => {
+    for (const variables of [{ id: group.gid, first: 'ten', last: 2 }, { id: 42, first: 2, last: 2 }, { id: group.gid, first: 2.5 }, { id: group.gid, first: -4, last: 0 }]) {
+      const { compiled } = await both(clinic.clinician.auth, EVERYTHING, variables);
+      expect(compiled.status === 400 || compiled.codes.length > 0 || compiled.statements === 3).toBe(true);
+    }
+  });
+});
