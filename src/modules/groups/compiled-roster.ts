@@ -14,7 +14,7 @@ import { viewerFactsLoader } from './viewer-facts';
 
 interface RosterRow {
   group: { id: string; name: string } | null;
-  total: number;
+  total: number | null;
   members: {
     id: string; client_id: string; status: MembershipStatus; given_name: string; family_name: string; preferred_name: string | null;
     goals: {
@@ -32,7 +32,7 @@ interface RosterRow {
  */
 const ROSTER_SQL = `SELECT
   (SELECT json_build_object('id', g.id, 'name', g.name) FROM therapy_groups g WHERE g.id = $1) AS "group",
-  (SELECT count(*)::int FROM memberships t WHERE t.group_id = $1) AS total,
+  CASE WHEN $5 THEN (SELECT count(*)::int FROM memberships t WHERE t.group_id = $1) END AS total,
   COALESCE((SELECT json_agg(json_build_object('id', m.id, 'client_id', m.client_id, 'status', m.status, 'given_name', m.given_name,
       'family_name', m.family_name, 'preferred_name', m.preferred_name, 'goals', m.goals) ORDER BY m.created_at, m.id)
     FROM (SELECT m.id, m.client_id, m.status, m.created_at, c.given_name, c.family_name, c.preferred_name,
@@ -92,7 +92,9 @@ export const compiledRoster: CompiledRead = {
     const last = clamp(checkInFields[0] ? argumentOf(checkInFields[0], 'last', variables, 10) : 10);
     if (first === undefined || last === undefined) return undefined;
 
-    const [row] = await ctx.db.query<RosterRow>(ROSTER_SQL, [groupId, first + 1, goalFields.length > 0, checkInFields.length ? last : 0]);
+    const [row] = await ctx.db.query<RosterRow>(ROSTER_SQL, [
+      groupId, first + 1, goalFields.length > 0, checkInFields.length ? last : 0, selects(members[0], 'totalCount').length > 0,
+    ]);
     if (!row?.group) return undefined;
 
     // The loaders' rules and audit, row for row: memberships (all fetched rows), then, when asked,
