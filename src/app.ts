@@ -13,7 +13,7 @@ import type { TokenVerifier } from './auth/tokens';
 import type { RequestContext } from './context';
 import { RequestDb } from './db/request-db';
 import { buildFormatError } from './errors/format-error';
-import { compiledReadsPlugin } from './http/compiled-reads';
+import { CompiledRead, compiledReadsPlugin } from './http/compiled-reads';
 import { requestLifecyclePlugin } from './http/request-plugin';
 import { Loaders } from './loaders';
 import { compiledRoster } from './modules/groups/compiled-roster';
@@ -27,8 +27,8 @@ export interface AppOptions {
   log: Logger;
   production: boolean;
   bodyLimit?: string;
-  /** Answer the hot screens from one statement each (default on; tests compare both ways). */
-  compiledReads?: boolean;
+  /** The hot screens answered from one statement each (default: the roster); false = resolvers only. */
+  compiledReads?: false | readonly CompiledRead[];
   /** Headers Sandbox opens with (development only), e.g. the demo admin's Authorization. */
   sandboxHeaders?: Record<string, string>;
 }
@@ -82,7 +82,7 @@ export async function createApp(options: AppOptions) {
     plugins: [
       ...armor.plugins,
       requestLifecyclePlugin({ production }),
-      ...(options.compiledReads === false ? [] : [compiledReadsPlugin([compiledRoster])]),
+      ...(options.compiledReads === false ? [] : [compiledReadsPlugin(options.compiledReads ?? [compiledRoster])]),
       // We send no cache hints; the default plugin would wrap every field resolver to collect them.
       ApolloServerPluginCacheControlDisabled(),
       production

@@ -1,6 +1,8 @@
 import { ApolloServerPlugin, HeaderMap } from '@apollo/server';
-import { FieldNode, Kind, OperationDefinitionNode, SelectionSetNode, valueFromASTUntyped } from 'graphql';
+import { FieldNode, getVariableValues, Kind, OperationDefinitionNode, SelectionSetNode, valueFromASTUntyped } from 'graphql';
 import type { AuthedContext, RequestContext } from '../context';
+import { ErrorCode } from '../errors/error-codes';
+import { INTERNAL_MESSAGE } from '../errors/format-error';
 
 /**
  * The fields a compiled read can answer, per level: `args` lists the arguments it understands,
@@ -26,12 +28,19 @@ export interface CompiledRead {
   run(ctx: AuthedContext, field: FieldNode, variables: Record<string, unknown>): Promise<unknown | undefined>;
 }
 
-/** Whether `selection` asks only for what `shape` covers (fields, arguments; no fragments or directives). */
+/**
+ * Whether `selection` asks only for what `shape` covers (fields, arguments; no fragments or
+ * directives) and names each response key once: GraphQL merges repeated keys, `project` does not.
+ */
 export function withinShape(selection: SelectionSetNode | undefined, shape: Shape | undefined): boolean {
   if (!selection) return shape === undefined;
   if (!shape) return false;
+  const keys = new Set<string>();
   return selection.selections.every((s) => {
     if (s.kind !== Kind.FIELD || s.directives?.length) return false;
+    const key = s.alias?.value ?? s.name.value;
+    if (keys.has(key)) return false;
+    keys.add(key);
     if (s.name.value === '__typename') return !s.selectionSet && !s.arguments?.length;
     const spec = shape[s.name.value];
     if (!spec) return false;
@@ -40,7 +49,7 @@ export function withinShape(selection: SelectionSetNode | undefined, shape: Shap
   });
 }
 
-/** An argument's value (a literal or a variable), or `fallback` when not given. */
+/** An argument's value (a literal or a coerced variable), or `fallback` when not given. */
 export function argumentOf(field: FieldNode, name: string, variables: Record<string, unknown>, fallback: unknown): unknown {
   const arg = field.arguments?.find((a) => a.name.value === name);
   if (!arg) return fallback;
@@ -59,8 +68,6 @@ export function project(selection: SelectionSetNode, typename: string, resolve: 
 
 function compilable(operation: OperationDefinitionNode | undefined, reads: readonly CompiledRead[]): { read: CompiledRead; field: FieldNode } | undefined {
   if (operation?.operation !== 'query' || operation.directives?.length) return undefined;
-  // Apollo hands over the variables as sent; operation-level defaults are applied only by execution.
-  if (operation.variableDefinitions?.some((v) => v.defaultValue)) return undefined;
   const roots = operation.selectionSet.selections.filter((s) => !(s.kind === Kind.FIELD && s.name.value === '__typename'));
   const [field, ...rest] = roots;
   if (rest.length || field?.kind !== Kind.FIELD) return undefined;
@@ -87,7 +94,23 @@ export function compiledReadsPlugin(reads: readonly CompiledRead[]): ApolloServe
           }
           if (!verdict) return null;
           const { read, field } = verdict;
-          const value = await read.run(ctx as AuthedContext, field, rc.request.variables ?? {});
+          // Variables as execution would see them (types checked, defaults applied); any error is
+          // the resolvers' to report.
+          const variables = getVariableValues(rc.schema, operation.variableDefinitions ?? [], rc.request.variables ?? {});
+          if (variables.errors) return null;
+          let value: unknown;
+          try {
+            value = await read.run(ctx as AuthedContext, field, variables.coerced);
+          } catch (error) {
+            // The transaction may be aborted, so the resolvers cannot take over: answer as any
+            // internal error is answered (the lifecycle plugin rolls back, logs and adds the request id).
+            const e = error as { name?: string; code?: string };
+            ctx.log.error({ requestId: ctx.requestId, operationName: rc.operationName, err: { type: e?.name, sqlState: e?.code } }, 'compiled read failed');
+            return {
+              http: { status: undefined, headers: new HeaderMap() },
+              body: { kind: 'single', singleResult: { data: null, errors: [{ message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] } },
+            };
+          }
           if (value === undefined) return null;
           const data = project(operation.selectionSet, 'Query', () => value);
           return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data } } };

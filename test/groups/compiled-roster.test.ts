@@ -168,19 +168,75 @@ describe('everything else goes to the resolvers, with the same answers', () => {
     await both(auth, BENCH_SHAPE, { id: otherGroup.gid });
   });
 
-  it('fields, arguments, fragments, directives and variable defaults outside the compiled shape', async () => {
+  it('fields, arguments, fragments, directives and other root fields outside the compiled shape', async () => {
     const outside = [
       `query($id: ID!) { group(id: $id) { name members(first: 3) { edges { node { status waitlistPosition } } } } }`,
       `query($id: ID!) { group(id: $id) { members(first: 3, status: [WAITLISTED]) { edges { node { id } } } } }`,
       `query($id: ID!) { group(id: $id) { members(first: 3) { edges { node { ... on Membership { id status } } } } } }`,
       `query($id: ID!, $skip: Boolean = true) { group(id: $id) { members(first: 3) { edges { node { id client @skip(if: $skip) { id } } } } } }`,
-      `query($id: ID!, $first: Int = 2) { group(id: $id) { members(first: $first) { totalCount edges { node { id } } } } }`,
       `query($id: ID!) { group(id: $id) { name } viewer { kind } }`,
       `query($id: ID!) { group(id: $id) { name } }`,
     ];
     for (const query of outside) {
       const { compiled, resolvers } = await both(clinic.clinician.auth, query, { id: group.gid });
       expect(compiled.statements).toBe(resolvers.statements);
+    }
+  });
+
+  it('repeated response keys, which GraphQL merges, go to the resolvers', async () => {
+    const repeated = [
+      `query($id: ID!) { group(id: $id) { members(first: 3) { edges { node { client { id } client { displayName } } } } } }`,
+      `query($id: ID!) { group(id: $id) { members(first: 3) { pageInfo { hasNextPage } pageInfo { endCursor } } } }`,
+      `query($id: ID!) { group(id: $id) { members(first: 3) { edges { node { goals { id } goals { title } } } } } }`,
+      `query($id: ID!) { group(id: $id) { name name members(first: 1) { totalCount } } }`,
+    ];
+    for (const query of repeated) {
+      const { compiled, resolvers } = await both(clinic.supervisor.auth, query, { id: group.gid });
+      expect(compiled.statements).toBe(resolvers.statements);
+      expect(compiled.codes).toEqual([]);
+    }
+  });
+
+  it('variables are taken as execution takes them: missing, out of range or mistyped ones are the resolvers\' 400s', async () => {
+    const strict = `query($id: ID!, $first: Int!, $last: Int!) { group(id: $id) { members(first: $first) { edges { node { goals { checkIns(last: $last) { id } } } } } } }`;
+    for (const variables of [{ id: group.gid, last: 2 }, { id: group.gid, first: 3000000000, last: 2 }, { id: group.gid, first: 2, last: -3000000000 }, { id: group.gid, first: '2', last: 2 }]) {
+      const { compiled } = await both(clinic.supervisor.auth, strict, variables);
+      expect(compiled.status).toBe(400);
+      expect(compiled.audit).toEqual([]);
+    }
+    // Defaults declared on the operation apply, as in execution.
+    const defaulted = `query($id: ID!, $first: Int = 2, $last: Int = 1) { group(id: $id) { members(first: $first) { edges { node { goals { checkIns(last: $last) { id } } } } } } }`;
+    const { compiled } = await both(clinic.supervisor.auth, defaulted, { id: group.gid });
+    expect(compiled.statements).toBe(3);
+    expect((compiled.data as any).group.members.edges).toHaveLength(2);
+  });
+
+  it('a compiled read that fails answers INTERNAL_SERVER_ERROR with a request id, rolls back and audits nothing', async () => {
+    const failing = await getTestApp({
+      compiledReads: [
+        {
+          rootField: 'group',
+          shape: { args: ['id'], fields: { name: {} } },
+          run: async (ctx) => {
+            await ctx.db.query(`SELECT 1 / 0`);
+            return {};
+          },
+        },
+      ],
+    });
+    try {
+      const res = await gql(clinic.supervisor.auth, `query($id: ID!) { group(id: $id) { name } }`, { id: group.gid }, failing);
+      expect(res.status).toBe(200);
+      expect(res.data).toBeNull();
+      expect(res.codes).toEqual(['INTERNAL_SERVER_ERROR']);
+      expect(res.errors![0].message).toMatch(/^Internal server error \(request [0-9a-f-]{36}\)$/);
+      expect(JSON.stringify(res.body)).not.toMatch(/division|SELECT/i);
+      expect(await auditOf(res.body.extensions!.requestId)).toEqual([]);
+      // The connection went back to the pool clean: the next request on that app answers.
+      const next = await gql(clinic.supervisor.auth, `{ viewer { kind } }`, {}, failing);
+      expect(next.data.viewer.kind).toBe('STAFF');
+    } finally {
+      await failing.close();
     }
   });
 

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
 import { createTokenVerifier } from '../../src/auth/tokens';
 import { createDataSource } from '../../src/db/data-source';
+import type { CompiledRead } from '../../src/http/compiled-reads';
 import { NoteCipher } from '../../src/modules/notes/note-cipher';
 import { TEST_AUDIENCE, TEST_ISSUER, testEnv } from './test-env';
 
@@ -21,13 +22,13 @@ let current: Promise<TestApp> | undefined;
 export const testNoteCipher = NoteCipher.fromConfig(`k1:${NoteCipher.generateKey()}`, 'k1');
 
 /** The real Express app on the run's database, connected as the server's role (RLS applies). */
-export function getTestApp(options: { production?: boolean; compiledReads?: boolean } = {}): Promise<TestApp> {
-  if (options.production || options.compiledReads === false) return buildApp(!!options.production, options.compiledReads);
+export function getTestApp(options: { production?: boolean; compiledReads?: false | readonly CompiledRead[] } = {}): Promise<TestApp> {
+  if (options.production || options.compiledReads !== undefined) return buildApp(!!options.production, options.compiledReads);
   current ??= buildApp(false);
   return current;
 }
 
-async function buildApp(production: boolean, compiledReads?: boolean): Promise<TestApp> {
+async function buildApp(production: boolean, compiledReads?: false | readonly CompiledRead[]): Promise<TestApp> {
   const env = testEnv();
   const dataSource = createDataSource(env.appUrl, { max: 6, acquireTimeoutMs: 10000, statementTimeoutMs: 20000, idleInTransactionTimeoutMs: 30000 });
   await dataSource.initialize();

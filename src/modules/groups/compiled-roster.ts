@@ -1,11 +1,13 @@
 import type { FieldNode } from 'graphql';
 import { AuditAction } from '../../audit/audit-action';
+import type { AuditEntry } from '../../audit/audit-log';
 import { encodeCursor } from '../../common/connection';
 import { toGlobalId, uuidOf } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
 import { argumentOf, CompiledRead, project } from '../../http/compiled-reads';
 import { displayNameOf } from '../clients/client.entity';
 import { canReadClient } from '../clients/client.policy';
+import { GoalLifecycleStatus, GoalVisibility } from '../goals/goal.enums';
 import { GoalFacts, goalAudience, GoalRuleFacts } from '../goals/goal.policy';
 import { membershipView } from '../memberships/membership.policy';
 import type { MembershipStatus } from '../memberships/membership-status';
@@ -26,7 +28,8 @@ interface RosterRow {
 
 /**
  * One statement for the roster screen: the group, one page of memberships in enrolment order
- * (`first + 1` rows, as the loader reads), their clients' names, their goals (oldest first) and
+ * (`first + 1` rows, as the loader reads), their clients' names and, for the `first` rows shown
+ * and only when the viewer's goal rule admits goals of this group, their goals (oldest first) and
  * each goal's latest check-ins. Access is decided before it runs; the rows are then passed through
  * the same policy functions the loaders use.
  */
@@ -34,14 +37,14 @@ const ROSTER_SQL = `SELECT
   (SELECT json_build_object('id', g.id, 'name', g.name) FROM therapy_groups g WHERE g.id = $1) AS "group",
   CASE WHEN $5 THEN (SELECT count(*)::int FROM memberships t WHERE t.group_id = $1) END AS total,
   COALESCE((SELECT json_agg(json_build_object('id', m.id, 'client_id', m.client_id, 'status', m.status, 'given_name', m.given_name,
-      'family_name', m.family_name, 'preferred_name', m.preferred_name, 'goals', m.goals) ORDER BY m.created_at, m.id)
-    FROM (SELECT m.id, m.client_id, m.status, m.created_at, c.given_name, c.family_name, c.preferred_name,
-            CASE WHEN $3 THEN (SELECT json_agg(json_build_object('id', gl.id, 'title', gl.title, 'client_id', gl.client_id, 'group_id', gl.group_id,
-                'membership_id', gl.membership_id, 'visibility', gl.visibility, 'lifecycle_status', gl.lifecycle_status,
-                'check_ins', CASE WHEN $4 > 0 THEN (SELECT json_agg(json_build_object('id', ci.id, 'value', ci.value,
-                    'recorded_ms', floor(extract(epoch FROM ci.recorded_at) * 1000)) ORDER BY ci.recorded_at DESC, ci.id DESC)
-                  FROM (SELECT id, value, recorded_at FROM goal_check_ins WHERE goal_id = gl.id ORDER BY recorded_at DESC, id DESC LIMIT $4) ci) END)
-              ORDER BY gl.created_at, gl.id) FROM goals gl WHERE gl.membership_id = m.id) END AS goals
+      'family_name', m.family_name, 'preferred_name', m.preferred_name,
+      'goals', CASE WHEN $3 AND m.rn < $2 THEN (SELECT json_agg(json_build_object('id', gl.id, 'title', gl.title, 'client_id', gl.client_id,
+          'group_id', gl.group_id, 'membership_id', gl.membership_id, 'visibility', gl.visibility, 'lifecycle_status', gl.lifecycle_status,
+          'check_ins', CASE WHEN $4 > 0 THEN (SELECT json_agg(json_build_object('id', ci.id, 'value', ci.value,
+              'recorded_ms', floor(extract(epoch FROM ci.recorded_at) * 1000)) ORDER BY ci.recorded_at DESC, ci.id DESC)
+            FROM (SELECT id, value, recorded_at FROM goal_check_ins WHERE goal_id = gl.id ORDER BY recorded_at DESC, id DESC LIMIT $4) ci) END)
+        ORDER BY gl.created_at, gl.id) FROM goals gl WHERE gl.membership_id = m.id) END) ORDER BY m.rn)
+    FROM (SELECT m.id, m.client_id, m.status, c.given_name, c.family_name, c.preferred_name, row_number() OVER (ORDER BY m.created_at, m.id) AS rn
             FROM memberships m JOIN clients c ON c.id = m.client_id
            WHERE m.group_id = $1 ORDER BY m.created_at, m.id LIMIT $2) m), '[]') AS members`;
 
@@ -92,26 +95,31 @@ export const compiledRoster: CompiledRead = {
     const last = clamp(checkInFields[0] ? argumentOf(checkInFields[0], 'last', variables, 10) : 10);
     if (first === undefined || last === undefined) return undefined;
 
+    // For staff the goal rule turns on role and group alone: read no goal the rule would drop.
+    const ruleFacts: GoalRuleFacts = { viewer: facts, partnerMembershipIds: new Set(), seesPeersIn: () => false, ownerSharesGoals: false, partnerDataConsentId: null };
+    const anyGoal: GoalFacts = { ownerMembershipStatus: 'ACTIVE', clientId: '', membershipId: '', groupId, visibility: GoalVisibility.GROUP, lifecycleStatus: GoalLifecycleStatus.ACTIVE };
+    const readsGoals = goalFields.length > 0 && goalAudience(viewer, anyGoal, ruleFacts) !== null;
+
     const [row] = await ctx.db.query<RosterRow>(ROSTER_SQL, [
-      groupId, first + 1, goalFields.length > 0, checkInFields.length ? last : 0, selects(members[0], 'totalCount').length > 0,
+      groupId, first + 1, readsGoals, checkInFields.length ? last : 0, selects(members[0], 'totalCount').length > 0,
     ]);
     if (!row?.group) return undefined;
 
     // The loaders' rules and audit, row for row: memberships (all fetched rows), then, when asked,
-    // the clients and goals of the memberships shown.
+    // the clients and goals of the memberships shown. Recorded only once the answer is built.
+    const audit: AuditEntry[] = [];
     const fetched = row.members;
     for (const m of fetched) {
       if (membershipView(viewer, { clientId: m.client_id, status: m.status }, 'ROSTER', false) !== 'FULL') return undefined;
     }
-    ctx.audit.recordMany(fetched.map((m) => ({ action: AuditAction.READ, resourceType: 'Membership', resourceId: m.id, subjectClientId: m.client_id })));
+    audit.push(...fetched.map((m) => ({ action: AuditAction.READ, resourceType: 'Membership', resourceId: m.id, subjectClientId: m.client_id })));
     const shown = fetched.slice(0, first);
     const clientsAsked = nodes.some((n) => selects(n, 'client').length > 0);
     const facilitated = new Set(facts.facilitatedGroupIds.has(groupId) ? shown.map((m) => m.client_id) : []);
     const readable = new Set(shown.filter((m) => canReadClient(viewer, m.client_id, facilitated)).map((m) => m.client_id));
     if (clientsAsked) {
-      ctx.audit.recordMany([...readable].map((id) => ({ action: AuditAction.READ, resourceType: 'Client', resourceId: id, subjectClientId: id })));
+      audit.push(...[...readable].map((id) => ({ action: AuditAction.READ, resourceType: 'Client', resourceId: id, subjectClientId: id })));
     }
-    const ruleFacts: GoalRuleFacts = { viewer: facts, partnerMembershipIds: new Set(), seesPeersIn: () => false, ownerSharesGoals: false, partnerDataConsentId: null };
     const goalsOf = new Map(
       shown.map((m) => [
         m.id,
@@ -125,9 +133,7 @@ export const compiledRoster: CompiledRead = {
       ]),
     );
     if (goalFields.length) {
-      ctx.audit.recordMany(
-        [...goalsOf.values()].flat().map((g) => ({ action: AuditAction.READ, resourceType: 'Goal', resourceId: g.id, subjectClientId: g.client_id })),
-      );
+      audit.push(...[...goalsOf.values()].flat().map((g) => ({ action: AuditAction.READ, resourceType: 'Goal', resourceId: g.id, subjectClientId: g.client_id })));
     }
 
     const edges = shown.map((m) => ({ m, cursor: encodeCursor([m.id]) }));
@@ -166,7 +172,7 @@ export const compiledRoster: CompiledRead = {
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges[edges.length - 1]?.cursor ?? null,
     };
-    return project(field.selectionSet!, 'TherapyGroup', (f) => {
+    const answer = project(field.selectionSet!, 'TherapyGroup', (f) => {
       if (f.name.value === 'id') return toGlobalId('TherapyGroup', row.group!.id);
       if (f.name.value === 'name') return row.group!.name;
       return project(f.selectionSet!, 'MembershipConnection', (cf) => {
@@ -177,5 +183,7 @@ export const compiledRoster: CompiledRead = {
         );
       });
     });
+    ctx.audit.recordMany(audit);
+    return answer;
   },
 };
