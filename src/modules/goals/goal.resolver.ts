@@ -85,7 +85,7 @@ function checkInConsent(goal: Goal, ctx: AuthedContext): Promise<string | null> 
 /** Streak figures; null for an integration whose consent does not cover check-ins. */
 async function progress(goal: Goal, ctx: AuthedContext) {
   if ((await checkInConsent(goal, ctx)) === null) return null;
-  const [checkIns, clock] = await Promise.all([ctx.loaders.of(goalLoaders).checkIns.load(goal.id), ctx.loaders.of(clinicClockLoader).get()]);
+  const [checkIns, clock] = await Promise.all([ctx.loaders.of(goalLoaders).checkInPoints.load(goal.id), ctx.loaders.of(clinicClockLoader).get()]);
   return { checkIns, clock, progress: progressOf(goal.measure, checkIns, clock.timeZone, clock.now) };
 }
 

@@ -11,7 +11,7 @@ import { membershipLoaders } from '../memberships/membership.loaders';
 import { isEnded } from '../memberships/membership-status';
 import { GoalLifecycleStatus, GoalMeasureKind, GoalVisibility } from './goal.enums';
 import { CreateGoalInput, RecordCheckInInput, UpdateGoalInput } from './goal.inputs';
-import { goalLoaders } from './goal.loaders';
+import { CHECK_IN_COLUMNS, checkInFromRow, CheckInRow, goalLoaders } from './goal.loaders';
 import { canWriteGoal } from './goal.policy';
 import { valueFits } from './goal-progress';
 import { Goal, GoalCheckIn } from './goal.types';
@@ -172,19 +172,20 @@ export async function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInpu
     });
   }
   const actor = actorOf(ctx.viewer);
-  const rows = await ctx.db.query<{ id: string; ok: boolean }>(
+  const rows = await ctx.db.query<CheckInRow>(
     `INSERT INTO goal_check_ins (clinic_id, goal_id, client_id, value, note, mood, recorded_at, recorded_by_type, recorded_by_id)
      SELECT $1, $2, $3, $4, $5, $6, COALESCE($7::timestamptz, now()), $8, $9
       WHERE $7::timestamptz IS NULL OR ($7::timestamptz <= now() + interval '5 minutes' AND $7::timestamptz >= now() - interval '7 days')
-     RETURNING id`,
+     RETURNING ${CHECK_IN_COLUMNS}`,
     [ctx.db.clinicId, goal.id, goal.clientId, input.value, input.note ?? null, input.mood ?? null, input.recordedAt ?? null, actor.actorType, actor.actorId],
   );
   if (rows.length === 0) throw badInput('recordedAt must be within the last 7 days and not in the future', { field: 'recordedAt' });
   ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'GoalCheckIn', resourceId: rows[0].id, subjectClientId: goal.clientId });
-  const loader = ctx.loaders.of(goalLoaders).checkIns;
-  loader.clear(goal.id);
-  const checkIn = (await loader.load(goal.id)).find((c) => c.id === rows[0].id)!;
-  return Object.assign(checkIn, { audience: goal.audience });
+  // Histories loaded earlier in this request no longer hold; the new row is answered as inserted.
+  ctx.loaders.of(goalLoaders).checkIns.clear(goal.id);
+  ctx.loaders.of(goalLoaders).checkInPoints.clear(goal.id);
+  ctx.loaders.of(goalLoaders).recentCheckIns.clearAll();
+  return Object.assign(checkInFromRow(rows[0]), { audience: goal.audience });
 }
 
 /** The group's accountability board: peers who share GROUP goals, as this viewer may see them. */
