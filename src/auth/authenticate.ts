@@ -41,17 +41,26 @@ async function authenticateToken(token: string, db: RequestDb, verifier: TokenVe
   const claims = await verifier.verify(token);
   if (!claims) return undefined;
   // claims.sub is a validated uuid (claimsOf), so the lookup can ride in the transaction's first round trip.
+  // The clinic's time zone and clock ride along too: streaks on member and staff screens need them.
+  const clock = `now() AS now, (SELECT timezone FROM clinics WHERE id = '${claims.clinicId}') AS timezone`;
   if (claims.role === 'MEMBER') {
-    const [client] = await db.begin({ clinicId: claims.clinicId }, `SELECT 1 AS ok FROM clients WHERE id = '${claims.sub}'`);
-    return client ? { kind: 'MEMBER', clinicId: claims.clinicId, clientId: claims.sub } : undefined;
+    const [client] = await db.begin({ clinicId: claims.clinicId }, `SELECT 1 AS ok, ${clock} FROM clients WHERE id = '${claims.sub}'`);
+    if (!client) return undefined;
+    adoptClock(db, client);
+    return { kind: 'MEMBER', clinicId: claims.clinicId, clientId: claims.sub };
   }
   // The database, not the token, is the truth about a staff member's role and whether they may still sign in.
   // The groups they facilitate ride along: nearly every staff request asks the group policy.
   const [staff] = (await db.begin(
     { clinicId: claims.clinicId, staffId: claims.sub },
-    `SELECT role, ARRAY(SELECT group_id FROM group_facilitators f WHERE f.staff_member_id = s.id AND f.ended_at IS NULL) AS facilitated
+    `SELECT role, ARRAY(SELECT group_id FROM group_facilitators f WHERE f.staff_member_id = s.id AND f.ended_at IS NULL) AS facilitated, ${clock}
        FROM staff_members s WHERE id = '${claims.sub}' AND active`,
   )) as { role: 'ADMIN' | 'SUPERVISOR' | 'CLINICIAN'; facilitated: string[] }[];
   if (!staff || staff.role !== claims.role) return undefined;
+  adoptClock(db, staff);
   return { kind: 'STAFF', clinicId: claims.clinicId, staffId: claims.sub, role: staff.role, facilitatedGroupIds: new Set(staff.facilitated) };
+}
+
+function adoptClock(db: RequestDb, row: Record<string, unknown>) {
+  if (row.now instanceof Date) db.clock = { timeZone: typeof row.timezone === 'string' ? row.timezone : 'UTC', now: row.now };
 }

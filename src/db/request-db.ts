@@ -74,6 +74,9 @@ export class RequestDb {
     this.clinic = clinicId;
   }
 
+  /** The clinic's time zone and the transaction's clock, when the first round trip read them. */
+  clock?: { timeZone: string; now: Date };
+
   get manager(): EntityManager {
     if (!this.runner) throw new Error('no request transaction');
     return this.runner.manager;

@@ -246,8 +246,10 @@ export const clinicClockLoader = (ctx: RequestContext) => {
   let clock: Promise<{ timeZone: string; now: Date }> | undefined;
   return {
     get: () =>
-      (clock ??= ctx.db
-        .query<{ timezone: string; now: Date }>(`SELECT timezone, now() AS now FROM clinics WHERE id = $1`, [ctx.db.clinicId])
-        .then(([r]) => ({ timeZone: r?.timezone ?? 'UTC', now: r?.now ?? new Date() }))),
+      (clock ??= ctx.db.clock
+        ? Promise.resolve(ctx.db.clock)
+        : ctx.db
+            .query<{ timezone: string; now: Date }>(`SELECT timezone, now() AS now FROM clinics WHERE id = $1`, [ctx.db.clinicId])
+            .then(([r]) => ({ timeZone: r?.timezone ?? 'UTC', now: r?.now ?? new Date() }))),
   };
 };
