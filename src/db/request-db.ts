@@ -104,34 +104,43 @@ export class RequestDb {
 
   /**
    * Runs `writes` (complete statements, values already quoted) and COMMIT as one simple-query
-   * message, then returns the connection. A failing write aborts the message, so nothing of the
-   * request is committed; the caller rolls back.
+   * message, then returns the connection. A failing write aborts the message: the transaction is
+   * rolled back here, nothing of the request is committed, and the error is thrown.
    */
-  async commit(writes: string[] = []): Promise<void> {
-    const runner = this.runner;
-    const connection = this.connection;
-    if (!runner || !connection) return;
-    if (!runner.isTransactionActive) return this.finish(true);
-    await this.enqueue(() => {
-      this.stats.statements += 1;
-      return connection.query([...writes, 'COMMIT'].join(';\n'));
-    });
-    (runner as { isTransactionActive: boolean }).isTransactionActive = false;
-    await this.finish(true);
+  commit(writes: string[] = []): Promise<void> {
+    return this.end([...writes, 'COMMIT'].join(';\n'));
   }
 
   /** Commits or rolls back and returns the connection to the pool. Safe to call twice. */
-  async finish(commit: boolean): Promise<void> {
+  finish(commit: boolean): Promise<void> {
+    return this.end(commit ? 'COMMIT' : 'ROLLBACK');
+  }
+
+  private async end(sql: string): Promise<void> {
     const runner = this.runner;
-    if (!runner) return;
+    const connection = this.connection;
+    if (!runner || !connection) return;
+    // Detached first: a statement a resolver issues after this point fails fast, instead of
+    // running after COMMIT on a connection the pool may already have given to another request.
     this.runner = undefined;
     this.connection = undefined;
     try {
       if (runner.isTransactionActive) {
-        if (commit) await runner.commitTransaction();
-        else await runner.rollbackTransaction();
+        try {
+          await this.enqueue(() => {
+            this.stats.statements += 1;
+            return connection.query(sql);
+          });
+        } catch (error) {
+          await connection.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        } finally {
+          (runner as { isTransactionActive: boolean }).isTransactionActive = false;
+        }
       }
     } finally {
+      // Statements queued before the end have run; only then does the connection go back.
+      await this.queue;
       await runner.release();
     }
   }

@@ -3,7 +3,8 @@ import type { RequestContext } from '../../src/context';
 import { Loaders } from '../../src/loaders';
 import { clientLoaders } from '../../src/modules/clients/client.loaders';
 import { createClinic, ownerQuery } from '../support/factories';
-import { gql } from '../support/test-app';
+import { getTestApp, gql } from '../support/test-app';
+import { RequestDb } from '../../src/db/request-db';
 
 describe('Loaders (unit)', () => {
   const fakeContext = () => ({ requestId: randomUUID() }) as unknown as RequestContext;
@@ -93,5 +94,38 @@ describe('request scope over HTTP', () => {
     expect(many.data.clients.edges.every((e: { node: { externalIds: unknown[] } }) => e.node.externalIds.length === 1)).toBe(true);
     expect(few.sqlStatements).toBeGreaterThan(0);
     expect(many.sqlStatements).toBe(few.sqlStatements);
+  });
+});
+
+describe('the end of a request', () => {
+  it('runs statements issued before the end inside the transaction, refuses later ones, and only then frees the connection', async () => {
+    const { dataSource } = await getTestApp();
+    const clinic = await createClinic();
+    const db = new RequestDb(dataSource);
+    await db.begin({ clinicId: clinic.id });
+    const earlier = db.query<{ clinic: string }>(
+      `SELECT current_setting('app.clinic_id') AS clinic, pg_sleep(0.2)::text AS slept`,
+    );
+    const ended = db.commit([]);
+    // A resolver still running after the response (a non-null error elsewhere) must not reach
+    // the connection once it may belong to another request.
+    await expect(db.query('SELECT 1')).rejects.toThrow('no request transaction');
+    const [row] = await earlier;
+    expect(row.clinic).toBe(clinic.id);
+    await ended;
+    expect(db.active).toBe(false);
+  });
+
+  it('rolls back and rethrows when a write in the COMMIT message fails, leaving the connection clean', async () => {
+    const { dataSource } = await getTestApp();
+    const clinic = await createClinic();
+    const db = new RequestDb(dataSource);
+    await db.begin({ clinicId: clinic.id });
+    await db.query(`UPDATE clinics SET name = name || ' (changed)' WHERE id = $1`, [clinic.id]).catch(() => undefined);
+    await expect(db.commit([`SELECT 1 / 0`])).rejects.toThrow(/division by zero/);
+    expect((await ownerQuery(`SELECT name FROM clinics WHERE id = $1`, [clinic.id]))[0].name).not.toMatch(/changed/);
+    // The pool still serves requests on every connection.
+    const results = await Promise.all(Array.from({ length: 8 }, () => gql(clinic.admin.auth, `{ viewer { kind } }`)));
+    expect(results.every((r) => r.data?.viewer?.kind === 'STAFF')).toBe(true);
   });
 });
