@@ -82,10 +82,17 @@ export async function listEvents(ctx: AuthedContext, groupGlobalId: string | nul
       : viewer.kind === 'STAFF' && viewer.role === 'CLINICIAN'
         ? [...facts.facilitatedGroupIds]
         : null;
+  // One SQL text per filter shape: statements run with generic plans, and `$n IS NULL OR …`
+  // would leave the planner nothing to use but a scan of every event.
+  const params: unknown[] = [];
+  const where = [
+    groupId ? `group_id = $${params.push(groupId)}` : '',
+    groups ? `group_id = ANY($${params.push(groups)}::uuid[])` : '',
+    upcomingOnly ? 'starts_at > now()' : '',
+  ].filter(Boolean);
   const rows = await ctx.db.query<EventRow>(
-    `SELECT * FROM group_events WHERE ($1::uuid IS NULL OR group_id = $1) AND ($3::uuid[] IS NULL OR group_id = ANY($3))
-        AND (NOT $2 OR starts_at > now()) ORDER BY starts_at, id LIMIT 200`,
-    [groupId, upcomingOnly, groups],
+    `SELECT * FROM group_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY starts_at, id LIMIT 200`,
+    params,
   );
   return visibleEvents(ctx, rows.map(eventFromRow));
 }

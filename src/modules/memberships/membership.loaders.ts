@@ -87,13 +87,14 @@ export const membershipLoaders = (ctx: RequestContext) => ({
         // Only roster viewers get totalCount: a member learns nothing from counts of rows they cannot see.
         const total = scope === 'ALL' ? `(SELECT count(*)::int FROM memberships t WHERE t.group_id = g.id ${statuses ? 'AND t.status = ANY($3)' : ''})` : 'NULL::int';
         const rows = await ctx.db.query<MembershipRow & { page_group_id: string; total: number | null }>(
-          `SELECT g.id AS page_group_id, n.total, x.* FROM unnest($1::uuid[]) AS g(id)
+          `SELECT g.id AS page_group_id, n.total, x.* FROM unnest($1::uuid[]) WITH ORDINALITY AS g(id, ord)
              CROSS JOIN LATERAL (SELECT ${total} AS total) n
              LEFT JOIN LATERAL (
                SELECT ${MEMBERSHIP_COLUMNS} FROM memberships m JOIN clients c ON c.id = m.client_id
                 WHERE m.group_id = g.id ${where}
                 ORDER BY m.created_at, m.id LIMIT $2
-             ) x ON true`,
+             ) x ON true
+            ORDER BY g.ord, x.created_at, x.id`,
           params,
         );
         // An empty page still has one row per group, carrying its total.
