@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors, JWTPayload, jwtVerify, SignJWT } from 'jose';
 import type { TokenRole } from './viewer';
 
@@ -54,27 +55,32 @@ export function createTokenVerifier(settings: TokenSettings): TokenVerifier {
 }
 
 /**
- * Tokens whose signature, issuer and audience already checked out, until they expire: an app
- * sends the same token with every request, and verifying it again is most of a small request's
- * CPU. Bounded; the oldest entries go first. Expiry is checked on every hit.
+ * Tokens whose signature, issuer and audience already checked out: an app sends the same token
+ * with every request, and verifying it again was most of a small request's CPU. Remembered by
+ * SHA-256 (bounded memory whatever the token's size), at most 10,000, each until its `exp` or for
+ * five minutes, whichever is sooner — so a key withdrawn from the JWKS stops its tokens soon.
  */
 class VerifiedTokens {
   private static readonly MAX = 10_000;
+  private static readonly TTL_MS = 5 * 60 * 1000;
   private readonly entries = new Map<string, { claims: TokenClaims; expiresAt: number }>();
 
   get(token: string): TokenClaims | undefined {
-    const entry = this.entries.get(token);
+    const key = digest(token);
+    const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt > Date.now()) return entry.claims;
-    this.entries.delete(token);
+    this.entries.delete(key);
     return undefined;
   }
 
   set(token: string, claims: TokenClaims, expiresAt: number): void {
     if (this.entries.size >= VerifiedTokens.MAX) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(token, { claims, expiresAt });
+    this.entries.set(digest(token), { claims, expiresAt: Math.min(expiresAt, Date.now() + VerifiedTokens.TTL_MS) });
   }
 }
+
+const digest = (token: string) => createHash('sha256').update(token).digest('base64');
 
 function claimsOf(payload: JWTPayload): TokenClaims | undefined {
   const { sub, clinic_id: clinicId, role } = payload as JWTPayload & { clinic_id?: unknown; role?: unknown };

@@ -318,8 +318,13 @@ describe('localDayNumber (remembered per UTC quarter hour)', () => {
     }
   });
 
-  it('reads dates before 1972 directly', () => {
-    const instant = new Date(Date.UTC(1971, 5, 1, 23, 50));
-    expect(localDayNumber(instant, 'Africa/Monrovia')).toBe(direct(instant, 'Africa/Monrovia'));
+  it('reads dates before 2012 directly (Newfoundland switched at 00:01 until 2011)', () => {
+    for (const [zone, instant] of [
+      ['Africa/Monrovia', new Date(Date.UTC(1971, 5, 1, 23, 50))],
+      ['America/St_Johns', new Date(Date.UTC(2006, 9, 29, 2, 30))],
+      ['America/St_Johns', new Date(Date.UTC(2006, 9, 29, 2, 31))],
+    ] as const) {
+      expect(localDayNumber(instant, zone)).toBe(direct(instant, zone));
+    }
   });
 });

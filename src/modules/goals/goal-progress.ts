@@ -20,8 +20,11 @@ export interface CheckInPoint {
 const formatters = new Map<string, Intl.DateTimeFormat>();
 const dayCache = new Map<string, Map<number, number>>();
 const QUARTER_HOUR = 15 * 60 * 1000;
-/** Since 1972 every zone's offset, and so its midnights and DST switches, fall on a UTC quarter hour. */
-const QUARTER_HOURS_SAFE_FROM = Date.UTC(1972, 0, 1);
+/**
+ * Since 2012 every zone's offset, and so its midnights and DST switches, fall on a UTC quarter
+ * hour (Newfoundland and Labrador switched at 00:01 until 2011; Monrovia kept -0:44:30 into 1972).
+ */
+const QUARTER_HOURS_SAFE_FROM = Date.UTC(2012, 0, 1);
 const MAX_CACHED_QUARTERS = 200_000;
 
 /** Days since 1970-01-01 of the local calendar date of `instant` in `timeZone`. */

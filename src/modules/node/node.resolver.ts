@@ -17,7 +17,8 @@ export class NodeResolver {
     const type = parsed ? NODE_TYPES[parsed.type] : undefined;
     const row = parsed && type && mayFetchNode(ctx.viewer, type) ? await type.load(ctx, parsed.id) : null;
     if (!parsed || !row) {
-      ctx.audit.denied({ resourceType: parsed?.type ?? 'Node', resourceId: parsed?.id ?? null, code: 'NOT_FOUND' });
+      // Only a known type name goes to the audit trail: the id's text is the caller's.
+      ctx.audit.denied({ resourceType: type ? parsed!.type : 'Node', resourceId: parsed?.id ?? null, code: 'NOT_FOUND' });
       throw notFound('Node');
     }
     return Object.assign(row, { [NODE_TYPE]: parsed.type });
