@@ -1,7 +1,7 @@
 import type { RequestDb } from '../db/request-db';
 import { hashApiKey, looksLikeApiKey } from './api-key-secret';
 import type { TokenVerifier } from './tokens';
-import { API_KEY_SCOPES, ApiKeyScope, Viewer } from './viewer';
+import { API_KEY_SCOPES, ApiKeyScope, OwnMembershipRow, Viewer } from './viewer';
 
 /**
  * Resolves the Authorization header to a viewer and opens the request's transaction with the
@@ -44,10 +44,21 @@ async function authenticateToken(token: string, db: RequestDb, verifier: TokenVe
   // The clinic's time zone and clock ride along too: streaks on member and staff screens need them.
   const clock = `now() AS now, (SELECT timezone FROM clinics WHERE id = '${claims.clinicId}') AS timezone`;
   if (claims.role === 'MEMBER') {
-    const [client] = await db.begin({ clinicId: claims.clinicId }, `SELECT 1 AS ok, ${clock} FROM clients WHERE id = '${claims.sub}'`);
+    // And their own memberships (the open one per group, else the latest): every group rule a
+    // member meets starts from them. No member action changes them before they are first read.
+    const [client] = await db.begin(
+      { clinicId: claims.clinicId },
+      `SELECT 1 AS ok, ${clock},
+              (SELECT coalesce(json_agg(json_build_object('id', m.id, 'group_id', m.group_id, 'status', m.status,
+                        'agreement_version_accepted', m.agreement_version_accepted)), '[]')
+                 FROM (SELECT DISTINCT ON (group_id) id, group_id, status, agreement_version_accepted FROM memberships
+                        WHERE client_id = '${claims.sub}'
+                        ORDER BY group_id, (status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')), created_at DESC) m) AS memberships
+         FROM clients WHERE id = '${claims.sub}'`,
+    );
     if (!client) return undefined;
     adoptClock(db, client);
-    return { kind: 'MEMBER', clinicId: claims.clinicId, clientId: claims.sub };
+    return { kind: 'MEMBER', clinicId: claims.clinicId, clientId: claims.sub, ownMemberships: client.memberships as OwnMembershipRow[] };
   }
   // The database, not the token, is the truth about a staff member's role and whether they may still sign in.
   // The groups they facilitate ride along: nearly every staff request asks the group policy.

@@ -19,10 +19,20 @@ export interface StaffViewer {
   /** Groups they facilitate now, read when the request authenticated (else loaded on first use). */
   facilitatedGroupIds?: ReadonlySet<string>;
 }
+/** A member's membership per group (the open one, else the latest), as the group rules read it. */
+export interface OwnMembershipRow {
+  id: string;
+  group_id: string;
+  status: string;
+  agreement_version_accepted: number | null;
+}
+
 export interface MemberViewer {
   kind: 'MEMBER';
   clinicId: string;
   clientId: string;
+  /** Read when the request authenticated (else loaded on first use). */
+  ownMemberships?: readonly OwnMembershipRow[];
 }
 export interface IntegrationViewer {
   kind: 'INTEGRATION';

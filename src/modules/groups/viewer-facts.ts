@@ -43,12 +43,15 @@ async function loadFacts(ctx: RequestContext): Promise<ViewerFacts> {
     return { ...EMPTY, facilitatedGroupIds: new Set(rows.map((r) => r.group_id)) };
   }
   if (viewer?.kind === 'MEMBER') {
-    const rows = await ctx.db.query<{ id: string; group_id: string; status: MembershipStatus; agreement_version_accepted: number | null }>(
-      `SELECT DISTINCT ON (group_id) id, group_id, status, agreement_version_accepted
-         FROM memberships WHERE client_id = $1
-        ORDER BY group_id, (status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')), created_at DESC`,
-      [viewer.clientId],
-    );
+    type Row = { id: string; group_id: string; status: MembershipStatus; agreement_version_accepted: number | null };
+    const rows =
+      (viewer.ownMemberships as Row[] | undefined) ??
+      (await ctx.db.query<Row>(
+        `SELECT DISTINCT ON (group_id) id, group_id, status, agreement_version_accepted
+           FROM memberships WHERE client_id = $1
+          ORDER BY group_id, (status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')), created_at DESC`,
+        [viewer.clientId],
+      ));
     const clientId = viewer.clientId;
     const consents = await ctx.loaders
       .of(consentCheckLoader)
