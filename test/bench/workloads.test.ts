@@ -26,9 +26,9 @@ let workloads: Workload[];
 /** SQL statements per request (our own counter: round trips), by workload. */
 const EXPECTED_STATEMENTS: Record<string, number> = {
   roster: 3,
-  'member home': 15,
+  'member home': 14,
   'session view': 10,
-  'integration read': 10,
+  'integration read': 9,
   'check-in write': 8,
 };
 /** A sync runs one statement per kind of change it makes, never per row: bounded, whatever the roster. */

@@ -11,7 +11,7 @@ import { GoalFacts, goalAudience, GoalRuleFacts } from './goal.policy';
 import type { CheckInPoint } from './goal-progress';
 import { Goal, GoalCheckIn } from './goal.types';
 
-interface GoalRow {
+export interface GoalRow {
   id: string;
   clinic_id: string;
   membership_id: string;
@@ -160,86 +160,99 @@ function groupBy(goalIds: readonly string[], checkIns: GoalCheckIn[]): GoalCheck
   return goalIds.map((id) => buckets.get(id)!);
 }
 
-const SELECT_GOALS = `SELECT ${GOAL_COLUMNS} FROM goals g JOIN clients c ON c.id = g.client_id JOIN memberships om ON om.id = g.membership_id`;
+export const SELECT_GOALS = `SELECT ${GOAL_COLUMNS} FROM goals g JOIN clients c ON c.id = g.client_id JOIN memberships om ON om.id = g.membership_id`;
 
-export const goalLoaders = (ctx: RequestContext) => ({
-  visibleById: new DataLoader<string, Goal | null>(async (ids) => {
+export const goalLoaders = (ctx: RequestContext) => {
+  const visibleById = new DataLoader<string, Goal | null>(async (ids) => {
     const rows = await ctx.db.query<GoalRow>(`${SELECT_GOALS} WHERE g.id = ANY($1)`, [[...ids]]);
     const visible = await applyGoalRules(ctx, rows.map(goalFromRow));
     const byId = new Map(visible.filter((g): g is Goal => g !== null).map((g) => [g.id, g]));
     return ids.map((id) => byId.get(id) ?? null);
-  }),
+  });
+  return {
+    visibleById,
 
-  /** Visible goals of each membership, oldest first. */
-  byMembership: new DataLoader<string, Goal[]>(async (membershipIds) => {
-    const rows = await ctx.db.query<GoalRow>(`${SELECT_GOALS} WHERE g.membership_id = ANY($1) ORDER BY g.created_at, g.id`, [[...membershipIds]]);
-    const visible = await applyGoalRules(ctx, rows.map(goalFromRow));
-    return membershipIds.map((id) => visible.filter((g): g is Goal => g !== null && g.membershipId === id));
-  }),
-
-  /** Visible goals of each client across their groups, oldest first. */
-  byClient: new DataLoader<string, Goal[]>(async (clientIds) => {
-    const rows = await ctx.db.query<GoalRow>(`${SELECT_GOALS} WHERE g.client_id = ANY($1) ORDER BY g.created_at, g.id`, [[...clientIds]]);
-    const visible = await applyGoalRules(ctx, rows.map(goalFromRow));
-    return clientIds.map((id) => visible.filter((g): g is Goal => g !== null && g.clientId === id));
-  }),
-
-  /** GROUP-visible goals of each group, for the accountability board (rules applied per goal). */
-  boardByGroup: new DataLoader<string, Goal[]>(async (groupIds) => {
-    const rows = await ctx.db.query<GoalRow>(
-      `${SELECT_GOALS}
-        WHERE g.group_id = ANY($1) AND g.visibility = 'GROUP' AND om.status = 'ACTIVE'
-          AND g.lifecycle_status IN ('ACTIVE', 'ON_HOLD', 'COMPLETED')
-        ORDER BY c.family_name, c.given_name, g.created_at, g.id`,
-      [[...groupIds]],
-    );
-    const visible = await applyGoalRules(ctx, rows.map(goalFromRow));
-    return groupIds.map((id) => visible.filter((g): g is Goal => g !== null && g.groupId === id));
-  }),
-
-  /** Every check-in of each goal, newest first (streaks need the whole history). Callers pass visible goals only. */
-  checkIns: new DataLoader<string, GoalCheckIn[]>(async (goalIds) => {
-    const rows = await ctx.db.query<CheckInRow>(
-      `SELECT ${CHECK_IN_COLUMNS} FROM goal_check_ins WHERE goal_id = ANY($1) ORDER BY recorded_at DESC, id DESC`,
-      [[...goalIds]],
-    );
-    return groupBy(goalIds, rows.map(checkInFromRow));
-  }),
-
-  /**
-   * Each goal's whole history as streak maths needs it (value and time only), one row per goal
-   * with two arrays: a member's home screen reckons streaks over hundreds of check-ins, and
-   * parsing them as rows of nine columns was most of its database-driver time.
-   */
-  checkInPoints: new DataLoader<string, CheckInPoint[]>(async (goalIds) => {
-    const rows = await ctx.db.query<{ goal_id: string; values: number[]; times: number[] }>(
-      // The same order as the row loader (newest first, then id), so equal times tie-break alike.
-      `SELECT goal_id, array_agg(value::float8 ORDER BY recorded_at DESC, id DESC) AS values,
-              array_agg(floor(extract(epoch FROM recorded_at) * 1000)::float8 ORDER BY recorded_at DESC, id DESC) AS times
-         FROM goal_check_ins WHERE goal_id = ANY($1) GROUP BY goal_id`,
-      [[...goalIds]],
-    );
-    const byGoal = new Map(rows.map((r) => [r.goal_id, r.values.map((value, i) => ({ value, recordedAt: new Date(r.times[i]) }))]));
-    return goalIds.map((id) => byGoal.get(id) ?? []);
-  }),
-
-  /** The latest N check-ins of each goal (lists that show a few need not read whole histories). */
-  recentCheckIns: new DataLoader<{ goalId: string; last: number }, GoalCheckIn[], string>(
-    async (keys) => {
-      const last = Math.max(...keys.map((k) => k.last));
-      const rows = await ctx.db.query<CheckInRow>(
-        // A walk of the newest `last` index entries per goal, not a window over each whole history.
-        `SELECT x.* FROM unnest($1::uuid[]) AS g(id) CROSS JOIN LATERAL (
-           SELECT ${CHECK_IN_COLUMNS} FROM goal_check_ins WHERE goal_id = g.id ORDER BY recorded_at DESC, id DESC LIMIT $2
-         ) x ORDER BY x.recorded_at DESC, x.id DESC`,
-        [[...new Set(keys.map((k) => k.goalId))], last],
-      );
-      const byGoal = groupBy(keys.map((k) => k.goalId), rows.map(checkInFromRow));
-      return keys.map((k, i) => byGoal[i].slice(0, k.last));
+    /**
+     * Goals a list already read in full (`SELECT_GOALS` rows): the rule applied exactly as
+     * `visibleById` applies it, and the answers remembered there, so a page costs no second read.
+     */
+    async fromRows(rows: GoalRow[]): Promise<(Goal | null)[]> {
+      const visible = await applyGoalRules(ctx, rows.map(goalFromRow));
+      rows.forEach((r, i) => visibleById.prime(r.id, visible[i]));
+      return visible;
     },
-    { cacheKeyFn: (k) => `${k.goalId}:${k.last}` },
-  ),
-});
+
+    /** Visible goals of each membership, oldest first. */
+    byMembership: new DataLoader<string, Goal[]>(async (membershipIds) => {
+      const rows = await ctx.db.query<GoalRow>(`${SELECT_GOALS} WHERE g.membership_id = ANY($1) ORDER BY g.created_at, g.id`, [[...membershipIds]]);
+      const visible = await applyGoalRules(ctx, rows.map(goalFromRow));
+      return membershipIds.map((id) => visible.filter((g): g is Goal => g !== null && g.membershipId === id));
+    }),
+
+    /** Visible goals of each client across their groups, oldest first. */
+    byClient: new DataLoader<string, Goal[]>(async (clientIds) => {
+      const rows = await ctx.db.query<GoalRow>(`${SELECT_GOALS} WHERE g.client_id = ANY($1) ORDER BY g.created_at, g.id`, [[...clientIds]]);
+      const visible = await applyGoalRules(ctx, rows.map(goalFromRow));
+      return clientIds.map((id) => visible.filter((g): g is Goal => g !== null && g.clientId === id));
+    }),
+
+    /** GROUP-visible goals of each group, for the accountability board (rules applied per goal). */
+    boardByGroup: new DataLoader<string, Goal[]>(async (groupIds) => {
+      const rows = await ctx.db.query<GoalRow>(
+        `${SELECT_GOALS}
+          WHERE g.group_id = ANY($1) AND g.visibility = 'GROUP' AND om.status = 'ACTIVE'
+            AND g.lifecycle_status IN ('ACTIVE', 'ON_HOLD', 'COMPLETED')
+          ORDER BY c.family_name, c.given_name, g.created_at, g.id`,
+        [[...groupIds]],
+      );
+      const visible = await applyGoalRules(ctx, rows.map(goalFromRow));
+      return groupIds.map((id) => visible.filter((g): g is Goal => g !== null && g.groupId === id));
+    }),
+
+    /** Every check-in of each goal, newest first (streaks need the whole history). Callers pass visible goals only. */
+    checkIns: new DataLoader<string, GoalCheckIn[]>(async (goalIds) => {
+      const rows = await ctx.db.query<CheckInRow>(
+        `SELECT ${CHECK_IN_COLUMNS} FROM goal_check_ins WHERE goal_id = ANY($1) ORDER BY recorded_at DESC, id DESC`,
+        [[...goalIds]],
+      );
+      return groupBy(goalIds, rows.map(checkInFromRow));
+    }),
+
+    /**
+     * Each goal's whole history as streak maths needs it (value and time only), one row per goal
+     * with two arrays: a member's home screen reckons streaks over hundreds of check-ins, and
+     * parsing them as rows of nine columns was most of its database-driver time.
+     */
+    checkInPoints: new DataLoader<string, CheckInPoint[]>(async (goalIds) => {
+      const rows = await ctx.db.query<{ goal_id: string; values: number[]; times: number[] }>(
+        // The same order as the row loader (newest first, then id), so equal times tie-break alike.
+        `SELECT goal_id, array_agg(value::float8 ORDER BY recorded_at DESC, id DESC) AS values,
+                array_agg(floor(extract(epoch FROM recorded_at) * 1000)::float8 ORDER BY recorded_at DESC, id DESC) AS times
+           FROM goal_check_ins WHERE goal_id = ANY($1) GROUP BY goal_id`,
+        [[...goalIds]],
+      );
+      const byGoal = new Map(rows.map((r) => [r.goal_id, r.values.map((value, i) => ({ value, recordedAt: new Date(r.times[i]) }))]));
+      return goalIds.map((id) => byGoal.get(id) ?? []);
+    }),
+
+    /** The latest N check-ins of each goal (lists that show a few need not read whole histories). */
+    recentCheckIns: new DataLoader<{ goalId: string; last: number }, GoalCheckIn[], string>(
+      async (keys) => {
+        const last = Math.max(...keys.map((k) => k.last));
+        const rows = await ctx.db.query<CheckInRow>(
+          // A walk of the newest `last` index entries per goal, not a window over each whole history.
+          `SELECT x.* FROM unnest($1::uuid[]) AS g(id) CROSS JOIN LATERAL (
+             SELECT ${CHECK_IN_COLUMNS} FROM goal_check_ins WHERE goal_id = g.id ORDER BY recorded_at DESC, id DESC LIMIT $2
+           ) x ORDER BY x.recorded_at DESC, x.id DESC`,
+          [[...new Set(keys.map((k) => k.goalId))], last],
+        );
+        const byGoal = groupBy(keys.map((k) => k.goalId), rows.map(checkInFromRow));
+        return keys.map((k, i) => byGoal[i].slice(0, k.last));
+      },
+      { cacheKeyFn: (k) => `${k.goalId}:${k.last}` },
+    ),
+  };
+};
 
 /** The clinic's time zone and the database clock, once per request: streaks are reckoned with both. */
 export const clinicClockLoader = (ctx: RequestContext) => {

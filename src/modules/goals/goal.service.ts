@@ -11,7 +11,7 @@ import { membershipLoaders } from '../memberships/membership.loaders';
 import { isEnded } from '../memberships/membership-status';
 import { GoalLifecycleStatus, GoalMeasureKind, GoalVisibility } from './goal.enums';
 import { CreateGoalInput, RecordCheckInInput, UpdateGoalInput } from './goal.inputs';
-import { CHECK_IN_COLUMNS, checkInFromRow, CheckInRow, goalLoaders } from './goal.loaders';
+import { CHECK_IN_COLUMNS, checkInFromRow, CheckInRow, goalLoaders, GoalRow, SELECT_GOALS } from './goal.loaders';
 import { canWriteGoal } from './goal.policy';
 import { valueFits } from './goal-progress';
 import { Goal, GoalCheckIn } from './goal.types';
@@ -61,14 +61,13 @@ export async function listGoals(ctx: AuthedContext, filter: GoalFilter, first: n
     where.push(`(g.created_at, g.id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   }
   params.push(first + 1);
-  const rows = await ctx.db.query<{ id: string; created_key: string }>(
-    `SELECT g.id, g.created_at::text AS created_key FROM goals g ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+  const rows = await ctx.db.query<GoalRow & { created_key: string }>(
+    `${SELECT_GOALS.replace('SELECT ', 'SELECT g.created_at::text AS created_key, ')} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY g.created_at, g.id LIMIT $${params.length}`,
     params,
   );
   // Only the returned page goes through the rule (and so the audit); the extra row tells hasNextPage.
-  const page = rows.slice(0, first);
-  const goals = await ctx.loaders.of(goalLoaders).visibleById.loadMany(page.map((r) => r.id));
+  const goals = await ctx.loaders.of(goalLoaders).fromRows(rows.slice(0, first));
   const keyById = new Map(rows.map((r) => [r.id, r.created_key]));
   const visible = goals.filter((g): g is Goal => g instanceof Goal);
   const result = pageOf(visible, first, (g) => [keyById.get(g.id), g.id]);
