@@ -61,9 +61,11 @@ export async function listGoals(ctx: AuthedContext, filter: GoalFilter, first: n
     where.push(`(g.created_at, g.id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
   }
   params.push(first + 1);
+  // The page is chosen on `goals` alone (its index walk stops at the limit), then joined.
   const rows = await ctx.db.query<GoalRow & { created_key: string }>(
-    `${SELECT_GOALS.replace('SELECT ', 'SELECT g.created_at::text AS created_key, ')} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY g.created_at, g.id LIMIT $${params.length}`,
+    `${SELECT_GOALS.replace('SELECT ', 'SELECT g.created_at::text AS created_key, ')}
+      WHERE g.id IN (SELECT g.id FROM goals g ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY g.created_at, g.id LIMIT $${params.length})
+      ORDER BY g.created_at, g.id`,
     params,
   );
   // Only the returned page goes through the rule (and so the audit); the extra row tells hasNextPage.
