@@ -1,3 +1,4 @@
+import type { MembershipStatus } from '../modules/memberships/membership-status';
 export type StaffRole = 'ADMIN' | 'SUPERVISOR' | 'CLINICIAN';
 export type TokenRole = StaffRole | 'MEMBER';
 
@@ -16,14 +17,14 @@ export interface StaffViewer {
   clinicId: string;
   staffId: string;
   role: StaffRole;
-  /** Groups they facilitate now, read when the request authenticated (else loaded on first use). */
-  facilitatedGroupIds?: ReadonlySet<string>;
+  /** Groups they facilitate now, read when the request authenticated. */
+  facilitatedGroupIds: ReadonlySet<string>;
 }
 /** A member's membership per group (the open one, else the latest), as the group rules read it. */
 export interface OwnMembershipRow {
   id: string;
   group_id: string;
-  status: string;
+  status: MembershipStatus;
   agreement_version_accepted: number | null;
 }
 
@@ -31,8 +32,8 @@ export interface MemberViewer {
   kind: 'MEMBER';
   clinicId: string;
   clientId: string;
-  /** Read when the request authenticated (else loaded on first use). */
-  ownMemberships?: readonly OwnMembershipRow[];
+  /** Read when the request authenticated. */
+  ownMemberships: readonly OwnMembershipRow[];
 }
 export interface IntegrationViewer {
   kind: 'INTEGRATION';

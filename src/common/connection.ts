@@ -66,6 +66,9 @@ export function ConnectionType<T extends object>(NodeType: ClassType<T>, name: s
   return ConnectionClass;
 }
 
+/** A list size argument held to 1–100 (for lists whose arguments skip the class-validator pass). */
+export const clampListSize = (n: number): number => Math.min(100, Math.max(1, Math.trunc(n)));
+
 export const encodeCursor = (values: unknown[]): string => Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
 
 /** The keyset values behind a cursor; a cursor that was not ours is BAD_USER_INPUT. */

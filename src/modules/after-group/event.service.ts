@@ -1,3 +1,4 @@
+import { SqlParts } from '../../db/sql-parts';
 import DataLoader from 'dataloader';
 import { AuditAction } from '../../audit/audit-action';
 import { uuidOf } from '../../common/global-id';
@@ -82,18 +83,11 @@ export async function listEvents(ctx: AuthedContext, groupGlobalId: string | nul
       : viewer.kind === 'STAFF' && viewer.role === 'CLINICIAN'
         ? [...facts.facilitatedGroupIds]
         : null;
-  // One SQL text per filter shape: statements run with generic plans, and `$n IS NULL OR …`
-  // would leave the planner nothing to use but a scan of every event.
-  const params: unknown[] = [];
-  const where = [
-    groupId ? `group_id = $${params.push(groupId)}` : '',
-    groups ? `group_id = ANY($${params.push(groups)}::uuid[])` : '',
-    upcomingOnly ? 'starts_at > now()' : '',
-  ].filter(Boolean);
-  const rows = await ctx.db.query<EventRow>(
-    `SELECT * FROM group_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY starts_at, id LIMIT 200`,
-    params,
-  );
+  const q = new SqlParts();
+  if (groupId) q.and(`group_id = ${q.param(groupId)}`);
+  if (groups) q.and(`group_id = ANY(${q.param(groups)}::uuid[])`);
+  if (upcomingOnly) q.and('starts_at > now()');
+  const rows = await ctx.db.query<EventRow>(`SELECT * FROM group_events ${q.where} ORDER BY starts_at, id LIMIT 200`, q.params);
   return visibleEvents(ctx, rows.map(eventFromRow));
 }
 

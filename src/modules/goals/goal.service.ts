@@ -1,3 +1,4 @@
+import { SqlParts } from '../../db/sql-parts';
 import { AuditAction } from '../../audit/audit-action';
 import { actorOf } from '../../auth/viewer';
 import { decodeCursor, Page, pageOf } from '../../common/connection';
@@ -43,30 +44,22 @@ export async function listGoals(ctx: AuthedContext, filter: GoalFilter, first: n
   const viewer = ctx.viewer;
   if (viewer.kind === 'STAFF' && viewer.role === 'ADMIN') throw forbidden('Goals are clinical data: admins do not read them');
   const cursor = decodeCursor(after, 2);
-  const params: unknown[] = [];
-  const where: string[] = [];
-  const add = (sql: string, value: unknown) => {
-    params.push(value);
-    where.push(sql.split('$?').join(`$${params.length}`));
-  };
+  const q = new SqlParts();
   const facts = await ctx.loaders.of(viewerFactsLoader).get();
-  if (viewer.kind === 'MEMBER') add('g.group_id = ANY($?)', [...facts.ownMemberships.keys()]);
-  if (viewer.kind === 'STAFF' && viewer.role === 'CLINICIAN') add('g.group_id = ANY($?)', [...facts.facilitatedGroupIds]);
-  if (filter.clientId) add('g.client_id = $?', uuidOf(filter.clientId, 'Client') ?? '00000000-0000-0000-0000-000000000000');
-  if (filter.groupId) add('g.group_id = $?', uuidOf(filter.groupId, 'TherapyGroup') ?? '00000000-0000-0000-0000-000000000000');
-  if (filter.lifecycleStatus?.length) add('g.lifecycle_status = ANY($?)', filter.lifecycleStatus);
-  if (filter.visibility?.length) add('g.visibility = ANY($?)', filter.visibility);
-  if (cursor) {
-    params.push(cursor[0], cursor[1]);
-    where.push(`(g.created_at, g.id) > ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
-  }
-  params.push(first + 1);
+  if (viewer.kind === 'MEMBER') q.and(`g.group_id = ANY(${q.param([...facts.ownMemberships.keys()])})`);
+  if (viewer.kind === 'STAFF' && viewer.role === 'CLINICIAN') q.and(`g.group_id = ANY(${q.param([...facts.facilitatedGroupIds])})`);
+  if (filter.clientId) q.and(`g.client_id = ${q.param(uuidOf(filter.clientId, 'Client') ?? '00000000-0000-0000-0000-000000000000')}`);
+  if (filter.groupId) q.and(`g.group_id = ${q.param(uuidOf(filter.groupId, 'TherapyGroup') ?? '00000000-0000-0000-0000-000000000000')}`);
+  if (filter.lifecycleStatus?.length) q.and(`g.lifecycle_status = ANY(${q.param(filter.lifecycleStatus)})`);
+  if (filter.visibility?.length) q.and(`g.visibility = ANY(${q.param(filter.visibility)})`);
+  if (cursor) q.and(`(g.created_at, g.id) > (${q.param(cursor[0])}::timestamptz, ${q.param(cursor[1])}::uuid)`);
+  const limit = q.param(first + 1);
   // The page is chosen on `goals` alone (its index walk stops at the limit), then joined.
   const rows = await ctx.db.query<GoalRow & { created_key: string }>(
     `${SELECT_GOALS.replace('SELECT ', 'SELECT g.created_at::text AS created_key, ')}
-      WHERE g.id IN (SELECT g.id FROM goals g ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY g.created_at, g.id LIMIT $${params.length})
+      WHERE g.id IN (SELECT g.id FROM goals g ${q.where} ORDER BY g.created_at, g.id LIMIT ${limit})
       ORDER BY g.created_at, g.id`,
-    params,
+    q.params,
   );
   // Only the returned page goes through the rule (and so the audit); the extra row tells hasNextPage.
   const goals = await ctx.loaders.of(goalLoaders).fromRows(rows.slice(0, first));

@@ -1,7 +1,7 @@
 import type { FieldNode } from 'graphql';
 import { AuditAction } from '../../audit/audit-action';
 import type { AuditEntry } from '../../audit/audit-log';
-import { encodeCursor } from '../../common/connection';
+import { clampListSize, encodeCursor } from '../../common/connection';
 import { toGlobalId, uuidOf } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
 import { argumentOf, CompiledRead, project } from '../../http/compiled-reads';
@@ -54,7 +54,7 @@ const CLIENT = { fields: { id: {}, displayName: {} } };
 const MEMBERSHIP = { fields: { id: {}, status: {}, client: CLIENT, goals: GOAL } };
 const PAGE_INFO = { fields: { hasNextPage: {}, hasPreviousPage: {}, startCursor: {}, endCursor: {} } };
 
-const clamp = (n: unknown): number | undefined => (Number.isSafeInteger(n) ? Math.min(100, Math.max(1, n as number)) : undefined);
+const clamp = (n: unknown): number | undefined => (Number.isSafeInteger(n) ? clampListSize(n as number) : undefined);
 const selects = (field: FieldNode | undefined, name: string): FieldNode[] =>
   (field?.selectionSet?.selections ?? []).filter((s): s is FieldNode => s.kind === 'Field' && s.name.value === name);
 

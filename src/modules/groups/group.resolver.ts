@@ -1,7 +1,7 @@
 import { IsOptional, Max, Min } from 'class-validator';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
-import { ConnectionType, PageArgs } from '../../common/connection';
+import { clampListSize, ConnectionType, PageArgs } from '../../common/connection';
 import { isSafeText, SafeText } from '../../common/safe-text';
 import { badInput } from '../../errors/domain-error';
 import type { AuthedContext } from '../../context';
@@ -147,7 +147,7 @@ export class GroupResolver {
   })
   // Resolved once per group on list screens: clamped here instead of a class-validator pass per call.
   async members(@Root() group: TherapyGroup, @Args({ validate: false }) args: MembersArgs, @Ctx() ctx: AuthedContext) {
-    args.first = Math.min(100, Math.max(1, Math.trunc(args.first)));
+    args.first = clampListSize(args.first);
     if (args.after && (args.after.length > 500 || !isSafeText(args.after))) throw badInput('Invalid cursor', { argument: 'after' });
     const visible = await ctx.loaders.of(groupLoaders).visibleById.load(group.id);
     if (!visible) return null;

@@ -1,3 +1,4 @@
+import { SqlParts } from '../../db/sql-parts';
 import { AuditAction } from '../../audit/audit-action';
 import { decodeCursor, Page, pageOf } from '../../common/connection';
 import { uuidOf } from '../../common/global-id';
@@ -36,34 +37,24 @@ export async function getGroup(ctx: AuthedContext, globalId: string): Promise<Vi
 
 export async function listGroups(ctx: AuthedContext, filter: GroupFilter, first: number, after?: string | null): Promise<Page<VisibleGroup>> {
   const cursor = decodeCursor(after, 2);
-  const params: unknown[] = [];
-  const where: string[] = [];
-  const add = (sql: string, value: unknown) => {
-    params.push(value);
-    where.push(sql.replace('$?', `$${params.length}`));
-  };
+  const q = new SqlParts();
   if (ctx.viewer.kind === 'MEMBER') {
     const facts = await ctx.loaders.of(viewerFactsLoader).get();
-    add('g.id = ANY($?)', [...facts.ownMemberships.keys()]);
+    q.and(`g.id = ANY(${q.param([...facts.ownMemberships.keys()])})`);
   }
-  if (filter.status?.length) add('g.status = ANY($?)', filter.status);
-  if (filter.modality?.length) add('g.modality = ANY($?)', filter.modality);
+  if (filter.status?.length) q.and(`g.status = ANY(${q.param(filter.status)})`);
+  if (filter.modality?.length) q.and(`g.modality = ANY(${q.param(filter.modality)})`);
   if (filter.facilitatorId !== undefined && filter.facilitatorId !== null) {
-    add(
-      'EXISTS (SELECT 1 FROM group_facilitators f WHERE f.group_id = g.id AND f.ended_at IS NULL AND f.staff_member_id = $?)',
-      uuidOf(filter.facilitatorId, 'StaffMember') ?? '00000000-0000-0000-0000-000000000000',
-    );
+    const staffId = uuidOf(filter.facilitatorId, 'StaffMember') ?? '00000000-0000-0000-0000-000000000000';
+    q.and(`EXISTS (SELECT 1 FROM group_facilitators f WHERE f.group_id = g.id AND f.ended_at IS NULL AND f.staff_member_id = ${q.param(staffId)})`);
   }
-  if (filter.search) add(`g.name ILIKE $?`, `%${filter.search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
-  if (cursor) {
-    params.push(cursor[0], cursor[1]);
-    where.push(`(g.name, g.id) > ($${params.length - 1}, $${params.length}::uuid)`);
-  }
-  params.push(first + 1);
+  if (filter.search) q.and(`g.name ILIKE ${q.param(`%${filter.search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`)}`);
+  if (cursor) q.and(`(g.name, g.id) > (${q.param(cursor[0])}, ${q.param(cursor[1])}::uuid)`);
+  const limit = q.param(first + 1);
   const rows = await ctx.db.query<{ id: string }>(
-    `SELECT g.id FROM therapy_groups g ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY g.name, g.id LIMIT $${params.length}`,
-    params,
+    `SELECT g.id FROM therapy_groups g ${q.where}
+      ORDER BY g.name, g.id LIMIT ${limit}`,
+    q.params,
   );
   const visible = (await ctx.loaders.of(groupLoaders).visibleById.loadMany(rows.map((r) => r.id))).filter(
     (v): v is VisibleGroup => v !== null && !(v instanceof Error),

@@ -22,8 +22,8 @@ export interface ViewerFacts {
 const EMPTY: ViewerFacts = { facilitatedGroupIds: new Set(), ownMemberships: new Map(), agreementConsentGroupIds: new Set() };
 
 /**
- * What the group policies need to know about the viewer, loaded once per request (one
- * statement for staff and members, none for others) and then decided in pure functions.
+ * What the group policies need to know about the viewer: read with the viewer at authentication
+ * (plus one consent question for members), then decided in pure functions.
  */
 export const viewerFactsLoader = (ctx: RequestContext) => {
   let facts: Promise<ViewerFacts> | undefined;
@@ -34,24 +34,10 @@ export const viewerFactsLoader = (ctx: RequestContext) => {
 
 async function loadFacts(ctx: RequestContext): Promise<ViewerFacts> {
   const viewer = ctx.viewer;
-  if (viewer?.kind === 'STAFF' && viewer.role !== 'ADMIN') {
-    if (viewer.facilitatedGroupIds) return { ...EMPTY, facilitatedGroupIds: viewer.facilitatedGroupIds };
-    const rows = await ctx.db.query<{ group_id: string }>(
-      `SELECT group_id FROM group_facilitators WHERE staff_member_id = $1 AND ended_at IS NULL`,
-      [viewer.staffId],
-    );
-    return { ...EMPTY, facilitatedGroupIds: new Set(rows.map((r) => r.group_id)) };
-  }
+  // Facilitated groups and own memberships were read when the request authenticated.
+  if (viewer?.kind === 'STAFF' && viewer.role !== 'ADMIN') return { ...EMPTY, facilitatedGroupIds: viewer.facilitatedGroupIds };
   if (viewer?.kind === 'MEMBER') {
-    type Row = { id: string; group_id: string; status: MembershipStatus; agreement_version_accepted: number | null };
-    const rows =
-      (viewer.ownMemberships as Row[] | undefined) ??
-      (await ctx.db.query<Row>(
-        `SELECT DISTINCT ON (group_id) id, group_id, status, agreement_version_accepted
-           FROM memberships WHERE client_id = $1
-          ORDER BY group_id, (status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')), created_at DESC`,
-        [viewer.clientId],
-      ));
+    const rows = viewer.ownMemberships;
     const clientId = viewer.clientId;
     const consents = await ctx.loaders
       .of(consentCheckLoader)

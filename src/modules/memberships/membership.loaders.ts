@@ -6,6 +6,7 @@ import { groupLoaders } from '../groups/group.loaders';
 import { memberSeesPeers } from '../groups/group.policy';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { Membership, MembershipEvent } from './membership.entity';
+import { SqlParts } from '../../db/sql-parts';
 import { MEMBERSHIP_COLUMNS, membershipFromRow, MembershipRow } from './membership.mapper';
 import { membershipView, redactForPeer } from './membership.policy';
 import { MembershipStatus } from './membership-status';
@@ -71,31 +72,26 @@ export const membershipLoaders = (ctx: RequestContext) => ({
         const { args, scope } = group[0];
         const cursor = decodeCursor(args.after, 1);
         const statuses = scope === 'ALL' && args.statuses?.length ? args.statuses : null;
-        const params: unknown[] = [group.map((k) => k.groupId), args.first + 1];
-        const param = (value: unknown) => `$${params.push(value)}`;
-        // One SQL text per scope and filter shape (a fixed set, never user text), each a plain
-        // index walk of `first + 1` rows per group: a roster of 500 must not be read whole.
-        const where = [
-          statuses ? `m.status = ANY(${param(statuses)})` : '',
-          scope === 'PEERS' ? `(m.client_id = ${param(viewerClient)}::uuid OR m.status = 'ACTIVE')` : '',
-          scope === 'SELF' ? `m.client_id = ${param(viewerClient)}::uuid` : '',
-          cursor ? `(m.created_at, m.id) > (SELECT created_at, id FROM memberships WHERE id = ${param(cursor[0])}::uuid)` : '',
-        ]
-          .filter(Boolean)
-          .map((w) => `AND ${w}`)
-          .join(' ');
+        const q = new SqlParts(group.map((k) => k.groupId), args.first + 1);
+        // One SQL text per scope and filter shape, each a plain index walk of `first + 1` rows
+        // per group: a roster of 500 must not be read whole.
+        const statusParam = statuses ? q.param(statuses) : undefined;
+        if (statusParam) q.and(`m.status = ANY(${statusParam})`);
+        if (scope === 'PEERS') q.and(`(m.client_id = ${q.param(viewerClient)}::uuid OR m.status = 'ACTIVE')`);
+        if (scope === 'SELF') q.and(`m.client_id = ${q.param(viewerClient)}::uuid`);
+        if (cursor) q.and(`(m.created_at, m.id) > (SELECT created_at, id FROM memberships WHERE id = ${q.param(cursor[0])}::uuid)`);
         // Only roster viewers get totalCount: a member learns nothing from counts of rows they cannot see.
-        const total = scope === 'ALL' ? `(SELECT count(*)::int FROM memberships t WHERE t.group_id = g.id ${statuses ? 'AND t.status = ANY($3)' : ''})` : 'NULL::int';
+        const total = scope === 'ALL' ? `(SELECT count(*)::int FROM memberships t WHERE t.group_id = g.id ${statusParam ? `AND t.status = ANY(${statusParam})` : ''})` : 'NULL::int';
         const rows = await ctx.db.query<MembershipRow & { page_group_id: string; total: number | null }>(
           `SELECT g.id AS page_group_id, n.total, x.* FROM unnest($1::uuid[]) WITH ORDINALITY AS g(id, ord)
              CROSS JOIN LATERAL (SELECT ${total} AS total) n
              LEFT JOIN LATERAL (
                SELECT ${MEMBERSHIP_COLUMNS} FROM memberships m JOIN clients c ON c.id = m.client_id
-                WHERE m.group_id = g.id ${where}
+                WHERE m.group_id = g.id ${q.andAll}
                 ORDER BY m.created_at, m.id LIMIT $2
              ) x ON true
             ORDER BY g.ord, x.created_at, x.id`,
-          params,
+          q.params,
         );
         // An empty page still has one row per group, carrying its total.
         const totals = new Map(rows.map((r) => [r.page_group_id, r.total ?? undefined]));

@@ -1,0 +1,31 @@
+/**
+ * A statement assembled from optional conditions: `param(value)` adds a parameter and returns its
+ * placeholder, `and(condition)` adds a condition. Each combination of parts is its own SQL text
+ * (never user text), so generic plans stay as good as custom ones — no `$n IS NULL OR …`.
+ */
+export class SqlParts {
+  readonly params: unknown[];
+  private readonly conditions: string[] = [];
+
+  constructor(...params: unknown[]) {
+    this.params = params;
+  }
+
+  param(value: unknown): string {
+    return `$${this.params.push(value)}`;
+  }
+
+  and(condition: string): void {
+    this.conditions.push(condition);
+  }
+
+  /** `WHERE a AND b`, or nothing. */
+  get where(): string {
+    return this.conditions.length ? `WHERE ${this.conditions.join(' AND ')}` : '';
+  }
+
+  /** `AND a AND b`, to follow a fixed condition. */
+  get andAll(): string {
+    return this.conditions.map((c) => `AND ${c}`).join(' ');
+  }
+}
