@@ -1,6 +1,5 @@
-import { escapeLiteral } from 'pg';
 import { actorOf, Viewer } from '../auth/viewer';
-import type { RequestDb } from '../db/request-db';
+import { RequestDb, SessionCall, SessionStatement } from '../db/request-db';
 import { AuditAction } from './audit-action';
 
 export interface AuditEntry {
@@ -71,36 +70,47 @@ export class AuditLog {
     this.entries.clear();
     this.denials.length = 0;
     this.disclosures.clear();
-    const writes: string[] = [];
+    const writes: SessionCall[] = [];
     if (viewer && clinicId && disclosures.length) {
       const column = (pick: (d: DisclosureEntry) => string) => arrayOf(disclosures.map(pick));
       writes.push(
-        `INSERT INTO disclosures (clinic_id, api_key_id, client_id, data_class, resource_type, resource_id, consent_id, request_id)
-         SELECT ${list([clinicId])}, d.api_key_id, d.client_id, d.data_class, d.resource_type, d.resource_id, d.consent_id, ${list([this.requestId])}
-           FROM unnest(${column((d) => d.apiKeyId)}::uuid[], ${column((d) => d.clientId)}::uuid[], ${column((d) => d.dataClass)}::text[],
-                       ${column((d) => d.resourceType)}::text[], ${column((d) => d.resourceId)}::uuid[], ${column((d) => d.consentId)}::uuid[])
-             AS d(api_key_id, client_id, data_class, resource_type, resource_id, consent_id)`,
+        INSERT_DISCLOSURES.execute([
+          clinicId, this.requestId, column((d) => d.apiKeyId), column((d) => d.clientId), column((d) => d.dataClass),
+          column((d) => d.resourceType), column((d) => d.resourceId), column((d) => d.consentId),
+        ]),
       );
     }
     if (viewer && clinicId && rows.length) {
       const { actorType, actorId } = actorOf(viewer);
-      // Array literals, not a VALUES row per record: a roster page audits ~40 records (a goals
-      // read by an integration ~250), and parsing a literal per value cost more than the insert.
       writes.push(
-        `INSERT INTO audit_events (clinic_id, actor_type, actor_id, action, resource_type, resource_id, subject_client_id, request_id, code)
-         SELECT ${list([clinicId, actorType, actorId])}, a.action, a.resource_type, a.resource_id, a.subject_client_id, ${list([this.requestId])}, a.code
-           FROM unnest(${arrayOf(rows.map((r) => r.action))}::text[], ${arrayOf(rows.map((r) => r.resourceType))}::text[],
-                       ${arrayOf(rows.map((r) => r.resourceId))}::uuid[], ${arrayOf(rows.map((r) => r.subjectClientId))}::uuid[],
-                       ${arrayOf(rows.map((r) => r.code))}::text[]) AS a(action, resource_type, resource_id, subject_client_id, code)`,
+        INSERT_AUDIT_EVENTS.execute([
+          clinicId, actorType, actorId, this.requestId, arrayOf(rows.map((r) => r.action)), arrayOf(rows.map((r) => r.resourceType)),
+          arrayOf(rows.map((r) => r.resourceId)), arrayOf(rows.map((r) => r.subjectClientId)), arrayOf(rows.map((r) => r.code)),
+        ]),
       );
     }
     await db.commit(writes);
   }
 }
 
-/** An array literal (every element double-quoted, NULLs bare) as one quoted SQL literal. */
-const arrayOf = (values: (string | null | undefined)[]) =>
-  escapeLiteral(`{${values.map((v) => (v === null || v === undefined ? 'NULL' : `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(',')}}`);
+// One array per column, not a VALUES row per record: a roster page audits ~40 records (a goals
+// read by an integration ~250), and a literal per value cost more to parse than the insert.
+const INSERT_DISCLOSURES = new SessionStatement(
+  'kinship_insert_disclosures',
+  ['uuid', 'text', 'uuid[]', 'uuid[]', 'text[]', 'text[]', 'uuid[]', 'uuid[]'],
+  `INSERT INTO disclosures (clinic_id, api_key_id, client_id, data_class, resource_type, resource_id, consent_id, request_id)
+   SELECT $1, d.api_key_id, d.client_id, d.data_class, d.resource_type, d.resource_id, d.consent_id, $2
+     FROM unnest($3, $4, $5, $6, $7, $8) AS d(api_key_id, client_id, data_class, resource_type, resource_id, consent_id)`,
+);
 
-/** SQL literals for one VALUES row; escapeLiteral quotes whatever the text holds. */
-const list = (values: (string | null | undefined)[]) => values.map((v) => (v === null || v === undefined ? 'NULL' : escapeLiteral(v))).join(', ');
+const INSERT_AUDIT_EVENTS = new SessionStatement(
+  'kinship_insert_audit_events',
+  ['uuid', 'text', 'uuid', 'text', 'text[]', 'text[]', 'uuid[]', 'uuid[]', 'text[]'],
+  `INSERT INTO audit_events (clinic_id, actor_type, actor_id, action, resource_type, resource_id, subject_client_id, request_id, code)
+   SELECT $1, $2, $3, a.action, a.resource_type, a.resource_id, a.subject_client_id, $4, a.code
+     FROM unnest($5, $6, $7, $8, $9) AS a(action, resource_type, resource_id, subject_client_id, code)`,
+);
+
+/** An array literal's text, every element double-quoted and NULLs bare (`execute` quotes it as a whole). */
+const arrayOf = (values: (string | null | undefined)[]) =>
+  `{${values.map((v) => (v === null || v === undefined ? 'NULL' : `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(',')}}`;

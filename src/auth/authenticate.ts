@@ -1,4 +1,4 @@
-import type { RequestDb } from '../db/request-db';
+import { RequestDb, SessionStatement } from '../db/request-db';
 import { hashApiKey, looksLikeApiKey } from './api-key-secret';
 import type { TokenVerifier } from './tokens';
 import { API_KEY_SCOPES, ApiKeyScope, OwnMembershipRow, Viewer } from './viewer';
@@ -40,37 +40,50 @@ async function authenticateApiKey(key: string, db: RequestDb, touchApiKey: (clin
 async function authenticateToken(token: string, db: RequestDb, verifier: TokenVerifier): Promise<Viewer | undefined> {
   const claims = await verifier.verify(token);
   if (!claims) return undefined;
-  // claims.sub is a validated uuid (claimsOf), so the lookup can ride in the transaction's first round trip.
-  // The clinic's time zone and clock ride along too: streaks on member and staff screens need them.
-  const clock = `now() AS now, (SELECT timezone FROM clinics WHERE id = '${claims.clinicId}') AS timezone`;
+  // The viewer lookup rides in the transaction's first round trip, with the clinic's time zone
+  // and clock: streaks on member and staff screens need them.
   if (claims.role === 'MEMBER') {
-    // And their own memberships (the open one per group, else the latest): every group rule a
-    // member meets starts from them. No member action changes them before they are first read.
-    const [client] = await db.begin(
-      { clinicId: claims.clinicId },
-      `SELECT 1 AS ok, ${clock},
-              (SELECT coalesce(json_agg(json_build_object('id', m.id, 'group_id', m.group_id, 'status', m.status,
-                        'agreement_version_accepted', m.agreement_version_accepted)), '[]')
-                 FROM (SELECT DISTINCT ON (group_id) id, group_id, status, agreement_version_accepted FROM memberships
-                        WHERE client_id = '${claims.sub}'
-                        ORDER BY group_id, (status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')), created_at DESC) m) AS memberships
-         FROM clients WHERE id = '${claims.sub}'`,
-    );
+    const [client] = await db.begin({ clinicId: claims.clinicId }, MEMBER_LOOKUP.execute([claims.sub, claims.clinicId]));
     if (!client) return undefined;
     adoptClock(db, client);
     return { kind: 'MEMBER', clinicId: claims.clinicId, clientId: claims.sub, ownMemberships: client.memberships as OwnMembershipRow[] };
   }
   // The database, not the token, is the truth about a staff member's role and whether they may still sign in.
   // The groups they facilitate ride along: nearly every staff request asks the group policy.
-  const [staff] = (await db.begin(
-    { clinicId: claims.clinicId, staffId: claims.sub },
-    `SELECT role, ARRAY(SELECT group_id FROM group_facilitators f WHERE f.staff_member_id = s.id AND f.ended_at IS NULL) AS facilitated, ${clock}
-       FROM staff_members s WHERE id = '${claims.sub}' AND active`,
-  )) as { role: 'ADMIN' | 'SUPERVISOR' | 'CLINICIAN'; facilitated: string[] }[];
+  const [staff] = (await db.begin({ clinicId: claims.clinicId, staffId: claims.sub }, STAFF_LOOKUP.execute([claims.sub, claims.clinicId]))) as {
+    role: 'ADMIN' | 'SUPERVISOR' | 'CLINICIAN';
+    facilitated: string[];
+  }[];
   if (!staff || staff.role !== claims.role) return undefined;
   adoptClock(db, staff);
   return { kind: 'STAFF', clinicId: claims.clinicId, staffId: claims.sub, role: staff.role, facilitatedGroupIds: new Set(staff.facilitated) };
 }
+
+const CLOCK = `now() AS now, (SELECT timezone FROM clinics WHERE id = $2) AS timezone`;
+
+/**
+ * A member and their own memberships (the open one per group, else the latest): every group rule
+ * a member meets starts from them. No member action changes them before they are first read.
+ */
+const MEMBER_LOOKUP = new SessionStatement(
+  'kinship_member_viewer',
+  ['uuid', 'uuid'],
+  `SELECT 1 AS ok, ${CLOCK},
+          (SELECT coalesce(json_agg(json_build_object('id', m.id, 'group_id', m.group_id, 'status', m.status,
+                    'agreement_version_accepted', m.agreement_version_accepted)), '[]')
+             FROM (SELECT DISTINCT ON (group_id) id, group_id, status, agreement_version_accepted FROM memberships
+                    WHERE client_id = $1
+                    ORDER BY group_id, (status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')), created_at DESC) m) AS memberships
+     FROM clients WHERE id = $1`,
+);
+
+/** A staff member's role, if active, and the groups they facilitate: nearly every staff request asks the group policy. */
+const STAFF_LOOKUP = new SessionStatement(
+  'kinship_staff_viewer',
+  ['uuid', 'uuid'],
+  `SELECT role, ARRAY(SELECT group_id FROM group_facilitators f WHERE f.staff_member_id = s.id AND f.ended_at IS NULL) AS facilitated, ${CLOCK}
+     FROM staff_members s WHERE id = $1 AND active`,
+);
 
 function adoptClock(db: RequestDb, row: Record<string, unknown>) {
   if (row.now instanceof Date) db.clock = { timeZone: typeof row.timezone === 'string' ? row.timezone : 'UTC', now: row.now };

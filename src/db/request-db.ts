@@ -1,9 +1,46 @@
 import { createHash } from 'node:crypto';
+import { escapeLiteral } from 'pg';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { StatementStats } from './statement-counter';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HEX_RE = /^[0-9a-f]{64}$/;
+
+/**
+ * A statement each pooled connection keeps prepared (SQL `PREPARE`) and runs by `EXECUTE` inside
+ * a simple-query message. The messages that open and commit a request's transaction carry
+ * several statements in one round trip, which the extended protocol cannot; as plain text their
+ * statements were parsed and planned on every request, which cost PostgreSQL more than running them.
+ */
+export class SessionStatement {
+  constructor(
+    readonly name: string,
+    private readonly types: readonly string[],
+    private readonly sql: string,
+  ) {
+    sessionStatements.push(this);
+  }
+
+  get prepare(): string {
+    return `PREPARE ${this.name}(${this.types.join(', ')}) AS ${this.sql}`;
+  }
+
+  /** The `EXECUTE` for these values; each is quoted here as a literal (null as NULL). */
+  execute(values: readonly (string | null | undefined)[]): SessionCall {
+    if (values.length !== this.types.length) throw new Error(`${this.name} takes ${this.types.length} values`);
+    return { statement: this, sql: `EXECUTE ${this.name}(${values.map((v) => (v === null || v === undefined ? 'NULL' : escapeLiteral(v))).join(', ')})` };
+  }
+}
+
+export interface SessionCall {
+  statement: SessionStatement;
+  sql: string;
+}
+
+/** Every session statement, each prepared on a connection before its first transaction opens. */
+const sessionStatements: SessionStatement[] = [];
+/** The session statements each connection has prepared (connections are the pool's pg clients). */
+const preparedOn = new WeakMap<object, Set<string>>();
 
 /**
  * The request's only way to the database: one connection, one transaction, the tenant set
@@ -28,10 +65,10 @@ export class RequestDb {
   }
 
   /**
-   * Opens the transaction; the tenant settings, and optionally a first lookup whose only
-   * parameters are validated uuids, travel in the same round trip. Returns the lookup's rows.
+   * Opens the transaction; the tenant settings, and optionally a first lookup (a session
+   * statement), travel in the same round trip. Returns the lookup's rows.
    */
-  async begin(setting?: { clinicId?: string; apiKeyHash?: string; staffId?: string }, lookup?: string): Promise<Record<string, unknown>[]> {
+  async begin(setting?: { clinicId?: string; apiKeyHash?: string; staffId?: string }, lookup?: SessionCall): Promise<Record<string, unknown>[]> {
     if (this.runner) throw new Error('request transaction already open');
     const runner = this.dataSource.createQueryRunner();
     runner.data = { stats: this.stats };
@@ -60,7 +97,8 @@ export class RequestDb {
       if (!HEX_RE.test(setting.apiKeyHash)) throw new Error('invalid key hash');
       sets.push(`set_config('app.api_key_hash', '${setting.apiKeyHash}', true)`);
     }
-    const sql = [`START TRANSACTION; SELECT ${sets.join(', ')}`, lookup].filter(Boolean).join('; ');
+    await prepareOn(connection);
+    const sql = [`START TRANSACTION; SELECT ${sets.join(', ')}`, lookup?.sql].filter(Boolean).join('; ');
     // A multi-statement simple query: sent straight to the pooled pg client (TypeORM keeps only one result).
     this.stats.statements += 1;
     const result = await connection.query(sql);
@@ -91,7 +129,7 @@ export class RequestDb {
     if (!connection || !this.runner) throw new Error('no request transaction');
     const result = (await this.enqueue(() => {
       this.stats.statements += 1;
-      return connection.query({ name: statementName(sql), text: sql, values: params });
+      return corked(connection, () => connection.query({ name: statementName(sql), text: sql, values: params }));
     })) as { rows?: T[] };
     return result.rows ?? [];
   }
@@ -103,12 +141,12 @@ export class RequestDb {
   }
 
   /**
-   * Runs `writes` (complete statements, values already quoted) and COMMIT as one simple-query
+   * Runs `writes` (session statements' `EXECUTE`s) and COMMIT as one simple-query
    * message, then returns the connection. A failing write aborts the message: the transaction is
    * rolled back here, nothing of the request is committed, and the error is thrown.
    */
-  commit(writes: string[] = []): Promise<void> {
-    return this.end([...writes, 'COMMIT'].join(';\n'));
+  commit(writes: SessionCall[] = []): Promise<void> {
+    return this.end([...writes.map((w) => w.sql), 'COMMIT'].join(';\n'));
   }
 
   /** Commits or rolls back and returns the connection to the pool. Safe to call twice. */
@@ -147,8 +185,45 @@ export class RequestDb {
 }
 
 interface PgConnection {
+  connection?: { stream?: { cork?(): void; uncork?(): void } };
   query(sql: string): Promise<{ rows?: Record<string, unknown>[] }[] | { rows?: Record<string, unknown>[] }>;
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows?: Record<string, unknown>[] }>;
+}
+
+/**
+ * pg writes a prepared statement's execution as four messages (Bind, Describe, Execute, Sync),
+ * each its own socket write: on this kind of VM those syscalls were a fifth of the server's CPU.
+ * Our queue only sends to an idle client, which writes synchronously, so corking around the call
+ * sends the four as one write.
+ */
+function corked<R>(connection: PgConnection, send: () => R): R {
+  const stream = connection.connection?.stream;
+  stream?.cork?.();
+  try {
+    return send();
+  } finally {
+    stream?.uncork?.();
+  }
+}
+
+/**
+ * Prepares, outside any transaction, the session statements this connection has not prepared
+ * yet: once per pooled connection, so not counted as a request's statements. "Already exists"
+ * (42P05) means an earlier attempt succeeded though its caller saw an error.
+ */
+async function prepareOn(connection: PgConnection): Promise<void> {
+  let done = preparedOn.get(connection);
+  if (!done) preparedOn.set(connection, (done = new Set()));
+  if (done.size === sessionStatements.length) return;
+  for (const statement of sessionStatements) {
+    if (done.has(statement.name)) continue;
+    try {
+      await connection.query(statement.prepare);
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42P05') throw error;
+    }
+    done.add(statement.name);
+  }
 }
 
 const names = new Map<string, string>();

@@ -4,7 +4,7 @@ import { Loaders } from '../../src/loaders';
 import { clientLoaders } from '../../src/modules/clients/client.loaders';
 import { createClinic, ownerQuery } from '../support/factories';
 import { getTestApp, gql } from '../support/test-app';
-import { RequestDb } from '../../src/db/request-db';
+import { RequestDb, SessionStatement } from '../../src/db/request-db';
 
 describe('Loaders (unit)', () => {
   const fakeContext = () => ({ requestId: randomUUID() }) as unknown as RequestContext;
@@ -97,6 +97,8 @@ describe('request scope over HTTP', () => {
   });
 });
 
+const DIVIDE = new SessionStatement('kinship_test_divide', ['int'], 'SELECT 1 / $1');
+
 describe('the end of a request', () => {
   it('runs statements issued before the end inside the transaction, refuses later ones, and only then frees the connection', async () => {
     const { dataSource } = await getTestApp();
@@ -122,7 +124,7 @@ describe('the end of a request', () => {
     const db = new RequestDb(dataSource);
     await db.begin({ clinicId: clinic.id });
     await db.query(`UPDATE clinics SET name = name || ' (changed)' WHERE id = $1`, [clinic.id]).catch(() => undefined);
-    await expect(db.commit([`SELECT 1 / 0`])).rejects.toThrow(/division by zero/);
+    await expect(db.commit([DIVIDE.execute(['0'])])).rejects.toThrow(/division by zero/);
     expect((await ownerQuery(`SELECT name FROM clinics WHERE id = $1`, [clinic.id]))[0].name).not.toMatch(/changed/);
     // The pool still serves requests on every connection.
     const results = await Promise.all(Array.from({ length: 8 }, () => gql(clinic.admin.auth, `{ viewer { kind } }`)));
