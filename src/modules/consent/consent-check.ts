@@ -16,24 +16,33 @@ const scopeId = (s: ConsentScope) => (s.kind === 'GROUP' ? s.groupId : s.kind ==
 const keyOf = (q: ConsentQuestion) => `${q.clientId}|${q.type}|${q.scope.kind}|${scopeId(q.scope) ?? ''}|${q.dataClass ?? ''}`;
 
 /**
- * The one answer to "does client C currently permit type T for scope S?", for many questions in
- * one statement per request batch. Evaluated against the database clock, never cached across
- * requests: a revocation holds from the next request on. A clinic-wide consent covers every
- * scope of its type; an active DENY anywhere in scope overrides every PERMIT. The answer is the
- * id of the permitting consent (the disclosure ledger cites it), or null.
+ * The one answer to "does client C currently permit type T for scope S?" as a SQL expression
+ * over the five given expressions: the id of the newest active PERMIT in scope, or NULL when
+ * there is none or an active DENY anywhere in scope overrides it. A clinic-wide consent covers
+ * every scope of its type; a consent listing data classes covers only those. Evaluated against
+ * the database clock. Shared by the loader below and by compiled reads, so the rule has one text.
+ */
+export function consentAnswerSql(clientId: string, type: string, scopeKind: string, scopeId: string, dataClass: string): string {
+  return `(SELECT CASE WHEN bool_or(c.provision = 'DENY') THEN NULL
+                       ELSE (array_agg(c.id ORDER BY c.granted_at DESC, c.id) FILTER (WHERE c.provision = 'PERMIT'))[1] END
+             FROM consent_records c
+            WHERE c.client_id = ${clientId} AND c.type = ${type}
+              AND c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > now())
+              AND (c.scope_kind = 'CLINIC' OR (c.scope_kind = ${scopeKind} AND COALESCE(c.scope_group_id, c.scope_api_key_id) = ${scopeId}))
+              AND (${dataClass} IS NULL OR cardinality(c.data_classes) = 0 OR ${dataClass} = ANY(c.data_classes)))`;
+}
+
+/**
+ * Answers many consent questions in one statement per request batch, never cached across
+ * requests: a revocation holds from the next request on. The answer is the id of the permitting
+ * consent (the disclosure ledger cites it), or null.
  */
 export const consentCheckLoader = (ctx: RequestContext) =>
   new DataLoader<ConsentQuestion, string | null, string>(
     async (questions) => {
-      const rows = await ctx.db.query<{ idx: string; id: string; provision: 'PERMIT' | 'DENY' }>(
-        `SELECT q.idx, c.id, c.provision
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[]) WITH ORDINALITY AS q(client_id, type, scope_kind, scope_id, data_class, idx)
-           JOIN consent_records c
-             ON c.client_id = q.client_id AND c.type = q.type
-            AND c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > now())
-            AND (c.scope_kind = 'CLINIC' OR (c.scope_kind = q.scope_kind AND COALESCE(c.scope_group_id, c.scope_api_key_id) = q.scope_id))
-            AND (q.data_class IS NULL OR cardinality(c.data_classes) = 0 OR q.data_class = ANY(c.data_classes))
-          ORDER BY q.idx, c.granted_at DESC, c.id`,
+      const rows = await ctx.db.query<{ idx: string; id: string | null }>(
+        `SELECT q.idx, ${consentAnswerSql('q.client_id', 'q.type', 'q.scope_kind', 'q.scope_id', 'q.data_class')} AS id
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[]) WITH ORDINALITY AS q(client_id, type, scope_kind, scope_id, data_class, idx)`,
         [
           questions.map((q) => q.clientId),
           questions.map((q) => q.type),
@@ -43,13 +52,8 @@ export const consentCheckLoader = (ctx: RequestContext) =>
         ],
       );
       const answers = questions.map((): string | null => null);
-      const denied = new Set<number>();
-      for (const r of rows) {
-        const i = Number(r.idx) - 1;
-        if (r.provision === 'DENY') denied.add(i);
-        else answers[i] ??= r.id;
-      }
-      return answers.map((a, i) => (denied.has(i) ? null : a));
+      for (const r of rows) answers[Number(r.idx) - 1] = r.id;
+      return answers;
     },
     { cacheKeyFn: keyOf },
   );
