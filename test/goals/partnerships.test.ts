@@ -132,6 +132,59 @@ describe('partnerships', () => {
   });
 });
 
+const PARTNER_GOALS = `{ myPartnerships { status partnerGoals { id title visibility ownerDisplayName } } }`;
+const goalReads = (requestId: string) =>
+  ownerQuery(`SELECT resource_id FROM audit_events WHERE request_id = $1 AND action = 'READ' AND resource_type = 'Goal' ORDER BY 1`, [requestId]).then((r) => r.map((x) => x.resource_id));
+
+describe('partnerGoals', () => {
+  it('shows each member the other\'s PARTNERS and GROUP goals while ACTIVE, never PRIVATE or proposed ones; each shown goal is audited', async () => {
+    const { clinic, members } = await activeGroup({ members: 3 });
+    const [kim, lee, sam] = members;
+    const shared = await createGoal(lee, { visibility: 'PARTNERS' });
+    const group = await createGoal(lee, { visibility: 'GROUP' });
+    await createGoal(lee, { visibility: 'PRIVATE' });
+    const proposedGoal = await createGoal(lee, { visibility: 'PARTNERS' }, clinic.clinician.auth);
+    await ownerQuery(`UPDATE goals SET lifecycle_status = 'PROPOSED' WHERE id = $1`, [proposedGoal.id]);
+    const samsGoal = await createGoal(sam, { visibility: 'PARTNERS' });
+    const kimsGoal = await createGoal(kim, { visibility: 'PARTNERS' });
+
+    // Proposed, not yet accepted: only what a peer may see (Lee shares nothing under GOAL_SHARING).
+    const proposed = ok(await propose(kim, lee)).proposePartnership.partnership;
+    expect(ok(await gql(kim.auth, PARTNER_GOALS)).myPartnerships).toEqual([{ status: 'PROPOSED', partnerGoals: [] }]);
+
+    await gql(lee.auth, RESPOND, { input: { partnershipId: proposed.id, accept: true } });
+    const res = await gql(kim.auth, PARTNER_GOALS);
+    expect(ok(res).myPartnerships).toEqual([
+      {
+        status: 'ACTIVE',
+        partnerGoals: [
+          { id: shared.gid, title: shared.title, visibility: 'PARTNERS', ownerDisplayName: displayName(lee) },
+          { id: group.gid, title: group.title, visibility: 'GROUP', ownerDisplayName: displayName(lee) },
+        ],
+      },
+    ]);
+    expect(await goalReads(res.body.extensions!.requestId)).toEqual([shared.id, group.id].sort());
+    // Lee, the member asked, sees Kim's side; Sam's goals reach neither.
+    expect(ok(await gql(lee.auth, PARTNER_GOALS)).myPartnerships[0].partnerGoals.map((g: any) => g.id)).toEqual([kimsGoal.gid]);
+    expect(JSON.stringify(ok(await gql(kim.auth, PARTNER_GOALS)))).not.toContain(samsGoal.gid);
+
+    // Ended: Lee's PARTNERS goal is Kim's no longer.
+    await gql(kim.auth, END_PARTNERSHIP, { input: { partnershipId: proposed.id, reason: 'done' } });
+    expect(ok(await gql(kim.auth, PARTNER_GOALS)).myPartnerships).toEqual([{ status: 'ENDED', partnerGoals: [] }]);
+  });
+
+  it('is null for staff, who read goals through the group instead', async () => {
+    const { clinic, members } = await activeGroup({ members: 2 });
+    await createGoal(members[1], { visibility: 'PARTNERS' });
+    await partner(members[0], members[1]);
+    const res = await gql(clinic.clinician.auth, `query($id: ID!) { node(id: $id) { ... on AccountabilityPartnership { status partnerGoals { id } } } }`, {
+      id: (await gql(members[0].auth, `{ myPartnerships { id } }`)).data.myPartnerships[0].id,
+    });
+    expect(ok(res).node).toEqual({ status: 'ACTIVE', partnerGoals: null });
+    expect(await goalReads(res.body.extensions!.requestId)).toEqual([]);
+  });
+});
+
 describe('partnerships when a membership ends', () => {
   const end = async (auth: string, m: Member, status: string) =>
     ok(await gql(auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: m.membershipGid, status, reason: 'Group finished' } })).changeMembershipStatus.membership;

@@ -97,6 +97,8 @@ export class AccountabilityPartnership implements Node {
   groupId: string;
   proposerMembershipId: string;
   partnerMembershipId: string;
+  proposerClientId: string;
+  partnerClientId: string;
 
   @Field(() => PartnershipStatus, { description: 'Lifecycle status.' })
   status: PartnershipStatus;

@@ -7,7 +7,8 @@ import { visibleGroup } from '../groups/group.loaders';
 import { TherapyGroup } from '../groups/therapy-group.entity';
 import { muteEncouragementSender, myEncouragements, sendEncouragement } from './encouragement.service';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput, SendEncouragementInput } from './goal.inputs';
-import { AccountabilityPartnership, BoardEntry, Encouragement } from './goal.types';
+import { goalLoaders } from './goal.loaders';
+import { AccountabilityPartnership, BoardEntry, Encouragement, Goal } from './goal.types';
 import { endPartnership, partnershipLoaders, proposePartnership, respondToPartnership } from './partnership.service';
 import { accountabilityBoard } from './goal.service';
 import { SafeText } from '../../common/safe-text';
@@ -70,6 +71,19 @@ export class PartnershipResolver {
   @FieldResolver(() => TherapyGroup, { nullable: true, description: 'The group.' })
   async group(@Root() p: AccountabilityPartnership, @Ctx() ctx: AuthedContext) {
     return visibleGroup(ctx, p.groupId);
+  }
+
+  @FieldResolver(() => [Goal], {
+    nullable: true,
+    description:
+      'For the viewing member: the other member\'s goals in this group that they may see, oldest first (while the partnership is ACTIVE their PARTNERS- and GROUP-visible goals that are not proposed or cancelled, otherwise only what a peer may see: the goal rule decides, and each goal shown is audited). Null for staff.',
+  })
+  partnerGoals(@Root() p: AccountabilityPartnership, @Ctx() ctx: AuthedContext) {
+    const viewer = ctx.viewer;
+    if (viewer.kind !== 'MEMBER') return null;
+    const other = p.proposerClientId === viewer.clientId ? p.partnerMembershipId : p.partnerClientId === viewer.clientId ? p.proposerMembershipId : null;
+    if (!other) return null;
+    return ctx.loaders.of(goalLoaders).byMembership.load(other);
   }
 }
 
