@@ -27,7 +27,15 @@ const ROSTER_PEER = `query Roster($id: UUID!) { therapyGroupByRowId(rowId: $id) 
   nodes { status clientByClinicIdAndClientId { givenName familyName preferredName }
   goalsByClinicIdAndMembershipId { nodes { title goalCheckInsByClinicIdAndGoalId(first: 3, orderBy: [RECORDED_AT_DESC]) { nodes { value recordedAt } } } } } } } }`;
 
+// The member's groups and next sessions, own goals with streaks, partnerships with the partner's shared goals:
+// the same records PostGraphile's query below reads (it returns raw check-ins where we return streaks).
 const HOME_OURS = `query MemberHome { viewer { client { displayName memberships { status group { name nextSession { scheduledStart topic } }
+  goals { title currentStreak longestStreak lastCheckInAt } } } }
+  myPartnerships { status partnerDisplayName proposerDisplayName partnerGoals { title visibility currentStreak } } }`;
+
+// Session 1's member home, ours only: instead of the partner's goals, every goal the member may see
+// in their groups (peers' shared goals too), 20 with streaks — more work than the peer's query.
+const HOME_LIST_OURS = `query MemberHomeList { viewer { client { displayName memberships { status group { name nextSession { scheduledStart topic } }
   goals { title currentStreak longestStreak lastCheckInAt } } } }
   myPartnerships { status partnerDisplayName proposerDisplayName }
   goals(first: 20, filter: { lifecycleStatus: [ACTIVE] }) { edges { node { title ownerDisplayName visibility currentStreak } } } }`;
@@ -109,7 +117,7 @@ export async function buildWorkloads(scale: Scale, tokens: TokenSettings, member
     },
     {
       name: 'member home',
-      description: 'a member\'s groups, next sessions, own goals with streaks, partnerships and shared goals',
+      description: 'a member\'s groups, next sessions, own goals with streaks, partnerships and the partner\'s shared goals',
       servers: ['ours', 'postgraphile'],
       concurrency: 16,
       make(server, rand) {
@@ -119,6 +127,18 @@ export async function buildWorkloads(scale: Scale, tokens: TokenSettings, member
       },
       check(server, body) {
         expectData(body, server === 'ours' ? ['viewer', 'client', 'displayName'] : ['clientByRowId', 'givenName']);
+      },
+    },
+    {
+      name: 'member home, goals list',
+      description: 'the member home with every goal the member may see in their groups (20, with streaks) instead of the partner\'s',
+      servers: ['ours'],
+      concurrency: 16,
+      make(_server, rand) {
+        return { headers: ours(members[pick(rand, members.length)].auth), body: json(HOME_LIST_OURS) };
+      },
+      check(_server, body) {
+        expectData(body, ['goals', 'edges']);
       },
     },
     {

@@ -17,6 +17,7 @@ import { CompiledRead, compiledReadsPlugin } from './http/compiled-reads';
 import { requestLifecyclePlugin } from './http/request-plugin';
 import { Loaders } from './loaders';
 import { compiledRoster } from './modules/groups/compiled-roster';
+import { compiledMemberHome } from './modules/viewer/compiled-member-home';
 import { NoteCipher } from './modules/notes/note-cipher';
 import { getSchema } from './schema';
 
@@ -82,7 +83,7 @@ export async function createApp(options: AppOptions) {
     plugins: [
       ...armor.plugins,
       requestLifecyclePlugin({ production }),
-      ...(options.compiledReads === false ? [] : [compiledReadsPlugin(options.compiledReads ?? [compiledRoster])]),
+      ...(options.compiledReads === false ? [] : [compiledReadsPlugin(options.compiledReads ?? [compiledRoster, compiledMemberHome])]),
       // We send no cache hints; the default plugin would wrap every field resolver to collect them.
       ApolloServerPluginCacheControlDisabled(),
       production

@@ -22,10 +22,10 @@ export type Shape = Readonly<Record<string, ShapeField>>;
  * the resolvers' data and audit rows.
  */
 export interface CompiledRead {
-  /** The root field it answers (`group`, …). */
-  rootField: string;
-  shape: ShapeField;
-  run(ctx: AuthedContext, field: FieldNode, variables: Record<string, unknown>): Promise<unknown | undefined>;
+  /** The root fields it answers (`group`, …) and what it covers below each. */
+  shape: Shape;
+  /** The value of each root field the operation asks (`__typename` aside), or undefined to decline. */
+  run(ctx: AuthedContext, fields: readonly FieldNode[], variables: Record<string, unknown>): Promise<Map<FieldNode, unknown> | undefined>;
 }
 
 /**
@@ -66,20 +66,18 @@ export function project(selection: SelectionSetNode, typename: string, resolve: 
   return out;
 }
 
-function compilable(operation: OperationDefinitionNode | undefined, reads: readonly CompiledRead[]): { read: CompiledRead; field: FieldNode } | undefined {
+function compilable(operation: OperationDefinitionNode | undefined, reads: readonly CompiledRead[]): { read: CompiledRead; fields: FieldNode[] } | undefined {
   if (operation?.operation !== 'query' || operation.directives?.length) return undefined;
-  const roots = operation.selectionSet.selections.filter((s) => !(s.kind === Kind.FIELD && s.name.value === '__typename'));
-  const [field, ...rest] = roots;
-  if (rest.length || field?.kind !== Kind.FIELD) return undefined;
-  const read = reads.find((r) => r.rootField === field.name.value);
-  if (!read || !withinShape(operation.selectionSet, { [read.rootField]: read.shape })) return undefined;
-  return { read, field };
+  const fields = operation.selectionSet.selections.filter((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value !== '__typename');
+  if (!fields.length) return undefined;
+  const read = reads.find((r) => withinShape(operation.selectionSet, r.shape));
+  return read && { read, fields };
 }
 
 /** Answers covered operations before execution; the request lifecycle (audit, commit, log) is unchanged. */
 export function compiledReadsPlugin(reads: readonly CompiledRead[]): ApolloServerPlugin<RequestContext> {
   // Documents are cached by Apollo, so each distinct operation is examined once.
-  const verdicts = new WeakMap<OperationDefinitionNode, { read: CompiledRead; field: FieldNode } | null>();
+  const verdicts = new WeakMap<OperationDefinitionNode, { read: CompiledRead; fields: FieldNode[] } | null>();
   return {
     async requestDidStart() {
       return {
@@ -93,14 +91,14 @@ export function compiledReadsPlugin(reads: readonly CompiledRead[]): ApolloServe
             verdicts.set(operation, verdict);
           }
           if (!verdict) return null;
-          const { read, field } = verdict;
+          const { read, fields } = verdict;
           // Variables as execution would see them (types checked, defaults applied); any error is
           // the resolvers' to report.
           const variables = getVariableValues(rc.schema, operation.variableDefinitions ?? [], rc.request.variables ?? {});
           if (variables.errors) return null;
-          let value: unknown;
+          let values: Map<FieldNode, unknown> | undefined;
           try {
-            value = await read.run(ctx as AuthedContext, field, variables.coerced);
+            values = await read.run(ctx as AuthedContext, fields, variables.coerced);
           } catch (error) {
             // The transaction may be aborted, so the resolvers cannot take over: answer as any
             // internal error is answered (the lifecycle plugin rolls back, logs and adds the request id).
@@ -111,8 +109,8 @@ export function compiledReadsPlugin(reads: readonly CompiledRead[]): ApolloServe
               body: { kind: 'single', singleResult: { data: null, errors: [{ message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] } },
             };
           }
-          if (value === undefined) return null;
-          const data = project(operation.selectionSet, 'Query', () => value);
+          if (values === undefined) return null;
+          const data = project(operation.selectionSet, 'Query', (f) => values.get(f));
           return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data } } };
         },
       };

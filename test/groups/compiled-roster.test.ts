@@ -215,11 +215,10 @@ describe('everything else goes to the resolvers, with the same answers', () => {
     const failing = await getTestApp({
       compiledReads: [
         {
-          rootField: 'group',
-          shape: { args: ['id'], fields: { name: {} } },
+          shape: { group: { args: ['id'], fields: { name: {} } } },
           run: async (ctx) => {
             await ctx.db.query(`SELECT 1 / 0`);
-            return {};
+            return new Map();
           },
         },
       ],

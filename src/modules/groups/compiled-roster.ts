@@ -65,19 +65,21 @@ const selects = (field: FieldNode | undefined, name: string): FieldNode[] =>
  * argument, is answered by the resolvers.
  */
 export const compiledRoster: CompiledRead = {
-  rootField: 'group',
   shape: {
-    args: ['id'],
-    fields: {
-      id: {},
-      name: {},
-      members: { args: ['first'], fields: { totalCount: {}, pageInfo: PAGE_INFO, edges: { fields: { cursor: {}, node: MEMBERSHIP } } } },
+    group: {
+      args: ['id'],
+      fields: {
+        id: {},
+        name: {},
+        members: { args: ['first'], fields: { totalCount: {}, pageInfo: PAGE_INFO, edges: { fields: { cursor: {}, node: MEMBERSHIP } } } },
+      },
     },
   },
 
-  async run(ctx: AuthedContext, field: FieldNode, variables: Record<string, unknown>) {
+  async run(ctx: AuthedContext, fields: readonly FieldNode[], variables: Record<string, unknown>) {
     const viewer = ctx.viewer;
-    if (viewer.kind !== 'STAFF') return undefined;
+    const [field, ...more] = fields;
+    if (viewer.kind !== 'STAFF' || more.length) return undefined;
     const rawId = argumentOf(field, 'id', variables, undefined);
     const groupId = typeof rawId === 'string' ? uuidOf(rawId, 'TherapyGroup') : undefined;
     if (!groupId) return undefined;
@@ -184,6 +186,6 @@ export const compiledRoster: CompiledRead = {
       });
     });
     ctx.audit.recordMany(audit);
-    return answer;
+    return new Map([[field, answer]]);
   },
 };

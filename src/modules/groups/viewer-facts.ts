@@ -1,3 +1,4 @@
+import type { MemberViewer } from '../../auth/viewer';
 import type { RequestContext } from '../../context';
 import { consentCheckLoader } from '../consent/consent-check';
 import { ConsentType } from '../consent/consent.enums';
@@ -45,10 +46,14 @@ async function loadFacts(ctx: RequestContext): Promise<ViewerFacts> {
     return {
       ...EMPTY,
       agreementConsentGroupIds: new Set(rows.filter((_, i) => typeof consents[i] === 'string').map((r) => r.group_id)),
-      ownMemberships: new Map(
-        rows.map((r) => [r.group_id, { membershipId: r.id, groupId: r.group_id, status: r.status, agreementVersionAccepted: r.agreement_version_accepted }]),
-      ),
+      ownMemberships: ownMembershipFacts(viewer),
     };
   }
   return EMPTY;
 }
+
+/** A member's own memberships by group, as authentication read them. */
+export const ownMembershipFacts = (viewer: MemberViewer): ReadonlyMap<string, OwnMembershipFact> =>
+  new Map(
+    viewer.ownMemberships.map((r) => [r.group_id, { membershipId: r.id, groupId: r.group_id, status: r.status, agreementVersionAccepted: r.agreement_version_accepted }]),
+  );

@@ -1,0 +1,310 @@
+import type { FieldNode } from 'graphql';
+import { AuditAction } from '../../audit/audit-action';
+import type { AuditEntry } from '../../audit/audit-log';
+import { toGlobalId } from '../../common/global-id';
+import type { AuthedContext } from '../../context';
+import { argumentOf, CompiledRead, project } from '../../http/compiled-reads';
+import { displayNameOf } from '../clients/client.entity';
+import { canReadClient } from '../clients/client.policy';
+import { consentAnswerSql } from '../consent/consent-check';
+import { GoalLifecycleStatus } from '../goals/goal.enums';
+import { clinicClockLoader } from '../goals/goal.loaders';
+import { GoalFacts, goalAudience, GoalRuleFacts } from '../goals/goal.policy';
+import { CheckInPoint, Measure, progressOf } from '../goals/goal-progress';
+import { groupAccess, memberSeesPeers } from '../groups/group.policy';
+import { ownMembershipFacts, ViewerFacts } from '../groups/viewer-facts';
+import { membershipView } from '../memberships/membership.policy';
+import type { MembershipStatus } from '../memberships/membership-status';
+import { canSeeSessions } from '../sessions/session.policy';
+
+interface Names {
+  given_name: string;
+  family_name: string;
+  preferred_name: string | null;
+}
+
+interface GoalJson extends Names {
+  id: string; client_id: string; membership_id: string; group_id: string; title: string; visibility: GoalFacts['visibility'];
+  lifecycle_status: GoalFacts['lifecycleStatus']; membership_status: string; measure_kind: Measure['kind']; measure_period: Measure['period'];
+  target: number | null; share_consent: string | null; points: { values: number[] | null; times: number[] | null } | null;
+}
+
+interface HomeRow {
+  client: Names | null;
+  groups: { id: string; name: string; agreement_version: number; agreement_consent: string | null; next: { id: string; start_ms: number; topic: string | null } | null }[] | null;
+  memberships: { id: string; group_id: string; client_id: string; status: MembershipStatus }[] | null;
+  own_goals: GoalJson[] | null;
+  partner_ids: string[];
+  partnerships: ({ id: string; status: string; other_membership_id: string } & Record<'p' | 'a', Names>)[] | null;
+  partner_goals: GoalJson[] | null;
+  goal_page: GoalJson[] | null;
+}
+
+/** A goal as the goal loaders read it (`SELECT_GOALS`), with its owner's sharing consent and, when asked, its check-in history. */
+const goalJson = (streaks: string) => `json_build_object('id', g.id, 'client_id', g.client_id, 'membership_id', g.membership_id, 'group_id', g.group_id,
+  'title', g.title, 'visibility', g.visibility, 'lifecycle_status', g.lifecycle_status, 'membership_status', om.status,
+  'given_name', c.given_name, 'family_name', c.family_name, 'preferred_name', c.preferred_name,
+  'measure_kind', g.measure_kind, 'measure_period', g.measure_period, 'target', g.target,
+  'share_consent', CASE WHEN g.client_id <> $1 AND g.visibility = 'GROUP'
+                        THEN ${consentAnswerSql('g.client_id', `'GOAL_SHARING'`, `'GROUP'`, 'g.group_id', 'NULL::text')} END,
+  'points', CASE WHEN ${streaks} THEN (SELECT json_build_object('values', array_agg(value::float8 ORDER BY recorded_at DESC, id DESC),
+                   'times', array_agg(floor(extract(epoch FROM recorded_at) * 1000)::float8 ORDER BY recorded_at DESC, id DESC))
+              FROM goal_check_ins WHERE goal_id = g.id) END)`;
+
+const GOALS_FROM = `FROM goals g JOIN clients c ON c.id = g.client_id JOIN memberships om ON om.id = g.membership_id`;
+
+/**
+ * One statement for a member's home screen: their name; their groups with each group's
+ * agreement consent and next session; their memberships and own goals; their partnerships and
+ * active partners; and one page of the goals list (candidates in their groups, as `listGoals`
+ * chooses them) with each owner's GOAL_SHARING consent. The parts not asked are not read.
+ * $1 client, $2 own groups, $3–$6 which parts, $7/$8 streak histories for own goals / the page,
+ * $9 the page's `first + 1`, $10/$11 partners' goals and their streaks, $12 lifecycle statuses
+ * (in the filtered text only).
+ */
+const homeSql = (filtered: boolean) => `SELECT
+  (SELECT json_build_object('given_name', c.given_name, 'family_name', c.family_name, 'preferred_name', c.preferred_name) FROM clients c WHERE c.id = $1) AS client,
+  (SELECT json_agg(json_build_object('id', g.id, 'name', g.name, 'agreement_version', g.agreement_version,
+      'agreement_consent', ${consentAnswerSql('$1', `'GROUP_AGREEMENT'`, `'GROUP'`, 'g.id', 'NULL::text')},
+      'next', (SELECT json_build_object('id', s.id, 'start_ms', floor(extract(epoch FROM s.scheduled_start) * 1000), 'topic', s.topic)
+                 FROM group_sessions s WHERE s.group_id = g.id AND s.status = 'SCHEDULED' AND s.scheduled_end > now()
+                ORDER BY s.scheduled_start, s.id LIMIT 1)))
+     FROM therapy_groups g WHERE g.id = ANY($2)) AS groups,
+  CASE WHEN $3 THEN (SELECT json_agg(json_build_object('id', m.id, 'group_id', m.group_id, 'client_id', m.client_id, 'status', m.status) ORDER BY m.created_at, m.id)
+                       FROM memberships m WHERE m.client_id = $1) END AS memberships,
+  CASE WHEN $4 THEN (SELECT json_agg(${goalJson('$7')} ORDER BY g.created_at, g.id) ${GOALS_FROM}
+                      WHERE g.membership_id IN (SELECT id FROM memberships WHERE client_id = $1)) END AS own_goals,
+  ARRAY(SELECT p.partner_membership_id FROM memberships mine JOIN accountability_partnerships p ON p.proposer_membership_id = mine.id
+         WHERE mine.client_id = $1 AND p.status = 'ACTIVE'
+        UNION ALL
+        SELECT p.proposer_membership_id FROM memberships mine JOIN accountability_partnerships p ON p.partner_membership_id = mine.id
+         WHERE mine.client_id = $1 AND p.status = 'ACTIVE') AS partner_ids,
+  CASE WHEN $5 THEN (SELECT json_agg(json_build_object('id', p.id, 'status', p.status,
+        'other_membership_id', CASE WHEN pm.client_id = $1 THEN p.partner_membership_id ELSE p.proposer_membership_id END,
+        'p', json_build_object('given_name', pc.given_name, 'family_name', pc.family_name, 'preferred_name', pc.preferred_name),
+        'a', json_build_object('given_name', ac.given_name, 'family_name', ac.family_name, 'preferred_name', ac.preferred_name)) ORDER BY p.created_at DESC, p.id)
+      FROM accountability_partnerships p
+      JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN clients pc ON pc.id = pm.client_id
+      JOIN memberships am ON am.id = p.partner_membership_id JOIN clients ac ON ac.id = am.client_id
+     WHERE p.id IN (SELECT x.id FROM memberships mine JOIN accountability_partnerships x ON x.proposer_membership_id = mine.id WHERE mine.client_id = $1
+                    UNION SELECT x.id FROM memberships mine JOIN accountability_partnerships x ON x.partner_membership_id = mine.id WHERE mine.client_id = $1)) END AS partnerships,
+  CASE WHEN $10 THEN (SELECT json_agg(${goalJson('$11')} ORDER BY g.created_at, g.id) ${GOALS_FROM}
+      WHERE g.membership_id IN (
+        SELECT x.partner_membership_id FROM memberships mine JOIN accountability_partnerships x ON x.proposer_membership_id = mine.id WHERE mine.client_id = $1
+        UNION SELECT x.proposer_membership_id FROM memberships mine JOIN accountability_partnerships x ON x.partner_membership_id = mine.id WHERE mine.client_id = $1)) END AS partner_goals,
+  CASE WHEN $6 THEN (SELECT json_agg(${goalJson('$8')} ORDER BY g.created_at, g.id) ${GOALS_FROM}
+      WHERE g.id IN (SELECT g.id FROM goals g WHERE g.group_id = ANY($2) ${filtered ? 'AND g.lifecycle_status = ANY($12)' : ''}
+                      ORDER BY g.created_at, g.id LIMIT $9)) END AS goal_page`;
+const HOME_SQL = homeSql(false);
+const HOME_SQL_FILTERED = homeSql(true);
+
+const GOAL = { fields: { id: {}, title: {}, visibility: {}, lifecycleStatus: {}, ownerDisplayName: {}, currentStreak: {}, longestStreak: {}, lastCheckInAt: {} } };
+const STREAK_FIELDS = new Set(['currentStreak', 'longestStreak', 'lastCheckInAt']);
+const LIFECYCLE = new Set<string>(Object.values(GoalLifecycleStatus));
+
+const selects = (field: FieldNode | undefined, name: string): FieldNode[] =>
+  (field?.selectionSet?.selections ?? []).filter((s): s is FieldNode => s.kind === 'Field' && s.name.value === name);
+const asksStreaks = (goalFields: FieldNode[]) => goalFields.some((g) => (g.selectionSet?.selections ?? []).some((s) => s.kind === 'Field' && STREAK_FIELDS.has(s.name.value)));
+
+/** `first` and `filter` of the goals list as `GoalsArgs` would validate them, or undefined where the resolvers must answer. */
+function listArgs(field: FieldNode, variables: Record<string, unknown>): { first: number; statuses: string[] | null } | undefined {
+  const first = argumentOf(field, 'first', variables, 20);
+  if (!Number.isInteger(first) || (first as number) < 1 || (first as number) > 100) return undefined;
+  const filter = argumentOf(field, 'filter', variables, null);
+  if (filter === null) return { first: first as number, statuses: null };
+  if (typeof filter !== 'object' || Object.keys(filter).some((k) => k !== 'lifecycleStatus')) return undefined;
+  const statuses = (filter as { lifecycleStatus?: unknown }).lifecycleStatus ?? null;
+  if (statuses === null) return { first: first as number, statuses: null };
+  if (!Array.isArray(statuses) || !statuses.every((s) => typeof s === 'string' && LIFECYCLE.has(s))) return undefined;
+  return { first: first as number, statuses: statuses.length ? statuses : null };
+}
+
+/**
+ * A member's home screen — `viewer { client { displayName memberships { status group { name
+ * nextSession { scheduledStart topic } } goals { title currentStreak … } } } }`, `myPartnerships`
+ * and `goals(first, filter: { lifecycleStatus })` — answered from one statement. The rows pass
+ * through the same policy functions (group access, membership view, the goal rule with its
+ * consent answers, client read) and are audited as the loaders audit them. Other viewers,
+ * cursors and other arguments go to the resolvers.
+ */
+export const compiledMemberHome: CompiledRead = {
+  shape: {
+    viewer: {
+      fields: {
+        kind: {},
+        client: {
+          fields: {
+            id: {},
+            displayName: {},
+            memberships: {
+              fields: { id: {}, status: {}, group: { fields: { id: {}, name: {}, nextSession: { fields: { id: {}, scheduledStart: {}, topic: {} } } } }, goals: GOAL },
+            },
+          },
+        },
+      },
+    },
+    myPartnerships: { fields: { id: {}, status: {}, partnerDisplayName: {}, proposerDisplayName: {}, partnerGoals: GOAL } },
+    goals: { args: ['first', 'filter'], fields: { edges: { fields: { node: GOAL } } } },
+  },
+
+  async run(ctx: AuthedContext, fields: readonly FieldNode[], variables: Record<string, unknown>) {
+    const viewer = ctx.viewer;
+    if (viewer.kind !== 'MEMBER') return undefined;
+    const root = (name: string) => fields.filter((f) => f.name.value === name);
+    const [viewerFields, partnershipFields, listFields] = [root('viewer'), root('myPartnerships'), root('goals')];
+    if (viewerFields.length > 1 || partnershipFields.length > 1 || listFields.length > 1) return undefined;
+    const clientFields = selects(viewerFields[0], 'client');
+    const membershipFields = clientFields.flatMap((c) => selects(c, 'memberships'));
+    const ownGoalFields = membershipFields.flatMap((m) => selects(m, 'goals'));
+    const pageFields = listFields.flatMap((l) => selects(l, 'edges')).flatMap((e) => selects(e, 'node'));
+    const partnerGoalFields = partnershipFields.flatMap((p) => selects(p, 'partnerGoals'));
+    // `viewer { kind }` alone reads nothing worth compiling.
+    if (!clientFields.length && !partnershipFields.length && !listFields.length) return undefined;
+    const list = listFields[0] ? listArgs(listFields[0], variables) : { first: 0, statuses: null };
+    if (!list) return undefined;
+
+    // The group rules' facts as the viewer-facts loader gathers them; its agreement-consent
+    // question is asked inside the statement instead of a round trip of its own.
+    const ownMemberships = ownMembershipFacts(viewer);
+    const ownGroups = [...ownMemberships.keys()];
+    const [row] = await ctx.db.query<HomeRow>(list.statuses ? HOME_SQL_FILTERED : HOME_SQL, [
+      viewer.clientId, ownGroups, membershipFields.length > 0, ownGoalFields.length > 0, partnershipFields.length > 0, listFields.length > 0,
+      asksStreaks(ownGoalFields), asksStreaks(pageFields), list.first + 1, partnerGoalFields.length > 0, asksStreaks(partnerGoalFields),
+      ...(list.statuses ? [list.statuses] : []),
+    ]);
+    if (!row) return undefined;
+    const clock = await ctx.loaders.of(clinicClockLoader).get();
+
+    // The facts the loaders gather: own memberships (authentication), agreement consents, groups, partners.
+    const groups = new Map((row.groups ?? []).map((g) => [g.id, g]));
+    const ruleViewer: ViewerFacts = {
+      facilitatedGroupIds: new Set(),
+      ownMemberships,
+      agreementConsentGroupIds: new Set((row.groups ?? []).filter((g) => g.agreement_consent !== null).map((g) => g.id)),
+    };
+    const accessTo = (groupId: string) => (groups.has(groupId) ? groupAccess(viewer, groupId, ruleViewer) : 'NONE');
+    const seesPeersIn = (groupId: string) => {
+      const g = groups.get(groupId);
+      return !!g && accessTo(groupId) !== 'NONE' && memberSeesPeers(viewer, { id: g.id, agreementVersion: g.agreement_version }, ruleViewer);
+    };
+    const partners = new Set(row.partner_ids);
+    const audit: AuditEntry[] = [];
+    const visibleGoals = (rows: GoalJson[]) =>
+      rows.filter((g) => {
+        const ruleFacts: GoalRuleFacts = { viewer: ruleViewer, partnerMembershipIds: partners, seesPeersIn, ownerSharesGoals: g.share_consent !== null, partnerDataConsentId: g.share_consent };
+        const goalFacts: GoalFacts = {
+          ownerMembershipStatus: g.membership_status, clientId: g.client_id, membershipId: g.membership_id, groupId: g.group_id,
+          visibility: g.visibility, lifecycleStatus: g.lifecycle_status,
+        };
+        if (!goalAudience(viewer, goalFacts, ruleFacts)) return false;
+        audit.push({ action: AuditAction.READ, resourceType: 'Goal', resourceId: g.id, subjectClientId: g.client_id });
+        return true;
+      });
+    const goal = (sel: FieldNode, g: GoalJson) => {
+      let progress: ReturnType<typeof progressOf> | undefined;
+      const streaks = () => {
+        if (!progress) {
+          const points: CheckInPoint[] = (g.points?.values ?? []).map((value, i) => ({ value, recordedAt: new Date(g.points!.times![i]) }));
+          progress = progressOf({ kind: g.measure_kind, period: g.measure_period, target: g.target === null ? null : Number(g.target) }, points, clock.timeZone, clock.now);
+        }
+        return progress;
+      };
+      return project(sel.selectionSet!, 'Goal', (f) => {
+        switch (f.name.value) {
+          case 'id':
+            return toGlobalId('Goal', g.id);
+          case 'title':
+            return g.title;
+          case 'visibility':
+            return g.visibility;
+          case 'lifecycleStatus':
+            return g.lifecycle_status;
+          case 'ownerDisplayName':
+            return displayNameOf({ givenName: g.given_name, familyName: g.family_name, preferredName: g.preferred_name });
+          case 'currentStreak':
+            return streaks().currentStreak;
+          case 'longestStreak':
+            return streaks().longestStreak;
+          default:
+            return streaks().lastCheckInAt?.toISOString() ?? null;
+        }
+      });
+    };
+
+    const values = new Map<FieldNode, unknown>();
+    if (viewerFields[0]) {
+      // The member's own client record is theirs to read; a missing row answers null, as the loader does.
+      const client = row.client && canReadClient(viewer, viewer.clientId, new Set()) ? row.client : null;
+      if (client && clientFields.length) audit.push({ action: AuditAction.READ, resourceType: 'Client', resourceId: viewer.clientId, subjectClientId: viewer.clientId });
+      const memberships = (row.memberships ?? []).filter((m) => {
+        const access = accessTo(m.group_id);
+        if (access === 'NONE') return false;
+        const g = groups.get(m.group_id)!;
+        const view = membershipView(viewer, { clientId: m.client_id, status: m.status }, access, memberSeesPeers(viewer, { id: g.id, agreementVersion: g.agreement_version }, ruleViewer));
+        return view === 'FULL';
+      });
+      if (memberships.length !== (row.memberships ?? []).length) return undefined; // a peer's or hidden row: the resolvers' business
+      audit.push(...memberships.map((m) => ({ action: AuditAction.READ, resourceType: 'Membership', resourceId: m.id, subjectClientId: m.client_id })));
+      const ownGoals = ownGoalFields.length ? visibleGoals(row.own_goals ?? []) : [];
+      const membership = (sel: FieldNode, m: (typeof memberships)[number]) =>
+        project(sel.selectionSet!, 'Membership', (f) => {
+          if (f.name.value === 'id') return toGlobalId('Membership', m.id);
+          if (f.name.value === 'status') return m.status;
+          if (f.name.value === 'goals') return ownGoals.filter((g) => g.membership_id === m.id).map((g) => goal(f, g));
+          const g = groups.get(m.group_id)!;
+          return project(f.selectionSet!, 'TherapyGroup', (gf) => {
+            if (gf.name.value === 'id') return toGlobalId('TherapyGroup', g.id);
+            if (gf.name.value === 'name') return g.name;
+            const next = canSeeSessions(accessTo(g.id)) ? g.next : null;
+            return next
+              ? project(gf.selectionSet!, 'GroupSession', (sf) => {
+                  if (sf.name.value === 'id') return toGlobalId('GroupSession', next.id);
+                  if (sf.name.value === 'scheduledStart') return new Date(next.start_ms).toISOString();
+                  return next.topic;
+                })
+              : null;
+          });
+        });
+      values.set(
+        viewerFields[0],
+        project(viewerFields[0].selectionSet!, 'ViewerInfo', (f) => {
+          if (f.name.value === 'kind') return 'MEMBER';
+          if (!client) return null;
+          return project(f.selectionSet!, 'Client', (cf) => {
+            if (cf.name.value === 'id') return toGlobalId('Client', viewer.clientId);
+            if (cf.name.value === 'displayName') return displayNameOf({ givenName: client.given_name, familyName: client.family_name, preferredName: client.preferred_name });
+            return memberships.map((m) => membership(cf, m));
+          });
+        }),
+      );
+    }
+    if (partnershipFields[0]) {
+      const sel = partnershipFields[0];
+      const partnerGoals = partnerGoalFields.length ? visibleGoals(row.partner_goals ?? []) : [];
+      values.set(
+        sel,
+        (row.partnerships ?? []).map((p) =>
+          project(sel.selectionSet!, 'AccountabilityPartnership', (f) => {
+            if (f.name.value === 'id') return toGlobalId('AccountabilityPartnership', p.id);
+            if (f.name.value === 'status') return p.status;
+            if (f.name.value === 'partnerGoals') return partnerGoals.filter((g) => g.membership_id === p.other_membership_id).map((g) => goal(f, g));
+            const n = f.name.value === 'partnerDisplayName' ? p.a : p.p;
+            return displayNameOf({ givenName: n.given_name, familyName: n.family_name, preferredName: n.preferred_name });
+          }),
+        ),
+      );
+    }
+    if (listFields[0]) {
+      // Only the page (`first` rows) goes through the rule; the extra row only tells whether more exist.
+      const page = visibleGoals((row.goal_page ?? []).slice(0, list.first));
+      values.set(
+        listFields[0],
+        project(listFields[0].selectionSet!, 'GoalConnection', (f) =>
+          page.map((g) => project(f.selectionSet!, 'GoalEdge', (ef) => goal(ef, g))),
+        ),
+      );
+    }
+    ctx.audit.recordMany(audit);
+    return values;
+  },
+};

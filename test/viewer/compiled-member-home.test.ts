@@ -1,0 +1,287 @@
+/**
+ * The member home screen is answered from one statement (src/modules/viewer/compiled-member-home.ts).
+ * These tests run every operation twice — on the app as deployed and on one with compiled reads
+ * off — and require the same data, errors and audit rows for members in every situation the
+ * goal, group and consent rules distinguish; and that the compiled path really answered (3 round
+ * trips) where it should.
+ */
+import { ClinicFixture, createClinic, ownerQuery, tokenFor } from '../support/factories';
+import { getTestApp, gql, TestApp } from '../support/test-app';
+import {
+  acceptAgreement,
+  activeGroup,
+  createGoal,
+  grantConsent,
+  GroupRef,
+  Member,
+  ok,
+  partner,
+  PROPOSE,
+  revokeConsent,
+  agreementConsentOf,
+  ConsentRef,
+  shareGoals,
+} from '../goals/goal-fixtures';
+import { toGlobalId } from '../../src/common/global-id';
+
+const GOAL = `id title visibility lifecycleStatus ownerDisplayName currentStreak longestStreak lastCheckInAt`;
+const BENCH_SHAPE = `query MemberHome { viewer { client { displayName memberships { status group { name nextSession { scheduledStart topic } }
+  goals { title currentStreak longestStreak lastCheckInAt } } } }
+  myPartnerships { status partnerDisplayName proposerDisplayName partnerGoals { title visibility currentStreak } } }`;
+const WITH_LIST = `query MemberHome { viewer { client { displayName memberships { status group { name nextSession { scheduledStart topic } }
+  goals { title currentStreak longestStreak lastCheckInAt } } } }
+  myPartnerships { status partnerDisplayName proposerDisplayName }
+  goals(first: 20, filter: { lifecycleStatus: [ACTIVE] }) { edges { node { title ownerDisplayName visibility currentStreak } } } }`;
+const EVERYTHING = `query($first: Int, $filter: GoalFilter) { __typename viewer { __typename kind client { __typename id displayName
+    memberships { __typename id status group { __typename id name nextSession { __typename id scheduledStart topic } } goals { __typename ${GOAL} } } } }
+  myPartnerships { __typename id status partnerDisplayName proposerDisplayName partnerGoals { __typename ${GOAL} } }
+  goals(first: $first, filter: $filter) { __typename edges { __typename node { __typename ${GOAL} } } } }`;
+const ALIASED = `{ me: viewer { who: client { name: displayName groups: memberships { s: status g: group { name next: nextSession { at: scheduledStart } } } } }
+  p: myPartnerships { status theirs: partnerGoals { t: title } } list: goals(first: 3) { edges { n: node { title o: ownerDisplayName } } } }`;
+
+let generic: TestApp;
+let clinic: ClinicFixture;
+let group: GroupRef;
+let me: Member, lee: Member, sam: Member, ana: Member, bo: Member;
+let samSharing: ConsentRef;
+
+interface Run {
+  status: number;
+  data: unknown;
+  codes: string[];
+  audit: string[];
+  statements: number;
+}
+
+async function auditOf(requestId: string): Promise<string[]> {
+  const rows = await ownerQuery<{ line: string }>(
+    `SELECT concat_ws('|', clinic_id, actor_type, actor_id, action, resource_type, resource_id, subject_client_id, code) AS line
+       FROM audit_events WHERE request_id = $1 ORDER BY 1`,
+    [requestId],
+  );
+  return rows.map((r) => r.line);
+}
+
+/** The same operation on both apps: identical answers and audit rows. */
+async function both(auth: string, query: string, variables: Record<string, unknown> = {}): Promise<{ compiled: Run; resolvers: Run }> {
+  const runs: Run[] = [];
+  for (const on of [undefined, generic]) {
+    const res = await gql(auth, query, variables, on);
+    const requestId = res.body.extensions?.requestId;
+    runs.push({ status: res.status, data: res.data ?? null, codes: res.codes, audit: requestId ? await auditOf(requestId) : [], statements: res.sqlStatements });
+  }
+  const [compiled, resolvers] = runs;
+  expect(compiled.status).toBe(resolvers.status);
+  expect(compiled.data).toEqual(resolvers.data);
+  expect(compiled.codes).toEqual(resolvers.codes);
+  expect(compiled.audit).toEqual(resolvers.audit);
+  return { compiled, resolvers };
+}
+
+/** Every goal shape the rules tell apart, with check-ins over a few local days (streaks) at microsecond times. */
+async function goalsOf(m: Member, visibilities: [string, string][]) {
+  for (const [visibility, lifecycle] of visibilities) {
+    const goal = await createGoal(m, { visibility });
+    await ownerQuery(
+      `INSERT INTO goal_check_ins (clinic_id, goal_id, client_id, value, recorded_at, recorded_by_type, recorded_by_id)
+       SELECT g.clinic_id, g.id, g.client_id, 1, now() - make_interval(days => d) - make_interval(secs => 0.000123 * d), 'CLIENT', g.client_id
+         FROM goals g, generate_series(0, 4) d WHERE g.id = $1 AND d <> 2`,
+      [goal.id],
+    );
+    if (lifecycle !== 'ACTIVE') await ownerQuery(`UPDATE goals SET lifecycle_status = $2 WHERE id = $1`, [goal.id, lifecycle]);
+  }
+}
+
+async function sessionsFor(g: GroupRef, hoursAhead: number[]) {
+  for (const [i, h] of hoursAhead.entries()) {
+    await ownerQuery(
+      `INSERT INTO group_sessions (clinic_id, group_id, scheduled_start, scheduled_end, status, topic, cancel_reason, cancelled_at)
+       SELECT clinic_id, id, now() + make_interval(hours => $2) + interval '0.000321 seconds', now() + make_interval(hours => $2 + 1), $3, $4,
+              CASE WHEN $3 = 'CANCELLED' THEN 'test' END, CASE WHEN $3 = 'CANCELLED' THEN now() END
+         FROM therapy_groups WHERE id = $1`,
+      [g.id, h, i % 4 === 3 ? 'CANCELLED' : 'SCHEDULED', i % 2 ? null : `Topic ${i} — “quoted”`],
+    );
+  }
+}
+
+beforeAll(async () => {
+  generic = await getTestApp({ compiledReads: false });
+  clinic = await createClinic('Compiled Home Clinic', 'Pacific/Auckland');
+  ({ group, members: [me, lee, sam, ana, bo] } = await activeGroup({ clinic, members: 5 }));
+  await sessionsFor(group, [-30, 5, 30, 2]);
+  // Lee is my partner; Sam shares goals with the group; Ana does not; Bo proposed to me and left.
+  await partner(me, lee);
+  samSharing = await shareGoals(sam, group);
+  await shareGoals(lee, group);
+  ok(await gql(bo.auth, PROPOSE, { input: { partnerMembershipId: me.membershipGid } }));
+  await goalsOf(me, [['GROUP', 'ACTIVE'], ['PRIVATE', 'ACTIVE'], ['PARTNERS', 'COMPLETED'], ['GROUP', 'PROPOSED']]);
+  await goalsOf(lee, [['PARTNERS', 'ACTIVE'], ['GROUP', 'ON_HOLD'], ['PRIVATE', 'ACTIVE'], ['PARTNERS', 'CANCELLED']]);
+  await goalsOf(sam, [['GROUP', 'ACTIVE'], ['PARTNERS', 'ACTIVE'], ['GROUP', 'COMPLETED']]);
+  await goalsOf(ana, [['GROUP', 'ACTIVE']]);
+  await goalsOf(bo, [['GROUP', 'ACTIVE']]);
+  await ownerQuery(`UPDATE memberships SET status = 'WITHDRAWN' WHERE id = $1`, [bo.membershipId]);
+
+  // My other groups: one I completed (alumni: no sessions) and one I am waitlisted for (applicant).
+  for (const status of ['COMPLETED', 'WAITLISTED']) {
+    const other = (await activeGroup({ clinic, members: 1 })).group;
+    await sessionsFor(other, [3]);
+    await ownerQuery(
+      `INSERT INTO memberships (clinic_id, group_id, client_id, status, period_start, period_end, waitlisted_at, status_reason)
+       SELECT clinic_id, id, $2, $3, current_date - 40, CASE WHEN $3 = 'COMPLETED' THEN current_date - 1 END, CASE WHEN $3 = 'WAITLISTED' THEN now() END, 'test'
+         FROM therapy_groups WHERE id = $1`,
+      [other.id, me.client.id, status],
+    );
+  }
+  const [done] = await ownerQuery(`SELECT id FROM memberships WHERE client_id = $1 AND status = 'COMPLETED'`, [me.client.id]);
+  await ownerQuery(
+    `INSERT INTO goals (clinic_id, membership_id, client_id, group_id, title, measure_kind, measure_period, target, start_date, lifecycle_status, visibility, created_by_type, created_by_id)
+     SELECT clinic_id, id, client_id, group_id, 'Kept from an earlier group', 'COUNT', 'WEEKLY', 3, current_date - 30, 'COMPLETED', 'GROUP', 'CLIENT', client_id
+       FROM memberships WHERE id = $1`,
+    [done.id],
+  );
+
+  // A neighbouring clinic with the same story: none of it may reach this clinic's members.
+  const neighbour = await createClinic('Neighbour Home Clinic');
+  const there = await activeGroup({ clinic: neighbour, members: 2 });
+  await partner(there.members[0], there.members[1]);
+  await goalsOf(there.members[1], [['PARTNERS', 'ACTIVE'], ['GROUP', 'ACTIVE']]);
+});
+
+afterAll(async () => {
+  await generic.close();
+});
+
+describe('the compiled member home answers exactly as the resolvers do', () => {
+  it('the benchmark\'s shape, for a member with a partner, peers, an ended and a waitlisted group, in three round trips', async () => {
+    const { compiled, resolvers } = await both(me.auth, BENCH_SHAPE);
+    expect(compiled.statements).toBe(3);
+    expect(resolvers.statements).toBeGreaterThan(3);
+    const home = compiled.data as any;
+    expect(home.viewer.client.memberships.map((m: any) => m.status)).toEqual(['ACTIVE', 'COMPLETED', 'WAITLISTED']);
+    // The session 5 hours ahead (the one 2 hours ahead is cancelled, the one 30 hours ago is over).
+    expect(home.viewer.client.memberships[0].group.nextSession).toEqual({ scheduledStart: expect.any(String), topic: null });
+    expect(Date.parse(home.viewer.client.memberships[0].group.nextSession.scheduledStart) - Date.now()).toBeGreaterThan(4 * 3600_000);
+    expect(home.viewer.client.memberships[1].group.nextSession).toBeNull();
+    expect(home.viewer.client.memberships[2].group.nextSession).not.toBeNull();
+    expect(home.viewer.client.memberships[0].goals).toHaveLength(4);
+    expect(home.viewer.client.memberships[0].goals[0].currentStreak).toBeGreaterThan(0);
+    const [fromBo, withLee] = home.myPartnerships;
+    expect(fromBo).toMatchObject({ status: 'PROPOSED', partnerGoals: [] });
+    // Lee's PARTNERS goal and ON_HOLD GROUP goal; not the PRIVATE or the cancelled one.
+    expect(withLee.partnerGoals.map((g: any) => g.visibility)).toEqual(['PARTNERS', 'GROUP']);
+    // My five goals (one in the group I completed) and Lee's two.
+    expect(compiled.audit.filter((l) => l.includes('|READ|Goal|'))).toHaveLength(7);
+    expect(compiled.audit.filter((l) => l.includes('|READ|Membership|'))).toHaveLength(3);
+    expect(compiled.audit.filter((l) => l.includes('|READ|Client|'))).toHaveLength(1);
+  });
+
+  it('the earlier benchmark shape with the goals list, every supported field with ids and __typename, aliases, page sizes and filters', async () => {
+    expect((await both(me.auth, WITH_LIST)).compiled.statements).toBe(3);
+    const aliased = await both(me.auth, ALIASED);
+    expect(aliased.compiled.statements).toBe(3);
+    expect((aliased.compiled.data as any).me.who.groups[0].g.next.at).toEqual(expect.any(String));
+    const filters = [null, {}, { lifecycleStatus: [] }, { lifecycleStatus: ['ACTIVE', 'ON_HOLD'] }, { lifecycleStatus: ['COMPLETED'] }, { lifecycleStatus: null }];
+    for (const first of [1, 3, 100, undefined]) {
+      for (const filter of filters) {
+        const { compiled } = await both(me.auth, EVERYTHING, { first, filter });
+        expect(compiled.statements).toBe(3);
+      }
+    }
+    const list = (await both(me.auth, EVERYTHING, { first: 100 })).compiled.data as any;
+    // My goals in every state; peers' shared GROUP goals; Lee's as partner; never Ana's (no consent) or Bo's (withdrawn).
+    const owners = new Set(list.goals.edges.map((e: any) => e.node.ownerDisplayName));
+    expect(owners).toEqual(new Set([me, lee, sam].map((m) => `${m.client.givenName} ${m.client.familyName[0]}.`)));
+  });
+
+  it('each member of the group sees their own view: the partner, a sharing peer, a peer without consent, one who left', async () => {
+    for (const m of [lee, sam, ana, bo]) {
+      const { compiled } = await both(m.auth, EVERYTHING, { first: 50 });
+      expect(compiled.statements).toBe(3);
+    }
+  });
+
+  it('follows consent from one request to the next: revoking GOAL_SHARING or the agreement consent hides goals at once', async () => {
+    const samShown = `"ownerDisplayName":"${sam.client.givenName} ${sam.client.familyName[0]}."`;
+    const seen = async () => JSON.stringify((await both(me.auth, EVERYTHING, { first: 50 })).compiled.data);
+    expect(await seen()).toContain(samShown);
+    // A DENY overrides the PERMIT while it stands.
+    const deny = await grantConsent(sam.auth, { type: 'GOAL_SHARING', groupId: group.gid, provision: 'DENY' });
+    expect(await seen()).not.toContain(samShown);
+    await revokeConsent(sam.auth, deny);
+    expect(await seen()).toContain(samShown);
+    await revokeConsent(sam.auth, samSharing);
+    expect(await seen()).not.toContain(samShown);
+
+    // Without my agreement consent I see no peers; my partner still shares with me.
+    await revokeConsent(me.auth, await agreementConsentOf(me, group));
+    const { compiled } = await both(me.auth, EVERYTHING, { first: 50 });
+    const owners = new Set((compiled.data as any).goals.edges.map((e: any) => e.node.ownerDisplayName));
+    expect(owners).toEqual(new Set([me, lee].map((m) => `${m.client.givenName} ${m.client.familyName[0]}.`)));
+  });
+
+  it('a member in no group, a member who has not accepted the agreement, and a client with no memberships at all', async () => {
+    const world = await activeGroup({ clinic, members: 2, accept: false });
+    await goalsOf(world.members[1], [['GROUP', 'ACTIVE']]);
+    await shareGoals(world.members[1], world.group);
+    await both(world.members[0].auth, EVERYTHING, { first: 10 });
+    await acceptAgreement(world.members[0], world.group);
+    await both(world.members[0].auth, EVERYTHING, { first: 10 });
+    const loner = await clinic.addClient();
+    expect((await both(loner.auth, BENCH_SHAPE)).compiled.statements).toBe(3);
+    // A token for a client who does not exist is refused alike.
+    const ghost = await tokenFor(clinic.id, '00000000-0000-4000-8000-0000000000aa', 'MEMBER');
+    const { compiled } = await both(ghost, BENCH_SHAPE);
+    expect(compiled.codes).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+describe('everything else goes to the resolvers, with the same answers', () => {
+  it('staff and integrations', async () => {
+    const key = await clinic.addApiKey(['goals:read']);
+    for (const auth of [clinic.supervisor.auth, clinic.clinician.auth, clinic.admin.auth, key.auth]) {
+      const { compiled, resolvers } = await both(auth, `{ viewer { kind client { id } } goals(first: 5) { edges { node { id } } } }`);
+      expect(compiled.statements).toBe(resolvers.statements);
+    }
+  });
+
+  it('fields, arguments, cursors and filters outside the compiled shape', async () => {
+    const outside = [
+      `{ viewer { client { displayName email } } }`,
+      `{ viewer { client { memberships { status periodStart } } } }`,
+      `{ goals(first: 2, after: "x") { edges { node { id } } } }`,
+      `{ goals(first: 2) { pageInfo { hasNextPage } edges { cursor node { id } } } }`,
+      `{ goals(first: 2, filter: { visibility: [GROUP] }) { edges { node { id } } } }`,
+      `{ goals(first: 2, filter: { lifecycleStatus: [ACTIVE], clientId: "x" }) { edges { node { id } } } }`,
+      `{ myPartnerships { status group { name } } }`,
+      `{ myPartnerships { partnerGoals { title checkIns { value } } } }`,
+      `{ a: goals(first: 1) { edges { node { id } } } b: goals(first: 2) { edges { node { id } } } }`,
+      `{ viewer { kind } }`,
+      `{ viewer { client { ... on Client { displayName } } } }`,
+    ];
+    for (const query of outside) {
+      const { compiled, resolvers } = await both(me.auth, query);
+      expect(compiled.statements).toBe(resolvers.statements);
+    }
+  });
+
+  it('out-of-range and mistyped arguments are the resolvers\' errors, with nothing read or audited', async () => {
+    for (const first of [0, 101, -1]) {
+      const { compiled } = await both(me.auth, EVERYTHING, { first });
+      expect(compiled.codes).toEqual(['BAD_USER_INPUT']);
+      expect(compiled.audit.filter((l) => l.includes('|READ|'))).toEqual([]);
+    }
+    const { compiled } = await both(me.auth, EVERYTHING, { first: 'many' });
+    expect(compiled.status).toBe(400);
+  });
+
+  it('another clinic\'s partnership and goals never reach this clinic\'s members', async () => {
+    const { compiled } = await both(me.auth, EVERYTHING, { first: 100 });
+    const shown = JSON.stringify(compiled.data);
+    const foreign = await ownerQuery<{ id: string }>(`SELECT id FROM goals WHERE clinic_id <> $1`, [clinic.id]);
+    expect(foreign.length).toBeGreaterThan(0);
+    for (const g of foreign) expect(shown).not.toContain(toGlobalId('Goal', g.id));
+    expect(shown).toContain(toGlobalId('Goal', (await ownerQuery(`SELECT id FROM goals WHERE client_id = $1 LIMIT 1`, [lee.client.id]))[0].id));
+    expect(compiled.audit.length).toBeGreaterThan(0);
+    expect(compiled.audit.every((l) => l.startsWith(`${clinic.id}|`))).toBe(true);
+  });
+});
