@@ -97,6 +97,12 @@ async function main() {
     serverOptions: '-c shared_preload_libraries=pg_stat_statements -c max_connections=200 -c shared_buffers=512MB',
   });
   try {
+    // Every run starts from the generated dataset: the write workloads (check-ins, roster syncs,
+    // audit rows of every read) would otherwise grow it from run to run and skew the comparison.
+    const admin = new Client({ connectionString: cluster.superuserUrl() });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS bench WITH (FORCE)`);
+    await admin.end();
     await ensureDatabase(cluster.superuserUrl(), 'bench');
     const ownerUrl = cluster.superuserUrl('bench');
     await ensureAppRole(ownerUrl, 'bench-app-password-0123456789');
@@ -107,20 +113,10 @@ async function main() {
     for (const role of ['bench_peer', 'bench_raw']) {
       await db.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE ${role} LOGIN SUPERUSER PASSWORD '${role}'; END IF; END $$`);
     }
-    const { rows: meta } = await db.query(`SELECT to_regclass('bench_meta') AS t`);
-    const fingerprint = JSON.stringify(scale);
-    const existing = meta[0].t ? (await db.query(`SELECT fingerprint FROM bench_meta`)).rows[0]?.fingerprint : undefined;
-    if (existing !== fingerprint) {
-      log(`generating the ${scaleName} dataset…`);
-      const t = Date.now();
-      await generateDataset(ownerUrl, scale, log);
-      await db.query(`CREATE TABLE IF NOT EXISTS bench_meta (fingerprint text)`);
-      await db.query(`TRUNCATE bench_meta`);
-      await db.query(`INSERT INTO bench_meta VALUES ($1)`, [fingerprint]);
-      log(`dataset ready in ${((Date.now() - t) / 1000).toFixed(0)}s`);
-    } else {
-      log('reusing the generated dataset');
-    }
+    log(`generating the ${scaleName} dataset…`);
+    const t = Date.now();
+    await generateDataset(ownerUrl, scale, log);
+    log(`dataset ready in ${((Date.now() - t) / 1000).toFixed(0)}s`);
 
     const appUrl = withDatabase(cluster.superuserUrl(), 'bench', { user: 'kinship_app', password: 'bench-app-password-0123456789' });
     const pids: Partial<Record<ServerKind, number>> = {};
