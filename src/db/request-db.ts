@@ -129,7 +129,7 @@ export class RequestDb {
     if (!connection || !this.runner) throw new Error('no request transaction');
     const result = (await this.enqueue(() => {
       this.stats.statements += 1;
-      return corked(connection, () => connection.query({ name: statementName(sql), text: sql, values: params }));
+      return connection.query({ name: statementName(sql), text: sql, values: params });
     })) as { rows?: T[] };
     return result.rows ?? [];
   }
@@ -185,25 +185,8 @@ export class RequestDb {
 }
 
 interface PgConnection {
-  connection?: { stream?: { cork?(): void; uncork?(): void } };
   query(sql: string): Promise<{ rows?: Record<string, unknown>[] }[] | { rows?: Record<string, unknown>[] }>;
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows?: Record<string, unknown>[] }>;
-}
-
-/**
- * pg writes a prepared statement's execution as four messages (Bind, Describe, Execute, Sync),
- * each its own socket write: on this kind of VM those syscalls were a fifth of the server's CPU.
- * Our queue only sends to an idle client, which writes synchronously, so corking around the call
- * sends the four as one write.
- */
-function corked<R>(connection: PgConnection, send: () => R): R {
-  const stream = connection.connection?.stream;
-  stream?.cork?.();
-  try {
-    return send();
-  } finally {
-    stream?.uncork?.();
-  }
 }
 
 /**
