@@ -31,72 +31,93 @@ interface GoalJson extends Names {
 
 interface HomeRow {
   client: Names | null;
-  groups: { id: string; name: string; agreement_version: number; agreement_consent: string | null; next: { id: string; start_ms: number; topic: string | null } | null }[] | null;
+  groups: { id: string; name: string; agreement_version: number; agreement_consent?: string | null; next?: { id: string; start_ms: number; topic: string | null } | null }[] | null;
   memberships: { id: string; group_id: string; client_id: string; status: MembershipStatus }[] | null;
   own_goals: GoalJson[] | null;
-  partner_ids: string[];
+  partner_ids?: string[];
   partnerships: ({ id: string; status: string; other_membership_id: string } & Record<'p' | 'a', Names>)[] | null;
   partner_goals: GoalJson[] | null;
   goal_page: GoalJson[] | null;
 }
 
 /** A goal as the goal loaders read it (`SELECT_GOALS`), with its owner's sharing consent and, when asked, its check-in history. */
-const goalJson = (streaks: string) => `json_build_object('id', g.id, 'client_id', g.client_id, 'membership_id', g.membership_id, 'group_id', g.group_id,
+const goalJson = (streaks: boolean) => `json_build_object('id', g.id, 'client_id', g.client_id, 'membership_id', g.membership_id, 'group_id', g.group_id,
   'title', g.title, 'visibility', g.visibility, 'lifecycle_status', g.lifecycle_status, 'membership_status', om.status,
   'given_name', c.given_name, 'family_name', c.family_name, 'preferred_name', c.preferred_name,
   'measure_kind', g.measure_kind, 'measure_period', g.measure_period, 'target', g.target,
   'share_consent', CASE WHEN g.client_id <> $1 AND g.visibility = 'GROUP'
-                        THEN ${consentAnswerSql('g.client_id', `'GOAL_SHARING'`, `'GROUP'`, 'g.group_id', 'NULL::text')} END,
-  'points', CASE WHEN ${streaks} THEN (SELECT json_build_object('values', array_agg(value::float8 ORDER BY recorded_at DESC, id DESC),
+                        THEN ${consentAnswerSql('g.client_id', `'GOAL_SHARING'`, `'GROUP'`, 'g.group_id', 'NULL::text')} END
+  ${streaks ? `, 'points', (SELECT json_build_object('values', array_agg(value::float8 ORDER BY recorded_at DESC, id DESC),
                    'times', array_agg(floor(extract(epoch FROM recorded_at) * 1000)::float8 ORDER BY recorded_at DESC, id DESC))
-              FROM goal_check_ins WHERE goal_id = g.id) END)`;
+              FROM goal_check_ins WHERE goal_id = g.id)` : ''})`;
 
 const GOALS_FROM = `FROM goals g JOIN clients c ON c.id = g.client_id JOIN memberships om ON om.id = g.membership_id`;
 
+/** Which parts of the home screen an operation asks for: each combination is one SQL text (and one cached plan). */
+interface HomeParts {
+  memberships: boolean;
+  nextSessions: boolean;
+  ownGoals: boolean;
+  ownStreaks: boolean;
+  partnerships: boolean;
+  partnerGoals: boolean;
+  partnerStreaks: boolean;
+  list: boolean;
+  listStreaks: boolean;
+  filtered: boolean;
+}
+
 /**
- * One statement for a member's home screen: their name; their groups with each group's
- * agreement consent and next session; their memberships and own goals; their partnerships and
- * active partners; and one page of the goals list (candidates in their groups, as `listGoals`
- * chooses them) with each owner's GOAL_SHARING consent. The parts not asked are not read.
- * $1 client, $2 own groups, $3–$6 which parts, $7/$8 streak histories for own goals / the page,
- * $9 the page's `first + 1`, $10/$11 partners' goals and their streaks, $12 lifecycle statuses
- * (in the filtered text only).
+ * One statement for a member's home screen: their name; their groups (with the agreement
+ * consent when others' goals are judged, and the next session when asked); their memberships
+ * and own goals; their partnerships (found once, through their own memberships) and the
+ * partners' goals; and one page of the goals list (candidates in their groups, as `listGoals`
+ * chooses them) with each owner's GOAL_SHARING consent. Parts not asked are not in the text: an
+ * unused branch still costs executor start-up on every call. $1 client, $2 own groups, then the
+ * page's `first + 1` and lifecycle statuses when listed.
  */
-const homeSql = (filtered: boolean) => `SELECT
+function homeSql(p: HomeParts): string {
+  // The goal rule asks about peers (agreement consent, partners) for any goal not the viewer's own.
+  const judgesGoals = p.ownGoals || p.partnerGoals || p.list;
+  return `WITH mine AS MATERIALIZED (
+    SELECT x.id, x.status, x.partner_membership_id AS other FROM memberships m JOIN accountability_partnerships x ON x.proposer_membership_id = m.id WHERE m.client_id = $1
+    UNION ALL
+    SELECT x.id, x.status, x.proposer_membership_id FROM memberships m JOIN accountability_partnerships x ON x.partner_membership_id = m.id WHERE m.client_id = $1)
+  SELECT
   (SELECT json_build_object('given_name', c.given_name, 'family_name', c.family_name, 'preferred_name', c.preferred_name) FROM clients c WHERE c.id = $1) AS client,
-  (SELECT json_agg(json_build_object('id', g.id, 'name', g.name, 'agreement_version', g.agreement_version,
-      'agreement_consent', ${consentAnswerSql('$1', `'GROUP_AGREEMENT'`, `'GROUP'`, 'g.id', 'NULL::text')},
-      'next', (SELECT json_build_object('id', s.id, 'start_ms', floor(extract(epoch FROM s.scheduled_start) * 1000), 'topic', s.topic)
+  (SELECT json_agg(json_build_object('id', g.id, 'name', g.name, 'agreement_version', g.agreement_version
+      ${judgesGoals ? `, 'agreement_consent', ${consentAnswerSql('$1', `'GROUP_AGREEMENT'`, `'GROUP'`, 'g.id', 'NULL::text')}` : ''}
+      ${p.nextSessions ? `, 'next', (SELECT json_build_object('id', s.id, 'start_ms', floor(extract(epoch FROM s.scheduled_start) * 1000), 'topic', s.topic)
                  FROM group_sessions s WHERE s.group_id = g.id AND s.status = 'SCHEDULED' AND s.scheduled_end > now()
-                ORDER BY s.scheduled_start, s.id LIMIT 1)))
-     FROM therapy_groups g WHERE g.id = ANY($2)) AS groups,
-  CASE WHEN $3 THEN (SELECT json_agg(json_build_object('id', m.id, 'group_id', m.group_id, 'client_id', m.client_id, 'status', m.status) ORDER BY m.created_at, m.id)
-                       FROM memberships m WHERE m.client_id = $1) END AS memberships,
-  CASE WHEN $4 THEN (SELECT json_agg(${goalJson('$7')} ORDER BY g.created_at, g.id) ${GOALS_FROM}
-                      WHERE g.membership_id IN (SELECT id FROM memberships WHERE client_id = $1)) END AS own_goals,
-  ARRAY(SELECT p.partner_membership_id FROM memberships mine JOIN accountability_partnerships p ON p.proposer_membership_id = mine.id
-         WHERE mine.client_id = $1 AND p.status = 'ACTIVE'
-        UNION ALL
-        SELECT p.proposer_membership_id FROM memberships mine JOIN accountability_partnerships p ON p.partner_membership_id = mine.id
-         WHERE mine.client_id = $1 AND p.status = 'ACTIVE') AS partner_ids,
-  CASE WHEN $5 THEN (SELECT json_agg(json_build_object('id', p.id, 'status', p.status,
+                ORDER BY s.scheduled_start, s.id LIMIT 1)` : ''}))
+     FROM therapy_groups g WHERE g.id = ANY($2)) AS groups
+  ${p.memberships ? `, (SELECT json_agg(json_build_object('id', m.id, 'group_id', m.group_id, 'client_id', m.client_id, 'status', m.status) ORDER BY m.created_at, m.id)
+       FROM memberships m WHERE m.client_id = $1) AS memberships` : ''}
+  ${p.ownGoals ? `, (SELECT json_agg(${goalJson(p.ownStreaks)} ORDER BY g.created_at, g.id) ${GOALS_FROM}
+      WHERE g.membership_id IN (SELECT id FROM memberships WHERE client_id = $1)) AS own_goals` : ''}
+  ${judgesGoals ? `, ARRAY(SELECT other FROM mine WHERE status = 'ACTIVE') AS partner_ids` : ''}
+  ${p.partnerships ? `, (SELECT json_agg(json_build_object('id', p.id, 'status', p.status,
         'other_membership_id', CASE WHEN pm.client_id = $1 THEN p.partner_membership_id ELSE p.proposer_membership_id END,
         'p', json_build_object('given_name', pc.given_name, 'family_name', pc.family_name, 'preferred_name', pc.preferred_name),
         'a', json_build_object('given_name', ac.given_name, 'family_name', ac.family_name, 'preferred_name', ac.preferred_name)) ORDER BY p.created_at DESC, p.id)
       FROM accountability_partnerships p
       JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN clients pc ON pc.id = pm.client_id
       JOIN memberships am ON am.id = p.partner_membership_id JOIN clients ac ON ac.id = am.client_id
-     WHERE p.id IN (SELECT x.id FROM memberships mine JOIN accountability_partnerships x ON x.proposer_membership_id = mine.id WHERE mine.client_id = $1
-                    UNION SELECT x.id FROM memberships mine JOIN accountability_partnerships x ON x.partner_membership_id = mine.id WHERE mine.client_id = $1)) END AS partnerships,
-  CASE WHEN $10 THEN (SELECT json_agg(${goalJson('$11')} ORDER BY g.created_at, g.id) ${GOALS_FROM}
-      WHERE g.membership_id IN (
-        SELECT x.partner_membership_id FROM memberships mine JOIN accountability_partnerships x ON x.proposer_membership_id = mine.id WHERE mine.client_id = $1
-        UNION SELECT x.proposer_membership_id FROM memberships mine JOIN accountability_partnerships x ON x.partner_membership_id = mine.id WHERE mine.client_id = $1)) END AS partner_goals,
-  CASE WHEN $6 THEN (SELECT json_agg(${goalJson('$8')} ORDER BY g.created_at, g.id) ${GOALS_FROM}
-      WHERE g.id IN (SELECT g.id FROM goals g WHERE g.group_id = ANY($2) ${filtered ? 'AND g.lifecycle_status = ANY($12)' : ''}
-                      ORDER BY g.created_at, g.id LIMIT $9)) END AS goal_page`;
-const HOME_SQL = homeSql(false);
-const HOME_SQL_FILTERED = homeSql(true);
+     WHERE p.id IN (SELECT id FROM mine)) AS partnerships` : ''}
+  ${p.partnerGoals ? `, (SELECT json_agg(${goalJson(p.partnerStreaks)} ORDER BY g.created_at, g.id) ${GOALS_FROM}
+      WHERE g.membership_id IN (SELECT other FROM mine)) AS partner_goals` : ''}
+  ${p.list ? `, (SELECT json_agg(${goalJson(p.listStreaks)} ORDER BY g.created_at, g.id) ${GOALS_FROM}
+      WHERE g.id IN (SELECT g.id FROM goals g WHERE g.group_id = ANY($2) ${p.filtered ? 'AND g.lifecycle_status = ANY($4)' : ''}
+                      ORDER BY g.created_at, g.id LIMIT $3)) AS goal_page` : ''}`;
+}
+
+const homeTexts = new Map<string, string>();
+const homeText = (parts: HomeParts) => {
+  const key = JSON.stringify(parts);
+  let text = homeTexts.get(key);
+  if (!text) homeTexts.set(key, (text = homeSql(parts)));
+  return text;
+};
 
 const GOAL = { fields: { id: {}, title: {}, visibility: {}, lifecycleStatus: {}, ownerDisplayName: {}, currentStreak: {}, longestStreak: {}, lastCheckInAt: {} } };
 const STREAK_FIELDS = new Set(['currentStreak', 'longestStreak', 'lastCheckInAt']);
@@ -167,11 +188,22 @@ export const compiledMemberHome: CompiledRead = {
     // question is asked inside the statement instead of a round trip of its own.
     const ownMemberships = ownMembershipFacts(viewer);
     const ownGroups = [...ownMemberships.keys()];
-    const [row] = await ctx.db.query<HomeRow>(list.statuses ? HOME_SQL_FILTERED : HOME_SQL, [
-      viewer.clientId, ownGroups, membershipFields.length > 0, ownGoalFields.length > 0, partnershipFields.length > 0, listFields.length > 0,
-      asksStreaks(ownGoalFields), asksStreaks(pageFields), list.first + 1, partnerGoalFields.length > 0, asksStreaks(partnerGoalFields),
-      ...(list.statuses ? [list.statuses] : []),
-    ]);
+    const parts: HomeParts = {
+      memberships: membershipFields.length > 0,
+      nextSessions: membershipFields.some((m) => selects(m, 'group').some((g) => selects(g, 'nextSession').length > 0)),
+      ownGoals: ownGoalFields.length > 0,
+      ownStreaks: asksStreaks(ownGoalFields),
+      partnerships: partnershipFields.length > 0,
+      partnerGoals: partnerGoalFields.length > 0,
+      partnerStreaks: asksStreaks(partnerGoalFields),
+      list: listFields.length > 0,
+      listStreaks: asksStreaks(pageFields),
+      filtered: list.statuses !== null,
+    };
+    const params: unknown[] = [viewer.clientId, ownGroups];
+    if (parts.list) params.push(list.first + 1);
+    if (parts.filtered) params.push(list.statuses);
+    const [row] = await ctx.db.query<HomeRow>(homeText(parts), params);
     if (!row) return undefined;
     const clock = await ctx.loaders.of(clinicClockLoader).get();
 
@@ -180,14 +212,14 @@ export const compiledMemberHome: CompiledRead = {
     const ruleViewer: ViewerFacts = {
       facilitatedGroupIds: new Set(),
       ownMemberships,
-      agreementConsentGroupIds: new Set((row.groups ?? []).filter((g) => g.agreement_consent !== null).map((g) => g.id)),
+      agreementConsentGroupIds: new Set((row.groups ?? []).filter((g) => typeof g.agreement_consent === 'string').map((g) => g.id)),
     };
     const accessTo = (groupId: string) => (groups.has(groupId) ? groupAccess(viewer, groupId, ruleViewer) : 'NONE');
     const seesPeersIn = (groupId: string) => {
       const g = groups.get(groupId);
       return !!g && accessTo(groupId) !== 'NONE' && memberSeesPeers(viewer, { id: g.id, agreementVersion: g.agreement_version }, ruleViewer);
     };
-    const partners = new Set(row.partner_ids);
+    const partners = new Set(row.partner_ids ?? []);
     const audit: AuditEntry[] = [];
     const visibleGoals = (rows: GoalJson[]) =>
       rows.filter((g) => {
@@ -255,7 +287,7 @@ export const compiledMemberHome: CompiledRead = {
           return project(f.selectionSet!, 'TherapyGroup', (gf) => {
             if (gf.name.value === 'id') return toGlobalId('TherapyGroup', g.id);
             if (gf.name.value === 'name') return g.name;
-            const next = canSeeSessions(accessTo(g.id)) ? g.next : null;
+            const next = canSeeSessions(accessTo(g.id)) ? (g.next ?? null) : null;
             return next
               ? project(gf.selectionSet!, 'GroupSession', (sf) => {
                   if (sf.name.value === 'id') return toGlobalId('GroupSession', next.id);
