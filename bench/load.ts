@@ -25,6 +25,8 @@ const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math
 export function runLoad(o: LoadOptions): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
+    // A GraphQL error comes back as 200 with an `errors` member: counted too, not just HTTP failures.
+    let graphqlErrors = 0;
     const instance = autocannon(
       {
         url: o.url,
@@ -38,6 +40,9 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
               const r = o.make();
               return { ...req, headers: r.headers, body: r.body };
             },
+            onResponse: (status: number, body: string) => {
+              if (status === 200 && body.includes('"errors"')) graphqlErrors += 1;
+            },
           },
         ],
       },
@@ -50,7 +55,7 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
           p50: percentile(latencies, 50),
           p95: percentile(latencies, 95),
           p99: percentile(latencies, 99),
-          errors: result.errors + result.timeouts + result.non2xx,
+          errors: result.errors + result.timeouts + result.non2xx + graphqlErrors,
         });
       },
     );

@@ -130,7 +130,7 @@ export async function buildWorkloads(scale: Scale, tokens: TokenSettings, member
       },
     },
     {
-      name: 'member home, goals list',
+      name: 'member home list',
       description: 'the member home with every goal the member may see in their groups (20, with streaks) instead of the partner\'s',
       servers: ['ours'],
       concurrency: 16,

@@ -27,7 +27,7 @@ let workloads: Workload[];
 const EXPECTED_STATEMENTS: Record<string, number> = {
   roster: 3,
   'member home': 3,
-  'member home, goals list': 3,
+  'member home list': 3,
   'session view': 10,
   'integration read': 9,
   'check-in write': 8,
