@@ -171,6 +171,15 @@ describe('partnerGoals', () => {
     // Ended: Lee's PARTNERS goal is Kim's no longer.
     await gql(kim.auth, END_PARTNERSHIP, { input: { partnershipId: proposed.id, reason: 'done' } });
     expect(ok(await gql(kim.auth, PARTNER_GOALS)).myPartnerships).toEqual([{ status: 'ENDED', partnerGoals: [] }]);
+
+    // Partnered again: the new partnership lists Lee's goals, the ended one still lists none.
+    await partner(lee, kim);
+    const again = await gql(kim.auth, PARTNER_GOALS);
+    expect(ok(again).myPartnerships.map((p: any) => [p.status, p.partnerGoals.map((g: any) => g.id)])).toEqual([
+      ['ACTIVE', [shared.gid, group.gid]],
+      ['ENDED', []],
+    ]);
+    expect(await goalReads(again.body.extensions!.requestId)).toEqual([shared.id, group.id].sort());
   });
 
   it('is null for staff, who read goals through the group instead', async () => {

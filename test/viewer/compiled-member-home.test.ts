@@ -219,6 +219,18 @@ describe('the compiled member home answers exactly as the resolvers do', () => {
     expect(owners).toEqual(new Set([me, lee].map((m) => `${m.client.givenName} ${m.client.familyName[0]}.`)));
   });
 
+  it('partners again after an ended partnership: only the active one lists goals, on both paths', async () => {
+    const world = await activeGroup({ clinic, members: 2 });
+    const [kim, lee] = world.members;
+    await goalsOf(lee, [['PARTNERS', 'ACTIVE'], ['GROUP', 'ACTIVE']]);
+    const first = await partner(kim, lee);
+    ok(await gql(lee.auth, `mutation($input: EndPartnershipInput!) { endPartnership(input: $input) { partnership { id } } }`, { input: { partnershipId: first.gid, reason: 'pause' } }));
+    await partner(lee, kim);
+    const { compiled } = await both(kim.auth, BENCH_SHAPE);
+    expect(compiled.statements).toBe(3);
+    expect((compiled.data as any).myPartnerships.map((p: any) => [p.status, p.partnerGoals.length])).toEqual([['ACTIVE', 2], ['ENDED', 0]]);
+  });
+
   it('a member in no group, a member who has not accepted the agreement, and a client with no memberships at all', async () => {
     const world = await activeGroup({ clinic, members: 2, accept: false });
     await goalsOf(world.members[1], [['GROUP', 'ACTIVE']]);

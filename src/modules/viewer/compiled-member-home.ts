@@ -105,7 +105,7 @@ function homeSql(p: HomeParts): string {
       JOIN memberships am ON am.id = p.partner_membership_id JOIN clients ac ON ac.id = am.client_id
      WHERE p.id IN (SELECT id FROM mine)) AS partnerships` : ''}
   ${p.partnerGoals ? `, (SELECT json_agg(${goalJson(p.partnerStreaks)} ORDER BY g.created_at, g.id) ${GOALS_FROM}
-      WHERE g.membership_id IN (SELECT other FROM mine)) AS partner_goals` : ''}
+      WHERE g.membership_id IN (SELECT other FROM mine WHERE status = 'ACTIVE')) AS partner_goals` : ''}
   ${p.list ? `, (SELECT json_agg(${goalJson(p.listStreaks)} ORDER BY g.created_at, g.id) ${GOALS_FROM}
       WHERE g.id IN (SELECT g.id FROM goals g WHERE g.group_id = ANY($2) ${p.filtered ? 'AND g.lifecycle_status = ANY($4)' : ''}
                       ORDER BY g.created_at, g.id LIMIT $3)) AS goal_page` : ''}`;
@@ -268,16 +268,18 @@ export const compiledMemberHome: CompiledRead = {
       // The member's own client record is theirs to read; a missing row answers null, as the loader does.
       const client = row.client && canReadClient(viewer, viewer.clientId, new Set()) ? row.client : null;
       if (client && clientFields.length) audit.push({ action: AuditAction.READ, resourceType: 'Client', resourceId: viewer.clientId, subjectClientId: viewer.clientId });
-      const memberships = (row.memberships ?? []).filter((m) => {
+      // Without the client record nothing below it resolves, so nothing below it is read or audited.
+      const rows = client ? (row.memberships ?? []) : [];
+      const memberships = rows.filter((m) => {
         const access = accessTo(m.group_id);
         if (access === 'NONE') return false;
         const g = groups.get(m.group_id)!;
         const view = membershipView(viewer, { clientId: m.client_id, status: m.status }, access, memberSeesPeers(viewer, { id: g.id, agreementVersion: g.agreement_version }, ruleViewer));
         return view === 'FULL';
       });
-      if (memberships.length !== (row.memberships ?? []).length) return undefined; // a peer's or hidden row: the resolvers' business
+      if (memberships.length !== rows.length) return undefined; // a peer's or hidden row: the resolvers' business
       audit.push(...memberships.map((m) => ({ action: AuditAction.READ, resourceType: 'Membership', resourceId: m.id, subjectClientId: m.client_id })));
-      const ownGoals = ownGoalFields.length ? visibleGoals(row.own_goals ?? []) : [];
+      const ownGoals = client && ownGoalFields.length ? visibleGoals(row.own_goals ?? []) : [];
       const membership = (sel: FieldNode, m: (typeof memberships)[number]) =>
         project(sel.selectionSet!, 'Membership', (f) => {
           if (f.name.value === 'id') return toGlobalId('Membership', m.id);
@@ -319,7 +321,9 @@ export const compiledMemberHome: CompiledRead = {
           project(sel.selectionSet!, 'AccountabilityPartnership', (f) => {
             if (f.name.value === 'id') return toGlobalId('AccountabilityPartnership', p.id);
             if (f.name.value === 'status') return p.status;
-            if (f.name.value === 'partnerGoals') return partnerGoals.filter((g) => g.membership_id === p.other_membership_id).map((g) => goal(f, g));
+            if (f.name.value === 'partnerGoals') {
+              return p.status === 'ACTIVE' ? partnerGoals.filter((g) => g.membership_id === p.other_membership_id).map((g) => goal(f, g)) : [];
+            }
             const n = f.name.value === 'partnerDisplayName' ? p.a : p.p;
             return displayNameOf({ givenName: n.given_name, familyName: n.family_name, preferredName: n.preferred_name });
           }),
