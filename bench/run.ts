@@ -74,14 +74,21 @@ const cpuTicks = (pid: number) => {
   const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(f[11]) + Number(f[12]);
 };
-/** CPU ticks of every PostgreSQL process (backends, WAL writer, autovacuum): the database's share of a round. */
+/**
+ * CPU ticks of the whole database: every live PostgreSQL process, plus what exited backends used
+ * (the postmaster's reaped children), so connections a server opens and closes still count.
+ */
 const databaseTicks = () =>
   fs
     .readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .reduce((sum, d) => {
       try {
-        return fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres' ? sum + cpuTicks(Number(d)) : sum;
+        if (fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') return sum;
+        const f = fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ');
+        const parent = Number(f[1]);
+        const isPostmaster = fs.readFileSync(`/proc/${parent}/comm`, 'utf8').trim() !== 'postgres';
+        return sum + Number(f[11]) + Number(f[12]) + (isPostmaster ? Number(f[13]) + Number(f[14]) : 0);
       } catch {
         return sum; // exited meanwhile
       }
