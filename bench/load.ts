@@ -25,8 +25,8 @@ const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math
 export function runLoad(o: LoadOptions): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
-    // A GraphQL error comes back as 200 with a top-level `errors` list of `{ message }` objects
-    // (payload fields named `errors`, like syncRoster's, hold other shapes): counted too.
+    // A GraphQL error comes back as 200 with a top-level `errors` list: counted too. Only bodies
+    // mentioning `errors` are parsed (syncRoster has a payload field of that name).
     let graphqlErrors = 0;
     const instance = autocannon(
       {
@@ -42,7 +42,7 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
               return { ...req, headers: r.headers, body: r.body };
             },
             onResponse: (status: number, body: string) => {
-              if (status === 200 && body.includes('"errors":[{"message"')) graphqlErrors += 1;
+              if (status === 200 && body.includes('"errors"') && Array.isArray((JSON.parse(body) as { errors?: unknown }).errors)) graphqlErrors += 1;
             },
           },
         ],

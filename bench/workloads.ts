@@ -27,8 +27,10 @@ const ROSTER_PEER = `query Roster($id: UUID!) { therapyGroupByRowId(rowId: $id) 
   nodes { status clientByClinicIdAndClientId { givenName familyName preferredName }
   goalsByClinicIdAndMembershipId { nodes { title goalCheckInsByClinicIdAndGoalId(first: 3, orderBy: [RECORDED_AT_DESC]) { nodes { value recordedAt } } } } } } } }`;
 
-// The member's groups and next sessions, own goals with streaks, partnerships with the partner's shared goals:
-// the same records PostGraphile's query below reads (it returns raw check-ins where we return streaks).
+// The member's groups and next sessions, own goals with streaks, partnerships with the partner's shared goals.
+// PostGraphile's query below is comparable, not identical: with no rules to apply it follows the partnerships
+// the member proposed, reads all of the partner's goals and the latest session, and returns 30 raw check-ins
+// per goal where we return streaks.
 const HOME_OURS = `query MemberHome { viewer { client { displayName memberships { status group { name nextSession { scheduledStart topic } }
   goals { title currentStreak longestStreak lastCheckInAt } } } }
   myPartnerships { status partnerDisplayName proposerDisplayName partnerGoals { title visibility currentStreak } } }`;

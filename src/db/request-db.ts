@@ -9,8 +9,11 @@ const HEX_RE = /^[0-9a-f]{64}$/;
 /**
  * A statement each pooled connection keeps prepared (SQL `PREPARE`) and runs by `EXECUTE` inside
  * a simple-query message. The messages that open and commit a request's transaction carry
- * several statements in one round trip, which the extended protocol cannot; as plain text their
- * statements were parsed and planned on every request, which cost PostgreSQL more than running them.
+ * several statements in one round trip, which pg's parameterised queries cannot; as plain text
+ * their statements were parsed and planned on every request, which cost PostgreSQL more than
+ * running them. Create them at module top level: every connection prepares every one before its
+ * first transaction, so a broken statement fails every request at once (a deploy error, loudly).
+ * Names share PostgreSQL's namespace with pg's own prepared statements (`k` + hex): keep `kinship_`.
  */
 export class SessionStatement {
   constructor(
@@ -18,6 +21,7 @@ export class SessionStatement {
     private readonly types: readonly string[],
     private readonly sql: string,
   ) {
+    if (sessionStatements.some((s) => s.name === name)) throw new Error(`session statement ${name} is defined twice`);
     sessionStatements.push(this);
   }
 

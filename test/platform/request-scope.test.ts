@@ -118,6 +118,10 @@ describe('the end of a request', () => {
     expect(db.active).toBe(false);
   });
 
+  it('refuses a second session statement of the same name: it would silently run the first one\'s SQL', () => {
+    expect(() => new SessionStatement('kinship_test_divide', ['int'], 'SELECT 2 / $1')).toThrow(/defined twice/);
+  });
+
   it('rolls back and rethrows when a write in the COMMIT message fails, leaving the connection clean', async () => {
     const { dataSource } = await getTestApp();
     const clinic = await createClinic();

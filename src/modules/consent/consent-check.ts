@@ -21,6 +21,7 @@ const keyOf = (q: ConsentQuestion) => `${q.clientId}|${q.type}|${q.scope.kind}|$
  * there is none or an active DENY anywhere in scope overrides it. A clinic-wide consent covers
  * every scope of its type; a consent listing data classes covers only those. Evaluated against
  * the database clock. Shared by the loader below and by compiled reads, so the rule has one text.
+ * The arguments are pasted into the text: SQL expressions (columns, `$n`, constants), never values.
  */
 export function consentAnswerSql(clientId: string, type: string, scopeKind: string, scopeId: string, dataClass: string): string {
   return `(SELECT CASE WHEN bool_or(c.provision = 'DENY') THEN NULL

@@ -77,7 +77,7 @@ export class PartnershipResolver {
   @FieldResolver(() => [Goal], {
     nullable: true,
     description:
-      'For the viewing member, while the partnership is ACTIVE: the other member\'s goals in this group that they may see, oldest first (PARTNERS- and GROUP-visible goals that are not proposed or cancelled; the goal rule decides, and each goal shown is audited). Empty while proposed and after it ends; null for staff.',
+      'For the viewing member, while the partnership is ACTIVE: the other member\'s goals in this group that they may see, oldest first (PARTNERS- and GROUP-visible goals that are not proposed or cancelled; the goal rule decides, and each goal shown is audited). Empty unless the partnership is ACTIVE; null for staff.',
   })
   partnerGoals(@Root() p: AccountabilityPartnership, @Ctx() ctx: AuthedContext) {
     const viewer = ctx.viewer;
@@ -85,7 +85,7 @@ export class PartnershipResolver {
     // Per partnership, not per pair: an ended partnership lists nothing even when the same two members have a newer active one.
     if (p.status !== PartnershipStatus.ACTIVE) return [];
     const other = p.proposerClientId === viewer.clientId ? p.partnerMembershipId : p.partnerClientId === viewer.clientId ? p.proposerMembershipId : null;
-    if (!other) return null;
+    if (!other) return [];
     return ctx.loaders.of(goalLoaders).byMembership.load(other);
   }
 }

@@ -74,10 +74,12 @@ interface HomeParts {
  * partners' goals; and one page of the goals list (candidates in their groups, as `listGoals`
  * chooses them) with each owner's GOAL_SHARING consent. Parts not asked are not in the text: an
  * unused branch still costs executor start-up on every call. $1 client, $2 own groups, then the
- * page's `first + 1` and lifecycle statuses when listed.
+ * page size and lifecycle statuses when listed (`first` rows: the compiled shape has no pageInfo,
+ * so the resolvers' look-ahead row is not read).
  */
 function homeSql(p: HomeParts): string {
-  // The goal rule asks about peers (agreement consent, partners) for any goal not the viewer's own.
+  // The goal rule asks about peers (agreement consent, partners) for any goal not the viewer's
+  // own; own goals are judged by the same rule on their rows, not assumed to be the viewer's.
   const judgesGoals = p.ownGoals || p.partnerGoals || p.list;
   return `WITH mine AS MATERIALIZED (
     SELECT x.id, x.status, x.partner_membership_id AS other FROM memberships m JOIN accountability_partnerships x ON x.proposer_membership_id = m.id WHERE m.client_id = $1
@@ -201,7 +203,7 @@ export const compiledMemberHome: CompiledRead = {
       filtered: list.statuses !== null,
     };
     const params: unknown[] = [viewer.clientId, ownGroups];
-    if (parts.list) params.push(list.first + 1);
+    if (parts.list) params.push(list.first);
     if (parts.filtered) params.push(list.statuses);
     const [row] = await ctx.db.query<HomeRow>(homeText(parts), params);
     if (!row) return undefined;
@@ -331,8 +333,8 @@ export const compiledMemberHome: CompiledRead = {
       );
     }
     if (listFields[0]) {
-      // Only the page (`first` rows) goes through the rule; the extra row only tells whether more exist.
-      const page = visibleGoals((row.goal_page ?? []).slice(0, list.first));
+      // The page the resolvers would judge: their look-ahead row only feeds pageInfo, which is not compiled.
+      const page = visibleGoals(row.goal_page ?? []);
       values.set(
         listFields[0],
         project(listFields[0].selectionSet!, 'GoalConnection', (f) =>
