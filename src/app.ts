@@ -129,7 +129,10 @@ export async function createApp(options: AppOptions) {
         res.setHeader('x-request-id', requestId);
         const db = new RequestDb(dataSource);
         // If the client goes away before Apollo finishes, the transaction must not linger.
-        res.once('close', () => void db.finish(false).catch(() => undefined));
+        res.once('close', () => {
+          if (!res.writableFinished) db.clientGone = true;
+          void db.finish(false).catch(() => undefined);
+        });
         const ctx: RequestContext = {
           requestId,
           db,

@@ -52,6 +52,8 @@ const preparedOn = new WeakMap<object, Set<string>>();
  */
 export class RequestDb {
   readonly stats: StatementStats = { statements: 0 };
+  /** Set when the client disconnected before the response: the transaction was rolled back under the resolvers. */
+  clientGone = false;
   private runner?: QueryRunner;
   private clinic?: string;
   private connection?: PgConnection;

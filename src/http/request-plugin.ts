@@ -36,6 +36,11 @@ export function requestLifecyclePlugin(options: { production: boolean }): Apollo
           operationName = rc.operationName ?? undefined;
         },
         async didEncounterErrors(rc) {
+          // Resolvers still running after a disconnect fail on the rolled-back transaction: not internal errors.
+          if (ctx.db.clientGone) {
+            ctx.log.info({ requestId: ctx.requestId, operationName }, 'client went away; rolled back');
+            return;
+          }
           for (const error of rc.errors) {
             const original = unwrapResolverError(error);
             if (original instanceof DomainError || original instanceof ArgumentValidationError || !error.path) continue;

@@ -22,13 +22,13 @@ let current: Promise<TestApp> | undefined;
 export const testNoteCipher = NoteCipher.fromConfig(`k1:${NoteCipher.generateKey()}`, 'k1');
 
 /** The real Express app on the run's database, connected as the server's role (RLS applies). */
-export function getTestApp(options: { production?: boolean; compiledReads?: false | readonly CompiledRead[] } = {}): Promise<TestApp> {
-  if (options.production || options.compiledReads !== undefined) return buildApp(!!options.production, options.compiledReads);
+export function getTestApp(options: { production?: boolean; compiledReads?: false | readonly CompiledRead[]; log?: pino.Logger } = {}): Promise<TestApp> {
+  if (options.production || options.compiledReads !== undefined || options.log) return buildApp(!!options.production, options.compiledReads, options.log);
   current ??= buildApp(false);
   return current;
 }
 
-async function buildApp(production: boolean, compiledReads?: false | readonly CompiledRead[]): Promise<TestApp> {
+async function buildApp(production: boolean, compiledReads?: false | readonly CompiledRead[], log?: pino.Logger): Promise<TestApp> {
   const env = testEnv();
   const dataSource = createDataSource(env.appUrl, { max: 6, acquireTimeoutMs: 10000, statementTimeoutMs: 20000, idleInTransactionTimeoutMs: 30000 });
   await dataSource.initialize();
@@ -36,7 +36,7 @@ async function buildApp(production: boolean, compiledReads?: false | readonly Co
     dataSource,
     verifier: createTokenVerifier({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE, secret: env.jwtSecret }),
     noteCipher: testNoteCipher,
-    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    log: log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     production,
     compiledReads,
   });

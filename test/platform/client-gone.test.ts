@@ -1,0 +1,65 @@
+/**
+ * A client that disconnects mid-request: its transaction is rolled back at once (nothing of the
+ * request is committed, not even audit rows of a response nobody received), and the resolvers
+ * still running afterwards are not reported as internal errors — one info line says what happened.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { randomUUID } from 'node:crypto';
+import { createClinic, ownerQuery } from '../support/factories';
+import { getTestApp, gql, TestApp } from '../support/test-app';
+
+let app: TestApp;
+let server: http.Server;
+const lines: { level: number; msg: string; requestId?: string }[] = [];
+
+beforeAll(async () => {
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  app = await getTestApp({
+    log,
+    // Holds the request in the database long enough for the client to leave, then lets the resolvers answer.
+    compiledReads: [
+      {
+        shape: { viewer: { fields: { client: { fields: { displayName: {} } } } } },
+        run: async (ctx) => {
+          await ctx.db.query(`SELECT pg_sleep(0.4)`);
+          return undefined;
+        },
+      },
+    ],
+  });
+  server = http.createServer(app.app).listen(0);
+});
+
+afterAll(async () => {
+  server.close();
+  await app.close();
+});
+
+it('rolls back, audits nothing and logs no internal error when the client disconnects mid-request', async () => {
+  const clinic = await createClinic('Client Gone Clinic');
+  const member = await clinic.addClient();
+  const requestId = randomUUID();
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => {
+    const req = http.request({ port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', authorization: member.auth, 'x-request-id': requestId } });
+    req.on('error', () => resolve());
+    req.end(JSON.stringify({ query: `{ viewer { client { displayName } } }` }));
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, 150);
+  });
+  // Let the sleeping statement end and the resolvers run into the rolled-back transaction.
+  await new Promise((r) => setTimeout(r, 900));
+
+  const mine = lines.filter((l) => l.requestId === requestId);
+  expect(mine.filter((l) => l.level >= 50)).toEqual([]);
+  expect(mine.map((l) => l.msg)).toContain('client went away; rolled back');
+  expect(await ownerQuery(`SELECT 1 FROM audit_events WHERE request_id = $1`, [requestId])).toEqual([]);
+  // The connection went back to the pool clean: the same member is answered in full next time.
+  const next = await gql(member.auth, `{ viewer { client { displayName } } }`, {}, app);
+  expect(next.data.viewer.client.displayName).toMatch(/\S/);
+  expect(next.codes).toEqual([]);
+});
