@@ -26,27 +26,47 @@ interface RosterRow {
   }[];
 }
 
+/** Which parts of the roster an operation asks for: each combination is one SQL text (and one cached plan). */
+interface RosterParts {
+  total: boolean;
+  goals: boolean;
+  checkIns: boolean;
+}
+
 /**
  * One statement for the roster screen: the group, one page of memberships in enrolment order
  * (`first + 1` rows, as the loader reads), their clients' names and, for the `first` rows shown
  * and only when the viewer's goal rule admits goals of this group, their goals (oldest first) and
- * each goal's latest check-ins. Access is decided before it runs; the rows are then passed through
- * the same policy functions the loaders use.
+ * each goal's latest check-ins. Parts not asked are not in the text: an unused branch still costs
+ * executor start-up on every call. $1 group, $2 `first + 1`, $3 check-ins per goal when asked.
+ * Access is decided before it runs; the rows are then passed through the same policy functions
+ * the loaders use.
  */
-const ROSTER_SQL = `SELECT
-  (SELECT json_build_object('id', g.id, 'name', g.name) FROM therapy_groups g WHERE g.id = $1) AS "group",
-  CASE WHEN $5 THEN (SELECT count(*)::int FROM memberships t WHERE t.group_id = $1) END AS total,
-  COALESCE((SELECT json_agg(json_build_object('id', m.id, 'client_id', m.client_id, 'status', m.status, 'given_name', m.given_name,
-      'family_name', m.family_name, 'preferred_name', m.preferred_name,
-      'goals', CASE WHEN $3 AND m.rn < $2 THEN (SELECT json_agg(json_build_object('id', gl.id, 'title', gl.title, 'client_id', gl.client_id,
-          'group_id', gl.group_id, 'membership_id', gl.membership_id, 'visibility', gl.visibility, 'lifecycle_status', gl.lifecycle_status,
-          'check_ins', CASE WHEN $4 > 0 THEN (SELECT json_agg(json_build_object('id', ci.id, 'value', ci.value,
+function rosterSql(p: RosterParts): string {
+  const checkIns = `, 'check_ins', (SELECT json_agg(json_build_object('id', ci.id, 'value', ci.value,
               'recorded_ms', floor(extract(epoch FROM ci.recorded_at) * 1000)) ORDER BY ci.recorded_at DESC, ci.id DESC)
-            FROM (SELECT id, value, recorded_at FROM goal_check_ins WHERE goal_id = gl.id ORDER BY recorded_at DESC, id DESC LIMIT $4) ci) END)
-        ORDER BY gl.created_at, gl.id) FROM goals gl WHERE gl.membership_id = m.id) END) ORDER BY m.rn)
+            FROM (SELECT id, value, recorded_at FROM goal_check_ins WHERE goal_id = gl.id ORDER BY recorded_at DESC, id DESC LIMIT $3) ci)`;
+  const goals = `, 'goals', CASE WHEN m.rn < $2 THEN (SELECT json_agg(json_build_object('id', gl.id, 'title', gl.title, 'client_id', gl.client_id,
+          'group_id', gl.group_id, 'membership_id', gl.membership_id, 'visibility', gl.visibility, 'lifecycle_status', gl.lifecycle_status
+          ${p.checkIns ? checkIns : ''})
+        ORDER BY gl.created_at, gl.id) FROM goals gl WHERE gl.membership_id = m.id) END`;
+  return `SELECT
+  (SELECT json_build_object('id', g.id, 'name', g.name) FROM therapy_groups g WHERE g.id = $1) AS "group",
+  ${p.total ? '(SELECT count(*)::int FROM memberships t WHERE t.group_id = $1)' : 'NULL::int'} AS total,
+  COALESCE((SELECT json_agg(json_build_object('id', m.id, 'client_id', m.client_id, 'status', m.status, 'given_name', m.given_name,
+      'family_name', m.family_name, 'preferred_name', m.preferred_name ${p.goals ? goals : ''}) ORDER BY m.rn)
     FROM (SELECT m.id, m.client_id, m.status, c.given_name, c.family_name, c.preferred_name, row_number() OVER (ORDER BY m.created_at, m.id) AS rn
             FROM memberships m JOIN clients c ON c.id = m.client_id
            WHERE m.group_id = $1 ORDER BY m.created_at, m.id LIMIT $2) m), '[]') AS members`;
+}
+
+const rosterTexts = new Map<string, string>();
+const rosterText = (parts: RosterParts) => {
+  const key = JSON.stringify(parts);
+  let text = rosterTexts.get(key);
+  if (!text) rosterTexts.set(key, (text = rosterSql(parts)));
+  return text;
+};
 
 const CHECK_IN = { fields: { id: {}, value: {}, recordedAt: {} } };
 const GOAL = { fields: { id: {}, title: {}, checkIns: { args: ['last'], ...CHECK_IN } } };
@@ -102,9 +122,8 @@ export const compiledRoster: CompiledRead = {
     const anyGoal: GoalFacts = { ownerMembershipStatus: 'ACTIVE', clientId: '', membershipId: '', groupId, visibility: GoalVisibility.GROUP, lifecycleStatus: GoalLifecycleStatus.ACTIVE };
     const readsGoals = goalFields.length > 0 && goalAudience(viewer, anyGoal, ruleFacts) !== null;
 
-    const [row] = await ctx.db.query<RosterRow>(ROSTER_SQL, [
-      groupId, first + 1, readsGoals, checkInFields.length ? last : 0, selects(members[0], 'totalCount').length > 0,
-    ]);
+    const parts: RosterParts = { total: selects(members[0], 'totalCount').length > 0, goals: readsGoals, checkIns: readsGoals && checkInFields.length > 0 };
+    const [row] = await ctx.db.query<RosterRow>(rosterText(parts), parts.checkIns ? [groupId, first + 1, last] : [groupId, first + 1]);
     if (!row?.group) return undefined;
 
     // The loaders' rules and audit, row for row: memberships (all fetched rows), then, when asked,
