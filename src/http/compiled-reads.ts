@@ -57,6 +57,24 @@ export function argumentOf(field: FieldNode, name: string, variables: Record<str
   return value === undefined ? fallback : value;
 }
 
+/** The fields of `field`'s selection named `name` (several when aliases ask twice). */
+export const selects = (field: FieldNode | undefined, name: string): FieldNode[] =>
+  (field?.selectionSet?.selections ?? []).filter((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === name);
+
+/**
+ * One SQL text per combination of parts an operation asks for, built once: an unused branch in
+ * a shared text would still cost PostgreSQL executor start-up on every call.
+ */
+export function textPerShape<P extends object>(build: (parts: P) => string): (parts: P) => string {
+  const texts = new Map<string, string>();
+  return (parts) => {
+    const key = JSON.stringify(parts);
+    let text = texts.get(key);
+    if (!text) texts.set(key, (text = build(parts)));
+    return text;
+  };
+}
+
 /** Output for one object: each selected field (under its alias) from `resolve`. */
 export function project(selection: SelectionSetNode, typename: string, resolve: (field: FieldNode) => unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};

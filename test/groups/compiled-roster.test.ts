@@ -6,6 +6,7 @@
  */
 import { toGlobalId } from '../../src/common/global-id';
 import { ClinicFixture, createClinic, ownerQuery, StaffFixture } from '../support/factories';
+import { auditOf, differential } from '../support/differential';
 import { getTestApp, gql, TestApp } from '../support/test-app';
 import { createGroup, GroupFixture, groupWithMembers, MembershipFixture } from './group-fixtures';
 
@@ -27,38 +28,7 @@ let otherGroup: GroupFixture;
 let bystander: StaffFixture;
 let neighbourGroup: GroupFixture;
 
-interface Run {
-  status: number;
-  data: unknown;
-  codes: string[];
-  audit: string[];
-  statements: number;
-}
-
-async function auditOf(requestId: string): Promise<string[]> {
-  const rows = await ownerQuery<{ line: string }>(
-    `SELECT concat_ws('|', clinic_id, actor_type, actor_id, action, resource_type, resource_id, subject_client_id, code) AS line
-       FROM audit_events WHERE request_id = $1 ORDER BY 1`,
-    [requestId],
-  );
-  return rows.map((r) => r.line);
-}
-
-/** The same operation on both apps: identical answers and audit rows. */
-async function both(auth: string, query: string, variables: Record<string, unknown>): Promise<{ compiled: Run; resolvers: Run }> {
-  const runs: Run[] = [];
-  for (const on of [undefined, generic]) {
-    const res = await gql(auth, query, variables, on);
-    const requestId = res.body.extensions?.requestId;
-    runs.push({ status: res.status, data: res.data ?? null, codes: res.codes, audit: requestId ? await auditOf(requestId) : [], statements: res.sqlStatements });
-  }
-  const [compiled, resolvers] = runs;
-  expect(compiled.status).toBe(resolvers.status);
-  expect(compiled.data).toEqual(resolvers.data);
-  expect(compiled.codes).toEqual(resolvers.codes);
-  expect(compiled.audit).toEqual(resolvers.audit);
-  return { compiled, resolvers };
-}
+const both = differential(() => generic);
 
 beforeAll(async () => {
   generic = await getTestApp({ compiledReads: false });

@@ -9,6 +9,7 @@ import { memberSeesPeers } from '../groups/group.policy';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { GoalFacts, goalAudience, GoalRuleFacts } from './goal.policy';
 import type { CheckInPoint } from './goal-progress';
+import { partnershipsOfClients } from './partnership-sql';
 import { Goal, GoalCheckIn } from './goal.types';
 
 export interface GoalRow {
@@ -70,12 +71,7 @@ export const partnerFactsLoader = (ctx: RequestContext) => {
         const viewer = ctx.viewer;
         if (viewer?.kind !== 'MEMBER') return new Set<string>();
         const rows = await ctx.db.query<{ other: string }>(
-          // Each side through its own index: an OR across both sides' clients read every partnership of the clinic.
-          `SELECT p.partner_membership_id AS other FROM memberships mine JOIN accountability_partnerships p ON p.proposer_membership_id = mine.id
-            WHERE mine.client_id = $1 AND p.status = 'ACTIVE'
-           UNION ALL
-           SELECT p.proposer_membership_id FROM memberships mine JOIN accountability_partnerships p ON p.partner_membership_id = mine.id
-            WHERE mine.client_id = $1 AND p.status = 'ACTIVE'`,
+          `SELECT other FROM (${partnershipsOfClients('m.client_id = $1')}) mine WHERE status = 'ACTIVE'`,
           [viewer.clientId],
         );
         return new Set(rows.map((r) => r.other));

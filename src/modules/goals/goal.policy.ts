@@ -55,6 +55,27 @@ export function goalAudience(viewer: Viewer, goal: GoalFacts, facts: GoalRuleFac
   }
 }
 
+/** The two sides of a partnership, as `partnerGoalsMembership` needs them. */
+export interface PartnershipSides {
+  status: string;
+  proposerClientId: string;
+  partnerClientId: string;
+  proposerMembershipId: string;
+  partnerMembershipId: string;
+}
+
+/**
+ * Whose goals a partnership's `partnerGoals` lists for this viewer: the other member's
+ * membership while the partnership is ACTIVE and the viewer is one of the two; null otherwise
+ * (nothing listed). Per partnership, not per pair: an ended one lists nothing even when the same
+ * two members have a newer active one. The goal rule still decides each goal.
+ */
+export function partnerGoalsMembership(viewer: Viewer, p: PartnershipSides): string | null {
+  if (viewer.kind !== 'MEMBER' || p.status !== 'ACTIVE') return null;
+  if (p.proposerClientId === viewer.clientId) return p.partnerMembershipId;
+  return p.partnerClientId === viewer.clientId ? p.proposerMembershipId : null;
+}
+
 /** Check-in notes are for the member, clinicians and partners; mood only for the member and clinicians. */
 export const seesCheckInNote = (a: GoalAudience) => a === 'OWNER' || a === 'CLINICAL' || a === 'PARTNER';
 export const seesMood = (a: GoalAudience) => a === 'OWNER' || a === 'CLINICAL';

@@ -7,8 +7,8 @@ import { visibleGroup } from '../groups/group.loaders';
 import { TherapyGroup } from '../groups/therapy-group.entity';
 import { muteEncouragementSender, myEncouragements, sendEncouragement } from './encouragement.service';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput, SendEncouragementInput } from './goal.inputs';
-import { PartnershipStatus } from './goal.enums';
 import { goalLoaders } from './goal.loaders';
+import { partnerGoalsMembership } from './goal.policy';
 import { AccountabilityPartnership, BoardEntry, Encouragement, Goal } from './goal.types';
 import { endPartnership, partnershipLoaders, proposePartnership, respondToPartnership } from './partnership.service';
 import { accountabilityBoard } from './goal.service';
@@ -80,13 +80,9 @@ export class PartnershipResolver {
       'For the viewing member, while the partnership is ACTIVE: the other member\'s goals in this group that they may see, oldest first (PARTNERS- and GROUP-visible goals that are not proposed or cancelled; the goal rule decides, and each goal shown is audited). Empty unless the partnership is ACTIVE; null for staff.',
   })
   partnerGoals(@Root() p: AccountabilityPartnership, @Ctx() ctx: AuthedContext) {
-    const viewer = ctx.viewer;
-    if (viewer.kind !== 'MEMBER') return null;
-    // Per partnership, not per pair: an ended partnership lists nothing even when the same two members have a newer active one.
-    if (p.status !== PartnershipStatus.ACTIVE) return [];
-    const other = p.proposerClientId === viewer.clientId ? p.partnerMembershipId : p.partnerClientId === viewer.clientId ? p.proposerMembershipId : null;
-    if (!other) return [];
-    return ctx.loaders.of(goalLoaders).byMembership.load(other);
+    if (ctx.viewer.kind !== 'MEMBER') return null;
+    const other = partnerGoalsMembership(ctx.viewer, p);
+    return other ? ctx.loaders.of(goalLoaders).byMembership.load(other) : [];
   }
 }
 

@@ -14,6 +14,7 @@ import { MembershipStatus } from '../memberships/membership-status';
 import { PartnershipStatus } from './goal.enums';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput } from './goal.inputs';
 import { AccountabilityPartnership } from './goal.types';
+import { partnershipsOfClients } from './partnership-sql';
 
 const PARTNERSHIP = 'AccountabilityPartnership';
 
@@ -71,12 +72,7 @@ export const partnershipLoaders = (ctx: RequestContext) => ({
   /** The viewing member's partnerships (any status), newest first. */
   mine: new DataLoader<string, Partnership[]>(async (clientIds) => {
     const rows = await ctx.db.query<PartnershipRow>(
-      // Through the clients' own memberships and the two membership indexes: an OR across the
-      // joined client ids read every partnership of the clinic.
-      `${SELECT_PARTNERSHIPS}
-        WHERE p.id IN (SELECT x.id FROM memberships mine JOIN accountability_partnerships x ON x.proposer_membership_id = mine.id WHERE mine.client_id = ANY($1)
-                       UNION SELECT x.id FROM memberships mine JOIN accountability_partnerships x ON x.partner_membership_id = mine.id WHERE mine.client_id = ANY($1))
-        ORDER BY p.created_at DESC, p.id`,
+      `${SELECT_PARTNERSHIPS} WHERE p.id IN (SELECT id FROM (${partnershipsOfClients('m.client_id = ANY($1)')}) mine) ORDER BY p.created_at DESC, p.id`,
       [[...clientIds]],
     );
     const all = rows.map(fromRow);

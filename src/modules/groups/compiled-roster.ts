@@ -4,7 +4,7 @@ import type { AuditEntry } from '../../audit/audit-log';
 import { clampListSize, encodeCursor } from '../../common/connection';
 import { toGlobalId, uuidOf } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
-import { argumentOf, CompiledRead, project } from '../../http/compiled-reads';
+import { argumentOf, CompiledRead, project, selects, textPerShape } from '../../http/compiled-reads';
 import { displayNameOf } from '../clients/client.entity';
 import { canReadClient } from '../clients/client.policy';
 import { GoalLifecycleStatus, GoalVisibility } from '../goals/goal.enums';
@@ -60,13 +60,7 @@ function rosterSql(p: RosterParts): string {
            WHERE m.group_id = $1 ORDER BY m.created_at, m.id LIMIT $2) m), '[]') AS members`;
 }
 
-const rosterTexts = new Map<string, string>();
-const rosterText = (parts: RosterParts) => {
-  const key = JSON.stringify(parts);
-  let text = rosterTexts.get(key);
-  if (!text) rosterTexts.set(key, (text = rosterSql(parts)));
-  return text;
-};
+const rosterText = textPerShape(rosterSql);
 
 const CHECK_IN = { fields: { id: {}, value: {}, recordedAt: {} } };
 const GOAL = { fields: { id: {}, title: {}, checkIns: { args: ['last'], ...CHECK_IN } } };
@@ -75,8 +69,6 @@ const MEMBERSHIP = { fields: { id: {}, status: {}, client: CLIENT, goals: GOAL }
 const PAGE_INFO = { fields: { hasNextPage: {}, hasPreviousPage: {}, startCursor: {}, endCursor: {} } };
 
 const clamp = (n: unknown): number | undefined => (Number.isSafeInteger(n) ? clampListSize(n as number) : undefined);
-const selects = (field: FieldNode | undefined, name: string): FieldNode[] =>
-  (field?.selectionSet?.selections ?? []).filter((s): s is FieldNode => s.kind === 'Field' && s.name.value === name);
 
 /**
  * `group(id) { name members(first) { totalCount pageInfo edges { cursor node { status client {

@@ -3,13 +3,14 @@ import { AuditAction } from '../../audit/audit-action';
 import type { AuditEntry } from '../../audit/audit-log';
 import { toGlobalId } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
-import { argumentOf, CompiledRead, project } from '../../http/compiled-reads';
+import { argumentOf, CompiledRead, project, selects, textPerShape } from '../../http/compiled-reads';
 import { displayNameOf } from '../clients/client.entity';
 import { canReadClient } from '../clients/client.policy';
 import { consentAnswerSql } from '../consent/consent-check';
 import { GoalLifecycleStatus } from '../goals/goal.enums';
+import { partnershipsOfClients } from '../goals/partnership-sql';
 import { clinicClockLoader } from '../goals/goal.loaders';
-import { GoalFacts, goalAudience, GoalRuleFacts } from '../goals/goal.policy';
+import { GoalFacts, goalAudience, GoalRuleFacts, partnerGoalsMembership } from '../goals/goal.policy';
 import { CheckInPoint, Measure, progressOf } from '../goals/goal-progress';
 import { groupAccess, memberSeesPeers } from '../groups/group.policy';
 import { ownMembershipFacts, ViewerFacts } from '../groups/viewer-facts';
@@ -35,7 +36,7 @@ interface HomeRow {
   memberships: { id: string; group_id: string; client_id: string; status: MembershipStatus }[] | null;
   own_goals: GoalJson[] | null;
   partner_ids?: string[];
-  partnerships: ({ id: string; status: string; other_membership_id: string } & Record<'p' | 'a', Names>)[] | null;
+  partnerships: ({ id: string; status: string; proposer_membership_id: string; partner_membership_id: string } & Record<'p' | 'a', Names & { client_id: string }>)[] | null;
   partner_goals: GoalJson[] | null;
   goal_page: GoalJson[] | null;
 }
@@ -81,10 +82,7 @@ function homeSql(p: HomeParts): string {
   // The goal rule asks about peers (agreement consent, partners) for any goal not the viewer's
   // own; own goals are judged by the same rule on their rows, not assumed to be the viewer's.
   const judgesGoals = p.ownGoals || p.partnerGoals || p.list;
-  return `WITH mine AS MATERIALIZED (
-    SELECT x.id, x.status, x.partner_membership_id AS other FROM memberships m JOIN accountability_partnerships x ON x.proposer_membership_id = m.id WHERE m.client_id = $1
-    UNION ALL
-    SELECT x.id, x.status, x.proposer_membership_id FROM memberships m JOIN accountability_partnerships x ON x.partner_membership_id = m.id WHERE m.client_id = $1)
+  return `WITH mine AS MATERIALIZED (${partnershipsOfClients('m.client_id = $1')})
   SELECT
   (SELECT json_build_object('given_name', c.given_name, 'family_name', c.family_name, 'preferred_name', c.preferred_name) FROM clients c WHERE c.id = $1) AS client,
   (SELECT json_agg(json_build_object('id', g.id, 'name', g.name, 'agreement_version', g.agreement_version
@@ -99,9 +97,9 @@ function homeSql(p: HomeParts): string {
       WHERE g.membership_id IN (SELECT id FROM memberships WHERE client_id = $1)) AS own_goals` : ''}
   ${judgesGoals ? `, ARRAY(SELECT other FROM mine WHERE status = 'ACTIVE') AS partner_ids` : ''}
   ${p.partnerships ? `, (SELECT json_agg(json_build_object('id', p.id, 'status', p.status,
-        'other_membership_id', CASE WHEN pm.client_id = $1 THEN p.partner_membership_id ELSE p.proposer_membership_id END,
-        'p', json_build_object('given_name', pc.given_name, 'family_name', pc.family_name, 'preferred_name', pc.preferred_name),
-        'a', json_build_object('given_name', ac.given_name, 'family_name', ac.family_name, 'preferred_name', ac.preferred_name)) ORDER BY p.created_at DESC, p.id)
+        'proposer_membership_id', p.proposer_membership_id, 'partner_membership_id', p.partner_membership_id,
+        'p', json_build_object('client_id', pm.client_id, 'given_name', pc.given_name, 'family_name', pc.family_name, 'preferred_name', pc.preferred_name),
+        'a', json_build_object('client_id', am.client_id, 'given_name', ac.given_name, 'family_name', ac.family_name, 'preferred_name', ac.preferred_name)) ORDER BY p.created_at DESC, p.id)
       FROM accountability_partnerships p
       JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN clients pc ON pc.id = pm.client_id
       JOIN memberships am ON am.id = p.partner_membership_id JOIN clients ac ON ac.id = am.client_id
@@ -113,20 +111,12 @@ function homeSql(p: HomeParts): string {
                       ORDER BY g.created_at, g.id LIMIT $3)) AS goal_page` : ''}`;
 }
 
-const homeTexts = new Map<string, string>();
-const homeText = (parts: HomeParts) => {
-  const key = JSON.stringify(parts);
-  let text = homeTexts.get(key);
-  if (!text) homeTexts.set(key, (text = homeSql(parts)));
-  return text;
-};
+const homeText = textPerShape(homeSql);
 
 const GOAL = { fields: { id: {}, title: {}, visibility: {}, lifecycleStatus: {}, ownerDisplayName: {}, currentStreak: {}, longestStreak: {}, lastCheckInAt: {} } };
 const STREAK_FIELDS = new Set(['currentStreak', 'longestStreak', 'lastCheckInAt']);
 const LIFECYCLE = new Set<string>(Object.values(GoalLifecycleStatus));
 
-const selects = (field: FieldNode | undefined, name: string): FieldNode[] =>
-  (field?.selectionSet?.selections ?? []).filter((s): s is FieldNode => s.kind === 'Field' && s.name.value === name);
 const asksStreaks = (goalFields: FieldNode[]) => goalFields.some((g) => (g.selectionSet?.selections ?? []).some((s) => s.kind === 'Field' && STREAK_FIELDS.has(s.name.value)));
 
 /** `first` and `filter` of the goals list as `GoalsArgs` would validate them, or undefined where the resolvers must answer. */
@@ -275,8 +265,7 @@ export const compiledMemberHome: CompiledRead = {
       const memberships = rows.filter((m) => {
         const access = accessTo(m.group_id);
         if (access === 'NONE') return false;
-        const g = groups.get(m.group_id)!;
-        const view = membershipView(viewer, { clientId: m.client_id, status: m.status }, access, memberSeesPeers(viewer, { id: g.id, agreementVersion: g.agreement_version }, ruleViewer));
+        const view = membershipView(viewer, { clientId: m.client_id, status: m.status }, access, seesPeersIn(m.group_id));
         return view === 'FULL';
       });
       if (memberships.length !== rows.length) return undefined; // a peer's or hidden row: the resolvers' business
@@ -324,7 +313,11 @@ export const compiledMemberHome: CompiledRead = {
             if (f.name.value === 'id') return toGlobalId('AccountabilityPartnership', p.id);
             if (f.name.value === 'status') return p.status;
             if (f.name.value === 'partnerGoals') {
-              return p.status === 'ACTIVE' ? partnerGoals.filter((g) => g.membership_id === p.other_membership_id).map((g) => goal(f, g)) : [];
+              const other = partnerGoalsMembership(viewer, {
+                status: p.status, proposerClientId: p.p.client_id, partnerClientId: p.a.client_id,
+                proposerMembershipId: p.proposer_membership_id, partnerMembershipId: p.partner_membership_id,
+              });
+              return other ? partnerGoals.filter((g) => g.membership_id === other).map((g) => goal(f, g)) : [];
             }
             const n = f.name.value === 'partnerDisplayName' ? p.a : p.p;
             return displayNameOf({ givenName: n.given_name, familyName: n.family_name, preferredName: n.preferred_name });

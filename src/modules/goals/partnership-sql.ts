@@ -1,0 +1,13 @@
+/**
+ * The partnerships of the clients `clientCondition` picks (a condition on their memberships `m`,
+ * e.g. `m.client_id = $1`: SQL, never a value), each with its status and the other side's
+ * membership. Each side is found through its own index: an OR across both sides' clients read
+ * every partnership of the clinic. One text for the partner facts of the goal rule, the member's
+ * partnership list and the compiled member home.
+ */
+export const partnershipsOfClients = (clientCondition: string): string =>
+  `SELECT x.id, x.status, x.partner_membership_id AS other
+     FROM memberships m JOIN accountability_partnerships x ON x.proposer_membership_id = m.id WHERE ${clientCondition}
+   UNION ALL
+   SELECT x.id, x.status, x.proposer_membership_id
+     FROM memberships m JOIN accountability_partnerships x ON x.partner_membership_id = m.id WHERE ${clientCondition}`;
