@@ -82,19 +82,22 @@ export class AuditLog {
     }
     if (viewer && clinicId && rows.length) {
       const { actorType, actorId } = actorOf(viewer);
-      writes.push(
-        INSERT_AUDIT_EVENTS.execute([
-          clinicId, actorType, actorId, this.requestId, arrayOf(rows.map((r) => r.action)), arrayOf(rows.map((r) => r.resourceType)),
-          arrayOf(rows.map((r) => r.resourceId)), arrayOf(rows.map((r) => r.subjectClientId)), arrayOf(rows.map((r) => r.code)),
-        ]),
-      );
+      for (let at = 0; at < rows.length; at += BATCH_LIMIT) {
+        const batch = rows.slice(at, at + BATCH_LIMIT);
+        writes.push(
+          INSERT_AUDIT_BATCH.execute([
+            clinicId, actorType, actorId, this.requestId, arrayOf(batch.map((r) => r.action)), arrayOf(batch.map((r) => r.resourceType)),
+            arrayOf(batch.map((r) => r.resourceId)), arrayOf(batch.map((r) => r.subjectClientId)), arrayOf(batch.map((r) => r.code)),
+          ]),
+        );
+      }
     }
     await db.commit(writes);
   }
 }
 
-// One array per column, not a VALUES row per record: a roster page audits ~40 records (a goals
-// read by an integration ~250), and a literal per value cost more to parse than the insert.
+// One array per column, not a VALUES row per record: a goals read by an integration releases ~250
+// records, and a literal per value cost more to parse than the insert.
 const INSERT_DISCLOSURES = new SessionStatement(
   'kinship_insert_disclosures',
   ['uuid', 'text', 'uuid[]', 'uuid[]', 'text[]', 'text[]', 'uuid[]', 'uuid[]'],
@@ -103,12 +106,18 @@ const INSERT_DISCLOSURES = new SessionStatement(
      FROM unnest($3, $4, $5, $6, $7, $8) AS d(api_key_id, client_id, data_class, resource_type, resource_id, consent_id)`,
 );
 
-const INSERT_AUDIT_EVENTS = new SessionStatement(
-  'kinship_insert_audit_events',
+/** Records per `audit_batches` row (its CHECK): event numbers are batch id × 10,000 + position. */
+const BATCH_LIMIT = 10000;
+
+/**
+ * A request's records as one row of parallel arrays (the view `audit_events` shows one row per
+ * record): one heap tuple and one key instead of ~40 rows and their indexes per roster page.
+ */
+const INSERT_AUDIT_BATCH = new SessionStatement(
+  'kinship_insert_audit_batch',
   ['uuid', 'text', 'uuid', 'text', 'text[]', 'text[]', 'uuid[]', 'uuid[]', 'text[]'],
-  `INSERT INTO audit_events (clinic_id, actor_type, actor_id, action, resource_type, resource_id, subject_client_id, request_id, code)
-   SELECT $1, $2, $3, a.action, a.resource_type, a.resource_id, a.subject_client_id, $4, a.code
-     FROM unnest($5, $6, $7, $8, $9) AS a(action, resource_type, resource_id, subject_client_id, code)`,
+  `INSERT INTO audit_batches (clinic_id, actor_type, actor_id, request_id, actions, resource_types, resource_ids, subject_client_ids, codes)
+   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 );
 
 /** An array literal's text, every element double-quoted and NULLs bare (`execute` quotes it as a whole). */

@@ -4,9 +4,13 @@ import { Rule } from '../auth/viewer';
 import { ConnectionType, decodeCursor, PageArgs, pageOf } from '../common/connection';
 import { fromGlobalId } from '../common/global-id';
 import { SafeText } from '../common/safe-text';
+import { SqlParts } from '../db/sql-parts';
+import { badInput } from '../errors/domain-error';
 import type { AuthedContext } from '../context';
 import { AuditAction } from './audit-action';
-import { AuditEvent } from './audit-event.entity';
+import { AuditEvent } from './audit-event.types';
+
+const EVENTS_PER_BATCH = 10000n;
 
 const AuditEventConnection = ConnectionType(AuditEvent, 'AuditEvent', 'A page of audit events, newest first.');
 
@@ -32,16 +36,34 @@ export class AuditResolver {
   @Authorized(Rule.ADMIN)
   @Query(() => AuditEventConnection, { description: 'The clinic\'s audit trail, newest first. Admins only.' })
   async auditEvents(@Args() args: AuditEventsArgs, @Ctx() ctx: AuthedContext) {
+    const q = new SqlParts(args.first + 1);
     const cursor = decodeCursor(args.after, 1);
-    const qb = ctx.db.manager.createQueryBuilder(AuditEvent, 'a').orderBy('a.id', 'DESC').limit(args.first + 1);
-    if (cursor) qb.andWhere('a.id < :id', { id: cursor[0] });
-    if (args.action) qb.andWhere('a.action = :action', { action: args.action });
-    if (args.resourceType) qb.andWhere('a.resource_type = :rt', { rt: args.resourceType });
+    if (cursor) {
+      // Event number = batch id × 10,000 + position − 1 (see the audit_batches migration).
+      const number = String(cursor[0]);
+      if (!/^\d{1,18}$/.test(number)) throw badInput('Invalid cursor: pass an endCursor returned by this list', { argument: 'after' });
+      const batch = q.param(String(BigInt(number) / EVENTS_PER_BATCH));
+      const position = q.param(Number(BigInt(number) % EVENTS_PER_BATCH) + 1);
+      q.and(`b.id <= ${batch}::bigint AND (b.id < ${batch}::bigint OR e.n < ${position}::int)`);
+    }
+    if (args.action) q.and(`e.action = ${q.param(args.action)}`);
+    if (args.resourceType) q.and(`e.resource_type = ${q.param(args.resourceType)}`);
     if (args.subjectClientId) {
       const parsed = fromGlobalId(args.subjectClientId);
-      qb.andWhere('a.subject_client_id = :sid', { sid: parsed?.type === 'Client' ? parsed.id : '00000000-0000-0000-0000-000000000000' });
+      const subject = q.param(parsed?.type === 'Client' ? parsed.id : '00000000-0000-0000-0000-000000000000');
+      q.and(`b.subject_client_ids @> ARRAY[${subject}::uuid] AND e.subject_client_id = ${subject}::uuid`);
     }
-    const rows = await qb.getMany();
+    const rows = await ctx.db.query<AuditEvent>(
+      `SELECT (b.id * 10000 + e.n - 1)::text AS id, b.occurred_at AS "occurredAt", b.actor_type AS "actorType", b.actor_id AS "actorId",
+              e.action, e.resource_type AS "resourceType", e.resource_id AS "resourceId", e.subject_client_id AS "subjectClientId",
+              b.request_id AS "requestId", e.code
+         FROM audit_batches b
+        CROSS JOIN LATERAL unnest(b.actions, b.resource_types, b.resource_ids, b.subject_client_ids, b.codes)
+          WITH ORDINALITY AS e(action, resource_type, resource_id, subject_client_id, code, n)
+        ${q.where}
+        ORDER BY b.id DESC, e.n DESC LIMIT $1`,
+      q.params,
+    );
     return pageOf(rows, args.first, (a) => [a.id]);
   }
 }

@@ -1,4 +1,3 @@
-import { AuditEvent } from '../audit/audit-event.entity';
 import { ApiKey } from '../modules/api-keys/api-key.entity';
 import { Clinic } from '../modules/clinic/clinic.entity';
 import { Client } from '../modules/clients/client.entity';
@@ -8,4 +7,4 @@ import { TherapyGroup } from '../modules/groups/therapy-group.entity';
 import { Membership, MembershipEvent } from '../modules/memberships/membership.entity';
 import { StaffMember } from '../modules/staff/staff-member.entity';
 
-export const ENTITIES = [Clinic, StaffMember, Client, ExternalIdentifier, ApiKey, AuditEvent, TherapyGroup, GroupFacilitator, Membership, MembershipEvent];
+export const ENTITIES = [Clinic, StaffMember, Client, ExternalIdentifier, ApiKey, TherapyGroup, GroupFacilitator, Membership, MembershipEvent];

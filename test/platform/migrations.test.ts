@@ -70,7 +70,7 @@ describe('migrations', () => {
     expect(applied.length).toBeGreaterThan(0);
     expect(await appliedMigrations()).toEqual(applied);
     const tables = await publicTables();
-    expect(tables).toEqual(expect.arrayContaining(['migrations', 'clinics', 'staff_members', 'clients', 'external_identifiers', 'api_keys', 'audit_events']));
+    expect(tables).toEqual(expect.arrayContaining(['migrations', 'clinics', 'staff_members', 'clients', 'external_identifiers', 'api_keys', 'audit_batches']));
 
     const reverted = await revertAll();
     expect(reverted).toEqual([...applied].reverse());
@@ -97,8 +97,48 @@ describe('migrations', () => {
     // and the server role's grants come back with them (audit stays append-only)
     const [grants] = await inDatabase(
       `SELECT has_table_privilege('kinship_app', 'public.clients', 'SELECT') AS read_clients,
-              has_table_privilege('kinship_app', 'public.audit_events', 'UPDATE') AS update_audit`,
+              has_table_privilege('kinship_app', 'public.audit_batches', 'UPDATE') AS update_audit,
+              has_table_privilege('kinship_app', 'public.audit_events', 'SELECT') AS read_audit_view,
+              has_table_privilege('kinship_app', 'public.audit_events', 'UPDATE') AS update_audit_view`,
     );
-    expect(grants).toEqual({ read_clients: true, update_audit: false });
+    expect(grants).toEqual({ read_clients: true, update_audit: false, read_audit_view: true, update_audit_view: false });
+  });
+
+  it('keeps every audit record, in order, through the move to one row per request and back', async () => {
+    // The previous test left every migration applied; the batch migration is the newest one touching the trail.
+    const clinic = '11111111-1111-4111-8111-111111111111';
+    const subject = '22222222-2222-4222-8222-222222222222';
+    await inDatabase(
+      `INSERT INTO audit_batches (clinic_id, actor_type, actor_id, request_id, actions, resource_types, resource_ids, subject_client_ids, codes) VALUES
+        ('${clinic}', 'STAFF', '${subject}', 'req-1', '{READ,READ,DENIED}', '{Client,Goal,SessionNote}', '{${subject},NULL,${subject}}', '{${subject},${subject},NULL}', '{NULL,NULL,FORBIDDEN}'),
+        ('${clinic}', 'SYSTEM', NULL, NULL, '{EXPORT}', '{AccessReport}', '{NULL}', '{${subject}}', '{NULL}')`,
+    );
+    const records = `SELECT clinic_id, actor_type, actor_id, action, resource_type, resource_id, subject_client_id, request_id, code FROM audit_events ORDER BY id`;
+    const before = await inDatabase(records);
+    expect(before.map((r) => [r.action, r.resource_type, r.code])).toEqual([
+      ['READ', 'Client', null], ['READ', 'Goal', null], ['DENIED', 'SessionNote', 'FORBIDDEN'], ['EXPORT', 'AccessReport', null],
+    ]);
+    const numbers = (await inDatabase<{ id: string }>(`SELECT id::text FROM audit_events ORDER BY id`)).map((r) => r.id);
+
+    const ds = createDataSource(url, { ...DEFAULT_POOL, max: 1 });
+    await ds.initialize();
+    try {
+      while ((await ds.query(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`))[0].name !== 'AuditEventsOneRowPerRequest1764260000000') {
+        await ds.undoLastMigration({ transaction: 'each' });
+      }
+      await ds.undoLastMigration({ transaction: 'each' });
+    } finally {
+      await ds.destroy();
+    }
+    // Back to one row per record, under the same event numbers.
+    expect(await publicTables()).toEqual(expect.arrayContaining(['audit_events']));
+    expect(await publicTables()).not.toContain('audit_batches');
+    expect(await inDatabase(records)).toEqual(before);
+    expect((await inDatabase<{ id: string }>(`SELECT id::text FROM audit_events ORDER BY id`)).map((r) => r.id)).toEqual(numbers);
+
+    await runMigrations(url);
+    expect(await inDatabase(records)).toEqual(before);
+    const [{ batches }] = await inDatabase(`SELECT count(*)::int AS batches FROM audit_batches`);
+    expect(batches).toBe(4);
   });
 });

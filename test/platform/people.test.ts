@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fromGlobalId, toGlobalId } from '../../src/common/global-id';
 import { ClinicFixture, createClinic, ownerQuery } from '../support/factories';
+import { groupWithMembers } from '../groups/group-fixtures';
 import { expectError, gql, GqlResult } from '../support/test-app';
 
 const CREATE_STAFF = `mutation($input: CreateStaffMemberInput!) {
@@ -406,5 +407,50 @@ describe('the audit trail', () => {
       c: client.gid,
     });
     expect(filtered.data.auditEvents.edges.map((e: { node: { subjectClientId: string } }) => e.node.subjectClientId)).toEqual([client.id, client.id]);
+  });
+
+  it('pages through the trail with cursors, inside one request\'s records too, and filters by action and type', async () => {
+    const clinic = await createClinic();
+    const { group } = await groupWithMembers(clinic, { members: 3 });
+    // One request that audits several records (group, memberships, clients): one stored batch.
+    const roster = await gql(clinic.admin.auth, `query($id: ID!) { group(id: $id) { name members(first: 10) { edges { node { client { displayName } } } } } }`, {
+      id: group.gid,
+    });
+    expect(roster.errors).toBeUndefined();
+    const [{ records }] = await ownerQuery<{ records: number }>(
+      `SELECT cardinality(actions) AS records FROM audit_batches WHERE clinic_id = $1 AND request_id = $2`,
+      [clinic.id, roster.body.extensions.requestId],
+    );
+    expect(records).toBeGreaterThanOrEqual(6);
+
+    const stored = await ownerQuery<{ id: string }>(`SELECT id::text FROM audit_events WHERE clinic_id = $1 ORDER BY id DESC`, [clinic.id]);
+    const PAGE = `query($after: String, $action: AuditAction, $type: String) {
+      auditEvents(first: 2, after: $after, action: $action, resourceType: $type) { edges { node { id action resourceType } } pageInfo { hasNextPage endCursor } } }`;
+    const walk = async (filters: Record<string, string> = {}) => {
+      const ids: string[] = [];
+      let after: string | undefined;
+      for (let guard = 0; guard < 100; guard++) {
+        const page = await gql(clinic.admin.auth, PAGE, { after, ...filters });
+        expect(page.errors).toBeUndefined();
+        ids.push(...page.data.auditEvents.edges.map((e: { node: { id: string } }) => e.node.id));
+        if (!page.data.auditEvents.pageInfo.hasNextPage) return ids;
+        after = page.data.auditEvents.pageInfo.endCursor;
+      }
+      throw new Error('did not end');
+    };
+    // Later pages' own reads are audited too, but only newer than the first page: the walk sees the trail as it was.
+    expect(await walk()).toEqual(stored.map((r) => r.id));
+    const memberships = await ownerQuery<{ id: string }>(
+      `SELECT id::text FROM audit_events WHERE clinic_id = $1 AND action = 'READ' AND resource_type = 'Membership' ORDER BY id DESC`,
+      [clinic.id],
+    );
+    expect(memberships.length).toBeGreaterThanOrEqual(3);
+    expect(await walk({ action: 'READ', type: 'Membership' })).toEqual(memberships.map((r) => r.id));
+
+    for (const after of [Buffer.from(JSON.stringify(['12; DROP TABLE x'])).toString('base64url'), Buffer.from(JSON.stringify(['-1'])).toString('base64url')]) {
+      const bad = await gql(clinic.admin.auth, PAGE, { after });
+      expectError(bad, 'BAD_USER_INPUT');
+      expect(bad.data).toBeNull();
+    }
   });
 });

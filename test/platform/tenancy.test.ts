@@ -6,7 +6,9 @@ import { expectError, gql } from '../support/test-app';
 import { testEnv } from '../support/test-env';
 
 /** Tables holding one clinic's rows (`clinics` itself is keyed on `id`). */
-const TENANT_TABLES = ['clinics', 'staff_members', 'clients', 'external_identifiers', 'api_keys', 'audit_events'];
+const TENANT_TABLES = ['clinics', 'staff_members', 'clients', 'external_identifiers', 'api_keys', 'audit_batches'];
+/** What the server role reads: the tenant tables and the audit trail's per-record view (security_invoker). */
+const TENANT_READS = [...TENANT_TABLES, 'audit_events'];
 const clinicColumn = (table: string) => (table === 'clinics' ? 'id' : 'clinic_id');
 
 const CLIENT = `query($id: ID!) { client(id: $id) { id givenName familyName } }`;
@@ -32,9 +34,11 @@ async function populatedClinic(): Promise<ClinicFixture & { clientId: string }> 
     `INSERT INTO external_identifiers (clinic_id, resource_type, resource_id, system, value) VALUES ($1, 'Client', $2, 'urn:ehr', $3)`,
     [clinic.id, client.id, randomUUID()],
   );
-  await ownerQuery(`INSERT INTO audit_events (clinic_id, actor_type, action, resource_type) VALUES ($1, 'SYSTEM', 'READ', 'Client')`, [
-    clinic.id,
-  ]);
+  await ownerQuery(
+    `INSERT INTO audit_batches (clinic_id, actor_type, actions, resource_types, resource_ids, subject_client_ids, codes)
+     VALUES ($1, 'SYSTEM', '{READ}', '{Client}', '{NULL}', '{NULL}', '{NULL}')`,
+    [clinic.id],
+  );
   return { ...clinic, clientId: client.id };
 }
 
@@ -149,19 +153,19 @@ describe('tenancy through the API', () => {
 describe('tenancy in the database (row-level security, the second wall)', () => {
   it('shows the server role no tenant rows when no clinic is set, although rows exist', async () => {
     await populatedClinic();
-    for (const table of TENANT_TABLES) {
+    for (const table of TENANT_READS) {
       const [{ n }] = await ownerQuery(`SELECT count(*)::int AS n FROM ${table}`);
       expect({ table, ownerSees: n > 0 }).toEqual({ table, ownerSees: true });
     }
     await withAppRole(async (db) => {
-      for (const table of TENANT_TABLES) {
+      for (const table of TENANT_READS) {
         const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${table}`);
         expect({ table, rows: rows[0].n }).toEqual({ table, rows: 0 });
       }
       // an empty setting is "no tenant" too
       await db.query('BEGIN');
       await db.query(`SELECT set_config('app.clinic_id', '', true)`);
-      for (const table of TENANT_TABLES) {
+      for (const table of TENANT_READS) {
         const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${table}`);
         expect({ table, rows: rows[0].n }).toEqual({ table, rows: 0 });
       }
@@ -175,7 +179,7 @@ describe('tenancy in the database (row-level security, the second wall)', () => 
     await withAppRole(async (db) => {
       await db.query('BEGIN');
       await db.query(`SELECT set_config('app.clinic_id', $1, true)`, [a.id]);
-      for (const table of TENANT_TABLES) {
+      for (const table of TENANT_READS) {
         const column = clinicColumn(table);
         const { rows } = await db.query(`SELECT DISTINCT ${column}::text AS clinic FROM ${table}`);
         expect({ table, clinics: rows.map((r) => r.clinic) }).toEqual({ table, clinics: [a.id] });
@@ -239,10 +243,17 @@ describe('tenancy in the database (row-level security, the second wall)', () => 
     const before = await ownerQuery(`SELECT * FROM audit_events WHERE clinic_id = $1 ORDER BY id`, [clinic.id]);
     expect(before.length).toBeGreaterThan(0);
     await withAppRole(async (db) => {
-      for (const sql of [`UPDATE audit_events SET code = 'TAMPERED'`, `DELETE FROM audit_events`]) {
+      // The stored rows refuse by privilege; the per-record view cannot be written at all (55000).
+      for (const [sql, code] of [
+        [`UPDATE audit_batches SET codes = '{TAMPERED}'`, '42501'],
+        [`DELETE FROM audit_batches`, '42501'],
+        [`TRUNCATE audit_batches`, '42501'],
+        [`UPDATE audit_events SET code = 'TAMPERED'`, '55000'],
+        [`DELETE FROM audit_events`, '55000'],
+      ]) {
         await db.query('BEGIN');
         await db.query(`SELECT set_config('app.clinic_id', $1, true)`, [clinic.id]);
-        await expect(db.query(sql)).rejects.toMatchObject({ code: '42501', message: expect.stringMatching(/permission denied/) });
+        await expect(db.query(sql)).rejects.toMatchObject({ code });
         await db.query('ROLLBACK');
       }
     });
