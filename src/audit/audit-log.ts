@@ -111,13 +111,18 @@ const BATCH_LIMIT = 10000;
 
 /**
  * A request's records as one row of parallel arrays (the view `audit_events` shows one row per
- * record): one heap tuple and one key instead of ~40 rows and their indexes per roster page.
+ * record): one heap tuple and one key instead of ~40 rows and their indexes per roster page, plus
+ * one `audit_subjects` row per client named, for the access report.
  */
 const INSERT_AUDIT_BATCH = new SessionStatement(
   'kinship_insert_audit_batch',
   ['uuid', 'text', 'uuid', 'text', 'text[]', 'text[]', 'uuid[]', 'uuid[]', 'text[]'],
-  `INSERT INTO audit_batches (clinic_id, actor_type, actor_id, request_id, actions, resource_types, resource_ids, subject_client_ids, codes)
-   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+  `WITH batch AS (
+     INSERT INTO audit_batches (clinic_id, actor_type, actor_id, request_id, actions, resource_types, resource_ids, subject_client_ids, codes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
+   )
+   INSERT INTO audit_subjects (clinic_id, subject_client_id, batch_id)
+   SELECT DISTINCT $1::uuid, s.id, batch.id FROM batch, unnest($8::uuid[]) AS s(id) WHERE s.id IS NOT NULL`,
 );
 
 /** An array literal's text, every element double-quoted and NULLs bare (`execute` quotes it as a whole). */

@@ -10,8 +10,6 @@ import type { AuthedContext } from '../context';
 import { AuditAction } from './audit-action';
 import { AuditEvent } from './audit-event.types';
 
-const EVENTS_PER_BATCH = 10000n;
-
 const AuditEventConnection = ConnectionType(AuditEvent, 'AuditEvent', 'A page of audit events, newest first.');
 
 @ArgsType()
@@ -37,24 +35,24 @@ export class AuditResolver {
   @Query(() => AuditEventConnection, { description: 'The clinic\'s audit trail, newest first. Admins only.' })
   async auditEvents(@Args() args: AuditEventsArgs, @Ctx() ctx: AuthedContext) {
     const q = new SqlParts(args.first + 1);
-    const cursor = decodeCursor(args.after, 1);
+    // Cursors name (batch, position): event numbers of events recorded before batching do not encode them.
+    const cursor = decodeCursor(args.after, 2);
     if (cursor) {
-      // Event number = batch id × 10,000 + position − 1 (see the audit_batches migration).
-      const number = String(cursor[0]);
-      if (!/^\d{1,18}$/.test(number)) throw badInput('Invalid cursor: pass an endCursor returned by this list', { argument: 'after' });
-      const batch = q.param(String(BigInt(number) / EVENTS_PER_BATCH));
-      const position = q.param(Number(BigInt(number) % EVENTS_PER_BATCH) + 1);
-      q.and(`b.id <= ${batch}::bigint AND (b.id < ${batch}::bigint OR e.n < ${position}::int)`);
+      const [batch, position] = cursor.map(String);
+      if (!/^\d{1,15}$/.test(batch) || !/^\d{1,5}$/.test(position)) throw badInput('Invalid cursor: pass an endCursor returned by this list', { argument: 'after' });
+      const b = q.param(batch);
+      q.and(`b.id <= ${b}::bigint AND (b.id < ${b}::bigint OR e.n < ${q.param(Number(position))}::int)`);
     }
     if (args.action) q.and(`e.action = ${q.param(args.action)}`);
     if (args.resourceType) q.and(`e.resource_type = ${q.param(args.resourceType)}`);
     if (args.subjectClientId) {
       const parsed = fromGlobalId(args.subjectClientId);
       const subject = q.param(parsed?.type === 'Client' ? parsed.id : '00000000-0000-0000-0000-000000000000');
-      q.and(`b.subject_client_ids @> ARRAY[${subject}::uuid] AND e.subject_client_id = ${subject}::uuid`);
+      q.and(`b.id IN (SELECT batch_id FROM audit_subjects WHERE subject_client_id = ${subject}::uuid) AND e.subject_client_id = ${subject}::uuid`);
     }
-    const rows = await ctx.db.query<AuditEvent>(
-      `SELECT (b.id * 10000 + e.n - 1)::text AS id, b.occurred_at AS "occurredAt", b.actor_type AS "actorType", b.actor_id AS "actorId",
+    const rows = await ctx.db.query<AuditEvent & { batch: string; n: number }>(
+      `SELECT coalesce(b.legacy_number, b.id * 10000 + e.n - 1)::text AS id, b.id::text AS batch, e.n::int AS n,
+              b.occurred_at AS "occurredAt", b.actor_type AS "actorType", b.actor_id AS "actorId",
               e.action, e.resource_type AS "resourceType", e.resource_id AS "resourceId", e.subject_client_id AS "subjectClientId",
               b.request_id AS "requestId", e.code
          FROM audit_batches b
@@ -64,6 +62,6 @@ export class AuditResolver {
         ORDER BY b.id DESC, e.n DESC LIMIT $1`,
       q.params,
     );
-    return pageOf(rows, args.first, (a) => [a.id]);
+    return pageOf(rows, args.first, (a) => [a.batch, a.n]);
   }
 }

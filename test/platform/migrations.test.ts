@@ -138,7 +138,17 @@ describe('migrations', () => {
 
     await runMigrations(url);
     expect(await inDatabase(records)).toEqual(before);
-    const [{ batches }] = await inDatabase(`SELECT count(*)::int AS batches FROM audit_batches`);
-    expect(batches).toBe(4);
+    expect((await inDatabase<{ id: string }>(`SELECT id::text FROM audit_events ORDER BY id`)).map((r) => r.id)).toEqual(numbers);
+    const [{ batches, subjects }] = await inDatabase(
+      `SELECT (SELECT count(*)::int FROM audit_batches) AS batches, (SELECT count(*)::int FROM audit_subjects WHERE subject_client_id = '${subject}') AS subjects`,
+    );
+    expect({ batches, subjects }).toEqual({ batches: 4, subjects: 3 });
+    // New events number above every kept one.
+    await inDatabase(
+      `INSERT INTO audit_batches (clinic_id, actor_type, actions, resource_types, resource_ids, subject_client_ids, codes)
+       VALUES ('${clinic}', 'SYSTEM', '{READ}', '{Client}', '{NULL}', '{NULL}', '{NULL}')`,
+    );
+    const [{ newest }] = await inDatabase(`SELECT max(id)::text AS newest FROM audit_events`);
+    expect(BigInt(newest)).toBeGreaterThan(BigInt(numbers[numbers.length - 1]));
   });
 });

@@ -419,7 +419,7 @@ describe('the audit trail', () => {
     expect(roster.errors).toBeUndefined();
     const [{ records }] = await ownerQuery<{ records: number }>(
       `SELECT cardinality(actions) AS records FROM audit_batches WHERE clinic_id = $1 AND request_id = $2`,
-      [clinic.id, roster.body.extensions.requestId],
+      [clinic.id, roster.body.extensions!.requestId],
     );
     expect(records).toBeGreaterThanOrEqual(6);
 
@@ -447,7 +447,8 @@ describe('the audit trail', () => {
     expect(memberships.length).toBeGreaterThanOrEqual(3);
     expect(await walk({ action: 'READ', type: 'Membership' })).toEqual(memberships.map((r) => r.id));
 
-    for (const after of [Buffer.from(JSON.stringify(['12; DROP TABLE x'])).toString('base64url'), Buffer.from(JSON.stringify(['-1'])).toString('base64url')]) {
+    const cursorOf = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
+    for (const after of [cursorOf(['12; DROP TABLE x', 1]), cursorOf(['1', '-1']), cursorOf(['99999999999999999999', 1]), cursorOf([stored[0].id])]) {
       const bad = await gql(clinic.admin.auth, PAGE, { after });
       expectError(bad, 'BAD_USER_INPUT');
       expect(bad.data).toBeNull();
