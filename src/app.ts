@@ -13,7 +13,7 @@ import type { TokenVerifier } from './auth/tokens';
 import type { RequestContext } from './context';
 import { RequestDb } from './db/request-db';
 import { buildFormatError } from './errors/format-error';
-import { CompiledRead, compiledReadsPlugin } from './http/compiled-reads';
+import { CompiledRead, compiledReadsPlugin, speculation } from './http/compiled-reads';
 import { requestLifecyclePlugin } from './http/request-plugin';
 import { Loaders } from './loaders';
 import { compiledRoster } from './modules/groups/compiled-roster';
@@ -68,6 +68,8 @@ async function touchApiKey(dataSource: DataSource, clinicId: string, apiKeyId: s
 export async function createApp(options: AppOptions) {
   const { dataSource, verifier, log, production } = options;
   const armor = new ApolloArmor(armorLimits).protect();
+  const compiledReads = options.compiledReads === false ? [] : (options.compiledReads ?? [compiledRoster, compiledMemberHome]);
+  const speculate = speculation(compiledReads, getSchema(), armorLimits.maxTokens.n);
   const server = new ApolloServer<RequestContext>({
     schema: getSchema(),
     introspection: !production,
@@ -83,7 +85,7 @@ export async function createApp(options: AppOptions) {
     plugins: [
       ...armor.plugins,
       requestLifecyclePlugin({ production }),
-      ...(options.compiledReads === false ? [] : [compiledReadsPlugin(options.compiledReads ?? [compiledRoster, compiledMemberHome])]),
+      ...(compiledReads.length ? [compiledReadsPlugin(compiledReads)] : []),
       // We send no cache hints; the default plugin would wrap every field resolver to collect them.
       ApolloServerPluginCacheControlDisabled(),
       production
@@ -143,7 +145,10 @@ export async function createApp(options: AppOptions) {
           loaders: new Loaders(() => ctx),
         };
         try {
-          ctx.viewer = await authenticate(req.headers.authorization, db, verifier, (clinicId, apiKeyId) => touchApiKey(dataSource, clinicId, apiKeyId, log));
+          ctx.viewer = await authenticate(
+            req.headers.authorization, db, verifier, (clinicId, apiKeyId) => touchApiKey(dataSource, clinicId, apiKeyId, log),
+            (claims) => speculate(req.body, claims),
+          );
         } catch (error) {
           await db.finish(false).catch(() => undefined);
           log.error({ requestId, err: { type: (error as Error)?.name, sqlState: (error as { code?: string })?.code } }, 'authentication failed');

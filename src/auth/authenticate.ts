@@ -1,6 +1,6 @@
-import { RequestDb, SessionStatement } from '../db/request-db';
+import { RequestDb, SessionCall, SessionStatement } from '../db/request-db';
 import { hashApiKey, looksLikeApiKey } from './api-key-secret';
-import type { TokenVerifier } from './tokens';
+import type { TokenClaims, TokenVerifier } from './tokens';
 import { API_KEY_SCOPES, ApiKeyScope, OwnMembershipRow, Viewer } from './viewer';
 
 /**
@@ -12,11 +12,12 @@ export async function authenticate(
   db: RequestDb,
   verifier: TokenVerifier,
   touchApiKey: (clinicId: string, apiKeyId: string) => Promise<void> = async () => undefined,
+  speculate?: (claims: TokenClaims) => SessionCall | undefined,
 ): Promise<Viewer | undefined> {
   const match = /^Bearer\s+(\S+)$/i.exec(header?.trim() ?? '');
   if (!match) return undefined;
   const token = match[1];
-  return looksLikeApiKey(token) ? authenticateApiKey(token, db, touchApiKey) : authenticateToken(token, db, verifier);
+  return looksLikeApiKey(token) ? authenticateApiKey(token, db, touchApiKey) : authenticateToken(token, db, verifier, speculate);
 }
 
 async function authenticateApiKey(key: string, db: RequestDb, touchApiKey: (clinicId: string, apiKeyId: string) => Promise<void>): Promise<Viewer | undefined> {
@@ -37,20 +38,27 @@ async function authenticateApiKey(key: string, db: RequestDb, touchApiKey: (clin
   return { kind: 'INTEGRATION', clinicId: row.clinic_id, apiKeyId: row.id, scopes };
 }
 
-async function authenticateToken(token: string, db: RequestDb, verifier: TokenVerifier): Promise<Viewer | undefined> {
+async function authenticateToken(
+  token: string,
+  db: RequestDb,
+  verifier: TokenVerifier,
+  speculate?: (claims: TokenClaims) => SessionCall | undefined,
+): Promise<Viewer | undefined> {
   const claims = await verifier.verify(token);
   if (!claims) return undefined;
+  // A compiled read's statement, planned from the claims, rides along too (see RequestDb.begin).
+  const speculative = speculate?.(claims);
   // The viewer lookup rides in the transaction's first round trip, with the clinic's time zone
   // and clock: streaks on member and staff screens need them.
   if (claims.role === 'MEMBER') {
-    const [client] = await db.begin({ clinicId: claims.clinicId }, MEMBER_LOOKUP.execute([claims.sub, claims.clinicId]));
+    const [client] = await db.begin({ clinicId: claims.clinicId }, MEMBER_LOOKUP.execute([claims.sub, claims.clinicId]), speculative);
     if (!client) return undefined;
     adoptClock(db, client);
     return { kind: 'MEMBER', clinicId: claims.clinicId, clientId: claims.sub, ownMemberships: client.memberships as OwnMembershipRow[] };
   }
   // The database, not the token, is the truth about a staff member's role and whether they may still sign in.
   // The groups they facilitate ride along: nearly every staff request asks the group policy.
-  const [staff] = (await db.begin({ clinicId: claims.clinicId, staffId: claims.sub }, STAFF_LOOKUP.execute([claims.sub, claims.clinicId]))) as {
+  const [staff] = (await db.begin({ clinicId: claims.clinicId, staffId: claims.sub }, STAFF_LOOKUP.execute([claims.sub, claims.clinicId]), speculative)) as {
     role: 'ADMIN' | 'SUPERVISOR' | 'CLINICIAN';
     facilitated: string[];
   }[];

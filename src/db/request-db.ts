@@ -16,11 +16,17 @@ const HEX_RE = /^[0-9a-f]{64}$/;
  * Names share PostgreSQL's namespace with pg's own prepared statements (`k` + hex): keep `kinship_`.
  */
 export class SessionStatement {
+  /**
+   * `onDemand` statements (one per compiled-read shape, made when first asked) are prepared on a
+   * connection the first time a request there runs them, not on every connection up front.
+   */
   constructor(
     readonly name: string,
     private readonly types: readonly string[],
     private readonly sql: string,
+    readonly options: { onDemand?: boolean } = {},
   ) {
+    if (options.onDemand) return;
     if (sessionStatements.some((s) => s.name === name)) throw new Error(`session statement ${name} is defined twice`);
     sessionStatements.push(this);
   }
@@ -71,10 +77,12 @@ export class RequestDb {
   }
 
   /**
-   * Opens the transaction; the tenant settings, and optionally a first lookup (a session
-   * statement), travel in the same round trip. Returns the lookup's rows.
+   * Opens the transaction; the tenant settings, optionally a first lookup (a session statement)
+   * and a speculative read travel in the same round trip. Returns the lookup's rows. The
+   * speculative read's rows are kept for `execute` of the same call, and used only if the
+   * request, once its viewer is known, asks exactly that call; otherwise they are dropped unseen.
    */
-  async begin(setting?: { clinicId?: string; apiKeyHash?: string; staffId?: string }, lookup?: SessionCall): Promise<Record<string, unknown>[]> {
+  async begin(setting?: { clinicId?: string; apiKeyHash?: string; staffId?: string }, lookup?: SessionCall, speculative?: SessionCall): Promise<Record<string, unknown>[]> {
     if (this.runner) throw new Error('request transaction already open');
     const runner = this.dataSource.createQueryRunner();
     runner.data = { stats: this.stats };
@@ -103,14 +111,55 @@ export class RequestDb {
       if (!HEX_RE.test(setting.apiKeyHash)) throw new Error('invalid key hash');
       sets.push(`set_config('app.api_key_hash', '${setting.apiKeyHash}', true)`);
     }
-    await prepareOn(connection);
-    const sql = [`START TRANSACTION; SELECT ${sets.join(', ')}`, lookup?.sql].filter(Boolean).join('; ');
+    const opening = [`START TRANSACTION; SELECT ${sets.join(', ')}`, lookup?.sql].filter(Boolean).join('; ');
     // A multi-statement simple query: sent straight to the pooled pg client (TypeORM keeps only one result).
     this.stats.statements += 1;
-    const result = await connection.query(sql);
+    type Result = { rows?: Record<string, unknown>[] };
+    let result: Result | Result[];
+    try {
+      await prepareOn(connection, speculative?.statement);
+      result = await connection.query(speculative ? `${opening}; ${speculative.sql}` : opening);
+    } catch (error) {
+      // A speculative read never fails a request by itself: open without it; if the request
+      // needs it after all, it runs (and fails, and is reported) as the compiled read's own statement.
+      if (!speculative) throw error;
+      this.stats.statements += 1;
+      await connection.query('ROLLBACK').catch(() => undefined);
+      speculative = undefined;
+      await prepareOn(connection);
+      result = await connection.query(opening);
+    }
     // TypeORM tracks transactions it started itself; tell it this one is open.
     (runner as { isTransactionActive: boolean }).isTransactionActive = true;
-    return lookup && Array.isArray(result) ? (result[result.length - 1]?.rows ?? []) : [];
+    const results = Array.isArray(result) ? result : [result];
+    if (speculative) this.speculated = { sql: speculative.sql, rows: results.pop()?.rows ?? [] };
+    return lookup ? (results[results.length - 1]?.rows ?? []) : [];
+  }
+
+  /** The speculative read's call and rows, until `execute` takes them. */
+  private speculated?: { sql: string; rows: Record<string, unknown>[] };
+
+  /**
+   * Runs a session statement in the request's transaction (prepared on this connection first if
+   * it is `onDemand` and new here), or takes the rows the first round trip already read for the
+   * same call.
+   */
+  async execute<T = Record<string, unknown>>(call: SessionCall): Promise<T[]> {
+    const speculated = this.speculated;
+    this.speculated = undefined;
+    if (speculated?.sql === call.sql) return speculated.rows as T[];
+    const connection = this.connection;
+    if (!connection || !this.runner) throw new Error('no request transaction');
+    const prepared = preparedOn.get(connection) ?? new Set<string>();
+    preparedOn.set(connection, prepared);
+    const result = await this.enqueue(() => {
+      this.stats.statements += 1;
+      // PREPARE is not transactional: prepared here, it stays with the connection.
+      return connection.query(prepared.has(call.statement.name) ? call.sql : `${call.statement.prepare}; ${call.sql}`);
+    });
+    prepared.add(call.statement.name);
+    const results = Array.isArray(result) ? result : [result];
+    return (results[results.length - 1]?.rows ?? []) as T[];
   }
 
   /** Records the tenant a statement of this transaction already set (an API key lookup does). */
@@ -197,14 +246,15 @@ interface PgConnection {
 
 /**
  * Prepares, outside any transaction, the session statements this connection has not prepared
- * yet: once per pooled connection, so not counted as a request's statements. "Already exists"
- * (42P05) means an earlier attempt succeeded though its caller saw an error.
+ * yet (and `also`, an on-demand one the request is about to run): once per pooled connection, so
+ * not counted as a request's statements. "Already exists" (42P05) means an earlier attempt
+ * succeeded though its caller saw an error.
  */
-async function prepareOn(connection: PgConnection): Promise<void> {
+async function prepareOn(connection: PgConnection, also?: SessionStatement): Promise<void> {
   let done = preparedOn.get(connection);
   if (!done) preparedOn.set(connection, (done = new Set()));
-  if (done.size === sessionStatements.length) return;
-  for (const statement of sessionStatements) {
+  if (done.size >= sessionStatements.length && sessionStatements.every((s) => done.has(s.name)) && (!also || done.has(also.name))) return;
+  for (const statement of also ? [...sessionStatements, also] : sessionStatements) {
     if (done.has(statement.name)) continue;
     try {
       await connection.query(statement.prepare);

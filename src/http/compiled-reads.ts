@@ -1,6 +1,12 @@
 import { ApolloServerPlugin, HeaderMap } from '@apollo/server';
-import { FieldNode, getVariableValues, Kind, OperationDefinitionNode, SelectionSetNode, valueFromASTUntyped } from 'graphql';
+import { createHash } from 'node:crypto';
+import {
+  DocumentNode, FieldNode, getOperationAST, getVariableValues, GraphQLSchema, Kind, OperationDefinitionNode, parse, SelectionSetNode, valueFromASTUntyped,
+} from 'graphql';
+import type { TokenClaims } from '../auth/tokens';
+import type { Viewer } from '../auth/viewer';
 import type { AuthedContext, RequestContext } from '../context';
+import { SessionCall, SessionStatement } from '../db/request-db';
 import { ErrorCode } from '../errors/error-codes';
 import { INTERNAL_MESSAGE } from '../errors/format-error';
 
@@ -26,7 +32,21 @@ export interface CompiledRead {
   shape: Shape;
   /** The value of each root field the operation asks (`__typename` aside), or undefined to decline. */
   run(ctx: AuthedContext, fields: readonly FieldNode[], variables: Record<string, unknown>): Promise<Map<FieldNode, unknown> | undefined>;
+  /**
+   * The statement `run` would execute for this viewer, told from the token's claims alone, so the
+   * first round trip can carry it (`RequestDb.begin`). `run` uses those rows only when, with the
+   * viewer confirmed, it asks exactly the same call; nothing is released or audited otherwise.
+   */
+  speculate?(who: Who, fields: readonly FieldNode[], variables: Record<string, unknown>): SessionCall | undefined;
 }
+
+/** Who a compiled read plans for: what a verified token claims, or the same of the confirmed viewer. */
+export type Who = { kind: 'STAFF'; role: string } | { kind: 'MEMBER'; clientId: string } | { kind: 'INTEGRATION' };
+
+export const whoOf = (viewer: Viewer): Who =>
+  viewer.kind === 'STAFF' ? { kind: 'STAFF', role: viewer.role } : viewer.kind === 'MEMBER' ? { kind: 'MEMBER', clientId: viewer.clientId } : { kind: 'INTEGRATION' };
+
+const whoClaimed = (claims: TokenClaims): Who => (claims.role === 'MEMBER' ? { kind: 'MEMBER', clientId: claims.sub } : { kind: 'STAFF', role: claims.role });
 
 /**
  * Whether `selection` asks only for what `shape` covers (fields, arguments; no fragments or
@@ -75,6 +95,21 @@ export function textPerShape<P extends object>(build: (parts: P) => string): (pa
   };
 }
 
+/** As `textPerShape`, each text a session statement (prepared per connection on first use) with its parameter types. */
+export function statementPerShape<P extends object>(prefix: string, build: (parts: P) => string, types: (parts: P) => string[]): (parts: P) => SessionStatement {
+  const statements = new Map<string, SessionStatement>();
+  return (parts) => {
+    const key = JSON.stringify(parts);
+    let statement = statements.get(key);
+    if (!statement) {
+      const sql = build(parts);
+      const name = `kinship_${prefix}_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+      statements.set(key, (statement = new SessionStatement(name, types(parts), sql, { onDemand: true })));
+    }
+    return statement;
+  };
+}
+
 /** Output for one object: each selected field (under its alias) from `resolve`. */
 export function project(selection: SelectionSetNode, typename: string, resolve: (field: FieldNode) => unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -84,12 +119,45 @@ export function project(selection: SelectionSetNode, typename: string, resolve: 
   return out;
 }
 
-function compilable(operation: OperationDefinitionNode | undefined, reads: readonly CompiledRead[]): { read: CompiledRead; fields: FieldNode[] } | undefined {
+function compilable(operation: OperationDefinitionNode | undefined | null, reads: readonly CompiledRead[]): { read: CompiledRead; fields: FieldNode[] } | undefined {
   if (operation?.operation !== 'query' || operation.directives?.length) return undefined;
   const fields = operation.selectionSet.selections.filter((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value !== '__typename');
   if (!fields.length) return undefined;
   const read = reads.find((r) => withinShape(operation.selectionSet, r.shape));
   return read && { read, fields };
+}
+
+/**
+ * The speculative statement for a request body, if it is a compiled read's operation: read from
+ * the body before Apollo parses it, so it can ride in the transaction's first round trip. Any
+ * doubt (no such operation, a parse or variable error) answers undefined: Apollo reports errors.
+ */
+export function speculation(reads: readonly CompiledRead[], schema: GraphQLSchema, maxTokens: number) {
+  // Partner apps send a handful of distinct documents: remember what each one is.
+  const documents = new Map<string, DocumentNode | null>();
+  return (body: unknown, claims: TokenClaims): SessionCall | undefined => {
+    const { query, operationName, variables } = (body ?? {}) as { query?: unknown; operationName?: unknown; variables?: unknown };
+    if (typeof query !== 'string' || (operationName != null && typeof operationName !== 'string')) return undefined;
+    let document = documents.get(query);
+    if (document === undefined) {
+      try {
+        document = parse(query, { maxTokens });
+      } catch {
+        document = null;
+      }
+      if (documents.size < 1000) documents.set(query, document);
+    }
+    if (!document) return undefined;
+    const operation = getOperationAST(document, operationName ?? undefined);
+    const verdict = compilable(operation, reads);
+    if (!operation || !verdict?.read.speculate) return undefined;
+    try {
+      const values = getVariableValues(schema, operation.variableDefinitions ?? [], (variables ?? {}) as Record<string, unknown>);
+      return values.errors ? undefined : verdict.read.speculate(whoClaimed(claims), verdict.fields, values.coerced);
+    } catch {
+      return undefined; // whatever it was, the request proper will say
+    }
+  };
 }
 
 /** Answers covered operations before execution; the request lifecycle (audit, commit, log) is unchanged. */

@@ -25,9 +25,9 @@ let workloads: Workload[];
 
 /** SQL statements per request (our own counter: round trips), by workload. */
 const EXPECTED_STATEMENTS: Record<string, number> = {
-  roster: 3,
-  'member home': 3,
-  'member home list': 3,
+  roster: 2,
+  'member home': 2,
+  'member home list': 2,
   'session view': 10,
   'integration read': 9,
   'check-in write': 8,

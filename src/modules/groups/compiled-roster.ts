@@ -4,7 +4,8 @@ import type { AuditEntry } from '../../audit/audit-log';
 import { clampListSize, encodeCursor } from '../../common/connection';
 import { toGlobalId, uuidOf } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
-import { argumentOf, CompiledRead, project, selects, textPerShape } from '../../http/compiled-reads';
+import { argumentOf, CompiledRead, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
+import type { SessionCall } from '../../db/request-db';
 import { displayNameOf } from '../clients/client.entity';
 import { canReadClient } from '../clients/client.policy';
 import { GoalLifecycleStatus, GoalVisibility } from '../goals/goal.enums';
@@ -60,7 +61,7 @@ function rosterSql(p: RosterParts): string {
            WHERE m.group_id = $1 ORDER BY m.created_at, m.id LIMIT $2) m), '[]') AS members`;
 }
 
-const rosterText = textPerShape(rosterSql);
+const rosterStatement = statementPerShape('roster', rosterSql, (p) => (p.checkIns ? ['uuid', 'int', 'int'] : ['uuid', 'int']));
 
 const CHECK_IN = { fields: { id: {}, value: {}, recordedAt: {} } };
 const GOAL = { fields: { id: {}, title: {}, checkIns: { args: ['last'], ...CHECK_IN } } };
@@ -69,6 +70,34 @@ const MEMBERSHIP = { fields: { id: {}, status: {}, client: CLIENT, goals: GOAL }
 const PAGE_INFO = { fields: { hasNextPage: {}, hasPreviousPage: {}, startCursor: {}, endCursor: {} } };
 
 const clamp = (n: unknown): number | undefined => (Number.isSafeInteger(n) ? clampListSize(n as number) : undefined);
+
+/**
+ * What the roster statement reads for this operation, decided from who asks (role only, so the
+ * token's claims tell it as well as the confirmed viewer), or undefined where the resolvers answer.
+ */
+function rosterPlan(who: Who, fields: readonly FieldNode[], variables: Record<string, unknown>) {
+  const [field, ...more] = fields;
+  if (who.kind !== 'STAFF' || more.length) return undefined;
+  const rawId = argumentOf(field, 'id', variables, undefined);
+  const groupId = typeof rawId === 'string' ? uuidOf(rawId, 'TherapyGroup') : undefined;
+  if (!groupId) return undefined;
+  // Which parts the operation asks for, each with its own arguments (aliases may ask twice: decline).
+  const members = selects(field, 'members');
+  const nodes = members.flatMap((m) => selects(m, 'edges')).flatMap((e) => selects(e, 'node'));
+  const goalFields = nodes.flatMap((n) => selects(n, 'goals'));
+  const checkInFields = goalFields.flatMap((g) => selects(g, 'checkIns'));
+  // A group's name alone is cheap through the resolvers; aliases asking twice with different arguments are too.
+  if (members.length !== 1 || checkInFields.length > 1) return undefined;
+  const first = clamp(argumentOf(members[0], 'first', variables, 20));
+  const last = clamp(checkInFields[0] ? argumentOf(checkInFields[0], 'last', variables, 10) : 10);
+  if (first === undefined || last === undefined) return undefined;
+  // With roster access, the goal rule admits goals to every staff role but ADMIN (checked again in `run`).
+  const readsGoals = goalFields.length > 0 && who.role !== 'ADMIN';
+  const parts: RosterParts = { total: selects(members[0], 'totalCount').length > 0, goals: readsGoals, checkIns: readsGoals && checkInFields.length > 0 };
+  const values = parts.checkIns ? [groupId, String(first + 1), String(last)] : [groupId, String(first + 1)];
+  const call: SessionCall = rosterStatement(parts).execute(values);
+  return { field, groupId, first, members, nodes, goalFields, parts, call };
+}
 
 /**
  * `group(id) { name members(first) { totalCount pageInfo edges { cursor node { status client {
@@ -88,34 +117,23 @@ export const compiledRoster: CompiledRead = {
     },
   },
 
+  speculate(who, fields, variables) {
+    return rosterPlan(who, fields, variables)?.call;
+  },
+
   async run(ctx: AuthedContext, fields: readonly FieldNode[], variables: Record<string, unknown>) {
     const viewer = ctx.viewer;
-    const [field, ...more] = fields;
-    if (viewer.kind !== 'STAFF' || more.length) return undefined;
-    const rawId = argumentOf(field, 'id', variables, undefined);
-    const groupId = typeof rawId === 'string' ? uuidOf(rawId, 'TherapyGroup') : undefined;
-    if (!groupId) return undefined;
+    const plan = rosterPlan(whoOf(viewer), fields, variables);
+    if (viewer.kind !== 'STAFF' || !plan) return undefined;
+    const { field, groupId, first, nodes, goalFields } = plan;
     const facts = await ctx.loaders.of(viewerFactsLoader).get();
     if (groupAccess(viewer, groupId, facts) !== 'ROSTER') return undefined;
 
-    // Which parts the operation asks for, each with its own arguments (aliases may ask twice: decline).
-    const members = selects(field, 'members');
-    const nodes = members.flatMap((m) => selects(m, 'edges')).flatMap((e) => selects(e, 'node'));
-    const goalFields = nodes.flatMap((n) => selects(n, 'goals'));
-    const checkInFields = goalFields.flatMap((g) => selects(g, 'checkIns'));
-    // A group's name alone is cheap through the resolvers; aliases asking twice with different arguments are too.
-    if (members.length !== 1 || checkInFields.length > 1) return undefined;
-    const first = clamp(argumentOf(members[0], 'first', variables, 20));
-    const last = clamp(checkInFields[0] ? argumentOf(checkInFields[0], 'last', variables, 10) : 10);
-    if (first === undefined || last === undefined) return undefined;
-
-    // For staff the goal rule turns on role and group alone: read no goal the rule would drop.
+    // For staff the goal rule turns on role and group alone: the plan read goals only if the rule admits them here.
     const ruleFacts: GoalRuleFacts = { viewer: facts, partnerMembershipIds: new Set(), seesPeersIn: () => false, ownerSharesGoals: false, partnerDataConsentId: null };
     const anyGoal: GoalFacts = { ownerMembershipStatus: 'ACTIVE', clientId: '', membershipId: '', groupId, visibility: GoalVisibility.GROUP, lifecycleStatus: GoalLifecycleStatus.ACTIVE };
-    const readsGoals = goalFields.length > 0 && goalAudience(viewer, anyGoal, ruleFacts) !== null;
-
-    const parts: RosterParts = { total: selects(members[0], 'totalCount').length > 0, goals: readsGoals, checkIns: readsGoals && checkInFields.length > 0 };
-    const [row] = await ctx.db.query<RosterRow>(rosterText(parts), parts.checkIns ? [groupId, first + 1, last] : [groupId, first + 1]);
+    if (plan.parts.goals !== (goalFields.length > 0 && goalAudience(viewer, anyGoal, ruleFacts) !== null)) return undefined;
+    const [row] = await ctx.db.execute<RosterRow>(plan.call);
     if (!row?.group) return undefined;
 
     // The loaders' rules and audit, row for row: memberships (all fetched rows), then, when asked,

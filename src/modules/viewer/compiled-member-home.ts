@@ -3,7 +3,7 @@ import { AuditAction } from '../../audit/audit-action';
 import type { AuditEntry } from '../../audit/audit-log';
 import { toGlobalId } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
-import { argumentOf, CompiledRead, project, selects, textPerShape } from '../../http/compiled-reads';
+import { argumentOf, CompiledRead, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
 import { displayNameOf } from '../clients/client.entity';
 import { canReadClient } from '../clients/client.policy';
 import { consentAnswerSql } from '../consent/consent-check';
@@ -74,9 +74,10 @@ interface HomeParts {
  * and own goals; their partnerships (found once, through their own memberships) and the
  * partners' goals; and one page of the goals list (candidates in their groups, as `listGoals`
  * chooses them) with each owner's GOAL_SHARING consent. Parts not asked are not in the text: an
- * unused branch still costs executor start-up on every call. $1 client, $2 own groups, then the
- * page size and lifecycle statuses when listed (`first` rows: the compiled shape has no pageInfo,
- * so the resolvers' look-ahead row is not read).
+ * unused branch still costs executor start-up on every call. $1 client, then the page size and
+ * lifecycle statuses when listed (`first` rows: the compiled shape has no pageInfo, so the
+ * resolvers' look-ahead row is not read). The member's groups are every group they have a
+ * membership in, as authentication reads them, found here so that the token's claims suffice.
  */
 function homeSql(p: HomeParts): string {
   // The goal rule asks about peers (agreement consent, partners) for any goal not the viewer's
@@ -90,7 +91,7 @@ function homeSql(p: HomeParts): string {
       ${p.nextSessions ? `, 'next', (SELECT json_build_object('id', s.id, 'start_ms', floor(extract(epoch FROM s.scheduled_start) * 1000), 'topic', s.topic)
                  FROM group_sessions s WHERE s.group_id = g.id AND s.status = 'SCHEDULED' AND s.scheduled_end > now()
                 ORDER BY s.scheduled_start, s.id LIMIT 1)` : ''}))
-     FROM therapy_groups g WHERE g.id = ANY($2)) AS groups
+     FROM therapy_groups g WHERE g.id IN (SELECT group_id FROM memberships WHERE client_id = $1)) AS groups
   ${p.memberships ? `, (SELECT json_agg(json_build_object('id', m.id, 'group_id', m.group_id, 'client_id', m.client_id, 'status', m.status) ORDER BY m.created_at, m.id)
        FROM memberships m WHERE m.client_id = $1) AS memberships` : ''}
   ${p.ownGoals ? `, (SELECT json_agg(${goalJson(p.ownStreaks)} ORDER BY g.created_at, g.id) ${GOALS_FROM}
@@ -107,11 +108,11 @@ function homeSql(p: HomeParts): string {
   ${p.partnerGoals ? `, (SELECT json_agg(${goalJson(p.partnerStreaks)} ORDER BY g.created_at, g.id) ${GOALS_FROM}
       WHERE g.membership_id IN (SELECT other FROM mine WHERE status = 'ACTIVE')) AS partner_goals` : ''}
   ${p.list ? `, (SELECT json_agg(${goalJson(p.listStreaks)} ORDER BY g.created_at, g.id) ${GOALS_FROM}
-      WHERE g.id IN (SELECT g.id FROM goals g WHERE g.group_id = ANY($2) ${p.filtered ? 'AND g.lifecycle_status = ANY($4)' : ''}
-                      ORDER BY g.created_at, g.id LIMIT $3)) AS goal_page` : ''}`;
+      WHERE g.id IN (SELECT g.id FROM goals g WHERE g.group_id IN (SELECT group_id FROM memberships WHERE client_id = $1)
+                      ${p.filtered ? 'AND g.lifecycle_status = ANY($3)' : ''} ORDER BY g.created_at, g.id LIMIT $2)) AS goal_page` : ''}`;
 }
 
-const homeText = textPerShape(homeSql);
+const homeStatement = statementPerShape('home', homeSql, (p) => ['uuid', ...(p.list ? ['int'] : []), ...(p.filtered ? ['text[]'] : [])]);
 
 const GOAL = { fields: { id: {}, title: {}, visibility: {}, lifecycleStatus: {}, ownerDisplayName: {}, currentStreak: {}, longestStreak: {}, lastCheckInAt: {} } };
 const STREAK_FIELDS = new Set(['currentStreak', 'longestStreak', 'lastCheckInAt']);
@@ -130,6 +131,41 @@ function listArgs(field: FieldNode, variables: Record<string, unknown>): { first
   if (statuses === null) return { first: first as number, statuses: null };
   if (!Array.isArray(statuses) || !statuses.every((s) => typeof s === 'string' && LIFECYCLE.has(s))) return undefined;
   return { first: first as number, statuses: statuses.length ? statuses : null };
+}
+
+/** What the home statement reads for this operation and member, or undefined where the resolvers answer. */
+function homePlan(who: Who, fields: readonly FieldNode[], variables: Record<string, unknown>) {
+  if (who.kind !== 'MEMBER') return undefined;
+  const root = (name: string) => fields.filter((f) => f.name.value === name);
+  const [viewerFields, partnershipFields, listFields] = [root('viewer'), root('myPartnerships'), root('goals')];
+  if (viewerFields.length > 1 || partnershipFields.length > 1 || listFields.length > 1) return undefined;
+  const clientFields = selects(viewerFields[0], 'client');
+  const membershipFields = clientFields.flatMap((c) => selects(c, 'memberships'));
+  const ownGoalFields = membershipFields.flatMap((m) => selects(m, 'goals'));
+  const pageFields = listFields.flatMap((l) => selects(l, 'edges')).flatMap((e) => selects(e, 'node'));
+  const partnerGoalFields = partnershipFields.flatMap((p) => selects(p, 'partnerGoals'));
+  // `viewer { kind }` alone reads nothing worth compiling.
+  if (!clientFields.length && !partnershipFields.length && !listFields.length) return undefined;
+  const list = listFields[0] ? listArgs(listFields[0], variables) : { first: 0, statuses: null };
+  if (!list) return undefined;
+  const parts: HomeParts = {
+    memberships: membershipFields.length > 0,
+    nextSessions: membershipFields.some((m) => selects(m, 'group').some((g) => selects(g, 'nextSession').length > 0)),
+    ownGoals: ownGoalFields.length > 0,
+    ownStreaks: asksStreaks(ownGoalFields),
+    partnerships: partnershipFields.length > 0,
+    partnerGoals: partnerGoalFields.length > 0,
+    partnerStreaks: asksStreaks(partnerGoalFields),
+    list: listFields.length > 0,
+    listStreaks: asksStreaks(pageFields),
+    filtered: list.statuses !== null,
+  };
+  const values = [who.clientId];
+  if (parts.list) values.push(String(list.first));
+  // Lifecycle names, checked against the enum by `listArgs`.
+  if (parts.filtered) values.push(`{${list.statuses!.join(',')}}`);
+  const call = homeStatement(parts).execute(values);
+  return { viewerFields, partnershipFields, listFields, clientFields, ownGoalFields, partnerGoalFields, parts, call };
 }
 
 /**
@@ -160,42 +196,19 @@ export const compiledMemberHome: CompiledRead = {
     goals: { args: ['first', 'filter'], fields: { edges: { fields: { node: GOAL } } } },
   },
 
+  speculate(who, fields, variables) {
+    return homePlan(who, fields, variables)?.call;
+  },
+
   async run(ctx: AuthedContext, fields: readonly FieldNode[], variables: Record<string, unknown>) {
     const viewer = ctx.viewer;
-    if (viewer.kind !== 'MEMBER') return undefined;
-    const root = (name: string) => fields.filter((f) => f.name.value === name);
-    const [viewerFields, partnershipFields, listFields] = [root('viewer'), root('myPartnerships'), root('goals')];
-    if (viewerFields.length > 1 || partnershipFields.length > 1 || listFields.length > 1) return undefined;
-    const clientFields = selects(viewerFields[0], 'client');
-    const membershipFields = clientFields.flatMap((c) => selects(c, 'memberships'));
-    const ownGoalFields = membershipFields.flatMap((m) => selects(m, 'goals'));
-    const pageFields = listFields.flatMap((l) => selects(l, 'edges')).flatMap((e) => selects(e, 'node'));
-    const partnerGoalFields = partnershipFields.flatMap((p) => selects(p, 'partnerGoals'));
-    // `viewer { kind }` alone reads nothing worth compiling.
-    if (!clientFields.length && !partnershipFields.length && !listFields.length) return undefined;
-    const list = listFields[0] ? listArgs(listFields[0], variables) : { first: 0, statuses: null };
-    if (!list) return undefined;
-
+    const plan = homePlan(whoOf(viewer), fields, variables);
+    if (viewer.kind !== 'MEMBER' || !plan) return undefined;
+    const { viewerFields, partnershipFields, listFields, clientFields, ownGoalFields, partnerGoalFields } = plan;
     // The group rules' facts as the viewer-facts loader gathers them; its agreement-consent
     // question is asked inside the statement instead of a round trip of its own.
     const ownMemberships = ownMembershipFacts(viewer);
-    const ownGroups = [...ownMemberships.keys()];
-    const parts: HomeParts = {
-      memberships: membershipFields.length > 0,
-      nextSessions: membershipFields.some((m) => selects(m, 'group').some((g) => selects(g, 'nextSession').length > 0)),
-      ownGoals: ownGoalFields.length > 0,
-      ownStreaks: asksStreaks(ownGoalFields),
-      partnerships: partnershipFields.length > 0,
-      partnerGoals: partnerGoalFields.length > 0,
-      partnerStreaks: asksStreaks(partnerGoalFields),
-      list: listFields.length > 0,
-      listStreaks: asksStreaks(pageFields),
-      filtered: list.statuses !== null,
-    };
-    const params: unknown[] = [viewer.clientId, ownGroups];
-    if (parts.list) params.push(list.first);
-    if (parts.filtered) params.push(list.statuses);
-    const [row] = await ctx.db.query<HomeRow>(homeText(parts), params);
+    const [row] = await ctx.db.execute<HomeRow>(plan.call);
     if (!row) return undefined;
     const clock = await ctx.loaders.of(clinicClockLoader).get();
 
