@@ -115,26 +115,43 @@ export class RequestDb {
     // A multi-statement simple query: sent straight to the pooled pg client (TypeORM keeps only one result).
     this.stats.statements += 1;
     type Result = { rows?: Record<string, unknown>[] };
-    let result: Result | Result[];
-    try {
-      await prepareOn(connection, speculative?.statement);
-      result = await connection.query(speculative ? `${opening}; ${speculative.sql}` : opening);
-    } catch (error) {
-      // A speculative read never fails a request by itself: open without it; if the request
-      // needs it after all, it runs (and fails, and is reported) as the compiled read's own statement.
-      if (!speculative) throw error;
-      this.stats.statements += 1;
-      await connection.query('ROLLBACK').catch(() => undefined);
-      speculative = undefined;
-      await prepareOn(connection);
-      result = await connection.query(opening);
-    }
+    const listOf = (r: Result | Result[]) => (Array.isArray(r) ? r : [r]);
+    const send = async (): Promise<Result[]> => {
+      try {
+        await prepareOn(connection, speculative?.statement);
+        return listOf(await connection.query(speculative ? `${opening}; ${speculative.sql}` : opening));
+      } catch (error) {
+        // A failed message leaves its transaction block open and aborted: close it before anything else.
+        await connection.query('ROLLBACK').catch(() => undefined);
+        // A speculative read never fails a request by itself (a database error: open again without
+        // it; if the request needs it after all, it runs, and fails, as the compiled read's own).
+        if (!speculative || typeof (error as { code?: unknown }).code !== 'string') throw error;
+        speculative = undefined;
+        this.stats.statements += 2;
+        try {
+          await prepareOn(connection);
+          return listOf(await connection.query(opening));
+        } catch (again) {
+          await connection.query('ROLLBACK').catch(() => undefined);
+          throw again;
+        }
+      }
+    };
+    const sent = send();
+    // `end` waits for the opening: a disconnect mid-flight must not hand the connection to another
+    // request while this message (and its transaction) is still under way on it.
+    this.opening = sent.then(
+      () => void (this.opening = undefined),
+      () => void (this.opening = undefined),
+    );
+    const results = await sent;
     // TypeORM tracks transactions it started itself; tell it this one is open.
     (runner as { isTransactionActive: boolean }).isTransactionActive = true;
-    const results = Array.isArray(result) ? result : [result];
     if (speculative) this.speculated = { sql: speculative.sql, rows: results.pop()?.rows ?? [] };
     return lookup ? (results[results.length - 1]?.rows ?? []) : [];
   }
+
+  private opening?: Promise<void>;
 
   /** The speculative read's call and rows, until `execute` takes them. */
   private speculated?: { sql: string; rows: Record<string, unknown>[] };
@@ -145,19 +162,17 @@ export class RequestDb {
    * same call.
    */
   async execute<T = Record<string, unknown>>(call: SessionCall): Promise<T[]> {
+    const connection = this.connection;
+    if (!connection || !this.runner) throw new Error('no request transaction');
     const speculated = this.speculated;
     this.speculated = undefined;
     if (speculated?.sql === call.sql) return speculated.rows as T[];
-    const connection = this.connection;
-    if (!connection || !this.runner) throw new Error('no request transaction');
-    const prepared = preparedOn.get(connection) ?? new Set<string>();
-    preparedOn.set(connection, prepared);
-    const result = await this.enqueue(() => {
+    const result = await this.enqueue(async () => {
+      // In a message of its own, so it is known prepared whatever the EXECUTE does; once per connection, not counted.
+      await prepareOne(connection, call.statement);
       this.stats.statements += 1;
-      // PREPARE is not transactional: prepared here, it stays with the connection.
-      return connection.query(prepared.has(call.statement.name) ? call.sql : `${call.statement.prepare}; ${call.sql}`);
+      return connection.query(call.sql);
     });
-    prepared.add(call.statement.name);
     const results = Array.isArray(result) ? result : [result];
     return (results[results.length - 1]?.rows ?? []) as T[];
   }
@@ -210,6 +225,9 @@ export class RequestDb {
   }
 
   private async end(sql: string): Promise<void> {
+    // Only while the opening message is under way: otherwise detach at once (below).
+    if (this.opening) await this.opening;
+    this.speculated = undefined;
     const runner = this.runner;
     const connection = this.connection;
     if (!runner || !connection) return;
@@ -251,18 +269,20 @@ interface PgConnection {
  * succeeded though its caller saw an error.
  */
 async function prepareOn(connection: PgConnection, also?: SessionStatement): Promise<void> {
+  for (const statement of also ? [...sessionStatements, also] : sessionStatements) await prepareOne(connection, statement);
+}
+
+/** Prepares `statement` on this connection unless it already is. */
+async function prepareOne(connection: PgConnection, statement: SessionStatement): Promise<void> {
   let done = preparedOn.get(connection);
   if (!done) preparedOn.set(connection, (done = new Set()));
-  if (done.size >= sessionStatements.length && sessionStatements.every((s) => done.has(s.name)) && (!also || done.has(also.name))) return;
-  for (const statement of also ? [...sessionStatements, also] : sessionStatements) {
-    if (done.has(statement.name)) continue;
-    try {
-      await connection.query(statement.prepare);
-    } catch (error) {
-      if ((error as { code?: string }).code !== '42P05') throw error;
-    }
-    done.add(statement.name);
+  if (done.has(statement.name)) return;
+  try {
+    await connection.query(statement.prepare);
+  } catch (error) {
+    if ((error as { code?: string }).code !== '42P05') throw error;
   }
+  done.add(statement.name);
 }
 
 const names = new Map<string, string>();

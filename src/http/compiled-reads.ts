@@ -62,7 +62,7 @@ export function withinShape(selection: SelectionSetNode | undefined, shape: Shap
     if (keys.has(key)) return false;
     keys.add(key);
     if (s.name.value === '__typename') return !s.selectionSet && !s.arguments?.length;
-    const spec = shape[s.name.value];
+    const spec = Object.hasOwn(shape, s.name.value) ? shape[s.name.value] : undefined;
     if (!spec) return false;
     if (!(s.arguments ?? []).every((a) => spec.args?.includes(a.name.value))) return false;
     return withinShape(s.selectionSet, spec.fields);
@@ -132,12 +132,15 @@ function compilable(operation: OperationDefinitionNode | undefined | null, reads
  * the body before Apollo parses it, so it can ride in the transaction's first round trip. Any
  * doubt (no such operation, a parse or variable error) answers undefined: Apollo reports errors.
  */
+const MAX_SPECULATED_QUERY = 4096;
+
 export function speculation(reads: readonly CompiledRead[], schema: GraphQLSchema, maxTokens: number) {
   // Partner apps send a handful of distinct documents: remember what each one is.
   const documents = new Map<string, DocumentNode | null>();
   return (body: unknown, claims: TokenClaims): SessionCall | undefined => {
     const { query, operationName, variables } = (body ?? {}) as { query?: unknown; operationName?: unknown; variables?: unknown };
-    if (typeof query !== 'string' || (operationName != null && typeof operationName !== 'string')) return undefined;
+    // Compiled shapes are short documents; anything long is left to Apollo alone.
+    if (typeof query !== 'string' || query.length > MAX_SPECULATED_QUERY || (operationName != null && typeof operationName !== 'string')) return undefined;
     let document = documents.get(query);
     if (document === undefined) {
       try {
@@ -145,7 +148,9 @@ export function speculation(reads: readonly CompiledRead[], schema: GraphQLSchem
       } catch {
         document = null;
       }
-      if (documents.size < 1000) documents.set(query, document);
+      // At most ~2 MB of remembered text; a client sending endless distinct documents only resets it.
+      if (documents.size >= 500) documents.clear();
+      documents.set(query, document);
     }
     if (!document) return undefined;
     const operation = getOperationAST(document, operationName ?? undefined);

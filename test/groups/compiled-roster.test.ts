@@ -236,6 +236,32 @@ describe('the speculative first round trip', () => {
     expect(await ownerQuery(`SELECT count(*)::int AS n FROM audit_events WHERE actor_id = ANY($1)`, [[leaving.id, demoted.id]])).toEqual(before);
   });
 
+  it('speculated rows answer only the very call the confirmed viewer asks; any other call runs itself', async () => {
+    const speculated = new SessionStatement('kinship_test_speculated', ['text'], `SELECT $1::text AS v, 'speculated' AS source`, { onDemand: true });
+    const read = (speculateWith: string): CompiledRead => ({
+      shape: { group: { args: ['id'], fields: { name: {} } } },
+      speculate: () => speculated.execute([speculateWith]),
+      run: async (ctx, fields) => {
+        const [row] = await ctx.db.execute<{ v: string }>(speculated.execute([ctx.viewer.kind]));
+        return new Map([[fields[0], { name: row.v }]]);
+      },
+    });
+    const matching = await getTestApp({ compiledReads: [read('STAFF')] });
+    const other = await getTestApp({ compiledReads: [read('MEMBER')] });
+    try {
+      const query = `query($id: ID!) { group(id: $id) { name } }`;
+      const used = await gql(clinic.supervisor.auth, query, { id: group.gid }, matching);
+      expect(used.data.group.name).toBe('STAFF');
+      expect(used.sqlStatements).toBe(2); // opening (with the read) + COMMIT
+      const ranItself = await gql(clinic.supervisor.auth, query, { id: group.gid }, other);
+      expect(ranItself.data.group.name).toBe('STAFF');
+      expect(ranItself.sqlStatements).toBe(3); // opening, the read's own call, COMMIT
+    } finally {
+      await matching.close();
+      await other.close();
+    }
+  });
+
   it('a failing speculative statement costs a round trip, not the request; run again by the read, it is the read\'s internal error', async () => {
     const failing = new SessionStatement('kinship_test_failing_read', ['uuid'], `SELECT 1 / (CASE WHEN $1 IS NULL THEN 1 ELSE 0 END) AS x`, { onDemand: true });
     const reads = (runs: boolean): CompiledRead[] => [

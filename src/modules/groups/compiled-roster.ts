@@ -44,21 +44,37 @@ interface RosterParts {
  * the loaders use.
  */
 function rosterSql(p: RosterParts): string {
-  const checkIns = `, 'check_ins', (SELECT json_agg(json_build_object('id', ci.id, 'value', ci.value,
-              'recorded_ms', floor(extract(epoch FROM ci.recorded_at) * 1000)) ORDER BY ci.recorded_at DESC, ci.id DESC)
+  // Positional arrays, not json_build_object: the keys cost ~25% of the statement's CPU (pgbench).
+  const checkIns = `, (SELECT json_agg(json_build_array(ci.id, ci.value, floor(extract(epoch FROM ci.recorded_at) * 1000)) ORDER BY ci.recorded_at DESC, ci.id DESC)
             FROM (SELECT id, value, recorded_at FROM goal_check_ins WHERE goal_id = gl.id ORDER BY recorded_at DESC, id DESC LIMIT $3) ci)`;
-  const goals = `, 'goals', CASE WHEN m.rn < $2 THEN (SELECT json_agg(json_build_object('id', gl.id, 'title', gl.title, 'client_id', gl.client_id,
-          'group_id', gl.group_id, 'membership_id', gl.membership_id, 'visibility', gl.visibility, 'lifecycle_status', gl.lifecycle_status
+  const goals = `, CASE WHEN m.rn < $2 THEN (SELECT json_agg(json_build_array(gl.id, gl.title, gl.client_id, gl.group_id, gl.membership_id, gl.visibility, gl.lifecycle_status
           ${p.checkIns ? checkIns : ''})
         ORDER BY gl.created_at, gl.id) FROM goals gl WHERE gl.membership_id = m.id) END`;
   return `SELECT
-  (SELECT json_build_object('id', g.id, 'name', g.name) FROM therapy_groups g WHERE g.id = $1) AS "group",
+  (SELECT json_build_array(g.id, g.name) FROM therapy_groups g WHERE g.id = $1) AS "group",
   ${p.total ? '(SELECT count(*)::int FROM memberships t WHERE t.group_id = $1)' : 'NULL::int'} AS total,
-  COALESCE((SELECT json_agg(json_build_object('id', m.id, 'client_id', m.client_id, 'status', m.status, 'given_name', m.given_name,
-      'family_name', m.family_name, 'preferred_name', m.preferred_name ${p.goals ? goals : ''}) ORDER BY m.rn)
+  COALESCE((SELECT json_agg(json_build_array(m.id, m.client_id, m.status, m.given_name, m.family_name, m.preferred_name ${p.goals ? goals : ''}) ORDER BY m.rn)
     FROM (SELECT m.id, m.client_id, m.status, c.given_name, c.family_name, c.preferred_name, row_number() OVER (ORDER BY m.created_at, m.id) AS rn
             FROM memberships m JOIN clients c ON c.id = m.client_id
            WHERE m.group_id = $1 ORDER BY m.created_at, m.id LIMIT $2) m), '[]') AS members`;
+}
+
+type Positional<T> = T[keyof T][];
+
+/** The statement's positional rows as named ones (the order is `rosterSql`'s). */
+function decodeRoster(raw: { group: Positional<{ id: string; name: string }> | null; total: number | null; members: unknown[][] }): RosterRow {
+  const [gid, name] = (raw.group ?? []) as string[];
+  return {
+    group: raw.group ? { id: gid, name } : null,
+    total: raw.total,
+    members: raw.members.map(([id, client_id, status, given_name, family_name, preferred_name, goals]) => ({
+      id, client_id, status, given_name, family_name, preferred_name,
+      goals: (goals as unknown[][] | null | undefined)?.map(([gid2, title, gclient, group_id, membership_id, visibility, lifecycle_status, checks]) => ({
+        id: gid2, title, client_id: gclient, group_id, membership_id, visibility, lifecycle_status,
+        check_ins: (checks as [string, number, number][] | null | undefined)?.map(([cid, value, recorded_ms]) => ({ id: cid, value, recorded_ms })) ?? null,
+      })) ?? null,
+    })) as RosterRow['members'],
+  };
 }
 
 const rosterStatement = statementPerShape('roster', rosterSql, (p) => (p.checkIns ? ['uuid', 'int', 'int'] : ['uuid', 'int']));
@@ -133,7 +149,8 @@ export const compiledRoster: CompiledRead = {
     const ruleFacts: GoalRuleFacts = { viewer: facts, partnerMembershipIds: new Set(), seesPeersIn: () => false, ownerSharesGoals: false, partnerDataConsentId: null };
     const anyGoal: GoalFacts = { ownerMembershipStatus: 'ACTIVE', clientId: '', membershipId: '', groupId, visibility: GoalVisibility.GROUP, lifecycleStatus: GoalLifecycleStatus.ACTIVE };
     if (plan.parts.goals !== (goalFields.length > 0 && goalAudience(viewer, anyGoal, ruleFacts) !== null)) return undefined;
-    const [row] = await ctx.db.execute<RosterRow>(plan.call);
+    const [raw] = await ctx.db.execute<Parameters<typeof decodeRoster>[0]>(plan.call);
+    const row = raw && decodeRoster(raw);
     if (!row?.group) return undefined;
 
     // The loaders' rules and audit, row for row: memberships (all fetched rows), then, when asked,
