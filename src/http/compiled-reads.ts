@@ -82,33 +82,52 @@ export const selects = (field: FieldNode | undefined, name: string): FieldNode[]
   (field?.selectionSet?.selections ?? []).filter((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === name);
 
 /**
- * One SQL text per combination of parts an operation asks for, built once: an unused branch in
- * a shared text would still cost PostgreSQL executor start-up on every call.
+ * What `build` makes of each combination of parts an operation asks for (its SQL text, its
+ * decoder), built once: one SQL text per shape, since an unused branch in a shared text would
+ * still cost PostgreSQL executor start-up on every call.
  */
-export function textPerShape<P extends object>(build: (parts: P) => string): (parts: P) => string {
-  const texts = new Map<string, string>();
+export function perShape<P extends object, R>(build: (parts: P) => R): (parts: P) => R {
+  const built = new Map<string, R>();
   return (parts) => {
     const key = JSON.stringify(parts);
-    let text = texts.get(key);
-    if (!text) texts.set(key, (text = build(parts)));
-    return text;
+    let value = built.get(key);
+    if (value === undefined) built.set(key, (value = build(parts)));
+    return value;
   };
 }
 
-/** As `textPerShape`, each text a session statement (prepared per connection on first use) with its parameter types. */
-export function statementPerShape<P extends object>(prefix: string, build: (parts: P) => string, types: (parts: P) => string[]): (parts: P) => SessionStatement {
-  const statements = new Map<string, SessionStatement>();
-  return (parts) => {
-    const key = JSON.stringify(parts);
-    let statement = statements.get(key);
-    if (!statement) {
-      const sql = build(parts);
-      const name = `kinship_${prefix}_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
-      statements.set(key, (statement = new SessionStatement(name, types(parts), sql, { onDemand: true })));
-    }
-    return statement;
+/** Each shape's SQL text as a session statement (prepared per connection on first use) with its parameter types. */
+export function statementPerShape<P extends object>(prefix: string, sql: (parts: P) => string, types: (parts: P) => string[]): (parts: P) => SessionStatement {
+  return perShape((parts: P) => {
+    const text = sql(parts);
+    return new SessionStatement(`kinship_${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, types(parts), text, { onDemand: true });
+  });
+}
+
+/**
+ * A row as `json_build_array` of named expressions, and its decoder back to named fields: the
+ * keys stay in Node (as `json_build_object` keys they were ~25% of a compiled statement's CPU).
+ * `nested` decodes fields that are themselves rows or lists of rows.
+ */
+export function jsonRow(columns: readonly (readonly [string, string])[], nested: Record<string, (value: unknown) => unknown> = {}) {
+  const keys = columns.map(([key]) => key);
+  const decoders: ((value: unknown) => unknown)[] = keys.map((key) => nested[key]);
+  return {
+    sql: `json_build_array(${columns.map(([, expression]) => expression).join(', ')})`,
+    decode<T>(value: unknown): T {
+      const values = value as unknown[];
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) {
+        const decode = decoders[i] as ((value: unknown) => unknown) | undefined;
+        out[keys[i]] = decode && values[i] !== null && values[i] !== undefined ? decode(values[i]) : values[i];
+      }
+      return out as T;
+    },
   };
 }
+
+/** A `json_agg` of rows (or null), decoded. */
+export const decodeList = <T>(row: { decode<R>(value: unknown): R }) => (value: unknown): T[] => (value as unknown[]).map((v) => row.decode<T>(v));
 
 /** Output for one object: each selected field (under its alias) from `resolve`. */
 export function project(selection: SelectionSetNode, typename: string, resolve: (field: FieldNode) => unknown): Record<string, unknown> {

@@ -4,7 +4,7 @@ import type { AuditEntry } from '../../audit/audit-log';
 import { clampListSize, encodeCursor } from '../../common/connection';
 import { toGlobalId, uuidOf } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
-import { argumentOf, CompiledRead, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
+import { argumentOf, CompiledRead, decodeList, jsonRow, perShape, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
 import type { SessionCall } from '../../db/request-db';
 import { displayNameOf } from '../clients/client.entity';
 import { canReadClient } from '../clients/client.policy';
@@ -34,50 +34,61 @@ interface RosterParts {
   checkIns: boolean;
 }
 
+const CHECK_IN_ROW = jsonRow([['id', 'ci.id'], ['value', 'ci.value'], ['recorded_ms', 'floor(extract(epoch FROM ci.recorded_at) * 1000)']]);
+const goalRow = (checkIns: string) =>
+  jsonRow(
+    [
+      ['id', 'gl.id'], ['title', 'gl.title'], ['client_id', 'gl.client_id'], ['group_id', 'gl.group_id'], ['membership_id', 'gl.membership_id'],
+      ['visibility', 'gl.visibility'], ['lifecycle_status', 'gl.lifecycle_status'], ['check_ins', checkIns],
+    ],
+    { check_ins: decodeList(CHECK_IN_ROW) },
+  );
+const memberRow = (goals: { sql: string; decode: (v: unknown) => unknown } | null, goalSql: string) =>
+  jsonRow(
+    [
+      ['id', 'm.id'], ['client_id', 'm.client_id'], ['status', 'm.status'], ['given_name', 'm.given_name'], ['family_name', 'm.family_name'],
+      ['preferred_name', 'm.preferred_name'], ['goals', goalSql],
+    ],
+    goals ? { goals: decodeList(goals as Parameters<typeof decodeList>[0]) } : {},
+  );
+const GROUP_ROW = jsonRow([['id', 'g.id'], ['name', 'g.name']]);
+
 /**
- * One statement for the roster screen: the group, one page of memberships in enrolment order
- * (`first + 1` rows, as the loader reads), their clients' names and, for the `first` rows shown
+ * The roster statement's text and its rows' decoder, per shape: the group, one page of
+ * memberships in enrolment order (`first + 1` rows, as the loader reads), their clients' names
+ * and, for the `first` rows shown
  * and only when the viewer's goal rule admits goals of this group, their goals (oldest first) and
  * each goal's latest check-ins. Parts not asked are not in the text: an unused branch still costs
  * executor start-up on every call. $1 group, $2 `first + 1`, $3 check-ins per goal when asked.
- * Access is decided before it runs; the rows are then passed through the same policy functions
- * the loaders use.
+ * It may run before the viewer is confirmed (the first round trip); its rows are used only once
+ * access is decided, and then pass through the same policy functions the loaders use.
  */
-function rosterSql(p: RosterParts): string {
-  // Positional arrays, not json_build_object: the keys cost ~25% of the statement's CPU (pgbench).
-  const checkIns = `, (SELECT json_agg(json_build_array(ci.id, ci.value, floor(extract(epoch FROM ci.recorded_at) * 1000)) ORDER BY ci.recorded_at DESC, ci.id DESC)
-            FROM (SELECT id, value, recorded_at FROM goal_check_ins WHERE goal_id = gl.id ORDER BY recorded_at DESC, id DESC LIMIT $3) ci)`;
-  const goals = `, CASE WHEN m.rn < $2 THEN (SELECT json_agg(json_build_array(gl.id, gl.title, gl.client_id, gl.group_id, gl.membership_id, gl.visibility, gl.lifecycle_status
-          ${p.checkIns ? checkIns : ''})
-        ORDER BY gl.created_at, gl.id) FROM goals gl WHERE gl.membership_id = m.id) END`;
-  return `SELECT
-  (SELECT json_build_array(g.id, g.name) FROM therapy_groups g WHERE g.id = $1) AS "group",
+function rosterShape(p: RosterParts) {
+  const checkIns = p.checkIns
+    ? `(SELECT json_agg(${CHECK_IN_ROW.sql} ORDER BY ci.recorded_at DESC, ci.id DESC)
+         FROM (SELECT id, value, recorded_at FROM goal_check_ins WHERE goal_id = gl.id ORDER BY recorded_at DESC, id DESC LIMIT $3) ci)`
+    : 'NULL';
+  const goal = goalRow(checkIns);
+  const goals = p.goals ? `CASE WHEN m.rn < $2 THEN (SELECT json_agg(${goal.sql} ORDER BY gl.created_at, gl.id) FROM goals gl WHERE gl.membership_id = m.id) END` : 'NULL';
+  const member = memberRow(p.goals ? goal : null, goals);
+  const sql = `SELECT
+  (SELECT ${GROUP_ROW.sql} FROM therapy_groups g WHERE g.id = $1) AS "group",
   ${p.total ? '(SELECT count(*)::int FROM memberships t WHERE t.group_id = $1)' : 'NULL::int'} AS total,
-  COALESCE((SELECT json_agg(json_build_array(m.id, m.client_id, m.status, m.given_name, m.family_name, m.preferred_name ${p.goals ? goals : ''}) ORDER BY m.rn)
+  COALESCE((SELECT json_agg(${member.sql} ORDER BY m.rn)
     FROM (SELECT m.id, m.client_id, m.status, c.given_name, c.family_name, c.preferred_name, row_number() OVER (ORDER BY m.created_at, m.id) AS rn
             FROM memberships m JOIN clients c ON c.id = m.client_id
            WHERE m.group_id = $1 ORDER BY m.created_at, m.id LIMIT $2) m), '[]') AS members`;
-}
-
-type Positional<T> = T[keyof T][];
-
-/** The statement's positional rows as named ones (the order is `rosterSql`'s). */
-function decodeRoster(raw: { group: Positional<{ id: string; name: string }> | null; total: number | null; members: unknown[][] }): RosterRow {
-  const [gid, name] = (raw.group ?? []) as string[];
-  return {
-    group: raw.group ? { id: gid, name } : null,
+  const decode = (raw: { group: unknown; total: number | null; members: unknown }): RosterRow => ({
+    group: raw.group === null ? null : GROUP_ROW.decode(raw.group),
     total: raw.total,
-    members: raw.members.map(([id, client_id, status, given_name, family_name, preferred_name, goals]) => ({
-      id, client_id, status, given_name, family_name, preferred_name,
-      goals: (goals as unknown[][] | null | undefined)?.map(([gid2, title, gclient, group_id, membership_id, visibility, lifecycle_status, checks]) => ({
-        id: gid2, title, client_id: gclient, group_id, membership_id, visibility, lifecycle_status,
-        check_ins: (checks as [string, number, number][] | null | undefined)?.map(([cid, value, recorded_ms]) => ({ id: cid, value, recorded_ms })) ?? null,
-      })) ?? null,
-    })) as RosterRow['members'],
-  };
+    members: decodeList<RosterRow['members'][number]>(member)(raw.members),
+  });
+  return { sql, decode };
 }
 
-const rosterStatement = statementPerShape('roster', rosterSql, (p) => (p.checkIns ? ['uuid', 'int', 'int'] : ['uuid', 'int']));
+const rosterShapeOf = perShape(rosterShape);
+
+const rosterStatement = statementPerShape('roster', (p: RosterParts) => rosterShapeOf(p).sql, (p) => (p.checkIns ? ['uuid', 'int', 'int'] : ['uuid', 'int']));
 
 const CHECK_IN = { fields: { id: {}, value: {}, recordedAt: {} } };
 const GOAL = { fields: { id: {}, title: {}, checkIns: { args: ['last'], ...CHECK_IN } } };
@@ -149,8 +160,8 @@ export const compiledRoster: CompiledRead = {
     const ruleFacts: GoalRuleFacts = { viewer: facts, partnerMembershipIds: new Set(), seesPeersIn: () => false, ownerSharesGoals: false, partnerDataConsentId: null };
     const anyGoal: GoalFacts = { ownerMembershipStatus: 'ACTIVE', clientId: '', membershipId: '', groupId, visibility: GoalVisibility.GROUP, lifecycleStatus: GoalLifecycleStatus.ACTIVE };
     if (plan.parts.goals !== (goalFields.length > 0 && goalAudience(viewer, anyGoal, ruleFacts) !== null)) return undefined;
-    const [raw] = await ctx.db.execute<Parameters<typeof decodeRoster>[0]>(plan.call);
-    const row = raw && decodeRoster(raw);
+    const [raw] = await ctx.db.execute<Parameters<ReturnType<typeof rosterShape>['decode']>[0]>(plan.call);
+    const row = raw && rosterShapeOf(plan.parts).decode(raw);
     if (!row?.group) return undefined;
 
     // The loaders' rules and audit, row for row: memberships (all fetched rows), then, when asked,

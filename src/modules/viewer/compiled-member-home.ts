@@ -3,7 +3,7 @@ import { AuditAction } from '../../audit/audit-action';
 import type { AuditEntry } from '../../audit/audit-log';
 import { toGlobalId } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
-import { argumentOf, CompiledRead, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
+import { argumentOf, CompiledRead, decodeList, jsonRow, perShape, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
 import { displayNameOf } from '../clients/client.entity';
 import { canReadClient } from '../clients/client.policy';
 import { consentAnswerSql } from '../consent/consent-check';
@@ -41,16 +41,40 @@ interface HomeRow {
   goal_page: GoalJson[] | null;
 }
 
+const POINTS_ROW = jsonRow([
+  ['values', 'array_agg(value::float8 ORDER BY recorded_at DESC, id DESC)'],
+  ['times', 'array_agg(floor(extract(epoch FROM recorded_at) * 1000)::float8 ORDER BY recorded_at DESC, id DESC)'],
+]);
+
 /** A goal as the goal loaders read it (`SELECT_GOALS`), with its owner's sharing consent and, when asked, its check-in history. */
-const goalJson = (streaks: boolean) => `json_build_object('id', g.id, 'client_id', g.client_id, 'membership_id', g.membership_id, 'group_id', g.group_id,
-  'title', g.title, 'visibility', g.visibility, 'lifecycle_status', g.lifecycle_status, 'membership_status', om.status,
-  'given_name', c.given_name, 'family_name', c.family_name, 'preferred_name', c.preferred_name,
-  'measure_kind', g.measure_kind, 'measure_period', g.measure_period, 'target', g.target,
-  'share_consent', CASE WHEN g.client_id <> $1 AND g.visibility = 'GROUP'
-                        THEN ${consentAnswerSql('g.client_id', `'GOAL_SHARING'`, `'GROUP'`, 'g.group_id', 'NULL::text')} END
-  ${streaks ? `, 'points', (SELECT json_build_object('values', array_agg(value::float8 ORDER BY recorded_at DESC, id DESC),
-                   'times', array_agg(floor(extract(epoch FROM recorded_at) * 1000)::float8 ORDER BY recorded_at DESC, id DESC))
-              FROM goal_check_ins WHERE goal_id = g.id)` : ''})`;
+const goalRow = (streaks: boolean) =>
+  jsonRow(
+    [
+      ['id', 'g.id'], ['client_id', 'g.client_id'], ['membership_id', 'g.membership_id'], ['group_id', 'g.group_id'], ['title', 'g.title'],
+      ['visibility', 'g.visibility'], ['lifecycle_status', 'g.lifecycle_status'], ['membership_status', 'om.status'],
+      ['given_name', 'c.given_name'], ['family_name', 'c.family_name'], ['preferred_name', 'c.preferred_name'],
+      ['measure_kind', 'g.measure_kind'], ['measure_period', 'g.measure_period'], ['target', 'g.target'],
+      ['share_consent', `CASE WHEN g.client_id <> $1 AND g.visibility = 'GROUP'
+                        THEN ${consentAnswerSql('g.client_id', `'GOAL_SHARING'`, `'GROUP'`, 'g.group_id', 'NULL::text')} END`],
+      ['points', streaks ? `(SELECT ${POINTS_ROW.sql} FROM goal_check_ins WHERE goal_id = g.id)` : 'NULL'],
+    ],
+    { points: (v) => POINTS_ROW.decode(v) },
+  );
+
+const NAMES = (t: string): [string, string][] => [['given_name', `${t}.given_name`], ['family_name', `${t}.family_name`], ['preferred_name', `${t}.preferred_name`]];
+const CLIENT_ROW = jsonRow(NAMES('c'));
+const NEXT_ROW = jsonRow([['id', 's.id'], ['start_ms', 'floor(extract(epoch FROM s.scheduled_start) * 1000)'], ['topic', 's.topic']]);
+const MEMBERSHIP_ROW = jsonRow([['id', 'm.id'], ['group_id', 'm.group_id'], ['client_id', 'm.client_id'], ['status', 'm.status']]);
+const PERSON = (m: string, c: string) => jsonRow([['client_id', `${m}.client_id`], ...NAMES(c)]);
+const PROPOSER_ROW = PERSON('pm', 'pc');
+const PARTNER_ROW = PERSON('am', 'ac');
+const PARTNERSHIP_ROW = jsonRow(
+  [
+    ['id', 'p.id'], ['status', 'p.status'], ['proposer_membership_id', 'p.proposer_membership_id'], ['partner_membership_id', 'p.partner_membership_id'],
+    ['p', PROPOSER_ROW.sql], ['a', PARTNER_ROW.sql],
+  ],
+  { p: (v) => PROPOSER_ROW.decode(v), a: (v) => PARTNER_ROW.decode(v) },
+);
 
 const GOALS_FROM = `FROM goals g JOIN clients c ON c.id = g.client_id JOIN memberships om ON om.id = g.membership_id`;
 
@@ -79,40 +103,55 @@ interface HomeParts {
  * resolvers' look-ahead row is not read). The member's groups are every group they have a
  * membership in, as authentication reads them, found here so that the token's claims suffice.
  */
-function homeSql(p: HomeParts): string {
+function homeShape(p: HomeParts) {
   // The goal rule asks about peers (agreement consent, partners) for any goal not the viewer's
   // own; own goals are judged by the same rule on their rows, not assumed to be the viewer's.
   const judgesGoals = p.ownGoals || p.partnerGoals || p.list;
-  return `WITH mine AS MATERIALIZED (${partnershipsOfClients('m.client_id = $1')})
+  const group = jsonRow(
+    [
+      ['id', 'g.id'], ['name', 'g.name'], ['agreement_version', 'g.agreement_version'],
+      ['agreement_consent', judgesGoals ? consentAnswerSql('$1', `'GROUP_AGREEMENT'`, `'GROUP'`, 'g.id', 'NULL::text') : 'NULL'],
+      ['next', p.nextSessions ? `(SELECT ${NEXT_ROW.sql} FROM group_sessions s WHERE s.group_id = g.id AND s.status = 'SCHEDULED' AND s.scheduled_end > now()
+                ORDER BY s.scheduled_start, s.id LIMIT 1)` : 'NULL'],
+    ],
+    { next: (v) => NEXT_ROW.decode(v) },
+  );
+  const [own, partner, page] = [goalRow(p.ownStreaks), goalRow(p.partnerStreaks), goalRow(p.listStreaks)];
+  const sql = `WITH mine AS MATERIALIZED (${partnershipsOfClients('m.client_id = $1')})
   SELECT
-  (SELECT json_build_object('given_name', c.given_name, 'family_name', c.family_name, 'preferred_name', c.preferred_name) FROM clients c WHERE c.id = $1) AS client,
-  (SELECT json_agg(json_build_object('id', g.id, 'name', g.name, 'agreement_version', g.agreement_version
-      ${judgesGoals ? `, 'agreement_consent', ${consentAnswerSql('$1', `'GROUP_AGREEMENT'`, `'GROUP'`, 'g.id', 'NULL::text')}` : ''}
-      ${p.nextSessions ? `, 'next', (SELECT json_build_object('id', s.id, 'start_ms', floor(extract(epoch FROM s.scheduled_start) * 1000), 'topic', s.topic)
-                 FROM group_sessions s WHERE s.group_id = g.id AND s.status = 'SCHEDULED' AND s.scheduled_end > now()
-                ORDER BY s.scheduled_start, s.id LIMIT 1)` : ''}))
-     FROM therapy_groups g WHERE g.id IN (SELECT group_id FROM memberships WHERE client_id = $1)) AS groups
-  ${p.memberships ? `, (SELECT json_agg(json_build_object('id', m.id, 'group_id', m.group_id, 'client_id', m.client_id, 'status', m.status) ORDER BY m.created_at, m.id)
-       FROM memberships m WHERE m.client_id = $1) AS memberships` : ''}
-  ${p.ownGoals ? `, (SELECT json_agg(${goalJson(p.ownStreaks)} ORDER BY g.created_at, g.id) ${GOALS_FROM}
+  (SELECT ${CLIENT_ROW.sql} FROM clients c WHERE c.id = $1) AS client,
+  (SELECT json_agg(${group.sql}) FROM therapy_groups g WHERE g.id IN (SELECT group_id FROM memberships WHERE client_id = $1)) AS groups
+  ${p.memberships ? `, (SELECT json_agg(${MEMBERSHIP_ROW.sql} ORDER BY m.created_at, m.id) FROM memberships m WHERE m.client_id = $1) AS memberships` : ''}
+  ${p.ownGoals ? `, (SELECT json_agg(${own.sql} ORDER BY g.created_at, g.id) ${GOALS_FROM}
       WHERE g.membership_id IN (SELECT id FROM memberships WHERE client_id = $1)) AS own_goals` : ''}
   ${judgesGoals ? `, ARRAY(SELECT other FROM mine WHERE status = 'ACTIVE') AS partner_ids` : ''}
-  ${p.partnerships ? `, (SELECT json_agg(json_build_object('id', p.id, 'status', p.status,
-        'proposer_membership_id', p.proposer_membership_id, 'partner_membership_id', p.partner_membership_id,
-        'p', json_build_object('client_id', pm.client_id, 'given_name', pc.given_name, 'family_name', pc.family_name, 'preferred_name', pc.preferred_name),
-        'a', json_build_object('client_id', am.client_id, 'given_name', ac.given_name, 'family_name', ac.family_name, 'preferred_name', ac.preferred_name)) ORDER BY p.created_at DESC, p.id)
+  ${p.partnerships ? `, (SELECT json_agg(${PARTNERSHIP_ROW.sql} ORDER BY p.created_at DESC, p.id)
       FROM accountability_partnerships p
       JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN clients pc ON pc.id = pm.client_id
       JOIN memberships am ON am.id = p.partner_membership_id JOIN clients ac ON ac.id = am.client_id
      WHERE p.id IN (SELECT id FROM mine)) AS partnerships` : ''}
-  ${p.partnerGoals ? `, (SELECT json_agg(${goalJson(p.partnerStreaks)} ORDER BY g.created_at, g.id) ${GOALS_FROM}
+  ${p.partnerGoals ? `, (SELECT json_agg(${partner.sql} ORDER BY g.created_at, g.id) ${GOALS_FROM}
       WHERE g.membership_id IN (SELECT other FROM mine WHERE status = 'ACTIVE')) AS partner_goals` : ''}
-  ${p.list ? `, (SELECT json_agg(${goalJson(p.listStreaks)} ORDER BY g.created_at, g.id) ${GOALS_FROM}
+  ${p.list ? `, (SELECT json_agg(${page.sql} ORDER BY g.created_at, g.id) ${GOALS_FROM}
       WHERE g.id IN (SELECT g.id FROM goals g WHERE g.group_id IN (SELECT group_id FROM memberships WHERE client_id = $1)
                       ${p.filtered ? 'AND g.lifecycle_status = ANY($3)' : ''} ORDER BY g.created_at, g.id LIMIT $2)) AS goal_page` : ''}`;
+  const list = <T>(row: { decode<R>(value: unknown): R }, value: unknown) => (value === null || value === undefined ? null : decodeList<T>(row)(value));
+  const decode = (raw: Record<string, unknown>): HomeRow => ({
+    client: raw.client === null ? null : CLIENT_ROW.decode(raw.client),
+    groups: list(group, raw.groups),
+    memberships: list(MEMBERSHIP_ROW, raw.memberships),
+    own_goals: list(own, raw.own_goals),
+    partner_ids: raw.partner_ids as string[] | undefined,
+    partnerships: list(PARTNERSHIP_ROW, raw.partnerships),
+    partner_goals: list(partner, raw.partner_goals),
+    goal_page: list(page, raw.goal_page),
+  });
+  return { sql, decode };
 }
 
-const homeStatement = statementPerShape('home', homeSql, (p) => ['uuid', ...(p.list ? ['int'] : []), ...(p.filtered ? ['text[]'] : [])]);
+const homeShapeOf = perShape(homeShape);
+
+const homeStatement = statementPerShape('home', (p: HomeParts) => homeShapeOf(p).sql, (p) => ['uuid', ...(p.list ? ['int'] : []), ...(p.filtered ? ['text[]'] : [])]);
 
 const GOAL = { fields: { id: {}, title: {}, visibility: {}, lifecycleStatus: {}, ownerDisplayName: {}, currentStreak: {}, longestStreak: {}, lastCheckInAt: {} } };
 const STREAK_FIELDS = new Set(['currentStreak', 'longestStreak', 'lastCheckInAt']);
@@ -208,8 +247,9 @@ export const compiledMemberHome: CompiledRead = {
     // The group rules' facts as the viewer-facts loader gathers them; its agreement-consent
     // question is asked inside the statement instead of a round trip of its own.
     const ownMemberships = ownMembershipFacts(viewer);
-    const [row] = await ctx.db.execute<HomeRow>(plan.call);
-    if (!row) return undefined;
+    const [raw] = await ctx.db.execute<Record<string, unknown>>(plan.call);
+    if (!raw) return undefined;
+    const row = homeShapeOf(plan.parts).decode(raw);
     const clock = await ctx.loaders.of(clinicClockLoader).get();
 
     // The facts the loaders gather: own memberships (authentication), agreement consents, groups, partners.
