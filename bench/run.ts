@@ -111,7 +111,7 @@ async function main() {
   fs.chmodSync(dir, 0o755);
   // Every server reaches PostgreSQL through the same Unix socket, as an application next to its
   // database would: over TCP loopback each message paid the receiver's TCP processing too (our
-  // server makes 3 round trips per screen, PostGraphile 1; measured ~10% on ours).
+  // server made 3 round trips per screen then, now 2; PostGraphile 1; measured ~10% on ours).
   const socketDir = path.join(os.tmpdir(), `kinship-bench-${scaleName}-sock`);
   fs.mkdirSync(socketDir, { recursive: true });
   fs.chmodSync(socketDir, 0o1777); // the postgres OS user creates the socket when we run as root
