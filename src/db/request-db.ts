@@ -23,7 +23,7 @@ export class SessionStatement {
   constructor(
     readonly name: string,
     private readonly types: readonly string[],
-    private readonly sql: string,
+    readonly sql: string,
     readonly options: { onDemand?: boolean } = {},
   ) {
     if (options.onDemand) return;
@@ -38,12 +38,13 @@ export class SessionStatement {
   /** The `EXECUTE` for these values; each is quoted here as a literal (null as NULL). */
   execute(values: readonly (string | null | undefined)[]): SessionCall {
     if (values.length !== this.types.length) throw new Error(`${this.name} takes ${this.types.length} values`);
-    return { statement: this, sql: `EXECUTE ${this.name}(${values.map((v) => (v === null || v === undefined ? 'NULL' : escapeLiteral(v))).join(', ')})` };
+    return { statement: this, values, sql: `EXECUTE ${this.name}(${values.map((v) => (v === null || v === undefined ? 'NULL' : escapeLiteral(v))).join(', ')})` };
   }
 }
 
 export interface SessionCall {
   statement: SessionStatement;
+  values: readonly (string | null | undefined)[];
   sql: string;
 }
 
@@ -157,24 +158,16 @@ export class RequestDb {
   private speculated?: { sql: string; rows: Record<string, unknown>[] };
 
   /**
-   * Runs a session statement in the request's transaction (prepared on this connection first if
-   * it is `onDemand` and new here), or takes the rows the first round trip already read for the
-   * same call.
+   * The rows of a compiled read's call: those the first round trip already read for the same
+   * call, or else the statement run now as an ordinary parameterised query (pg's named prepared
+   * statements: no SQL `PREPARE` inside the transaction, whose failure would abort it).
    */
   async execute<T = Record<string, unknown>>(call: SessionCall): Promise<T[]> {
-    const connection = this.connection;
-    if (!connection || !this.runner) throw new Error('no request transaction');
+    if (!this.connection || !this.runner) throw new Error('no request transaction');
     const speculated = this.speculated;
     this.speculated = undefined;
     if (speculated?.sql === call.sql) return speculated.rows as T[];
-    const result = await this.enqueue(async () => {
-      // In a message of its own, so it is known prepared whatever the EXECUTE does; once per connection, not counted.
-      await prepareOne(connection, call.statement);
-      this.stats.statements += 1;
-      return connection.query(call.sql);
-    });
-    const results = Array.isArray(result) ? result : [result];
-    return (results[results.length - 1]?.rows ?? []) as T[];
+    return this.query<T>(call.statement.sql, [...call.values]);
   }
 
   /** Records the tenant a statement of this transaction already set (an API key lookup does). */
@@ -269,20 +262,17 @@ interface PgConnection {
  * succeeded though its caller saw an error.
  */
 async function prepareOn(connection: PgConnection, also?: SessionStatement): Promise<void> {
-  for (const statement of also ? [...sessionStatements, also] : sessionStatements) await prepareOne(connection, statement);
-}
-
-/** Prepares `statement` on this connection unless it already is. */
-async function prepareOne(connection: PgConnection, statement: SessionStatement): Promise<void> {
   let done = preparedOn.get(connection);
   if (!done) preparedOn.set(connection, (done = new Set()));
-  if (done.has(statement.name)) return;
-  try {
-    await connection.query(statement.prepare);
-  } catch (error) {
-    if ((error as { code?: string }).code !== '42P05') throw error;
+  for (const statement of also ? [...sessionStatements, also] : sessionStatements) {
+    if (done.has(statement.name)) continue;
+    try {
+      await connection.query(statement.prepare);
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42P05') throw error;
+    }
+    done.add(statement.name);
   }
-  done.add(statement.name);
 }
 
 const names = new Map<string, string>();

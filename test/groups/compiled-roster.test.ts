@@ -236,6 +236,14 @@ describe('the speculative first round trip', () => {
     expect(await ownerQuery(`SELECT count(*)::int AS n FROM audit_events WHERE actor_id = ANY($1)`, [[leaving.id, demoted.id]])).toEqual(before);
   });
 
+  it('a document speculation skips (over 4 kB) is still answered by the compiled read, its statement run in a round trip of its own', async () => {
+    const long = `${BENCH_SHAPE}\n# ${'padding '.repeat(600)}`;
+    expect(long.length).toBeGreaterThan(4096);
+    const { compiled } = await both(clinic.clinician.auth, long, { id: group.gid });
+    expect(compiled.statements).toBe(3);
+    expect((compiled.data as any).group.members.edges.length).toBeGreaterThan(0);
+  });
+
   it('speculated rows answer only the very call the confirmed viewer asks; any other call runs itself', async () => {
     const speculated = new SessionStatement('kinship_test_speculated', ['text'], `SELECT $1::text AS v, 'speculated' AS source`, { onDemand: true });
     const read = (speculateWith: string): CompiledRead => ({
