@@ -15,7 +15,7 @@ const EVENTS_VIEW = `CREATE VIEW audit_events WITH (security_invoker = true) AS
  * page audits ~37 records: as rows, with their three indexes, they cost PostgreSQL about as much
  * as building the page (0.6 ms of ~1.9 ms per request under load) and most of the autovacuum
  * work. As one row of parallel arrays it is one heap tuple and one key, plus a small
- * `audit_subjects` row per client it names (11 for a roster page of 10) for "who saw this client".
+ * `audit_subjects` row per client it names (10 for a roster page) for "who saw this client".
  *
  * Nothing recorded changes: every record still has its action, type, id, subject and code, and
  * the view `audit_events` shows them one row per record as before (security_invoker, so the

@@ -106,6 +106,16 @@ describe('the compiled roster answers exactly as the resolvers do', () => {
     expect((await both(who().auth, DEFAULTS, { id: group.gid })).compiled.statements).toBe(2);
   });
 
+  it('audits the memberships a page shows, not the look-ahead row read for hasNextPage, on both paths', async () => {
+    const query = `query($id: ID!) { group(id: $id) { members(first: 2) { pageInfo { hasNextPage } edges { node { id status } } } } }`;
+    const { compiled } = await both(clinic.supervisor.auth, query, { id: group.gid });
+    expect((compiled.data as any).group.members.pageInfo.hasNextPage).toBe(true);
+    const audited = compiled.audit.filter((l) => l.includes('|READ|Membership|'));
+    expect(audited).toHaveLength(2);
+    for (const m of members.slice(0, 2)) expect(audited.some((l) => l.includes(m.id))).toBe(true);
+    expect(audited.some((l) => l.includes(members[2].id))).toBe(false);
+  });
+
   it('hands out cursors the resolvers continue from', async () => {
     const first: any = (await both(clinic.supervisor.auth, EVERYTHING, { id: group.gid, first: 3, last: 1 })).compiled.data;
     const next = await gql(clinic.supervisor.auth, `query($id: ID!, $after: String) { group(id: $id) { members(first: 3, after: $after) { edges { node { id } } } } }`, {

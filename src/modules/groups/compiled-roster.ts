@@ -164,15 +164,16 @@ export const compiledRoster: CompiledRead = {
     const row = raw && rosterShapeOf(plan.parts).decode(raw);
     if (!row?.group) return undefined;
 
-    // The loaders' rules and audit, row for row: memberships (all fetched rows), then, when asked,
-    // the clients and goals of the memberships shown. Recorded only once the answer is built.
+    // The loaders' rules and audit, row for row: the memberships shown, then, when asked, their
+    // clients and goals. Recorded only once the answer is built.
     const audit: AuditEntry[] = [];
     const fetched = row.members;
     for (const m of fetched) {
       if (membershipView(viewer, { clientId: m.client_id, status: m.status }, 'ROSTER', false) !== 'FULL') return undefined;
     }
-    audit.push(...fetched.map((m) => ({ action: AuditAction.READ, resourceType: 'Membership', resourceId: m.id, subjectClientId: m.client_id })));
+    // Only the rows shown: the look-ahead row tells hasNextPage and is not audited, as in the loader.
     const shown = fetched.slice(0, first);
+    audit.push(...shown.map((m) => ({ action: AuditAction.READ, resourceType: 'Membership', resourceId: m.id, subjectClientId: m.client_id })));
     const clientsAsked = nodes.some((n) => selects(n, 'client').length > 0);
     const facilitated = new Set(facts.facilitatedGroupIds.has(groupId) ? shown.map((m) => m.client_id) : []);
     const readable = new Set(shown.filter((m) => canReadClient(viewer, m.client_id, facilitated)).map((m) => m.client_id));

@@ -18,11 +18,16 @@ export interface MembersArgs {
   statuses?: MembershipStatus[] | null;
 }
 
+/** A full (not redacted) membership read as the audit trail records it: a read of the client's data. */
+const auditRead = (ctx: RequestContext, m: Membership) =>
+  ctx.audit.record({ action: AuditAction.READ, resourceType: 'Membership', resourceId: m.id, subjectClientId: m.clientId });
+
 /**
  * Applies the membership view rule to rows of any groups at once: full rows are audited as
- * reads of the client's data, peer rows are redacted, hidden rows dropped.
+ * reads of the client's data (unless `audit` is false: a page audits only the rows it shows),
+ * peer rows are redacted, hidden rows dropped.
  */
-async function applyViews(ctx: RequestContext, rows: Membership[]): Promise<(Membership | null)[]> {
+async function applyViews(ctx: RequestContext, rows: Membership[], audit = true): Promise<(Membership | null)[]> {
   const viewer = ctx.viewer;
   if (!viewer) return rows.map(() => null);
   const groupIds = [...new Set(rows.map((m) => m.groupId))];
@@ -37,7 +42,7 @@ async function applyViews(ctx: RequestContext, rows: Membership[]): Promise<(Mem
     const view = membershipView(viewer, m, visible.access, memberSeesPeers(viewer, visible.group, facts));
     if (view === 'HIDDEN') return null;
     if (view === 'PEER') return redactForPeer(m);
-    ctx.audit.record({ action: AuditAction.READ, resourceType: 'Membership', resourceId: m.id, subjectClientId: m.clientId });
+    if (audit) auditRead(ctx, m);
     return m;
   });
 }
@@ -96,10 +101,16 @@ export const membershipLoaders = (ctx: RequestContext) => ({
         // An empty page still has one row per group, carrying its total.
         const totals = new Map(rows.map((r) => [r.page_group_id, r.total ?? undefined]));
         const members = rows.filter((r) => r.id !== null);
-        const views = await applyViews(ctx, members.map(membershipFromRow));
+        const fetched = members.map(membershipFromRow);
+        const views = await applyViews(ctx, fetched, false);
+        // Full rows are the fetched objects themselves (peer views are redacted copies).
+        const full = new Set(fetched);
         for (const k of group) {
           const mine = views.filter((v, i) => v !== null && members[i].group_id === k.groupId) as Membership[];
-          pages.set(JSON.stringify([k.groupId, k.args, k.scope]), pageOf(mine, args.first, (m) => [m.id], totals.get(k.groupId)));
+          const page = pageOf(mine, args.first, (m) => [m.id], totals.get(k.groupId));
+          // The look-ahead row only tells hasNextPage: it is not shown, so not audited.
+          for (const { node } of page.edges) if (full.has(node)) auditRead(ctx, node);
+          pages.set(JSON.stringify([k.groupId, k.args, k.scope]), page);
         }
       }
       return keys.map((k) => pages.get(JSON.stringify([k.groupId, k.args, k.scope]))!);
