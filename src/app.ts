@@ -13,7 +13,7 @@ import type { TokenVerifier } from './auth/tokens';
 import type { RequestContext } from './context';
 import { RequestDb } from './db/request-db';
 import { buildFormatError } from './errors/format-error';
-import { CompiledRead, compiledReadsPlugin, speculation } from './http/compiled-reads';
+import { CompiledRead, compiledReadsPlugin, compiledReadVerdicts, speculation } from './http/compiled-reads';
 import { requestLifecyclePlugin } from './http/request-plugin';
 import { Loaders } from './loaders';
 import { compiledRoster } from './modules/groups/compiled-roster';
@@ -69,7 +69,8 @@ export async function createApp(options: AppOptions) {
   const { dataSource, verifier, log, production } = options;
   const armor = new ApolloArmor(armorLimits).protect();
   const compiledReads = options.compiledReads === false ? [] : (options.compiledReads ?? [compiledRoster, compiledMemberHome]);
-  const speculate = speculation(compiledReads, getSchema(), armorLimits.maxTokens.n);
+  const verdictOf = compiledReadVerdicts(compiledReads);
+  const speculate = speculation(verdictOf, getSchema(), armorLimits.maxTokens.n);
   const server = new ApolloServer<RequestContext>({
     schema: getSchema(),
     introspection: !production,
@@ -85,7 +86,7 @@ export async function createApp(options: AppOptions) {
     plugins: [
       ...armor.plugins,
       requestLifecyclePlugin({ production }),
-      ...(compiledReads.length ? [compiledReadsPlugin(compiledReads)] : []),
+      ...(compiledReads.length ? [compiledReadsPlugin(verdictOf)] : []),
       // We send no cache hints; the default plugin would wrap every field resolver to collect them.
       ApolloServerPluginCacheControlDisabled(),
       production

@@ -41,25 +41,21 @@ export class AuditResolver {
       const [batch, position] = cursor.map(String);
       if (!/^\d{1,15}$/.test(batch) || !/^\d{1,5}$/.test(position)) throw badInput('Invalid cursor: pass an endCursor returned by this list', { argument: 'after' });
       const b = q.param(batch);
-      q.and(`b.id <= ${b}::bigint AND (b.id < ${b}::bigint OR e.n < ${q.param(Number(position))}::int)`);
+      q.and(`a.batch_id <= ${b}::bigint AND (a.batch_id < ${b}::bigint OR a.position < ${q.param(Number(position))}::int)`);
     }
-    if (args.action) q.and(`e.action = ${q.param(args.action)}`);
-    if (args.resourceType) q.and(`e.resource_type = ${q.param(args.resourceType)}`);
+    if (args.action) q.and(`a.action = ${q.param(args.action)}`);
+    if (args.resourceType) q.and(`a.resource_type = ${q.param(args.resourceType)}`);
     if (args.subjectClientId) {
       const parsed = fromGlobalId(args.subjectClientId);
       const subject = q.param(parsed?.type === 'Client' ? parsed.id : '00000000-0000-0000-0000-000000000000');
-      q.and(`b.id IN (SELECT batch_id FROM audit_subjects WHERE subject_client_id = ${subject}::uuid) AND e.subject_client_id = ${subject}::uuid`);
+      q.and(`a.batch_id IN (SELECT batch_id FROM audit_subjects WHERE subject_client_id = ${subject}::uuid) AND a.subject_client_id = ${subject}::uuid`);
     }
     const rows = await ctx.db.query<AuditEvent & { batch: string; n: number }>(
-      `SELECT coalesce(b.legacy_number, b.id * 10000 + e.n - 1)::text AS id, b.id::text AS batch, e.n::int AS n,
-              b.occurred_at AS "occurredAt", b.actor_type AS "actorType", b.actor_id AS "actorId",
-              e.action, e.resource_type AS "resourceType", e.resource_id AS "resourceId", e.subject_client_id AS "subjectClientId",
-              b.request_id AS "requestId", e.code
-         FROM audit_batches b
-        CROSS JOIN LATERAL unnest(b.actions, b.resource_types, b.resource_ids, b.subject_client_ids, b.codes)
-          WITH ORDINALITY AS e(action, resource_type, resource_id, subject_client_id, code, n)
-        ${q.where}
-        ORDER BY b.id DESC, e.n DESC LIMIT $1`,
+      `SELECT a.id::text AS id, a.batch_id::text AS batch, a.position::int AS n, a.occurred_at AS "occurredAt", a.actor_type AS "actorType",
+              a.actor_id AS "actorId", a.action, a.resource_type AS "resourceType", a.resource_id AS "resourceId",
+              a.subject_client_id AS "subjectClientId", a.request_id AS "requestId", a.code
+         FROM audit_events a ${q.where}
+        ORDER BY a.batch_id DESC, a.position DESC LIMIT $1`,
       q.params,
     );
     return pageOf(rows, args.first, (a) => [a.batch, a.n]);

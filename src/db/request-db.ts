@@ -18,13 +18,13 @@ const HEX_RE = /^[0-9a-f]{64}$/;
 export class SessionStatement {
   /**
    * `onDemand` statements (one per compiled-read shape, made when first asked) are prepared on a
-   * connection the first time a request there runs them, not on every connection up front.
+   * connection only when a first round trip there carries them, not on every connection up front.
    */
   constructor(
     readonly name: string,
     private readonly types: readonly string[],
     readonly sql: string,
-    readonly options: { onDemand?: boolean } = {},
+    options: { onDemand?: boolean } = {},
   ) {
     if (options.onDemand) return;
     if (sessionStatements.some((s) => s.name === name)) throw new Error(`session statement ${name} is defined twice`);
@@ -117,25 +117,26 @@ export class RequestDb {
     this.stats.statements += 1;
     type Result = { rows?: Record<string, unknown>[] };
     const listOf = (r: Result | Result[]) => (Array.isArray(r) ? r : [r]);
+    // A failed message leaves its transaction block open and aborted: roll it back before anything else.
+    const attempt = async (also?: SessionCall): Promise<Result[]> => {
+      try {
+        await prepareOn(connection, also?.statement);
+        return listOf(await connection.query(also ? `${opening}; ${also.sql}` : opening));
+      } catch (error) {
+        await connection.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    };
     const send = async (): Promise<Result[]> => {
       try {
-        await prepareOn(connection, speculative?.statement);
-        return listOf(await connection.query(speculative ? `${opening}; ${speculative.sql}` : opening));
+        return await attempt(speculative);
       } catch (error) {
-        // A failed message leaves its transaction block open and aborted: close it before anything else.
-        await connection.query('ROLLBACK').catch(() => undefined);
         // A speculative read never fails a request by itself (a database error: open again without
         // it; if the request needs it after all, it runs, and fails, as the compiled read's own).
         if (!speculative || typeof (error as { code?: unknown }).code !== 'string') throw error;
         speculative = undefined;
         this.stats.statements += 2;
-        try {
-          await prepareOn(connection);
-          return listOf(await connection.query(opening));
-        } catch (again) {
-          await connection.query('ROLLBACK').catch(() => undefined);
-          throw again;
-        }
+        return attempt();
       }
     };
     const sent = send();

@@ -29,3 +29,10 @@ export class SqlParts {
     return this.conditions.map((c) => `AND ${c}`).join(' ');
   }
 }
+
+/**
+ * Epoch milliseconds of a timestamptz, floored (as JavaScript's Date keeps them). Numeric
+ * `extract`, not float `date_part`: floating point would floor whole-millisecond instants to the
+ * millisecond before, and its margin runs out past 2038.
+ */
+export const epochMsSql = (timestamp: string) => `floor(extract(epoch FROM ${timestamp}) * 1000)`;

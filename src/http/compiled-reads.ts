@@ -82,26 +82,27 @@ export const selects = (field: FieldNode | undefined, name: string): FieldNode[]
   (field?.selectionSet?.selections ?? []).filter((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === name);
 
 /**
- * What `build` makes of each combination of parts an operation asks for (its SQL text, its
- * decoder), built once: one SQL text per shape, since an unused branch in a shared text would
- * still cost PostgreSQL executor start-up on every call.
+ * One SQL text per combination of parts an operation asks for (an unused branch in a shared text
+ * would still cost PostgreSQL executor start-up on every call), built once with its decoder, as a
+ * session statement: prepared on a connection when it rides in a first round trip (`speculate`),
+ * otherwise run through pg's own prepared statements (`RequestDb.execute`).
  */
-export function perShape<P extends object, R>(build: (parts: P) => R): (parts: P) => R {
-  const built = new Map<string, R>();
+export function statementPerShape<P extends object, D>(
+  prefix: string,
+  build: (parts: P) => { sql: string; decode: D },
+  types: (parts: P) => string[],
+): (parts: P) => { statement: SessionStatement; decode: D } {
+  const built = new Map<string, { statement: SessionStatement; decode: D }>();
   return (parts) => {
     const key = JSON.stringify(parts);
-    let value = built.get(key);
-    if (value === undefined) built.set(key, (value = build(parts)));
-    return value;
+    let shape = built.get(key);
+    if (!shape) {
+      const { sql, decode } = build(parts);
+      const name = `kinship_${prefix}_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+      built.set(key, (shape = { statement: new SessionStatement(name, types(parts), sql, { onDemand: true }), decode }));
+    }
+    return shape;
   };
-}
-
-/** Each shape's SQL text as a session statement (prepared per connection on first use) with its parameter types. */
-export function statementPerShape<P extends object>(prefix: string, sql: (parts: P) => string, types: (parts: P) => string[]): (parts: P) => SessionStatement {
-  return perShape((parts: P) => {
-    const text = sql(parts);
-    return new SessionStatement(`kinship_${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, types(parts), text, { onDemand: true });
-  });
 }
 
 /**
@@ -111,23 +112,28 @@ export function statementPerShape<P extends object>(prefix: string, sql: (parts:
  */
 export function jsonRow(columns: readonly (readonly [string, string])[], nested: Record<string, (value: unknown) => unknown> = {}) {
   const keys = columns.map(([key]) => key);
-  const decoders: ((value: unknown) => unknown)[] = keys.map((key) => nested[key]);
+  const decoders = keys.map((key): ((value: unknown) => unknown) | undefined => nested[key]);
   return {
     sql: `json_build_array(${columns.map(([, expression]) => expression).join(', ')})`,
     decode<T>(value: unknown): T {
       const values = value as unknown[];
       const out: Record<string, unknown> = {};
       for (let i = 0; i < keys.length; i++) {
-        const decode = decoders[i] as ((value: unknown) => unknown) | undefined;
-        out[keys[i]] = decode && values[i] !== null && values[i] !== undefined ? decode(values[i]) : values[i];
+        const decode = decoders[i];
+        out[keys[i]] = decode && values[i] != null ? decode(values[i]) : values[i];
       }
       return out as T;
     },
   };
 }
 
-/** A `json_agg` of rows (or null), decoded. */
-export const decodeList = <T>(row: { decode<R>(value: unknown): R }) => (value: unknown): T[] => (value as unknown[]).map((v) => row.decode<T>(v));
+export type JsonRow = ReturnType<typeof jsonRow>;
+
+/** A `json_agg` of rows, decoded. */
+export const decodeList =
+  <T>(row: JsonRow) =>
+  (value: unknown): T[] =>
+    (value as unknown[]).map((v) => row.decode<T>(v));
 
 /** Output for one object: each selected field (under its alias) from `resolve`. */
 export function project(selection: SelectionSetNode, typename: string, resolve: (field: FieldNode) => unknown): Record<string, unknown> {
@@ -138,22 +144,37 @@ export function project(selection: SelectionSetNode, typename: string, resolve: 
   return out;
 }
 
-function compilable(operation: OperationDefinitionNode | undefined | null, reads: readonly CompiledRead[]): { read: CompiledRead; fields: FieldNode[] } | undefined {
-  if (operation?.operation !== 'query' || operation.directives?.length) return undefined;
+type Verdict = { read: CompiledRead; fields: FieldNode[] } | null;
+
+function compilable(operation: OperationDefinitionNode, reads: readonly CompiledRead[]): Verdict {
+  if (operation.operation !== 'query' || operation.directives?.length) return null;
   const fields = operation.selectionSet.selections.filter((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value !== '__typename');
-  if (!fields.length) return undefined;
+  if (!fields.length) return null;
   const read = reads.find((r) => withinShape(operation.selectionSet, r.shape));
-  return read && { read, fields };
+  return read ? { read, fields } : null;
 }
+
+/**
+ * Which compiled read (if any) answers an operation, decided once per parsed operation: documents
+ * are cached (by Apollo, and by `speculation` for request bodies), so a shape is walked once.
+ */
+export function compiledReadVerdicts(reads: readonly CompiledRead[]): (operation: OperationDefinitionNode) => Verdict {
+  const verdicts = new WeakMap<OperationDefinitionNode, Verdict>();
+  return (operation) => {
+    let verdict = verdicts.get(operation);
+    if (verdict === undefined) verdicts.set(operation, (verdict = compilable(operation, reads)));
+    return verdict;
+  };
+}
+
+const MAX_SPECULATED_QUERY = 4096;
 
 /**
  * The speculative statement for a request body, if it is a compiled read's operation: read from
  * the body before Apollo parses it, so it can ride in the transaction's first round trip. Any
  * doubt (no such operation, a parse or variable error) answers undefined: Apollo reports errors.
  */
-const MAX_SPECULATED_QUERY = 4096;
-
-export function speculation(reads: readonly CompiledRead[], schema: GraphQLSchema, maxTokens: number) {
+export function speculation(verdictOf: (operation: OperationDefinitionNode) => Verdict, schema: GraphQLSchema, maxTokens: number) {
   // Partner apps send a handful of distinct documents: remember what each one is.
   const documents = new Map<string, DocumentNode | null>();
   return (body: unknown, claims: TokenClaims): SessionCall | undefined => {
@@ -171,9 +192,8 @@ export function speculation(reads: readonly CompiledRead[], schema: GraphQLSchem
       if (documents.size >= 500) documents.clear();
       documents.set(query, document);
     }
-    if (!document) return undefined;
-    const operation = getOperationAST(document, operationName ?? undefined);
-    const verdict = compilable(operation, reads);
+    const operation = document && getOperationAST(document, operationName ?? undefined);
+    const verdict = operation && verdictOf(operation);
     if (!operation || !verdict?.read.speculate) return undefined;
     try {
       const values = getVariableValues(schema, operation.variableDefinitions ?? [], (variables ?? {}) as Record<string, unknown>);
@@ -185,9 +205,7 @@ export function speculation(reads: readonly CompiledRead[], schema: GraphQLSchem
 }
 
 /** Answers covered operations before execution; the request lifecycle (audit, commit, log) is unchanged. */
-export function compiledReadsPlugin(reads: readonly CompiledRead[]): ApolloServerPlugin<RequestContext> {
-  // Documents are cached by Apollo, so each distinct operation is examined once.
-  const verdicts = new WeakMap<OperationDefinitionNode, { read: CompiledRead; fields: FieldNode[] } | null>();
+export function compiledReadsPlugin(verdictOf: (operation: OperationDefinitionNode) => Verdict): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
@@ -195,11 +213,7 @@ export function compiledReadsPlugin(reads: readonly CompiledRead[]): ApolloServe
           const ctx = rc.contextValue;
           const operation = rc.operation;
           if (!ctx.viewer || !ctx.db.active || !operation) return null;
-          let verdict = verdicts.get(operation);
-          if (verdict === undefined) {
-            verdict = compilable(operation, reads) ?? null;
-            verdicts.set(operation, verdict);
-          }
+          const verdict = verdictOf(operation);
           if (!verdict) return null;
           const { read, fields } = verdict;
           // Variables as execution would see them (types checked, defaults applied); any error is

@@ -13,13 +13,11 @@ export async function buildAccessReport(ctx: AuthedContext, clientId: string, fi
   if (!client) throw notFound('Client');
   const [accesses, disclosures, [{ now }]] = await Promise.all([
     ctx.db.query<{ occurred_at: Date; action: AuditAction; resource_type: string; actor_type: string; actor_id: string | null }>(
-      // The trail's batches that name this client (audit_subjects), then their records about the client.
-      `SELECT b.occurred_at, e.action, e.resource_type, b.actor_type, b.actor_id
-         FROM audit_subjects s
-         JOIN audit_batches b ON b.clinic_id = s.clinic_id AND b.id = s.batch_id
-        CROSS JOIN LATERAL unnest(b.actions, b.resource_types, b.subject_client_ids) WITH ORDINALITY AS e(action, resource_type, subject_client_id, n)
-        WHERE s.subject_client_id = $1 AND e.subject_client_id = $1 AND NOT (b.actor_type = 'CLIENT' AND b.actor_id = $1)
-        ORDER BY s.batch_id DESC, e.n DESC LIMIT $2`,
+      // The batches that name this client (audit_subjects' key), then their records about the client.
+      `SELECT occurred_at, action, resource_type, actor_type, actor_id FROM audit_events
+        WHERE batch_id IN (SELECT batch_id FROM audit_subjects WHERE subject_client_id = $1)
+          AND subject_client_id = $1 AND NOT (actor_type = 'CLIENT' AND actor_id = $1)
+        ORDER BY batch_id DESC, position DESC LIMIT $2`,
       [clientId, first],
     ),
     ctx.db.query<{ disclosed_at: Date; api_key_id: string; data_class: string; resource_type: string; consent_id: string; type: ConsentType; granted_at: Date }>(

@@ -8,6 +8,7 @@ import { groupLoaders } from '../groups/group.loaders';
 import { memberSeesPeers } from '../groups/group.policy';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { GoalFacts, goalAudience, GoalRuleFacts } from './goal.policy';
+import { epochMsSql } from '../../db/sql-parts';
 import type { CheckInPoint } from './goal-progress';
 import { partnershipsOfClients } from './partnership-sql';
 import { Goal, GoalCheckIn } from './goal.types';
@@ -223,7 +224,7 @@ export const goalLoaders = (ctx: RequestContext) => {
       const rows = await ctx.db.query<{ goal_id: string; values: number[]; times: number[] }>(
         // The same order as the row loader (newest first, then id), so equal times tie-break alike.
         `SELECT goal_id, array_agg(value::float8 ORDER BY recorded_at DESC, id DESC) AS values,
-                array_agg(floor(extract(epoch FROM recorded_at) * 1000)::float8 ORDER BY recorded_at DESC, id DESC) AS times
+                array_agg(${epochMsSql('recorded_at')}::float8 ORDER BY recorded_at DESC, id DESC) AS times
            FROM goal_check_ins WHERE goal_id = ANY($1) GROUP BY goal_id`,
         [[...goalIds]],
       );

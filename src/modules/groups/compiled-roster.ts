@@ -4,8 +4,8 @@ import type { AuditEntry } from '../../audit/audit-log';
 import { clampListSize, encodeCursor } from '../../common/connection';
 import { toGlobalId, uuidOf } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
-import { argumentOf, CompiledRead, decodeList, jsonRow, perShape, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
-import type { SessionCall } from '../../db/request-db';
+import { argumentOf, CompiledRead, decodeList, jsonRow, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
+import { epochMsSql } from '../../db/sql-parts';
 import { displayNameOf } from '../clients/client.entity';
 import { canReadClient } from '../clients/client.policy';
 import { GoalLifecycleStatus, GoalVisibility } from '../goals/goal.enums';
@@ -34,43 +34,38 @@ interface RosterParts {
   checkIns: boolean;
 }
 
-const CHECK_IN_ROW = jsonRow([['id', 'ci.id'], ['value', 'ci.value'], ['recorded_ms', 'floor(extract(epoch FROM ci.recorded_at) * 1000)']]);
-const goalRow = (checkIns: string) =>
-  jsonRow(
-    [
-      ['id', 'gl.id'], ['title', 'gl.title'], ['client_id', 'gl.client_id'], ['group_id', 'gl.group_id'], ['membership_id', 'gl.membership_id'],
-      ['visibility', 'gl.visibility'], ['lifecycle_status', 'gl.lifecycle_status'], ['check_ins', checkIns],
-    ],
-    { check_ins: decodeList(CHECK_IN_ROW) },
-  );
-const memberRow = (goals: { sql: string; decode: (v: unknown) => unknown } | null, goalSql: string) =>
-  jsonRow(
-    [
-      ['id', 'm.id'], ['client_id', 'm.client_id'], ['status', 'm.status'], ['given_name', 'm.given_name'], ['family_name', 'm.family_name'],
-      ['preferred_name', 'm.preferred_name'], ['goals', goalSql],
-    ],
-    goals ? { goals: decodeList(goals as Parameters<typeof decodeList>[0]) } : {},
-  );
+const CHECK_IN_ROW = jsonRow([['id', 'ci.id'], ['value', 'ci.value'], ['recorded_ms', epochMsSql('ci.recorded_at')]]);
 const GROUP_ROW = jsonRow([['id', 'g.id'], ['name', 'g.name']]);
 
 /**
  * The roster statement's text and its rows' decoder, per shape: the group, one page of
  * memberships in enrolment order (`first + 1` rows, as the loader reads), their clients' names
- * and, for the `first` rows shown
- * and only when the viewer's goal rule admits goals of this group, their goals (oldest first) and
- * each goal's latest check-ins. Parts not asked are not in the text: an unused branch still costs
- * executor start-up on every call. $1 group, $2 `first + 1`, $3 check-ins per goal when asked.
- * It may run before the viewer is confirmed (the first round trip); its rows are used only once
- * access is decided, and then pass through the same policy functions the loaders use.
+ * and, for the `first` rows shown and only when the viewer's goal rule admits goals of this group,
+ * their goals (oldest first) and each goal's latest check-ins. $1 group, $2 `first + 1`, $3
+ * check-ins per goal when asked. It may run before the viewer is confirmed (the first round
+ * trip); its rows are used only once access is decided, and then pass through the same policy
+ * functions the loaders use.
  */
 function rosterShape(p: RosterParts) {
   const checkIns = p.checkIns
     ? `(SELECT json_agg(${CHECK_IN_ROW.sql} ORDER BY ci.recorded_at DESC, ci.id DESC)
          FROM (SELECT id, value, recorded_at FROM goal_check_ins WHERE goal_id = gl.id ORDER BY recorded_at DESC, id DESC LIMIT $3) ci)`
     : 'NULL';
-  const goal = goalRow(checkIns);
-  const goals = p.goals ? `CASE WHEN m.rn < $2 THEN (SELECT json_agg(${goal.sql} ORDER BY gl.created_at, gl.id) FROM goals gl WHERE gl.membership_id = m.id) END` : 'NULL';
-  const member = memberRow(p.goals ? goal : null, goals);
+  const goal = jsonRow(
+    [
+      ['id', 'gl.id'], ['title', 'gl.title'], ['client_id', 'gl.client_id'], ['group_id', 'gl.group_id'], ['membership_id', 'gl.membership_id'],
+      ['visibility', 'gl.visibility'], ['lifecycle_status', 'gl.lifecycle_status'], ['check_ins', checkIns],
+    ],
+    { check_ins: decodeList(CHECK_IN_ROW) },
+  );
+  const member = jsonRow(
+    [
+      ['id', 'm.id'], ['client_id', 'm.client_id'], ['status', 'm.status'], ['given_name', 'm.given_name'], ['family_name', 'm.family_name'],
+      ['preferred_name', 'm.preferred_name'],
+      ['goals', p.goals ? `CASE WHEN m.rn < $2 THEN (SELECT json_agg(${goal.sql} ORDER BY gl.created_at, gl.id) FROM goals gl WHERE gl.membership_id = m.id) END` : 'NULL'],
+    ],
+    { goals: decodeList(goal) },
+  );
   const sql = `SELECT
   (SELECT ${GROUP_ROW.sql} FROM therapy_groups g WHERE g.id = $1) AS "group",
   ${p.total ? '(SELECT count(*)::int FROM memberships t WHERE t.group_id = $1)' : 'NULL::int'} AS total,
@@ -86,9 +81,7 @@ function rosterShape(p: RosterParts) {
   return { sql, decode };
 }
 
-const rosterShapeOf = perShape(rosterShape);
-
-const rosterStatement = statementPerShape('roster', (p: RosterParts) => rosterShapeOf(p).sql, (p) => (p.checkIns ? ['uuid', 'int', 'int'] : ['uuid', 'int']));
+const rosterStatement = statementPerShape('roster', rosterShape, (p) => (p.checkIns ? ['uuid', 'int', 'int'] : ['uuid', 'int']));
 
 const CHECK_IN = { fields: { id: {}, value: {}, recordedAt: {} } };
 const GOAL = { fields: { id: {}, title: {}, checkIns: { args: ['last'], ...CHECK_IN } } };
@@ -122,8 +115,8 @@ function rosterPlan(who: Who, fields: readonly FieldNode[], variables: Record<st
   const readsGoals = goalFields.length > 0 && who.role !== 'ADMIN';
   const parts: RosterParts = { total: selects(members[0], 'totalCount').length > 0, goals: readsGoals, checkIns: readsGoals && checkInFields.length > 0 };
   const values = parts.checkIns ? [groupId, String(first + 1), String(last)] : [groupId, String(first + 1)];
-  const call: SessionCall = rosterStatement(parts).execute(values);
-  return { field, groupId, first, members, nodes, goalFields, parts, call };
+  const { statement, decode } = rosterStatement(parts);
+  return { field, groupId, first, nodes, goalFields, parts, call: statement.execute(values), decode };
 }
 
 /**
@@ -160,8 +153,8 @@ export const compiledRoster: CompiledRead = {
     const ruleFacts: GoalRuleFacts = { viewer: facts, partnerMembershipIds: new Set(), seesPeersIn: () => false, ownerSharesGoals: false, partnerDataConsentId: null };
     const anyGoal: GoalFacts = { ownerMembershipStatus: 'ACTIVE', clientId: '', membershipId: '', groupId, visibility: GoalVisibility.GROUP, lifecycleStatus: GoalLifecycleStatus.ACTIVE };
     if (plan.parts.goals !== (goalFields.length > 0 && goalAudience(viewer, anyGoal, ruleFacts) !== null)) return undefined;
-    const [raw] = await ctx.db.execute<Parameters<ReturnType<typeof rosterShape>['decode']>[0]>(plan.call);
-    const row = raw && rosterShapeOf(plan.parts).decode(raw);
+    const [raw] = await ctx.db.execute<Parameters<typeof plan.decode>[0]>(plan.call);
+    const row = raw && plan.decode(raw);
     if (!row?.group) return undefined;
 
     // The loaders' rules and audit, row for row: the memberships shown, then, when asked, their

@@ -3,7 +3,8 @@ import { AuditAction } from '../../audit/audit-action';
 import type { AuditEntry } from '../../audit/audit-log';
 import { toGlobalId } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
-import { argumentOf, CompiledRead, decodeList, jsonRow, perShape, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
+import { argumentOf, CompiledRead, decodeList, jsonRow, JsonRow, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
+import { epochMsSql } from '../../db/sql-parts';
 import { displayNameOf } from '../clients/client.entity';
 import { canReadClient } from '../clients/client.policy';
 import { consentAnswerSql } from '../consent/consent-check';
@@ -43,7 +44,7 @@ interface HomeRow {
 
 const POINTS_ROW = jsonRow([
   ['values', 'array_agg(value::float8 ORDER BY recorded_at DESC, id DESC)'],
-  ['times', 'array_agg(floor(extract(epoch FROM recorded_at) * 1000)::float8 ORDER BY recorded_at DESC, id DESC)'],
+  ['times', `array_agg(${epochMsSql('recorded_at')}::float8 ORDER BY recorded_at DESC, id DESC)`],
 ]);
 
 /** A goal as the goal loaders read it (`SELECT_GOALS`), with its owner's sharing consent and, when asked, its check-in history. */
@@ -63,7 +64,7 @@ const goalRow = (streaks: boolean) =>
 
 const NAMES = (t: string): [string, string][] => [['given_name', `${t}.given_name`], ['family_name', `${t}.family_name`], ['preferred_name', `${t}.preferred_name`]];
 const CLIENT_ROW = jsonRow(NAMES('c'));
-const NEXT_ROW = jsonRow([['id', 's.id'], ['start_ms', 'floor(extract(epoch FROM s.scheduled_start) * 1000)'], ['topic', 's.topic']]);
+const NEXT_ROW = jsonRow([['id', 's.id'], ['start_ms', epochMsSql('s.scheduled_start')], ['topic', 's.topic']]);
 const MEMBERSHIP_ROW = jsonRow([['id', 'm.id'], ['group_id', 'm.group_id'], ['client_id', 'm.client_id'], ['status', 'm.status']]);
 const PERSON = (m: string, c: string) => jsonRow([['client_id', `${m}.client_id`], ...NAMES(c)]);
 const PROPOSER_ROW = PERSON('pm', 'pc');
@@ -77,6 +78,8 @@ const PARTNERSHIP_ROW = jsonRow(
 );
 
 const GOALS_FROM = `FROM goals g JOIN clients c ON c.id = g.client_id JOIN memberships om ON om.id = g.membership_id`;
+/** The member's groups: every group they have a membership in, as authentication reads them. */
+const OWN_GROUPS = `SELECT group_id FROM memberships WHERE client_id = $1`;
 
 /** Which parts of the home screen an operation asks for: each combination is one SQL text (and one cached plan). */
 interface HomeParts {
@@ -100,8 +103,8 @@ interface HomeParts {
  * chooses them) with each owner's GOAL_SHARING consent. Parts not asked are not in the text: an
  * unused branch still costs executor start-up on every call. $1 client, then the page size and
  * lifecycle statuses when listed (`first` rows: the compiled shape has no pageInfo, so the
- * resolvers' look-ahead row is not read). The member's groups are every group they have a
- * membership in, as authentication reads them, found here so that the token's claims suffice.
+ * resolvers' look-ahead row is not read). The member's groups are found here (`OWN_GROUPS`) so
+ * that the token's claims suffice to plan it.
  */
 function homeShape(p: HomeParts) {
   // The goal rule asks about peers (agreement consent, partners) for any goal not the viewer's
@@ -120,7 +123,7 @@ function homeShape(p: HomeParts) {
   const sql = `WITH mine AS MATERIALIZED (${partnershipsOfClients('m.client_id = $1')})
   SELECT
   (SELECT ${CLIENT_ROW.sql} FROM clients c WHERE c.id = $1) AS client,
-  (SELECT json_agg(${group.sql}) FROM therapy_groups g WHERE g.id IN (SELECT group_id FROM memberships WHERE client_id = $1)) AS groups
+  (SELECT json_agg(${group.sql}) FROM therapy_groups g WHERE g.id IN (${OWN_GROUPS})) AS groups
   ${p.memberships ? `, (SELECT json_agg(${MEMBERSHIP_ROW.sql} ORDER BY m.created_at, m.id) FROM memberships m WHERE m.client_id = $1) AS memberships` : ''}
   ${p.ownGoals ? `, (SELECT json_agg(${own.sql} ORDER BY g.created_at, g.id) ${GOALS_FROM}
       WHERE g.membership_id IN (SELECT id FROM memberships WHERE client_id = $1)) AS own_goals` : ''}
@@ -133,9 +136,9 @@ function homeShape(p: HomeParts) {
   ${p.partnerGoals ? `, (SELECT json_agg(${partner.sql} ORDER BY g.created_at, g.id) ${GOALS_FROM}
       WHERE g.membership_id IN (SELECT other FROM mine WHERE status = 'ACTIVE')) AS partner_goals` : ''}
   ${p.list ? `, (SELECT json_agg(${page.sql} ORDER BY g.created_at, g.id) ${GOALS_FROM}
-      WHERE g.id IN (SELECT g.id FROM goals g WHERE g.group_id IN (SELECT group_id FROM memberships WHERE client_id = $1)
+      WHERE g.id IN (SELECT g.id FROM goals g WHERE g.group_id IN (${OWN_GROUPS})
                       ${p.filtered ? 'AND g.lifecycle_status = ANY($3)' : ''} ORDER BY g.created_at, g.id LIMIT $2)) AS goal_page` : ''}`;
-  const list = <T>(row: { decode<R>(value: unknown): R }, value: unknown) => (value === null || value === undefined ? null : decodeList<T>(row)(value));
+  const list = <T>(row: JsonRow, value: unknown) => (value == null ? null : decodeList<T>(row)(value));
   const decode = (raw: Record<string, unknown>): HomeRow => ({
     client: raw.client === null ? null : CLIENT_ROW.decode(raw.client),
     groups: list(group, raw.groups),
@@ -149,9 +152,7 @@ function homeShape(p: HomeParts) {
   return { sql, decode };
 }
 
-const homeShapeOf = perShape(homeShape);
-
-const homeStatement = statementPerShape('home', (p: HomeParts) => homeShapeOf(p).sql, (p) => ['uuid', ...(p.list ? ['int'] : []), ...(p.filtered ? ['text[]'] : [])]);
+const homeStatement = statementPerShape('home', homeShape, (p) => ['uuid', ...(p.list ? ['int'] : []), ...(p.filtered ? ['text[]'] : [])]);
 
 const GOAL = { fields: { id: {}, title: {}, visibility: {}, lifecycleStatus: {}, ownerDisplayName: {}, currentStreak: {}, longestStreak: {}, lastCheckInAt: {} } };
 const STREAK_FIELDS = new Set(['currentStreak', 'longestStreak', 'lastCheckInAt']);
@@ -203,8 +204,9 @@ function homePlan(who: Who, fields: readonly FieldNode[], variables: Record<stri
   if (parts.list) values.push(String(list.first));
   // Lifecycle names, checked against the enum by `listArgs`.
   if (parts.filtered) values.push(`{${list.statuses!.join(',')}}`);
-  const call = homeStatement(parts).execute(values);
-  return { viewerFields, partnershipFields, listFields, clientFields, ownGoalFields, partnerGoalFields, parts, call };
+  const { statement, decode } = homeStatement(parts);
+  const call = statement.execute(values);
+  return { viewerFields, partnershipFields, listFields, clientFields, ownGoalFields, partnerGoalFields, call, decode };
 }
 
 /**
@@ -249,7 +251,7 @@ export const compiledMemberHome: CompiledRead = {
     const ownMemberships = ownMembershipFacts(viewer);
     const [raw] = await ctx.db.execute<Record<string, unknown>>(plan.call);
     if (!raw) return undefined;
-    const row = homeShapeOf(plan.parts).decode(raw);
+    const row = plan.decode(raw);
     const clock = await ctx.loaders.of(clinicClockLoader).get();
 
     // The facts the loaders gather: own memberships (authentication), agreement consents, groups, partners.
