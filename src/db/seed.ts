@@ -1,6 +1,7 @@
 import { Client as PgClient } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { generateApiKey } from '../auth/api-key-secret';
+import { backfillStreakSummaries } from '../modules/goals/streak-summary';
 import { contentHash, NoteCipher } from '../modules/notes/note-cipher';
 
 export interface DemoIdentities {
@@ -85,6 +86,8 @@ export async function seedDemo(ownerUrl: string, noteCipher: NoteCipher): Promis
     );
     await seedConsents(db, clinicId, clientIds, groups, keyRows[0].id as string, staffIds.clinician);
     await seedGoals(db, clinicId, clientIds, groups);
+    // Check-ins loaded with SQL: their goals' streak summaries are reckoned as a check-in would.
+    await backfillStreakSummaries(async (sql, params) => (await db.query(sql, params)).rows);
     await seedSessions(db, clinicId, groups, staffIds.clinician, clientIds[0], noteCipher);
     await seedAfterGroup(db, clinicId, groups, clientIds, staffIds.clinician2);
     await db.query('COMMIT');

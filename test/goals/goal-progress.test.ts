@@ -12,7 +12,10 @@ import {
   periodMet,
   periodOf,
   progressOf,
+  streaksAt,
   suggestAchievement,
+  summarizeStreaks,
+  summaryHoldsAt,
   valueFits,
   weekStart,
 } from '../../src/modules/goals/goal-progress';
@@ -326,5 +329,63 @@ describe('localDayNumber (remembered per UTC quarter hour)', () => {
     ] as const) {
       expect(localDayNumber(instant, zone)).toBe(direct(instant, zone));
     }
+  });
+});
+
+describe('streak summary kept on the goal', () => {
+  /** Streaks counted straight from the history, as they were before summaries existed. */
+  function counted(measure: Measure, checkIns: CheckInPoint[], timeZone: string, now: Date) {
+    const met = metPeriods(measure, checkIns, timeZone);
+    const s = measure.period === 'DAILY' ? 1 : 7;
+    let current = 0;
+    let cursor = periodOf(now, timeZone, measure.period);
+    if (!met.has(cursor)) cursor -= s;
+    while (met.has(cursor)) [current, cursor] = [current + 1, cursor - s];
+    let longest = 0;
+    for (const p of met) {
+      let run = 0;
+      while (met.has(p + run * s)) run += 1;
+      longest = Math.max(longest, run);
+    }
+    return { currentStreak: current, longestStreak: longest };
+  }
+
+  it('answers as the whole history would, at any later time, for every kind and period', () => {
+    let seed = 11;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const measures: Measure[] = [DAILY, WEEKLY, { kind: 'COUNT', period: 'WEEKLY', target: 3 }, { kind: 'SCALE', period: 'DAILY', target: 6 }];
+    const start = Date.UTC(2026, 1, 20);
+    const wrong: string[] = [];
+    for (let trial = 0; trial < 400; trial++) {
+      const measure = measures[trial % measures.length];
+      const zone = [NY, BERLIN, 'Pacific/Chatham'][trial % 3];
+      const checkIns: CheckInPoint[] = Array.from({ length: Math.floor(rand() * 40) }, () => ({
+        value: measure.kind === 'SCALE' ? Math.floor(rand() * 11) : measure.kind === 'COUNT' ? Math.floor(rand() * 3) : rand() < 0.8 ? 1 : 0,
+        recordedAt: new Date(start + Math.floor(rand() * 60 * 86400000)),
+      }));
+      const summary = summarizeStreaks(measure, checkIns, zone);
+      const latest = summary.lastCheckInAt?.getTime() ?? start;
+      for (const later of [0, 1, 3600000, 86400000, 2 * 86400000, 8 * 86400000, 15 * 86400000]) {
+        const now = new Date(latest + later);
+        expect(summaryHoldsAt(summary, now)).toBe(true);
+        const fromSummary = streaksAt(summary, measure.period, zone, now);
+        const expected = counted(measure, checkIns, zone, now);
+        if (fromSummary.currentStreak !== expected.currentStreak || fromSummary.longestStreak !== expected.longestStreak) {
+          wrong.push(`${trial} +${later}: ${JSON.stringify(fromSummary)} vs ${JSON.stringify(expected)}`);
+        }
+        expect(progressOf(measure, checkIns, zone, now)).toEqual(fromSummary);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('does not hold before its latest check-in: a check-in minutes ahead is counted back from now', () => {
+    const checkIns = points(NY, ['2026-05-04 12:00', '2026-05-05 12:00', '2026-05-06 00:03']);
+    const now = local(NY, '2026-05-05 23:59');
+    const summary = summarizeStreaks(DAILY, checkIns, NY);
+    expect(summaryHoldsAt(summary, now)).toBe(false);
+    expect(summary).toMatchObject({ longestStreak: 3, lastMetPeriod: day('2026-05-06'), lastRun: 3 });
+    // Counted from now the run is two (May 4–5); the summary alone would say three or nothing.
+    expect(progressOf(DAILY, checkIns, NY, now)).toMatchObject({ currentStreak: 2, longestStreak: 3 });
   });
 });

@@ -22,7 +22,12 @@ import {
   agreementConsentOf,
   ConsentRef,
   shareGoals,
+  checkIn,
+  GoalRef,
+  goalRow,
+  UPDATE_GOAL,
 } from '../goals/goal-fixtures';
+import { summarizeStreaks } from '../../src/modules/goals/goal-progress';
 import { toGlobalId } from '../../src/common/global-id';
 
 const GOAL = `id title visibility lifecycleStatus ownerDisplayName currentStreak longestStreak lastCheckInAt`;
@@ -280,5 +285,92 @@ describe('the speculative first round trip', () => {
       expect(compiled.audit).toEqual([]);
     }
     expect(await ownerQuery(`SELECT count(*)::int AS n FROM audit_events WHERE subject_client_id = $1`, [me.client.id])).toEqual(before);
+  });
+});
+
+describe('streak summaries kept with each check-in', () => {
+  const DAY = 86_400_000;
+  const SUMMARY = ['streak_time_zone', 'streak_target', 'streak_longest', 'streak_last_met_day', 'streak_last_run', 'streak_last_check_in_at'];
+  const summaryOf = async (goal: GoalRef) => pick(await goalRow(goal.id));
+  const pick = (row: Record<string, unknown>) => Object.fromEntries(SUMMARY.map((c) => [c, row[c]]));
+  const ago = (days: number, minutes = 0) => new Date(Date.now() - days * DAY + minutes * 60_000).toISOString();
+  let kim: Member, jo: Member, daily: GoalRef, count: GoalRef, joGoal: GoalRef;
+  const homeGoal = (home: any, title: string) =>
+    [...home.viewer.client.memberships.flatMap((m: any) => m.goals ?? []), ...home.myPartnerships.flatMap((p: any) => p.partnerGoals)].find((g: any) => g.title === title);
+
+  beforeAll(async () => {
+    ({ members: [kim, jo] } = await activeGroup({ clinic, members: 2 }));
+    await partner(kim, jo);
+    daily = await createGoal(kim, { visibility: 'PARTNERS' });
+    count = await createGoal(kim, { visibility: 'PRIVATE', measureKind: 'COUNT', target: 1 });
+    joGoal = await createGoal(jo, { visibility: 'PARTNERS' });
+    // Jo's check-ins arrive by SQL (as an import would): no summary, so the history is read.
+    await ownerQuery(
+      `INSERT INTO goal_check_ins (clinic_id, goal_id, client_id, value, recorded_at, recorded_by_type, recorded_by_id)
+       SELECT clinic_id, id, client_id, 1, now() - make_interval(days => d), 'CLIENT', client_id FROM goals, generate_series(0, 2) d WHERE id = $1`,
+      [joGoal.id],
+    );
+  });
+
+  it('a check-in through the API writes its goal\'s summary; the home screen answers from it as the history would', async () => {
+    const joBefore = await summaryOf(joGoal);
+    for (const d of [3, 2, 1, 0]) await checkIn(kim.auth, daily, { recordedAt: ago(d, -1) });
+    const row = await goalRow(daily.id);
+    expect(pick(row)).toMatchObject({ streak_time_zone: 'Pacific/Auckland', streak_target: null, streak_longest: 4, streak_last_run: 4 });
+    expect(Date.parse(row.streak_last_check_in_at)).toBeGreaterThan(Date.now() - 5 * 60_000);
+    // The neighbouring goals: Jo's (no check-in through the API) and Kim's other goal keep no summary.
+    expect(await summaryOf(joGoal)).toEqual(joBefore);
+    expect((await summaryOf(count)).streak_time_zone).toBeNull();
+    const { compiled } = await both(kim.auth, BENCH_SHAPE);
+    expect(compiled.statements).toBe(2);
+    expect(homeGoal(compiled.data, daily.title)).toMatchObject({ currentStreak: 4, longestStreak: 4 });
+    expect(homeGoal(compiled.data, joGoal.title)).toMatchObject({ currentStreak: 3 });
+    // Jo, reading Kim's goal as a partner, gets the same figures from it.
+    expect(homeGoal((await both(jo.auth, BENCH_SHAPE)).compiled.data, daily.title)).toMatchObject({ currentStreak: 4 });
+  });
+
+  it('the home screen reads the summary while it holds; a new target or clinic time zone sends it back to the history', async () => {
+    const home = async () => homeGoal((await gql(kim.auth, BENCH_SHAPE)).data, daily.title).longestStreak;
+    // A summary altered behind the server's back shows through: proof that the history was not read.
+    await ownerQuery(`UPDATE goals SET streak_longest = 99 WHERE id = $1`, [daily.id]);
+    try {
+      expect(await home()).toBe(99);
+      await ownerQuery(`UPDATE clinics SET timezone = 'Pacific/Chatham' WHERE id = $1`, [clinic.id]);
+      expect(await home()).toBe(4);
+      await ownerQuery(`UPDATE clinics SET timezone = 'Pacific/Auckland' WHERE id = $1`, [clinic.id]);
+      expect(await home()).toBe(99);
+    } finally {
+      await ownerQuery(`UPDATE clinics SET timezone = 'Pacific/Auckland' WHERE id = $1`, [clinic.id]);
+      await ownerQuery(`UPDATE goals SET streak_longest = 4 WHERE id = $1`, [daily.id]);
+    }
+    await checkIn(kim.auth, count, { value: 1 });
+    expect(await summaryOf(count)).toMatchObject({ streak_target: '1', streak_longest: 1, streak_last_run: 1 });
+    ok(await gql(kim.auth, UPDATE_GOAL, { input: { id: count.gid, target: 2 } }));
+    // Not rewritten by the update, no longer holding: one check-in of 1 no longer meets a target of 2.
+    expect(await summaryOf(count)).toMatchObject({ streak_target: '1', streak_longest: 1 });
+    const { compiled } = await both(kim.auth, BENCH_SHAPE);
+    expect(homeGoal(compiled.data, count.title)).toMatchObject({ currentStreak: 0, longestStreak: 0 });
+    await checkIn(kim.auth, count, { value: 1 });
+    expect(await summaryOf(count)).toMatchObject({ streak_target: '2', streak_longest: 1, streak_last_run: 1 });
+  });
+
+  it('a check-in recorded minutes ahead is reckoned from the history until its time comes', async () => {
+    await checkIn(kim.auth, daily, { recordedAt: ago(0, 4) });
+    expect(Date.parse((await goalRow(daily.id)).streak_last_check_in_at)).toBeGreaterThan(Date.now());
+    const { compiled } = await both(kim.auth, BENCH_SHAPE);
+    expect(compiled.statements).toBe(2);
+    expect(homeGoal(compiled.data, daily.title)).toMatchObject({ currentStreak: 4, longestStreak: 4 });
+  });
+
+  it('concurrent check-ins on one goal each see the others: the summary is that of the whole history', async () => {
+    const goal = await createGoal(kim, { visibility: 'PRIVATE' });
+    const results = await Promise.all([0, 1, 2, 3, 4, 5].map((d) => gql(kim.auth, `mutation($input: RecordCheckInInput!) { recordCheckIn(input: $input) { checkIn { id } } }`,
+      { input: { goalId: goal.gid, value: 1, recordedAt: ago(d, -2) } })));
+    expect(results.map((r) => r.codes)).toEqual(results.map(() => []));
+    const history = await ownerQuery<{ value: string; recorded_at: Date }>(`SELECT value, recorded_at FROM goal_check_ins WHERE goal_id = $1`, [goal.id]);
+    expect(history).toHaveLength(6);
+    const expected = summarizeStreaks({ kind: 'BOOLEAN', period: 'DAILY', target: null }, history.map((h) => ({ value: Number(h.value), recordedAt: h.recorded_at })), 'Pacific/Auckland');
+    expect(await summaryOf(goal)).toMatchObject({ streak_longest: expected.longestStreak, streak_last_met_day: expected.lastMetPeriod, streak_last_run: expected.lastRun });
+    expect(expected.lastRun).toBe(6);
   });
 });

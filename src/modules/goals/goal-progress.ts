@@ -96,10 +96,60 @@ export interface Progress {
 }
 
 /**
+ * What streaks need of a history whatever the clock, kept on the goal at each check-in so a home
+ * screen need not read whole histories: the longest run, the latest met period and the run
+ * ending there, and the latest check-in.
+ */
+export interface StreakSummary {
+  longestStreak: number;
+  /** Start day (days since 1970-01-01, clinic time) of the latest met period; null when none was met. */
+  lastMetPeriod: number | null;
+  /** Consecutive met periods ending at `lastMetPeriod`. */
+  lastRun: number;
+  lastCheckInAt: Date | null;
+}
+
+export function summarizeStreaks(measure: Measure, checkIns: CheckInPoint[], timeZone: string): StreakSummary {
+  const met = metPeriods(measure, checkIns, timeZone);
+  const s = step(measure.period);
+  let longest = 0;
+  let lastMetPeriod: number | null = null;
+  let lastRun = 0;
+  for (const p of met) {
+    if (met.has(p - s)) continue;
+    let run = 0;
+    while (met.has(p + run * s)) run += 1;
+    longest = Math.max(longest, run);
+    const end = p + (run - 1) * s;
+    if (lastMetPeriod === null || end > lastMetPeriod) [lastMetPeriod, lastRun] = [end, run];
+  }
+  const last = checkIns.reduce<Date | null>((a, c) => (!a || c.recordedAt > a ? c.recordedAt : a), null);
+  return { longestStreak: longest, lastMetPeriod, lastRun, lastCheckInAt: last };
+}
+
+/**
+ * Streaks at `now` from a summary. Holds while `now` is not before the latest check-in: then no
+ * period after `lastMetPeriod` is met, so the current streak is the last run if it ends in the
+ * period in progress or the one before (still open), else nothing.
+ */
+export function streaksAt(summary: StreakSummary, period: MeasurePeriod, timeZone: string, now: Date): Progress {
+  const current = periodOf(now, timeZone, period);
+  const sinceLastMet = summary.lastMetPeriod === null ? Infinity : current - summary.lastMetPeriod;
+  const currentStreak = sinceLastMet === 0 || sinceLastMet === step(period) ? summary.lastRun : 0;
+  return { currentStreak, longestStreak: summary.longestStreak, lastCheckInAt: summary.lastCheckInAt };
+}
+
+/** Whether `streaksAt` may answer for `now` (a check-in may be recorded up to minutes ahead). */
+export const summaryHoldsAt = (summary: StreakSummary, now: Date) => !summary.lastCheckInAt || summary.lastCheckInAt <= now;
+
+/**
  * The current streak counts met periods back from now; the period in progress does not break
  * it while it is still open (checking in tonight keeps yesterday's streak alive).
  */
 export function progressOf(measure: Measure, checkIns: CheckInPoint[], timeZone: string, now: Date): Progress {
+  const summary = summarizeStreaks(measure, checkIns, timeZone);
+  if (summaryHoldsAt(summary, now)) return streaksAt(summary, measure.period, timeZone, now);
+  // A check-in a few minutes ahead may sit in a later period than now's: count back from now.
   const met = metPeriods(measure, checkIns, timeZone);
   const s = step(measure.period);
   let current = 0;
@@ -109,15 +159,7 @@ export function progressOf(measure: Measure, checkIns: CheckInPoint[], timeZone:
     current += 1;
     cursor -= s;
   }
-  let longest = 0;
-  for (const p of met) {
-    if (met.has(p - s)) continue;
-    let run = 0;
-    while (met.has(p + run * s)) run += 1;
-    longest = Math.max(longest, run);
-  }
-  const last = checkIns.reduce<Date | null>((a, c) => (!a || c.recordedAt > a ? c.recordedAt : a), null);
-  return { currentStreak: current, longestStreak: longest, lastCheckInAt: last };
+  return { ...streaksAt(summary, measure.period, timeZone, now), currentStreak: current };
 }
 
 /** Share of periods met between two local days (inclusive), 0–1; null when the range holds no period. */

@@ -8,8 +8,8 @@ import { groupLoaders } from '../groups/group.loaders';
 import { memberSeesPeers } from '../groups/group.policy';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { GoalFacts, goalAudience, GoalRuleFacts } from './goal.policy';
-import { epochMsSql } from '../../db/sql-parts';
 import type { CheckInPoint } from './goal-progress';
+import { HISTORY_ARRAYS_SQL, pointsOf } from './streak-summary';
 import { partnershipsOfClients } from './partnership-sql';
 import { Goal, GoalCheckIn } from './goal.types';
 
@@ -223,12 +223,10 @@ export const goalLoaders = (ctx: RequestContext) => {
     checkInPoints: new DataLoader<string, CheckInPoint[]>(async (goalIds) => {
       const rows = await ctx.db.query<{ goal_id: string; values: number[]; times: number[] }>(
         // The same order as the row loader (newest first, then id), so equal times tie-break alike.
-        `SELECT goal_id, array_agg(value::float8 ORDER BY recorded_at DESC, id DESC) AS values,
-                array_agg(${epochMsSql('recorded_at')}::float8 ORDER BY recorded_at DESC, id DESC) AS times
-           FROM goal_check_ins WHERE goal_id = ANY($1) GROUP BY goal_id`,
+        `SELECT goal_id, ${HISTORY_ARRAYS_SQL} FROM goal_check_ins WHERE goal_id = ANY($1) GROUP BY goal_id`,
         [[...goalIds]],
       );
-      const byGoal = new Map(rows.map((r) => [r.goal_id, r.values.map((value, i) => ({ value, recordedAt: new Date(r.times[i]) }))]));
+      const byGoal = new Map(rows.map((r) => [r.goal_id, pointsOf(r.values, r.times)]));
       return goalIds.map((id) => byGoal.get(id) ?? []);
     }),
 

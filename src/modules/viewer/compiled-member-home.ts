@@ -12,7 +12,8 @@ import { GoalLifecycleStatus } from '../goals/goal.enums';
 import { partnershipsOfClients } from '../goals/partnership-sql';
 import { clinicClockLoader } from '../goals/goal.loaders';
 import { GoalFacts, goalAudience, GoalRuleFacts, partnerGoalsMembership } from '../goals/goal.policy';
-import { CheckInPoint, Measure, progressOf } from '../goals/goal-progress';
+import { Measure, Progress } from '../goals/goal-progress';
+import { progressFromFacts, streakFactsSql } from '../goals/streak-summary';
 import { groupAccess, memberSeesPeers } from '../groups/group.policy';
 import { ownMembershipFacts, ViewerFacts } from '../groups/viewer-facts';
 import { membershipView } from '../memberships/membership.policy';
@@ -28,7 +29,7 @@ interface Names {
 interface GoalJson extends Names {
   id: string; client_id: string; membership_id: string; group_id: string; title: string; visibility: GoalFacts['visibility'];
   lifecycle_status: GoalFacts['lifecycleStatus']; membership_status: string; measure_kind: Measure['kind']; measure_period: Measure['period'];
-  target: number | null; share_consent: string | null; points: { values: number[] | null; times: number[] | null } | null;
+  target: number | null; share_consent: string | null; streaks: unknown;
 }
 
 interface HomeRow {
@@ -42,11 +43,6 @@ interface HomeRow {
   goal_page: GoalJson[] | null;
 }
 
-const POINTS_ROW = jsonRow([
-  ['values', 'array_agg(value::float8 ORDER BY recorded_at DESC, id DESC)'],
-  ['times', `array_agg(${epochMsSql('recorded_at')}::float8 ORDER BY recorded_at DESC, id DESC)`],
-]);
-
 /** A goal as the goal loaders read it (`SELECT_GOALS`), with its owner's sharing consent and, when asked, its check-in history. */
 const goalRow = (streaks: boolean) =>
   jsonRow(
@@ -57,9 +53,8 @@ const goalRow = (streaks: boolean) =>
       ['measure_kind', 'g.measure_kind'], ['measure_period', 'g.measure_period'], ['target', 'g.target'],
       ['share_consent', `CASE WHEN g.client_id <> $1 AND g.visibility = 'GROUP'
                         THEN ${consentAnswerSql('g.client_id', `'GOAL_SHARING'`, `'GROUP'`, 'g.group_id', 'NULL::text')} END`],
-      ['points', streaks ? `(SELECT ${POINTS_ROW.sql} FROM goal_check_ins WHERE goal_id = g.id)` : 'NULL'],
+      ['streaks', streaks ? streakFactsSql('g') : 'NULL'],
     ],
-    { points: (v) => POINTS_ROW.decode(v) },
   );
 
 const NAMES = (t: string): [string, string][] => [['given_name', `${t}.given_name`], ['family_name', `${t}.family_name`], ['preferred_name', `${t}.preferred_name`]];
@@ -280,11 +275,11 @@ export const compiledMemberHome: CompiledRead = {
         return true;
       });
     const goal = (sel: FieldNode, g: GoalJson) => {
-      let progress: ReturnType<typeof progressOf> | undefined;
+      let progress: Progress | undefined;
       const streaks = () => {
         if (!progress) {
-          const points: CheckInPoint[] = (g.points?.values ?? []).map((value, i) => ({ value, recordedAt: new Date(g.points!.times![i]) }));
-          progress = progressOf({ kind: g.measure_kind, period: g.measure_period, target: g.target === null ? null : Number(g.target) }, points, clock.timeZone, clock.now);
+          const measure = { kind: g.measure_kind, period: g.measure_period, target: g.target === null ? null : Number(g.target) };
+          progress = progressFromFacts(g.streaks, measure, clock.timeZone, clock.now);
         }
         return progress;
       };
