@@ -124,7 +124,7 @@ export async function generateDataset(ownerUrl: string, s: Scale, log: (m: strin
              current_date - 60, 'ACTIVE', CASE k WHEN 0 THEN 'GROUP' ELSE 'PRIVATE' END, 'CLIENT', m.client_id, m.created_at + make_interval(secs => k)
         FROM memberships m, generate_series(0, 1) k WHERE m.status = 'ACTIVE'`);
     await step('check-ins', `INSERT INTO goal_check_ins (clinic_id, goal_id, client_id, value, mood, recorded_at, recorded_by_type, recorded_by_id)
-      SELECT g.clinic_id, g.id, g.client_id, 1, 1 + d % 5, date_trunc('day', now()) - make_interval(days => d) + interval '12 hours', 'CLIENT', g.client_id
+      SELECT g.clinic_id, g.id, g.client_id, 1, 1 + d % 5, LEAST(date_trunc('day', now()) + interval '12 hours', now()) - make_interval(days => d), 'CLIENT', g.client_id
         FROM goals g, generate_series(0, $1 - 1) d WHERE (d + abs(hashtext(g.id::text))) % 7 <> 0`, [s.checkInsPerGoal]);
     await step('consents', `INSERT INTO consent_records (clinic_id, client_id, type, scope_kind, scope_group_id, scope_api_key_id, provision, method, recorded_by_type, granted_at)
       SELECT m.clinic_id, m.client_id, 'GROUP_AGREEMENT', 'GROUP', m.group_id, NULL::uuid, 'PERMIT', 'ELECTRONIC', 'CLIENT', now() - interval '90 days' FROM memberships m
@@ -145,7 +145,7 @@ export async function generateDataset(ownerUrl: string, s: Scale, log: (m: strin
     await db.query(`SET session_replication_role = DEFAULT`);
     // As the server keeps them: each goal's streak summary, reckoned from its history.
     const t = Date.now();
-    const summarized = await backfillStreakSummaries(async (sql, params) => (await db.query(sql, params)).rows, 5000);
+    const summarized = await backfillStreakSummaries(async (sql, params) => (await db.query(sql, params)).rows, { batch: 5000 });
     log(`  streak summaries: ${summarized} goals in ${((Date.now() - t) / 1000).toFixed(1)}s`);
     await step('vacuum analyze', 'VACUUM (ANALYZE)');
   } finally {

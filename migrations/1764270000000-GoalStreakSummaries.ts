@@ -6,7 +6,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * check-in. A member's home screen then reads a few columns instead of whole histories.
  * The summary names the time zone and target it was reckoned with; readers use it only while
  * both still match (and fall back to the history otherwise), so changing either needs no rewrite.
- * All columns are null until the goal's next check-in.
+ * All columns are null until the goal's next check-in. Any other change to a goal's check-ins
+ * (an import, a correction by hand) clears the summary's time zone, so it stops holding until
+ * the next check-in rewrites it: a summary can be missing, never stale.
  */
 export class GoalStreakSummaries1764270000000 implements MigrationInterface {
   name = 'GoalStreakSummaries1764270000000';
@@ -23,9 +25,19 @@ export class GoalStreakSummaries1764270000000 implements MigrationInterface {
         streak_time_zone IS NULL
         OR (streak_longest IS NOT NULL AND streak_last_run IS NOT NULL AND streak_last_run >= 0 AND streak_longest >= streak_last_run
             AND (streak_last_met_day IS NULL) = (streak_last_run = 0)))`);
+    await q.query(`CREATE FUNCTION goal_check_ins_clear_streak_summary() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE goals SET streak_time_zone = NULL
+         WHERE id = COALESCE(NEW.goal_id, OLD.goal_id) AND streak_time_zone IS NOT NULL;
+        RETURN NULL;
+      END $$`);
+    await q.query(`CREATE TRIGGER goal_check_ins_clear_streak_summary AFTER INSERT OR UPDATE OR DELETE ON goal_check_ins
+      FOR EACH ROW EXECUTE FUNCTION goal_check_ins_clear_streak_summary()`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TRIGGER goal_check_ins_clear_streak_summary ON goal_check_ins`);
+    await q.query(`DROP FUNCTION goal_check_ins_clear_streak_summary()`);
     await q.query(`ALTER TABLE goals
       DROP CONSTRAINT goals_streak_summary_check,
       DROP COLUMN streak_time_zone,

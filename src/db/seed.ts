@@ -87,7 +87,7 @@ export async function seedDemo(ownerUrl: string, noteCipher: NoteCipher): Promis
     await seedConsents(db, clinicId, clientIds, groups, keyRows[0].id as string, staffIds.clinician);
     await seedGoals(db, clinicId, clientIds, groups);
     // Check-ins loaded with SQL: their goals' streak summaries are reckoned as a check-in would.
-    await backfillStreakSummaries(async (sql, params) => (await db.query(sql, params)).rows);
+    await backfillStreakSummaries(async (sql, params) => (await db.query(sql, params)).rows, { clinicId });
     await seedSessions(db, clinicId, groups, staffIds.clinician, clientIds[0], noteCipher);
     await seedAfterGroup(db, clinicId, groups, clientIds, staffIds.clinician2);
     await db.query('COMMIT');

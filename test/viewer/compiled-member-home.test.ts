@@ -28,6 +28,7 @@ import {
   UPDATE_GOAL,
 } from '../goals/goal-fixtures';
 import { summarizeStreaks } from '../../src/modules/goals/goal-progress';
+import { backfillStreakSummaries } from '../../src/modules/goals/streak-summary';
 import { toGlobalId } from '../../src/common/global-id';
 
 const GOAL = `id title visibility lifecycleStatus ownerDisplayName currentStreak longestStreak lastCheckInAt`;
@@ -291,15 +292,22 @@ describe('the speculative first round trip', () => {
 describe('streak summaries kept with each check-in', () => {
   const DAY = 86_400_000;
   const SUMMARY = ['streak_time_zone', 'streak_target', 'streak_longest', 'streak_last_met_day', 'streak_last_run', 'streak_last_check_in_at'];
-  const summaryOf = async (goal: GoalRef) => pick(await goalRow(goal.id));
   const pick = (row: Record<string, unknown>) => Object.fromEntries(SUMMARY.map((c) => [c, row[c]]));
+  const summaryOf = async (goal: GoalRef) => pick(await goalRow(goal.id));
   const ago = (days: number, minutes = 0) => new Date(Date.now() - days * DAY + minutes * 60_000).toISOString();
-  let kim: Member, jo: Member, daily: GoalRef, count: GoalRef, joGoal: GoalRef;
   const homeGoal = (home: any, title: string) =>
     [...home.viewer.client.memberships.flatMap((m: any) => m.goals ?? []), ...home.myPartnerships.flatMap((p: any) => p.partnerGoals)].find((g: any) => g.title === title);
+  const historyOf = async (goal: GoalRef) =>
+    (await ownerQuery<{ value: string; recorded_at: Date }>(`SELECT value, recorded_at FROM goal_check_ins WHERE goal_id = $1`, [goal.id]))
+      .map((h) => ({ value: Number(h.value), recordedAt: h.recorded_at }));
+  const DAILY = { kind: 'BOOLEAN', period: 'DAILY', target: null } as const;
+  // A clinic on UTC: check-ins a day apart always fall on separate local days (no DST).
+  let streakClinic: ClinicFixture;
+  let kim: Member, jo: Member, daily: GoalRef, count: GoalRef, joGoal: GoalRef;
 
   beforeAll(async () => {
-    ({ members: [kim, jo] } = await activeGroup({ clinic, members: 2 }));
+    streakClinic = await createClinic('Streak Clinic', 'UTC');
+    ({ members: [kim, jo] } = await activeGroup({ clinic: streakClinic, members: 2 }));
     await partner(kim, jo);
     daily = await createGoal(kim, { visibility: 'PARTNERS' });
     count = await createGoal(kim, { visibility: 'PRIVATE', measureKind: 'COUNT', target: 1 });
@@ -316,8 +324,8 @@ describe('streak summaries kept with each check-in', () => {
     const joBefore = await summaryOf(joGoal);
     for (const d of [3, 2, 1, 0]) await checkIn(kim.auth, daily, { recordedAt: ago(d, -1) });
     const row = await goalRow(daily.id);
-    expect(pick(row)).toMatchObject({ streak_time_zone: 'Pacific/Auckland', streak_target: null, streak_longest: 4, streak_last_run: 4 });
-    expect(Date.parse(row.streak_last_check_in_at)).toBeGreaterThan(Date.now() - 5 * 60_000);
+    expect(pick(row)).toMatchObject({ streak_time_zone: 'UTC', streak_target: null, streak_longest: 4, streak_last_run: 4 });
+    expect(new Date(row.streak_last_check_in_at).getTime()).toBe(Math.max(...(await historyOf(daily)).map((h) => h.recordedAt.getTime())));
     // The neighbouring goals: Jo's (no check-in through the API) and Kim's other goal keep no summary.
     expect(await summaryOf(joGoal)).toEqual(joBefore);
     expect((await summaryOf(count)).streak_time_zone).toBeNull();
@@ -335,12 +343,13 @@ describe('streak summaries kept with each check-in', () => {
     await ownerQuery(`UPDATE goals SET streak_longest = 99 WHERE id = $1`, [daily.id]);
     try {
       expect(await home()).toBe(99);
-      await ownerQuery(`UPDATE clinics SET timezone = 'Pacific/Chatham' WHERE id = $1`, [clinic.id]);
-      expect(await home()).toBe(4);
-      await ownerQuery(`UPDATE clinics SET timezone = 'Pacific/Auckland' WHERE id = $1`, [clinic.id]);
+      await ownerQuery(`UPDATE clinics SET timezone = 'Pacific/Chatham' WHERE id = $1`, [streakClinic.id]);
+      // Both paths agree only if the compiled one read the history.
+      expect(homeGoal((await both(kim.auth, BENCH_SHAPE)).compiled.data, daily.title).longestStreak).not.toBe(99);
+      await ownerQuery(`UPDATE clinics SET timezone = 'UTC' WHERE id = $1`, [streakClinic.id]);
       expect(await home()).toBe(99);
     } finally {
-      await ownerQuery(`UPDATE clinics SET timezone = 'Pacific/Auckland' WHERE id = $1`, [clinic.id]);
+      await ownerQuery(`UPDATE clinics SET timezone = 'UTC' WHERE id = $1`, [streakClinic.id]);
       await ownerQuery(`UPDATE goals SET streak_longest = 4 WHERE id = $1`, [daily.id]);
     }
     await checkIn(kim.auth, count, { value: 1 });
@@ -357,9 +366,40 @@ describe('streak summaries kept with each check-in', () => {
   it('a check-in recorded minutes ahead is reckoned from the history until its time comes', async () => {
     await checkIn(kim.auth, daily, { recordedAt: ago(0, 4) });
     expect(Date.parse((await goalRow(daily.id)).streak_last_check_in_at)).toBeGreaterThan(Date.now());
+    await ownerQuery(`UPDATE goals SET streak_longest = 99 WHERE id = $1`, [daily.id]);
     const { compiled } = await both(kim.auth, BENCH_SHAPE);
     expect(compiled.statements).toBe(2);
-    expect(homeGoal(compiled.data, daily.title)).toMatchObject({ currentStreak: 4, longestStreak: 4 });
+    expect(homeGoal(compiled.data, daily.title).longestStreak).toBeLessThan(99);
+  });
+
+  it('check-ins changed outside recordCheckIn clear the summary until the next check-in rewrites it', async () => {
+    const before = await summaryOf(count);
+    await ownerQuery(
+      `INSERT INTO goal_check_ins (clinic_id, goal_id, client_id, value, recorded_at, recorded_by_type, recorded_by_id)
+       SELECT clinic_id, id, client_id, 5, now() - interval '2 days', 'CLIENT', client_id FROM goals WHERE id = $1`,
+      [count.id],
+    );
+    expect(await summaryOf(count)).toEqual({ ...before, streak_time_zone: null });
+    const { compiled } = await both(kim.auth, BENCH_SHAPE);
+    expect(homeGoal(compiled.data, count.title)).toMatchObject({ longestStreak: 1 });
+    await checkIn(kim.auth, count, { value: 2, recordedAt: ago(1) });
+    expect(await summaryOf(count)).toMatchObject({ streak_time_zone: 'UTC', streak_longest: 3, streak_last_run: 3 });
+    expect(homeGoal((await both(kim.auth, BENCH_SHAPE)).compiled.data, count.title)).toMatchObject({ currentStreak: 3, longestStreak: 3 });
+  });
+
+  it('the backfill for SQL-loaded check-ins summarizes one clinic\'s goals as a check-in would, and no other clinic\'s', async () => {
+    const summarizedElsewhere = async () =>
+      (await ownerQuery<{ n: number }>(`SELECT count(*)::int AS n FROM goals WHERE clinic_id <> $1 AND streak_time_zone IS NOT NULL`, [streakClinic.id]))[0].n;
+    const elsewhere = await summarizedElsewhere();
+    expect(await backfillStreakSummaries(ownerQuery, { clinicId: streakClinic.id })).toBeGreaterThan(0);
+    const expected = summarizeStreaks(DAILY, await historyOf(joGoal), 'UTC');
+    expect(await summaryOf(joGoal)).toMatchObject({
+      streak_time_zone: 'UTC', streak_longest: expected.longestStreak, streak_last_met_day: expected.lastMetPeriod, streak_last_run: 3,
+    });
+    expect(await summarizedElsewhere()).toBe(elsewhere);
+    // Again: only the goal whose latest check-in is still ahead of the clock (its summary does not hold yet).
+    expect(await backfillStreakSummaries(ownerQuery, { clinicId: streakClinic.id })).toBe(1);
+    expect(homeGoal((await both(kim.auth, BENCH_SHAPE)).compiled.data, joGoal.title)).toMatchObject({ currentStreak: 3 });
   });
 
   it('concurrent check-ins on one goal each see the others: the summary is that of the whole history', async () => {
@@ -367,9 +407,9 @@ describe('streak summaries kept with each check-in', () => {
     const results = await Promise.all([0, 1, 2, 3, 4, 5].map((d) => gql(kim.auth, `mutation($input: RecordCheckInInput!) { recordCheckIn(input: $input) { checkIn { id } } }`,
       { input: { goalId: goal.gid, value: 1, recordedAt: ago(d, -2) } })));
     expect(results.map((r) => r.codes)).toEqual(results.map(() => []));
-    const history = await ownerQuery<{ value: string; recorded_at: Date }>(`SELECT value, recorded_at FROM goal_check_ins WHERE goal_id = $1`, [goal.id]);
+    const history = await historyOf(goal);
     expect(history).toHaveLength(6);
-    const expected = summarizeStreaks({ kind: 'BOOLEAN', period: 'DAILY', target: null }, history.map((h) => ({ value: Number(h.value), recordedAt: h.recorded_at })), 'Pacific/Auckland');
+    const expected = summarizeStreaks(DAILY, history, 'UTC');
     expect(await summaryOf(goal)).toMatchObject({ streak_longest: expected.longestStreak, streak_last_met_day: expected.lastMetPeriod, streak_last_run: expected.lastRun });
     expect(expected.lastRun).toBe(6);
   });

@@ -14,19 +14,24 @@ export const streakSummaryHoldsSql = (g: string) =>
 
 /**
  * A goal's streak facts for a screen that shows streaks: `[1, longest, last met day, last run,
- * latest check-in ms]` when its summary holds, else `[0, values, times]`, its whole history.
+ * latest check-in ms, time zone]` when its summary holds, else `[0, values, times]`, its whole history.
  */
 export const streakFactsSql = (g: string) =>
   `CASE WHEN ${streakSummaryHoldsSql(g)}
-     THEN json_build_array(1, ${g}.streak_longest, ${g}.streak_last_met_day, ${g}.streak_last_run, ${epochMsSql(`${g}.streak_last_check_in_at`)})
+     THEN json_build_array(1, ${g}.streak_longest, ${g}.streak_last_met_day, ${g}.streak_last_run, ${epochMsSql(`${g}.streak_last_check_in_at`)},
+                           ${g}.streak_time_zone)
      ELSE (SELECT json_build_array(0, ${HISTORY_VALUES}, ${HISTORY_TIMES}) FROM goal_check_ins WHERE goal_id = ${g}.id) END`;
 
-/** Streaks at `now` from `streakFactsSql`'s answer, read in the same transaction as `now`. */
+/**
+ * Streaks at `now` from `streakFactsSql`'s answer, read in the same transaction as `now`. A
+ * summary is reckoned on in the time zone it was checked against (a clinic's zone changed
+ * between the viewer lookup and this statement must not mix two zones' day numbers).
+ */
 export function progressFromFacts(facts: unknown, measure: Measure, timeZone: string, now: Date): Progress {
   const v = facts as [0 | 1, ...unknown[]];
   if (v[0] === 1) {
-    const [, longestStreak, lastMetPeriod, lastRun, lastMs] = v as [1, number, number | null, number, number | null];
-    return streaksAt({ longestStreak, lastMetPeriod, lastRun, lastCheckInAt: lastMs === null ? null : new Date(lastMs) }, measure.period, timeZone, now);
+    const [, longestStreak, lastMetPeriod, lastRun, lastMs, summaryZone] = v as [1, number, number | null, number, number | null, string];
+    return streaksAt({ longestStreak, lastMetPeriod, lastRun, lastCheckInAt: lastMs === null ? null : new Date(lastMs) }, measure.period, summaryZone, now);
   }
   return progressOf(measure, pointsOf(v[1] as number[] | null, v[2] as number[] | null), timeZone, now);
 }
@@ -104,16 +109,19 @@ export async function refreshStreakSummary(query: Query, goalId: string): Promis
 }
 
 /**
- * Reckons the summary of every goal the connection can see that lacks one that holds (data loaded
- * with SQL: the demo seed, the benchmark), a batch of goals per statement.
+ * Reckons the summary of every goal (of one clinic, if given) the connection can see that lacks
+ * one that holds, a batch of goals per statement. For check-ins loaded with SQL before a server
+ * serves them (the demo seed, the benchmark): it locks nothing, so a check-in recorded meanwhile
+ * could be summarized over by an older reading.
  */
-export async function backfillStreakSummaries(query: Query, batch = 2000): Promise<number> {
+export async function backfillStreakSummaries(query: Query, options: { clinicId?: string; batch?: number } = {}): Promise<number> {
   let after = '00000000-0000-0000-0000-000000000000';
   let written = 0;
   for (;;) {
     const rows = await query<GoalHistoryRow>(
-      `${GOAL_HISTORY} WHERE g.id > $1 AND ${streakSummaryHoldsSql('g')} IS NOT TRUE ORDER BY g.id LIMIT $2`,
-      [after, batch],
+      `${GOAL_HISTORY} WHERE g.id > $1 AND ($3::uuid IS NULL OR g.clinic_id = $3) AND ${streakSummaryHoldsSql('g')} IS NOT TRUE
+        ORDER BY g.id LIMIT $2`,
+      [after, options.batch ?? 2000, options.clinicId ?? null],
     );
     if (rows.length === 0) return written;
     await writeSummaries(query, targetsOf(rows));
