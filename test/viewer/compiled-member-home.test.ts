@@ -289,7 +289,7 @@ describe('the speculative first round trip', () => {
   });
 });
 
-describe('streak summaries kept with each check-in', () => {
+describe('streak summaries kept with each check-in (the compiled home and the resolvers both read them)', () => {
   const DAY = 86_400_000;
   const SUMMARY = ['streak_time_zone', 'streak_target', 'streak_longest', 'streak_last_met_day', 'streak_last_run', 'streak_last_check_in_at'];
   const pick = (row: Record<string, unknown>) => Object.fromEntries(SUMMARY.map((c) => [c, row[c]]));
@@ -341,9 +341,13 @@ describe('streak summaries kept with each check-in', () => {
     const home = async () => homeGoal((await gql(kim.auth, BENCH_SHAPE)).data, daily.title).longestStreak;
     // A summary altered behind the server's back shows through: proof that the history was not read.
     await ownerQuery(`UPDATE goals SET streak_longest = 99 WHERE id = $1`, [daily.id]);
+    const viaResolvers = async () => (await gql(kim.auth, `query($id: ID!) { goal(id: $id) { longestStreak } }`, { id: daily.gid }, generic)).data.goal.longestStreak;
     try {
       expect(await home()).toBe(99);
+      // The resolvers read it too (through the streakFacts loader).
+      expect(await viaResolvers()).toBe(99);
       await ownerQuery(`UPDATE clinics SET timezone = 'Pacific/Chatham' WHERE id = $1`, [streakClinic.id]);
+      expect(await viaResolvers()).not.toBe(99);
       // Both paths agree only if the compiled one read the history.
       expect(homeGoal((await both(kim.auth, BENCH_SHAPE)).compiled.data, daily.title).longestStreak).not.toBe(99);
       await ownerQuery(`UPDATE clinics SET timezone = 'UTC' WHERE id = $1`, [streakClinic.id]);

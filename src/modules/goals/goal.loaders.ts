@@ -9,7 +9,7 @@ import { memberSeesPeers } from '../groups/group.policy';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { GoalFacts, goalAudience, GoalRuleFacts } from './goal.policy';
 import type { CheckInPoint } from './goal-progress';
-import { HISTORY_ARRAYS_SQL, pointsOf } from './streak-summary';
+import { decodeStreakFacts, HISTORY_ARRAYS_SQL, pointsOf, StreakFacts, streakFactsSql } from './streak-summary';
 import { partnershipsOfClients } from './partnership-sql';
 import { Goal, GoalCheckIn } from './goal.types';
 
@@ -228,6 +228,19 @@ export const goalLoaders = (ctx: RequestContext) => {
       );
       const byGoal = new Map(rows.map((r) => [r.goal_id, pointsOf(r.values, r.times)]));
       return goalIds.map((id) => byGoal.get(id) ?? []);
+    }),
+
+    /**
+     * What each goal's streaks are reckoned from: its summary while that holds, else its history
+     * (see streak-summary.ts). Callers pass visible goals only.
+     */
+    streakFacts: new DataLoader<string, StreakFacts>(async (goalIds) => {
+      const rows = await ctx.db.query<{ id: string; facts: unknown }>(
+        `SELECT g.id, ${streakFactsSql('g')} AS facts FROM goals g WHERE g.id = ANY($1)`,
+        [[...goalIds]],
+      );
+      const byGoal = new Map(rows.map((r) => [r.id, decodeStreakFacts(r.facts)]));
+      return goalIds.map((id) => byGoal.get(id) ?? { history: [] });
     }),
 
     /** The latest N check-ins of each goal (lists that show a few need not read whole histories). */

@@ -11,7 +11,8 @@ import { GoalAchievementStatus, GoalLifecycleStatus, GoalVisibility } from './go
 import { CreateGoalInput, RecordCheckInInput, UpdateGoalInput } from './goal.inputs';
 import { clinicClockLoader, goalLoaders } from './goal.loaders';
 import { seesCheckInNote, seesMood } from './goal.policy';
-import { completionRate, localDayNumber, progressOf, suggestAchievement } from './goal-progress';
+import { completionRate, localDayNumber, suggestAchievement } from './goal-progress';
+import { progressFromFacts } from './streak-summary';
 import { createGoal, getGoal, listGoals, recordCheckIn, updateGoal } from './goal.service';
 import { Goal, GoalCheckIn } from './goal.types';
 import { consentCheckLoader } from '../consent/consent-check';
@@ -82,11 +83,18 @@ function checkInConsent(goal: Goal, ctx: AuthedContext): Promise<string | null> 
   });
 }
 
-/** Streak figures; null for an integration whose consent does not cover check-ins. */
-async function progress(goal: Goal, ctx: AuthedContext) {
+/** Streak figures (from the goal's summary when it holds); null for an integration whose consent does not cover check-ins. */
+async function streaks(goal: Goal, ctx: AuthedContext) {
+  if ((await checkInConsent(goal, ctx)) === null) return null;
+  const [facts, clock] = await Promise.all([ctx.loaders.of(goalLoaders).streakFacts.load(goal.id), ctx.loaders.of(clinicClockLoader).get()]);
+  return progressFromFacts(facts, goal.measure, clock.timeZone, clock.now);
+}
+
+/** The whole history, for figures over chosen periods; null for an integration whose consent does not cover check-ins. */
+async function history(goal: Goal, ctx: AuthedContext) {
   if ((await checkInConsent(goal, ctx)) === null) return null;
   const [checkIns, clock] = await Promise.all([ctx.loaders.of(goalLoaders).checkInPoints.load(goal.id), ctx.loaders.of(clinicClockLoader).get()]);
-  return { checkIns, clock, progress: progressOf(goal.measure, checkIns, clock.timeZone, clock.now) };
+  return { checkIns, clock };
 }
 
 @Resolver(() => Goal)
@@ -147,17 +155,17 @@ export class GoalResolver {
 
   @FieldResolver(() => Int, { nullable: true, description: 'Consecutive periods met up to now (the period in progress does not break it). Null for integrations without consent to check-ins.' })
   async currentStreak(@Root() goal: Goal, @Ctx() ctx: AuthedContext) {
-    return (await progress(goal, ctx))?.progress.currentStreak ?? null;
+    return (await streaks(goal, ctx))?.currentStreak ?? null;
   }
 
   @FieldResolver(() => Int, { nullable: true, description: 'Longest run of consecutive periods met. Null for integrations without consent to check-ins.' })
   async longestStreak(@Root() goal: Goal, @Ctx() ctx: AuthedContext) {
-    return (await progress(goal, ctx))?.progress.longestStreak ?? null;
+    return (await streaks(goal, ctx))?.longestStreak ?? null;
   }
 
   @FieldResolver(() => Date, { nullable: true, description: 'Time of the latest check-in.' })
   async lastCheckInAt(@Root() goal: Goal, @Ctx() ctx: AuthedContext) {
-    return (await progress(goal, ctx))?.progress.lastCheckInAt ?? null;
+    return (await streaks(goal, ctx))?.lastCheckInAt ?? null;
   }
 
   @FieldResolver(() => Float, { nullable: true, description: 'Share of periods met (0–1) between two days in the clinic\'s time zone; default from the start date to today.' })
@@ -167,7 +175,7 @@ export class GoalResolver {
     @Arg('from', () => CalendarDate, { nullable: true, description: 'First day (inclusive).' }) from?: Date | null,
     @Arg('to', () => CalendarDate, { nullable: true, description: 'Last day (inclusive).' }) to?: Date | null,
   ) {
-    const p = await progress(goal, ctx);
+    const p = await history(goal, ctx);
     if (!p) return null;
     const { checkIns, clock } = p;
     const day = (d: string) => Math.round(Date.parse(`${d}T00:00:00Z`) / 86400000);
@@ -179,7 +187,7 @@ export class GoalResolver {
   @FieldResolver(() => GoalAchievementStatus, { nullable: true, description: 'Achievement status suggested by the trend of the last 4 periods against the 4 before. Null for integrations without consent to check-ins.' })
   async suggestedAchievementStatus(@Root() goal: Goal, @Ctx() ctx: AuthedContext) {
     if (goal.lifecycleStatus === GoalLifecycleStatus.COMPLETED) return GoalAchievementStatus.ACHIEVED;
-    const p = await progress(goal, ctx);
+    const p = await history(goal, ctx);
     if (!p) return null;
     const { checkIns, clock } = p;
     const startDay = Math.round(Date.parse(`${goal.startDate}T00:00:00Z`) / 86400000);

@@ -184,6 +184,7 @@ export async function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInpu
   // Histories loaded earlier in this request no longer hold; the new row is answered as inserted.
   ctx.loaders.of(goalLoaders).checkIns.clear(goal.id);
   ctx.loaders.of(goalLoaders).checkInPoints.clear(goal.id).prime(goal.id, history);
+  ctx.loaders.of(goalLoaders).streakFacts.clear(goal.id).prime(goal.id, { history });
   ctx.loaders.of(goalLoaders).recentCheckIns.clearAll();
   return Object.assign(checkInFromRow(rows[0]), { audience: goal.audience });
 }

@@ -1,5 +1,5 @@
 import { epochMsSql } from '../../db/sql-parts';
-import { CheckInPoint, Measure, Progress, progressOf, streaksAt, summarizeStreaks } from './goal-progress';
+import { CheckInPoint, Measure, Progress, progressOf, StreakSummary, streaksAt, summarizeStreaks } from './goal-progress';
 
 /**
  * The streak summary each goal keeps (migration 1764270000000): rewritten with every check-in,
@@ -22,18 +22,27 @@ export const streakFactsSql = (g: string) =>
                            ${g}.streak_time_zone)
      ELSE (SELECT json_build_array(0, ${HISTORY_VALUES}, ${HISTORY_TIMES}) FROM goal_check_ins WHERE goal_id = ${g}.id) END`;
 
-/**
- * Streaks at `now` from `streakFactsSql`'s answer, read in the same transaction as `now`. A
- * summary is reckoned on in the time zone it was checked against (a clinic's zone changed
- * between the viewer lookup and this statement must not mix two zones' day numbers).
- */
-export function progressFromFacts(facts: unknown, measure: Measure, timeZone: string, now: Date): Progress {
-  const v = facts as [0 | 1, ...unknown[]];
+/** What a goal's streaks are reckoned from: its summary (with the zone it holds in) or its whole history. */
+export type StreakFacts = { summary: StreakSummary; timeZone: string } | { history: CheckInPoint[] };
+
+export function decodeStreakFacts(value: unknown): StreakFacts {
+  const v = value as [0 | 1, ...unknown[]];
   if (v[0] === 1) {
-    const [, longestStreak, lastMetPeriod, lastRun, lastMs, summaryZone] = v as [1, number, number | null, number, number | null, string];
-    return streaksAt({ longestStreak, lastMetPeriod, lastRun, lastCheckInAt: lastMs === null ? null : new Date(lastMs) }, measure.period, summaryZone, now);
+    const [, longestStreak, lastMetPeriod, lastRun, lastMs, timeZone] = v as [1, number, number | null, number, number | null, string];
+    return { summary: { longestStreak, lastMetPeriod, lastRun, lastCheckInAt: lastMs === null ? null : new Date(lastMs) }, timeZone };
   }
-  return progressOf(measure, pointsOf(v[1] as number[] | null, v[2] as number[] | null), timeZone, now);
+  return { history: pointsOf(v[1] as number[] | null, v[2] as number[] | null) };
+}
+
+/**
+ * Streaks at `now` (the clock of the transaction the facts were read in). A summary is reckoned
+ * on in the time zone it was checked against: a clinic's zone changed between the viewer lookup
+ * and the facts' statement must not mix two zones' day numbers.
+ */
+export function progressFromFacts(facts: StreakFacts, measure: Measure, timeZone: string, now: Date): Progress {
+  return 'summary' in facts
+    ? streaksAt(facts.summary, measure.period, facts.timeZone, now)
+    : progressOf(measure, facts.history, timeZone, now);
 }
 
 /** Each goal's history as the streak maths reads it: values and epoch milliseconds, newest first (then by id, as row loaders order). */

@@ -13,7 +13,7 @@ import { partnershipsOfClients } from '../goals/partnership-sql';
 import { clinicClockLoader } from '../goals/goal.loaders';
 import { GoalFacts, goalAudience, GoalRuleFacts, partnerGoalsMembership } from '../goals/goal.policy';
 import { Measure, Progress } from '../goals/goal-progress';
-import { progressFromFacts, streakFactsSql } from '../goals/streak-summary';
+import { decodeStreakFacts, progressFromFacts, streakFactsSql } from '../goals/streak-summary';
 import { groupAccess, memberSeesPeers } from '../groups/group.policy';
 import { ownMembershipFacts, ViewerFacts } from '../groups/viewer-facts';
 import { membershipView } from '../memberships/membership.policy';
@@ -279,7 +279,7 @@ export const compiledMemberHome: CompiledRead = {
       const streaks = () => {
         if (!progress) {
           const measure = { kind: g.measure_kind, period: g.measure_period, target: g.target === null ? null : Number(g.target) };
-          progress = progressFromFacts(g.streaks, measure, clock.timeZone, clock.now);
+          progress = progressFromFacts(decodeStreakFacts(g.streaks), measure, clock.timeZone, clock.now);
         }
         return progress;
       };
