@@ -7,8 +7,10 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * The summary names the time zone and target it was reckoned with; readers use it only while
  * both still match (and fall back to the history otherwise), so changing either needs no rewrite.
  * All columns are null until the goal's next check-in. Any other change to a goal's check-ins
- * (an import, a correction by hand) clears the summary's time zone, so it stops holding until
- * the next check-in rewrites it: a summary can be missing, never stale.
+ * (an import, a correction by hand, a check-in moved between goals, TRUNCATE) clears the
+ * summary's time zone, so it stops holding until the next check-in rewrites it: a summary can be
+ * missing, never stale — except after loads with triggers off (session_replication_role =
+ * replica), which must clear or backfill the summaries themselves.
  */
 export class GoalStreakSummaries1764270000000 implements MigrationInterface {
   name = 'GoalStreakSummaries1764270000000';
@@ -28,14 +30,23 @@ export class GoalStreakSummaries1764270000000 implements MigrationInterface {
     await q.query(`CREATE FUNCTION goal_check_ins_clear_streak_summary() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         UPDATE goals SET streak_time_zone = NULL
-         WHERE id = COALESCE(NEW.goal_id, OLD.goal_id) AND streak_time_zone IS NOT NULL;
+         WHERE id IN (NEW.goal_id, OLD.goal_id) AND streak_time_zone IS NOT NULL;
         RETURN NULL;
       END $$`);
     await q.query(`CREATE TRIGGER goal_check_ins_clear_streak_summary AFTER INSERT OR UPDATE OR DELETE ON goal_check_ins
       FOR EACH ROW EXECUTE FUNCTION goal_check_ins_clear_streak_summary()`);
+    await q.query(`CREATE FUNCTION goal_check_ins_clear_streak_summaries() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE goals SET streak_time_zone = NULL WHERE streak_time_zone IS NOT NULL;
+        RETURN NULL;
+      END $$`);
+    await q.query(`CREATE TRIGGER goal_check_ins_clear_streak_summaries AFTER TRUNCATE ON goal_check_ins
+      FOR EACH STATEMENT EXECUTE FUNCTION goal_check_ins_clear_streak_summaries()`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TRIGGER goal_check_ins_clear_streak_summaries ON goal_check_ins`);
+    await q.query(`DROP FUNCTION goal_check_ins_clear_streak_summaries()`);
     await q.query(`DROP TRIGGER goal_check_ins_clear_streak_summary ON goal_check_ins`);
     await q.query(`DROP FUNCTION goal_check_ins_clear_streak_summary()`);
     await q.query(`ALTER TABLE goals

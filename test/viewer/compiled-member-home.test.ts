@@ -29,7 +29,9 @@ import {
 } from '../goals/goal-fixtures';
 import { summarizeStreaks } from '../../src/modules/goals/goal-progress';
 import { backfillStreakSummaries } from '../../src/modules/goals/streak-summary';
-import { toGlobalId } from '../../src/common/global-id';
+import { fromGlobalId, toGlobalId } from '../../src/common/global-id';
+
+const uuidOfGid = (gid: string) => fromGlobalId(gid)!.id;
 
 const GOAL = `id title visibility lifecycleStatus ownerDisplayName currentStreak longestStreak lastCheckInAt`;
 const BENCH_SHAPE = `query MemberHome { viewer { client { displayName memberships { status group { name nextSession { scheduledStart topic } }
@@ -389,6 +391,31 @@ describe('streak summaries kept with each check-in (the compiled home and the re
     await checkIn(kim.auth, count, { value: 2, recordedAt: ago(1) });
     expect(await summaryOf(count)).toMatchObject({ streak_time_zone: 'UTC', streak_longest: 3, streak_last_run: 3 });
     expect(homeGoal((await both(kim.auth, BENCH_SHAPE)).compiled.data, count.title)).toMatchObject({ currentStreak: 3, longestStreak: 3 });
+  });
+
+  it('a check-in moved to another goal clears both goals\' summaries', async () => {
+    const [a, b] = [await createGoal(kim, { visibility: 'PRIVATE' }), await createGoal(kim, { visibility: 'PRIVATE' })];
+    const moved = await checkIn(kim.auth, a, { recordedAt: ago(1) });
+    await checkIn(kim.auth, b);
+    expect([(await summaryOf(a)).streak_time_zone, (await summaryOf(b)).streak_time_zone]).toEqual(['UTC', 'UTC']);
+    await ownerQuery(`UPDATE goal_check_ins SET goal_id = $2 WHERE id = $1`, [uuidOfGid(moved.checkIn.id), b.id]);
+    expect([(await summaryOf(a)).streak_time_zone, (await summaryOf(b)).streak_time_zone]).toEqual([null, null]);
+    const { compiled } = await both(kim.auth, BENCH_SHAPE);
+    expect(homeGoal(compiled.data, b.title)).toMatchObject({ currentStreak: 2, longestStreak: 2 });
+    expect(homeGoal(compiled.data, a.title)).toMatchObject({ currentStreak: 0, longestStreak: 0, lastCheckInAt: null });
+  });
+
+  it('a target changed earlier in the same document is the one later fields reckon with', async () => {
+    const goal = await createGoal(kim, { visibility: 'PRIVATE', measureKind: 'COUNT', target: 1 });
+    await checkIn(kim.auth, goal, { value: 1 });
+    const res = await gql(
+      kim.auth,
+      `mutation($id: ID!) { a: updateGoal(input: { id: $id, title: "Renamed" }) { goal { currentStreak } }
+                           b: updateGoal(input: { id: $id, target: 2 }) { goal { currentStreak } } }`,
+      { id: goal.gid },
+    );
+    expect(res.codes).toEqual([]);
+    expect([res.data.a.goal.currentStreak, res.data.b.goal.currentStreak]).toEqual([1, 0]);
   });
 
   it('the backfill for SQL-loaded check-ins summarizes one clinic\'s goals as a check-in would, and no other clinic\'s', async () => {

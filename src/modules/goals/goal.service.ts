@@ -152,6 +152,8 @@ export async function updateGoal(ctx: AuthedContext, input: UpdateGoalInput): Pr
   }
   const loader = ctx.loaders.of(goalLoaders).visibleById;
   loader.clear(goal.id);
+  // A summary read earlier in this request was reckoned with the old target.
+  ctx.loaders.of(goalLoaders).streakFacts.clear(goal.id);
   return (await loader.load(goal.id))!;
 }
 
