@@ -20,6 +20,13 @@ function describeInternal(error: unknown) {
   };
 }
 
+/** SQLSTATEs with which PostgreSQL rolls a transaction back for a concurrent one (deadlock, serialization): safe to retry. */
+const RETRYABLE_SQL_STATES = new Set(['40P01', '40001']);
+const sqlStateOf = (error: unknown) => {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } };
+  return e?.driverError?.code ?? e?.code;
+};
+
 /**
  * One plugin owns the request's life: commit reads (and their audit rows) or roll back a failed
  * mutation whole, keep denials even then, attach requestId / sqlStatements, and log one line.
@@ -30,6 +37,8 @@ export function requestLifecyclePlugin(options: { production: boolean }): Apollo
       const started = process.hrtime.bigint();
       let operationType: string | undefined;
       let operationName: string | undefined;
+      /** PostgreSQL rolled the transaction back for a concurrent request: the whole request is to be retried. */
+      let retryable = false;
       return {
         async didResolveOperation(rc) {
           operationType = rc.operation?.operation;
@@ -44,6 +53,13 @@ export function requestLifecyclePlugin(options: { production: boolean }): Apollo
           for (const error of rc.errors) {
             const original = unwrapResolverError(error);
             if (original instanceof DomainError || original instanceof ArgumentValidationError || !error.path) continue;
+            // Fields after the victim fail only because its transaction is aborted.
+            if (retryable && sqlStateOf(original) === '25P02') continue;
+            if (RETRYABLE_SQL_STATES.has(sqlStateOf(original) as string)) {
+              retryable = true;
+              ctx.log.warn({ requestId: ctx.requestId, operationName, path: error.path, sqlState: sqlStateOf(original) }, 'rolled back for a concurrent request');
+              continue;
+            }
             ctx.log.error({ requestId: ctx.requestId, operationName, path: error.path, err: describeInternal(original) }, 'internal error');
           }
         },
@@ -68,6 +84,16 @@ export function requestLifecyclePlugin(options: { production: boolean }): Apollo
               result.data = null;
               result.errors = [{ message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }];
             }
+          }
+          if (result && retryable) {
+            // Everything the request did was rolled back; later fields failed only on the aborted transaction.
+            result.data = null;
+            result.errors = [
+              {
+                message: 'Another request changed the same records at the same moment; nothing was written. Retry the request.',
+                extensions: { code: ErrorCode.CONFLICT, retryable: true },
+              },
+            ];
           }
           if (result) {
             for (const e of result.errors ?? []) {
