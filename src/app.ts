@@ -70,7 +70,8 @@ export async function createApp(options: AppOptions) {
   const armor = new ApolloArmor(armorLimits).protect();
   const compiledReads = options.compiledReads === false ? [] : (options.compiledReads ?? [compiledRoster, compiledMemberHome]);
   const verdictOf = compiledReadVerdicts(compiledReads);
-  const speculate = speculation(verdictOf, getSchema(), armorLimits.maxTokens.n);
+  // With no compiled read to speculate, a request's body is not parsed a second time for nothing.
+  const speculate = compiledReads.some((r) => r.speculate) ? speculation(verdictOf, getSchema(), armorLimits.maxTokens.n) : undefined;
   const server = new ApolloServer<RequestContext>({
     schema: getSchema(),
     introspection: !production,
@@ -148,7 +149,7 @@ export async function createApp(options: AppOptions) {
         try {
           ctx.viewer = await authenticate(
             req.headers.authorization, db, verifier, (clinicId, apiKeyId) => touchApiKey(dataSource, clinicId, apiKeyId, log),
-            (claims) => speculate(req.body, claims),
+            speculate && ((claims) => speculate(req.body, claims)),
           );
         } catch (error) {
           await db.finish(false).catch(() => undefined);

@@ -1,6 +1,13 @@
 import { actorOf, Viewer } from '../auth/viewer';
-import { RequestDb, SessionCall, SessionStatement } from '../db/request-db';
+import { arrayLiteral, RequestDb, SessionCall, SessionStatement } from '../db/request-db';
 import { AuditAction } from './audit-action';
+
+/**
+ * `audit_events` rows (alias `a`) about one client: the batches that name them (`audit_subjects`'
+ * key), then those batches' records about them. `client` is a SQL expression of type uuid.
+ */
+export const aboutClientSql = (client: string) =>
+  `a.batch_id IN (SELECT batch_id FROM audit_subjects WHERE subject_client_id = ${client}) AND a.subject_client_id = ${client}`;
 
 export interface AuditEntry {
   action: AuditAction;
@@ -72,7 +79,7 @@ export class AuditLog {
     this.disclosures.clear();
     const writes: SessionCall[] = [];
     if (viewer && clinicId && disclosures.length) {
-      const column = (pick: (d: DisclosureEntry) => string) => arrayOf(disclosures.map(pick));
+      const column = (pick: (d: DisclosureEntry) => string) => arrayLiteral(disclosures.map(pick));
       writes.push(
         INSERT_DISCLOSURES.execute([
           clinicId, this.requestId, column((d) => d.apiKeyId), column((d) => d.clientId), column((d) => d.dataClass),
@@ -86,8 +93,8 @@ export class AuditLog {
         const batch = rows.slice(at, at + BATCH_LIMIT);
         writes.push(
           INSERT_AUDIT_BATCH.execute([
-            clinicId, actorType, actorId, this.requestId, arrayOf(batch.map((r) => r.action)), arrayOf(batch.map((r) => r.resourceType)),
-            arrayOf(batch.map((r) => r.resourceId)), arrayOf(batch.map((r) => r.subjectClientId)), arrayOf(batch.map((r) => r.code)),
+            clinicId, actorType, actorId, this.requestId, arrayLiteral(batch.map((r) => r.action)), arrayLiteral(batch.map((r) => r.resourceType)),
+            arrayLiteral(batch.map((r) => r.resourceId)), arrayLiteral(batch.map((r) => r.subjectClientId)), arrayLiteral(batch.map((r) => r.code)),
           ]),
         );
       }
@@ -124,7 +131,3 @@ const INSERT_AUDIT_BATCH = new SessionStatement(
    INSERT INTO audit_subjects (clinic_id, subject_client_id, batch_id)
    SELECT DISTINCT $1::uuid, s.id, batch.id FROM batch, unnest($8::uuid[]) AS s(id) WHERE s.id IS NOT NULL`,
 );
-
-/** An array literal's text, every element double-quoted and NULLs bare (`execute` quotes it as a whole). */
-const arrayOf = (values: (string | null | undefined)[]) =>
-  `{${values.map((v) => (v === null || v === undefined ? 'NULL' : `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(',')}}`;

@@ -1,14 +1,14 @@
 import { IsOptional } from 'class-validator';
 import { Args, ArgsType, Authorized, Ctx, Field, ID, Query, Resolver } from 'type-graphql';
 import { Rule } from '../auth/viewer';
-import { ConnectionType, decodeCursor, PageArgs, pageOf } from '../common/connection';
+import { badCursor, ConnectionType, decodeCursor, PageArgs, pageOf } from '../common/connection';
 import { fromGlobalId } from '../common/global-id';
 import { SafeText } from '../common/safe-text';
 import { SqlParts } from '../db/sql-parts';
-import { badInput } from '../errors/domain-error';
 import type { AuthedContext } from '../context';
 import { AuditAction } from './audit-action';
 import { AuditEvent } from './audit-event.types';
+import { aboutClientSql } from './audit-log';
 
 const AuditEventConnection = ConnectionType(AuditEvent, 'AuditEvent', 'A page of audit events, newest first.');
 
@@ -39,7 +39,7 @@ export class AuditResolver {
     const cursor = decodeCursor(args.after, 2);
     if (cursor) {
       const [batch, position] = cursor.map(String);
-      if (!/^\d{1,15}$/.test(batch) || !/^\d{1,5}$/.test(position)) throw badInput('Invalid cursor: pass an endCursor returned by this list', { argument: 'after' });
+      if (!/^\d{1,15}$/.test(batch) || !/^\d{1,5}$/.test(position)) throw badCursor();
       const b = q.param(batch);
       q.and(`a.batch_id <= ${b}::bigint AND (a.batch_id < ${b}::bigint OR a.position < ${q.param(Number(position))}::int)`);
     }
@@ -48,7 +48,7 @@ export class AuditResolver {
     if (args.subjectClientId) {
       const parsed = fromGlobalId(args.subjectClientId);
       const subject = q.param(parsed?.type === 'Client' ? parsed.id : '00000000-0000-0000-0000-000000000000');
-      q.and(`a.batch_id IN (SELECT batch_id FROM audit_subjects WHERE subject_client_id = ${subject}::uuid) AND a.subject_client_id = ${subject}::uuid`);
+      q.and(aboutClientSql(`${subject}::uuid`));
     }
     const rows = await ctx.db.query<AuditEvent & { batch: string; n: number }>(
       `SELECT a.id::text AS id, a.batch_id::text AS batch, a.position::int AS n, a.occurred_at AS "occurredAt", a.actor_type AS "actorType",

@@ -82,8 +82,11 @@ export function decodeCursor(cursor: string | null | undefined, arity: number): 
   } catch {
     /* fall through */
   }
-  throw badInput('Invalid cursor: pass an endCursor returned by this list', { argument: 'after' });
+  throw badCursor();
 }
+
+/** The error for an `after` no list of ours could have returned. */
+export const badCursor = () => badInput('Invalid cursor: pass an endCursor returned by this list', { argument: 'after' });
 
 /** Builds a page from rows fetched with `LIMIT first + 1` in keyset order. */
 export function pageOf<T>(rows: T[], first: number, keyOf: (row: T) => unknown[], totalCount?: number): Page<T> {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { escapeLiteral } from 'pg';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { sqlState } from './pg-errors';
 import type { StatementStats } from './statement-counter';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -47,6 +48,10 @@ export interface SessionCall {
   values: readonly (string | null | undefined)[];
   sql: string;
 }
+
+/** An array literal's text, every element double-quoted and NULLs bare (`execute` quotes it as a whole). */
+export const arrayLiteral = (values: readonly (string | null | undefined)[]) =>
+  `{${values.map((v) => (v === null || v === undefined ? 'NULL' : `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(',')}}`;
 
 /** Every session statement, each prepared on a connection before its first transaction opens. */
 const sessionStatements: SessionStatement[] = [];
@@ -117,15 +122,9 @@ export class RequestDb {
     this.stats.statements += 1;
     type Result = { rows?: Record<string, unknown>[] };
     const listOf = (r: Result | Result[]) => (Array.isArray(r) ? r : [r]);
-    // A failed message leaves its transaction block open and aborted: roll it back before anything else.
     const attempt = async (also?: SessionCall): Promise<Result[]> => {
-      try {
-        await prepareOn(connection, also?.statement);
-        return listOf(await connection.query(also ? `${opening}; ${also.sql}` : opening));
-      } catch (error) {
-        await connection.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
+      await prepareOn(connection, also?.statement);
+      return listOf(await queryOrRollback(connection, also ? `${opening}; ${also.sql}` : opening));
     };
     const send = async (): Promise<Result[]> => {
       try {
@@ -133,7 +132,7 @@ export class RequestDb {
       } catch (error) {
         // A speculative read never fails a request by itself (a database error: open again without
         // it; if the request needs it after all, it runs, and fails, as the compiled read's own).
-        if (!speculative || typeof (error as { code?: unknown }).code !== 'string') throw error;
+        if (!speculative || sqlState(error) === undefined) throw error;
         speculative = undefined;
         this.stats.statements += 2;
         return attempt();
@@ -234,11 +233,8 @@ export class RequestDb {
         try {
           await this.enqueue(() => {
             this.stats.statements += 1;
-            return connection.query(sql);
+            return queryOrRollback(connection, sql);
           });
-        } catch (error) {
-          await connection.query('ROLLBACK').catch(() => undefined);
-          throw error;
         } finally {
           (runner as { isTransactionActive: boolean }).isTransactionActive = false;
         }
@@ -254,6 +250,16 @@ export class RequestDb {
 interface PgConnection {
   query(sql: string): Promise<{ rows?: Record<string, unknown>[] }[] | { rows?: Record<string, unknown>[] }>;
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows?: Record<string, unknown>[] }>;
+}
+
+/** Sends a simple-query message; one that fails leaves its transaction block open and aborted, so it is rolled back before the error goes on. */
+async function queryOrRollback(connection: PgConnection, sql: string) {
+  try {
+    return await connection.query(sql);
+  } catch (error) {
+    await connection.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }
 
 /**

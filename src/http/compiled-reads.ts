@@ -4,7 +4,7 @@ import {
   DocumentNode, FieldNode, getOperationAST, getVariableValues, GraphQLSchema, Kind, OperationDefinitionNode, parse, SelectionSetNode, valueFromASTUntyped,
 } from 'graphql';
 import type { TokenClaims } from '../auth/tokens';
-import type { Viewer } from '../auth/viewer';
+import type { StaffRole, Viewer } from '../auth/viewer';
 import type { AuthedContext, RequestContext } from '../context';
 import { SessionCall, SessionStatement } from '../db/request-db';
 import { ErrorCode } from '../errors/error-codes';
@@ -41,7 +41,7 @@ export interface CompiledRead {
 }
 
 /** Who a compiled read plans for: what a verified token claims, or the same of the confirmed viewer. */
-export type Who = { kind: 'STAFF'; role: string } | { kind: 'MEMBER'; clientId: string } | { kind: 'INTEGRATION' };
+export type Who = { kind: 'STAFF'; role: StaffRole } | { kind: 'MEMBER'; clientId: string } | { kind: 'INTEGRATION' };
 
 export const whoOf = (viewer: Viewer): Who =>
   viewer.kind === 'STAFF' ? { kind: 'STAFF', role: viewer.role } : viewer.kind === 'MEMBER' ? { kind: 'MEMBER', clientId: viewer.clientId } : { kind: 'INTEGRATION' };

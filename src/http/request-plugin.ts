@@ -5,27 +5,24 @@ import type { RequestContext } from '../context';
 import { DomainError } from '../errors/domain-error';
 import { ErrorCode } from '../errors/error-codes';
 import { INTERNAL_MESSAGE } from '../errors/format-error';
+import { sqlState } from '../db/pg-errors';
 
 /** Only the kind of failure and its SQLSTATE: driver messages can quote row values. */
 function describeInternal(error: unknown) {
-  const e = error as { name?: string; code?: string; constraint?: string; table?: string; stack?: string; driverError?: { code?: string } };
-  const isDriver = typeof (e?.driverError?.code ?? e?.code) === 'string';
+  const e = error as { name?: string; constraint?: string; table?: string; stack?: string };
+  const state = sqlState(error);
   return {
     type: e?.name ?? typeof error,
-    sqlState: e?.driverError?.code ?? e?.code,
+    sqlState: state,
     constraint: e?.constraint,
     table: e?.table,
-    message: isDriver ? undefined : (error as Error)?.message,
+    message: state ? undefined : (error as Error)?.message,
     stack: e?.stack?.split('\n').slice(1, 8).join('\n'),
   };
 }
 
 /** SQLSTATEs with which PostgreSQL rolls a transaction back for a concurrent one (deadlock, serialization): safe to retry. */
 const RETRYABLE_SQL_STATES = new Set(['40P01', '40001']);
-const sqlStateOf = (error: unknown) => {
-  const e = error as { code?: unknown; driverError?: { code?: unknown } };
-  return e?.driverError?.code ?? e?.code;
-};
 
 /**
  * One plugin owns the request's life: commit reads (and their audit rows) or roll back a failed
@@ -53,11 +50,12 @@ export function requestLifecyclePlugin(options: { production: boolean }): Apollo
           for (const error of rc.errors) {
             const original = unwrapResolverError(error);
             if (original instanceof DomainError || original instanceof ArgumentValidationError || !error.path) continue;
+            const state = sqlState(original);
             // Fields after the victim fail only because its transaction is aborted.
-            if (retryable && sqlStateOf(original) === '25P02') continue;
-            if (RETRYABLE_SQL_STATES.has(sqlStateOf(original) as string)) {
+            if (retryable && state === '25P02') continue;
+            if (state && RETRYABLE_SQL_STATES.has(state)) {
               retryable = true;
-              ctx.log.warn({ requestId: ctx.requestId, operationName, path: error.path, sqlState: sqlStateOf(original) }, 'rolled back for a concurrent request');
+              ctx.log.warn({ requestId: ctx.requestId, operationName, path: error.path, sqlState: state }, 'rolled back for a concurrent request');
               continue;
             }
             ctx.log.error({ requestId: ctx.requestId, operationName, path: error.path, err: describeInternal(original) }, 'internal error');

@@ -1,5 +1,6 @@
 import { AuditAction } from '../../audit/audit-action';
 import { actorKey, actorLoader } from '../../audit/actor';
+import { aboutClientSql } from '../../audit/audit-log';
 import { toGlobalId, uuidOf } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
 import { notFound } from '../../errors/domain-error';
@@ -13,10 +14,8 @@ export async function buildAccessReport(ctx: AuthedContext, clientId: string, fi
   if (!client) throw notFound('Client');
   const [accesses, disclosures, [{ now }]] = await Promise.all([
     ctx.db.query<{ occurred_at: Date; action: AuditAction; resource_type: string; actor_type: string; actor_id: string | null }>(
-      // The batches that name this client (audit_subjects' key), then their records about the client.
-      `SELECT occurred_at, action, resource_type, actor_type, actor_id FROM audit_events
-        WHERE batch_id IN (SELECT batch_id FROM audit_subjects WHERE subject_client_id = $1)
-          AND subject_client_id = $1 AND NOT (actor_type = 'CLIENT' AND actor_id = $1)
+      `SELECT occurred_at, action, resource_type, actor_type, actor_id FROM audit_events a
+        WHERE ${aboutClientSql('$1::uuid')} AND NOT (actor_type = 'CLIENT' AND actor_id = $1)
         ORDER BY batch_id DESC, position DESC LIMIT $2`,
       [clientId, first],
     ),

@@ -12,6 +12,13 @@ export interface Measure {
   target: number | null;
 }
 
+/** A goal's measure from its columns (`numeric` targets arrive from the driver as text). */
+export const measureOf = (r: { measure_kind: MeasureKind; measure_period: MeasurePeriod; target: string | number | null }): Measure => ({
+  kind: r.measure_kind,
+  period: r.measure_period,
+  target: r.target === null ? null : Number(r.target),
+});
+
 export interface CheckInPoint {
   value: number;
   recordedAt: Date;
@@ -110,8 +117,11 @@ export interface StreakSummary {
 }
 
 export function summarizeStreaks(measure: Measure, checkIns: CheckInPoint[], timeZone: string): StreakSummary {
-  const met = metPeriods(measure, checkIns, timeZone);
-  const s = step(measure.period);
+  return summaryOfMet(metPeriods(measure, checkIns, timeZone), measure.period, checkIns);
+}
+
+function summaryOfMet(met: Set<number>, period: MeasurePeriod, checkIns: CheckInPoint[]): StreakSummary {
+  const s = step(period);
   let longest = 0;
   let lastMetPeriod: number | null = null;
   let lastRun = 0;
@@ -147,10 +157,10 @@ export const summaryHoldsAt = (summary: StreakSummary, now: Date) => !summary.la
  * it while it is still open (checking in tonight keeps yesterday's streak alive).
  */
 export function progressOf(measure: Measure, checkIns: CheckInPoint[], timeZone: string, now: Date): Progress {
-  const summary = summarizeStreaks(measure, checkIns, timeZone);
+  const met = metPeriods(measure, checkIns, timeZone);
+  const summary = summaryOfMet(met, measure.period, checkIns);
   if (summaryHoldsAt(summary, now)) return streaksAt(summary, measure.period, timeZone, now);
   // A check-in a few minutes ahead may sit in a later period than now's: count back from now.
-  const met = metPeriods(measure, checkIns, timeZone);
   const s = step(measure.period);
   let current = 0;
   let cursor = periodOf(now, timeZone, measure.period);

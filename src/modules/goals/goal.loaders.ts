@@ -8,7 +8,7 @@ import { groupLoaders } from '../groups/group.loaders';
 import { memberSeesPeers } from '../groups/group.policy';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { GoalFacts, goalAudience, GoalRuleFacts } from './goal.policy';
-import type { CheckInPoint } from './goal-progress';
+import { CheckInPoint, measureOf } from './goal-progress';
 import { decodeStreakFacts, HISTORY_ARRAYS_SQL, pointsOf, StreakFacts, streakFactsSql } from './streak-summary';
 import { partnershipsOfClients } from './partnership-sql';
 import { Goal, GoalCheckIn } from './goal.types';
@@ -50,7 +50,7 @@ const goalFromRow = (r: GoalRow): Goal =>
     groupId: r.group_id,
     title: r.title,
     description: r.description,
-    measure: { kind: r.measure_kind, period: r.measure_period, target: r.target === null ? null : Number(r.target) },
+    measure: measureOf(r),
     startDate: r.start_date,
     startDay: r.start_date,
     dueDate: r.due_date,

@@ -1,4 +1,4 @@
-import { hasScope, Viewer } from '../../auth/viewer';
+import { hasScope, StaffRole, Viewer } from '../../auth/viewer';
 import type { ViewerFacts } from '../groups/viewer-facts';
 import { GoalLifecycleStatus, GoalVisibility } from './goal.enums';
 import type { GoalAudience } from './goal.types';
@@ -37,9 +37,7 @@ const SHOWN_TO_OTHERS: GoalLifecycleStatus[] = [GoalLifecycleStatus.ACTIVE, Goal
 export function goalAudience(viewer: Viewer, goal: GoalFacts, facts: GoalRuleFacts): GoalAudience | null {
   switch (viewer.kind) {
     case 'STAFF':
-      if (viewer.role === 'SUPERVISOR') return 'CLINICAL';
-      if (viewer.role === 'CLINICIAN' && facts.viewer.facilitatedGroupIds.has(goal.groupId)) return 'CLINICAL';
-      return null;
+      return staffGoalAudience(viewer.role, facts.viewer.facilitatedGroupIds.has(goal.groupId));
     case 'INTEGRATION':
       return hasScope(viewer, 'goals:read') && facts.partnerDataConsentId ? 'INTEGRATION' : null;
     case 'MEMBER': {
@@ -53,6 +51,11 @@ export function goalAudience(viewer: Viewer, goal: GoalFacts, facts: GoalRuleFac
       return null;
     }
   }
+}
+
+/** For staff the goal rule turns on role and group alone: supervisors, and clinicians of the goal's group. */
+export function staffGoalAudience(role: StaffRole, facilitatesGroup: boolean): GoalAudience | null {
+  return role === 'SUPERVISOR' || (role === 'CLINICIAN' && facilitatesGroup) ? 'CLINICAL' : null;
 }
 
 /** The two sides of a partnership, as `partnerGoalsMembership` needs them. */

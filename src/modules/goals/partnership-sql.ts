@@ -11,3 +11,8 @@ export const partnershipsOfClients = (clientCondition: string): string =>
    UNION ALL
    SELECT x.id, x.status, x.proposer_membership_id
      FROM memberships m JOIN accountability_partnerships x ON x.partner_membership_id = m.id WHERE ${clientCondition}`;
+
+/** A partnership `p` with each side's membership and client: the proposer `pm`/`pc`, the partner `am`/`ac`. */
+export const PARTNERSHIP_SIDES = `accountability_partnerships p
+   JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN clients pc ON pc.id = pm.client_id
+   JOIN memberships am ON am.id = p.partner_membership_id JOIN clients ac ON ac.id = am.client_id`;

@@ -14,15 +14,13 @@ import { MembershipStatus } from '../memberships/membership-status';
 import { PartnershipStatus } from './goal.enums';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput } from './goal.inputs';
 import { AccountabilityPartnership } from './goal.types';
-import { partnershipsOfClients } from './partnership-sql';
+import { PARTNERSHIP_SIDES, partnershipsOfClients } from './partnership-sql';
 
 const PARTNERSHIP = 'AccountabilityPartnership';
 
 const SELECT_PARTNERSHIPS = `SELECT p.*, pc.given_name AS p_given, pc.family_name AS p_family, pc.preferred_name AS p_preferred, pm.client_id AS p_client,
         ac.given_name AS a_given, ac.family_name AS a_family, ac.preferred_name AS a_preferred, am.client_id AS a_client
-   FROM accountability_partnerships p
-   JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN clients pc ON pc.id = pm.client_id
-   JOIN memberships am ON am.id = p.partner_membership_id JOIN clients ac ON ac.id = am.client_id`;
+   FROM ${PARTNERSHIP_SIDES}`;
 
 type PartnershipRow = {
   id: string; group_id: string; proposer_membership_id: string; partner_membership_id: string; status: PartnershipStatus;

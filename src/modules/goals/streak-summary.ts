@@ -1,5 +1,5 @@
 import { epochMsSql } from '../../db/sql-parts';
-import { CheckInPoint, Measure, Progress, progressOf, StreakSummary, streaksAt, summarizeStreaks } from './goal-progress';
+import { CheckInPoint, Measure, measureOf, Progress, progressOf, StreakSummary, streaksAt, summarizeStreaks } from './goal-progress';
 
 /**
  * The streak summary each goal keeps (migration 1764270000000): rewritten with every check-in,
@@ -95,7 +95,7 @@ interface GoalHistoryRow {
 const targetsOf = (rows: GoalHistoryRow[]): SummaryTarget[] =>
   rows.map((r) => ({
     id: r.id,
-    measure: { kind: r.measure_kind, period: r.measure_period, target: r.target === null ? null : Number(r.target) },
+    measure: measureOf(r),
     targetText: r.target,
     timeZone: r.timezone,
     checkIns: pointsOf(r.values, r.times),

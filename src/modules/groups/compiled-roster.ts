@@ -1,15 +1,14 @@
 import type { FieldNode } from 'graphql';
 import { AuditAction } from '../../audit/audit-action';
 import type { AuditEntry } from '../../audit/audit-log';
-import { clampListSize, encodeCursor } from '../../common/connection';
+import { clampListSize, pageOf, PageInfo } from '../../common/connection';
 import { toGlobalId, uuidOf } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
 import { argumentOf, CompiledRead, decodeList, jsonRow, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
 import { epochMsSql } from '../../db/sql-parts';
 import { displayNameOf } from '../clients/client.entity';
 import { canReadClient } from '../clients/client.policy';
-import { GoalLifecycleStatus, GoalVisibility } from '../goals/goal.enums';
-import { GoalFacts, goalAudience, GoalRuleFacts } from '../goals/goal.policy';
+import { GoalFacts, goalAudience, GoalRuleFacts, staffGoalAudience } from '../goals/goal.policy';
 import { membershipView } from '../memberships/membership.policy';
 import type { MembershipStatus } from '../memberships/membership-status';
 import { groupAccess } from './group.policy';
@@ -19,7 +18,7 @@ interface RosterRow {
   group: { id: string; name: string } | null;
   total: number | null;
   members: {
-    id: string; client_id: string; status: MembershipStatus; given_name: string; family_name: string; preferred_name: string | null;
+    id: string; client_id: string; status: MembershipStatus; givenName: string; familyName: string; preferredName: string | null;
     goals: {
       id: string; title: string; client_id: string; group_id: string; membership_id: string; visibility: GoalFacts['visibility'];
       lifecycle_status: GoalFacts['lifecycleStatus']; check_ins: { id: string; value: number; recorded_ms: number }[] | null;
@@ -60,8 +59,8 @@ function rosterShape(p: RosterParts) {
   );
   const member = jsonRow(
     [
-      ['id', 'm.id'], ['client_id', 'm.client_id'], ['status', 'm.status'], ['given_name', 'm.given_name'], ['family_name', 'm.family_name'],
-      ['preferred_name', 'm.preferred_name'],
+      ['id', 'm.id'], ['client_id', 'm.client_id'], ['status', 'm.status'], ['givenName', 'm.given_name'], ['familyName', 'm.family_name'],
+      ['preferredName', 'm.preferred_name'],
       ['goals', p.goals ? `CASE WHEN m.rn < $2 THEN (SELECT json_agg(${goal.sql} ORDER BY gl.created_at, gl.id) FROM goals gl WHERE gl.membership_id = m.id) END` : 'NULL'],
     ],
     { goals: decodeList(goal) },
@@ -111,8 +110,8 @@ function rosterPlan(who: Who, fields: readonly FieldNode[], variables: Record<st
   const first = clamp(argumentOf(members[0], 'first', variables, 20));
   const last = clamp(checkInFields[0] ? argumentOf(checkInFields[0], 'last', variables, 10) : 10);
   if (first === undefined || last === undefined) return undefined;
-  // With roster access, the goal rule admits goals to every staff role but ADMIN (checked again in `run`).
-  const readsGoals = goalFields.length > 0 && who.role !== 'ADMIN';
+  // Roster access to a group means a clinician facilitates it (`run` checks both before using the rows).
+  const readsGoals = goalFields.length > 0 && staffGoalAudience(who.role, true) !== null;
   const parts: RosterParts = { total: selects(members[0], 'totalCount').length > 0, goals: readsGoals, checkIns: readsGoals && checkInFields.length > 0 };
   const values = parts.checkIns ? [groupId, String(first + 1), String(last)] : [groupId, String(first + 1)];
   const { statement, decode } = rosterStatement(parts);
@@ -149,10 +148,9 @@ export const compiledRoster: CompiledRead = {
     const facts = await ctx.loaders.of(viewerFactsLoader).get();
     if (groupAccess(viewer, groupId, facts) !== 'ROSTER') return undefined;
 
-    // For staff the goal rule turns on role and group alone: the plan read goals only if the rule admits them here.
+    // The plan read goals only if the goal rule admits them to this viewer in this group.
+    if (plan.parts.goals !== (goalFields.length > 0 && staffGoalAudience(viewer.role, facts.facilitatedGroupIds.has(groupId)) !== null)) return undefined;
     const ruleFacts: GoalRuleFacts = { viewer: facts, partnerMembershipIds: new Set(), seesPeersIn: () => false, ownerSharesGoals: false, partnerDataConsentId: null };
-    const anyGoal: GoalFacts = { ownerMembershipStatus: 'ACTIVE', clientId: '', membershipId: '', groupId, visibility: GoalVisibility.GROUP, lifecycleStatus: GoalLifecycleStatus.ACTIVE };
-    if (plan.parts.goals !== (goalFields.length > 0 && goalAudience(viewer, anyGoal, ruleFacts) !== null)) return undefined;
     const [raw] = await ctx.db.execute<Parameters<typeof plan.decode>[0]>(plan.call);
     const row = raw && plan.decode(raw);
     if (!row?.group) return undefined;
@@ -165,7 +163,8 @@ export const compiledRoster: CompiledRead = {
       if (membershipView(viewer, { clientId: m.client_id, status: m.status }, 'ROSTER', false) !== 'FULL') return undefined;
     }
     // Only the rows shown: the look-ahead row tells hasNextPage and is not audited, as in the loader.
-    const shown = fetched.slice(0, first);
+    const page = pageOf(fetched, first, (m) => [m.id]);
+    const shown = page.edges.map((e) => e.node);
     audit.push(...shown.map((m) => ({ action: AuditAction.READ, resourceType: 'Membership', resourceId: m.id, subjectClientId: m.client_id })));
     const clientsAsked = nodes.some((n) => selects(n, 'client').length > 0);
     const facilitated = new Set(facts.facilitatedGroupIds.has(groupId) ? shown.map((m) => m.client_id) : []);
@@ -189,7 +188,6 @@ export const compiledRoster: CompiledRead = {
       audit.push(...[...goalsOf.values()].flat().map((g) => ({ action: AuditAction.READ, resourceType: 'Goal', resourceId: g.id, subjectClientId: g.client_id })));
     }
 
-    const edges = shown.map((m) => ({ m, cursor: encodeCursor([m.id]) }));
     const checkIn = (sel: FieldNode, c: { id: string; value: number; recorded_ms: number }) =>
       project(sel.selectionSet!, 'GoalCheckIn', (f) => {
         if (f.name.value === 'id') return toGlobalId('GoalCheckIn', c.id);
@@ -212,27 +210,21 @@ export const compiledRoster: CompiledRead = {
           case 'client':
             return readable.has(m.client_id)
               ? project(f.selectionSet!, 'Client', (cf) =>
-                  cf.name.value === 'id' ? toGlobalId('Client', m.client_id) : displayNameOf({ givenName: m.given_name, familyName: m.family_name, preferredName: m.preferred_name }),
+                  cf.name.value === 'id' ? toGlobalId('Client', m.client_id) : displayNameOf(m),
                 )
               : null;
           default:
             return goalsOf.get(m.id)!.map((g) => goal(f, g));
         }
       });
-    const pageInfo = {
-      hasNextPage: fetched.length > first,
-      hasPreviousPage: false,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    };
     const answer = project(field.selectionSet!, 'TherapyGroup', (f) => {
       if (f.name.value === 'id') return toGlobalId('TherapyGroup', row.group!.id);
       if (f.name.value === 'name') return row.group!.name;
       return project(f.selectionSet!, 'MembershipConnection', (cf) => {
         if (cf.name.value === 'totalCount') return row.total;
-        if (cf.name.value === 'pageInfo') return project(cf.selectionSet!, 'PageInfo', (pf) => pageInfo[pf.name.value as keyof typeof pageInfo]);
-        return edges.map((e) =>
-          project(cf.selectionSet!, 'MembershipEdge', (ef) => (ef.name.value === 'cursor' ? e.cursor : membership(ef, e.m))),
+        if (cf.name.value === 'pageInfo') return project(cf.selectionSet!, 'PageInfo', (pf) => page.pageInfo[pf.name.value as keyof PageInfo]);
+        return page.edges.map((e) =>
+          project(cf.selectionSet!, 'MembershipEdge', (ef) => (ef.name.value === 'cursor' ? e.cursor : membership(ef, e.node))),
         );
       });
     });

@@ -4,15 +4,16 @@ import type { AuditEntry } from '../../audit/audit-log';
 import { toGlobalId } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
 import { argumentOf, CompiledRead, decodeList, jsonRow, JsonRow, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
+import { arrayLiteral } from '../../db/request-db';
 import { epochMsSql } from '../../db/sql-parts';
 import { displayNameOf } from '../clients/client.entity';
 import { canReadClient } from '../clients/client.policy';
 import { consentAnswerSql } from '../consent/consent-check';
 import { GoalLifecycleStatus } from '../goals/goal.enums';
-import { partnershipsOfClients } from '../goals/partnership-sql';
+import { PARTNERSHIP_SIDES, partnershipsOfClients } from '../goals/partnership-sql';
 import { clinicClockLoader } from '../goals/goal.loaders';
 import { GoalFacts, goalAudience, GoalRuleFacts, partnerGoalsMembership } from '../goals/goal.policy';
-import { Measure, Progress } from '../goals/goal-progress';
+import { Measure, measureOf, Progress } from '../goals/goal-progress';
 import { decodeStreakFacts, progressFromFacts, streakFactsSql } from '../goals/streak-summary';
 import { groupAccess, memberSeesPeers } from '../groups/group.policy';
 import { ownMembershipFacts, ViewerFacts } from '../groups/viewer-facts';
@@ -20,10 +21,11 @@ import { membershipView } from '../memberships/membership.policy';
 import type { MembershipStatus } from '../memberships/membership-status';
 import { canSeeSessions } from '../sessions/session.policy';
 
+/** A client's names, keyed as `displayNameOf` reads them. */
 interface Names {
-  given_name: string;
-  family_name: string;
-  preferred_name: string | null;
+  givenName: string;
+  familyName: string;
+  preferredName: string | null;
 }
 
 interface GoalJson extends Names {
@@ -49,7 +51,7 @@ const goalRow = (streaks: boolean) =>
     [
       ['id', 'g.id'], ['client_id', 'g.client_id'], ['membership_id', 'g.membership_id'], ['group_id', 'g.group_id'], ['title', 'g.title'],
       ['visibility', 'g.visibility'], ['lifecycle_status', 'g.lifecycle_status'], ['membership_status', 'om.status'],
-      ['given_name', 'c.given_name'], ['family_name', 'c.family_name'], ['preferred_name', 'c.preferred_name'],
+      ...NAMES('c'),
       ['measure_kind', 'g.measure_kind'], ['measure_period', 'g.measure_period'], ['target', 'g.target'],
       ['share_consent', `CASE WHEN g.client_id <> $1 AND g.visibility = 'GROUP'
                         THEN ${consentAnswerSql('g.client_id', `'GOAL_SHARING'`, `'GROUP'`, 'g.group_id', 'NULL::text')} END`],
@@ -57,7 +59,7 @@ const goalRow = (streaks: boolean) =>
     ],
   );
 
-const NAMES = (t: string): [string, string][] => [['given_name', `${t}.given_name`], ['family_name', `${t}.family_name`], ['preferred_name', `${t}.preferred_name`]];
+const NAMES = (t: string): [string, string][] => [['givenName', `${t}.given_name`], ['familyName', `${t}.family_name`], ['preferredName', `${t}.preferred_name`]];
 const CLIENT_ROW = jsonRow(NAMES('c'));
 const NEXT_ROW = jsonRow([['id', 's.id'], ['start_ms', epochMsSql('s.scheduled_start')], ['topic', 's.topic']]);
 const MEMBERSHIP_ROW = jsonRow([['id', 'm.id'], ['group_id', 'm.group_id'], ['client_id', 'm.client_id'], ['status', 'm.status']]);
@@ -69,7 +71,7 @@ const PARTNERSHIP_ROW = jsonRow(
     ['id', 'p.id'], ['status', 'p.status'], ['proposer_membership_id', 'p.proposer_membership_id'], ['partner_membership_id', 'p.partner_membership_id'],
     ['p', PROPOSER_ROW.sql], ['a', PARTNER_ROW.sql],
   ],
-  { p: (v) => PROPOSER_ROW.decode(v), a: (v) => PARTNER_ROW.decode(v) },
+  { p: PROPOSER_ROW.decode, a: PARTNER_ROW.decode },
 );
 
 const GOALS_FROM = `FROM goals g JOIN clients c ON c.id = g.client_id JOIN memberships om ON om.id = g.membership_id`;
@@ -112,7 +114,7 @@ function homeShape(p: HomeParts) {
       ['next', p.nextSessions ? `(SELECT ${NEXT_ROW.sql} FROM group_sessions s WHERE s.group_id = g.id AND s.status = 'SCHEDULED' AND s.scheduled_end > now()
                 ORDER BY s.scheduled_start, s.id LIMIT 1)` : 'NULL'],
     ],
-    { next: (v) => NEXT_ROW.decode(v) },
+    { next: NEXT_ROW.decode },
   );
   const [own, partner, page] = [goalRow(p.ownStreaks), goalRow(p.partnerStreaks), goalRow(p.listStreaks)];
   const sql = `WITH mine AS MATERIALIZED (${partnershipsOfClients('m.client_id = $1')})
@@ -124,10 +126,7 @@ function homeShape(p: HomeParts) {
       WHERE g.membership_id IN (SELECT id FROM memberships WHERE client_id = $1)) AS own_goals` : ''}
   ${judgesGoals ? `, ARRAY(SELECT other FROM mine WHERE status = 'ACTIVE') AS partner_ids` : ''}
   ${p.partnerships ? `, (SELECT json_agg(${PARTNERSHIP_ROW.sql} ORDER BY p.created_at DESC, p.id)
-      FROM accountability_partnerships p
-      JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN clients pc ON pc.id = pm.client_id
-      JOIN memberships am ON am.id = p.partner_membership_id JOIN clients ac ON ac.id = am.client_id
-     WHERE p.id IN (SELECT id FROM mine)) AS partnerships` : ''}
+      FROM ${PARTNERSHIP_SIDES} WHERE p.id IN (SELECT id FROM mine)) AS partnerships` : ''}
   ${p.partnerGoals ? `, (SELECT json_agg(${partner.sql} ORDER BY g.created_at, g.id) ${GOALS_FROM}
       WHERE g.membership_id IN (SELECT other FROM mine WHERE status = 'ACTIVE')) AS partner_goals` : ''}
   ${p.list ? `, (SELECT json_agg(${page.sql} ORDER BY g.created_at, g.id) ${GOALS_FROM}
@@ -198,7 +197,7 @@ function homePlan(who: Who, fields: readonly FieldNode[], variables: Record<stri
   const values = [who.clientId];
   if (parts.list) values.push(String(list.first));
   // Lifecycle names, checked against the enum by `listArgs`.
-  if (parts.filtered) values.push(`{${list.statuses!.join(',')}}`);
+  if (parts.filtered) values.push(arrayLiteral(list.statuses!));
   const { statement, decode } = homeStatement(parts);
   const call = statement.execute(values);
   return { viewerFields, partnershipFields, listFields, clientFields, ownGoalFields, partnerGoalFields, call, decode };
@@ -278,8 +277,7 @@ export const compiledMemberHome: CompiledRead = {
       let progress: Progress | undefined;
       const streaks = () => {
         if (!progress) {
-          const measure = { kind: g.measure_kind, period: g.measure_period, target: g.target === null ? null : Number(g.target) };
-          progress = progressFromFacts(decodeStreakFacts(g.streaks), measure, clock.timeZone, clock.now);
+          progress = progressFromFacts(decodeStreakFacts(g.streaks), measureOf(g), clock.timeZone, clock.now);
         }
         return progress;
       };
@@ -294,7 +292,7 @@ export const compiledMemberHome: CompiledRead = {
           case 'lifecycleStatus':
             return g.lifecycle_status;
           case 'ownerDisplayName':
-            return displayNameOf({ givenName: g.given_name, familyName: g.family_name, preferredName: g.preferred_name });
+            return displayNameOf(g);
           case 'currentStreak':
             return streaks().currentStreak;
           case 'longestStreak':
@@ -347,7 +345,7 @@ export const compiledMemberHome: CompiledRead = {
           if (!client) return null;
           return project(f.selectionSet!, 'Client', (cf) => {
             if (cf.name.value === 'id') return toGlobalId('Client', viewer.clientId);
-            if (cf.name.value === 'displayName') return displayNameOf({ givenName: client.given_name, familyName: client.family_name, preferredName: client.preferred_name });
+            if (cf.name.value === 'displayName') return displayNameOf(client);
             return memberships.map((m) => membership(cf, m));
           });
         }),
@@ -369,8 +367,7 @@ export const compiledMemberHome: CompiledRead = {
               });
               return other ? partnerGoals.filter((g) => g.membership_id === other).map((g) => goal(f, g)) : [];
             }
-            const n = f.name.value === 'partnerDisplayName' ? p.a : p.p;
-            return displayNameOf({ givenName: n.given_name, familyName: n.family_name, preferredName: n.preferred_name });
+            return displayNameOf(f.name.value === 'partnerDisplayName' ? p.a : p.p);
           }),
         ),
       );
