@@ -13,7 +13,8 @@ import type { TokenVerifier } from './auth/tokens';
 import type { RequestContext } from './context';
 import { RequestDb } from './db/request-db';
 import { buildFormatError } from './errors/format-error';
-import { CompiledRead, compiledReadsPlugin, compiledReadVerdicts, speculation } from './http/compiled-reads';
+import { CompiledRead, CompiledRequest, compiledReadsPlugin, compiledReadVerdicts, compiledRequests, speculationFor } from './http/compiled-reads';
+import { compiledFrontDoor, contextHandedOver } from './http/front-door';
 import { requestLifecyclePlugin } from './http/request-plugin';
 import { Loaders } from './loaders';
 import { compiledRoster } from './modules/groups/compiled-roster';
@@ -70,8 +71,10 @@ export async function createApp(options: AppOptions) {
   const armor = new ApolloArmor(armorLimits).protect();
   const compiledReads = options.compiledReads === false ? [] : (options.compiledReads ?? [compiledRoster, compiledMemberHome]);
   const verdictOf = compiledReadVerdicts(compiledReads);
-  // With no compiled read to speculate, a request's body is not parsed a second time for nothing.
-  const speculate = compiledReads.some((r) => r.speculate) ? speculation(verdictOf, getSchema(), armorLimits.maxTokens.n) : undefined;
+  // With no compiled read, a request's body is not parsed a second time for nothing.
+  const lookup = compiledReads.length
+    ? compiledRequests(verdictOf, getSchema(), { maxTokens: armorLimits.maxTokens.n, validationRules: armor.validationRules })
+    : undefined;
   const server = new ApolloServer<RequestContext>({
     schema: getSchema(),
     introspection: !production,
@@ -123,41 +126,48 @@ export async function createApp(options: AppOptions) {
     }
   });
 
+  /**
+   * A request's context: its id, its transaction (opened by authentication, with the viewer
+   * lookup and, for a compiled read, its statement riding in the first round trip) and its viewer.
+   */
+  const openContext = async (req: Request, res: Response, compiled: CompiledRequest | undefined): Promise<RequestContext> => {
+    const header = req.headers['x-request-id'];
+    const requestId = typeof header === 'string' && REQUEST_ID_RE.test(header) ? header : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const db = new RequestDb(dataSource);
+    // If the client goes away before the response is sent, the transaction must not linger.
+    res.once('close', () => {
+      if (!res.writableFinished) db.clientGone = true;
+      void db.finish(false).catch(() => undefined);
+    });
+    const ctx: RequestContext = {
+      requestId,
+      db,
+      log,
+      noteCipher: options.noteCipher,
+      viewer: undefined,
+      audit: new AuditLog(requestId, () => ctx.viewer),
+      loaders: new Loaders(() => ctx),
+    };
+    try {
+      ctx.viewer = await authenticate(
+        req.headers.authorization, db, verifier, (clinicId, apiKeyId) => touchApiKey(dataSource, clinicId, apiKeyId, log),
+        compiled && ((claims) => speculationFor(compiled, claims)),
+      );
+    } catch (error) {
+      await db.finish(false).catch(() => undefined);
+      log.error({ requestId, err: { type: (error as Error)?.name, sqlState: (error as { code?: string })?.code } }, 'authentication failed');
+      throw error;
+    }
+    return ctx;
+  };
+
   app.use(
     '/graphql',
     express.json({ limit: options.bodyLimit ?? '1mb' }),
+    ...(lookup ? [compiledFrontDoor({ lookup, openContext, production })] : []),
     expressMiddleware(server, {
-      context: async ({ req, res }): Promise<RequestContext> => {
-        const header = req.headers['x-request-id'];
-        const requestId = typeof header === 'string' && REQUEST_ID_RE.test(header) ? header : randomUUID();
-        res.setHeader('x-request-id', requestId);
-        const db = new RequestDb(dataSource);
-        // If the client goes away before Apollo finishes, the transaction must not linger.
-        res.once('close', () => {
-          if (!res.writableFinished) db.clientGone = true;
-          void db.finish(false).catch(() => undefined);
-        });
-        const ctx: RequestContext = {
-          requestId,
-          db,
-          log,
-          noteCipher: options.noteCipher,
-          viewer: undefined,
-          audit: new AuditLog(requestId, () => ctx.viewer),
-          loaders: new Loaders(() => ctx),
-        };
-        try {
-          ctx.viewer = await authenticate(
-            req.headers.authorization, db, verifier, (clinicId, apiKeyId) => touchApiKey(dataSource, clinicId, apiKeyId, log),
-            speculate && ((claims) => speculate(req.body, claims)),
-          );
-        } catch (error) {
-          await db.finish(false).catch(() => undefined);
-          log.error({ requestId, err: { type: (error as Error)?.name, sqlState: (error as { code?: string })?.code } }, 'authentication failed');
-          throw error;
-        }
-        return ctx;
-      },
+      context: async ({ req, res }): Promise<RequestContext> => contextHandedOver(res) ?? openContext(req, res, lookup?.(req.body)),
     }),
   );
 

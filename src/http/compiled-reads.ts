@@ -1,12 +1,13 @@
 import { ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import { createHash } from 'node:crypto';
 import {
-  DocumentNode, FieldNode, getOperationAST, getVariableValues, GraphQLSchema, Kind, OperationDefinitionNode, parse, SelectionSetNode, valueFromASTUntyped,
+  DocumentNode, FieldNode, FormattedExecutionResult, getOperationAST, getVariableValues, GraphQLSchema, Kind, OperationDefinitionNode, parse, SelectionSetNode,
+  specifiedRules, validate, ValidationRule, valueFromASTUntyped,
 } from 'graphql';
 import type { TokenClaims } from '../auth/tokens';
 import type { StaffRole, Viewer } from '../auth/viewer';
 import type { AuthedContext, RequestContext } from '../context';
-import { SessionCall, SessionStatement } from '../db/request-db';
+import { RequestDb, SessionCall, SessionStatement } from '../db/request-db';
 import { ErrorCode } from '../errors/error-codes';
 import { INTERNAL_MESSAGE } from '../errors/format-error';
 
@@ -156,7 +157,7 @@ function compilable(operation: OperationDefinitionNode, reads: readonly Compiled
 
 /**
  * Which compiled read (if any) answers an operation, decided once per parsed operation: documents
- * are cached (by Apollo, and by `speculation` for request bodies), so a shape is walked once.
+ * are cached (by Apollo, and by `compiledRequests` for request bodies), so a shape is walked once.
  */
 export function compiledReadVerdicts(reads: readonly CompiledRead[]): (operation: OperationDefinitionNode) => Verdict {
   const verdicts = new WeakMap<OperationDefinitionNode, Verdict>();
@@ -167,24 +168,38 @@ export function compiledReadVerdicts(reads: readonly CompiledRead[]): (operation
   };
 }
 
-const MAX_SPECULATED_QUERY = 4096;
+const MAX_COMPILED_QUERY = 4096;
+
+/** A request body asking a compiled read's operation: its document valid, its variables coerced. */
+export interface CompiledRequest {
+  operation: OperationDefinitionNode;
+  operationName?: string;
+  read: CompiledRead;
+  fields: FieldNode[];
+  variables: Record<string, unknown>;
+}
 
 /**
- * The speculative statement for a request body, if it is a compiled read's operation: read from
- * the body before Apollo parses it, so it can ride in the transaction's first round trip. Any
- * doubt (no such operation, a parse or variable error) answers undefined: Apollo reports errors.
+ * The compiled read a request body asks for, if any, read from the body before Apollo sees it:
+ * for the front door (`front-door.ts`) and the first round trip's speculation. Each document text
+ * is parsed and validated (graphql-js rules and the armor limits Apollo applies) once. Any doubt
+ * (no such operation, a parse, validation or variable error) answers undefined: Apollo then
+ * handles the request and reports the errors.
  */
-export function speculation(verdictOf: (operation: OperationDefinitionNode) => Verdict, schema: GraphQLSchema, maxTokens: number) {
+export function compiledRequests(verdictOf: (operation: OperationDefinitionNode) => Verdict, schema: GraphQLSchema, options: { maxTokens: number; validationRules: readonly ValidationRule[] }) {
   // Partner apps send a handful of distinct documents: remember what each one is.
   const documents = new Map<string, DocumentNode | null>();
-  return (body: unknown, claims: TokenClaims): SessionCall | undefined => {
+  const rules = [...specifiedRules, ...options.validationRules];
+  return (body: unknown): CompiledRequest | undefined => {
     const { query, operationName, variables } = (body ?? {}) as { query?: unknown; operationName?: unknown; variables?: unknown };
     // Compiled shapes are short documents; anything long is left to Apollo alone.
-    if (typeof query !== 'string' || query.length > MAX_SPECULATED_QUERY || (operationName != null && typeof operationName !== 'string')) return undefined;
+    if (typeof query !== 'string' || query.length > MAX_COMPILED_QUERY || (operationName != null && typeof operationName !== 'string')) return undefined;
+    if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return undefined;
     let document = documents.get(query);
     if (document === undefined) {
       try {
-        document = parse(query, { maxTokens });
+        document = parse(query, { maxTokens: options.maxTokens });
+        if (validate(schema, document, rules).length) document = null;
       } catch {
         document = null;
       }
@@ -194,14 +209,33 @@ export function speculation(verdictOf: (operation: OperationDefinitionNode) => V
     }
     const operation = document && getOperationAST(document, operationName ?? undefined);
     const verdict = operation && verdictOf(operation);
-    if (!operation || !verdict?.read.speculate) return undefined;
+    if (!operation || !verdict) return undefined;
     try {
       const values = getVariableValues(schema, operation.variableDefinitions ?? [], (variables ?? {}) as Record<string, unknown>);
-      return values.errors ? undefined : verdict.read.speculate(whoClaimed(claims), verdict.fields, values.coerced);
+      if (values.errors) return undefined;
+      return { operation, operationName: operationName ?? undefined, read: verdict.read, fields: verdict.fields, variables: values.coerced };
     } catch {
       return undefined; // whatever it was, the request proper will say
     }
   };
+}
+
+/** The speculative statement for a compiled request, planned from a verified token's claims. */
+export const speculationFor = (request: CompiledRequest | undefined, claims: TokenClaims): SessionCall | undefined =>
+  request?.read.speculate?.(whoClaimed(claims), request.fields, request.variables);
+
+/**
+ * Requests (by their transaction: Apollo hands resolvers a shallow copy of the context) the front
+ * door already tried a compiled read for: the plugin does not run it a second time.
+ */
+export const triedCompiled = new WeakSet<RequestDb>();
+
+/** The response to a compiled read that threw: its transaction may be aborted, so the resolvers cannot take over. */
+export function compiledReadFailed(ctx: RequestContext, operationName: string | null | undefined, error: unknown): FormattedExecutionResult {
+  // Answered as any internal error is (the lifecycle rolls back, logs and adds the request id).
+  const e = error as { name?: string; code?: string };
+  ctx.log.error({ requestId: ctx.requestId, operationName, err: { type: e?.name, sqlState: e?.code } }, 'compiled read failed');
+  return { data: null, errors: [{ message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] };
 }
 
 /** Answers covered operations before execution; the request lifecycle (audit, commit, log) is unchanged. */
@@ -212,7 +246,7 @@ export function compiledReadsPlugin(verdictOf: (operation: OperationDefinitionNo
         async responseForOperation(rc) {
           const ctx = rc.contextValue;
           const operation = rc.operation;
-          if (!ctx.viewer || !ctx.db.active || !operation) return null;
+          if (!ctx.viewer || !ctx.db.active || !operation || triedCompiled.has(ctx.db)) return null;
           const verdict = verdictOf(operation);
           if (!verdict) return null;
           const { read, fields } = verdict;
@@ -224,14 +258,7 @@ export function compiledReadsPlugin(verdictOf: (operation: OperationDefinitionNo
           try {
             values = await read.run(ctx as AuthedContext, fields, variables.coerced);
           } catch (error) {
-            // The transaction may be aborted, so the resolvers cannot take over: answer as any
-            // internal error is answered (the lifecycle plugin rolls back, logs and adds the request id).
-            const e = error as { name?: string; code?: string };
-            ctx.log.error({ requestId: ctx.requestId, operationName: rc.operationName, err: { type: e?.name, sqlState: e?.code } }, 'compiled read failed');
-            return {
-              http: { status: undefined, headers: new HeaderMap() },
-              body: { kind: 'single', singleResult: { data: null, errors: [{ message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] } },
-            };
+            return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: compiledReadFailed(ctx, rc.operationName, error) } };
           }
           if (values === undefined) return null;
           const data = project(operation.selectionSet, 'Query', (f) => values.get(f));

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
+import type { FormattedExecutionResult } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import type { RequestContext } from '../context';
 import { DomainError } from '../errors/domain-error';
@@ -63,66 +64,90 @@ export function requestLifecyclePlugin(options: { production: boolean }): Apollo
         },
         async willSendResponse(rc) {
           const body = rc.response.body;
-          const result = body.kind === 'single' ? body.singleResult : undefined;
-          const errors = result?.errors ?? [];
-          const keep = !(operationType === 'mutation' && errors.length > 0);
-          try {
-            if (ctx.db.active) {
-              if (keep) {
-                await ctx.audit.commit(ctx.db, { includeAccess: true });
-              } else {
-                await ctx.db.finish(false);
-                await writeDenials(ctx);
-              }
-            }
-          } catch (error) {
-            await ctx.db.finish(false).catch(() => undefined);
-            ctx.log.error({ requestId: ctx.requestId, err: describeInternal(error) }, 'commit failed');
-            if (result) {
-              result.data = null;
-              result.errors = [{ message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }];
-            }
-          }
-          if (result && retryable) {
-            // Everything the request did was rolled back; later fields failed only on the aborted transaction.
-            result.data = null;
-            result.errors = [
-              {
-                message: 'Another request changed the same records at the same moment; nothing was written. Retry the request.',
-                extensions: { code: ErrorCode.CONFLICT, retryable: true },
-              },
-            ];
-          }
-          if (result) {
-            for (const e of result.errors ?? []) {
-              if (e.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR) {
-                (e as { message: string }).message = `${INTERNAL_MESSAGE} (request ${ctx.requestId})`;
-                (e.extensions as Record<string, unknown>).requestId = ctx.requestId;
-              }
-            }
-            result.extensions = {
-              ...result.extensions,
-              requestId: ctx.requestId,
-              ...(options.production ? {} : { sqlStatements: ctx.db.stats.statements }),
-            };
-          }
-          ctx.log.info(
-            {
-              requestId: ctx.requestId,
-              operationName,
-              operationType,
-              viewer: ctx.viewer?.kind ?? 'ANONYMOUS',
-              durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-              sqlStatements: ctx.db.stats.statements,
-              errorCodes: (result?.errors ?? []).map((e) => e.extensions?.code),
-            },
-            'graphql request',
-          );
+          await settleRequest(ctx, body.kind === 'single' ? body.singleResult : undefined, { operationType, operationName, started, retryable, production: options.production });
         },
       };
     },
   };
 }
+
+/** What a request's response says about it, for `settleRequest`. */
+export interface RequestOutcome {
+  operationType?: string;
+  operationName?: string;
+  /** `process.hrtime.bigint()` when the request started. */
+  started: bigint;
+  /** PostgreSQL rolled the transaction back for a concurrent request. */
+  retryable: boolean;
+  production: boolean;
+}
+
+/**
+ * Ends a request whose response is built: commits reads (and their audit rows) or rolls back a
+ * failed mutation whole, keeping its denials; rewrites the response when the commit fails or the
+ * request is to be retried; attaches requestId / sqlStatements; logs one line. Shared by the
+ * Apollo lifecycle and the compiled front door, so both end a request the same way.
+ */
+export async function settleRequest(ctx: RequestContext, result: FormattedResult | undefined, outcome: RequestOutcome): Promise<void> {
+  const { operationType, operationName, started, retryable } = outcome;
+  const errors = result?.errors ?? [];
+  const keep = !(operationType === 'mutation' && errors.length > 0);
+  try {
+    if (ctx.db.active) {
+      if (keep) {
+        await ctx.audit.commit(ctx.db, { includeAccess: true });
+      } else {
+        await ctx.db.finish(false);
+        await writeDenials(ctx);
+      }
+    }
+  } catch (error) {
+    await ctx.db.finish(false).catch(() => undefined);
+    ctx.log.error({ requestId: ctx.requestId, err: describeInternal(error) }, 'commit failed');
+    if (result) {
+      result.data = null;
+      result.errors = [{ message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }];
+    }
+  }
+  if (result && retryable) {
+    // Everything the request did was rolled back; later fields failed only on the aborted transaction.
+    result.data = null;
+    result.errors = [
+      {
+        message: 'Another request changed the same records at the same moment; nothing was written. Retry the request.',
+        extensions: { code: ErrorCode.CONFLICT, retryable: true },
+      },
+    ];
+  }
+  if (result) {
+    for (const e of result.errors ?? []) {
+      if (e.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR) {
+        (e as { message: string }).message = `${INTERNAL_MESSAGE} (request ${ctx.requestId})`;
+        (e.extensions as Record<string, unknown>).requestId = ctx.requestId;
+      }
+    }
+    result.extensions = {
+      ...result.extensions,
+      requestId: ctx.requestId,
+      ...(outcome.production ? {} : { sqlStatements: ctx.db.stats.statements }),
+    };
+  }
+  ctx.log.info(
+    {
+      requestId: ctx.requestId,
+      operationName,
+      operationType,
+      viewer: ctx.viewer?.kind ?? 'ANONYMOUS',
+      durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+      sqlStatements: ctx.db.stats.statements,
+      errorCodes: (result?.errors ?? []).map((e) => e.extensions?.code),
+    },
+    'graphql request',
+  );
+}
+
+/** A single result as it is sent: Apollo's formatted shape. */
+export type FormattedResult = FormattedExecutionResult;
 
 /** A refused attempt is recorded even though the mutation's own writes were rolled back. */
 async function writeDenials(ctx: RequestContext) {

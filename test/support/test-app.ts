@@ -1,9 +1,11 @@
 import 'reflect-metadata';
+import type { ApolloServer } from '@apollo/server';
 import type { Express } from 'express';
 import pino from 'pino';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
+import type { RequestContext } from '../../src/context';
 import { createTokenVerifier } from '../../src/auth/tokens';
 import { createDataSource } from '../../src/db/data-source';
 import type { CompiledRead } from '../../src/http/compiled-reads';
@@ -12,6 +14,8 @@ import { TEST_AUDIENCE, TEST_ISSUER, testEnv } from './test-env';
 
 export interface TestApp {
   app: Express;
+  /** The Apollo server behind /graphql (tests spy on it to see which requests reach it). */
+  apollo: ApolloServer<RequestContext>;
   dataSource: DataSource;
   close(): Promise<void>;
 }
@@ -42,6 +46,7 @@ async function buildApp(production: boolean, compiledReads?: false | readonly Co
   });
   return {
     app,
+    apollo: server,
     dataSource,
     async close() {
       await server.stop();

@@ -1,0 +1,77 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { AuthedContext, RequestContext } from '../context';
+import { CompiledRequest, compiledReadFailed, project, triedCompiled } from './compiled-reads';
+import { FormattedResult, settleRequest } from './request-plugin';
+
+/** What Apollo answers a single result with when the client states no other preference. */
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** Content types whose bodies express.json parsed and Apollo's CSRF rule admits without a preflight header. */
+const isJsonBody = (req: Request) => req.headers['content-type']?.split(';')[0].trim().toLowerCase() === 'application/json';
+
+/**
+ * Whether Apollo would answer `application/json` to this Accept header: none, or only ranges that
+ * prefer it, without q-values (with them a graphql-response+json preference could win).
+ */
+function acceptsPlainJson(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') return true;
+  if (accept.includes(';')) return false;
+  return accept.split(',').every((range) => ['application/json', '*/*', 'application/*'].includes(range.trim().toLowerCase()));
+}
+
+export interface FrontDoorOptions {
+  /** The compiled read a body asks for (its document valid, its variables coerced), if any. */
+  lookup: (body: unknown) => CompiledRequest | undefined;
+  /** Authenticates and opens the request's transaction, the compiled read's statement riding along. */
+  openContext: (req: Request, res: Response, request: CompiledRequest) => Promise<RequestContext>;
+  production: boolean;
+}
+
+/**
+ * Answers a compiled read's plain JSON POST before Apollo: Apollo's per-request pipeline (request
+ * parsing, plugin hooks, document cache lookups, response formatting) cost as much CPU as the
+ * compiled read itself. Everything else about the request is unchanged: the same context,
+ * compiled read, audit, commit, extensions and log line (`settleRequest`). Whenever the read
+ * declines (no viewer, no access, anything unusual), the request goes on to Apollo with the
+ * context already open, and the resolvers answer it in the same transaction.
+ */
+export function compiledFrontDoor(options: FrontDoorOptions) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const body: unknown = req.body;
+    if (req.method !== 'POST' || !isJsonBody(req) || !acceptsPlainJson(req.headers.accept)) return next();
+    if (typeof body !== 'object' || body === null || Array.isArray(body) || (body as { extensions?: unknown }).extensions != null) return next();
+    const request = options.lookup(body);
+    if (!request) return next();
+    const started = process.hrtime.bigint();
+    let ctx: RequestContext;
+    try {
+      ctx = await options.openContext(req, res, request);
+    } catch {
+      // Apollo opens it again and answers the failure as it answers any context failure.
+      return next();
+    }
+    triedCompiled.add(ctx.db);
+    let result: FormattedResult;
+    if (!ctx.viewer || !ctx.db.active) return handOver(res, ctx, next);
+    try {
+      const values = await request.read.run(ctx as AuthedContext, request.fields, request.variables);
+      if (values === undefined) return handOver(res, ctx, next);
+      result = { data: project(request.operation.selectionSet, 'Query', (f) => values.get(f)) };
+    } catch (error) {
+      result = compiledReadFailed(ctx, request.operationName, error);
+    }
+    await settleRequest(ctx, result, { operationType: 'query', operationName: request.operation.name?.value, started, retryable: false, production: options.production });
+    res.status(200).setHeader('content-type', JSON_CONTENT_TYPE);
+    // Apollo's field order and trailing newline.
+    res.send(`${JSON.stringify({ errors: result.errors, data: result.data, extensions: result.extensions })}\n`);
+  };
+}
+
+/** The request goes on to Apollo, whose context function picks up this one (`contextHandedOver`). */
+function handOver(res: Response, ctx: RequestContext, next: NextFunction): void {
+  res.locals.kinshipContext = ctx;
+  next();
+}
+
+/** The context the front door opened for a request it handed over to Apollo, if any. */
+export const contextHandedOver = (res: Response): RequestContext | undefined => res.locals.kinshipContext as RequestContext | undefined;

@@ -1,0 +1,168 @@
+/**
+ * Compiled reads' plain JSON POSTs are answered before Apollo (src/http/front-door.ts). These
+ * tests hold the front door to what Apollo answers for the same request (headers, body, audit,
+ * log line) and check that everything it does not answer reaches Apollo unchanged.
+ */
+import pino from 'pino';
+import request from 'supertest';
+import { auditOf } from '../support/differential';
+import { ClinicFixture, createClinic, ownerQuery, StaffFixture } from '../support/factories';
+import { getTestApp, TestApp } from '../support/test-app';
+import { createGroup, GroupFixture, groupWithMembers } from '../groups/group-fixtures';
+
+const ROSTER = `query Roster($id: ID!) { group(id: $id) { name members(first: 10) { edges { node { status client { displayName }
+  goals { title checkIns(last: 3) { value recordedAt } } } } } } }`;
+
+let app: TestApp;
+let clinic: ClinicFixture;
+let group: GroupFixture;
+let bystander: StaffFixture;
+let neighbourGroup: GroupFixture;
+const lines: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  app = await getTestApp({ log: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) }) });
+  clinic = await createClinic('Front Door Clinic');
+  ({ group } = await groupWithMembers(clinic, { members: 3 }));
+  bystander = await clinic.addStaff('CLINICIAN', 'Not Facilitating');
+  const neighbour = await createClinic('Front Door Neighbour');
+  neighbourGroup = (await groupWithMembers(neighbour, { members: 2 })).group;
+  await createGroup(neighbour, {});
+});
+
+afterAll(async () => {
+  await app.close();
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+function post(body: unknown, headers: Record<string, string>) {
+  const req = request(app.app).post('/graphql');
+  for (const [name, value] of Object.entries(headers)) req.set(name, value);
+  return req.send(body as object);
+}
+
+const auditCount = async () => Number((await ownerQuery<{ n: string }>(`SELECT count(*) AS n FROM audit_batches`))[0].n);
+
+describe('the front door answers compiled reads as Apollo would', () => {
+  it('the roster: same status, content type, body and audit rows as through Apollo, without reaching Apollo', async () => {
+    const apollo = jest.spyOn(app.apollo, 'executeHTTPGraphQLRequest');
+    const body = { query: ROSTER, variables: { id: group.gid } };
+    const front = await post(body, { 'content-type': 'application/json', authorization: clinic.clinician.auth });
+    expect(apollo).not.toHaveBeenCalled();
+    // q-values send the same request through Apollo (its compiled-read plugin answers it there).
+    const via = await post(body, { 'content-type': 'application/json', authorization: clinic.clinician.auth, accept: 'application/json, application/graphql-response+json;q=0.5' });
+    expect(apollo).toHaveBeenCalledTimes(1);
+
+    expect(front.status).toBe(200);
+    expect(front.headers['content-type']).toBe(via.headers['content-type']);
+    expect(front.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(front.text.endsWith('}\n')).toBe(true);
+    expect(Object.keys(front.body)).toEqual(Object.keys(via.body));
+    expect(front.body.data).toEqual(via.body.data);
+    expect(front.body.data.group.members.edges).toHaveLength(3);
+    expect(front.body.extensions.sqlStatements).toBe(2);
+    expect(via.body.extensions.sqlStatements).toBe(2);
+    expect(front.headers['x-request-id']).toBe(front.body.extensions.requestId);
+
+    const [mine, theirs] = [await auditOf(front.body.extensions.requestId), await auditOf(via.body.extensions.requestId)];
+    expect(mine.length).toBeGreaterThanOrEqual(6);
+    expect(mine).toEqual(theirs);
+    // One log line, as Apollo's lifecycle writes it: names, ids and codes, no data.
+    const logged = lines.filter((l) => l.requestId === front.body.extensions.requestId);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ msg: 'graphql request', operationName: 'Roster', operationType: 'query', viewer: 'STAFF', sqlStatements: 2, errorCodes: [] });
+    expect(JSON.stringify(logged[0])).not.toContain(front.body.data.group.name);
+  });
+
+  it('keeps a caller\'s request id, and in production leaves out the statement count', async () => {
+    const production = await getTestApp({ production: true });
+    try {
+      const res = await request(production.app).post('/graphql').set('content-type', 'application/json').set('authorization', clinic.clinician.auth)
+        .set('x-request-id', 'front-door-0001').send({ query: ROSTER, variables: { id: group.gid } });
+      expect(res.status).toBe(200);
+      expect(res.headers['x-request-id']).toBe('front-door-0001');
+      expect(res.body.extensions).toEqual({ requestId: 'front-door-0001' });
+      expect((await auditOf('front-door-0001')).length).toBeGreaterThanOrEqual(6);
+    } finally {
+      await production.close();
+    }
+  });
+});
+
+describe('what the front door does not answer reaches Apollo unchanged', () => {
+  it('a declined read (another clinic\'s group) goes on in the same transaction: NOT_FOUND, no statement run twice, no reads audited', async () => {
+    const apollo = jest.spyOn(app.apollo, 'executeHTTPGraphQLRequest');
+    const before = await auditCount();
+    // A supervisor may see any roster of the clinic, so the compiled read runs its statement before declining.
+    const res = await post({ query: ROSTER, variables: { id: neighbourGroup.gid } }, { 'content-type': 'application/json', authorization: clinic.supervisor.auth });
+    expect(apollo).toHaveBeenCalledTimes(1);
+    expect(res.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['NOT_FOUND']);
+    expect(res.body.data).toBeNull();
+    // The same request on an app without compiled reads: the hand-over adds no statement.
+    const resolvers = await getTestApp({ compiledReads: false });
+    try {
+      const plain = await request(resolvers.app).post('/graphql').set('content-type', 'application/json').set('authorization', clinic.supervisor.auth)
+        .send({ query: ROSTER, variables: { id: neighbourGroup.gid } });
+      expect(res.body.extensions.sqlStatements).toBe(plain.body.extensions.sqlStatements);
+    } finally {
+      await resolvers.close();
+    }
+    const audit = await auditOf(res.body.extensions.requestId);
+    expect(audit.filter((l) => l.includes('|READ|'))).toEqual([]);
+    expect(audit.some((l) => l.includes('|DENIED|'))).toBe(true);
+    // One batch per request: this one's denial, and the resolvers-only app's.
+    expect(await auditCount()).toBe(before + 2);
+  });
+
+  it('a clinician without roster access, and no credentials at all: the resolvers\' answers', async () => {
+    const denied = await post({ query: ROSTER, variables: { id: group.gid } }, { 'content-type': 'application/json', authorization: bystander.auth });
+    expect(denied.status).toBe(200);
+    expect(denied.body.data.group.members).toBeNull();
+    const anonymous = await post({ query: ROSTER, variables: { id: group.gid } }, { 'content-type': 'application/json' });
+    expect(anonymous.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['UNAUTHENTICATED']);
+    expect(anonymous.body.data).toBeNull();
+  });
+
+  it('CSRF-prone content types are still refused by Apollo, with nothing read or audited', async () => {
+    const before = await auditCount();
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+      const res = await request(app.app).post('/graphql').set('content-type', type).set('authorization', clinic.clinician.auth)
+        .send(JSON.stringify({ query: ROSTER, variables: { id: group.gid } }));
+      expect(res.status).toBe(400);
+      expect(res.text).not.toContain('members');
+    }
+    expect(await auditCount()).toBe(before);
+  });
+
+  it('a document over the armor limits is Apollo\'s validation error, with nothing audited', async () => {
+    const apollo = jest.spyOn(app.apollo, 'executeHTTPGraphQLRequest');
+    const aliases = Array.from({ length: 16 }, (_, i) => `n${i}: name`).join(' ');
+    const before = await auditCount();
+    const res = await post({ query: `query($id: ID!) { group(id: $id) { ${aliases} } }`, variables: { id: group.gid } }, { 'content-type': 'application/json', authorization: clinic.clinician.auth });
+    expect(apollo).toHaveBeenCalledTimes(1);
+    expect(res.status).toBe(400);
+    expect(res.body.data).toBeUndefined();
+    expect(res.body.errors.length).toBeGreaterThan(0);
+    expect(await auditCount()).toBe(before);
+  });
+
+  it('a client preferring application/graphql-response+json gets it from Apollo, with the same data', async () => {
+    const res = await post({ query: ROSTER, variables: { id: group.gid } }, { 'content-type': 'application/json', authorization: clinic.clinician.auth, accept: 'application/graphql-response+json' });
+    expect(res.headers['content-type']).toBe('application/graphql-response+json; charset=utf-8');
+    expect(res.body.data.group.members.edges).toHaveLength(3);
+    expect(res.body.extensions.sqlStatements).toBe(2);
+  });
+
+  it('persisted-query extensions and batched bodies are left to Apollo', async () => {
+    const apollo = jest.spyOn(app.apollo, 'executeHTTPGraphQLRequest');
+    const ext = await post({ query: ROSTER, variables: { id: group.gid }, extensions: { persistedQuery: { version: 1, sha256Hash: 'x'.repeat(64) } } }, { 'content-type': 'application/json', authorization: clinic.clinician.auth });
+    expect(apollo).toHaveBeenCalledTimes(1);
+    expect(ext.body.data?.group).toBeUndefined();
+    const batch = await post([{ query: ROSTER, variables: { id: group.gid } }], { 'content-type': 'application/json', authorization: clinic.clinician.auth });
+    expect(batch.status).toBe(400);
+    expect(apollo).toHaveBeenCalledTimes(2);
+  });
+});
