@@ -5,6 +5,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import express, { NextFunction, Request, Response } from 'express';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { AuditLog } from './audit/audit-log';
@@ -72,9 +73,9 @@ export async function createApp(options: AppOptions) {
   const compiledReads = options.compiledReads === false ? [] : (options.compiledReads ?? [compiledRoster, compiledMemberHome]);
   const verdictOf = compiledReadVerdicts(compiledReads);
   // With no compiled read, a request's body is not parsed a second time for nothing.
-  const lookup = compiledReads.length
-    ? compiledRequests(verdictOf, getSchema(), { maxTokens: armorLimits.maxTokens.n, validationRules: armor.validationRules })
-    : undefined;
+  // The rules Apollo validates with: armor's limits, and in production (Apollo's own rule) no introspection.
+  const validationRules = [...armor.validationRules, ...(production ? [NoSchemaIntrospectionCustomRule] : [])];
+  const lookup = compiledReads.length ? compiledRequests(verdictOf, getSchema(), { maxTokens: armorLimits.maxTokens.n, validationRules }) : undefined;
   const server = new ApolloServer<RequestContext>({
     schema: getSchema(),
     introspection: !production,

@@ -173,6 +173,7 @@ const MAX_COMPILED_QUERY = 4096;
 /** A request body asking a compiled read's operation: its document valid, its variables coerced. */
 export interface CompiledRequest {
   operation: OperationDefinitionNode;
+  /** The operation's own name, as Apollo reports and logs it. */
   operationName?: string;
   read: CompiledRead;
   fields: FieldNode[];
@@ -187,33 +188,51 @@ export interface CompiledRequest {
  * handles the request and reports the errors.
  */
 export function compiledRequests(verdictOf: (operation: OperationDefinitionNode) => Verdict, schema: GraphQLSchema, options: { maxTokens: number; validationRules: readonly ValidationRule[] }) {
-  // Partner apps send a handful of distinct documents: remember what each one is.
-  const documents = new Map<string, DocumentNode | null>();
+  // Partner apps send a handful of distinct documents: remember the compiled ones (most recently
+  // used first out of reach of eviction), and, apart, a bounded set of texts that are not, so a
+  // client sending endless distinct texts evicts nothing a screen needs.
+  const compiled = new Map<string, DocumentNode>();
+  const other = new Set<string>();
   const rules = [...specifiedRules, ...options.validationRules];
+  const documentOf = (query: string): DocumentNode | undefined => {
+    const known = compiled.get(query);
+    if (known) {
+      compiled.delete(query);
+      compiled.set(query, known);
+      return known;
+    }
+    if (other.has(query)) return undefined;
+    let document: DocumentNode | undefined;
+    try {
+      document = parse(query, { maxTokens: options.maxTokens, noLocation: true });
+      // Validated only once some operation in it is a compiled read's shape.
+      const shaped = document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && verdictOf(d));
+      if (!shaped || validate(schema, document, rules).length) document = undefined;
+    } catch {
+      document = undefined;
+    }
+    if (document) {
+      if (compiled.size >= 200) compiled.delete(compiled.keys().next().value!);
+      compiled.set(query, document);
+    } else {
+      if (other.size >= 1000) other.clear();
+      other.add(query);
+    }
+    return document;
+  };
   return (body: unknown): CompiledRequest | undefined => {
     const { query, operationName, variables } = (body ?? {}) as { query?: unknown; operationName?: unknown; variables?: unknown };
     // Compiled shapes are short documents; anything long is left to Apollo alone.
     if (typeof query !== 'string' || query.length > MAX_COMPILED_QUERY || (operationName != null && typeof operationName !== 'string')) return undefined;
     if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return undefined;
-    let document = documents.get(query);
-    if (document === undefined) {
-      try {
-        document = parse(query, { maxTokens: options.maxTokens });
-        if (validate(schema, document, rules).length) document = null;
-      } catch {
-        document = null;
-      }
-      // At most ~2 MB of remembered text; a client sending endless distinct documents only resets it.
-      if (documents.size >= 500) documents.clear();
-      documents.set(query, document);
-    }
+    const document = documentOf(query);
     const operation = document && getOperationAST(document, operationName ?? undefined);
     const verdict = operation && verdictOf(operation);
     if (!operation || !verdict) return undefined;
     try {
       const values = getVariableValues(schema, operation.variableDefinitions ?? [], (variables ?? {}) as Record<string, unknown>);
       if (values.errors) return undefined;
-      return { operation, operationName: operationName ?? undefined, read: verdict.read, fields: verdict.fields, variables: values.coerced };
+      return { operation, operationName: operation.name?.value, read: verdict.read, fields: verdict.fields, variables: values.coerced };
     } catch {
       return undefined; // whatever it was, the request proper will say
     }
@@ -234,7 +253,9 @@ export const triedCompiled = new WeakSet<RequestDb>();
 export function compiledReadFailed(ctx: RequestContext, operationName: string | null | undefined, error: unknown): FormattedExecutionResult {
   // Answered as any internal error is (the lifecycle rolls back, logs and adds the request id).
   const e = error as { name?: string; code?: string };
-  ctx.log.error({ requestId: ctx.requestId, operationName, err: { type: e?.name, sqlState: e?.code } }, 'compiled read failed');
+  // A client gone mid-read rolled the transaction back under it: not an internal error.
+  if (ctx.db.clientGone) ctx.log.info({ requestId: ctx.requestId, operationName }, 'client went away; rolled back');
+  else ctx.log.error({ requestId: ctx.requestId, operationName, err: { type: e?.name, sqlState: e?.code } }, 'compiled read failed');
   return { data: null, errors: [{ message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] };
 }
 

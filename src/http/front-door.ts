@@ -10,13 +10,15 @@ const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const isJsonBody = (req: Request) => req.headers['content-type']?.split(';')[0].trim().toLowerCase() === 'application/json';
 
 /**
- * Whether Apollo would answer `application/json` to this Accept header: none, or only ranges that
- * prefer it, without q-values (with them a graphql-response+json preference could win).
+ * Whether Apollo would answer `application/json` to this Accept header: none, or ranges without
+ * q-values (with them a graphql-response+json preference could win), one of them admitting JSON
+ * and none naming graphql-response+json (axios's default `application/json, text/plain, *\/*` is one).
  */
 function acceptsPlainJson(accept: string | undefined): boolean {
   if (accept === undefined || accept.trim() === '') return true;
   if (accept.includes(';')) return false;
-  return accept.split(',').every((range) => ['application/json', '*/*', 'application/*'].includes(range.trim().toLowerCase()));
+  const ranges = accept.split(',').map((range) => range.trim().toLowerCase());
+  return !ranges.includes('application/graphql-response+json') && ranges.some((range) => ['application/json', 'application/*', '*/*'].includes(range));
 }
 
 export interface FrontDoorOptions {
@@ -46,8 +48,9 @@ export function compiledFrontDoor(options: FrontDoorOptions) {
     let ctx: RequestContext;
     try {
       ctx = await options.openContext(req, res, request);
-    } catch {
-      // Apollo opens it again and answers the failure as it answers any context failure.
+    } catch (error) {
+      // Apollo answers the failure as it answers any context failure, without opening it again.
+      res.locals.kinshipContextError = error;
       return next();
     }
     triedCompiled.add(ctx.db);
@@ -60,7 +63,9 @@ export function compiledFrontDoor(options: FrontDoorOptions) {
     } catch (error) {
       result = compiledReadFailed(ctx, request.operationName, error);
     }
-    await settleRequest(ctx, result, { operationType: 'query', operationName: request.operation.name?.value, started, retryable: false, production: options.production });
+    await settleRequest(ctx, result, { operationType: 'query', operationName: request.operationName, started, retryable: false, production: options.production });
+    // Nothing of a request whose transaction was rolled back under it (its client went away) is sent.
+    if (ctx.db.clientGone || res.destroyed) return;
     res.status(200).setHeader('content-type', JSON_CONTENT_TYPE);
     // Apollo's field order and trailing newline.
     res.send(`${JSON.stringify({ errors: result.errors, data: result.data, extensions: result.extensions })}\n`);
@@ -73,5 +78,11 @@ function handOver(res: Response, ctx: RequestContext, next: NextFunction): void 
   next();
 }
 
-/** The context the front door opened for a request it handed over to Apollo, if any. */
-export const contextHandedOver = (res: Response): RequestContext | undefined => res.locals.kinshipContext as RequestContext | undefined;
+/**
+ * The context the front door opened for a request it handed over to Apollo, if any; rethrows the
+ * error its opening failed with, so a request is authenticated (and its failure logged) once.
+ */
+export function contextHandedOver(res: Response): RequestContext | undefined {
+  if (res.locals.kinshipContextError !== undefined) throw res.locals.kinshipContextError;
+  return res.locals.kinshipContext as RequestContext | undefined;
+}

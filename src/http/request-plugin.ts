@@ -109,6 +109,10 @@ export async function settleRequest(ctx: RequestContext, result: FormattedResult
       result.errors = [{ message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }];
     }
   }
+  if (result && ctx.db.clientGone && result.data) {
+    // Its transaction was rolled back when the client went away: nothing it read was audited, so nothing of it is released.
+    result.data = null;
+  }
   if (result && retryable) {
     // Everything the request did was rolled back; later fields failed only on the aborted transaction.
     result.data = null;

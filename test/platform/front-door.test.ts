@@ -92,6 +92,73 @@ describe('the front door answers compiled reads as Apollo would', () => {
   });
 });
 
+describe('the front door takes what Apollo would answer as plain JSON', () => {
+  it.each([
+    ['*/*', 'application/json'],
+    ['application/json, text/plain, */*', 'application/json'],
+    ['application/*', 'application/json; charset=utf-8'],
+  ])('Accept %s with content type %s', async (accept, contentType) => {
+    const apollo = jest.spyOn(app.apollo, 'executeHTTPGraphQLRequest');
+    const res = await post({ query: ROSTER, variables: { id: group.gid } }, { 'content-type': contentType, authorization: clinic.clinician.auth, accept });
+    expect(apollo).not.toHaveBeenCalled();
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(res.body.data.group.members.edges).toHaveLength(3);
+  });
+
+  it('a document with several operations answers the one named, as Apollo does', async () => {
+    const apollo = jest.spyOn(app.apollo, 'executeHTTPGraphQLRequest');
+    const document = `${ROSTER}\nquery Other { viewer { kind } }`;
+    const front = await post({ query: document, operationName: 'Roster', variables: { id: group.gid } }, { 'content-type': 'application/json', authorization: clinic.clinician.auth });
+    expect(apollo).not.toHaveBeenCalled();
+    const via = await post({ query: document, operationName: 'Roster', variables: { id: group.gid } }, { 'content-type': 'application/json', authorization: clinic.clinician.auth, accept: 'application/json;q=1' });
+    expect(apollo).toHaveBeenCalledTimes(1);
+    expect(front.body.data).toEqual(via.body.data);
+    // Without a name, Apollo's error for an ambiguous document.
+    const ambiguous = await post({ query: document, variables: { id: group.gid } }, { 'content-type': 'application/json', authorization: clinic.clinician.auth });
+    expect(apollo).toHaveBeenCalledTimes(2);
+    expect(ambiguous.status).toBe(400);
+    expect(ambiguous.body.data).toBeUndefined();
+  });
+});
+
+describe('no data leaves without its audit rows committed', () => {
+  it('a commit that fails (an audit row the database refuses) withholds the data on both paths', async () => {
+    const secret = 'Never Released Name';
+    const failing = await getTestApp({
+      compiledReads: [
+        {
+          shape: { group: { args: ['id'], fields: { name: {} } } },
+          run: async (ctx, fields) => {
+            // A record the audit table's CHECK refuses (no resource type): the COMMIT message fails.
+            ctx.audit.record({ action: 'READ' as never, resourceType: null as never, resourceId: group.id });
+            return new Map([[fields[0], { name: secret }]]);
+          },
+        },
+      ],
+    });
+    try {
+      const apollo = jest.spyOn(failing.apollo, 'executeHTTPGraphQLRequest');
+      const query = `query($id: ID!) { group(id: $id) { name } }`;
+      for (const accept of [undefined, 'application/json;q=1']) {
+        const headers: Record<string, string> = { 'content-type': 'application/json', authorization: clinic.supervisor.auth };
+        if (accept) headers.accept = accept;
+        const res = await request(failing.app).post('/graphql').set(headers).send({ query, variables: { id: group.gid } });
+        expect(res.status).toBe(200);
+        expect(res.body.data).toBeNull();
+        expect(res.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['INTERNAL_SERVER_ERROR']);
+        expect(res.body.errors[0].message).toMatch(/^Internal server error \(request [0-9a-f-]{36}\)$/);
+        expect(res.text).not.toContain(secret);
+        expect(res.text).not.toMatch(/violates|constraint|INSERT/i);
+        expect(await auditOf(res.body.extensions.requestId)).toEqual([]);
+      }
+      // The first went through the front door, the second through Apollo.
+      expect(apollo).toHaveBeenCalledTimes(1);
+    } finally {
+      await failing.close();
+    }
+  });
+});
+
 describe('what the front door does not answer reaches Apollo unchanged', () => {
   it('a declined read (another clinic\'s group) goes on in the same transaction: NOT_FOUND, no statement run twice, no reads audited', async () => {
     const apollo = jest.spyOn(app.apollo, 'executeHTTPGraphQLRequest');
@@ -118,9 +185,12 @@ describe('what the front door does not answer reaches Apollo unchanged', () => {
   });
 
   it('a clinician without roster access, and no credentials at all: the resolvers\' answers', async () => {
+    const apollo = jest.spyOn(app.apollo, 'executeHTTPGraphQLRequest');
     const denied = await post({ query: ROSTER, variables: { id: group.gid } }, { 'content-type': 'application/json', authorization: bystander.auth });
+    expect(apollo).toHaveBeenCalledTimes(1);
     expect(denied.status).toBe(200);
     expect(denied.body.data.group.members).toBeNull();
+    expect((await auditOf(denied.body.extensions.requestId)).filter((l) => l.includes('|READ|Membership|'))).toEqual([]);
     const anonymous = await post({ query: ROSTER, variables: { id: group.gid } }, { 'content-type': 'application/json' });
     expect(anonymous.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['UNAUTHENTICATED']);
     expect(anonymous.body.data).toBeNull();
