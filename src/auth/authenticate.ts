@@ -83,6 +83,7 @@ const MEMBER_LOOKUP = new SessionStatement(
                     WHERE client_id = $1
                     ORDER BY group_id, (status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')), created_at DESC) m) AS memberships
      FROM clients WHERE id = $1`,
+  { returnsRows: true },
 );
 
 /** A staff member's role, if active, and the groups they facilitate: nearly every staff request asks the group policy. */
@@ -91,6 +92,7 @@ const STAFF_LOOKUP = new SessionStatement(
   ['uuid', 'uuid'],
   `SELECT role, ARRAY(SELECT group_id FROM group_facilitators f WHERE f.staff_member_id = s.id AND f.ended_at IS NULL) AS facilitated, ${CLOCK}
      FROM staff_members s WHERE id = $1 AND active`,
+  { returnsRows: true },
 );
 
 function adoptClock(db: RequestDb, row: Record<string, unknown>) {

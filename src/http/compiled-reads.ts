@@ -100,7 +100,7 @@ export function statementPerShape<P extends object, D>(
     if (!shape) {
       const { sql, decode } = build(parts);
       const name = `kinship_${prefix}_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
-      built.set(key, (shape = { statement: new SessionStatement(name, types(parts), sql, { onDemand: true }), decode }));
+      built.set(key, (shape = { statement: new SessionStatement(name, types(parts), sql, { onDemand: true, returnsRows: true }), decode }));
     }
     return shape;
   };
