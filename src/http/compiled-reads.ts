@@ -99,7 +99,8 @@ export function statementPerShape<P extends object, D>(
     let shape = built.get(key);
     if (!shape) {
       const { sql, decode } = build(parts);
-      const name = `kinship_${prefix}_${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`;
+      // Named after the text as prepared (selected from as a subquery: `returnsRows`).
+      const name = `kinship_${prefix}_${createHash('sha1').update('rows:').update(sql).digest('hex').slice(0, 16)}`;
       built.set(key, (shape = { statement: new SessionStatement(name, types(parts), sql, { onDemand: true, returnsRows: true }), decode }));
     }
     return shape;
@@ -205,8 +206,9 @@ export function compiledRequests(verdictOf: (operation: OperationDefinitionNode)
     let document: DocumentNode | undefined;
     try {
       document = parse(query, { maxTokens: options.maxTokens, noLocation: true });
-      // Validated only once some operation in it is a compiled read's shape.
-      const shaped = document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && verdictOf(d));
+      // Validated (and remembered) only when every operation in it is a compiled read's shape:
+      // a document is then bounded by the shapes, whatever else a client sends.
+      const shaped = document.definitions.every((d) => d.kind === Kind.OPERATION_DEFINITION && verdictOf(d));
       if (!shaped || validate(schema, document, rules).length) document = undefined;
     } catch {
       document = undefined;

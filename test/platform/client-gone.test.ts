@@ -63,3 +63,53 @@ it('rolls back, audits nothing and logs no internal error when the client discon
   expect(next.data.viewer.client.displayName).toMatch(/\S/);
   expect(next.codes).toEqual([]);
 });
+
+it('a compiled read answered by the front door after its client left: nothing committed, audited or sent, no internal error', async () => {
+  const frontLines: { level: number; msg: string; requestId?: string }[] = [];
+  const front = await getTestApp({
+    log: pino({ level: 'info' }, { write: (line: string) => void frontLines.push(JSON.parse(line)) }),
+    // Answers (with an audited read) only after the client has gone.
+    compiledReads: [
+      {
+        shape: { viewer: { fields: { kind: {} } } },
+        run: async (ctx, fields) => {
+          await ctx.db.query(`SELECT pg_sleep(0.4)`);
+          ctx.audit.record({ action: 'READ' as never, resourceType: 'Client', resourceId: null, subjectClientId: null });
+          return new Map([[fields[0], { kind: 'MEMBER' }]]);
+        },
+      },
+    ],
+  });
+  const frontServer = http.createServer(front.app).listen(0);
+  try {
+    const clinic = await createClinic('Client Gone Front Door');
+    const member = await clinic.addClient();
+    const requestId = randomUUID();
+    const port = (frontServer.address() as AddressInfo).port;
+    let received = '';
+    await new Promise<void>((resolve) => {
+      const req = http.request({ port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', authorization: member.auth, 'x-request-id': requestId } });
+      req.on('response', (res) => res.on('data', (chunk) => (received += String(chunk))));
+      req.on('error', () => resolve());
+      req.end(JSON.stringify({ query: `{ viewer { kind } }` }));
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 150);
+    });
+    await new Promise((r) => setTimeout(r, 900));
+
+    expect(received).toBe('');
+    const mine = frontLines.filter((l) => l.requestId === requestId);
+    expect(mine.filter((l) => l.level >= 50)).toEqual([]);
+    expect(mine.map((l) => l.msg)).toContain('graphql request');
+    expect(await ownerQuery(`SELECT 1 FROM audit_events WHERE request_id = $1`, [requestId])).toEqual([]);
+    // The connection went back to the pool clean: the next request is answered in full.
+    const next = await gql(member.auth, `{ viewer { kind } }`, {}, front);
+    expect(next.data.viewer.kind).toBe('MEMBER');
+    expect(await ownerQuery(`SELECT 1 FROM audit_events WHERE request_id = $1`, [next.body.extensions?.requestId])).toHaveLength(1);
+  } finally {
+    frontServer.close();
+    await front.close();
+  }
+});
