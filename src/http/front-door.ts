@@ -3,23 +3,24 @@ import type { AuthedContext, RequestContext } from '../context';
 import { CompiledRequest, compiledReadFailed, project, triedCompiled } from './compiled-reads';
 import { FormattedResult, settleRequest } from './request-plugin';
 
-/** What Apollo answers a single result with when the client states no other preference. */
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+/**
+ * The media types Apollo offers a single result in, in its order (`MEDIA_TYPES` in
+ * @apollo/server): negotiated here the way Apollo negotiates them, with the same `negotiator`
+ * (Express's `req.accepts`), so Apollo Client's `application/graphql-response+json,
+ * application/json;q=0.9` is answered here too, as Apollo would answer it.
+ */
+const OFFERED = ['application/json; charset=utf-8', 'application/graphql-response+json; charset=utf-8', 'application/json; callbackSpec=1.0'];
+
+/** The content type Apollo would answer with, or undefined where the front door leaves it to Apollo (a 406, the subscription-callback type). */
+function contentTypeFor(req: Request): string | undefined {
+  const accept = req.headers.accept;
+  if (accept === undefined || accept === '') return OFFERED[0];
+  const chosen = req.accepts(OFFERED);
+  return chosen === OFFERED[0] || chosen === OFFERED[1] ? chosen : undefined;
+}
 
 /** Content types whose bodies express.json parsed and Apollo's CSRF rule admits without a preflight header. */
 const isJsonBody = (req: Request) => req.headers['content-type']?.split(';')[0].trim().toLowerCase() === 'application/json';
-
-/**
- * Whether Apollo would answer `application/json` to this Accept header: none, or ranges without
- * q-values (with them a graphql-response+json preference could win), one of them admitting JSON
- * and none naming graphql-response+json (axios's default `application/json, text/plain, *\/*` is one).
- */
-function acceptsPlainJson(accept: string | undefined): boolean {
-  if (accept === undefined || accept.trim() === '') return true;
-  if (accept.includes(';')) return false;
-  const ranges = accept.split(',').map((range) => range.trim().toLowerCase());
-  return !ranges.includes('application/graphql-response+json') && ranges.some((range) => ['application/json', 'application/*', '*/*'].includes(range));
-}
 
 export interface FrontDoorOptions {
   /** The compiled read a body asks for (its document valid, its variables coerced), if any. */
@@ -30,7 +31,7 @@ export interface FrontDoorOptions {
 }
 
 /**
- * Answers a compiled read's plain JSON POST before Apollo: Apollo's per-request pipeline (request
+ * Answers a compiled read's JSON POST before Apollo: Apollo's per-request pipeline (request
  * parsing, plugin hooks, document cache lookups, response formatting) cost as much CPU as the
  * compiled read itself. Everything else about the request is unchanged: the same context,
  * compiled read, audit, commit, extensions and log line (`settleRequest`). Whenever the read
@@ -40,7 +41,8 @@ export interface FrontDoorOptions {
 export function compiledFrontDoor(options: FrontDoorOptions) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const body: unknown = req.body;
-    if (req.method !== 'POST' || !isJsonBody(req) || !acceptsPlainJson(req.headers.accept)) return next();
+    const contentType = req.method === 'POST' && isJsonBody(req) ? contentTypeFor(req) : undefined;
+    if (!contentType) return next();
     if (typeof body !== 'object' || body === null || Array.isArray(body) || (body as { extensions?: unknown }).extensions != null) return next();
     const request = options.lookup(body);
     if (!request) return next();
@@ -66,7 +68,7 @@ export function compiledFrontDoor(options: FrontDoorOptions) {
     await settleRequest(ctx, result, { operationType: 'query', operationName: request.operationName, started, retryable: false, production: options.production });
     // Nothing of a request whose transaction was rolled back under it (its client went away) is sent.
     if (ctx.db.clientGone || res.destroyed) return;
-    res.status(200).setHeader('content-type', JSON_CONTENT_TYPE);
+    res.status(200).setHeader('content-type', contentType);
     // Apollo's field order and trailing newline.
     res.send(`${JSON.stringify({ errors: result.errors, data: result.data, extensions: result.extensions })}\n`);
   };
