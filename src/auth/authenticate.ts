@@ -1,4 +1,4 @@
-import { RequestDb, SessionCall, SessionStatement } from '../db/request-db';
+import { RequestDb, rowsQuery, SessionCall, SessionStatement } from '../db/request-db';
 import { hashApiKey, looksLikeApiKey } from './api-key-secret';
 import type { TokenClaims, TokenVerifier } from './tokens';
 import { API_KEY_SCOPES, ApiKeyScope, OwnMembershipRow, Viewer } from './viewer';
@@ -76,23 +76,21 @@ const CLOCK = `now() AS now, (SELECT timezone FROM clinics WHERE id = $2) AS tim
 const MEMBER_LOOKUP = new SessionStatement(
   'kinship_member_viewer',
   ['uuid', 'uuid'],
-  `SELECT 1 AS ok, ${CLOCK},
+  rowsQuery(`SELECT 1 AS ok, ${CLOCK},
           (SELECT coalesce(json_agg(json_build_object('id', m.id, 'group_id', m.group_id, 'status', m.status,
                     'agreement_version_accepted', m.agreement_version_accepted)), '[]')
              FROM (SELECT DISTINCT ON (group_id) id, group_id, status, agreement_version_accepted FROM memberships
                     WHERE client_id = $1
                     ORDER BY group_id, (status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')), created_at DESC) m) AS memberships
-     FROM clients WHERE id = $1`,
-  { returnsRows: true },
+     FROM clients WHERE id = $1`),
 );
 
 /** A staff member's role, if active, and the groups they facilitate: nearly every staff request asks the group policy. */
 const STAFF_LOOKUP = new SessionStatement(
   'kinship_staff_viewer',
   ['uuid', 'uuid'],
-  `SELECT role, ARRAY(SELECT group_id FROM group_facilitators f WHERE f.staff_member_id = s.id AND f.ended_at IS NULL) AS facilitated, ${CLOCK}
-     FROM staff_members s WHERE id = $1 AND active`,
-  { returnsRows: true },
+  rowsQuery(`SELECT role, ARRAY(SELECT group_id FROM group_facilitators f WHERE f.staff_member_id = s.id AND f.ended_at IS NULL) AS facilitated, ${CLOCK}
+     FROM staff_members s WHERE id = $1 AND active`),
 );
 
 function adoptClock(db: RequestDb, row: Record<string, unknown>) {

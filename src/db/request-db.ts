@@ -17,24 +17,17 @@ const HEX_RE = /^[0-9a-f]{64}$/;
  * Names share PostgreSQL's namespace with pg's own prepared statements (`k` + hex): keep `kinship_`.
  */
 export class SessionStatement {
-  /** The statement's text as prepared. */
-  readonly sql: string;
-
   /**
    * `onDemand` statements (one per compiled-read shape, made when first asked) are prepared on a
    * connection only when a first round trip there carries them, not on every connection up front.
-   * `returnsRows` marks a query (SELECT or WITH … SELECT) whose rows the request reads.
+   * Queries returning rows are given as `rowsQuery(…)`.
    */
   constructor(
     readonly name: string,
     private readonly types: readonly string[],
-    sql: string,
-    options: { onDemand?: boolean; returnsRows?: boolean } = {},
+    readonly sql: string,
+    options: { onDemand?: boolean } = {},
   ) {
-    // `EXECUTE` of a statement returning rows deep-copies its top-level select list on every call
-    // (for the row description): with subqueries in that list, the whole statement's parse tree,
-    // ~7% of PostgreSQL's CPU on the member home. Selected from as a subquery, the list is a few Vars.
-    this.sql = options.returnsRows ? `SELECT * FROM (${sql}) AS result` : sql;
     if (options.onDemand) return;
     if (sessionStatements.some((s) => s.name === name)) throw new Error(`session statement ${name} is defined twice`);
     sessionStatements.push(this);
@@ -56,6 +49,14 @@ export interface SessionCall {
   values: readonly (string | null | undefined)[];
   sql: string;
 }
+
+/**
+ * A query returning rows, as a session statement prepares it: `EXECUTE` deep-copies a statement's
+ * top-level select list on every call (for the row description), and with subqueries in that
+ * list it copied the whole parse tree (~7% of PostgreSQL's CPU on the member home). Selected from
+ * as a subquery, the list is a few Vars.
+ */
+export const rowsQuery = (sql: string) => `SELECT * FROM (${sql}) AS result`;
 
 /** An array literal's text, every element double-quoted and NULLs bare (`execute` quotes it as a whole). */
 export const arrayLiteral = (values: readonly (string | null | undefined)[]) =>

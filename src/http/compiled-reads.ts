@@ -7,7 +7,7 @@ import {
 import type { TokenClaims } from '../auth/tokens';
 import type { StaffRole, Viewer } from '../auth/viewer';
 import type { AuthedContext, RequestContext } from '../context';
-import { RequestDb, SessionCall, SessionStatement } from '../db/request-db';
+import { RequestDb, rowsQuery, SessionCall, SessionStatement } from '../db/request-db';
 import { ErrorCode } from '../errors/error-codes';
 import { INTERNAL_MESSAGE } from '../errors/format-error';
 
@@ -99,9 +99,9 @@ export function statementPerShape<P extends object, D>(
     let shape = built.get(key);
     if (!shape) {
       const { sql, decode } = build(parts);
-      // Named after the text as prepared (selected from as a subquery: `returnsRows`).
-      const name = `kinship_${prefix}_${createHash('sha1').update('rows:').update(sql).digest('hex').slice(0, 16)}`;
-      built.set(key, (shape = { statement: new SessionStatement(name, types(parts), sql, { onDemand: true, returnsRows: true }), decode }));
+      const text = rowsQuery(sql);
+      const name = `kinship_${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+      built.set(key, (shape = { statement: new SessionStatement(name, types(parts), text, { onDemand: true }), decode }));
     }
     return shape;
   };
@@ -251,14 +251,27 @@ export const speculationFor = (request: CompiledRequest | undefined, claims: Tok
  */
 export const triedCompiled = new WeakSet<RequestDb>();
 
-/** The response to a compiled read that threw: its transaction may be aborted, so the resolvers cannot take over. */
-export function compiledReadFailed(ctx: RequestContext, operationName: string | null | undefined, error: unknown): FormattedExecutionResult {
-  // Answered as any internal error is (the lifecycle rolls back, logs and adds the request id).
-  const e = error as { name?: string; code?: string };
-  // A client gone mid-read rolled the transaction back under it: not an internal error.
-  if (ctx.db.clientGone) ctx.log.info({ requestId: ctx.requestId, operationName }, 'client went away; rolled back');
-  else ctx.log.error({ requestId: ctx.requestId, operationName, err: { type: e?.name, sqlState: e?.code } }, 'compiled read failed');
-  return { data: null, errors: [{ message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] };
+/**
+ * A compiled read's result for an operation, or undefined where it declines (the resolvers then
+ * answer). A read that throws may have aborted its transaction, so the resolvers cannot take
+ * over: it is answered as any internal error is (the lifecycle rolls back, logs and adds the
+ * request id).
+ */
+export async function answerCompiled(
+  ctx: AuthedContext, operation: OperationDefinitionNode, read: CompiledRead, fields: readonly FieldNode[], variables: Record<string, unknown>,
+): Promise<FormattedExecutionResult | undefined> {
+  let values: Map<FieldNode, unknown> | undefined;
+  try {
+    values = await read.run(ctx, fields, variables);
+  } catch (error) {
+    const e = error as { name?: string; code?: string };
+    const operationName = operation.name?.value;
+    // A client gone mid-read rolled the transaction back under it: not an internal error.
+    if (ctx.db.clientGone) ctx.log.info({ requestId: ctx.requestId, operationName }, 'client went away; rolled back');
+    else ctx.log.error({ requestId: ctx.requestId, operationName, err: { type: e?.name, sqlState: e?.code } }, 'compiled read failed');
+    return { data: null, errors: [{ message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] };
+  }
+  return values && { data: project(operation.selectionSet, 'Query', (f) => values.get(f)) };
 }
 
 /** Answers covered operations before execution; the request lifecycle (audit, commit, log) is unchanged. */
@@ -277,15 +290,8 @@ export function compiledReadsPlugin(verdictOf: (operation: OperationDefinitionNo
           // the resolvers' to report.
           const variables = getVariableValues(rc.schema, operation.variableDefinitions ?? [], rc.request.variables ?? {});
           if (variables.errors) return null;
-          let values: Map<FieldNode, unknown> | undefined;
-          try {
-            values = await read.run(ctx as AuthedContext, fields, variables.coerced);
-          } catch (error) {
-            return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: compiledReadFailed(ctx, rc.operationName, error) } };
-          }
-          if (values === undefined) return null;
-          const data = project(operation.selectionSet, 'Query', (f) => values.get(f));
-          return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data } } };
+          const result = await answerCompiled(ctx as AuthedContext, operation, read, fields, variables.coerced);
+          return result ? { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: result } } : null;
         },
       };
     },

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { AuthedContext, RequestContext } from '../context';
-import { CompiledRequest, compiledReadFailed, project, triedCompiled } from './compiled-reads';
-import { FormattedResult, settleRequest } from './request-plugin';
+import { answerCompiled, CompiledRequest, triedCompiled } from './compiled-reads';
+import { settleRequest } from './request-plugin';
 
 /**
  * The media types Apollo offers a single result in, in its order (`MEDIA_TYPES` in
@@ -56,15 +56,9 @@ export function compiledFrontDoor(options: FrontDoorOptions) {
       return next();
     }
     triedCompiled.add(ctx.db);
-    let result: FormattedResult;
     if (!ctx.viewer || !ctx.db.active) return handOver(res, ctx, next);
-    try {
-      const values = await request.read.run(ctx as AuthedContext, request.fields, request.variables);
-      if (values === undefined) return handOver(res, ctx, next);
-      result = { data: project(request.operation.selectionSet, 'Query', (f) => values.get(f)) };
-    } catch (error) {
-      result = compiledReadFailed(ctx, request.operationName, error);
-    }
+    const result = await answerCompiled(ctx as AuthedContext, request.operation, request.read, request.fields, request.variables);
+    if (!result) return handOver(res, ctx, next);
     await settleRequest(ctx, result, { operationType: 'query', operationName: request.operationName, started, retryable: false, production: options.production });
     // Nothing of a request whose transaction was rolled back under it (its client went away) is sent.
     if (ctx.db.clientGone || res.destroyed) return;

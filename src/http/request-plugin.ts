@@ -88,7 +88,7 @@ export interface RequestOutcome {
  * request is to be retried; attaches requestId / sqlStatements; logs one line. Shared by the
  * Apollo lifecycle and the compiled front door, so both end a request the same way.
  */
-export async function settleRequest(ctx: RequestContext, result: FormattedResult | undefined, outcome: RequestOutcome): Promise<void> {
+export async function settleRequest(ctx: RequestContext, result: FormattedExecutionResult | undefined, outcome: RequestOutcome): Promise<void> {
   const { operationType, operationName, started, retryable } = outcome;
   const errors = result?.errors ?? [];
   const keep = !(operationType === 'mutation' && errors.length > 0);
@@ -150,8 +150,6 @@ export async function settleRequest(ctx: RequestContext, result: FormattedResult
   );
 }
 
-/** A single result as it is sent: Apollo's formatted shape. */
-export type FormattedResult = FormattedExecutionResult;
 
 /** A refused attempt is recorded even though the mutation's own writes were rolled back. */
 async function writeDenials(ctx: RequestContext) {

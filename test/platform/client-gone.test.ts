@@ -37,20 +37,28 @@ afterAll(async () => {
   await app.close();
 });
 
-it('rolls back, audits nothing and logs no internal error when the client disconnects mid-request', async () => {
-  const clinic = await createClinic('Client Gone Clinic');
-  const member = await clinic.addClient();
-  const requestId = randomUUID();
-  const port = (server.address() as AddressInfo).port;
+/** POSTs `query` to `on` and disconnects after 150 ms; resolves with whatever body arrived by then. */
+async function leaveMidRequest(on: http.Server, auth: string, requestId: string, query: string): Promise<string> {
+  const port = (on.address() as AddressInfo).port;
+  let received = '';
   await new Promise<void>((resolve) => {
-    const req = http.request({ port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', authorization: member.auth, 'x-request-id': requestId } });
+    const req = http.request({ port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', authorization: auth, 'x-request-id': requestId } });
+    req.on('response', (res) => res.on('data', (chunk) => (received += String(chunk))));
     req.on('error', () => resolve());
-    req.end(JSON.stringify({ query: `{ viewer { client { displayName } } }` }));
+    req.end(JSON.stringify({ query }));
     setTimeout(() => {
       req.destroy();
       resolve();
     }, 150);
   });
+  return received;
+}
+
+it('rolls back, audits nothing and logs no internal error when the client disconnects mid-request', async () => {
+  const clinic = await createClinic('Client Gone Clinic');
+  const member = await clinic.addClient();
+  const requestId = randomUUID();
+  await leaveMidRequest(server, member.auth, requestId, `{ viewer { client { displayName } } }`);
   // Let the sleeping statement end and the resolvers run into the rolled-back transaction.
   await new Promise((r) => setTimeout(r, 900));
 
@@ -85,18 +93,7 @@ it('a compiled read answered by the front door after its client left: nothing co
     const clinic = await createClinic('Client Gone Front Door');
     const member = await clinic.addClient();
     const requestId = randomUUID();
-    const port = (frontServer.address() as AddressInfo).port;
-    let received = '';
-    await new Promise<void>((resolve) => {
-      const req = http.request({ port, path: '/graphql', method: 'POST', headers: { 'content-type': 'application/json', authorization: member.auth, 'x-request-id': requestId } });
-      req.on('response', (res) => res.on('data', (chunk) => (received += String(chunk))));
-      req.on('error', () => resolve());
-      req.end(JSON.stringify({ query: `{ viewer { kind } }` }));
-      setTimeout(() => {
-        req.destroy();
-        resolve();
-      }, 150);
-    });
+    const received = await leaveMidRequest(frontServer, member.auth, requestId, `{ viewer { kind } }`);
     await new Promise((r) => setTimeout(r, 900));
 
     expect(received).toBe('');
