@@ -59,6 +59,9 @@ export class Client implements Node {
   }
 }
 
+/** A client row's name columns (`t` its SQL alias) for a compiled read's `jsonRow`, keyed as `displayNameOf` reads them. */
+export const nameColumns = (t: string): [string, string][] => [['givenName', `${t}.given_name`], ['familyName', `${t}.family_name`], ['preferredName', `${t}.preferred_name`]];
+
 export function displayNameOf(c: Pick<Client, 'preferredName' | 'givenName' | 'familyName'>): string {
   const first = (c.preferredName?.trim() || c.givenName).split(/\s+/)[0];
   const initial = [...c.familyName.trim()][0] ?? '';

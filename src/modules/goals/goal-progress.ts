@@ -159,8 +159,7 @@ export const summaryHoldsAt = (summary: StreakSummary, now: Date) => !summary.la
 export function progressOf(measure: Measure, checkIns: CheckInPoint[], timeZone: string, now: Date): Progress {
   const met = metPeriods(measure, checkIns, timeZone);
   const summary = summaryOfMet(met, measure.period, checkIns);
-  if (summaryHoldsAt(summary, now)) return streaksAt(summary, measure.period, timeZone, now);
-  // A check-in a few minutes ahead may sit in a later period than now's: count back from now.
+  // Counted back from now, so a check-in a few minutes ahead (in a later period than now's) is right too.
   const s = step(measure.period);
   let current = 0;
   let cursor = periodOf(now, timeZone, measure.period);
@@ -169,7 +168,7 @@ export function progressOf(measure: Measure, checkIns: CheckInPoint[], timeZone:
     current += 1;
     cursor -= s;
   }
-  return { ...streaksAt(summary, measure.period, timeZone, now), currentStreak: current };
+  return { currentStreak: current, longestStreak: summary.longestStreak, lastCheckInAt: summary.lastCheckInAt };
 }
 
 /** Share of periods met between two local days (inclusive), 0–1; null when the range holds no period. */

@@ -83,18 +83,23 @@ function checkInConsent(goal: Goal, ctx: AuthedContext): Promise<string | null> 
   });
 }
 
-/** Streak figures (from the goal's summary when it holds); null for an integration whose consent does not cover check-ins. */
-async function streaks(goal: Goal, ctx: AuthedContext) {
-  if ((await checkInConsent(goal, ctx)) === null) return null;
-  const [facts, clock] = await Promise.all([ctx.loaders.of(goalLoaders).streakFacts.load(goal.id), ctx.loaders.of(clinicClockLoader).get()]);
-  return progressFromFacts(facts, goal.measure, clock.timeZone, clock.now);
-}
-
 /** The whole history, for figures over chosen periods; null for an integration whose consent does not cover check-ins. */
 async function history(goal: Goal, ctx: AuthedContext) {
+  const read = await withClock(goal, ctx, (loaders) => loaders.checkInPoints.load(goal.id));
+  return read && { checkIns: read.value, clock: read.clock };
+}
+
+/** Streak figures (from the goal's summary when it holds); null for an integration whose consent does not cover check-ins. */
+async function streaks(goal: Goal, ctx: AuthedContext) {
+  const read = await withClock(goal, ctx, (loaders) => loaders.streakFacts.load(goal.id));
+  return read && progressFromFacts(read.value, goal.measure, read.clock.timeZone, read.clock.now);
+}
+
+/** What `load` reads of a goal's check-ins, with the clinic's clock, behind the check-in consent gate. */
+async function withClock<T>(goal: Goal, ctx: AuthedContext, load: (loaders: ReturnType<typeof goalLoaders>) => Promise<T>) {
   if ((await checkInConsent(goal, ctx)) === null) return null;
-  const [checkIns, clock] = await Promise.all([ctx.loaders.of(goalLoaders).checkInPoints.load(goal.id), ctx.loaders.of(clinicClockLoader).get()]);
-  return { checkIns, clock };
+  const [value, clock] = await Promise.all([load(ctx.loaders.of(goalLoaders)), ctx.loaders.of(clinicClockLoader).get()]);
+  return { value, clock };
 }
 
 @Resolver(() => Goal)

@@ -6,7 +6,7 @@ import { toGlobalId, uuidOf } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
 import { argumentOf, CompiledRead, decodeList, jsonRow, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
 import { epochMsSql } from '../../db/sql-parts';
-import { displayNameOf } from '../clients/client.entity';
+import { displayNameOf, nameColumns } from '../clients/client.entity';
 import { canReadClient } from '../clients/client.policy';
 import { GoalFacts, goalAudience, GoalRuleFacts, staffGoalAudience } from '../goals/goal.policy';
 import { membershipView } from '../memberships/membership.policy';
@@ -59,8 +59,7 @@ function rosterShape(p: RosterParts) {
   );
   const member = jsonRow(
     [
-      ['id', 'm.id'], ['client_id', 'm.client_id'], ['status', 'm.status'], ['givenName', 'm.given_name'], ['familyName', 'm.family_name'],
-      ['preferredName', 'm.preferred_name'],
+      ['id', 'm.id'], ['client_id', 'm.client_id'], ['status', 'm.status'], ...nameColumns('m'),
       ['goals', p.goals ? `CASE WHEN m.rn < $2 THEN (SELECT json_agg(${goal.sql} ORDER BY gl.created_at, gl.id) FROM goals gl WHERE gl.membership_id = m.id) END` : 'NULL'],
     ],
     { goals: decodeList(goal) },

@@ -6,7 +6,7 @@ import type { AuthedContext } from '../../context';
 import { argumentOf, CompiledRead, decodeList, jsonRow, JsonRow, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
 import { arrayLiteral } from '../../db/request-db';
 import { epochMsSql } from '../../db/sql-parts';
-import { displayNameOf } from '../clients/client.entity';
+import { displayNameOf, nameColumns } from '../clients/client.entity';
 import { canReadClient } from '../clients/client.policy';
 import { consentAnswerSql } from '../consent/consent-check';
 import { GoalLifecycleStatus } from '../goals/goal.enums';
@@ -51,7 +51,7 @@ const goalRow = (streaks: boolean) =>
     [
       ['id', 'g.id'], ['client_id', 'g.client_id'], ['membership_id', 'g.membership_id'], ['group_id', 'g.group_id'], ['title', 'g.title'],
       ['visibility', 'g.visibility'], ['lifecycle_status', 'g.lifecycle_status'], ['membership_status', 'om.status'],
-      ...NAMES('c'),
+      ...nameColumns('c'),
       ['measure_kind', 'g.measure_kind'], ['measure_period', 'g.measure_period'], ['target', 'g.target'],
       ['share_consent', `CASE WHEN g.client_id <> $1 AND g.visibility = 'GROUP'
                         THEN ${consentAnswerSql('g.client_id', `'GOAL_SHARING'`, `'GROUP'`, 'g.group_id', 'NULL::text')} END`],
@@ -59,11 +59,10 @@ const goalRow = (streaks: boolean) =>
     ],
   );
 
-const NAMES = (t: string): [string, string][] => [['givenName', `${t}.given_name`], ['familyName', `${t}.family_name`], ['preferredName', `${t}.preferred_name`]];
-const CLIENT_ROW = jsonRow(NAMES('c'));
+const CLIENT_ROW = jsonRow(nameColumns('c'));
 const NEXT_ROW = jsonRow([['id', 's.id'], ['start_ms', epochMsSql('s.scheduled_start')], ['topic', 's.topic']]);
 const MEMBERSHIP_ROW = jsonRow([['id', 'm.id'], ['group_id', 'm.group_id'], ['client_id', 'm.client_id'], ['status', 'm.status']]);
-const PERSON = (m: string, c: string) => jsonRow([['client_id', `${m}.client_id`], ...NAMES(c)]);
+const PERSON = (m: string, c: string) => jsonRow([['client_id', `${m}.client_id`], ...nameColumns(c)]);
 const PROPOSER_ROW = PERSON('pm', 'pc');
 const PARTNER_ROW = PERSON('am', 'ac');
 const PARTNERSHIP_ROW = jsonRow(
