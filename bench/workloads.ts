@@ -2,7 +2,11 @@ import { signDevToken, TokenSettings } from '../src/auth/tokens';
 import { toGlobalId } from '../src/common/global-id';
 import { CLINICIANS_PER_CLINIC, ids, memberOf, Scale, seededRandom } from './dataset';
 
-export type ServerKind = 'ours' | 'postgraphile' | 'raw';
+/**
+ * `postgraphile-rls` is the same PostGraphile with the tenant isolation a clinic deployment needs
+ * (bench/postgraphile-rls.cjs): the caller's JWT, transactions as the RLS-bound role.
+ */
+export type ServerKind = 'ours' | 'postgraphile' | 'postgraphile-rls' | 'raw';
 
 export interface BenchRequest {
   headers: Record<string, string>;
@@ -105,27 +109,28 @@ export async function buildWorkloads(scale: Scale, tokens: TokenSettings, member
     {
       name: 'roster',
       description: 'group(id) { name members(first: 10) { status client { displayName } goals { title checkIns(last: 3) } } } as the group\'s clinician',
-      servers: ['ours', 'postgraphile', 'raw'],
+      servers: ['ours', 'postgraphile', 'postgraphile-rls', 'raw'],
       concurrency: 16,
       make(server, rand) {
         const { c, g, auth } = group(rand);
         const id = ids.group(c, g);
         if (server === 'ours') return { headers: ours(auth), body: json(ROSTER_OURS, { id: toGlobalId('TherapyGroup', id) }) };
+        if (server === 'postgraphile-rls') return { headers: ours(auth), body: json(ROSTER_PEER, { id }) };
         return { headers: plain, body: json(server === 'raw' ? '' : ROSTER_PEER, { id }) };
       },
       check(server, body) {
-        expectData(body, server === 'postgraphile' ? ['therapyGroupByRowId', 'name'] : ['group', 'name']);
+        expectData(body, server.startsWith('postgraphile') ? ['therapyGroupByRowId', 'name'] : ['group', 'name']);
       },
     },
     {
       name: 'member home',
       description: 'a member\'s groups, next sessions, own goals with streaks, partnerships and the partner\'s shared goals',
-      servers: ['ours', 'postgraphile'],
+      servers: ['ours', 'postgraphile', 'postgraphile-rls'],
       concurrency: 16,
       make(server, rand) {
         const m = members[pick(rand, members.length)];
         if (server === 'ours') return { headers: ours(m.auth), body: json(HOME_OURS) };
-        return { headers: plain, body: json(HOME_PEER, { id: ids.client(m.c, m.n) }) };
+        return { headers: server === 'postgraphile-rls' ? ours(m.auth) : plain, body: json(HOME_PEER, { id: ids.client(m.c, m.n) }) };
       },
       check(server, body) {
         expectData(body, server === 'ours' ? ['viewer', 'client', 'displayName'] : ['clientByRowId', 'givenName']);
