@@ -98,6 +98,8 @@ export async function settleRequest(ctx: RequestContext, result: FormattedExecut
         await ctx.audit.commit(ctx.db, { includeAccess: true });
       } else {
         await ctx.db.finish(false);
+        // Nothing it read was audited and nothing it wrote stands: no part of its payload is released.
+        if (result) result.data = null;
         await writeDenials(ctx);
       }
     }
