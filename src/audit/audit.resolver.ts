@@ -36,7 +36,7 @@ export class AuditResolver {
   async auditEvents(@Args() args: AuditEventsArgs, @Ctx() ctx: AuthedContext) {
     const q = new SqlParts(args.first + 1);
     // Cursors name (batch, position): event numbers of events recorded before batching do not encode them.
-    const cursor = decodeCursor(args.after, 2);
+    const cursor = decodeCursor(args.after, ['integer', 'integer']);
     if (cursor) {
       const [batch, position] = cursor.map(String);
       if (!/^\d{1,15}$/.test(batch) || !/^\d{1,5}$/.test(position)) throw badCursor();

@@ -71,12 +71,37 @@ export const clampListSize = (n: number): number => Math.min(100, Math.max(1, Ma
 
 export const encodeCursor = (values: unknown[]): string => Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
 
-/** The keyset values behind a cursor; a cursor that was not ours is BAD_USER_INPUT. */
-export function decodeCursor(cursor: string | null | undefined, arity: number): unknown[] | undefined {
+/**
+ * What each keyset value of a cursor must be before it reaches SQL: a forged cursor holding text
+ * where a uuid or timestamp goes (or a NUL byte) would otherwise fail in PostgreSQL, as an
+ * internal error that also aborts the request's transaction.
+ */
+export type CursorValue = 'text' | 'uuid' | 'timestamp' | 'integer';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// A timestamptz as PostgreSQL prints it in ISO style: `2026-11-26 22:55:14.928341+00`.
+const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2}) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?[+-]\d{2}(:[0-5]\d){0,2}$/;
+
+function isCursorValue(value: unknown, kind: CursorValue): boolean {
+  if (kind === 'integer') return (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) || (typeof value === 'string' && /^\d{1,15}$/.test(value));
+  if (typeof value !== 'string' || value.length > 1000 || value.includes('\u0000')) return false;
+  if (kind === 'uuid') return UUID_RE.test(value);
+  if (kind === 'timestamp') {
+    const m = TIMESTAMP_RE.exec(value);
+    if (!m) return false;
+    const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const day = new Date(Date.UTC(y, mo - 1, d));
+    return y >= 1 && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
+  }
+  return true;
+}
+
+/** The keyset values behind a cursor, one of each kind; a cursor that was not ours is BAD_USER_INPUT. */
+export function decodeCursor(cursor: string | null | undefined, kinds: readonly CursorValue[]): unknown[] | undefined {
   if (cursor === null || cursor === undefined) return undefined;
   try {
     const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(values) && values.length === arity && values.every((v) => typeof v === 'string' || typeof v === 'number')) {
+    if (Array.isArray(values) && values.length === kinds.length && values.every((v, i) => isCursorValue(v, kinds[i]))) {
       return values;
     }
   } catch {

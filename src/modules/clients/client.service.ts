@@ -39,7 +39,7 @@ export async function listClients(
 ): Promise<Page<Client>> {
   const scope = clientListScope(ctx.viewer);
   if (scope === 'NONE') throw forbidden();
-  const cursor = decodeCursor(after, 3);
+  const cursor = decodeCursor(after, ['text', 'text', 'uuid']);
   const facilitated = scope === 'FACILITATED' ? (await ctx.loaders.of(viewerFactsLoader).get()).facilitatedGroupIds : undefined;
   const qb = ctx.db.manager
     .createQueryBuilder(Client, 'c')

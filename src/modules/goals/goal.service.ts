@@ -44,7 +44,7 @@ export async function getGoal(ctx: AuthedContext, globalId: string): Promise<Goa
 export async function listGoals(ctx: AuthedContext, filter: GoalFilter, first: number, after?: string | null): Promise<Page<Goal>> {
   const viewer = ctx.viewer;
   if (viewer.kind === 'STAFF' && viewer.role === 'ADMIN') throw forbidden('Goals are clinical data: admins do not read them');
-  const cursor = decodeCursor(after, 2);
+  const cursor = decodeCursor(after, ['timestamp', 'uuid']);
   const q = new SqlParts();
   const facts = await ctx.loaders.of(viewerFactsLoader).get();
   if (viewer.kind === 'MEMBER') q.and(`g.group_id = ANY(${q.param([...facts.ownMemberships.keys()])})`);

@@ -36,7 +36,7 @@ export async function getGroup(ctx: AuthedContext, globalId: string): Promise<Vi
 }
 
 export async function listGroups(ctx: AuthedContext, filter: GroupFilter, first: number, after?: string | null): Promise<Page<VisibleGroup>> {
-  const cursor = decodeCursor(after, 2);
+  const cursor = decodeCursor(after, ['text', 'uuid']);
   const q = new SqlParts();
   if (ctx.viewer.kind === 'MEMBER') {
     const facts = await ctx.loaders.of(viewerFactsLoader).get();

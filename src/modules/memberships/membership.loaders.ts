@@ -75,7 +75,7 @@ export const membershipLoaders = (ctx: RequestContext) => ({
       const pages = new Map<string, Page<Membership>>();
       for (const group of shapes.values()) {
         const { args, scope } = group[0];
-        const cursor = decodeCursor(args.after, 1);
+        const cursor = decodeCursor(args.after, ['uuid']);
         const statuses = scope === 'ALL' && args.statuses?.length ? args.statuses : null;
         const q = new SqlParts(group.map((k) => k.groupId), args.first + 1);
         // One SQL text per scope and filter shape, each a plain index walk of `first + 1` rows

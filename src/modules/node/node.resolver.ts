@@ -14,7 +14,8 @@ export class NodeResolver {
   })
   async node(@Arg('id', () => ID, { description: 'A global id from any `id` field.' }) id: string, @Ctx() ctx: AuthedContext) {
     const parsed = fromGlobalId(id);
-    const type = parsed ? NODE_TYPES[parsed.type] : undefined;
+    // Own keys only: a type named `constructor` or `__proto__` is no type of ours.
+    const type = parsed && Object.hasOwn(NODE_TYPES, parsed.type) ? NODE_TYPES[parsed.type] : undefined;
     const row = parsed && type && mayFetchNode(ctx.viewer, type) ? await type.load(ctx, parsed.id) : null;
     if (!parsed || !row) {
       // Only a known type name goes to the audit trail: the id's text is the caller's.

@@ -113,6 +113,9 @@ export async function cancelSession(ctx: AuthedContext, input: CancelSessionInpu
   return (await loader.load(session.id))!;
 }
 
+/** Minutes of attendance recorded at most: a day. */
+const MAX_ATTENDED_MINUTES = 1440;
+
 /**
  * Records many members at once, all or nothing. Each membership must belong to the session's
  * group and have been seated at the session's local date; re-recording replaces (audited).
@@ -141,13 +144,14 @@ export async function recordAttendance(ctx: AuthedContext, input: RecordAttendan
     });
   }
   const minutesOf = (r: (typeof input.records)[number]) => {
-    if (r.joinedAt && r.leftAt) return Math.round((r.leftAt.getTime() - r.joinedAt.getTime()) / 60000);
+    // Capped here, not only in SQL: a span of centuries does not fit the int[] it travels in.
+    if (r.joinedAt && r.leftAt) return Math.min(Math.round((r.leftAt.getTime() - r.joinedAt.getTime()) / 60000), MAX_ATTENDED_MINUTES);
     return ATTENDED.includes(r.status) ? session.durationMinutes : 0;
   };
   const staffId = ctx.viewer.kind === 'STAFF' ? ctx.viewer.staffId : null;
   const rows = await ctx.db.query<{ id: string; membership_id: string; client_id: string; replaced: boolean }>(
     `INSERT INTO attendance (clinic_id, session_id, membership_id, client_id, status, joined_at, left_at, minutes, recorded_by_id)
-     SELECT $1, $2, r.membership_id, r.client_id, r.status, r.joined_at, r.left_at, LEAST(r.minutes, 1440), $3
+     SELECT $1, $2, r.membership_id, r.client_id, r.status, r.joined_at, r.left_at, r.minutes, $3
        FROM unnest($4::uuid[], $5::uuid[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::int[])
          AS r(membership_id, client_id, status, joined_at, left_at, minutes)
      ON CONFLICT (session_id, membership_id) DO UPDATE

@@ -11,7 +11,7 @@ import { isSelfLockout } from './staff.policy';
 import { staffLoaders } from './staff.loaders';
 
 export async function listStaff(ctx: RequestContext, first: number, after?: string | null): Promise<Page<StaffMember>> {
-  const cursor = decodeCursor(after, 2);
+  const cursor = decodeCursor(after, ['text', 'uuid']);
   const qb = ctx.db.manager.createQueryBuilder(StaffMember, 's').orderBy('s.name', 'ASC').addOrderBy('s.id', 'ASC').limit(first + 1);
   if (cursor) qb.where('(s.name, s.id) > (:name, :id)', { name: cursor[0], id: cursor[1] });
   const rows = await qb.getMany();
