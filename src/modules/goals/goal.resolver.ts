@@ -95,9 +95,18 @@ async function streaks(goal: Goal, ctx: AuthedContext) {
   return read && progressFromFacts(read.value, goal.measure, read.clock.timeZone, read.clock.now);
 }
 
-/** What `load` reads of a goal's check-ins, with the clinic's clock, behind the check-in consent gate. */
+/**
+ * What `load` reads of a goal's check-ins, with the clinic's clock, behind the check-in consent
+ * gate. Figures derived from check-ins (streaks, the latest check-in's time, rates) release
+ * check-in data too: to an integration, that is one `check-ins` disclosure of the goal.
+ */
 async function withClock<T>(goal: Goal, ctx: AuthedContext, load: (loaders: ReturnType<typeof goalLoaders>) => Promise<T>) {
-  if ((await checkInConsent(goal, ctx)) === null) return null;
+  const consentId = await checkInConsent(goal, ctx);
+  if (consentId === null) return null;
+  const viewer = ctx.viewer;
+  if (consentId && viewer.kind === 'INTEGRATION') {
+    ctx.audit.disclose({ apiKeyId: viewer.apiKeyId, clientId: goal.clientId, dataClass: 'check-ins', resourceType: 'Goal', resourceId: goal.id, consentId });
+  }
   const [value, clock] = await Promise.all([load(ctx.loaders.of(goalLoaders)), ctx.loaders.of(clinicClockLoader).get()]);
   return { value, clock };
 }

@@ -83,10 +83,8 @@ export const NODE_TYPES: Record<string, NodeType> = {
   },
   Attendance: {
     rules: [...Rule.STAFF, Rule.MEMBER, Rule.scope('sessions:read')],
-    load: async (ctx, id) => {
-      const [row] = await ctx.db.query<{ session_id: string }>(`SELECT session_id FROM attendance WHERE id = $1`, [id]);
-      return row ? ((await ctx.loaders.of(sessionLoaders).attendanceBySession.load(row.session_id)).find((a) => a.id === id) ?? null) : null;
-    },
+    // The record alone: loading its session's whole attendance would audit every member's.
+    load: (ctx, id) => ctx.loaders.of(sessionLoaders).attendanceById.load(id),
   },
   SessionNote: {
     rules: [...Rule.STAFF, Rule.MEMBER],

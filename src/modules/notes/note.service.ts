@@ -184,6 +184,8 @@ export async function addNoteAddendum(ctx: AuthedContext, input: AddNoteAddendum
     contentHash: contentHash(input.body),
     createdAt: row.created_at,
     read: 'BODY' as const,
+    // Reading it back in the payload is audited against the note's client, as `addenda` is.
+    subjectClientId: auditSubject(note),
   });
 }
 

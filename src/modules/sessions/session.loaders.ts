@@ -137,6 +137,17 @@ export const sessionLoaders = (ctx: RequestContext) => ({
     return sessionIds.map((id) => visible.filter((a) => a.sessionId === id));
   }),
 
+  /** Attendance records by id, as the viewer may see them (only those returned are audited). */
+  attendanceById: new DataLoader<string, Attendance | null>(async (ids) => {
+    const rows = await ctx.db.query<AttendanceRow & { group_id: string }>(
+      `SELECT a.*, s.group_id FROM attendance a JOIN group_sessions s ON s.id = a.session_id WHERE a.id = ANY($1)`,
+      [[...ids]],
+    );
+    const groupOf = new Map(rows.map((r) => [r.session_id, r.group_id]));
+    const visible = new Map((await visibleAttendance(ctx, rows.map(attendanceFromRow), groupOf)).map((a) => [a.id, a]));
+    return ids.map((id) => visible.get(id) ?? null);
+  }),
+
   attendanceByMembership: new DataLoader<string, Attendance[]>(async (membershipIds) => {
     const rows = await ctx.db.query<AttendanceRow & { group_id: string }>(
       `SELECT a.*, s.group_id FROM attendance a JOIN group_sessions s ON s.id = a.session_id
