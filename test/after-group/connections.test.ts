@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { toGlobalId } from '../../src/common/global-id';
 import { ownerQuery } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
+import { grantConsent } from '../goals/goal-fixtures';
 import {
   allowContactSharing,
   BLOCK,
@@ -290,6 +291,18 @@ describe('contact details', () => {
       expect(row.closed_at).toBeInstanceOf(Date);
       expect(await cards(kim, lee, id)).toEqual({ kimSees: null, leeSees: null });
     }
+  });
+
+  it('follow a decision made for the connection\'s group alone: a group-scoped DENY hides, a group-scoped PERMIT reveals', async () => {
+    const world = await acceptedPair(['kim']);
+    const { kim, lee, id, group } = world;
+    // Lee has no clinic-wide consent; his permission for this group alone is enough.
+    expect(await cards(kim, lee, id)).toEqual({ kimSees: null, leeSees: null });
+    await grantConsent(lee.auth, { type: 'CONTACT_SHARING', groupId: group.gid });
+    expect(await cards(kim, lee, id)).toEqual({ kimSees: LEE_CARD, leeSees: KIM_CARD });
+    // Kim, who shares clinic-wide, denies it for this group: her DENY there overrides.
+    await grantConsent(kim.auth, { type: 'CONTACT_SHARING', groupId: group.gid, provision: 'DENY' });
+    expect(await cards(kim, lee, id)).toEqual({ kimSees: null, leeSees: null });
   });
 
   it('are absent on the next request after either member revokes CONTACT_SHARING', async () => {

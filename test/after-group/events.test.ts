@@ -277,6 +277,21 @@ describe('who is going', () => {
     expect(sorted(seenByCat.attendees)).toEqual(names(world.fay));
   });
 
+  it('going is not consent: a member without the agreement consent, or an alumnus outside the directory, sees no names', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    for (const m of [world.ann, world.ben, world.cat, world.dan, world.fay]) await rsvped(m, e.both.id, 'GOING');
+    // Dan withdraws his group agreement consent: he no longer sees peers anywhere, here neither.
+    await revokeConsent(world.dan.auth, await agreementConsentOf(world.dan, world.group), 'privacy');
+    expect((await eventsFor(world.dan.auth)).get(e.both.id).attendees).toBeNull();
+    expect(ok(await gql(world.dan.auth, EVENT_NODE, { id: e.both.id })).node.attendees).toBeNull();
+    // Ben completed without joining the alumni directory: counted, never named, and names no one.
+    expect((await eventsFor(world.ben.auth)).get(e.both.id).attendees).toBeNull();
+    expect((await eventsFor(world.ben.auth)).get(e.both.id).counts).toEqual({ going: 5, maybe: 0 });
+    // Those who do consent still see each other (and not Dan or Ben).
+    expect(sorted((await eventsFor(world.cat.auth)).get(e.both.id).attendees)).toEqual(names(world.ann, world.fay));
+  });
+
   it('alumni event: a going alumnus sees only going alumni who hold ALUMNI_DIRECTORY', async () => {
     const world = await eventWorld();
     const e = await threeEvents(world);

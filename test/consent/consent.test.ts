@@ -115,11 +115,15 @@ describe('grantConsent', () => {
     }
   });
 
-  it('refuses a member granting consent for another client: FORBIDDEN, nothing stored', async () => {
+  it('refuses a member granting consent for another client, of this clinic or another: NOT_FOUND, nothing stored', async () => {
     const { clinic, group, members } = await activeGroup({ members: 2 });
     const [sam, kim] = members;
-    await expectRefused('FORBIDDEN', [clinic.id], () =>
+    const neighbour = await activeGroup({ members: 1 });
+    await expectRefused('NOT_FOUND', [clinic.id, neighbour.clinic.id], () =>
       gql(sam.auth, GRANT_CONSENT, { input: { clientId: kim.client.gid, type: 'GOAL_SHARING', groupId: group.gid } }),
+    );
+    await expectRefused('NOT_FOUND', [clinic.id, neighbour.clinic.id], () =>
+      gql(sam.auth, GRANT_CONSENT, { input: { clientId: neighbour.members[0].client.gid, type: 'TREATMENT' } }),
     );
     // A member may not record staff methods for themself either.
     await expectRefused('BAD_USER_INPUT', [clinic.id], () =>

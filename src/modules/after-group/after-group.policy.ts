@@ -28,5 +28,15 @@ export function isInvited(audience: EventAudience, membershipStatus: string | un
   return audience === EventAudience.BOTH ? current || alumnus : audience === EventAudience.MEMBERS ? current : alumnus;
 }
 
+/**
+ * Whether an attendee may see who else is going: only one who consents to being seen there too —
+ * an alumnus in the group's alumni directory, a current member who sees peers (agreement
+ * accepted, its consent active). Going is not consent.
+ */
+export function seesFellowAttendees(ownStatus: string | undefined, inAlumniDirectory: boolean, seesPeers: boolean): boolean {
+  if (ownStatus === 'COMPLETED') return inAlumniDirectory;
+  return (ownStatus === 'ACTIVE' || ownStatus === 'ON_HOLD') && seesPeers;
+}
+
 /** Pending requests a member may have open at once. */
 export const MAX_PENDING_REQUESTS = 10;

@@ -184,7 +184,8 @@ export const contactCardLoader = (ctx: RequestContext) =>
   new DataLoader<Connection, ContactCard | null, string>(
     async (connections) => {
       const questions = connections.flatMap((c) =>
-        [c.requesterClientId, c.recipientClientId].map((clientId) => ({ clientId, type: ConsentType.CONTACT_SHARING, scope: { kind: 'CLINIC' as const } })),
+        // Asked for the connection's group: a clinic-wide decision applies there, and so does one a member made for that group alone (a DENY overriding).
+        [c.requesterClientId, c.recipientClientId].map((clientId) => ({ clientId, type: ConsentType.CONTACT_SHARING, scope: { kind: 'GROUP' as const, groupId: c.groupId } })),
       );
       const answers = await ctx.loaders.of(consentCheckLoader).loadMany(questions);
       const revealed = connections.filter((c, i) => revealsContact(c.rawStatus, typeof answers[2 * i] === 'string', typeof answers[2 * i + 1] === 'string'));

@@ -8,8 +8,9 @@ import { displayNameOf } from '../clients/client.entity';
 import { consentCheckLoader } from '../consent/consent-check';
 import { ConsentType } from '../consent/consent.enums';
 import { groupLoaders } from '../groups/group.loaders';
+import { memberSeesPeers } from '../groups/group.policy';
 import { viewerFactsLoader } from '../groups/viewer-facts';
-import { isInvited } from './after-group.policy';
+import { isInvited, seesFellowAttendees } from './after-group.policy';
 import { EventAudience, GroupEvent, GroupEventKind, RsvpResponse } from './after-group.types';
 
 type EventRow = {
@@ -137,8 +138,9 @@ export async function rsvp(ctx: AuthedContext, eventGlobalId: string, response: 
 
 /**
  * Names of those going: staff with roster access see all; an invitee sees names only while
- * going themself, and only of attendees who consent to being seen there — ALUMNI_DIRECTORY for
- * alumni, the group agreement for current members (asked of the consent service in one batch).
+ * going themself and consenting to be seen there too (`seesFellowAttendees`), and only of
+ * attendees who consent to being seen there — ALUMNI_DIRECTORY for alumni, the group agreement
+ * for current members (asked of the consent service in one batch with the viewer's own).
  */
 export async function attendeesOf(ctx: AuthedContext, event: GroupEvent): Promise<string[] | null> {
   // Only those still invited count: someone who RSVPed and then left the group is no longer listed.
@@ -147,15 +149,22 @@ export async function attendeesOf(ctx: AuthedContext, event: GroupEvent): Promis
   );
   const viewer = ctx.viewer;
   if (viewer.kind === 'STAFF') return going.map((r) => r.displayName);
-  if (viewer.kind !== 'MEMBER' || !going.some((r) => r.clientId === viewer.clientId)) return null;
+  const mine = viewer.kind === 'MEMBER' ? going.find((r) => r.clientId === viewer.clientId) : undefined;
+  if (viewer.kind !== 'MEMBER' || !mine) return null;
   const others = going.filter((r) => r.clientId !== viewer.clientId);
-  const answers = await ctx.loaders.of(consentCheckLoader).loadMany(
-    others.map((r) => ({
-      clientId: r.clientId,
-      type: r.membershipStatus === 'COMPLETED' ? ConsentType.ALUMNI_DIRECTORY : ConsentType.GROUP_AGREEMENT,
-      scope: { kind: 'GROUP' as const, groupId: event.groupId },
-    })),
-  );
+  const [[own, ...answers], facts, group] = await Promise.all([
+    ctx.loaders.of(consentCheckLoader).loadMany(
+      [mine, ...others].map((r) => ({
+        clientId: r.clientId,
+        type: r.membershipStatus === 'COMPLETED' ? ConsentType.ALUMNI_DIRECTORY : ConsentType.GROUP_AGREEMENT,
+        scope: { kind: 'GROUP' as const, groupId: event.groupId },
+      })),
+    ),
+    ctx.loaders.of(viewerFactsLoader).get(),
+    ctx.loaders.of(groupLoaders).rowById.load(event.groupId),
+  ]);
+  const seesPeers = group !== null && memberSeesPeers(viewer, group, facts);
+  if (!seesFellowAttendees(mine.membershipStatus ?? undefined, typeof own === 'string', seesPeers)) return null;
   return others.filter((_, i) => typeof answers[i] === 'string').map((r) => r.displayName);
 }
 

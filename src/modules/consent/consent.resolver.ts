@@ -28,7 +28,7 @@ export class ConsentResolver {
 
   @Authorized(...Rule.STAFF, Rule.MEMBER)
   @Mutation(() => ConsentPayload, {
-    description: 'Records a consent: a member for themselves (ELECTRONIC), or staff on a client\'s behalf (SIGNED_FORM or VERBAL, with the document version). Effective from the next request.',
+    description: 'Records a consent: a member for themselves (ELECTRONIC), or staff on a client\'s behalf (SIGNED_FORM or VERBAL, with the document version). A decision for one group is recorded by the member in it, or by staff with that group\'s roster (a clinician: groups they facilitate); any other client or group answers NOT_FOUND. Effective from the next request.',
   })
   async grantConsent(@Arg('input', { description: 'What to do; see the input type.' }) input: GrantConsentInput, @Ctx() ctx: AuthedContext) {
     return { consent: await grantConsent(ctx, input) };

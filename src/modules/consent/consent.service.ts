@@ -4,7 +4,8 @@ import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
 import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
 import { clientLoaders } from '../clients/client.loaders';
-import { visibleGroup } from '../groups/group.loaders';
+import { groupLoaders, visibleGroup } from '../groups/group.loaders';
+import { canSeeRoster } from '../groups/group.policy';
 import { consentCheckLoader } from './consent-check';
 import { ConsentRecord } from './consent-record.entity';
 import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentType } from './consent.enums';
@@ -55,7 +56,8 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
   const viewer = ctx.viewer;
   const clientId = input.clientId ? uuidOf(input.clientId, 'Client') : viewer.kind === 'MEMBER' ? viewer.clientId : undefined;
   if (!clientId) throw input.clientId ? notFound('Client') : badInput('clientId is required', { field: 'clientId' });
-  if (viewer.kind === 'MEMBER' && clientId !== viewer.clientId) throw forbidden('Members grant consent only for themselves');
+  // Another client's id (this clinic's or another's) does not exist for a member.
+  if (viewer.kind === 'MEMBER' && clientId !== viewer.clientId) throw notFound('Client');
   const mayRead = await staffMayRead(ctx, clientId);
   if (viewer.kind === 'STAFF' && !mayRead) throw notFound('Client');
   if (!canGrantOrRevokeFor(viewer, clientId, mayRead)) throw forbidden();
@@ -71,8 +73,11 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
   let apiKeyId: string | null = null;
   if (input.groupId) {
     groupId = uuidOf(input.groupId, 'TherapyGroup') ?? null;
-    const [group] = groupId ? await ctx.db.query(`SELECT 1 FROM therapy_groups WHERE id = $1`, [groupId]) : [];
-    if (!group) throw notFound('Group');
+    // A group-scoped decision is recorded by the member, or by staff with the group's roster (a
+    // clinician only for groups they facilitate): one for a group they cannot see would change
+    // what its peers see of the client, and its answer would tell the client's other groups.
+    const group = groupId ? await ctx.loaders.of(groupLoaders).visibleById.load(groupId) : null;
+    if (!group || (viewer.kind === 'STAFF' && !canSeeRoster(group.access))) throw notFound('Group');
     const [member] = await ctx.db.query(`SELECT 1 FROM memberships WHERE group_id = $1 AND client_id = $2`, [groupId, clientId]);
     if (!member) throw notFound('Group');
     scopeKind = ConsentScopeKind.GROUP;
