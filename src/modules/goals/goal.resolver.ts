@@ -1,4 +1,5 @@
-import { IsOptional, Max, Min } from 'class-validator';
+import { IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { badInput } from '../../errors/domain-error';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Float, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
 import { clampListSize, ConnectionType, PageArgs } from '../../common/connection';
@@ -45,6 +46,8 @@ class GoalFilter {
 class GoalsArgs extends PageArgs {
   @Field(() => GoalFilter, { nullable: true, description: 'Conditions on the goals returned.' })
   @IsOptional()
+  // type-graphql validates nested input objects only when told to: the filter's own rules (text hygiene) run.
+  @ValidateNested()
   filter?: GoalFilter | null;
 }
 
@@ -110,6 +113,9 @@ async function withClock<T>(goal: Goal, ctx: AuthedContext, load: (loaders: Retu
   const [value, clock] = await Promise.all([load(ctx.loaders.of(goalLoaders)), ctx.loaders.of(clinicClockLoader).get()]);
   return { value, clock };
 }
+
+/** Longest range `completionRate` reckons: ten years. */
+const MAX_RATE_DAYS = 3660;
 
 @Resolver(() => Goal)
 export class GoalResolver {
@@ -182,7 +188,7 @@ export class GoalResolver {
     return (await streaks(goal, ctx))?.lastCheckInAt ?? null;
   }
 
-  @FieldResolver(() => Float, { nullable: true, description: 'Share of periods met (0–1) between two days in the clinic\'s time zone; default from the start date to today.' })
+  @FieldResolver(() => Float, { nullable: true, description: 'Share of periods met (0–1) between two days in the clinic\'s time zone (at most ten years apart); default from the start date to today.' })
   async completionRate(
     @Root() goal: Goal,
     @Ctx() ctx: AuthedContext,
@@ -195,6 +201,8 @@ export class GoalResolver {
     const day = (d: string) => Math.round(Date.parse(`${d}T00:00:00Z`) / 86400000);
     const fromDay = day(toSqlDate(from) ?? goal.startDate);
     const toDay = to ? day(toSqlDate(to)!) : localDayNumber(clock.now, clock.timeZone);
+    // The rate walks the range day by day: a range of millennia on a page of goals would hold the process.
+    if (toDay - fromDay > MAX_RATE_DAYS) throw badInput(`from and to may be at most ${MAX_RATE_DAYS} days apart`, { argument: 'to' });
     return completionRate(goal.measure, checkIns, clock.timeZone, fromDay, toDay);
   }
 

@@ -101,8 +101,11 @@ export async function createGoal(ctx: AuthedContext, input: CreateGoalInput): Pr
   if (![GoalLifecycleStatus.PROPOSED, GoalLifecycleStatus.ACTIVE].includes(input.lifecycleStatus)) {
     throw badInput('A new goal is PROPOSED or ACTIVE', { field: 'lifecycleStatus' });
   }
-  const start = toSqlDate(input.startDate) ?? null;
   const due = toSqlDate(input.dueDate) ?? null;
+  // A due date alone is checked against the start it gets (the clinic's today) before the insert,
+  // which the table's CHECK would otherwise refuse as an internal error.
+  let start = toSqlDate(input.startDate) ?? null;
+  if (due && !start) [{ start }] = await ctx.db.query<{ start: string }>(`SELECT clinic_today()::text AS start`);
   if (start && due && due < start) throw badInput('dueDate is before startDate', { field: 'dueDate' });
   const actor = actorOf(ctx.viewer);
   const [row] = await ctx.db.query<{ id: string }>(
@@ -114,10 +117,6 @@ export async function createGoal(ctx: AuthedContext, input: CreateGoalInput): Pr
     [ctx.db.clinicId, membership.id, membership.clientId, membership.groupId, input.title.trim(), input.description ?? null,
       input.measureKind, input.measurePeriod, target, start, due, input.lifecycleStatus, input.visibility, actor.actorType, actor.actorId],
   );
-  if (due && !start) {
-    const [{ ok }] = await ctx.db.query<{ ok: boolean }>(`SELECT due_date >= start_date AS ok FROM goals WHERE id = $1`, [row.id]);
-    if (!ok) throw badInput('dueDate is before startDate', { field: 'dueDate' });
-  }
   ctx.audit.record({ action: AuditAction.CREATE, resourceType: GOAL, resourceId: row.id, subjectClientId: membership.clientId });
   return (await ctx.loaders.of(goalLoaders).visibleById.load(row.id))!;
 }

@@ -1,4 +1,4 @@
-import { IsOptional, Max, Min } from 'class-validator';
+import { IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
 import { clampListSize, ConnectionType, PageArgs } from '../../common/connection';
@@ -47,6 +47,8 @@ class GroupFilter {
 class GroupsArgs extends PageArgs {
   @Field(() => GroupFilter, { nullable: true, description: 'Conditions on the groups returned.' })
   @IsOptional()
+  // type-graphql validates nested input objects only when told to: the filter's own rules (text hygiene) run.
+  @ValidateNested()
   filter?: GroupFilter | null;
 }
 
