@@ -60,6 +60,14 @@ export async function withIdempotency<T>(
     return store.load(existing.response);
   }
   const result = await run();
-  await ctx.db.query(`UPDATE idempotency_keys SET response = $3 WHERE owner_id = $1 AND key = $2`, [owner, key, JSON.stringify(store.save(result))]);
+  await ctx.db.query(`UPDATE idempotency_keys SET response = $3 WHERE owner_id = $1 AND key = $2`, [owner, key, jsonbText(store.save(result))]);
   return result;
 }
+
+/**
+ * JSON that jsonb accepts: a stored response may echo what a caller sent (a row error quoting an
+ * identifier), and jsonb refuses the escapes JSON.stringify writes for NUL and for unpaired
+ * surrogates. Each becomes U+FFFD; an escaped backslash before it is left alone.
+ */
+export const jsonbText = (value: unknown): string =>
+  JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi, '$1\\ufffd');

@@ -49,7 +49,16 @@ export interface RosterPlan {
   ends: { membershipId: string; clientId: string; from: MembershipStatus }[];
   unchanged: number;
   activeBefore: number;
+  /** ACTIVE or ON_HOLD memberships before the sync. */
+  seatedBefore: number;
 }
+
+/**
+ * Seated memberships a plan ends, whether left out of a REPLACE list or given an ended status by
+ * their row: both empty seats, and the large-change confirmation counts them alike.
+ */
+export const seatedEndings = (plan: RosterPlan): number =>
+  plan.ends.filter((e) => isSeated(e.from)).length + plan.statusChanges.filter((c) => isSeated(c.from) && isEnded(c.to)).length;
 
 export interface PlanInput {
   rows: RosterRow[];
@@ -140,10 +149,11 @@ const CLIENT_FIELDS: (keyof ClientFields)[] = ['givenName', 'familyName', 'prefe
  * order, seating while seats remain and waitlisting after. Dry runs return exactly this plan.
  */
 export function planRoster(input: PlanInput): RosterPlan {
-  const plan: RosterPlan = { errors: validateRows(input.rows, input.today), creates: [], updates: [], enrols: [], statusChanges: [], ends: [], unchanged: 0, activeBefore: 0 };
+  const plan: RosterPlan = { errors: validateRows(input.rows, input.today), creates: [], updates: [], enrols: [], statusChanges: [], ends: [], unchanged: 0, activeBefore: 0, seatedBefore: 0 };
   const open = [...input.openByClient.values()];
   plan.activeBefore = open.filter((m) => m.status === MembershipStatus.ACTIVE).length;
   let seated = open.filter((m) => isSeated(m.status)).length;
+  plan.seatedBefore = seated;
 
   if (input.mode === 'REPLACE') {
     const listed = new Set(input.rows.map((r) => (r.externalId ? input.clientsByKey.get(keyOf(r.externalId))?.id : undefined)).filter(Boolean));

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { isSafeText } from '../../common/safe-text';
+import { sqlState } from '../../db/pg-errors';
 import { AuditAction } from '../../audit/audit-action';
 import { actorOf } from '../../auth/viewer';
 import { uuidOf } from '../../common/global-id';
@@ -14,7 +16,7 @@ import { withIdempotency } from '../idempotency/idempotency.service';
 import { membershipLoaders } from '../memberships/membership.loaders';
 import { onMembershipsEnded } from '../memberships/membership.service';
 import { isEnded, MembershipStatus } from '../memberships/membership-status';
-import { displayKey, ExistingClient, ExistingMembership, keyOf, parseKey, planRoster, RosterPlan } from './roster-plan';
+import { displayKey, ExistingClient, ExistingMembership, keyOf, parseKey, planRoster, RosterPlan, seatedEndings } from './roster-plan';
 import { toGlobalId } from '../../common/global-id';
 import { SyncMode, SyncRosterInput, SyncRosterPayload } from './sync.types';
 
@@ -46,7 +48,10 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
   await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('roster-sync:' || $1))`, [ctx.db.clinicId]);
   const group = await lockGroup(ctx, groupId);
   if (group.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: group.status });
-  const refs = input.members.filter((m) => m.externalId?.system && m.externalId?.value).map((m) => m.externalId);
+  // Rows are validated in the plan, to report every problem at once; identifiers PostgreSQL would
+  // refuse (NUL bytes) or no row could hold are left out of the lookup and reported there.
+  const lookable = (v: string) => v.length <= 200 && isSafeText(v);
+  const refs = input.members.filter((m) => m.externalId?.system && m.externalId?.value && lookable(m.externalId.system) && lookable(m.externalId.value)).map((m) => m.externalId);
   const [clients, open, [{ today }]] = await Promise.all([
     ctx.db.query<{ system: string; value: string; id: string; given_name: string; family_name: string; preferred_name: string | null; email: string | null; phone: string | null; date_of_birth: string | null }>(
       `SELECT e.system, e.value, c.id, c.given_name, c.family_name, c.preferred_name, c.email, c.phone, c.date_of_birth
@@ -60,6 +65,9 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
     ),
     ctx.db.query<{ today: string }>(`SELECT (now() AT TIME ZONE (SELECT timezone FROM clinics WHERE id = $1))::date::text AS today`, [ctx.db.clinicId]),
   ]);
+  // Comparing rows with stored demographics reads them (a dry run's changed fields tell stored
+  // values): audited as reads of each client matched, whether or not anything is written.
+  ctx.audit.recordMany(clients.map((c) => ({ action: AuditAction.READ, resourceType: 'Client', resourceId: c.id, subjectClientId: c.id })));
   const clientsByKey = new Map<string, ExistingClient>(
     clients.map((c) => [keyOf({ system: c.system, value: c.value }), { id: c.id, givenName: c.given_name, familyName: c.family_name, preferredName: c.preferred_name, email: c.email, phone: c.phone, dateOfBirth: c.date_of_birth }]),
   );
@@ -74,12 +82,13 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
     promotesWaitlist: group.format !== GroupFormat.CLOSED && acceptsEnrolment(group.status),
     today,
   });
-  const endingActive = plan.ends.filter((e) => e.from === MembershipStatus.ACTIVE).length;
-  const requiresConfirmation = input.mode === SyncMode.REPLACE && endingActive > LARGE_CHANGE_SHARE * plan.activeBefore;
+  const ending = seatedEndings(plan);
+  const requiresConfirmation = input.mode === SyncMode.REPLACE && ending > 0 && ending > LARGE_CHANGE_SHARE * plan.seatedBefore;
   if (requiresConfirmation && !input.confirmLargeChange && !input.dryRun && plan.errors.length === 0) {
-    throw conflict(`This REPLACE would end ${endingActive} of ${plan.activeBefore} ACTIVE memberships (over 20%): confirm with confirmLargeChange: true`, {
+    throw conflict(`This REPLACE would end ${ending} of ${plan.seatedBefore} seated (ACTIVE or ON_HOLD) memberships (over 20%): confirm with confirmLargeChange: true`, {
       reason: 'LARGE_CHANGE_REQUIRES_CONFIRMATION',
-      wouldEnd: endingActive,
+      wouldEnd: ending,
+      seated: plan.seatedBefore,
       active: plan.activeBefore,
     });
   }
@@ -103,11 +112,18 @@ async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan) 
        SELECT id, $1, g, f, p, e, ph, d::date FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS x(id, g, f, p, e, ph, d)`,
       [clinicId, plan.creates.map((c) => newIds.get(c.key)), f.map((x) => x.givenName), f.map((x) => x.familyName), f.map((x) => x.preferredName), f.map((x) => x.email), f.map((x) => x.phone), f.map((x) => x.dateOfBirth)],
     );
-    await ctx.db.query(
-      `INSERT INTO external_identifiers (clinic_id, resource_type, resource_id, system, value)
-       SELECT $1, 'Client', id, s, v FROM unnest($2::uuid[], $3::text[], $4::text[]) AS x(id, s, v)`,
-      [clinicId, plan.creates.map((c) => newIds.get(c.key)), plan.creates.map((c) => parseKey(c.key).system), plan.creates.map((c) => parseKey(c.key).value)],
-    );
+    await ctx.db
+      .query(
+        `INSERT INTO external_identifiers (clinic_id, resource_type, resource_id, system, value)
+         SELECT $1, 'Client', id, s, v FROM unnest($2::uuid[], $3::text[], $4::text[]) AS x(id, s, v)`,
+        [clinicId, plan.creates.map((c) => newIds.get(c.key)), plan.creates.map((c) => parseKey(c.key).system), plan.creates.map((c) => parseKey(c.key).value)],
+      )
+      .catch((error: unknown) => {
+        // createClient/updateClient gave one of these identifiers to a client after this sync looked
+        // them up (they do not wait for the sync's lock): nothing is written; a retry will match it.
+        if (sqlState(error) === '23505') throw conflict('Another request added one of these external identifiers at the same moment; nothing was written. Retry the sync.', { retryable: true });
+        throw error;
+      });
     for (const c of plan.creates) audit.push({ action: AuditAction.CREATE, type: 'Client', id: newIds.get(c.key)!, subject: newIds.get(c.key)! });
   }
   if (plan.updates.length) {

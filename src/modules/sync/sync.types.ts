@@ -76,7 +76,7 @@ export class SyncRosterInput {
   @Field({ defaultValue: false, description: 'Plan only: return what would change and write nothing.' })
   dryRun: boolean = false;
 
-  @Field({ defaultValue: false, description: 'Required when a REPLACE would end more than 20% of the ACTIVE memberships.' })
+  @Field({ defaultValue: false, description: 'Required when a REPLACE would end more than 20% of the seated (ACTIVE or ON_HOLD) memberships, counting those left out and those given an ended status alike.' })
   confirmLargeChange: boolean = false;
 
   @Field(() => String, { nullable: true, description: 'Retry key (kept 24 hours per API key): the same key and input return the stored result; another input answers IDEMPOTENCY_KEY_REUSED.' })
@@ -165,7 +165,7 @@ export class SyncRosterPayload {
   @Field(() => Int, { description: 'Rows enrolled as WAITLISTED because the group was full.' })
   waitlistedForCapacity: number;
 
-  @Field({ description: 'True when a REPLACE would end more than 20% of ACTIVE memberships and needs confirmLargeChange.' })
+  @Field({ description: 'True when a REPLACE would end more than 20% of the seated (ACTIVE or ON_HOLD) memberships and needs confirmLargeChange.' })
   requiresConfirmation: boolean;
 
   @Field(() => [SyncRowError], { description: 'Every row problem; when any, nothing was written.' })
