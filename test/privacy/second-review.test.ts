@@ -10,6 +10,9 @@ import {
   activateGroup, activeGroup, checkIn, createGoal, createGroup, enrolNew, acceptAgreement, expectRefused, grantConsent, GRANT_CONSENT, ok,
 } from '../goals/goal-fixtures';
 import { auditRowsOf, createNote, recordAttendance, sessionWorld, signNote, ADD_ADDENDUM, attendanceRowsOf } from '../sessions/session-fixtures';
+import {
+  EHR, extKey, fullState, openRoster, ownerConnection, rosterRow, rosterRows, synced, syncRoster, syncWorld, tableCounts, waitForLockWaiters, warmKey,
+} from '../sync/sync-fixtures';
 
 const nodeId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64url');
 const cursor = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
@@ -196,5 +199,127 @@ describe('group-scoped consent is recorded only by those who may act for that gr
     await acceptAgreement(lee, g2);
     await expectRefused('NOT_FOUND', [w.clinic.id], () => gql(kim.auth, GRANT_CONSENT, { input: { type: 'GOAL_SHARING', groupId: g2.gid } }));
     ok(await gql(lee.auth, GRANT_CONSENT, { input: { type: 'GOAL_SHARING', groupId: g2.gid } }));
+  });
+});
+
+describe('inputs PostgreSQL would refuse are refused first, as bad input', () => {
+  it('a calendar date in year 0000 is BAD_USER_INPUT, nothing stored', async () => {
+    const w = await activeGroup({ members: 1 });
+    const before = await ownerQuery(`SELECT count(*)::int AS n FROM clients WHERE clinic_id = $1`, [w.clinic.id]);
+    const res = await gql(w.clinic.admin.auth, `mutation($input: CreateClientInput!) { createClient(input: $input) { client { id } } }`, {
+      input: { givenName: 'Ada', familyName: 'Year', dateOfBirth: '0000-01-01' },
+    });
+    expectError(res, 'BAD_USER_INPUT');
+    expect(await ownerQuery(`SELECT count(*)::int AS n FROM clients WHERE clinic_id = $1`, [w.clinic.id])).toEqual(before);
+    // Year 0001 is a date PostgreSQL keeps.
+    ok(await gql(w.clinic.admin.auth, `mutation($input: CreateClientInput!) { createClient(input: $input) { client { id } } }`, {
+      input: { givenName: 'Ada', familyName: 'Year', dateOfBirth: '0001-01-01' },
+    }));
+  });
+
+  it('a goal due before today with no start date is BAD_USER_INPUT, nothing stored', async () => {
+    const w = await activeGroup({ members: 1 });
+    const [kim] = w.members;
+    const res = await expectRefused('BAD_USER_INPUT', [w.clinic.id], () =>
+      gql(kim.auth, `mutation($input: CreateGoalInput!) { createGoal(input: $input) { goal { id } } }`, {
+        input: { membershipId: kim.membershipGid, title: 'Late already', measureKind: 'BOOLEAN', dueDate: '2020-01-01' },
+      }),
+    );
+    expect(res.errors![0].extensions).toMatchObject({ field: 'dueDate' });
+  });
+
+  it('a NUL byte in the groups search is BAD_USER_INPUT', async () => {
+    const w = await activeGroup({ members: 1 });
+    for (const auth of [w.clinic.admin.auth, w.members[0].auth]) {
+      const res = await gql(auth, `query($f: GroupFilter) { groups(filter: $f) { edges { node { id } } } }`, { f: { search: 'a\u0000b' } });
+      expectError(res, 'BAD_USER_INPUT');
+    }
+  });
+
+  it('completionRate over more than ten years is BAD_USER_INPUT, not minutes of work', async () => {
+    const w = await activeGroup({ members: 1 });
+    const [kim] = w.members;
+    const g = await createGoal(kim, { visibility: 'PRIVATE', lifecycleStatus: 'ACTIVE' });
+    const rate = (from: string, to: string) => gql(kim.auth, `query($id: ID!, $from: Date, $to: Date) { goal(id: $id) { completionRate(from: $from, to: $to) } }`, { id: g.gid, from, to });
+    expectError(await rate('0001-01-01', '9999-12-31'), 'BAD_USER_INPUT');
+    expect(ok(await rate('2026-01-01', '2026-12-31')).goal.completionRate).toEqual(expect.any(Number));
+  });
+});
+
+describe('roster sync', () => {
+  it('an external id with a NUL byte is a row error, on a dry run and a real one, with or without an idempotency key', async () => {
+    const w = await syncWorld();
+    const bad = { externalId: { system: EHR, value: 'P-\u00000001' }, givenName: 'Ann', familyName: 'Lee' };
+    const badEmail = rosterRow(2, { email: 'ann\u0000@example.test' });
+    for (const options of [{ dryRun: true }, {}, { idempotencyKey: 'sync-nul-1' }]) {
+      const before = await tableCounts(w.clinic.id);
+      const payload = await synced(syncRoster(w.writer.auth, w.group, [bad, badEmail, rosterRow(3)], options));
+      expect(payload.applied).toBe(false);
+      expect(payload.errors.map((e: { index: number; code: string }) => [e.index, e.code])).toEqual([[0, 'INVALID_TEXT'], [1, 'INVALID_EMAIL']]);
+      const after = await tableCounts(w.clinic.id);
+      expect({ ...after, sync_runs: 0, idempotency_keys: 0 }).toEqual({ ...before, sync_runs: 0, idempotency_keys: 0 });
+    }
+    // The stored answer replays: the same key and input give the same row errors again.
+    const replay = await synced(syncRoster(w.writer.auth, w.group, [bad, badEmail, rosterRow(3)], { idempotencyKey: 'sync-nul-1' }));
+    expect(replay.errors.map((e: { code: string }) => e.code)).toEqual(['INVALID_TEXT', 'INVALID_EMAIL']);
+  });
+
+  it('comparing rows with stored demographics is audited as a read of each matched client, dry run included', async () => {
+    const w = await syncWorld();
+    await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 2)));
+    const clients = await ownerQuery<{ id: string; value: string }>(
+      `SELECT e.resource_id AS id, e.value FROM external_identifiers e WHERE e.clinic_id = $1 AND e.system = $2 ORDER BY e.value`, [w.clinic.id, EHR],
+    );
+    const reads = (id: string) => ownerQuery(`SELECT actor_type FROM audit_events WHERE resource_id = $1 AND action = 'READ' AND resource_type = 'Client'`, [id]);
+    const before = await Promise.all(clients.map((c) => reads(c.id)));
+    const dry = await synced(syncRoster(w.writer.auth, w.group, [rosterRow(1, { dateOfBirth: '1990-01-01' }), rosterRow(3)], { dryRun: true }));
+    expect(dry.clientsUpdated).toEqual([{ index: 0, externalId: extKey(1), fields: ['dateOfBirth'] }]);
+    const after = await Promise.all(clients.map((c) => reads(c.id)));
+    expect(after[0]).toEqual([...before[0], { actor_type: 'INTEGRATION' }]);
+    expect(after[1]).toEqual(before[1]); // not in this sync's rows
+  });
+
+  it('a REPLACE that ends most seats by explicit statuses needs confirmation too', async () => {
+    const w = await syncWorld();
+    await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 5)));
+    const rows = rosterRows(1, 4, { status: 'WITHDRAWN' });
+    const before = await fullState(w.clinic.id);
+    const res = await syncRoster(w.writer.auth, w.group, rows, { mode: 'REPLACE' });
+    expectError(res, 'CONFLICT');
+    expect(res.errors![0].extensions).toMatchObject({ reason: 'LARGE_CHANGE_REQUIRES_CONFIRMATION', wouldEnd: 5, seated: 5 });
+    expect(await fullState(w.clinic.id)).toEqual(before);
+    const dry = await synced(syncRoster(w.writer.auth, w.group, rows, { mode: 'REPLACE', dryRun: true }));
+    expect(dry.requiresConfirmation).toBe(true);
+    const done = await synced(syncRoster(w.writer.auth, w.group, rows, { mode: 'REPLACE', confirmLargeChange: true }));
+    expect(done.applied).toBe(true);
+    expect(await openRoster(w.group.id)).toEqual([]);
+  });
+
+  it('an identifier another request adds while the sync runs is a retryable CONFLICT, nothing written; the retry matches it', async () => {
+    const w = await syncWorld();
+    await warmKey(w.writer.id);
+    const owner = await ownerConnection();
+    try {
+      // Another writer holds a new client with P-0002 uncommitted: the sync's lookup cannot see it,
+      // and its insert of the same identifier waits on the unique key.
+      await owner.query('BEGIN');
+      const [{ id }] = (await owner.query(`INSERT INTO clients (clinic_id, given_name, family_name) VALUES ($1, 'Given2', 'Family2') RETURNING id`, [w.clinic.id])).rows;
+      await owner.query(`INSERT INTO external_identifiers (clinic_id, resource_type, resource_id, system, value) VALUES ($1, 'Client', $2, $3, 'P-0002')`, [w.clinic.id, id, EHR]);
+      const before = await tableCounts(w.clinic.id);
+      const pending = syncRoster(w.writer.auth, w.group, rosterRows(1, 3));
+      await waitForLockWaiters(1);
+      await owner.query('COMMIT');
+      const res = await pending;
+      expectError(res, 'CONFLICT');
+      expect(res.errors![0].extensions).toMatchObject({ retryable: true });
+      expect(await tableCounts(w.clinic.id)).toEqual({ ...before, clients: before.clients + 1, external_identifiers: before.external_identifiers + 1, change_log: expect.any(Number) });
+      expect(await openRoster(w.group.id)).toEqual([]);
+    } finally {
+      await owner.end();
+    }
+    const retry = await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 3)));
+    expect(retry.applied).toBe(true);
+    expect(retry.clientsCreated.map((c: { externalId: string }) => c.externalId)).toEqual([extKey(1), extKey(3)]);
+    expect(await openRoster(w.group.id)).toEqual(['P-0001', 'P-0002', 'P-0003']);
   });
 });
