@@ -9,7 +9,7 @@ export class Actor {
   @Field(() => AuditActorType, { description: 'Kind of actor.' })
   kind: AuditActorType;
 
-  @Field(() => String, { nullable: true, description: 'Staff member\'s name, integration\'s name, another member\'s display name, or "you".' })
+  @Field(() => String, { nullable: true, description: 'Staff member\'s name, integration\'s name, another member\'s display name (null for integrations), or "you".' })
   name: string | null;
 
   @Field(() => String, { nullable: true, description: 'Staff role (ADMIN, SUPERVISOR, CLINICIAN), when a staff member.' })
@@ -27,8 +27,9 @@ export const actorLoader = (ctx: RequestContext) =>
       ids('INTEGRATION').length
         ? ctx.db.query<{ id: string; name: string }>(`SELECT id, name FROM api_keys WHERE id = ANY($1)`, [ids('INTEGRATION')])
         : [],
-      // Other members appear by display name only (the name peers already see).
-      ids('CLIENT').length
+      // Other members appear by display name only (the name peers already see), and only to people:
+      // an integration reading a consent record may not read its client, so gets no name for them.
+      ids('CLIENT').length && ctx.viewer?.kind !== 'INTEGRATION'
         ? ctx.db.query<{ id: string; given_name: string; family_name: string; preferred_name: string | null }>(
             `SELECT id, given_name, family_name, preferred_name FROM clients WHERE id = ANY($1)`,
             [ids('CLIENT')],

@@ -40,8 +40,9 @@ export class AuditLog {
     private readonly viewer: () => Viewer | undefined,
   ) {}
 
+  /** Once per action, resource and subject per request (a record about two clients is two entries). */
   record(entry: AuditEntry): void {
-    const key = `${entry.action}:${entry.resourceType}:${entry.resourceId ?? ''}`;
+    const key = `${entry.action}:${entry.resourceType}:${entry.resourceId ?? ''}:${entry.subjectClientId ?? ''}`;
     if (!this.entries.has(key)) this.entries.set(key, entry);
   }
 

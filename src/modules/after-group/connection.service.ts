@@ -53,7 +53,9 @@ export const connectionLoaders = (ctx: RequestContext) => {
         [me, [...ids]],
       );
       // A member who was blocked never sees that: only the blocker keeps the row in view.
-      const byId = new Map(rows.map((r) => [r.id, asSeenBy(me, r)]));
+      const seen = rows.map((r) => asSeenBy(me, r));
+      ctx.audit.recordMany(seen.map(connectionRead));
+      const byId = new Map(seen.map((c) => [c.id, c]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     mine: async (): Promise<Connection[]> => {
@@ -64,10 +66,21 @@ export const connectionLoaders = (ctx: RequestContext) => {
          ORDER BY x.created_at DESC, x.id`,
         [me],
       );
-      return rows.map((r) => asSeenBy(me, r));
+      const seen = rows.map((r) => asSeenBy(me, r));
+      ctx.audit.recordMany(seen.map(connectionRead));
+      return seen;
     },
   };
 };
+
+/** A change to a connection concerns both members: recorded about each. */
+function connectionUpdated(ctx: AuthedContext, c: Connection) {
+  const me = ctx.viewer.kind === 'MEMBER' ? ctx.viewer.clientId : null;
+  for (const clientId of [me, c.otherClientId]) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: c.id, subjectClientId: clientId });
+}
+
+/** A connection shown names the other member and carries their message: a READ of it about them. */
+const connectionRead = (c: Connection) => ({ action: AuditAction.READ, resourceType: CONNECTION, resourceId: c.id, subjectClientId: c.otherClientId });
 
 /**
  * The peer behind a membership id, if the viewing member shares (or shared) that group with
@@ -138,7 +151,7 @@ async function transition(ctx: AuthedContext, c: Connection, to: string, from: s
     [c.id, to, from],
   );
   if (!updated.length) throw conflict(`This connection is ${c.status}`, { status: c.status });
-  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: c.id });
+  connectionUpdated(ctx, c);
   const loader = ctx.loaders.of(connectionLoaders).visibleById;
   loader.clear(c.id);
   return (await loader.load(c.id))!;
@@ -169,7 +182,7 @@ export async function blockMember(ctx: AuthedContext, globalId: string) {
       WHERE id = $1 AND status <> 'BLOCKED'`,
     [c.id],
   );
-  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: c.id });
+  connectionUpdated(ctx, c);
   const loader = ctx.loaders.of(connectionLoaders).visibleById;
   loader.clear(c.id);
   return (await loader.load(c.id))!;

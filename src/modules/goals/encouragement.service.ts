@@ -67,6 +67,8 @@ export async function myEncouragements(ctx: AuthedContext, first: number, onlyId
       ORDER BY e.sent_at DESC, e.id LIMIT $2`,
     [viewer.clientId, first, onlyId ?? null],
   );
+  // Each shows its sender's name and message: a READ of it about the sender.
+  ctx.audit.recordMany(rows.map((r) => ({ action: AuditAction.READ, resourceType: 'Encouragement', resourceId: r.id, subjectClientId: r.sender_client_id })));
   return rows.map((r) =>
     Object.assign(new Encouragement(), {
       id: r.id,

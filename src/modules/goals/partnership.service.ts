@@ -1,5 +1,7 @@
 import DataLoader from 'dataloader';
 import { AuditAction } from '../../audit/audit-action';
+import type { AuditEntry } from '../../audit/audit-log';
+import type { Viewer } from '../../auth/viewer';
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
 import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
@@ -52,6 +54,19 @@ const fromRow = (r: PartnershipRow) =>
 
 type Partnership = ReturnType<typeof fromRow>;
 
+/**
+ * A partnership shown releases its members' names, its message and its end reason: a READ of it
+ * about each member other than the viewer (a member reading their own names the partner).
+ */
+export function partnershipReads(viewer: Viewer | undefined, partnerships: readonly Pick<Partnership, 'id' | 'proposerClientId' | 'partnerClientId'>[]): AuditEntry[] {
+  const self = viewer?.kind === 'MEMBER' ? viewer.clientId : undefined;
+  return partnerships.flatMap((p) =>
+    [p.proposerClientId, p.partnerClientId]
+      .filter((clientId) => clientId !== self)
+      .map((clientId) => ({ action: AuditAction.READ, resourceType: PARTNERSHIP, resourceId: p.id, subjectClientId: clientId })),
+  );
+}
+
 /** Partnerships are visible to their two members and to staff with roster access to the group. */
 export const partnershipLoaders = (ctx: RequestContext) => ({
   visibleById: new DataLoader<string, Partnership | null>(async (ids) => {
@@ -64,6 +79,7 @@ export const partnershipLoaders = (ctx: RequestContext) => ({
       if (viewer.kind === 'STAFF') return viewer.role !== 'CLINICIAN' || facts.facilitatedGroupIds.has(p.groupId);
       return false;
     });
+    ctx.audit.recordMany(partnershipReads(viewer, visible));
     const byId = new Map(visible.map((p) => [p.id, p]));
     return ids.map((id) => byId.get(id) ?? null);
   }),
@@ -74,6 +90,7 @@ export const partnershipLoaders = (ctx: RequestContext) => ({
       [[...clientIds]],
     );
     const all = rows.map(fromRow);
+    ctx.audit.recordMany(partnershipReads(ctx.viewer, all));
     return clientIds.map((id) => all.filter((p) => p.proposerClientId === id || p.partnerClientId === id));
   }),
 });
@@ -139,7 +156,8 @@ export async function endPartnership(ctx: AuthedContext, input: EndPartnershipIn
     [p.id, input.reason ?? (party ? 'Ended by a member' : 'Ended by staff')],
   );
   if (!updated.length) throw conflict(`This partnership is already ${p.status}`, { status: p.status });
-  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: PARTNERSHIP, resourceId: p.id });
+  // About both members: each one's access report shows who ended it.
+  for (const clientId of [p.proposerClientId, p.partnerClientId]) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: PARTNERSHIP, resourceId: p.id, subjectClientId: clientId });
   const loader = ctx.loaders.of(partnershipLoaders).visibleById;
   loader.clear(p.id);
   return (await loader.load(p.id))!;

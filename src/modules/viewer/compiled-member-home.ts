@@ -11,6 +11,7 @@ import { canReadClient } from '../clients/client.policy';
 import { consentAnswerSql } from '../consent/consent-check';
 import { GoalLifecycleStatus } from '../goals/goal.enums';
 import { PARTNERSHIP_SIDES, partnershipsOfClients } from '../goals/partnership-sql';
+import { partnershipReads } from '../goals/partnership.service';
 import { clinicClockLoader } from '../goals/goal.loaders';
 import { GoalFacts, goalAudience, GoalRuleFacts, partnerGoalsMembership } from '../goals/goal.policy';
 import { Measure, measureOf, Progress } from '../goals/goal-progress';
@@ -352,6 +353,7 @@ export const compiledMemberHome: CompiledRead = {
     }
     if (partnershipFields[0]) {
       const sel = partnershipFields[0];
+      audit.push(...partnershipReads(viewer, (row.partnerships ?? []).map((p) => ({ id: p.id, proposerClientId: p.p.client_id, partnerClientId: p.a.client_id }))));
       const partnerGoals = partnerGoalFields.length ? visibleGoals(row.partner_goals ?? []) : [];
       values.set(
         sel,
