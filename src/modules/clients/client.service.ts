@@ -20,7 +20,10 @@ export async function getClient(ctx: AuthedContext, globalId: string): Promise<C
   const id = uuidOf(globalId, RESOURCE);
   const client = id ? await ctx.loaders.of(clientLoaders).visibleById.load(id) : null;
   if (!client) {
-    ctx.audit.denied({ resourceType: RESOURCE, resourceId: id ?? null, code: 'NOT_FOUND' });
+    // About the client asked for when they are this clinic's: a refused look then shows in their
+    // access report. Another clinic's id (or none) names no one.
+    const [ours] = id ? await ctx.db.query(`SELECT 1 FROM clients WHERE id = $1`, [id]) : [];
+    ctx.audit.denied({ resourceType: RESOURCE, resourceId: id ?? null, subjectClientId: ours ? id : null, code: 'NOT_FOUND' });
     throw notFound(RESOURCE);
   }
   return client;

@@ -162,7 +162,7 @@ export async function onMembershipsEnded(ctx: RequestContext, membershipIds: str
  * holds the group lock. CLOSED groups keep their waitlist for the next cohort.
  */
 export async function promoteFromWaitlist(ctx: RequestContext, groupId: string): Promise<number> {
-  const promoted = await ctx.db.query<{ id: string }>(
+  const promoted = await ctx.db.query<{ id: string; client_id: string }>(
     `WITH g AS (
        SELECT capacity - (SELECT count(*) FROM memberships WHERE group_id = $1 AND status IN ('ACTIVE', 'ON_HOLD')) AS free
          FROM therapy_groups WHERE id = $1 AND format IN ('OPEN', 'ROLLING') AND status IN ('FORMING', 'ACTIVE', 'PAUSED')
@@ -174,9 +174,11 @@ export async function promoteFromWaitlist(ctx: RequestContext, groupId: string):
      )
      UPDATE memberships m SET status = 'ACTIVE', status_reason = 'Promoted from waitlist', updated_at = now(),
             period_start = COALESCE(m.period_start, clinic_today())
-       FROM next WHERE m.id = next.id RETURNING m.id`,
+       FROM next WHERE m.id = next.id RETURNING m.id, m.client_id`,
     [groupId],
   );
+  // A change to each promoted member's membership, by this request: audited about them.
+  ctx.audit.recordMany(promoted.map((p) => ({ action: AuditAction.UPDATE, resourceType: 'Membership', resourceId: p.id, subjectClientId: p.client_id })));
   if (promoted.length) {
     await ctx.db.query(
       `INSERT INTO membership_events (clinic_id, membership_id, from_status, to_status, reason, actor_type)

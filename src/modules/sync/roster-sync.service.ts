@@ -65,9 +65,11 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
     ),
     ctx.db.query<{ today: string }>(`SELECT (now() AT TIME ZONE (SELECT timezone FROM clinics WHERE id = $1))::date::text AS today`, [ctx.db.clinicId]),
   ]);
-  // Comparing rows with stored demographics reads them (a dry run's changed fields tell stored
-  // values): audited as reads of each client matched, whether or not anything is written.
+  // Comparing rows with stored demographics and memberships reads them (a dry run's changed
+  // fields tell stored values, its ends and status changes the roster): audited as reads of each
+  // client matched and each open membership, whether or not anything is written.
   ctx.audit.recordMany(clients.map((c) => ({ action: AuditAction.READ, resourceType: 'Client', resourceId: c.id, subjectClientId: c.id })));
+  ctx.audit.recordMany(open.map((m) => ({ action: AuditAction.READ, resourceType: 'Membership', resourceId: m.id, subjectClientId: m.client_id })));
   const clientsByKey = new Map<string, ExistingClient>(
     clients.map((c) => [keyOf({ system: c.system, value: c.value }), { id: c.id, givenName: c.given_name, familyName: c.family_name, preferredName: c.preferred_name, email: c.email, phone: c.phone, dateOfBirth: c.date_of_birth }]),
   );
