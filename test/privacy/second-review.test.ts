@@ -7,7 +7,7 @@ import { toGlobalId } from '../../src/common/global-id';
 import { ownerQuery } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
 import {
-  activateGroup, activeGroup, checkIn, createGoal, createGroup, enrolNew, acceptAgreement, expectRefused, grantConsent, GRANT_CONSENT, ok,
+  activateGroup, activeGroup, checkIn, createGoal, partner, uuidOf, createGroup, enrolNew, acceptAgreement, expectRefused, grantConsent, GRANT_CONSENT, ok,
 } from '../goals/goal-fixtures';
 import { auditRowsOf, createNote, recordAttendance, sessionWorld, signNote, ADD_ADDENDUM, attendanceRowsOf } from '../sessions/session-fixtures';
 import {
@@ -321,5 +321,111 @@ describe('roster sync', () => {
     expect(retry.applied).toBe(true);
     expect(retry.clientsCreated.map((c: { externalId: string }) => c.externalId)).toEqual([extKey(1), extKey(3)]);
     expect(await openRoster(w.group.id)).toEqual(['P-0001', 'P-0002', 'P-0003']);
+  });
+});
+
+describe('every read and change of what concerns a member is audited about them', () => {
+  const SEND = `mutation($input: SendEncouragementInput!) { sendEncouragement(input: $input) { encouragement { id } } }`;
+  const rowsAbout = (resourceId: string) =>
+    ownerQuery<{ action: string; actor_type: string; subject_client_id: string | null }>(
+      `SELECT action, actor_type, subject_client_id FROM audit_events WHERE resource_id = $1 ORDER BY id`, [resourceId],
+    );
+
+  it('a partnership read names the partner (a member\'s own view) or both members (staff); ending it is about both', async () => {
+    const w = await activeGroup({ members: 3 });
+    const [kim, lee, sam] = w.members;
+    const p = await partner(kim, lee);
+    const before = await rowsAbout(p.id);
+    ok(await gql(kim.auth, `{ myPartnerships { id partnerDisplayName proposerDisplayName } }`));
+    // The compiled member home answers the same shape with the same rows.
+    ok(await gql(lee.auth, `{ myPartnerships { status partnerDisplayName proposerDisplayName } }`));
+    ok(await gql(w.clinic.supervisor.auth, `query($id: ID!) { node(id: $id) { ... on AccountabilityPartnership { partnerDisplayName } } }`, { id: p.gid }));
+    const reads = (await rowsAbout(p.id)).slice(before.length);
+    expect(reads).toEqual([
+      { action: 'READ', actor_type: 'CLIENT', subject_client_id: lee.client.id },
+      { action: 'READ', actor_type: 'CLIENT', subject_client_id: kim.client.id },
+      { action: 'READ', actor_type: 'STAFF', subject_client_id: kim.client.id },
+      { action: 'READ', actor_type: 'STAFF', subject_client_id: lee.client.id },
+    ]);
+    // Sam, not a party, reads nothing of it and is recorded as reading nothing.
+    ok(await gql(sam.auth, `{ myPartnerships { id } }`));
+    expect((await rowsAbout(p.id)).length).toBe(before.length + 4);
+
+    ok(await gql(w.clinic.admin.auth, `mutation($input: EndPartnershipInput!) { endPartnership(input: $input) { partnership { status } } }`, { input: { partnershipId: p.gid } }));
+    const ended = (await rowsAbout(p.id)).filter((r) => r.action === 'UPDATE' && r.actor_type === 'STAFF');
+    expect(ended.map((r) => r.subject_client_id).sort()).toEqual([kim.client.id, lee.client.id].sort());
+  });
+
+  it('an encouragement read names its sender; a connection read and change name the other member', async () => {
+    const w = await activeGroup({ members: 2 });
+    const [kim, lee] = w.members;
+    await partner(kim, lee);
+    const g = await createGoal(kim, { visibility: 'PARTNERS', lifecycleStatus: 'ACTIVE' });
+    const sent = ok(await gql(lee.auth, SEND, { input: { goalId: g.gid, message: 'Keep going' } })).sendEncouragement.encouragement;
+    ok(await gql(kim.auth, `{ myEncouragements { id senderDisplayName message } }`));
+    expect((await rowsAbout(uuidOf(sent.id))).filter((r) => r.action === 'READ')).toEqual([{ action: 'READ', actor_type: 'CLIENT', subject_client_id: lee.client.id }]);
+
+    await ownerQuery(`UPDATE therapy_groups SET peer_contact_policy = 'ANYTIME' WHERE id = $1`, [w.group.id]);
+    const asked = ok(await gql(kim.auth, `mutation($input: RequestConnectionInput!) { requestConnection(input: $input) { connection { id } } }`, { input: { peerMembershipId: lee.membershipGid } })).requestConnection.connection;
+    ok(await gql(lee.auth, `{ connections { id otherDisplayName message } }`));
+    ok(await gql(lee.auth, `mutation($input: RespondToConnectionInput!) { respondToConnection(input: $input) { connection { status } } }`, { input: { connectionId: asked.id, accept: false } }));
+    const rows = await rowsAbout(uuidOf(asked.id));
+    expect(rows.filter((r) => r.action === 'READ' && r.actor_type === 'CLIENT').map((r) => r.subject_client_id)).toContain(kim.client.id);
+    expect(rows.filter((r) => r.action === 'UPDATE').map((r) => r.subject_client_id).sort()).toEqual([kim.client.id, lee.client.id].sort());
+  });
+
+  it('a member promoted from the waitlist by someone else\'s withdrawal has the change audited about them', async () => {
+    const w = await activeGroup({ members: 0 });
+    const small = await createGroup(w.clinic, w.clinic.clinician, 1);
+    const ann = await enrolNew(w.clinic, small);
+    await activateGroup(w.clinic, small);
+    const benClient = await w.clinic.addClient();
+    const waiting = ok(await gql(w.clinic.admin.auth, `mutation($input: EnrollClientInput!) { enrollClient(input: $input) { membership { id status } } }`, {
+      input: { groupId: small.gid, clientId: benClient.gid },
+    })).enrollClient.membership;
+    expect(waiting.status).toBe('WAITLISTED');
+    const ben = { client: benClient, membershipGid: waiting.id as string };
+    ok(await gql(w.clinic.admin.auth, `mutation($input: ChangeMembershipStatusInput!) { changeMembershipStatus(input: $input) { membership { status } } }`, {
+      input: { membershipId: ann.membershipGid, status: 'WITHDRAWN', reason: 'moved away' },
+    }));
+    expect((await ownerQuery(`SELECT status FROM memberships WHERE id = $1`, [uuidOf(ben.membershipGid)]))[0].status).toBe('ACTIVE');
+    expect((await rowsAbout(uuidOf(ben.membershipGid))).filter((r) => r.action === 'UPDATE')).toEqual([
+      { action: 'UPDATE', actor_type: 'STAFF', subject_client_id: ben.client.id },
+    ]);
+  });
+
+  it('a refused look at this clinic\'s client is a denial about them; another clinic\'s id names no one', async () => {
+    const w = await activeGroup({ members: 1 });
+    const stranger = await w.clinic.addClient();
+    const neighbour = await activeGroup({ members: 1 });
+    const [kim] = w.members;
+    for (const target of [stranger, neighbour.members[0].client]) {
+      expectError(await gql(kim.auth, `query($id: ID!) { client(id: $id) { id } }`, { id: target.gid }), 'NOT_FOUND');
+    }
+    const about = (id: string) => ownerQuery(`SELECT action, code FROM audit_events WHERE subject_client_id = $1 AND clinic_id = $2 AND actor_type = 'CLIENT'`, [id, w.clinic.id]);
+    expect(await about(stranger.id)).toEqual([{ action: 'DENIED', code: 'NOT_FOUND' }]);
+    expect(await about(neighbour.members[0].client.id)).toEqual([]);
+  });
+
+  it('a consent:read integration gets no member\'s name through a consent\'s actors', async () => {
+    const w = await activeGroup({ members: 1 });
+    const [kim] = w.members;
+    const key = await w.clinic.addApiKey(['consent:read'], 'Reader');
+    const consent = await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid });
+    const res = ok(await gql(key.auth, `query($id: ID!) { node(id: $id) { ... on ConsentRecord { client { id } recordedBy { kind name } history { actor { kind name } } } } }`, { id: consent.gid }));
+    expect(res.node).toEqual({ client: null, recordedBy: { kind: 'CLIENT', name: null }, history: [{ actor: { kind: 'CLIENT', name: null } }] });
+    // A person still sees who recorded it: the member themself as "you".
+    expect(ok(await gql(kim.auth, `query($id: ID!) { node(id: $id) { ... on ConsentRecord { recordedBy { name } } } }`, { id: consent.gid })).node.recordedBy.name).toBe('you');
+  });
+
+  it('a roster sync audits the open memberships it compared, dry run included', async () => {
+    const w = await syncWorld();
+    await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 2)));
+    const [m] = await ownerQuery<{ id: string; client_id: string }>(`SELECT id, client_id FROM memberships WHERE group_id = $1 ORDER BY created_at, id LIMIT 1`, [w.group.id]);
+    const before = (await rowsAbout(m.id)).filter((r) => r.action === 'READ').length;
+    await synced(syncRoster(w.writer.auth, w.group, [], { mode: 'REPLACE', dryRun: true }));
+    const reads = (await rowsAbout(m.id)).filter((r) => r.action === 'READ');
+    expect(reads.length).toBe(before + 1);
+    expect(reads.at(-1)).toEqual({ action: 'READ', actor_type: 'INTEGRATION', subject_client_id: m.client_id });
   });
 });
