@@ -170,16 +170,23 @@ export async function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInpu
   const actor = actorOf(ctx.viewer);
   // The goal row is locked first (FOR NO KEY UPDATE: inserts only take key-share locks on it), so
   // concurrent check-ins on one goal write its streak summary one after the other, each summary
-  // read after the other's check-in committed.
+  // read after the other's check-in committed; its status is checked again under the lock (a
+  // concurrent updateGoal may have just completed or cancelled it).
   const rows = await ctx.db.query<CheckInRow>(
-    `WITH goal AS (SELECT id FROM goals WHERE id = $2 FOR NO KEY UPDATE)
+    `WITH goal AS (SELECT id FROM goals WHERE id = $2 AND lifecycle_status IN ('ACTIVE', 'ON_HOLD') FOR NO KEY UPDATE)
      INSERT INTO goal_check_ins (clinic_id, goal_id, client_id, value, note, mood, recorded_at, recorded_by_type, recorded_by_id)
      SELECT $1, goal.id, $3, $4, $5, $6, COALESCE($7::timestamptz, now()), $8, $9 FROM goal
       WHERE $7::timestamptz IS NULL OR ($7::timestamptz <= now() + interval '5 minutes' AND $7::timestamptz >= now() - interval '7 days')
      RETURNING ${CHECK_IN_COLUMNS}`,
     [ctx.db.clinicId, goal.id, goal.clientId, input.value, input.note ?? null, input.mood ?? null, input.recordedAt ?? null, actor.actorType, actor.actorId],
   );
-  if (rows.length === 0) throw badInput('recordedAt must be within the last 7 days and not in the future', { field: 'recordedAt' });
+  if (rows.length === 0) {
+    const [now] = await ctx.db.query<{ lifecycle_status: string }>(`SELECT lifecycle_status FROM goals WHERE id = $1`, [goal.id]);
+    if (now && now.lifecycle_status !== GoalLifecycleStatus.ACTIVE && now.lifecycle_status !== GoalLifecycleStatus.ON_HOLD) {
+      throw conflict(`Check-ins go on ACTIVE or ON_HOLD goals; this one is ${now.lifecycle_status}`, { lifecycleStatus: now.lifecycle_status });
+    }
+    throw badInput('recordedAt must be within the last 7 days and not in the future', { field: 'recordedAt' });
+  }
   const history = await refreshStreakSummary((sql, params) => ctx.db.query(sql, params), goal.id);
   ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'GoalCheckIn', resourceId: rows[0].id, subjectClientId: goal.clientId });
   // Histories loaded earlier in this request no longer hold; the new row is answered as inserted.

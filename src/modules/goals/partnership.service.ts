@@ -107,6 +107,7 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
   const own = facts.ownMemberships.get(partner.groupId);
   if (!own || own.status !== MembershipStatus.ACTIVE) throw conflict('Partnerships are between ACTIVE members of the same group');
   if (partner.status !== MembershipStatus.ACTIVE) throw conflict('Partnerships are between ACTIVE members of the same group');
+  await lockActiveMemberships(ctx, [own.membershipId, partnerId]);
   try {
     const [row] = await ctx.db.query<{ id: string }>(
       `INSERT INTO accountability_partnerships (clinic_id, group_id, proposer_membership_id, partner_membership_id, status, message,
@@ -122,6 +123,16 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
   }
 }
 
+/**
+ * Both memberships, still ACTIVE, share-locked until the request commits: a status change ending
+ * either waits for this partnership to commit, and then its hook ends it, as it ends every open
+ * partnership of the membership; one that committed first is seen here (CONFLICT).
+ */
+async function lockActiveMemberships(ctx: AuthedContext, membershipIds: string[]) {
+  const rows = await ctx.db.query(`SELECT id FROM memberships WHERE id = ANY($1) AND status = 'ACTIVE' FOR SHARE`, [membershipIds]);
+  if (rows.length !== membershipIds.length) throw conflict('Partnerships are between ACTIVE members of the same group');
+}
+
 async function ownPartnership(ctx: AuthedContext, globalId: string): Promise<Partnership> {
   const id = uuidOf(globalId, PARTNERSHIP);
   const p = id ? await ctx.loaders.of(partnershipLoaders).visibleById.load(id) : null;
@@ -133,6 +144,7 @@ export async function respondToPartnership(ctx: AuthedContext, input: RespondToP
   const viewer = ctx.viewer;
   const p = await ownPartnership(ctx, input.partnershipId);
   if (viewer.kind !== 'MEMBER' || p.partnerClientId !== viewer.clientId) throw forbidden('Only the member asked can answer');
+  if (input.accept) await lockActiveMemberships(ctx, [p.proposerMembershipId, p.partnerMembershipId]);
   const updated = await ctx.db.query(
     `UPDATE accountability_partnerships SET status = $2, responded_at = now(), partner_continues_after_group = $3
       WHERE id = $1 AND status = 'PROPOSED' RETURNING id`,
@@ -188,7 +200,8 @@ async function endPartnershipsOfMemberships(ctx: RequestContext, membershipIds: 
   });
   if (!toEnd.length) return;
   await ctx.db.query(
-    `UPDATE accountability_partnerships SET status = 'ENDED', ended_at = now(), end_reason = 'A membership ended' WHERE id = ANY($1)`,
+    `UPDATE accountability_partnerships SET status = 'ENDED', ended_at = now(), end_reason = 'A membership ended'
+      WHERE id = ANY($1) AND status IN ('PROPOSED', 'ACTIVE')`,
     [toEnd.map((r) => r.id)],
   );
   ctx.loaders.of(partnershipLoaders).visibleById.clearAll();

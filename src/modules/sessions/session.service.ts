@@ -86,13 +86,15 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
     const allowed = new Set(current.map((f) => f.staffMemberId));
     if (facilitators.some((id) => !allowed.has(id))) throw badInput('facilitatorsPresent must be facilitators of the group', { field: 'facilitatorsPresent' });
   }
-  await ctx.db.query(
+  // Not cancelled is asked again of the row as updated: a cancelSession committing meanwhile wins.
+  const updated = await ctx.db.query(
     `UPDATE group_sessions SET scheduled_start = $2, scheduled_end = $2::timestamptz + make_interval(mins => $3),
             topic = CASE WHEN $4 THEN $5 ELSE topic END, status = COALESCE($6, status),
             facilitators_present = COALESCE($7::uuid[], facilitators_present), updated_at = now()
-      WHERE id = $1`,
+      WHERE id = $1 AND status <> 'CANCELLED' RETURNING id`,
     [session.id, start, minutes, input.topic !== undefined, input.topic ?? null, input.status ?? null, facilitators],
   );
+  if (!updated.length) throw conflict('This session is cancelled', { status: SessionStatus.CANCELLED });
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: SESSION, resourceId: session.id });
   const loader = ctx.loaders.of(sessionLoaders).visibleById;
   loader.clear(session.id);
@@ -122,7 +124,10 @@ const MAX_ATTENDED_MINUTES = 1440;
  */
 export async function recordAttendance(ctx: AuthedContext, input: RecordAttendanceInput): Promise<Attendance[]> {
   const session = await managedSession(ctx, input.sessionId);
-  if (session.status === SessionStatus.CANCELLED) throw conflict('Attendance is not recorded for a cancelled session', { status: session.status });
+  // Locked while attendance is written, its status read under the lock: a concurrent cancelSession
+  // either commits first (and this answers CONFLICT) or waits for this request.
+  const [{ status }] = await ctx.db.query<{ status: SessionStatus }>(`SELECT status FROM group_sessions WHERE id = $1 FOR NO KEY UPDATE`, [session.id]);
+  if (status === SessionStatus.CANCELLED) throw conflict('Attendance is not recorded for a cancelled session', { status });
   const ids = input.records.map((r) => uuidOf(r.membershipId, 'Membership') ?? '');
   if (new Set(ids).size !== ids.length) throw badInput('A membership is listed twice', { field: 'records' });
   input.records.forEach((r, i) => {
@@ -164,7 +169,7 @@ export async function recordAttendance(ctx: AuthedContext, input: RecordAttendan
   ctx.audit.recordMany(
     rows.map((r) => ({ action: r.replaced ? AuditAction.UPDATE : AuditAction.CREATE, resourceType: 'Attendance', resourceId: r.id, subjectClientId: r.client_id })),
   );
-  if (input.records.some((r) => ATTENDED.includes(r.status)) && session.status === SessionStatus.SCHEDULED) {
+  if (input.records.some((r) => ATTENDED.includes(r.status)) && status === SessionStatus.SCHEDULED) {
     await ctx.db.query(`UPDATE group_sessions SET status = 'HELD', updated_at = now() WHERE id = $1`, [session.id]);
   }
   const loaders = ctx.loaders.of(sessionLoaders);
