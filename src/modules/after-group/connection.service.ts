@@ -115,6 +115,8 @@ export async function requestConnection(ctx: AuthedContext, peerMembershipId: st
   const allowed = contactAllowed(group.peerContactPolicy as PeerContactPolicy, !!own && isEnded(own.status), isEnded(peer.status as never));
   if (allowed === 'NEVER') throw forbidden('This group\'s peer-contact policy does not allow exchanging contact details');
   if (allowed === 'NOT_YET') throw conflict('This group allows contact exchange only after both memberships have ended', { reason: 'AFTER_COMPLETION' });
+  // Serialise a member's requests so two parallel ones cannot both pass the pending limit.
+  await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('connection-request:' || $1))`, [viewer.clientId]);
   const [{ pending }] = await ctx.db.query<{ pending: number }>(
     `SELECT count(*)::int AS pending FROM connections WHERE requester_client_id = $1 AND status = 'REQUESTED'`,
     [viewer.clientId],

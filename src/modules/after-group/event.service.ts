@@ -3,7 +3,7 @@ import DataLoader from 'dataloader';
 import { AuditAction } from '../../audit/audit-action';
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
-import { badInput, forbidden, notFound } from '../../errors/domain-error';
+import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
 import { displayNameOf } from '../clients/client.entity';
 import { consentCheckLoader } from '../consent/consent-check';
 import { ConsentType } from '../consent/consent.enums';
@@ -126,6 +126,8 @@ export async function rsvp(ctx: AuthedContext, eventGlobalId: string, response: 
   const event = id ? await ctx.loaders.of(eventLoaders).visibleById.load(id) : null;
   // Not invited looks exactly like no such event.
   if (!id || !event) throw notFound('GroupEvent');
+  // Answers change who is named as going: not once the event is over.
+  if ((event.endsAt ?? event.startsAt).getTime() < Date.now()) throw conflict('This event is over: RSVPs are closed');
   await ctx.db.query(
     `INSERT INTO event_rsvps (clinic_id, event_id, client_id, response) VALUES ($1, $2, $3, $4)
      ON CONFLICT (clinic_id, event_id, client_id) DO UPDATE SET response = EXCLUDED.response, updated_at = now()`,

@@ -130,6 +130,10 @@ async function changeStatus(ctx: AuthedContext, input: ChangeMembershipStatusInp
   if (!canTransition(from, to)) {
     throw conflict(`A ${from} membership cannot become ${to}`, { from, to, allowedTransitions: MEMBERSHIP_TRANSITIONS[from] });
   }
+  // A seat is taken only in a group that still takes members, as enrolClient says (a CONCLUDED group's roster is final).
+  if (isSeated(to) && !isSeated(from) && !acceptsEnrolment(group.status)) {
+    throw conflict(`A ${group.status} group seats no one`, { groupStatus: group.status });
+  }
   if (isSeated(to) && !isSeated(from) && (await seatedCount(ctx, group.id)) >= group.capacity) {
     throw new DomainError(ErrorCode.CAPACITY_REACHED, `The group is full (${group.capacity} seats)`, { capacity: group.capacity });
   }

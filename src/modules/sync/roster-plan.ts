@@ -69,6 +69,8 @@ export interface PlanInput {
   openByClient: ReadonlyMap<string, ExistingMembership>;
   capacity: number;
   acceptsNewMembers: boolean;
+  /** False for a group that seats no one any more (CONCLUDED, ARCHIVED): no row may take a seat. */
+  seatsMembers?: boolean;
   /** OPEN and ROLLING groups fill freed seats from the waitlist; the plan shows those promotions. */
   promotesWaitlist?: boolean;
   today: string;
@@ -223,6 +225,10 @@ export function planRoster(input: PlanInput): RosterPlan {
       return;
     }
     if (isSeated(desired) && !isSeated(membership.status)) {
+      if (input.seatsMembers === false) {
+        plan.errors.push({ index, externalId: displayKey(key), field: 'status', code: 'CONFLICT', message: 'this group seats no one' });
+        return;
+      }
       if (seated >= input.capacity) {
         // No seat: a waitlisted member stays waitlisted, which is what capacity means.
         if (membership.status === MembershipStatus.WAITLISTED) return void (touched || plan.unchanged++);

@@ -81,6 +81,7 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
     openByClient,
     capacity: group.capacity,
     acceptsNewMembers: acceptsEnrolment(group.status) && !(group.format === GroupFormat.CLOSED && group.status !== GroupStatus.FORMING),
+    seatsMembers: acceptsEnrolment(group.status),
     promotesWaitlist: group.format !== GroupFormat.CLOSED && acceptsEnrolment(group.status),
     today,
   });
