@@ -429,3 +429,119 @@ describe('every read and change of what concerns a member is audited about them'
     expect(reads.at(-1)).toEqual({ action: 'READ', actor_type: 'INTEGRATION', subject_client_id: m.client_id });
   });
 });
+
+describe('mutations keep their invariants against concurrent changes and finished states', () => {
+  /** Runs `attempt` while an owner transaction holds `lock` (uncommitted SQL), commits that once the API waits, and returns the answer. */
+  async function whileHeld(lock: (owner: import('pg').Client) => Promise<unknown>, attempt: () => Promise<import('../support/test-app').GqlResult>) {
+    const owner = await ownerConnection();
+    try {
+      await owner.query('BEGIN');
+      await lock(owner);
+      const pending = attempt();
+      await waitForLockWaiters(1);
+      await owner.query('COMMIT');
+      return await pending;
+    } finally {
+      await owner.end();
+    }
+  }
+
+  it('a check-in racing a goal\'s completion is a CONFLICT, no check-in stored', async () => {
+    const w = await activeGroup({ members: 1 });
+    const [kim] = w.members;
+    const g = await createGoal(kim, { visibility: 'PRIVATE', lifecycleStatus: 'ACTIVE' });
+    const res = await whileHeld(
+      (owner) => owner.query(`UPDATE goals SET lifecycle_status = 'COMPLETED' WHERE id = $1`, [g.id]),
+      () => gql(kim.auth, `mutation($input: RecordCheckInInput!) { recordCheckIn(input: $input) { checkIn { id } } }`, { input: { goalId: g.gid, value: 1 } }),
+    );
+    expectError(res, 'CONFLICT');
+    expect(await ownerQuery(`SELECT count(*)::int AS n FROM goal_check_ins WHERE goal_id = $1`, [g.id])).toEqual([{ n: 0 }]);
+  });
+
+  it('a session update or attendance racing its cancellation is a CONFLICT: the session stays cancelled, no attendance', async () => {
+    const world = await sessionWorld({ members: 1 });
+    const cancel = (owner: import('pg').Client) =>
+      owner.query(`UPDATE group_sessions SET status = 'CANCELLED', cancel_reason = 'snow', cancelled_at = now() WHERE id = $1`, [world.session.id]);
+    const update = await whileHeld(cancel, () =>
+      gql(world.lead.auth, `mutation($input: UpdateSessionInput!) { updateSession(input: $input) { session { status } } }`, { input: { sessionId: world.session.gid, status: 'HELD' } }),
+    );
+    expectError(update, 'CONFLICT');
+    expect((await ownerQuery(`SELECT status FROM group_sessions WHERE id = $1`, [world.session.id]))[0].status).toBe('CANCELLED');
+
+    const other = await sessionWorld({ members: 1 });
+    const cancelOther = (owner: import('pg').Client) =>
+      owner.query(`UPDATE group_sessions SET status = 'CANCELLED', cancel_reason = 'snow', cancelled_at = now() WHERE id = $1`, [other.session.id]);
+    const attendance = await whileHeld(cancelOther, () =>
+      gql(other.lead.auth, `mutation($input: RecordAttendanceInput!) { recordAttendance(input: $input) { session { status } } }`, {
+        input: { sessionId: other.session.gid, records: [{ membershipId: other.members[0].gid, status: 'PRESENT' }] },
+      }),
+    );
+    expectError(attendance, 'CONFLICT');
+    expect(await attendanceRowsOf(other.session.id)).toEqual([]);
+    expect((await ownerQuery(`SELECT status FROM group_sessions WHERE id = $1`, [other.session.id]))[0].status).toBe('CANCELLED');
+  });
+
+  it('a partnership proposed or accepted while a membership ends is a CONFLICT, so no partnership outlives it', async () => {
+    const w = await activeGroup({ members: 3 });
+    const [kim, lee, sam] = w.members;
+    const withdraw = (membershipId: string) => (owner: import('pg').Client) => owner.query(`UPDATE memberships SET status = 'WITHDRAWN' WHERE id = $1`, [membershipId]);
+    const proposed = await whileHeld(withdraw(lee.membershipId), () =>
+      gql(kim.auth, `mutation($input: ProposePartnershipInput!) { proposePartnership(input: $input) { partnership { id } } }`, { input: { partnerMembershipId: lee.membershipGid } }),
+    );
+    expectError(proposed, 'CONFLICT');
+    expect(await ownerQuery(`SELECT count(*)::int AS n FROM accountability_partnerships WHERE group_id = $1`, [w.group.id])).toEqual([{ n: 0 }]);
+
+    const asked = ok(await gql(kim.auth, `mutation($input: ProposePartnershipInput!) { proposePartnership(input: $input) { partnership { id } } }`, { input: { partnerMembershipId: sam.membershipGid } })).proposePartnership.partnership;
+    const accepted = await whileHeld(withdraw(kim.membershipId), () =>
+      gql(sam.auth, `mutation($input: RespondToPartnershipInput!) { respondToPartnership(input: $input) { partnership { status } } }`, { input: { partnershipId: asked.id, accept: true } }),
+    );
+    expectError(accepted, 'CONFLICT');
+    expect((await ownerQuery(`SELECT status FROM accountability_partnerships WHERE id = $1`, [uuidOf(asked.id)]))[0].status).toBe('PROPOSED');
+  });
+
+  it('a concluded group seats no one, by changeMembershipStatus or by roster sync', async () => {
+    const w = await syncWorld();
+    await synced(syncRoster(w.writer.auth, w.group, [rosterRow(1), rosterRow(2, { status: 'SCREENING' })]));
+    ok(await gql(w.clinic.admin.auth, `mutation($input: ChangeGroupStatusInput!) { changeGroupStatus(input: $input) { group { status } } }`, { input: { groupId: w.group.gid, status: 'CONCLUDED' } }));
+    const [screening] = await ownerQuery<{ id: string }>(`SELECT id FROM memberships WHERE group_id = $1 AND status = 'SCREENING'`, [w.group.id]);
+    const before = await fullState(w.clinic.id);
+    const res = await gql(w.clinic.admin.auth, `mutation($input: ChangeMembershipStatusInput!) { changeMembershipStatus(input: $input) { membership { status } } }`, {
+      input: { membershipId: toGlobalId('Membership', screening.id), status: 'ACTIVE', reason: 'late start' },
+    });
+    expectError(res, 'CONFLICT');
+    const payload = await synced(syncRoster(w.writer.auth, w.group, [rosterRow(2, { status: 'ACTIVE' })]));
+    expect(payload.applied).toBe(false);
+    expect(payload.errors.map((e: { index: number; code: string }) => [e.index, e.code])).toEqual([[0, 'CONFLICT']]);
+    const after = await fullState(w.clinic.id);
+    expect({ ...after, counts: { ...after.counts, sync_runs: 0 } }).toEqual({ ...before, counts: { ...before.counts, sync_runs: 0 } });
+  });
+
+  it('RSVPs close when the event is over: CONFLICT, nothing stored', async () => {
+    const w = await activeGroup({ members: 1 });
+    const [kim] = w.members;
+    const event = ok(await gql(w.clinic.clinician.auth, `mutation($input: CreateGroupEventInput!) { createGroupEvent(input: $input) { event { id } } }`, {
+      input: { groupId: w.group.gid, kind: 'OUTING', audience: 'MEMBERS', title: 'Picnic', startsAt: new Date(Date.now() + 86_400_000).toISOString() },
+    })).createGroupEvent.event;
+    await ownerQuery(`UPDATE group_events SET starts_at = now() - interval '2 days', ends_at = now() - interval '1 day' WHERE id = $1`, [uuidOf(event.id)]);
+    const res = await gql(kim.auth, `mutation($input: RsvpGroupEventInput!) { rsvpGroupEvent(input: $input) { event { id } } }`, { input: { eventId: event.id, response: 'GOING' } });
+    expectError(res, 'CONFLICT');
+    expect(await ownerQuery(`SELECT count(*)::int AS n FROM event_rsvps WHERE event_id = $1`, [uuidOf(event.id)])).toEqual([{ n: 0 }]);
+  });
+
+  it('a member\'s connection requests are serialised, so parallel ones cannot pass the pending limit together', async () => {
+    const w = await activeGroup({ members: 2 });
+    const [kim, lee] = w.members;
+    await ownerQuery(`UPDATE therapy_groups SET peer_contact_policy = 'ANYTIME' WHERE id = $1`, [w.group.id]);
+    const owner = await ownerConnection();
+    try {
+      // Holding the member's request lock makes their request wait for it: the count and insert run one request at a time.
+      await owner.query(`SELECT pg_advisory_lock(hashtext('connection-request:' || $1))`, [kim.client.id]);
+      const pending = gql(kim.auth, `mutation($input: RequestConnectionInput!) { requestConnection(input: $input) { connection { id } } }`, { input: { peerMembershipId: lee.membershipGid } });
+      await waitForLockWaiters(1);
+      await owner.query(`SELECT pg_advisory_unlock(hashtext('connection-request:' || $1))`, [kim.client.id]);
+      ok(await pending);
+    } finally {
+      await owner.end();
+    }
+  });
+});
