@@ -107,6 +107,8 @@ export async function createApp(options: AppOptions) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  // Responses carry health data: no ETag (no conditional revalidation of one person's answer).
+  app.set('etag', false);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -117,11 +119,12 @@ export async function createApp(options: AppOptions) {
       const applied = await dataSource.query(`SELECT name FROM migrations`);
       const names = new Set((applied as { name: string }[]).map((r) => r.name));
       const pending = dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((n) => !names.has(n));
+      // Unauthenticated: in production it says ready or not, not which schema version it runs.
       if (pending.length) {
-        res.status(503).json({ status: 'migrations pending', pending });
+        res.status(503).json(production ? { status: 'migrations pending' } : { status: 'migrations pending', pending });
         return;
       }
-      res.json({ status: 'ok', database: 'reachable', migrations: names.size });
+      res.json(production ? { status: 'ok' } : { status: 'ok', database: 'reachable', migrations: names.size });
     } catch {
       res.status(503).json({ status: 'database unreachable' });
     }
@@ -165,6 +168,12 @@ export async function createApp(options: AppOptions) {
 
   app.use(
     '/graphql',
+    // Every answer here is one person's view of health data: never stored by a browser or proxy.
+    (_req: Request, res: Response, next: NextFunction) => {
+      res.setHeader('cache-control', 'no-store');
+      res.setHeader('x-content-type-options', 'nosniff');
+      next();
+    },
     express.json({ limit: options.bodyLimit ?? '1mb' }),
     ...(lookup ? [compiledFrontDoor({ lookup, openContext, production })] : []),
     expressMiddleware(server, {

@@ -32,8 +32,10 @@ async function authenticateApiKey(key: string, db: RequestDb, touchApiKey: (clin
   );
   if (!row) return undefined;
   db.adoptClinic(row.clinic_id);
-  // Outside the request's transaction: a long request must not hold the key's row against the next one.
-  if (row.stale) await touchApiKey(row.clinic_id, row.id);
+  // Outside the request's transaction: a long request must not hold the key's row against the next
+  // one. Not awaited: a request waiting for a second pooled connection while holding its first
+  // would stall the pool under a burst of requests (it logs its own failures).
+  if (row.stale) void touchApiKey(row.clinic_id, row.id);
   const scopes = new Set(row.scopes.filter((s): s is ApiKeyScope => (API_KEY_SCOPES as readonly string[]).includes(s)));
   return { kind: 'INTEGRATION', clinicId: row.clinic_id, apiKeyId: row.id, scopes };
 }

@@ -19,7 +19,9 @@ import {
 const FACILITATORS = `query($id: ID!, $includeEnded: Boolean!) {
   group(id: $id) { facilitators(includeEnded: $includeEnded) { id role current periodEnd staffMember { id } } } }`;
 
-const today = async () => (await ownerQuery<{ d: string }>(`SELECT current_date::text AS d`))[0].d;
+/** The clinic's today (assignments are stamped in its time zone: near midnight UTC, not the server's date). */
+const today = async (clinicId: string) =>
+  (await ownerQuery<{ d: string }>(`SELECT (now() AT TIME ZONE timezone)::date::text AS d FROM clinics WHERE id = $1`, [clinicId]))[0].d;
 
 const facilitatorsOf = async (clinic: ClinicFixture, groupGid: string, includeEnded = false) =>
   ok(await gql(clinic.admin.auth, FACILITATORS, { id: groupGid, includeEnded })).group.facilitators;
@@ -45,7 +47,7 @@ describe('assigning facilitators', () => {
     });
     const leadRes = await gql(clinic.admin.auth, ASSIGN_FACILITATOR, { input: { groupId: group.gid, staffMemberId: clinic.clinician.gid, role: 'LEAD' } });
     const lead = ok(leadRes).assignFacilitator.facilitator;
-    expect(lead).toMatchObject({ role: 'LEAD', current: true, periodStart: await today(), periodEnd: null });
+    expect(lead).toMatchObject({ role: 'LEAD', current: true, periodStart: await today(clinic.id), periodEnd: null });
 
     expect(await facilitatorRowsOf(group.id)).toEqual([
       expect.objectContaining({ clinic_id: clinic.id, staff_member_id: co.id, role: 'CO', ended_at: null }),
@@ -168,8 +170,8 @@ describe('removing facilitators', () => {
       id: co.gid,
       role: 'CO',
       current: false,
-      periodStart: await today(),
-      periodEnd: await today(),
+      periodStart: await today(clinic.id),
+      periodEnd: await today(clinic.id),
       staffMember: { id: clinic.supervisor.gid },
     });
     const [row] = await ownerQuery(`SELECT * FROM group_facilitators WHERE id = $1`, [co.id]);
@@ -182,7 +184,7 @@ describe('removing facilitators', () => {
     ]);
     expect(await facilitatorsOf(clinic, group.gid, true)).toEqual([
       { id: lead.gid, role: 'LEAD', current: true, periodEnd: null, staffMember: { id: clinic.clinician.gid } },
-      { id: co.gid, role: 'CO', current: false, periodEnd: await today(), staffMember: { id: clinic.supervisor.gid } },
+      { id: co.gid, role: 'CO', current: false, periodEnd: await today(clinic.id), staffMember: { id: clinic.supervisor.gid } },
     ]);
     expect((await facilitatorsOf(clinic, other.gid)).map((f: { id: string }) => f.id)).toEqual([otherAssignment.gid]);
 

@@ -88,8 +88,13 @@ describe('authentication', () => {
     const key = await clinic.addApiKey(['roster:read']);
     const ok = await gql(key.auth, `{ viewer { kind scopes apiKey { name } } }`);
     expect(ok.data.viewer).toEqual({ kind: 'INTEGRATION', scopes: ['ROSTER_READ'], apiKey: { name: 'Test integration' } });
-    const [used] = await ownerQuery(`SELECT last_used_at FROM api_keys WHERE id = $1`, [key.id]);
-    expect(used.last_used_at).not.toBeNull();
+    // Recorded beside the request, not inside it: wait for it briefly.
+    let used: { last_used_at: Date | null } | undefined;
+    for (let i = 0; i < 100 && !used?.last_used_at; i++) {
+      [used] = await ownerQuery(`SELECT last_used_at FROM api_keys WHERE id = $1`, [key.id]);
+      if (!used?.last_used_at) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(used?.last_used_at).not.toBeNull();
 
     const revoke = await gql(clinic.admin.auth, `mutation($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { revokedAt } } }`, { id: key.gid });
     expect(revoke.errors).toBeUndefined();

@@ -5,7 +5,7 @@
  */
 import { toGlobalId } from '../../src/common/global-id';
 import { ownerQuery } from '../support/factories';
-import { expectError, gql } from '../support/test-app';
+import { expectError, getTestApp, gql } from '../support/test-app';
 import {
   activateGroup, activeGroup, checkIn, createGoal, partner, uuidOf, createGroup, enrolNew, acceptAgreement, expectRefused, grantConsent, GRANT_CONSENT, ok,
 } from '../goals/goal-fixtures';
@@ -542,6 +542,54 @@ describe('mutations keep their invariants against concurrent changes and finishe
       ok(await pending);
     } finally {
       await owner.end();
+    }
+  });
+});
+
+describe('staff changes keep every group validly facilitated', () => {
+  const UPDATE_STAFF = `mutation($input: UpdateStaffMemberInput!) { updateStaffMember(input: $input) { staffMember { role active } } }`;
+  const staffRow = async (id: string) => (await ownerQuery(`SELECT role, active FROM staff_members WHERE id = $1`, [id]))[0];
+
+  it('a facilitator is not made an ADMIN while assigned, and the only active lead of an ACTIVE group is not deactivated', async () => {
+    const w = await activeGroup({ members: 1 });
+    const lead = w.clinic.clinician;
+    const promote = await gql(w.clinic.admin.auth, UPDATE_STAFF, { input: { id: lead.gid, role: 'ADMIN' } });
+    expectError(promote, 'CONFLICT');
+    expect(promote.errors![0].extensions).toMatchObject({ reason: 'FACILITATES_GROUPS' });
+    const deactivate = await gql(w.clinic.admin.auth, UPDATE_STAFF, { input: { id: lead.gid, active: false } });
+    expectError(deactivate, 'CONFLICT');
+    expect(deactivate.errors![0].extensions).toMatchObject({ reason: 'LEAD_FACILITATOR_REQUIRED' });
+    expect(await staffRow(lead.id)).toEqual({ role: 'CLINICIAN', active: true });
+
+    // With a second, active lead the first may go; an inactive one does not count as the group's lead.
+    const second = await w.clinic.addStaff('CLINICIAN', 'Second Lead');
+    ok(await gql(w.clinic.admin.auth, `mutation($input: AssignFacilitatorInput!) { assignFacilitator(input: $input) { facilitator { id } } }`, {
+      input: { groupId: w.group.gid, staffMemberId: second.gid, role: 'LEAD' },
+    }));
+    expect(ok(await gql(w.clinic.admin.auth, UPDATE_STAFF, { input: { id: lead.gid, active: false } })).updateStaffMember.staffMember).toEqual({ role: 'CLINICIAN', active: false });
+    expectError(await gql(w.clinic.admin.auth, UPDATE_STAFF, { input: { id: second.gid, active: false } }), 'CONFLICT');
+    expect(await staffRow(second.id)).toEqual({ role: 'CLINICIAN', active: true });
+  });
+});
+
+describe('HTTP answers are never stored', () => {
+  it('every /graphql answer says no-store and nosniff and carries no ETag: front door, Apollo, errors and refusals', async () => {
+    const request = (await import('supertest')).default;
+    const { app } = await getTestApp();
+    const w = await activeGroup({ members: 1 });
+    const [kim] = w.members;
+    const home = `{ viewer { client { displayName memberships { status group { name } } } } }`;
+    const answers = [
+      await request(app).post('/graphql').set('content-type', 'application/json').set('authorization', kim.auth).send({ query: home }),
+      await request(app).post('/graphql').set('content-type', 'application/json').set('authorization', w.clinic.admin.auth).send({ query: '{ clinic { name } }' }),
+      await request(app).post('/graphql').set('content-type', 'application/json').send({ query: '{ clinic { name } }' }),
+      await request(app).post('/graphql').set('content-type', 'application/json').send('{"query": '),
+      await request(app).get('/graphql').query({ query: '{ clinic { name } }' }).set('apollo-require-preflight', '1').set('authorization', w.clinic.admin.auth),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 400, 200]);
+    expect(answers[0].body.data.viewer.client.displayName).toBeTruthy();
+    for (const r of answers) {
+      expect([r.headers['cache-control'], r.headers['x-content-type-options'], r.headers.etag]).toEqual(['no-store', 'nosniff', undefined]);
     }
   });
 });

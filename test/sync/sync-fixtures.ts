@@ -139,8 +139,9 @@ export async function openRoster(groupId: string): Promise<string[]> {
   return (await rosterOf(groupId)).filter((r) => !['COMPLETED', 'WITHDRAWN', 'DISCHARGED'].includes(r.status)).map((r) => r.value);
 }
 
-/** The database's current_date, which is what membership periods are stamped with. */
-export const today = async () => (await ownerQuery<{ d: string }>(`SELECT current_date::text AS d`))[0].d;
+/** The clinic's today, which is what membership periods are stamped with (near midnight UTC it is not the server's date). */
+export const today = async (clinicId: string) =>
+  (await ownerQuery<{ d: string }>(`SELECT (now() AT TIME ZONE timezone)::date::text AS d FROM clinics WHERE id = $1`, [clinicId]))[0].d;
 
 // ---- holding locks and finding the server's backends ------------------------------------------
 
@@ -180,7 +181,7 @@ export async function statementOf(pid: number): Promise<string> {
 }
 
 /**
- * Marks the key as just used. Authentication refreshes `last_used_at` at most once a minute, in
+ * Marks the key as just used. Authentication refreshes `last_used_at` at most once a minute, beside
  * the request's transaction; tests that race two requests of one key warm it first so that the
  * requests meet where the test means them to (the group lock, the idempotency claim).
  */

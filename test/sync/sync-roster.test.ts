@@ -92,7 +92,7 @@ describe('syncing a new roster', () => {
     expect(roster.map((r) => [r.value, r.status, r.status_reason, r.period_start, r.period_end])).toEqual(
       [1, 2, 3].map((n) => [value(n), 'ACTIVE', 'ROSTER_SYNC', expect.any(String), null]),
     );
-    expect(roster[0].period_start).toBe(await today());
+    expect(roster[0].period_start).toBe(await today(w.clinic.id));
     expect(await eventsOf(w.group.id)).toEqual(
       [1, 2, 3].map((n) => ({ value: value(n), from_status: null, to_status: 'ACTIVE', reason: 'ROSTER_SYNC', actor_type: 'INTEGRATION', actor_id: w.writer.id })),
     );
@@ -361,7 +361,7 @@ describe('REPLACE', () => {
       membershipsEnded: [{ index: null, externalId: null, from: 'ACTIVE', to: 'WITHDRAWN' }],
     });
     const five = (await rosterOf(w.group.id)).find((r) => r.value === value(5))!;
-    expect(five).toMatchObject({ status: 'WITHDRAWN', status_reason: 'ROSTER_SYNC', period_end: await today() });
+    expect(five).toMatchObject({ status: 'WITHDRAWN', status_reason: 'ROSTER_SYNC', period_end: await today(w.clinic.id) });
     expect(await openRoster(w.group.id)).toEqual([1, 2, 3, 4].map(value));
     expect(await clientOf(w.clinic.id, value(5))).toBeDefined();
     const after = await tableCounts(w.clinic.id);

@@ -147,7 +147,8 @@ export async function updateGroup(ctx: AuthedContext, input: UpdateGroupInput): 
 
 async function hasCurrentLead(ctx: AuthedContext, groupId: string, except?: string): Promise<boolean> {
   const [row] = await ctx.db.query(
-    `SELECT 1 FROM group_facilitators WHERE group_id = $1 AND role = 'LEAD' AND ended_at IS NULL AND ($2::uuid IS NULL OR id <> $2)`,
+    `SELECT 1 FROM group_facilitators f JOIN staff_members s ON s.id = f.staff_member_id
+      WHERE f.group_id = $1 AND f.role = 'LEAD' AND f.ended_at IS NULL AND s.active AND ($2::uuid IS NULL OR f.id <> $2)`,
     [groupId, except ?? null],
   );
   return row !== undefined;

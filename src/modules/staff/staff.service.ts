@@ -43,6 +43,7 @@ export async function updateStaffMember(ctx: RequestContext & { viewer: StaffVie
   if (input.role !== undefined && input.role !== null) changes.role = input.role;
   if (input.credentials !== undefined) changes.credentials = input.credentials;
   if (input.active !== undefined && input.active !== null) changes.active = input.active;
+  await keepFacilitationValid(ctx, id, existing, changes);
   if (Object.keys(changes).length > 0) {
     try {
       await ctx.db.manager.update(StaffMember, { id }, { ...changes, updatedAt: () => 'now()' } as never);
@@ -55,4 +56,26 @@ export async function updateStaffMember(ctx: RequestContext & { viewer: StaffVie
   const loader = ctx.loaders.of(staffLoaders).byId;
   loader.clear(id);
   return (await loader.load(id))!;
+}
+
+/**
+ * A role or active change may not leave a group with a facilitator it could not be given
+ * (facilitators are clinicians or supervisors) or an ACTIVE group without an active lead.
+ */
+async function keepFacilitationValid(ctx: RequestContext, id: string, existing: StaffMember, changes: Partial<StaffMember>) {
+  if (changes.role === 'ADMIN' && existing.role !== 'ADMIN') {
+    const [facilitating] = await ctx.db.query(`SELECT 1 FROM group_facilitators WHERE staff_member_id = $1 AND ended_at IS NULL LIMIT 1`, [id]);
+    if (facilitating) throw conflict('Facilitators are clinicians or supervisors: end their facilitator assignments first', { field: 'role', reason: 'FACILITATES_GROUPS' });
+  }
+  if (changes.active === false && existing.active) {
+    const [led] = await ctx.db.query(
+      `SELECT 1 FROM group_facilitators f JOIN therapy_groups g ON g.id = f.group_id
+        WHERE f.staff_member_id = $1 AND f.role = 'LEAD' AND f.ended_at IS NULL AND g.status = 'ACTIVE'
+          AND NOT EXISTS (SELECT 1 FROM group_facilitators o JOIN staff_members s ON s.id = o.staff_member_id
+                           WHERE o.group_id = g.id AND o.role = 'LEAD' AND o.ended_at IS NULL AND o.id <> f.id AND s.active)
+        LIMIT 1`,
+      [id],
+    );
+    if (led) throw conflict('They are the only lead of an ACTIVE group: assign another lead first', { field: 'active', reason: 'LEAD_FACILITATOR_REQUIRED' });
+  }
 }
