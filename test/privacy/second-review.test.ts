@@ -593,3 +593,39 @@ describe('HTTP answers are never stored', () => {
     }
   });
 });
+
+describe('goal pages are chosen among goals the viewer could see', () => {
+  const PAGE = `query($first: Int!, $filter: GoalFilter) { goals(first: $first, filter: $filter) { edges { node { title } } pageInfo { hasNextPage endCursor } } }`;
+
+  it('a member\'s page does not count peers\' private or proposed goals: hasNextPage tells nothing of them', async () => {
+    const w = await activeGroup({ members: 3 });
+    const [kim, lee, sam] = w.members;
+    for (const m of [lee, sam]) {
+      await createGoal(m, { visibility: 'PRIVATE', lifecycleStatus: 'ACTIVE', title: 'Private' });
+      await createGoal(m, { visibility: 'GROUP', lifecycleStatus: 'PROPOSED', title: 'Proposed' });
+    }
+    const hidden = ok(await gql(kim.auth, PAGE, { first: 1, filter: { visibility: ['PRIVATE'] } })).goals;
+    expect(hidden).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
+    await createGoal(kim, { visibility: 'PRIVATE', lifecycleStatus: 'ACTIVE', title: 'Mine' });
+    const mine = ok(await gql(kim.auth, PAGE, { first: 1, filter: { visibility: ['PRIVATE'] } })).goals;
+    expect(mine.edges).toEqual([{ node: { title: 'Mine' } }]);
+    expect(mine.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it('an integration pages through consenting clients\' goals only: no empty pages, no stall, no count of the others', async () => {
+    const w = await activeGroup({ members: 4 });
+    const [ann, ben, cat, dan] = w.members;
+    const key = await w.clinic.addApiKey(['goals:read'], 'App');
+    // Older goals of clients who never consented come first in creation order.
+    for (const m of [ann, ben]) for (let i = 0; i < 3; i++) await createGoal(m, { visibility: 'PRIVATE', lifecycleStatus: 'ACTIVE', title: `Not shared ${i}` });
+    for (const m of [cat, dan]) {
+      await createGoal(m, { visibility: 'PRIVATE', lifecycleStatus: 'ACTIVE', title: `Shared by ${m.client.givenName}` });
+      await grantConsent(m.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid });
+    }
+    const first = ok(await gql(key.auth, PAGE, { first: 1 })).goals;
+    expect(first.edges).toEqual([{ node: { title: `Shared by ${cat.client.givenName}` } }]);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const next = ok(await gql(key.auth, `query($after: String) { goals(first: 1, after: $after) { edges { node { title } } pageInfo { hasNextPage } } }`, { after: first.pageInfo.endCursor })).goals;
+    expect(next).toEqual({ edges: [{ node: { title: `Shared by ${dan.client.givenName}` } }], pageInfo: { hasNextPage: false } });
+  });
+});

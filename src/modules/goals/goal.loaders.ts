@@ -159,6 +159,15 @@ function groupBy(goalIds: readonly string[], checkIns: GoalCheckIn[]): GoalCheck
 
 export const SELECT_GOALS = `SELECT ${GOAL_COLUMNS} FROM goals g JOIN clients c ON c.id = g.client_id JOIN memberships om ON om.id = g.membership_id`;
 
+/**
+ * Goals (alias `g`) the goal rule could show the member `client` (a SQL uuid expression) at all:
+ * their own, or others' that are neither PRIVATE nor PROPOSED/CANCELLED. Lists choose their page
+ * among these, so a page of a member's goals is not padded with goals no rule would show (and
+ * `hasNextPage` does not count them); the rule still decides each row.
+ */
+export const mayShowMemberSql = (client: string) =>
+  `(g.client_id = ${client} OR (g.visibility <> 'PRIVATE' AND g.lifecycle_status IN ('ACTIVE', 'ON_HOLD', 'COMPLETED')))`;
+
 export const goalLoaders = (ctx: RequestContext) => {
   const visibleById = new DataLoader<string, Goal | null>(async (ids) => {
     const rows = await ctx.db.query<GoalRow>(`${SELECT_GOALS} WHERE g.id = ANY($1)`, [[...ids]]);

@@ -12,7 +12,8 @@ import { membershipLoaders } from '../memberships/membership.loaders';
 import { isEnded } from '../memberships/membership-status';
 import { GoalLifecycleStatus, GoalMeasureKind, GoalVisibility } from './goal.enums';
 import { CreateGoalInput, RecordCheckInInput, UpdateGoalInput } from './goal.inputs';
-import { CHECK_IN_COLUMNS, checkInFromRow, CheckInRow, goalLoaders, GoalRow, SELECT_GOALS } from './goal.loaders';
+import { CHECK_IN_COLUMNS, checkInFromRow, CheckInRow, goalLoaders, GoalRow, mayShowMemberSql, SELECT_GOALS } from './goal.loaders';
+import { consentAnswerSql } from '../consent/consent-check';
 import { canWriteGoal } from './goal.policy';
 import { valueFits } from './goal-progress';
 import { refreshStreakSummary } from './streak-summary';
@@ -47,7 +48,15 @@ export async function listGoals(ctx: AuthedContext, filter: GoalFilter, first: n
   const cursor = decodeCursor(after, ['timestamp', 'uuid']);
   const q = new SqlParts();
   const facts = await ctx.loaders.of(viewerFactsLoader).get();
-  if (viewer.kind === 'MEMBER') q.and(`g.group_id = ANY(${q.param([...facts.ownMemberships.keys()])})`);
+  if (viewer.kind === 'MEMBER') {
+    q.and(`g.group_id = ANY(${q.param([...facts.ownMemberships.keys()])})`);
+    q.and(mayShowMemberSql(`${q.param(viewer.clientId)}::uuid`));
+  }
+  // An integration's page is chosen among the clients whose consent names it (the rule's only test
+  // for integrations), so its pages are full and never stall on goals it may not see.
+  if (viewer.kind === 'INTEGRATION') {
+    q.and(`${consentAnswerSql('g.client_id', `'PARTNER_DATA_SHARING'`, `'INTEGRATION'`, `${q.param(viewer.apiKeyId)}::uuid`, `'goals'`)} IS NOT NULL`);
+  }
   if (viewer.kind === 'STAFF' && viewer.role === 'CLINICIAN') q.and(`g.group_id = ANY(${q.param([...facts.facilitatedGroupIds])})`);
   if (filter.clientId) q.and(`g.client_id = ${q.param(uuidOf(filter.clientId, 'Client') ?? '00000000-0000-0000-0000-000000000000')}`);
   if (filter.groupId) q.and(`g.group_id = ${q.param(uuidOf(filter.groupId, 'TherapyGroup') ?? '00000000-0000-0000-0000-000000000000')}`);

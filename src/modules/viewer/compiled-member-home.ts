@@ -12,7 +12,7 @@ import { consentAnswerSql } from '../consent/consent-check';
 import { GoalLifecycleStatus } from '../goals/goal.enums';
 import { PARTNERSHIP_SIDES, partnershipsOfClients } from '../goals/partnership-sql';
 import { partnershipReads } from '../goals/partnership.service';
-import { clinicClockLoader } from '../goals/goal.loaders';
+import { clinicClockLoader, mayShowMemberSql } from '../goals/goal.loaders';
 import { GoalFacts, goalAudience, GoalRuleFacts, partnerGoalsMembership } from '../goals/goal.policy';
 import { Measure, measureOf, Progress } from '../goals/goal-progress';
 import { decodeStreakFacts, progressFromFacts, streakFactsSql } from '../goals/streak-summary';
@@ -130,7 +130,7 @@ function homeShape(p: HomeParts) {
   ${p.partnerGoals ? `, (SELECT json_agg(${partner.sql} ORDER BY g.created_at, g.id) ${GOALS_FROM}
       WHERE g.membership_id IN (SELECT other FROM mine WHERE status = 'ACTIVE')) AS partner_goals` : ''}
   ${p.list ? `, (SELECT json_agg(${page.sql} ORDER BY g.created_at, g.id) ${GOALS_FROM}
-      WHERE g.id IN (SELECT g.id FROM goals g WHERE g.group_id IN (${OWN_GROUPS})
+      WHERE g.id IN (SELECT g.id FROM goals g WHERE g.group_id IN (${OWN_GROUPS}) AND ${mayShowMemberSql('$1')}
                       ${p.filtered ? 'AND g.lifecycle_status = ANY($3)' : ''} ORDER BY g.created_at, g.id LIMIT $2)) AS goal_page` : ''}`;
   const list = <T>(row: JsonRow, value: unknown) => (value == null ? null : decodeList<T>(row)(value));
   const decode = (raw: Record<string, unknown>): HomeRow => ({
