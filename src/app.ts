@@ -80,6 +80,11 @@ export async function createApp(options: AppOptions) {
     schema: getSchema(),
     introspection: !production,
     allowBatchedHttpRequests: false,
+    // No automatic persisted queries: their document cache is shared by every tenant, so probing a
+    // hash would tell whether anyone sent that exact document (clients resend the full text).
+    persistedQueries: false,
+    // Apollo's own messages go to the same structured log.
+    logger: log,
     // main.ts drains HTTP first, then stops Apollo, the pool and PostgreSQL in that order.
     stopOnTerminationSignals: false,
     csrfPrevention: true,
@@ -169,9 +174,16 @@ export async function createApp(options: AppOptions) {
   app.use(
     '/graphql',
     // Every answer here is one person's view of health data: never stored by a browser or proxy.
-    (_req: Request, res: Response, next: NextFunction) => {
+    // In production, operations come by POST only: a GET puts its variables (identifiers, ids) in
+    // the URL, where proxies and load balancers log it.
+    (req: Request, res: Response, next: NextFunction) => {
       res.setHeader('cache-control', 'no-store');
       res.setHeader('x-content-type-options', 'nosniff');
+      if (production && req.method !== 'POST') {
+        res.setHeader('allow', 'POST');
+        res.status(405).json({ errors: [{ message: 'Send GraphQL operations as POST with a JSON body', extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
+        return;
+      }
       next();
     },
     express.json({ limit: options.bodyLimit ?? '1mb' }),

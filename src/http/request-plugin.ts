@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { FormattedExecutionResult } from 'graphql';
+import { FormattedExecutionResult, GraphQLError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import type { RequestContext } from '../context';
 import { DomainError } from '../errors/domain-error';
@@ -8,7 +8,10 @@ import { ErrorCode } from '../errors/error-codes';
 import { INTERNAL_MESSAGE } from '../errors/format-error';
 import { sqlState } from '../db/pg-errors';
 
-/** Only the kind of failure and its SQLSTATE: driver messages can quote row values. */
+/**
+ * Only the kind of failure and its SQLSTATE: driver messages can quote row values, and so can
+ * GraphQL's (a value that does not serialise is quoted in the message).
+ */
 function describeInternal(error: unknown) {
   const e = error as { name?: string; constraint?: string; table?: string; stack?: string };
   const state = sqlState(error);
@@ -17,7 +20,7 @@ function describeInternal(error: unknown) {
     sqlState: state,
     constraint: e?.constraint,
     table: e?.table,
-    message: state ? undefined : (error as Error)?.message,
+    message: state || error instanceof GraphQLError ? undefined : (error as Error)?.message,
     stack: e?.stack?.split('\n').slice(1, 8).join('\n'),
   };
 }

@@ -292,4 +292,27 @@ describe('production mode', () => {
     const dev = await gql(clinic.admin.auth, introspection);
     expect(dev.data.__schema.queryType.name).toBe('Query');
   });
+
+  it('takes operations by POST only: a GET (its variables in the URL, for proxies to log) answers 405 and runs nothing', async () => {
+    const auditBefore = await ownerQuery(`SELECT count(*)::int AS n FROM audit_events WHERE clinic_id = $1`, [clinic.id]);
+    const get = await request(prod.app)
+      .get('/graphql')
+      .query({ query: `query($i: ID!) { node(id: $i) { id } }`, variables: JSON.stringify({ i: clinic.gid }) })
+      .set('apollo-require-preflight', '1')
+      .set('authorization', clinic.admin.auth);
+    expect(get.status).toBe(405);
+    expect(get.headers.allow).toBe('POST');
+    expect(get.headers['cache-control']).toBe('no-store');
+    expect(get.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['METHOD_NOT_ALLOWED']);
+    expect(await ownerQuery(`SELECT count(*)::int AS n FROM audit_events WHERE clinic_id = $1`, [clinic.id])).toEqual(auditBefore);
+    expect((await post(prod, clinic.admin.auth, { query: VIEWER })).body.data.viewer.kind).toBe('STAFF');
+  });
+
+  it('keeps no persisted queries (their cache would be shared across clinics) and says only ready or not on /readyz', async () => {
+    const res = await post(prod, clinic.admin.auth, { extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } });
+    // (Apollo Client's persisted-query link reads the message and resends the full document.)
+    expect(res.body.errors.map((e: { message: string; extensions: { code: string } }) => [e.extensions.code, e.message])).toEqual([['BAD_USER_INPUT', 'PersistedQueryNotSupported']]);
+    const ready = await request(prod.app).get('/readyz');
+    expect([ready.status, ready.body]).toEqual([200, { status: 'ok' }]);
+  });
 });
