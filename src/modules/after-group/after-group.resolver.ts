@@ -207,7 +207,7 @@ export class GroupEventResolver {
   }
 
   @Authorized(...Rule.STAFF)
-  @Mutation(() => GroupEventPayload, { description: 'Creates an outing, reunion or alumni check-in. Admins and the group\'s facilitators.' })
+  @Mutation(() => GroupEventPayload, { description: 'Creates an outing, reunion or alumni check-in. Admins, supervisors and the group\'s facilitators.' })
   async createGroupEvent(@Arg('input', { description: 'The event.' }) input: CreateGroupEventInput, @Ctx() ctx: AuthedContext) {
     return { event: await createGroupEvent(ctx, input) };
   }

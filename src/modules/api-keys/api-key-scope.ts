@@ -16,8 +16,8 @@ registerEnumType(ApiKeyScopeEnum, {
     ROSTER_READ: { description: '`roster:read` — groups, memberships, client demographics, staff names.' },
     ROSTER_WRITE: { description: '`roster:write` — create and update clients, enrol, change membership status, sync rosters.' },
     GOALS_READ: { description: '`goals:read` — goals and check-ins of clients who granted PARTNER_DATA_SHARING to this integration.' },
-    CONSENT_READ: { description: '`consent:read` — consent status of clients, for partner apps that gate their own features.' },
-    SESSIONS_READ: { description: '`sessions:read` — session schedule and attendance (never note bodies).' },
+    CONSENT_READ: { description: '`consent:read` — the PARTNER_DATA_SHARING consents that name this integration, by node(id:), for partner apps that gate their own features.' },
+    SESSIONS_READ: { description: '`sessions:read` — with roster:read or roster:write, session schedule and attendance (never note bodies); alone it reaches no group.' },
     CHANGES_READ: { description: '`changes:read` — the clinic change feed.' },
   },
 });

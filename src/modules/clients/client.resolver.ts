@@ -53,7 +53,7 @@ export class ClientResolver {
   }
 
   @Authorized(...READERS)
-  @Query(() => Client, { nullable: true, description: 'The client carrying this external identifier, or null. Audited.' })
+  @Query(() => Client, { nullable: true, description: 'The client carrying this external identifier, or null. Staff (as client(id:) allows them) and roster integrations. Audited.' })
   clientByExternalId(@Arg('identifier', { description: 'The (system, value) pair to look up.' }) identifier: ExternalIdentifierInput, @Ctx() ctx: AuthedContext) {
     return getClientByExternalId(ctx, identifier);
   }

@@ -81,7 +81,7 @@ registerEnumType(GoalVisibility, {
   name: 'GoalVisibility',
   description: 'Who besides the member and their clinicians may see a goal.',
   valuesConfig: {
-    PRIVATE: { description: 'Not peers or partners: the member and the group\'s clinicians (and a partner app the member granted PARTNER_DATA_SHARING).' },
+    PRIVATE: { description: 'Not peers or partners: the member, the group\'s clinicians and supervisors (and a partner app the member granted PARTNER_DATA_SHARING).' },
     PARTNERS: { description: 'Also active accountability partners.' },
     GROUP: { description: 'Also peers in the group, while the member holds GOAL_SHARING consent for it; and partners.' },
   },

@@ -109,7 +109,7 @@ export class RecordCheckInInput {
   @Max(5)
   mood?: number | null;
 
-  @Field(() => Date, { nullable: true, description: 'When it applies; default now. At most 7 days back, never in the future.' })
+  @Field(() => Date, { nullable: true, description: 'When it applies; default now. At most 7 days back and 5 minutes ahead (clock skew).' })
   @IsOptional()
   recordedAt?: Date | null;
 }

@@ -135,20 +135,20 @@ export class GoalResolver {
   }
 
   @Authorized(Rule.SUPERVISOR, Rule.CLINICIAN, Rule.MEMBER)
-  @Mutation(() => GoalPayload, { description: 'Creates a goal in a membership: by the member, or by a clinician of the group for them.' })
+  @Mutation(() => GoalPayload, { description: 'Creates a goal in a membership: by the member, or for them by a clinician of the group or a supervisor.' })
   async createGoal(@Arg('input', { description: 'The goal.' }) input: CreateGoalInput, @Ctx() ctx: AuthedContext) {
     return { goal: await createGoal(ctx, input) };
   }
 
   @Authorized(Rule.SUPERVISOR, Rule.CLINICIAN, Rule.MEMBER)
-  @Mutation(() => GoalPayload, { description: 'Changes a goal: the member, or a clinician of the group.' })
+  @Mutation(() => GoalPayload, { description: 'Changes a goal: the member, a clinician of the group, or a supervisor.' })
   async updateGoal(@Arg('input', { description: 'The changes.' }) input: UpdateGoalInput, @Ctx() ctx: AuthedContext) {
     return { goal: await updateGoal(ctx, input) };
   }
 
   @Authorized(Rule.SUPERVISOR, Rule.CLINICIAN, Rule.MEMBER)
   @Mutation(() => CheckInPayload, {
-    description: 'Records a check-in (value valid for the measure) on an ACTIVE or ON_HOLD goal: the member, or a clinician of the group (e.g. during a session).',
+    description: 'Records a check-in (value valid for the measure) on an ACTIVE or ON_HOLD goal: the member, a clinician of the group (e.g. during a session), or a supervisor.',
   })
   async recordCheckIn(@Arg('input', { description: 'The check-in.' }) input: RecordCheckInInput, @Ctx() ctx: AuthedContext) {
     const checkIn = await recordCheckIn(ctx, input);
@@ -229,7 +229,7 @@ export class GoalCheckInResolver {
     return seesCheckInNote(c.audience) ? c.note : null;
   }
 
-  @FieldResolver(() => Int, { nullable: true, description: 'Mood 1–5: the member and clinicians only.' })
+  @FieldResolver(() => Int, { nullable: true, description: 'Mood 1–5: the member, the group\'s clinicians and supervisors only.' })
   mood(@Root() c: GoalCheckIn) {
     return seesMood(c.audience) ? c.mood : null;
   }
@@ -237,7 +237,7 @@ export class GoalCheckInResolver {
 
 @Resolver(() => Membership)
 export class MembershipGoalsResolver {
-  @FieldResolver(() => [Goal], { nullable: true, description: 'Goals in this membership the viewer may see (peers: shared GROUP goals only). Null for peers\' redacted memberships when nothing is shared.' })
+  @FieldResolver(() => [Goal], { nullable: true, description: 'Goals in this membership the viewer may see (peers: shared GROUP goals only); empty when nothing is shared with the viewer.' })
   goals(@Root() m: Membership, @Ctx() ctx: AuthedContext) {
     return ctx.loaders.of(goalLoaders).byMembership.load(m.id);
   }

@@ -68,7 +68,7 @@ export class TherapyGroup implements Node {
   endDate: string | null;
 
   @Column('text', { nullable: true })
-  @Field(() => String, { nullable: true, description: 'The group agreement members accept (confidentiality, conduct). Staff with roster access and current members.' })
+  @Field(() => String, { nullable: true, description: 'The group agreement members accept (confidentiality, conduct). Staff with roster access, current members, and applicants asked to accept it.' })
   agreementText: string | null;
 
   @Column('int')

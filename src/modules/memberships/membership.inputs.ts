@@ -15,7 +15,7 @@ export class EnrollClientInput {
 
   @Field(() => MembershipStatus, {
     nullable: true,
-    description: 'REFERRED or SCREENING to start earlier in the pipeline; default ACTIVE (WAITLISTED when full).',
+    description: 'REFERRED, SCREENING or WAITLISTED to start earlier in the pipeline; default ACTIVE (WAITLISTED when full).',
   })
   @IsOptional()
   initialStatus?: MembershipStatus | null;

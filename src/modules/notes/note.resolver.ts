@@ -81,7 +81,7 @@ export class NoteResolver {
   }
 
   @Authorized(...NOTE_WRITERS)
-  @Mutation(() => AddendumPayload, { description: 'Adds a correction to a signed note: append-only, signed on creation.' })
+  @Mutation(() => AddendumPayload, { description: 'Adds a correction to a signed note: append-only, signed on creation. Its author, or staff who may read its body (psychotherapy notes: the author only).' })
   async addNoteAddendum(@Arg('input', { description: 'The addendum.' }) input: AddNoteAddendumInput, @Ctx() ctx: AuthedContext) {
     return { addendum: await addNoteAddendum(ctx, input) };
   }

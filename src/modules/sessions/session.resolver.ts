@@ -70,13 +70,13 @@ export class SessionResolver {
   }
 
   @Authorized(...SESSION_MANAGERS)
-  @Mutation(() => SessionPayload, { description: 'Moves, retitles or marks a session HELD, or records who facilitated.' })
+  @Mutation(() => SessionPayload, { description: 'Moves, retitles or marks a session HELD, or records who facilitated. Admins, supervisors and the group\'s facilitators.' })
   async updateSession(@Arg('input', { description: 'The changes.' }) input: UpdateSessionInput, @Ctx() ctx: AuthedContext) {
     return { session: await updateSession(ctx, input) };
   }
 
   @Authorized(...SESSION_MANAGERS)
-  @Mutation(() => SessionPayload, { description: 'Cancels a session with a reason; its notes and attendance are kept.' })
+  @Mutation(() => SessionPayload, { description: 'Cancels a session with a reason; its notes and attendance are kept. Admins, supervisors and the group\'s facilitators.' })
   async cancelSession(@Arg('input', { description: 'Which and why.' }) input: CancelSessionInput, @Ctx() ctx: AuthedContext) {
     return { session: await cancelSession(ctx, input) };
   }
@@ -84,7 +84,7 @@ export class SessionResolver {
   @Authorized(...SESSION_MANAGERS)
   @Mutation(() => RecordAttendancePayload, {
     description:
-      'Records attendance for many members at once, all or nothing: each must have been a seated member at the session time; the session must not be cancelled; re-recording replaces (audited).',
+      'Records attendance for many members at once, all or nothing: each must have been a seated member at the session time; the session must not be cancelled; re-recording replaces (audited). Admins, supervisors and the group\'s facilitators.',
   })
   async recordAttendance(@Arg('input', { description: 'The session and one record per member.' }) input: RecordAttendanceInput, @Ctx() ctx: AuthedContext) {
     const attendance = await recordAttendance(ctx, input);
@@ -96,7 +96,7 @@ export class SessionResolver {
     return visibleGroup(ctx, s.groupId);
   }
 
-  @FieldResolver(() => [Attendance], { description: 'Attendance: all of it for staff with access to the group; a member\'s own only; none for others.' })
+  @FieldResolver(() => [Attendance], { description: 'Attendance: all of it for staff with access to the group and sessions:read integrations with roster access; a member\'s own only; none for others.' })
   attendance(@Root() s: GroupSession, @Ctx() ctx: AuthedContext) {
     return ctx.loaders.of(sessionLoaders).attendanceBySession.load(s.id);
   }
