@@ -1,5 +1,6 @@
 import { PeerContactPolicy } from '../groups/group.enums';
 import { EventAudience } from './after-group.types';
+import { isSeated, MembershipStatus } from '../memberships/membership-status';
 
 /** The group's peer-contact policy decides whether two of its members may ask to connect now. */
 export function contactAllowed(policy: PeerContactPolicy, requesterEnded: boolean, recipientEnded: boolean): 'ALLOWED' | 'NEVER' | 'NOT_YET' {
@@ -34,8 +35,8 @@ export function isInvited(audience: EventAudience, membershipStatus: string | un
  * accepted, its consent active). Going is not consent.
  */
 export function seesFellowAttendees(ownStatus: string | undefined, inAlumniDirectory: boolean, seesPeers: boolean): boolean {
-  if (ownStatus === 'COMPLETED') return inAlumniDirectory;
-  return (ownStatus === 'ACTIVE' || ownStatus === 'ON_HOLD') && seesPeers;
+  if (ownStatus === MembershipStatus.COMPLETED) return inAlumniDirectory;
+  return ownStatus !== undefined && isSeated(ownStatus as MembershipStatus) && seesPeers;
 }
 
 /** Pending requests a member may have open at once. */

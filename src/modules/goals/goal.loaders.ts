@@ -7,7 +7,7 @@ import { ConsentType } from '../consent/consent.enums';
 import { groupLoaders } from '../groups/group.loaders';
 import { memberSeesPeers } from '../groups/group.policy';
 import { viewerFactsLoader } from '../groups/viewer-facts';
-import { GoalFacts, goalAudience, GoalRuleFacts } from './goal.policy';
+import { GoalFacts, goalAudience, GoalRuleFacts, SHOWN_TO_OTHERS } from './goal.policy';
 import { CheckInPoint, measureOf } from './goal-progress';
 import { decodeStreakFacts, HISTORY_ARRAYS_SQL, pointsOf, StreakFacts, streakFactsSql } from './streak-summary';
 import { partnershipsOfClients } from './partnership-sql';
@@ -166,7 +166,7 @@ export const SELECT_GOALS = `SELECT ${GOAL_COLUMNS} FROM goals g JOIN clients c 
  * `hasNextPage` does not count them); the rule still decides each row.
  */
 export const mayShowMemberSql = (client: string) =>
-  `(g.client_id = ${client} OR (g.visibility <> 'PRIVATE' AND g.lifecycle_status IN ('ACTIVE', 'ON_HOLD', 'COMPLETED')))`;
+  `(g.client_id = ${client} OR (g.visibility <> 'PRIVATE' AND g.lifecycle_status IN (${SHOWN_TO_OTHERS.map((s) => `'${s}'`).join(', ')})))`;
 
 export const goalLoaders = (ctx: RequestContext) => {
   const visibleById = new DataLoader<string, Goal | null>(async (ids) => {

@@ -24,7 +24,7 @@ export interface GoalFacts {
   lifecycleStatus: GoalLifecycleStatus;
 }
 
-const SHOWN_TO_OTHERS: GoalLifecycleStatus[] = [GoalLifecycleStatus.ACTIVE, GoalLifecycleStatus.ON_HOLD, GoalLifecycleStatus.COMPLETED];
+export const SHOWN_TO_OTHERS: readonly GoalLifecycleStatus[] = [GoalLifecycleStatus.ACTIVE, GoalLifecycleStatus.ON_HOLD, GoalLifecycleStatus.COMPLETED];
 
 /**
  * Who the viewer is to a goal, or null when they may not see it:

@@ -165,9 +165,12 @@ export async function updateGoal(ctx: AuthedContext, input: UpdateGoalInput): Pr
   return (await loader.load(goal.id))!;
 }
 
+/** Goal statuses that take check-ins. */
+const TAKES_CHECK_INS: readonly GoalLifecycleStatus[] = [GoalLifecycleStatus.ACTIVE, GoalLifecycleStatus.ON_HOLD];
+
 export async function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInput): Promise<GoalCheckIn> {
   const goal = await writableGoal(ctx, input.goalId);
-  if (![GoalLifecycleStatus.ACTIVE, GoalLifecycleStatus.ON_HOLD].includes(goal.lifecycleStatus)) {
+  if (!TAKES_CHECK_INS.includes(goal.lifecycleStatus)) {
     throw conflict(`Check-ins go on ACTIVE or ON_HOLD goals; this one is ${goal.lifecycleStatus}`, { lifecycleStatus: goal.lifecycleStatus });
   }
   if (!valueFits(goal.measure.kind, input.value)) {
@@ -182,16 +185,16 @@ export async function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInpu
   // read after the other's check-in committed; its status is checked again under the lock (a
   // concurrent updateGoal may have just completed or cancelled it).
   const rows = await ctx.db.query<CheckInRow>(
-    `WITH goal AS (SELECT id FROM goals WHERE id = $2 AND lifecycle_status IN ('ACTIVE', 'ON_HOLD') FOR NO KEY UPDATE)
+    `WITH goal AS (SELECT id FROM goals WHERE id = $2 AND lifecycle_status = ANY($10::text[]) FOR NO KEY UPDATE)
      INSERT INTO goal_check_ins (clinic_id, goal_id, client_id, value, note, mood, recorded_at, recorded_by_type, recorded_by_id)
      SELECT $1, goal.id, $3, $4, $5, $6, COALESCE($7::timestamptz, now()), $8, $9 FROM goal
       WHERE $7::timestamptz IS NULL OR ($7::timestamptz <= now() + interval '5 minutes' AND $7::timestamptz >= now() - interval '7 days')
      RETURNING ${CHECK_IN_COLUMNS}`,
-    [ctx.db.clinicId, goal.id, goal.clientId, input.value, input.note ?? null, input.mood ?? null, input.recordedAt ?? null, actor.actorType, actor.actorId],
+    [ctx.db.clinicId, goal.id, goal.clientId, input.value, input.note ?? null, input.mood ?? null, input.recordedAt ?? null, actor.actorType, actor.actorId, [...TAKES_CHECK_INS]],
   );
   if (rows.length === 0) {
-    const [now] = await ctx.db.query<{ lifecycle_status: string }>(`SELECT lifecycle_status FROM goals WHERE id = $1`, [goal.id]);
-    if (now && now.lifecycle_status !== GoalLifecycleStatus.ACTIVE && now.lifecycle_status !== GoalLifecycleStatus.ON_HOLD) {
+    const [now] = await ctx.db.query<{ lifecycle_status: GoalLifecycleStatus }>(`SELECT lifecycle_status FROM goals WHERE id = $1`, [goal.id]);
+    if (now && !TAKES_CHECK_INS.includes(now.lifecycle_status)) {
       throw conflict(`Check-ins go on ACTIVE or ON_HOLD goals; this one is ${now.lifecycle_status}`, { lifecycleStatus: now.lifecycle_status });
     }
     throw badInput('recordedAt must be within the last 7 days and not in the future', { field: 'recordedAt' });

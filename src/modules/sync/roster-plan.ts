@@ -109,6 +109,15 @@ function validDate(value: string, today: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value && value >= '1900-01-01' && value <= today;
 }
 
+/** Longest external identifier system or value, in characters. */
+const EXTERNAL_ID_MAX = 200;
+
+/**
+ * Whether an identifier part is one `validateRows` accepts: the sync looks up only these, since
+ * PostgreSQL refuses some of the others outright (NUL bytes) before the rows are judged.
+ */
+export const validIdentifierPart = (value: string) => isSafeText(value) && [...value].length <= EXTERNAL_ID_MAX;
+
 /** Every problem of every row, so an integrator fixes a file in one pass. */
 export function validateRows(rows: RosterRow[], today: string): RowError[] {
   const errors: RowError[] = [];
@@ -124,8 +133,8 @@ export function validateRows(rows: RosterRow[], today: string): RowError[] {
       if (!isSafeText(value)) err(field, 'INVALID_TEXT', `${field} contains NUL bytes or unpaired surrogates`);
       else if ([...value].length > max) err(field, 'TOO_LONG', `${field} is longer than ${max} characters`);
     };
-    text('externalId.system', row.externalId?.system, 200, true);
-    text('externalId.value', row.externalId?.value, 200, true);
+    text('externalId.system', row.externalId?.system, EXTERNAL_ID_MAX, true);
+    text('externalId.value', row.externalId?.value, EXTERNAL_ID_MAX, true);
     text('givenName', row.givenName, 100, true);
     text('familyName', row.familyName, 100, true);
     text('preferredName', row.preferredName, 100, false);

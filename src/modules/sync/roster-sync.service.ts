@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { isSafeText } from '../../common/safe-text';
 import { sqlState } from '../../db/pg-errors';
 import { AuditAction } from '../../audit/audit-action';
 import { actorOf } from '../../auth/viewer';
@@ -16,7 +15,7 @@ import { withIdempotency } from '../idempotency/idempotency.service';
 import { membershipLoaders } from '../memberships/membership.loaders';
 import { onMembershipsEnded } from '../memberships/membership.service';
 import { isEnded, MembershipStatus } from '../memberships/membership-status';
-import { displayKey, ExistingClient, ExistingMembership, keyOf, parseKey, planRoster, RosterPlan, seatedEndings } from './roster-plan';
+import { displayKey, ExistingClient, ExistingMembership, keyOf, parseKey, planRoster, RosterPlan, seatedEndings, validIdentifierPart } from './roster-plan';
 import { toGlobalId } from '../../common/global-id';
 import { SyncMode, SyncRosterInput, SyncRosterPayload } from './sync.types';
 
@@ -48,10 +47,11 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
   await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('roster-sync:' || $1))`, [ctx.db.clinicId]);
   const group = await lockGroup(ctx, groupId);
   if (group.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: group.status });
-  // Rows are validated in the plan, to report every problem at once; identifiers PostgreSQL would
-  // refuse (NUL bytes) or no row could hold are left out of the lookup and reported there.
-  const lookable = (v: string) => v.length <= 200 && isSafeText(v);
-  const refs = input.members.filter((m) => m.externalId?.system && m.externalId?.value && lookable(m.externalId.system) && lookable(m.externalId.value)).map((m) => m.externalId);
+  // Rows are validated in the plan, to report every problem at once; identifiers it would refuse
+  // (PostgreSQL refuses NUL bytes outright) stay out of the lookup and are reported there.
+  const refs = input.members
+    .filter((m) => m.externalId?.system && m.externalId?.value && validIdentifierPart(m.externalId.system) && validIdentifierPart(m.externalId.value))
+    .map((m) => m.externalId);
   const [clients, open, [{ today }]] = await Promise.all([
     ctx.db.query<{ system: string; value: string; id: string; given_name: string; family_name: string; preferred_name: string | null; email: string | null; phone: string | null; date_of_birth: string | null }>(
       `SELECT e.system, e.value, c.id, c.given_name, c.family_name, c.preferred_name, c.email, c.phone, c.date_of_birth
