@@ -96,12 +96,42 @@ const databaseTicks = () =>
     }, 0);
 const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-async function statements(db: Client, roles: readonly string[]): Promise<number> {
-  const { rows } = await db.query(
-    `SELECT COALESCE(sum(calls), 0)::bigint AS n FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = ANY($1)`,
+/** pg_stat_statements' running totals for these roles, per statement: calls and time spent executing. */
+async function statementTotals(db: Client, roles: readonly string[]): Promise<Map<string, { query: string; calls: number; ms: number }>> {
+  const { rows } = await db.query<{ id: string; query: string; calls: string; ms: number }>(
+    `SELECT concat_ws(':', s.queryid, s.userid, s.dbid, s.toplevel) AS id, s.query, s.calls::bigint AS calls, s.total_exec_time AS ms
+       FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = ANY($1)`,
     [roles],
   );
-  return Number(rows[0].n);
+  return new Map(rows.map((r) => [r.id, { query: r.query, calls: Number(r.calls), ms: Number(r.ms) }]));
+}
+
+/**
+ * A short name for a statement: a session statement's own name (`kinship_roster_<hash>` →
+ * `roster`), transaction control as itself, anything else by its first words.
+ */
+function statementLabel(query: string): string {
+  const text = query.replace(/\s+/g, ' ').trim();
+  const prepared = /^PREPARE kinship_([a-z_]+?)(?:_[0-9a-f]{16})?\(/.exec(text);
+  if (prepared) return prepared[1];
+  if (/^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK)\b/i.test(text)) return text.split(/[ ;]/)[0].toUpperCase() === 'START' ? 'START TRANSACTION' : text.split(/[ ;]/)[0].toUpperCase();
+  if (/^select set_config\(/i.test(text)) return 'set_config';
+  return `"${text.slice(0, 28)}…"`;
+}
+
+/** Calls and execution time per statement label between two snapshots. */
+function statementDelta(before: Map<string, { calls: number; ms: number }>, after: Map<string, { query: string; calls: number; ms: number }>) {
+  const byLabel = new Map<string, { calls: number; ms: number }>();
+  for (const [id, a] of after) {
+    const b = before.get(id) ?? { calls: 0, ms: 0 };
+    if (a.calls === b.calls) continue;
+    const label = statementLabel(a.query);
+    const acc = byLabel.get(label) ?? { calls: 0, ms: 0 };
+    acc.calls += a.calls - b.calls;
+    acc.ms += a.ms - b.ms;
+    byLabel.set(label, acc);
+  }
+  return byLabel;
 }
 
 async function main() {
@@ -216,6 +246,8 @@ interface ServerFigures {
   p99: number;
   fixedRate: { rate: number; p50: number; p95: number; p99: number };
   statementsPerRequest: number;
+  /** PostgreSQL execution time per request, by statement (largest first). */
+  statementTimes: Record<string, { callsPerRequest: number; msPerRequest: number }>;
   cpuMsPerRequest: number;
   databaseCpuMsPerRequest: number;
   peakRssMb: number;
@@ -233,19 +265,24 @@ async function measure(w: Workload, db: Client, pids: Record<ServerKind, number>
   log(`\n${w.name}: warm-up`);
   const url = (k: ServerKind) => `http://127.0.0.1:${PORTS[k]}/graphql`;
   for (const k of w.servers) await runLoad({ url: url(k), connections: w.concurrency, seconds: Math.min(3, duration), make: () => w.make(k, rand) });
-  const perServer = new Map<ServerKind, { runs: LoadResult[]; cpu: number; dbCpu: number; stmts: number; requests: number }>();
+  type Tally = { runs: LoadResult[]; cpu: number; dbCpu: number; byStatement: Map<string, { calls: number; ms: number }>; requests: number };
+  const perServer = new Map<ServerKind, Tally>();
   for (let r = 0; r < rounds; r++) {
     for (const k of w.servers) {
-      const [cpu0, st0] = [cpuTicks(pids[k]), await statements(db, roleOf[k])];
+      const [cpu0, st0] = [cpuTicks(pids[k]), await statementTotals(db, roleOf[k])];
       const db0 = databaseTicks();
       const result = await runLoad({ url: url(k), connections: w.concurrency, seconds: duration, make: () => w.make(k, rand) });
       const db1 = databaseTicks();
-      const [cpu1, st1] = [cpuTicks(pids[k]), await statements(db, roleOf[k])];
-      const acc = perServer.get(k) ?? { runs: [], cpu: 0, dbCpu: 0, stmts: 0, requests: 0 };
+      const [cpu1, st1] = [cpuTicks(pids[k]), await statementTotals(db, roleOf[k])];
+      const acc: Tally = perServer.get(k) ?? { runs: [], cpu: 0, dbCpu: 0, byStatement: new Map(), requests: 0 };
       acc.runs.push(result);
       acc.cpu += cpu1 - cpu0;
       acc.dbCpu += db1 - db0;
-      acc.stmts += st1 - st0; // the probe itself runs as the owner role, so it is not counted here
+      // The probe itself runs as the owner role, so it is not counted here.
+      for (const [label, d] of statementDelta(st0, st1)) {
+        const sum = acc.byStatement.get(label) ?? { calls: 0, ms: 0 };
+        acc.byStatement.set(label, { calls: sum.calls + d.calls, ms: sum.ms + d.ms });
+      }
       acc.requests += result.requests;
       perServer.set(k, acc);
       log(`  round ${r + 1} ${k.padEnd(16)} ${result.reqPerSec.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  errors ${result.errors}`);
@@ -262,7 +299,12 @@ async function measure(w: Workload, db: Client, pids: Record<ServerKind, number>
       p95: median(acc.runs.map((x) => x.p95)),
       p99: median(acc.runs.map((x) => x.p99)),
       fixedRate: { rate: Math.floor(reqPerSec / 2), p50: fixed.p50, p95: fixed.p95, p99: fixed.p99 },
-      statementsPerRequest: acc.requests ? acc.stmts / acc.requests : 0,
+      statementsPerRequest: acc.requests ? [...acc.byStatement.values()].reduce((a, x) => a + x.calls, 0) / acc.requests : 0,
+      statementTimes: Object.fromEntries(
+        [...acc.byStatement]
+          .sort((a, b) => b[1].ms - a[1].ms)
+          .map(([label, x]) => [label, { callsPerRequest: acc.requests ? x.calls / acc.requests : 0, msPerRequest: acc.requests ? x.ms / acc.requests : 0 }]),
+      ),
       cpuMsPerRequest: acc.requests ? (acc.cpu * 10) / acc.requests : 0,
       databaseCpuMsPerRequest: acc.requests ? (acc.dbCpu * 10) / acc.requests : 0,
       peakRssMb: peakRssMb(pids[k]),
@@ -292,6 +334,21 @@ function render(report: WorkloadReport[], started: number): string {
       lines.push(
         `| ${w.name} (c=${w.concurrency}) | ${k} | ${f(s.reqPerSec)} | ${f(s.p50, 1)} | ${f(s.p95, 1)} | ${f(s.p99, 1)} | ${f(s.fixedRate.p50, 1)} / ${f(s.fixedRate.p95, 1)} / ${f(s.fixedRate.p99, 1)} @ ${s.fixedRate.rate}/s | ${f(s.statementsPerRequest, 1)} | ${f(s.cpuMsPerRequest, 2)} | ${f(s.databaseCpuMsPerRequest, 2)} | ${f(s.peakRssMb)} | ${s.errors} | ${k === 'ours' || !ours ? '' : `${(ours / s.reqPerSec).toFixed(2)}×`} |`,
       );
+    }
+  }
+  lines.push(
+    '',
+    'PostgreSQL execution time per request, by statement (pg_stat_statements `total_exec_time` over the rounds, ÷ requests; time inside each statement, so not the protocol, parsing of simple-query messages or commit flushes; wall time, which on a saturated machine includes waiting for a core):',
+    '',
+    '| workload | server | exec ms/req | largest statements: ms/req (calls/req) |',
+    '|---|---|---:|---|',
+  );
+  for (const w of report) {
+    for (const [k, s] of Object.entries(w.servers) as [ServerKind, ServerFigures][]) {
+      const times = Object.entries(s.statementTimes);
+      const total = times.reduce((a, [, x]) => a + x.msPerRequest, 0);
+      const top = times.slice(0, 5).map(([label, x]) => `${label} ${f(x.msPerRequest, 3)} (${f(x.callsPerRequest, 1)})`).join(' · ');
+      lines.push(`| ${w.name} | ${k} | ${f(total, 2)} | ${top} |`);
     }
   }
   lines.push(
