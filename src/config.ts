@@ -17,6 +17,7 @@ const EnvSchema = z
     DB_POOL_ACQUIRE_TIMEOUT_MS: intFrom(5000, 100, 120000),
     DB_STATEMENT_TIMEOUT_MS: intFrom(15000, 100, 600000),
     DB_IDLE_IN_TX_TIMEOUT_MS: intFrom(30000, 100, 600000),
+    DB_POOL_MODE: z.enum(['session', 'transaction']).default('session'),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     JWKS_URL: z.string().url().optional(),
     JWT_ISSUER: z.string().min(1).default('kinship-dev'),

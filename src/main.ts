@@ -82,6 +82,7 @@ async function main() {
     acquireTimeoutMs: config.DB_POOL_ACQUIRE_TIMEOUT_MS,
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     idleInTransactionTimeoutMs: config.DB_IDLE_IN_TX_TIMEOUT_MS,
+    transactionPooler: config.DB_POOL_MODE === 'transaction',
   });
   await dataSource.initialize();
 

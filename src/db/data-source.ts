@@ -10,6 +10,13 @@ export interface PoolSettings {
   acquireTimeoutMs: number;
   statementTimeoutMs: number;
   idleInTransactionTimeoutMs: number;
+  /**
+   * A transaction-mode pooler (PgBouncer `pool_mode = transaction`) sits between the API and
+   * PostgreSQL: a server connection serves whichever client's transaction comes next, so nothing
+   * may live in the session — no prepared statements and no startup parameters (the timeouts
+   * are set in each request's transaction instead; see `RequestDb`).
+   */
+  transactionPooler?: boolean;
 }
 
 export const DEFAULT_POOL: PoolSettings = {
@@ -24,13 +31,18 @@ types.setTypeParser(types.builtins.DATE, (value: string) => value);
 
 export const MIGRATIONS_GLOB = path.join(__dirname, '..', '..', 'migrations', '*.{ts,js}');
 
+const poolSettings = new WeakMap<DataSource, PoolSettings>();
+
+/** How a data source's connections are pooled (what `createDataSource` was given). */
+export const poolSettingsOf = (dataSource: DataSource): PoolSettings => poolSettings.get(dataSource) ?? DEFAULT_POOL;
+
 /** One factory for the server (app role) and the CLI (owner role); `synchronize` is off everywhere. */
 export function createDataSource(
   url: string,
   pool: PoolSettings = DEFAULT_POOL,
   onQueryError?: (message: string) => void,
 ): DataSource {
-  return new DataSource({
+  const dataSource = new DataSource({
     type: 'postgres',
     url,
     entities: ENTITIES,
@@ -45,9 +57,11 @@ export function createDataSource(
     extra: {
       max: pool.max,
       connectionTimeoutMillis: pool.acquireTimeoutMs,
-      statement_timeout: pool.statementTimeoutMs,
-      idle_in_transaction_session_timeout: pool.idleInTransactionTimeoutMs,
+      // Startup parameters: PgBouncer refuses ones it does not know (and would not keep them per client).
+      ...(pool.transactionPooler ? {} : { statement_timeout: pool.statementTimeoutMs, idle_in_transaction_session_timeout: pool.idleInTransactionTimeoutMs }),
       application_name: 'kinship-api',
     },
   });
+  poolSettings.set(dataSource, pool);
+  return dataSource;
 }

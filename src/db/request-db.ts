@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { escapeLiteral } from 'pg';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { poolSettingsOf } from './data-source';
 import { sqlState } from './pg-errors';
 import type { StatementStats } from './statement-counter';
 
@@ -40,9 +41,20 @@ export class SessionStatement {
   /** The `EXECUTE` for these values; each is quoted here as a literal (null as NULL). */
   execute(values: readonly (string | null | undefined)[]): SessionCall {
     if (values.length !== this.types.length) throw new Error(`${this.name} takes ${this.types.length} values`);
-    return { statement: this, values, sql: `EXECUTE ${this.name}(${values.map((v) => (v === null || v === undefined ? 'NULL' : escapeLiteral(v))).join(', ')})` };
+    return { statement: this, values, sql: `EXECUTE ${this.name}(${values.map(literal).join(', ')})` };
+  }
+
+  /**
+   * The statement itself with these values in place of its parameters, each a literal of the
+   * parameter's type: for a connection that cannot keep it prepared (a transaction-mode pooler).
+   * Statement texts are this code's own and hold no `$` other than parameters.
+   */
+  inline(values: readonly (string | null | undefined)[]): string {
+    return this.sql.replace(/\$(\d+)\b/g, (_, n: string) => `${literal(values[Number(n) - 1])}::${this.types[Number(n) - 1]}`);
   }
 }
+
+const literal = (v: string | null | undefined) => (v === null || v === undefined ? 'NULL' : escapeLiteral(v));
 
 export interface SessionCall {
   statement: SessionStatement;
@@ -81,7 +93,18 @@ export class RequestDb {
   /** Loaders fire in parallel; one connection runs one statement at a time, so queue them explicitly. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly dataSource: DataSource) {}
+  /** Behind a transaction-mode pooler: no prepared statements, timeouts set per transaction. */
+  private readonly pooler: { statementTimeoutMs: number; idleInTransactionTimeoutMs: number } | undefined;
+
+  constructor(private readonly dataSource: DataSource) {
+    const pool = poolSettingsOf(dataSource);
+    this.pooler = pool.transactionPooler ? { statementTimeoutMs: pool.statementTimeoutMs, idleInTransactionTimeoutMs: pool.idleInTransactionTimeoutMs } : undefined;
+  }
+
+  /** A session statement's call as this connection runs it: `EXECUTE`, or the statement inline. */
+  private textOf(call: SessionCall): string {
+    return this.pooler ? call.statement.inline(call.values) : call.sql;
+  }
 
   get active(): boolean {
     return this.runner !== undefined;
@@ -112,6 +135,11 @@ export class RequestDb {
     // ones, and re-planning each execution (PostgreSQL's choice for array parameters) cost more
     // database CPU than running them.
     const sets: string[] = [`set_config('plan_cache_mode', 'force_generic_plan', true)`];
+    if (this.pooler) {
+      // Numbers from the configuration. Transaction-local, like the tenant: the server connection is shared.
+      sets.push(`set_config('statement_timeout', '${Math.trunc(this.pooler.statementTimeoutMs)}', true)`);
+      sets.push(`set_config('idle_in_transaction_session_timeout', '${Math.trunc(this.pooler.idleInTransactionTimeoutMs)}', true)`);
+    }
     if (setting?.clinicId) {
       if (!UUID_RE.test(setting.clinicId)) throw new Error('invalid clinic id');
       sets.push(`set_config('app.clinic_id', '${setting.clinicId}', true)`);
@@ -126,14 +154,14 @@ export class RequestDb {
       if (!HEX_RE.test(setting.apiKeyHash)) throw new Error('invalid key hash');
       sets.push(`set_config('app.api_key_hash', '${setting.apiKeyHash}', true)`);
     }
-    const opening = [`START TRANSACTION; SELECT ${sets.join(', ')}`, lookup?.sql].filter(Boolean).join('; ');
+    const opening = [`START TRANSACTION; SELECT ${sets.join(', ')}`, lookup && this.textOf(lookup)].filter(Boolean).join('; ');
     // A multi-statement simple query: sent straight to the pooled pg client (TypeORM keeps only one result).
     this.stats.statements += 1;
     type Result = { rows?: Record<string, unknown>[] };
     const listOf = (r: Result | Result[]) => (Array.isArray(r) ? r : [r]);
     const attempt = async (also?: SessionCall): Promise<Result[]> => {
-      await prepareOn(connection, also?.statement);
-      return listOf(await queryOrRollback(connection, also ? `${opening}; ${also.sql}` : opening));
+      if (!this.pooler) await prepareOn(connection, also?.statement);
+      return listOf(await queryOrRollback(connection, also ? `${opening}; ${this.textOf(also)}` : opening));
     };
     const send = async (): Promise<Result[]> => {
       try {
@@ -201,7 +229,8 @@ export class RequestDb {
     if (!connection || !this.runner) throw new Error('no request transaction');
     const result = (await this.enqueue(() => {
       this.stats.statements += 1;
-      return connection.query({ name: statementName(sql), text: sql, values: params });
+      // Behind a transaction-mode pooler an unnamed statement: a named one lives in the session.
+      return this.pooler ? connection.query({ text: sql, values: params }) : connection.query({ name: statementName(sql), text: sql, values: params });
     })) as { rows?: T[] };
     return result.rows ?? [];
   }
@@ -218,7 +247,7 @@ export class RequestDb {
    * rolled back here, nothing of the request is committed, and the error is thrown.
    */
   commit(writes: SessionCall[] = []): Promise<void> {
-    return this.end([...writes.map((w) => w.sql), 'COMMIT'].join(';\n'));
+    return this.end([...writes.map((w) => this.textOf(w)), 'COMMIT'].join(';\n'));
   }
 
   /** Commits or rolls back and returns the connection to the pool. Safe to call twice. */
@@ -258,7 +287,7 @@ export class RequestDb {
 
 interface PgConnection {
   query(sql: string): Promise<{ rows?: Record<string, unknown>[] }[] | { rows?: Record<string, unknown>[] }>;
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows?: Record<string, unknown>[] }>;
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows?: Record<string, unknown>[] }>;
 }
 
 /** Sends a simple-query message; one that fails leaves its transaction block open and aborted, so it is rolled back before the error goes on. */

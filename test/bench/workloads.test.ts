@@ -5,7 +5,10 @@ import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
 import { createTokenVerifier } from '../../src/auth/tokens';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource, PoolSettings } from '../../src/db/data-source';
+import type { CompiledRead } from '../../src/http/compiled-reads';
+import { compiledRoster } from '../../src/modules/groups/compiled-roster';
+import { compiledMemberHome } from '../../src/modules/viewer/compiled-member-home';
 import { runMigrations } from '../../src/db/migrate';
 import { withDatabase } from '../../src/db/provision';
 import { NoteCipher } from '../../src/modules/notes/note-cipher';
@@ -22,6 +25,8 @@ const database = `kinship_bench_${randomBytes(4).toString('hex')}`;
 let dataSource: DataSource;
 let app: Awaited<ReturnType<typeof createApp>>;
 let workloads: Workload[];
+let appUrl: string;
+const extraApps: { app: Awaited<ReturnType<typeof createApp>>; dataSource: DataSource }[] = [];
 
 /** SQL statements per request (our own counter: round trips), by workload. */
 const EXPECTED_STATEMENTS: Record<string, number> = {
@@ -46,7 +51,8 @@ beforeAll(async () => {
   await runMigrations(ownerUrl);
   await generateDataset(ownerUrl, TINY_SCALE);
   const appPassword = decodeURIComponent(new URL(env.appUrl).password);
-  dataSource = createDataSource(withDatabase(env.serverUrl, database, { user: 'kinship_app', password: appPassword }), {
+  appUrl = withDatabase(env.serverUrl, database, { user: 'kinship_app', password: appPassword });
+  dataSource = createDataSource(appUrl, {
     max: 4, acquireTimeoutMs: 10000, statementTimeoutMs: 20000, idleInTransactionTimeoutMs: 30000,
   });
   await dataSource.initialize();
@@ -63,6 +69,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.server.stop();
   await dataSource?.destroy();
+  for (const extra of extraApps) {
+    await extra.app.server.stop();
+    await extra.dataSource.destroy();
+  }
   const admin = new Client({ connectionString: testEnv().serverUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
@@ -97,5 +107,87 @@ describe('benchmark workloads on a tiny dataset', () => {
       expect(res.body.data.syncRoster.errors).toEqual([]);
       expect(res.body.extensions.sqlStatements).toBeLessThanOrEqual(MAX_SYNC_STATEMENTS);
     }
+  });
+});
+
+/**
+ * Behind PgBouncer in transaction mode (DB_POOL_MODE=transaction) a server connection serves
+ * whichever client's transaction comes next: the API may keep nothing in the session. One pooled
+ * connection, wiped (DISCARD ALL) before every request as if another client had used it.
+ */
+describe('behind a transaction-mode pooler', () => {
+  let observedTimeout: string | undefined;
+  // Reads the transaction's statement_timeout, then declines: the resolvers answer.
+  const timeoutProbe: CompiledRead = {
+    shape: { clinic: { fields: { name: {} } } },
+    run: async (ctx) => {
+      [{ t: observedTimeout }] = await ctx.db.query<{ t: string }>(`SELECT current_setting('statement_timeout') AS t`);
+      return undefined;
+    },
+  };
+  async function appWith(pool: Partial<PoolSettings>) {
+    const ds = createDataSource(appUrl, { max: 1, acquireTimeoutMs: 10000, statementTimeoutMs: 20000, idleInTransactionTimeoutMs: 30000, ...pool });
+    await ds.initialize();
+    const built = await createApp({
+      dataSource: ds,
+      verifier: createTokenVerifier(TOKENS),
+      noteCipher: NoteCipher.fromConfig(`bench:${NoteCipher.generateKey()}`, 'bench'),
+      log: pino({ level: 'silent' }),
+      production: false,
+      compiledReads: [compiledRoster, compiledMemberHome, timeoutProbe],
+    });
+    extraApps.push({ app: built, dataSource: ds });
+    return { built, ds };
+  }
+  /** What the (only) pooled connection keeps prepared, then that connection wiped. */
+  async function preparedThenWipe(ds: DataSource): Promise<string[]> {
+    const pool = (ds.driver as unknown as { master: { connect(): Promise<Client & { release(): void }> } }).master;
+    const connection = await pool.connect();
+    try {
+      const { rows } = await connection.query<{ name: string }>(`SELECT name FROM pg_prepared_statements`);
+      await connection.query('DISCARD ALL');
+      return rows.map((r) => r.name);
+    } finally {
+      connection.release();
+    }
+  }
+
+  it('answers every workload with nothing kept in the session, in the same round trips', async () => {
+    const { built, ds } = await appWith({ transactionPooler: true });
+    for (const name of [...Object.keys(EXPECTED_STATEMENTS), 'roster sync']) {
+      const workload = workloads.find((w) => w.name === name)!;
+      const rand = seededRandom(11);
+      for (let i = 0; i < 2; i++) {
+        expect(await preparedThenWipe(ds)).toEqual([]);
+        const r = workload.make('ours', rand);
+        const res = await request(built.app).post('/graphql').set(r.headers).send(r.body);
+        expect(res.status).toBe(200);
+        workload.check('ours', res.body);
+        if (name === 'roster sync') expect(res.body.data.syncRoster.errors).toEqual([]);
+        else expect(res.body.extensions.sqlStatements).toBeLessThanOrEqual(EXPECTED_STATEMENTS[name]);
+      }
+    }
+    expect(await preparedThenWipe(ds)).toEqual([]);
+  });
+
+  it('sets the statement timeout in each transaction, as the startup parameter does without a pooler', async () => {
+    const roster = workloads.find((w) => w.name === 'roster')!;
+    const auth = roster.make('ours', seededRandom(5)).headers.authorization;
+    for (const transactionPooler of [true, false]) {
+      const { built } = await appWith({ transactionPooler });
+      observedTimeout = undefined;
+      const res = await request(built.app).post('/graphql').set({ 'content-type': 'application/json', authorization: auth }).send({ query: '{ clinic { name } }' });
+      expect(res.body.errors).toBeUndefined();
+      expect(res.body.data.clinic.name).toEqual(expect.any(String));
+      expect(observedTimeout).toBe('20s');
+    }
+  });
+
+  it('without it, the session keeps prepared statements (why the setting exists)', async () => {
+    const { built, ds } = await appWith({ transactionPooler: false });
+    const member = workloads.find((w) => w.name === 'member home')!;
+    const r = member.make('ours', seededRandom(13));
+    expect((await request(built.app).post('/graphql').set(r.headers).send(r.body)).status).toBe(200);
+    expect((await preparedThenWipe(ds)).length).toBeGreaterThan(0);
   });
 });
