@@ -8,6 +8,7 @@ import { ownerQuery } from '../support/factories';
 import { expectError, getTestApp, gql } from '../support/test-app';
 import {
   activateGroup, activeGroup, checkIn, createGoal, partner, uuidOf, createGroup, enrolNew, acceptAgreement, expectRefused, grantConsent, GRANT_CONSENT, ok,
+  shareGoals,
 } from '../goals/goal-fixtures';
 import { auditRowsOf, createNote, recordAttendance, sessionWorld, signNote, ADD_ADDENDUM, attendanceRowsOf } from '../sessions/session-fixtures';
 import {
@@ -610,6 +611,36 @@ describe('goal pages are chosen among goals the viewer could see', () => {
     const mine = ok(await gql(kim.auth, PAGE, { first: 1, filter: { visibility: ['PRIVATE'] } })).goals;
     expect(mine.edges).toEqual([{ node: { title: 'Mine' } }]);
     expect(mine.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it('a member pages through exactly the goals the rule shows them: hidden peer goals neither fill nor stall a page', async () => {
+    const w = await activeGroup({ members: 4 });
+    const [kim, lee, sam, tom] = w.members;
+    // Older than Kim's own goal: GROUP goals of peers who never shared, PARTNERS goals Kim is no partner to, and the
+    // shared GROUP goal of a member now on hold.
+    for (const m of [lee, sam]) for (let i = 0; i < 2; i++) await createGoal(m, { visibility: 'GROUP', lifecycleStatus: 'ACTIVE', title: `Unshared ${i}` });
+    await createGoal(lee, { visibility: 'PARTNERS', lifecycleStatus: 'ACTIVE', title: 'For partners' });
+    await createGoal(tom, { visibility: 'GROUP', lifecycleStatus: 'ACTIVE', title: 'On hold' });
+    await shareGoals(tom, w.group);
+    ok(await gql(w.clinic.admin.auth, `mutation($input: ChangeMembershipStatusInput!) { changeMembershipStatus(input: $input) { membership { status } } }`, {
+      input: { membershipId: tom.membershipGid, status: 'ON_HOLD', reason: 'Hospital stay' },
+    }));
+    await createGoal(kim, { visibility: 'PRIVATE', lifecycleStatus: 'ACTIVE', title: 'Mine' });
+    const goalReads = async () =>
+      (await ownerQuery(`SELECT count(*)::int AS n FROM audit_events WHERE actor_id = $1 AND action = 'READ' AND resource_type = 'Goal'`, [kim.client.id]))[0].n;
+    const before = await goalReads();
+    const page = ok(await gql(kim.auth, PAGE, { first: 2 })).goals;
+    expect(page.edges).toEqual([{ node: { title: 'Mine' } }]);
+    expect(page.pageInfo.hasNextPage).toBe(false);
+    // Sam shares: Sam's goals join Kim's pages, in creation order, and each page's cursor leads to the next.
+    await shareGoals(sam, w.group);
+    const first = ok(await gql(kim.auth, PAGE, { first: 2 })).goals;
+    expect(first.edges).toEqual([{ node: { title: 'Unshared 0' } }, { node: { title: 'Unshared 1' } }]);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const next = ok(await gql(kim.auth, `query($after: String) { goals(first: 2, after: $after) { edges { node { title ownerDisplayName } } pageInfo { hasNextPage } } }`, { after: first.pageInfo.endCursor })).goals;
+    expect(next).toEqual({ edges: [{ node: { title: 'Mine', ownerDisplayName: expect.any(String) } }], pageInfo: { hasNextPage: false } });
+    // Only what was shown was audited: one goal on the first page, then two and one.
+    expect((await goalReads()) - before).toBe(4);
   });
 
   it('an integration pages through consenting clients\' goals only: no empty pages, no stall, no count of the others', async () => {

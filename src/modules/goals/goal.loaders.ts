@@ -2,11 +2,13 @@ import DataLoader from 'dataloader';
 import { AuditAction } from '../../audit/audit-action';
 import type { RequestContext } from '../../context';
 import { displayNameOf } from '../clients/client.entity';
-import { consentCheckLoader, ConsentQuestion } from '../consent/consent-check';
+import { consentAnswerSql, consentCheckLoader, ConsentQuestion } from '../consent/consent-check';
 import { ConsentType } from '../consent/consent.enums';
 import { groupLoaders } from '../groups/group.loaders';
-import { memberSeesPeers } from '../groups/group.policy';
+import { memberSeesPeers, SEES_PEERS_WHILE } from '../groups/group.policy';
+import { MembershipStatus } from '../memberships/membership-status';
 import { viewerFactsLoader } from '../groups/viewer-facts';
+import { GoalVisibility } from './goal.enums';
 import { GoalFacts, goalAudience, GoalRuleFacts, SHOWN_TO_OTHERS } from './goal.policy';
 import { CheckInPoint, measureOf } from './goal-progress';
 import { decodeStreakFacts, HISTORY_ARRAYS_SQL, pointsOf, StreakFacts, streakFactsSql } from './streak-summary';
@@ -160,13 +162,28 @@ function groupBy(goalIds: readonly string[], checkIns: GoalCheckIn[]): GoalCheck
 export const SELECT_GOALS = `SELECT ${GOAL_COLUMNS} FROM goals g JOIN clients c ON c.id = g.client_id JOIN memberships om ON om.id = g.membership_id`;
 
 /**
- * Goals (alias `g`) the goal rule could show the member `client` (a SQL uuid expression) at all:
- * their own, or others' that are neither PRIVATE nor PROPOSED/CANCELLED. Lists choose their page
- * among these, so a page of a member's goals is not padded with goals no rule would show (and
- * `hasNextPage` does not count them); the rule still decides each row.
+ * Goals (alias `g`) the goal rule shows the member `client` (a SQL uuid expression): the rule of
+ * `goalAudience` for members, in SQL, from the same parts the loaders judge with — their own;
+ * others' neither PRIVATE nor PROPOSED/CANCELLED, and then an active partner's, or a GROUP goal
+ * of an ACTIVE member who holds GOAL_SHARING for a group where the viewer sees peers
+ * (`memberSeesPeers`: an open membership, the current agreement accepted, GROUP_AGREEMENT held).
+ * Lists choose their page among these, so a member's page is exact: never padded or emptied by
+ * goals the rule hides, `hasNextPage` counts only goals they would see, and paging never stalls.
+ * The rule still decides each row (and audits it).
  */
-export const mayShowMemberSql = (client: string) =>
-  `(g.client_id = ${client} OR (g.visibility <> 'PRIVATE' AND g.lifecycle_status IN (${SHOWN_TO_OTHERS.map((s) => `'${s}'`).join(', ')})))`;
+export const mayShowMemberSql = (client: string) => {
+  const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+  const peerGroups = `SELECT own.group_id FROM memberships own JOIN therapy_groups tg ON tg.id = own.group_id
+      WHERE own.client_id = ${client} AND own.status IN (${list(SEES_PEERS_WHILE)})
+        AND COALESCE(own.agreement_version_accepted, 0) >= tg.agreement_version
+        AND ${consentAnswerSql(client, `'${ConsentType.GROUP_AGREEMENT}'`, `'GROUP'`, 'own.group_id', 'NULL::text')} IS NOT NULL`;
+  return `(g.client_id = ${client} OR (g.visibility <> '${GoalVisibility.PRIVATE}' AND g.lifecycle_status IN (${list(SHOWN_TO_OTHERS)}) AND (
+      g.membership_id IN (SELECT other FROM (${partnershipsOfClients(`m.client_id = ${client}`)}) partners WHERE partners.status = 'ACTIVE')
+      OR (g.visibility = '${GoalVisibility.GROUP}'
+          AND g.group_id IN (${peerGroups})
+          AND EXISTS (SELECT 1 FROM memberships owner WHERE owner.id = g.membership_id AND owner.status = '${MembershipStatus.ACTIVE}')
+          AND ${consentAnswerSql('g.client_id', `'${ConsentType.GOAL_SHARING}'`, `'GROUP'`, 'g.group_id', 'NULL::text')} IS NOT NULL))))`;
+};
 
 export const goalLoaders = (ctx: RequestContext) => {
   const visibleById = new DataLoader<string, Goal | null>(async (ids) => {

@@ -53,9 +53,11 @@ export function memberSeesPeers(viewer: Viewer, group: Pick<TherapyGroup, 'id' |
   if (viewer.kind !== 'MEMBER') return false;
   const own = facts.ownMemberships.get(group.id);
   if (!own) return false;
-  const open = own.status === MembershipStatus.ACTIVE || own.status === MembershipStatus.ON_HOLD;
-  return open && (own.agreementVersionAccepted ?? 0) >= group.agreementVersion && facts.agreementConsentGroupIds.has(group.id);
+  return SEES_PEERS_WHILE.includes(own.status) && (own.agreementVersionAccepted ?? 0) >= group.agreementVersion && facts.agreementConsentGroupIds.has(group.id);
 }
+
+/** The member's own membership statuses under which `memberSeesPeers` may hold (the open ones). */
+export const SEES_PEERS_WHILE: readonly MembershipStatus[] = [MembershipStatus.ACTIVE, MembershipStatus.ON_HOLD];
 
 /** Group set-up, status and facilitators: clinic admins. */
 export const canManageGroups = (viewer: Viewer) => viewer.kind === 'STAFF' && viewer.role === 'ADMIN';
