@@ -239,9 +239,50 @@ describe('who may be asked', () => {
     await expectRefused('FORBIDDEN', [clinic.id], () => request(kim, sam));
     expect(await connectionRows(clinic.id)).toHaveLength(1);
   });
+
+  it('checks it again when the request is answered: a pending request in a group now NEVER cannot be accepted, only declined', async () => {
+    const world = await trio('ANYTIME');
+    const { clinic, kim, lee, sam } = world;
+    const toLee = await requested(kim, lee);
+    const toSam = await requested(kim, sam);
+    await setPolicy(clinic, world.group, 'NEVER');
+    const refused = await expectRefused('FORBIDDEN', [clinic.id], () => respond(lee, toLee.id, true));
+    expect(refused.errors![0].message).toMatch(/peer-contact policy/);
+    expect((await connectionRows(clinic.id)).map((r) => r.status)).toEqual(['REQUESTED', 'REQUESTED']);
+    expect(ok(await respond(sam, toSam.id, false)).respondToConnection.connection.status).toBe('DECLINED');
+    expect((await connectionRows(clinic.id)).map((r) => r.status).sort()).toEqual(['DECLINED', 'REQUESTED']);
+  });
+
+  it('a group switched to AFTER_COMPLETION: a pending request waits until both memberships have ended (CONFLICT)', async () => {
+    const world = await trio('ANYTIME');
+    const { clinic, kim, lee } = world;
+    const c = await requested(kim, lee);
+    await setPolicy(clinic, world.group, 'AFTER_COMPLETION');
+    const refused = await expectRefused('CONFLICT', [clinic.id], () => respond(lee, c.id, true));
+    expect(refused.errors![0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'AFTER_COMPLETION' });
+    await graduate(world, kim);
+    await graduate(world, lee);
+    expect(ok(await respond(lee, c.id, true)).respondToConnection.connection.status).toBe('ACCEPTED');
+  });
 });
 
 describe('contact details', () => {
+  it('follow the group\'s peer-contact policy now: hidden (and not audited) while it is NEVER, or AFTER_COMPLETION with both still in the group', async () => {
+    const world = await acceptedPair();
+    const { clinic, kim, lee, id } = world;
+    expect(await cards(kim, lee, id)).toEqual({ kimSees: LEE_CARD, leeSees: KIM_CARD });
+    for (const policy of ['NEVER', 'AFTER_COMPLETION'] as const) {
+      await setPolicy(clinic, world.group, policy);
+      const audited = (await contactAudits(clinic.id)).length;
+      expect(await cards(kim, lee, id)).toEqual({ kimSees: null, leeSees: null });
+      expect(await contactAudits(clinic.id)).toHaveLength(audited);
+      // The connection itself stands: the card shows again when the policy allows it.
+      expect((await connectionAs(kim, id)).status).toBe('ACCEPTED');
+    }
+    await setPolicy(clinic, world.group, 'ANYTIME');
+    expect(await cards(kim, lee, id)).toEqual({ kimSees: LEE_CARD, leeSees: KIM_CARD });
+  });
+
   it('are absent before the request is accepted, even when both consent', async () => {
     const world = await trio();
     const { kim, lee } = world;

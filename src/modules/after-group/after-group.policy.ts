@@ -14,9 +14,13 @@ export function contactAllowed(policy: PeerContactPolicy, requesterEnded: boolea
   }
 }
 
-/** Contact details show only while accepted and while both members hold ACTIVE CONTACT_SHARING consent. */
-export const revealsContact = (status: string, requesterConsents: boolean, recipientConsents: boolean) =>
-  status === 'ACCEPTED' && requesterConsents && recipientConsents;
+/**
+ * Contact details show only while accepted, while both members hold ACTIVE CONTACT_SHARING
+ * consent, and while the group's peer-contact policy (`contactAllowed`, asked now) still allows
+ * the exchange: a group set to NEVER, say after a boundary problem, hides cards already shared.
+ */
+export const revealsContact = (status: string, requesterConsents: boolean, recipientConsents: boolean, policyNow: ReturnType<typeof contactAllowed>) =>
+  status === 'ACCEPTED' && requesterConsents && recipientConsents && policyNow === 'ALLOWED';
 
 /** A block shows as a decline, to both sides: the blocked member learns nothing more. */
 export const statusShown = (status: string) => (status === 'BLOCKED' ? 'DECLINED' : status);

@@ -154,7 +154,10 @@ export class ConnectionResolver {
   }
 
   @Authorized(Rule.MEMBER)
-  @Mutation(() => ConnectionPayload, { description: 'Accepts or declines a request you received. Members only.' })
+  @Mutation(() => ConnectionPayload, {
+    description:
+      'Accepts or declines a request you received. Accepting asks the group\'s peer-contact policy as it is now: NEVER answers FORBIDDEN, AFTER_COMPLETION before both memberships have ended CONFLICT (reason AFTER_COMPLETION); declining is always possible. Members only.',
+  })
   async respondToConnection(@Arg('input', { description: 'Your answer.' }) input: RespondToConnectionInput, @Ctx() ctx: AuthedContext) {
     return { connection: await respondToConnection(ctx, input.connectionId, input.accept) };
   }
@@ -186,7 +189,8 @@ export class ConnectionResolver {
 
   @FieldResolver(() => ContactCard, {
     nullable: true,
-    description: 'The other member\'s shared contact details: only while ACCEPTED and both hold ACTIVE CONTACT_SHARING consent. Each reveal is audited.',
+    description:
+      'The other member\'s shared contact details: only while ACCEPTED, both hold ACTIVE CONTACT_SHARING consent, and the group\'s peer-contact policy allows the exchange today (null while it is NEVER, or AFTER_COMPLETION with either still in the group). Each reveal is audited.',
   })
   contact(@Root() c: Connection, @Ctx() ctx: AuthedContext) {
     return ctx.loaders.of(contactCardLoader).load(c);

@@ -12,7 +12,7 @@ registerEnumType(ConnectionStatus, {
   description: 'Where a contact exchange stands. A block shows to the blocked member as DECLINED: it reveals nothing.',
   valuesConfig: {
     REQUESTED: { description: 'Waiting for the other member.' },
-    ACCEPTED: { description: 'Both said yes; contact details show while both hold CONTACT_SHARING consent.' },
+    ACCEPTED: { description: 'Both said yes; contact details show while both hold CONTACT_SHARING consent and the group\'s peer-contact policy allows it.' },
     DECLINED: { description: 'Not accepted.' },
     WITHDRAWN: { description: 'Withdrawn by either member.' },
   },

@@ -11,7 +11,7 @@ import { ConsentType } from '../consent/consent.enums';
 import { groupLoaders } from '../groups/group.loaders';
 import { PeerContactPolicy } from '../groups/group.enums';
 import { viewerFactsLoader } from '../groups/viewer-facts';
-import { isEnded } from '../memberships/membership-status';
+import { ENDED, isEnded, MembershipStatus } from '../memberships/membership-status';
 import { contactAllowed, MAX_PENDING_REQUESTS, revealsContact, statusShown } from './after-group.policy';
 import { Connection, ConnectionDirection, ConnectionStatus, ContactCard, ContactPreferences } from './after-group.types';
 
@@ -113,8 +113,7 @@ export async function requestConnection(ctx: AuthedContext, peerMembershipId: st
   const own = facts.ownMemberships.get(peer.groupId);
   const group = (await ctx.loaders.of(groupLoaders).rowById.load(peer.groupId))!;
   const allowed = contactAllowed(group.peerContactPolicy as PeerContactPolicy, !!own && isEnded(own.status), isEnded(peer.status as never));
-  if (allowed === 'NEVER') throw forbidden('This group\'s peer-contact policy does not allow exchanging contact details');
-  if (allowed === 'NOT_YET') throw conflict('This group allows contact exchange only after both memberships have ended', { reason: 'AFTER_COMPLETION' });
+  refuseUnlessAllowed(allowed);
   // Serialise a member's requests so two parallel ones cannot both pass the pending limit.
   await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('connection-request:' || $1))`, [viewer.clientId]);
   const [{ pending }] = await ctx.db.query<{ pending: number }>(
@@ -162,7 +161,46 @@ async function transition(ctx: AuthedContext, c: Connection, to: string, from: s
 export async function respondToConnection(ctx: AuthedContext, globalId: string, accept: boolean) {
   const c = await mine(ctx, globalId);
   if (c.direction !== ConnectionDirection.RECEIVED) throw forbidden('Only the member asked can answer');
+  // Accepting is an exchange of contact details too: the group's policy now, not when asked, decides.
+  if (accept) refuseUnlessAllowed((await contactPolicyNow(ctx, [c]))[0]);
   return transition(ctx, c, accept ? 'ACCEPTED' : 'DECLINED', ['REQUESTED']);
+}
+
+function refuseUnlessAllowed(allowed: ReturnType<typeof contactAllowed>) {
+  if (allowed === 'NEVER') throw forbidden('This group\'s peer-contact policy does not allow exchanging contact details');
+  if (allowed === 'NOT_YET') throw conflict('This group allows contact exchange only after both memberships have ended', { reason: 'AFTER_COMPLETION' });
+}
+
+/**
+ * What each connection's group allows today (`contactAllowed`): its current peer-contact policy
+ * and both members' memberships there (the open one, else the latest). Two statements for any
+ * number of connections.
+ */
+async function contactPolicyNow(ctx: RequestContext, connections: readonly Connection[]): Promise<ReturnType<typeof contactAllowed>[]> {
+  if (!connections.length) return [];
+  const pairs = connections.flatMap((c) => [c.requesterClientId, c.recipientClientId].map((clientId) => ({ groupId: c.groupId, clientId })));
+  const [groups, rows] = await Promise.all([
+    ctx.loaders.of(groupLoaders).rowById.loadMany([...new Set(connections.map((c) => c.groupId))]),
+    ctx.db.query<{ group_id: string; client_id: string; status: MembershipStatus }>(
+      `SELECT DISTINCT ON (m.group_id, m.client_id) m.group_id, m.client_id, m.status
+         FROM memberships m JOIN unnest($1::uuid[], $2::uuid[]) AS k(group_id, client_id) ON m.group_id = k.group_id AND m.client_id = k.client_id
+        ORDER BY m.group_id, m.client_id, (m.status = ANY($3::text[])), m.created_at DESC`,
+      [pairs.map((p) => p.groupId), pairs.map((p) => p.clientId), ENDED],
+    ),
+  ]);
+  const policyOf = new Map<string, PeerContactPolicy>();
+  for (const g of groups) if (g && !(g instanceof Error)) policyOf.set(g.id, g.peerContactPolicy as PeerContactPolicy);
+  const statusOf = new Map(rows.map((r) => [`${r.group_id}:${r.client_id}`, r.status]));
+  const ended = (groupId: string, clientId: string) => {
+    const status = statusOf.get(`${groupId}:${clientId}`);
+    return status !== undefined && isEnded(status);
+  };
+  return connections.map((c) => {
+    const policy = policyOf.get(c.groupId);
+    // A group this viewer cannot load allows nothing.
+    if (policy === undefined) return 'NEVER';
+    return contactAllowed(policy, ended(c.groupId, c.requesterClientId), ended(c.groupId, c.recipientClientId));
+  });
 }
 
 export async function withdrawConnection(ctx: AuthedContext, globalId: string) {
@@ -202,8 +240,12 @@ export const contactCardLoader = (ctx: RequestContext) =>
         // Asked for the connection's group: a clinic-wide decision applies there, and so does one a member made for that group alone (a DENY overriding).
         [c.requesterClientId, c.recipientClientId].map((clientId) => ({ clientId, type: ConsentType.CONTACT_SHARING, scope: { kind: 'GROUP' as const, groupId: c.groupId } })),
       );
-      const answers = await ctx.loaders.of(consentCheckLoader).loadMany(questions);
-      const revealed = connections.filter((c, i) => revealsContact(c.rawStatus, typeof answers[2 * i] === 'string', typeof answers[2 * i + 1] === 'string'));
+      const accepted = connections.filter((c) => c.rawStatus === 'ACCEPTED');
+      const [answers, policies] = await Promise.all([ctx.loaders.of(consentCheckLoader).loadMany(questions), contactPolicyNow(ctx, accepted)]);
+      const policyNow = new Map(accepted.map((c, i) => [c, policies[i]]));
+      const revealed = connections.filter((c, i) =>
+        revealsContact(c.rawStatus, typeof answers[2 * i] === 'string', typeof answers[2 * i + 1] === 'string', policyNow.get(c) ?? 'NEVER'),
+      );
       const others = [...new Set(revealed.map((c) => c.otherClientId))];
       const rows = others.length
         ? await ctx.db.query<{ id: string; email: string | null; phone: string | null; share_email: boolean | null; share_phone: boolean | null; handle: string | null }>(
