@@ -10,6 +10,7 @@ import {
   planRoster,
   PlanInput,
   RosterRow,
+  statusWhenOmitted,
   validateRows,
 } from '../../src/modules/sync/roster-plan';
 import { MembershipStatus as S } from '../../src/modules/memberships/membership-status';
@@ -306,5 +307,13 @@ describe('planRoster', () => {
   it('counts a row unchanged when neither the client nor the membership differs', () => {
     const p = plan({ rows: [row(1, { status: S.ACTIVE })], clients: [client(1)], open: [membership(1, S.ACTIVE)] });
     expect(p).toMatchObject({ creates: [], updates: [], enrols: [], statusChanges: [], ends: [], unchanged: 1, errors: [] });
+  });
+
+  it('reads an omitted status as ACTIVE, except that a hold stands and a membership that cannot become ACTIVE keeps its status', () => {
+    expect(statusWhenOmitted(undefined)).toBe(S.ACTIVE);
+    expect([S.WAITLISTED, S.SCREENING, S.ACTIVE].map(statusWhenOmitted)).toEqual([S.ACTIVE, S.ACTIVE, S.ACTIVE]);
+    expect([S.ON_HOLD, S.REFERRED].map(statusWhenOmitted)).toEqual([S.ON_HOLD, S.REFERRED]);
+    const p = plan({ rows: [row(1), row(2)], clients: [client(1), client(2)], open: [membership(1, S.ON_HOLD), membership(2, S.REFERRED)] });
+    expect(p).toMatchObject({ statusChanges: [], unchanged: 2, errors: [] });
   });
 });

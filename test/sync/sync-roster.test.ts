@@ -9,6 +9,7 @@ import { groupWithMembers } from '../groups/group-fixtures';
 import { ownerQuery } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
 import {
+  CHANGE_MEMBERSHIP_STATUS,
   CREATE_CLIENT,
   EHR,
   extId,
@@ -291,6 +292,24 @@ describe('dry runs', () => {
 });
 
 describe('MERGE', () => {
+  it('a row without a status asks for ACTIVE, but a hold stands and a REFERRED membership stays referred instead of failing the sync', async () => {
+    const w = await syncWorld();
+    await synced(syncRoster(w.writer.auth, w.group, [rosterRow(1), rosterRow(2, { status: 'REFERRED' }), rosterRow(3, { status: 'SCREENING' })]));
+    const [one] = (await rosterOf(w.group.id)).filter((r) => r.value === 'P-0001');
+    ok(await gql(w.clinic.admin.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: toGlobalId('Membership', one.membership_id), status: 'ON_HOLD', reason: 'Hospital stay' } }));
+    const before = await neighbours(w);
+    // The next nightly roster carries new emails and no statuses, plus one new person.
+    const res = await synced(syncRoster(w.writer.auth, w.group, [1, 2, 3].map((n) => rosterRow(n, { email: `p${n}@example.org` })).concat(rosterRow(4))));
+    expect(res.errors).toEqual([]);
+    expect(res.statusChanges).toEqual([{ index: 2, externalId: extKey(3), membershipId: expect.any(String), from: 'SCREENING', to: 'ACTIVE' }]);
+    expect(res.clientsUpdated.map((u: { externalId: string }) => u.externalId)).toEqual([extKey(1), extKey(2), extKey(3)]);
+    expect(res.membershipsEnrolled).toEqual([{ index: 3, externalId: extKey(4), from: null, to: 'ACTIVE' }]);
+    expect((await rosterOf(w.group.id)).map((r) => [r.value, r.status])).toEqual([
+      ['P-0001', 'ON_HOLD'], ['P-0002', 'REFERRED'], ['P-0003', 'ACTIVE'], ['P-0004', 'ACTIVE'],
+    ]);
+    expect(await neighbours(w)).toEqual(before);
+  });
+
   it('updates only the fields that changed, reports them, and leaves unlisted members alone', async () => {
     const w = await syncWorld();
     await synced(

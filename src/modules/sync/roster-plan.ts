@@ -191,7 +191,8 @@ export function planRoster(input: PlanInput): RosterPlan {
       phone: keep('phone', row.phone),
       dateOfBirth: keep('dateOfBirth', row.dateOfBirth),
     };
-    const desired = row.status ?? MembershipStatus.ACTIVE;
+    const membership = existing ? input.openByClient.get(existing.id) : undefined;
+    const desired = row.status ?? statusWhenOmitted(membership?.status);
     if (existing) {
       const earlier = rowOfClient.get(existing.id);
       if (earlier !== undefined) {
@@ -211,7 +212,6 @@ export function planRoster(input: PlanInput): RosterPlan {
         touched = true;
       }
     }
-    const membership = existing ? input.openByClient.get(existing.id) : undefined;
     if (!membership) {
       if (isEnded(desired)) return void (touched || plan.unchanged++);
       if (!NEW_MEMBER_STATUSES.includes(desired)) {
@@ -263,4 +263,16 @@ export function planRoster(input: PlanInput): RosterPlan {
     }
   }
   return plan;
+}
+
+/**
+ * What a row without a status asks for: ACTIVE (listed means in the group, seated when a seat is
+ * free) — except that a hold stands (rosters from systems that do not track holds must not end
+ * one) and a membership that cannot become ACTIVE yet (REFERRED) keeps its status instead of
+ * failing the whole sync.
+ */
+export function statusWhenOmitted(current: MembershipStatus | undefined): MembershipStatus {
+  if (current === undefined) return MembershipStatus.ACTIVE;
+  if (current === MembershipStatus.ON_HOLD || !canTransition(current, MembershipStatus.ACTIVE)) return current;
+  return MembershipStatus.ACTIVE;
 }

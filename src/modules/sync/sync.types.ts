@@ -56,7 +56,7 @@ export class RosterMemberInput {
   @Field(() => String, { nullable: true, description: 'Date of birth, YYYY-MM-DD.' })
   dateOfBirth?: string | null;
 
-  @Field(() => MembershipStatus, { nullable: true, description: 'Desired membership status; default ACTIVE (WAITLISTED when the group is full).' })
+  @Field(() => MembershipStatus, { nullable: true, description: 'Desired membership status. Omitted: ACTIVE (WAITLISTED when the group is full), except that an ON_HOLD membership stays on hold and one that cannot become ACTIVE yet (REFERRED) keeps its status.' })
   status?: MembershipStatus | null;
 }
 
