@@ -168,7 +168,7 @@ export async function revokeConsent(auth: string, consent: ConsentRef, reason = 
   return ok(await gql(auth, REVOKE_CONSENT, { input: { consentId: consent.gid, reason } })).revokeConsent.consent;
 }
 
-/** The member shares their GROUP- and PARTNERS-visible goals with the group (GOAL_SHARING for the group). */
+/** The member shares their GROUP-visible goals with the group's peers (GOAL_SHARING for the group). */
 export const shareGoals = (member: Member, group: GroupRef) => grantConsent(member.auth, { type: 'GOAL_SHARING', groupId: group.gid });
 
 /** The member's current GROUP_AGREEMENT consent for the group (recorded when they accepted). */

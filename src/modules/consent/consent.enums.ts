@@ -16,7 +16,7 @@ registerEnumType(ConsentType, {
   valuesConfig: {
     TREATMENT: { description: 'Consent to group treatment.' },
     GROUP_AGREEMENT: { description: 'Acceptance of a group\'s agreement (scope: the group). Without it a member sees no peers.' },
-    GOAL_SHARING: { description: 'Peers of the group (scope) may see the member\'s GROUP- or PARTNERS-visible goals and check-ins.' },
+    GOAL_SHARING: { description: 'Peers of the group (scope) may see the member\'s GROUP-visible goals and check-ins (PARTNERS-visible goals go to accountability partners, under the partnership itself).' },
     CONTACT_SHARING: { description: 'Contact details may be revealed to accepted connections.' },
     ALUMNI_DIRECTORY: { description: 'Listed in the group\'s (scope) alumni directory after completing.' },
     RECORDING: { description: 'Sessions may be recorded.' },

@@ -47,7 +47,7 @@ export class CreateGoalInput {
   lifecycleStatus: GoalLifecycleStatus = GoalLifecycleStatus.ACTIVE;
 }
 
-@InputType({ description: 'Changes to a goal; omitted fields stay as they are. The measure cannot change once there are check-ins.' })
+@InputType({ description: 'Changes to a goal; omitted fields stay as they are. The measure\'s kind and period are fixed at creation; its target may change.' })
 export class UpdateGoalInput {
   @Field(() => ID, { description: 'The goal.' })
   @SafeText({ max: 200 })

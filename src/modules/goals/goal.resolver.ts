@@ -206,7 +206,7 @@ export class GoalResolver {
     return completionRate(goal.measure, checkIns, clock.timeZone, fromDay, toDay);
   }
 
-  @FieldResolver(() => GoalAchievementStatus, { nullable: true, description: 'Achievement status suggested by the trend of the last 4 periods against the 4 before. Null for integrations without consent to check-ins.' })
+  @FieldResolver(() => GoalAchievementStatus, { nullable: true, description: 'Achievement status suggested by the trend of the last 4 periods against the 4 before; ACHIEVED for a COMPLETED goal (from its lifecycle status alone). Otherwise null for integrations without consent to check-ins.' })
   async suggestedAchievementStatus(@Root() goal: Goal, @Ctx() ctx: AuthedContext) {
     if (goal.lifecycleStatus === GoalLifecycleStatus.COMPLETED) return GoalAchievementStatus.ACHIEVED;
     const p = await history(goal, ctx);

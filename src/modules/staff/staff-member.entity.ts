@@ -17,7 +17,7 @@ export class StaffMember implements Node {
   name: string;
 
   @Column('text')
-  @Field(() => String, { nullable: true, description: 'Work email. Staff and integrations only; null for other viewers.' })
+  @Field(() => String, { nullable: true, description: 'Work email. Staff and roster integrations (`roster:read`, `roster:write`) only; null for other viewers.' })
   email: string | null;
 
   @Column('text')
