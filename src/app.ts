@@ -165,7 +165,9 @@ export async function createApp(options: AppOptions) {
       );
     } catch (error) {
       await db.finish(false).catch(() => undefined);
-      log.error({ requestId, err: { type: (error as Error)?.name, sqlState: (error as { code?: string })?.code } }, 'authentication failed');
+      // A client that left mid-authentication (waiting for a connection, or between its lookups) is not a failure of ours.
+      if (db.clientGone) log.info({ requestId }, 'client went away; rolled back');
+      else log.error({ requestId, err: { type: (error as Error)?.name, sqlState: (error as { code?: string })?.code } }, 'authentication failed');
       throw error;
     }
     return ctx;

@@ -74,6 +74,14 @@ export const rowsQuery = (sql: string) => `SELECT * FROM (${sql}) AS result`;
 export const arrayLiteral = (values: readonly (string | null | undefined)[]) =>
   `{${values.map((v) => (v === null || v === undefined ? 'NULL' : `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(',')}}`;
 
+/** A request whose client went away before its transaction opened: nothing of it runs. */
+export class ClientGoneError extends Error {
+  override name = 'ClientGoneError';
+  constructor() {
+    super('the client went away before the request began');
+  }
+}
+
 /** Every session statement, each prepared on a connection before its first transaction opens. */
 const sessionStatements: SessionStatement[] = [];
 /** The session statements each connection has prepared (connections are the pool's pg clients). */
@@ -125,6 +133,11 @@ export class RequestDb {
     const runner = this.dataSource.createQueryRunner();
     runner.data = { stats: this.stats };
     const connection = (await runner.connect()) as PgConnection;
+    // The client left while this request waited for a connection: open nothing, do nothing.
+    if (this.clientGone) {
+      await runner.release();
+      throw new ClientGoneError();
+    }
     this.runner = runner;
     this.connection = connection;
     // TypeORM's own statements (entity finds, COMMIT) join the same queue as ours.

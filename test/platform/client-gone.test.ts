@@ -110,3 +110,44 @@ it('a compiled read answered by the front door after its client left: nothing co
     await front.close();
   }
 });
+
+it('a request whose client left while it waited for a pooled connection does nothing once one frees: no transaction, no audit, no error', async () => {
+  const narrowLines: { level: number; msg: string; requestId?: string }[] = [];
+  const narrow = await getTestApp({
+    log: pino({ level: 'info' }, { write: (line: string) => void narrowLines.push(JSON.parse(line)) }),
+    pool: { max: 1 },
+    // Holds the only connection for a while, then lets the resolvers answer.
+    compiledReads: [
+      {
+        shape: { viewer: { fields: { kind: {} } } },
+        run: async (ctx) => {
+          await ctx.db.query(`SELECT pg_sleep(0.6)`);
+          return undefined;
+        },
+      },
+    ],
+  });
+  const narrowServer = http.createServer(narrow.app).listen(0);
+  try {
+    const clinic = await createClinic('Client Gone While Waiting');
+    const member = await clinic.addClient();
+    const holder = gql(member.auth, `{ viewer { kind } }`, {}, narrow);
+    await new Promise((r) => setTimeout(r, 100));
+    const requestId = randomUUID();
+    // Waits behind the holder for the only connection, and leaves before it frees.
+    await leaveMidRequest(narrowServer, member.auth, requestId, `{ viewer { client { displayName } } }`);
+    expect((await holder).data.viewer.kind).toBe('MEMBER');
+    await new Promise((r) => setTimeout(r, 400));
+
+    // Nothing at error level, from us or from Apollo answering the abandoned request.
+    expect(narrowLines.filter((l) => l.level >= 50)).toEqual([]);
+    expect(narrowLines.filter((l) => l.requestId === requestId).map((l) => l.msg)).toContain('client went away; rolled back');
+    expect(await ownerQuery(`SELECT 1 FROM audit_events WHERE request_id = $1`, [requestId])).toEqual([]);
+    // The connection is free and clean: the next request is answered in full.
+    const next = await gql(member.auth, `{ viewer { client { displayName } } }`, {}, narrow);
+    expect(next.data.viewer.client.displayName).toMatch(/\S/);
+  } finally {
+    narrowServer.close();
+    await narrow.close();
+  }
+});

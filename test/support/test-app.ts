@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
 import type { RequestContext } from '../../src/context';
 import { createTokenVerifier } from '../../src/auth/tokens';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource, PoolSettings } from '../../src/db/data-source';
 import type { CompiledRead } from '../../src/http/compiled-reads';
 import { NoteCipher } from '../../src/modules/notes/note-cipher';
 import { TEST_AUDIENCE, TEST_ISSUER, testEnv } from './test-env';
@@ -26,15 +26,19 @@ let current: Promise<TestApp> | undefined;
 export const testNoteCipher = NoteCipher.fromConfig(`k1:${NoteCipher.generateKey()}`, 'k1');
 
 /** The real Express app on the run's database, connected as the server's role (RLS applies). */
-export function getTestApp(options: { production?: boolean; compiledReads?: false | readonly CompiledRead[]; log?: pino.Logger } = {}): Promise<TestApp> {
-  if (options.production || options.compiledReads !== undefined || options.log) return buildApp(!!options.production, options.compiledReads, options.log);
+export function getTestApp(
+  options: { production?: boolean; compiledReads?: false | readonly CompiledRead[]; log?: pino.Logger; pool?: Partial<PoolSettings> } = {},
+): Promise<TestApp> {
+  if (options.production || options.compiledReads !== undefined || options.log || options.pool) {
+    return buildApp(!!options.production, options.compiledReads, options.log, options.pool);
+  }
   current ??= buildApp(false);
   return current;
 }
 
-async function buildApp(production: boolean, compiledReads?: false | readonly CompiledRead[], log?: pino.Logger): Promise<TestApp> {
+async function buildApp(production: boolean, compiledReads?: false | readonly CompiledRead[], log?: pino.Logger, pool: Partial<PoolSettings> = {}): Promise<TestApp> {
   const env = testEnv();
-  const dataSource = createDataSource(env.appUrl, { max: 6, acquireTimeoutMs: 10000, statementTimeoutMs: 20000, idleInTransactionTimeoutMs: 30000 });
+  const dataSource = createDataSource(env.appUrl, { max: 6, acquireTimeoutMs: 10000, statementTimeoutMs: 20000, idleInTransactionTimeoutMs: 30000, ...pool });
   await dataSource.initialize();
   const { app, server } = await createApp({
     dataSource,
