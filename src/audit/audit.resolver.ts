@@ -2,7 +2,8 @@ import { IsOptional } from 'class-validator';
 import { Args, ArgsType, Authorized, Ctx, Field, ID, Query, Resolver } from 'type-graphql';
 import { Rule } from '../auth/viewer';
 import { badCursor, ConnectionType, decodeCursor, PageArgs, pageOf } from '../common/connection';
-import { fromGlobalId } from '../common/global-id';
+import { badInput } from '../errors/domain-error';
+import { databaseIdOf, fromGlobalId } from '../common/global-id';
 import { SafeText } from '../common/safe-text';
 import { SqlParts } from '../db/sql-parts';
 import type { AuthedContext } from '../context';
@@ -23,7 +24,7 @@ class AuditEventsArgs extends PageArgs {
   @SafeText({ max: 100 })
   resourceType?: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'Only events about this client\'s data (global id).' })
+  @Field(() => ID, { nullable: true, description: 'Only events about this client\'s data: the client\'s global id, or the database id events show as `subjectClientId`. Anything else answers BAD_USER_INPUT.' })
   @IsOptional()
   @SafeText({ max: 200 })
   subjectClientId?: string | null;
@@ -46,9 +47,12 @@ export class AuditResolver {
     if (args.action) q.and(`a.action = ${q.param(args.action)}`);
     if (args.resourceType) q.and(`a.resource_type = ${q.param(args.resourceType)}`);
     if (args.subjectClientId) {
+      // Events show database ids; a filter copied from one must find the same client, and a
+      // malformed one must not read as a client with no events.
       const parsed = fromGlobalId(args.subjectClientId);
-      const subject = q.param(parsed?.type === 'Client' ? parsed.id : '00000000-0000-0000-0000-000000000000');
-      q.and(aboutClientSql(`${subject}::uuid`));
+      const id = parsed ? (parsed.type === 'Client' ? parsed.id : undefined) : databaseIdOf(args.subjectClientId);
+      if (!id) throw badInput('subjectClientId is neither a client\'s global id nor a database id', { argument: 'subjectClientId' });
+      q.and(aboutClientSql(`${q.param(id)}::uuid`));
     }
     const rows = await ctx.db.query<AuditEvent & { batch: string; n: number }>(
       `SELECT a.id::text AS id, a.batch_id::text AS batch, a.position::int AS n, a.occurred_at AS "occurredAt", a.actor_type AS "actorType",

@@ -18,6 +18,9 @@ export function fromGlobalId(globalId: string): { type: string; id: string } | u
   return UUID_RE.test(id) ? { type, id: id.toLowerCase() } : undefined;
 }
 
+/** A database id as events and logs show it (any case), lower-cased; undefined for anything else. */
+export const databaseIdOf = (value: string): string | undefined => (UUID_RE.test(value) ? value.toLowerCase() : undefined);
+
 /** The uuid behind a global id of the expected type, or undefined (callers answer NOT_FOUND). */
 export function uuidOf(globalId: string, type: string): string | undefined {
   const parsed = fromGlobalId(globalId);

@@ -407,6 +407,18 @@ describe('the audit trail', () => {
       c: client.gid,
     });
     expect(filtered.data.auditEvents.edges.map((e: { node: { subjectClientId: string } }) => e.node.subjectClientId)).toEqual([client.id, client.id]);
+    // The database id an event shows finds the same events; a malformed id is refused, not read as a client without events.
+    const byShownId = await gql(clinic.admin.auth, `query($c: ID) { auditEvents(first: 100, subjectClientId: $c) { edges { node { subjectClientId } } } }`, { c: client.id.toUpperCase() });
+    expect(byShownId.data.auditEvents).toEqual(filtered.data.auditEvents);
+    for (const c of ['not-an-id', toGlobalId('TherapyGroup', client.id)]) {
+      const refused = await gql(clinic.admin.auth, `query($c: ID) { auditEvents(first: 100, subjectClientId: $c) { edges { node { id } } } }`, { c });
+      expectError(refused, 'BAD_USER_INPUT');
+      expect(refused.errors![0].extensions).toMatchObject({ argument: 'subjectClientId' });
+    }
+    // Another clinic's client, by either id, finds nothing here.
+    for (const c of [theirClient.gid, theirClient.id]) {
+      expect((await gql(clinic.admin.auth, `query($c: ID) { auditEvents(first: 100, subjectClientId: $c) { edges { node { id } } } }`, { c })).data.auditEvents.edges).toEqual([]);
+    }
   });
 
   it('pages through the trail with cursors, inside one request\'s records too, and filters by action and type', async () => {
