@@ -1,9 +1,10 @@
-import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
 import type { AuthedContext } from '../../context';
 import { forbidden } from '../../errors/domain-error';
-import { buildAccessReport, clientIdFrom } from './access-report.service';
-import { AccessReport } from './access-report.types';
+import { PageArgs } from '../../common/connection';
+import { accessHistory, buildAccessReport, clientIdFrom, disclosureHistory } from './access-report.service';
+import { AccessReport, AccessReportEntryConnection, DisclosureReportEntryConnection } from './access-report.types';
 
 @Resolver(() => AccessReport)
 export class AccessReportResolver {
@@ -25,6 +26,17 @@ export class AccessReportResolver {
     @Arg('first', () => Int, { defaultValue: 100, description: 'Newest entries to include, 1–500.' }) first: number,
   ) {
     return buildAccessReport(ctx, clientIdFrom(clientId), clamp(first));
+  }
+
+  // The report's own query decided who may see it (and audited producing it); these page through the rest of it.
+  @FieldResolver(() => AccessReportEntryConnection, { description: 'Every access by others, newest first, a page at a time (`accesses` is the newest few).' })
+  accessHistory(@Root() report: AccessReport, @Args() page: PageArgs, @Ctx() ctx: AuthedContext) {
+    return accessHistory(ctx, report, page.first, page.after);
+  }
+
+  @FieldResolver(() => DisclosureReportEntryConnection, { description: 'Every release to a partner integration, newest first, a page at a time (`disclosures` is the newest few).' })
+  disclosureHistory(@Root() report: AccessReport, @Args() page: PageArgs, @Ctx() ctx: AuthedContext) {
+    return disclosureHistory(ctx, report, page.first, page.after);
   }
 }
 

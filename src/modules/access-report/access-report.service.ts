@@ -1,47 +1,85 @@
 import { AuditAction } from '../../audit/audit-action';
 import { actorKey, actorLoader } from '../../audit/actor';
 import { aboutClientSql } from '../../audit/audit-log';
+import { badCursor, decodeCursor, Page, pageOf } from '../../common/connection';
 import { toGlobalId, uuidOf } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
 import { notFound } from '../../errors/domain-error';
 import { clientLoaders } from '../clients/client.loaders';
 import { ConsentType } from '../consent/consent.enums';
-import { AccessReport } from './access-report.types';
+import { AccessReport, AccessReportEntry, DisclosureReportEntry } from './access-report.types';
 
 /** Built from the audit trail and the disclosure ledger; producing it is itself audited. */
 export async function buildAccessReport(ctx: AuthedContext, clientId: string, first: number): Promise<AccessReport> {
   const client = await ctx.loaders.of(clientLoaders).visibleById.load(clientId);
   if (!client) throw notFound('Client');
   const [accesses, disclosures, [{ now }]] = await Promise.all([
-    ctx.db.query<{ occurred_at: Date; action: AuditAction; resource_type: string; actor_type: string; actor_id: string | null }>(
-      `SELECT occurred_at, action, resource_type, actor_type, actor_id FROM audit_events a
-        WHERE ${aboutClientSql('$1::uuid')} AND NOT (actor_type = 'CLIENT' AND actor_id = $1)
-        ORDER BY batch_id DESC, position DESC LIMIT $2`,
-      [clientId, first],
-    ),
-    ctx.db.query<{ disclosed_at: Date; api_key_id: string; data_class: string; resource_type: string; consent_id: string; type: ConsentType; granted_at: Date }>(
-      `SELECT d.disclosed_at, d.api_key_id, d.data_class, d.resource_type, d.consent_id, c.type, c.granted_at
-         FROM disclosures d JOIN consent_records c ON c.id = d.consent_id
-        WHERE d.client_id = $1 ORDER BY d.id DESC LIMIT $2`,
-      [clientId, first],
-    ),
+    accessesOf(ctx, clientId, first),
+    disclosuresOf(ctx, clientId, first),
     ctx.db.query<{ now: Date }>(`SELECT now()`),
   ]);
-  const actors = ctx.loaders.of(actorLoader);
   ctx.audit.record({ action: AuditAction.EXPORT, resourceType: 'AccessReport', resourceId: clientId, subjectClientId: clientId });
-  return {
+  return Object.assign(new AccessReport(), {
+    clientId,
     subjectDisplayName: client.displayName,
     generatedAt: now,
-    accesses: await Promise.all(
-      accesses.map(async (a) => ({
-        occurredAt: a.occurred_at,
-        action: a.action,
-        resourceType: a.resource_type,
-        actor: await actors.load(actorKey(a.actor_type, a.actor_id)),
-      })),
-    ),
-    disclosures: await Promise.all(
-      disclosures.map(async (d) => ({
+    accesses: accesses.slice(0, first).map((a) => a.entry),
+    disclosures: disclosures.slice(0, first).map((d) => d.entry),
+  });
+}
+
+/** The whole history of accesses, a page at a time, newest first (the report's `accesses` is its first page). */
+export async function accessHistory(ctx: AuthedContext, report: AccessReport, first: number, after?: string | null): Promise<Page<AccessReportEntry>> {
+  // Cursors name (batch, position), as the audit trail's own.
+  const cursor = decodeCursor(after, ['integer', 'integer'])?.map(Number) as [number, number] | undefined;
+  return entriesOf(pageOf(await accessesOf(ctx, report.clientId, first + 1, cursor), first, (r) => [r.batch, r.position]));
+}
+
+/** The whole history of disclosures, a page at a time, newest first. */
+export async function disclosureHistory(ctx: AuthedContext, report: AccessReport, first: number, after?: string | null): Promise<Page<DisclosureReportEntry>> {
+  const cursor = decodeCursor(after, ['integer'])?.map(Number);
+  return entriesOf(pageOf(await disclosuresOf(ctx, report.clientId, first + 1, cursor?.[0]), first, (r) => [r.id]));
+}
+
+/** An entry with the keys its cursor is made of. */
+type Keyed<T, K> = { entry: T } & K;
+
+const entriesOf = <T>(page: Page<{ entry: T }>): Page<T> => ({ ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: e.node.entry })) });
+
+/** Accesses by others, newest first, `limit` of them after `before` (batch, position). */
+async function accessesOf(ctx: AuthedContext, clientId: string, limit: number, before?: [number, number]) {
+  if (before && !before.every((n) => Number.isSafeInteger(n) && n >= 0)) throw badCursor();
+  const rows = await ctx.db.query<{ batch: string; position: number; occurred_at: Date; action: AuditAction; resource_type: string; actor_type: string; actor_id: string | null }>(
+    `SELECT a.batch_id::text AS batch, a.position::int AS position, occurred_at, action, resource_type, actor_type, actor_id FROM audit_events a
+      WHERE ${aboutClientSql('$1::uuid')} AND NOT (actor_type = 'CLIENT' AND actor_id = $1)
+        AND ($3::bigint IS NULL OR (a.batch_id, a.position) < ($3::bigint, $4::int))
+      ORDER BY batch_id DESC, position DESC LIMIT $2`,
+    [clientId, limit, before ? String(before[0]) : null, before ? before[1] : null],
+  );
+  const actors = ctx.loaders.of(actorLoader);
+  return Promise.all(
+    rows.map(async (a): Promise<Keyed<AccessReportEntry, { batch: number; position: number }>> => ({
+      batch: Number(a.batch),
+      position: a.position,
+      entry: { occurredAt: a.occurred_at, action: a.action, resourceType: a.resource_type, actor: await actors.load(actorKey(a.actor_type, a.actor_id)) },
+    })),
+  );
+}
+
+/** Releases to integrations, newest first, `limit` of them before ledger id `before`. */
+async function disclosuresOf(ctx: AuthedContext, clientId: string, limit: number, before?: number) {
+  if (before !== undefined && !(Number.isSafeInteger(before) && before >= 0)) throw badCursor();
+  const rows = await ctx.db.query<{ id: string; disclosed_at: Date; api_key_id: string; data_class: string; resource_type: string; consent_id: string; type: ConsentType; granted_at: Date }>(
+    `SELECT d.id::text AS id, d.disclosed_at, d.api_key_id, d.data_class, d.resource_type, d.consent_id, c.type, c.granted_at
+       FROM disclosures d JOIN consent_records c ON c.id = d.consent_id
+      WHERE d.client_id = $1 AND ($3::bigint IS NULL OR d.id < $3::bigint) ORDER BY d.id DESC LIMIT $2`,
+    [clientId, limit, before === undefined ? null : String(before)],
+  );
+  const actors = ctx.loaders.of(actorLoader);
+  return Promise.all(
+    rows.map(async (d): Promise<Keyed<DisclosureReportEntry, { id: number }>> => ({
+      id: Number(d.id),
+      entry: {
         disclosedAt: d.disclosed_at,
         integrationName: (await actors.load(actorKey('INTEGRATION', d.api_key_id))).name,
         dataClass: d.data_class,
@@ -49,9 +87,9 @@ export async function buildAccessReport(ctx: AuthedContext, clientId: string, fi
         consentType: d.type,
         consentGrantedAt: d.granted_at,
         consentId: toGlobalId('ConsentRecord', d.consent_id),
-      })),
-    ),
-  };
+      },
+    })),
+  );
 }
 
 export const clientIdFrom = (globalId: string) => {

@@ -1,4 +1,5 @@
 import { Field, ObjectType } from 'type-graphql';
+import { ConnectionType } from '../../common/connection';
 import { AuditAction } from '../../audit/audit-action';
 import { Actor } from '../../audit/actor';
 import { ConsentType } from '../consent/consent.enums';
@@ -44,15 +45,21 @@ export class DisclosureReportEntry {
 
 @ObjectType({ simpleResolvers: true, description: '"Who viewed my record": accesses by others and disclosures to integrations, newest first.' })
 export class AccessReport {
+  /** The client the report is about (not a field: the report names them by display name). */
+  clientId: string;
+
   @Field({ description: 'Display name of the client the report is about.' })
   subjectDisplayName: string;
 
   @Field({ description: 'When the report was produced (database clock).' })
   generatedAt: Date;
 
-  @Field(() => [AccessReportEntry], { description: 'Accesses by staff and integrations (the client\'s own actions are left out).' })
+  @Field(() => [AccessReportEntry], { description: 'The newest accesses by staff, integrations and other members (the client\'s own actions are left out), as many as the report\'s `first`; `accessHistory` pages through all of them.' })
   accesses: AccessReportEntry[];
 
-  @Field(() => [DisclosureReportEntry], { description: 'Releases to partner integrations.' })
+  @Field(() => [DisclosureReportEntry], { description: 'The newest releases to partner integrations, as many as the report\'s `first`; `disclosureHistory` pages through all of them.' })
   disclosures: DisclosureReportEntry[];
 }
+
+export const AccessReportEntryConnection = ConnectionType(AccessReportEntry, 'AccessReportEntry', 'A page of accesses to the client\'s data, newest first.');
+export const DisclosureReportEntryConnection = ConnectionType(DisclosureReportEntry, 'DisclosureReportEntry', 'A page of releases of the client\'s data to integrations, newest first.');
