@@ -12,6 +12,7 @@ import { AuditLog } from './audit/audit-log';
 import { authenticate } from './auth/authenticate';
 import type { TokenVerifier } from './auth/tokens';
 import type { RequestContext } from './context';
+import { poolSettingsOf } from './db/data-source';
 import { RequestDb } from './db/request-db';
 import { buildFormatError } from './errors/format-error';
 import { CompiledRead, CompiledRequest, compiledReadsPlugin, compiledReadVerdicts, compiledRequests, speculationFor } from './http/compiled-reads';
@@ -54,7 +55,8 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._-]{8,64}$/;
 async function touchApiKey(dataSource: DataSource, clinicId: string, apiKeyId: string, log: Logger) {
   try {
     await dataSource.transaction(async (m) => {
-      await m.query(`SELECT set_config('app.clinic_id', $1, true)`, [clinicId]);
+      // The timeout too: behind a transaction-mode pooler there is no per-connection one.
+      await m.query(`SELECT set_config('app.clinic_id', $1, true), set_config('statement_timeout', $2, true)`, [clinicId, String(poolSettingsOf(dataSource).statementTimeoutMs)]);
       await m.query(
         `UPDATE api_keys SET last_used_at = now()
           WHERE id = (SELECT id FROM api_keys WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') FOR UPDATE SKIP LOCKED)`,

@@ -101,6 +101,9 @@ export class RequestDb {
   /** Loaders fire in parallel; one connection runs one statement at a time, so queue them explicitly. */
   private queue: Promise<unknown> = Promise.resolve();
 
+  /** Whether a transaction of this request has opened (a failed mutation opens a second, for its denials). */
+  private began = false;
+
   /** Behind a transaction-mode pooler: no prepared statements, timeouts set per transaction. */
   private readonly pooler: { statementTimeoutMs: number; idleInTransactionTimeoutMs: number } | undefined;
 
@@ -133,13 +136,15 @@ export class RequestDb {
     const runner = this.dataSource.createQueryRunner();
     runner.data = { stats: this.stats };
     const connection = (await runner.connect()) as PgConnection;
-    // The client left while this request waited for a connection: open nothing, do nothing.
-    if (this.clientGone) {
+    // The client left while this request waited for a connection: open nothing, do nothing. (Not
+    // for a later transaction of the same request: a failed mutation's denials are still written.)
+    if (this.clientGone && !this.began) {
       await runner.release();
       throw new ClientGoneError();
     }
     this.runner = runner;
     this.connection = connection;
+    this.began = true;
     // TypeORM's own statements (entity finds, COMMIT) join the same queue as ours.
     const viaOrm = runner.query.bind(runner);
     runner.query = ((sql: string, params?: unknown[], structured?: boolean) => this.enqueue(() => viaOrm(sql, params, structured as true))) as QueryRunner['query'];
@@ -147,7 +152,8 @@ export class RequestDb {
     // Every statement here is an OLTP lookup by ids: their generic plans are as good as custom
     // ones, and re-planning each execution (PostgreSQL's choice for array parameters) cost more
     // database CPU than running them.
-    const sets: string[] = [`set_config('plan_cache_mode', 'force_generic_plan', true)`];
+    // (Behind a pooler statements are unnamed and planned on every run: a generic plan would only be worse.)
+    const sets: string[] = [this.pooler ? `set_config('plan_cache_mode', 'auto', true)` : `set_config('plan_cache_mode', 'force_generic_plan', true)`];
     if (this.pooler) {
       // Numbers from the configuration. Transaction-local, like the tenant: the server connection is shared.
       sets.push(`set_config('statement_timeout', '${Math.trunc(this.pooler.statementTimeoutMs)}', true)`);

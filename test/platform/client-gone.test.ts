@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { randomUUID } from 'node:crypto';
+import { ClientGoneError, RequestDb } from '../../src/db/request-db';
 import { createClinic, ownerQuery } from '../support/factories';
 import { getTestApp, gql, TestApp } from '../support/test-app';
 
@@ -150,4 +151,21 @@ it('a request whose client left while it waited for a pooled connection does not
     narrowServer.close();
     await narrow.close();
   }
+});
+
+it('opens no transaction for a request whose client has gone, but still opens the one that writes a failed mutation\'s denials', async () => {
+  const clinic = await createClinic('Client Gone Denials');
+  const { dataSource } = await getTestApp();
+  const gone = new RequestDb(dataSource);
+  gone.clientGone = true;
+  await expect(gone.begin({ clinicId: clinic.id })).rejects.toThrow(ClientGoneError);
+  expect(gone.active).toBe(false);
+  // A request that began, then lost its client: its rolled-back mutation's denials still get their own transaction.
+  const began = new RequestDb(dataSource);
+  await began.begin({ clinicId: clinic.id });
+  began.clientGone = true;
+  await began.finish(false);
+  await began.begin({ clinicId: clinic.id });
+  expect(began.active).toBe(true);
+  await began.finish(false);
 });

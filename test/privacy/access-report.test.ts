@@ -60,11 +60,18 @@ describe('access report history', () => {
     expect(disclosures.every((d) => d.dataClass === 'goals')).toBe(true);
   });
 
-  it('refuses a cursor no page returned', async () => {
+  it('refuses a cursor no page returned, and answers a well-formed forged one without an internal error', async () => {
     const w = await activeGroup({ members: 1 });
     const [kim] = w.members;
     for (const after of ['bm90LWEtY3Vyc29y', Buffer.from(JSON.stringify(['1', 'x'])).toString('base64url')]) {
       expectError(await gql(kim.auth, `query($a: String) { myAccessReport { accessHistory(after: $a) { edges { cursor } } } }`, { a: after }), 'BAD_USER_INPUT');
     }
+    // Positions past any int: compared as bigint, not cast into an overflow.
+    const huge = (values: number[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
+    const res = await gql(kim.auth, `query($a: String, $d: String) { myAccessReport { accessHistory(after: $a) { edges { cursor } } disclosureHistory(after: $d) { edges { cursor } } } }`, {
+      a: huge([1, 99999999999]), d: huge([Number.MAX_SAFE_INTEGER]),
+    });
+    expect(res.codes).toEqual([]);
+    expect(res.data.myAccessReport.accessHistory.edges).toEqual([]);
   });
 });

@@ -316,4 +316,10 @@ describe('planRoster', () => {
     const p = plan({ rows: [row(1), row(2)], clients: [client(1), client(2)], open: [membership(1, S.ON_HOLD), membership(2, S.REFERRED)] });
     expect(p).toMatchObject({ statusChanges: [], unchanged: 2, errors: [] });
   });
+
+  it('leaves a membership as it is when a row without a status finds no seat, instead of failing the sync; an explicit ACTIVE still fails', () => {
+    const full = { clients: [client(1), client(2)], open: [membership(1, S.SCREENING), membership(2, S.ACTIVE)], capacity: 1 };
+    expect(plan({ ...full, rows: [row(1), row(2)] })).toMatchObject({ statusChanges: [], unchanged: 2, errors: [] });
+    expect(plan({ ...full, rows: [row(1, { status: S.ACTIVE }), row(2)] }).errors).toEqual([expect.objectContaining({ index: 0, code: 'CAPACITY_REACHED' })]);
+  });
 });

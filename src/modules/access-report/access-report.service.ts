@@ -49,12 +49,13 @@ const entriesOf = <T>(page: Page<{ entry: T }>): Page<T> => ({ ...page, edges: p
 /** Accesses by others, newest first, `limit` of them after `before` (batch, position). */
 async function accessesOf(ctx: AuthedContext, clientId: string, limit: number, before?: [number, number]) {
   if (before && !before.every((n) => Number.isSafeInteger(n) && n >= 0)) throw badCursor();
+  // One text with a cursor and one without: a `$n IS NULL OR …` would keep the generic plan from seeking.
   const rows = await ctx.db.query<{ batch: string; position: number; occurred_at: Date; action: AuditAction; resource_type: string; actor_type: string; actor_id: string | null }>(
     `SELECT a.batch_id::text AS batch, a.position::int AS position, occurred_at, action, resource_type, actor_type, actor_id FROM audit_events a
       WHERE ${aboutClientSql('$1::uuid')} AND NOT (actor_type = 'CLIENT' AND actor_id = $1)
-        AND ($3::bigint IS NULL OR (a.batch_id, a.position) < ($3::bigint, $4::int))
+        ${before ? 'AND a.batch_id <= $3::bigint AND (a.batch_id, a.position::bigint) < ($3::bigint, $4::bigint)' : ''}
       ORDER BY batch_id DESC, position DESC LIMIT $2`,
-    [clientId, limit, before ? String(before[0]) : null, before ? before[1] : null],
+    before ? [clientId, limit, String(before[0]), String(before[1])] : [clientId, limit],
   );
   const actors = ctx.loaders.of(actorLoader);
   return Promise.all(
@@ -72,8 +73,8 @@ async function disclosuresOf(ctx: AuthedContext, clientId: string, limit: number
   const rows = await ctx.db.query<{ id: string; disclosed_at: Date; api_key_id: string; data_class: string; resource_type: string; consent_id: string; type: ConsentType; granted_at: Date }>(
     `SELECT d.id::text AS id, d.disclosed_at, d.api_key_id, d.data_class, d.resource_type, d.consent_id, c.type, c.granted_at
        FROM disclosures d JOIN consent_records c ON c.id = d.consent_id
-      WHERE d.client_id = $1 AND ($3::bigint IS NULL OR d.id < $3::bigint) ORDER BY d.id DESC LIMIT $2`,
-    [clientId, limit, before === undefined ? null : String(before)],
+      WHERE d.client_id = $1 ${before === undefined ? '' : 'AND d.id < $3::bigint'} ORDER BY d.id DESC LIMIT $2`,
+    before === undefined ? [clientId, limit] : [clientId, limit, String(before)],
   );
   const actors = ctx.loaders.of(actorLoader);
   return Promise.all(

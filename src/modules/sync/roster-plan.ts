@@ -239,8 +239,9 @@ export function planRoster(input: PlanInput): RosterPlan {
         return;
       }
       if (seated >= input.capacity) {
-        // No seat: a waitlisted member stays waitlisted, which is what capacity means.
-        if (membership.status === MembershipStatus.WAITLISTED) return void (touched || plan.unchanged++);
+        // No seat: a waitlisted member stays waitlisted, which is what capacity means; so does
+        // anyone whose row did not ask for a status (an omitted status means "ACTIVE if it can be").
+        if (membership.status === MembershipStatus.WAITLISTED || row.status == null) return void (touched || plan.unchanged++);
         plan.errors.push({ index, externalId: displayKey(key), field: 'status', code: 'CAPACITY_REACHED', message: 'the group is full' });
         return;
       }
@@ -267,9 +268,9 @@ export function planRoster(input: PlanInput): RosterPlan {
 
 /**
  * What a row without a status asks for: ACTIVE (listed means in the group, seated when a seat is
- * free) — except that a hold stands (rosters from systems that do not track holds must not end
- * one) and a membership that cannot become ACTIVE yet (REFERRED) keeps its status instead of
- * failing the whole sync.
+ * free; with none free the membership stays as it is) — except that a hold stands (rosters from
+ * systems that do not track holds must not end one) and a membership that cannot become ACTIVE
+ * yet (REFERRED) keeps its status instead of failing the whole sync.
  */
 export function statusWhenOmitted(current: MembershipStatus | undefined): MembershipStatus {
   if (current === undefined) return MembershipStatus.ACTIVE;

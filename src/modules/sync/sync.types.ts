@@ -56,7 +56,7 @@ export class RosterMemberInput {
   @Field(() => String, { nullable: true, description: 'Date of birth, YYYY-MM-DD.' })
   dateOfBirth?: string | null;
 
-  @Field(() => MembershipStatus, { nullable: true, description: 'Desired membership status. Omitted: ACTIVE (WAITLISTED when the group is full), except that an ON_HOLD membership stays on hold and one that cannot become ACTIVE yet (REFERRED) keeps its status.' })
+  @Field(() => MembershipStatus, { nullable: true, description: 'Desired membership status. Omitted: a new member starts ACTIVE (WAITLISTED when the group is full); an open membership becomes ACTIVE when it can (a seat free, the step allowed) and otherwise keeps its status, and an ON_HOLD one stays on hold.' })
   status?: MembershipStatus | null;
 }
 
