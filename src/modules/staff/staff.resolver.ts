@@ -41,7 +41,7 @@ export class StaffResolver {
     return { staffMember: await updateStaffMember(ctx, input) };
   }
 
-  @FieldResolver(() => String, { nullable: true, description: 'Work email. Staff and integrations only; null for other viewers.' })
+  @FieldResolver(() => String, { nullable: true, description: 'Work email. Staff and roster integrations (`roster:read`, `roster:write`) only; null for other viewers.' })
   email(@Root() staff: StaffMember, @Ctx() ctx: AuthedContext): string | null {
     return canSeeStaffEmail(ctx.viewer) ? staff.email : null;
   }
