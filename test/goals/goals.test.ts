@@ -11,6 +11,7 @@ import {
   GOAL_NODE,
   GOALS,
   goalRow,
+  grantConsent,
   ok,
   RECORD_CHECK_IN,
   shareGoals,
@@ -247,6 +248,27 @@ describe('check-ins as Relay nodes', () => {
     const NODE = `query($id: ID!) { node(id: $id) { id ... on GoalCheckIn { value note mood } } }`;
     expect(ok(await gql(sam.auth, NODE, { id: recorded.id })).node).toEqual({ id: recorded.id, value: 1, note: 'Done', mood: 4 });
     await expectRefused('NOT_FOUND', [clinic.id], () => gql(kim.auth, NODE, { id: recorded.id }));
+  });
+});
+
+describe('who recorded a check-in', () => {
+  it('is named to those who see the check-in — "you" to the member, the clinician by name and role, the member\'s display name to a peer — and only its kind to an integration', async () => {
+    const w = await activeGroup({ members: 2 });
+    const [kim, lee] = w.members;
+    const goal = await createGoal(kim, { visibility: 'GROUP' });
+    await shareGoals(kim, w.group);
+    await checkIn(kim.auth, goal, { recordedAt: new Date(Date.now() - 86400000).toISOString() });
+    await checkIn(w.lead.auth, goal);
+    const key = await w.clinic.addApiKey(['goals:read'], 'Coach App');
+    await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid });
+    const Q = `query($id: ID!) { goal(id: $id) { checkIns { recordedBy { kind name role } } } }`;
+    const seenBy = async (auth: string) => ok(await gql(auth, Q, { id: goal.gid })).goal.checkIns.map((c: { recordedBy: unknown }) => c.recordedBy);
+    const [staffRow] = await ownerQuery(`SELECT name FROM staff_members WHERE id = $1`, [w.lead.id]);
+    const clinician = { kind: 'STAFF', name: staffRow.name, role: 'CLINICIAN' };
+    expect(await seenBy(kim.auth)).toEqual([clinician, { kind: 'CLIENT', name: 'you', role: null }]);
+    expect(await seenBy(lee.auth)).toEqual([clinician, { kind: 'CLIENT', name: `${kim.client.givenName} ${kim.client.familyName[0]}.`, role: null }]);
+    expect(await seenBy(w.lead.auth)).toEqual([clinician, { kind: 'CLIENT', name: expect.any(String), role: null }]);
+    expect(await seenBy(key.auth)).toEqual([{ kind: 'STAFF', name: null, role: null }, { kind: 'CLIENT', name: null, role: null }]);
   });
 });
 

@@ -7,7 +7,7 @@ import { contactAllowed, isInvited, revealsContact, seesFellowAttendees, statusS
 import { EventAudience } from '../../src/modules/after-group/after-group.types';
 import { canReadClient } from '../../src/modules/clients/client.policy';
 import { GoalLifecycleStatus as L, GoalVisibility as V } from '../../src/modules/goals/goal.enums';
-import { GoalFacts, goalAudience, GoalRuleFacts, staffGoalAudience } from '../../src/modules/goals/goal.policy';
+import { GoalFacts, goalAudience, GoalRuleFacts, namesCheckInRecorder, staffGoalAudience } from '../../src/modules/goals/goal.policy';
 import { PeerContactPolicy } from '../../src/modules/groups/group.enums';
 import { groupAccess, memberSeesPeers } from '../../src/modules/groups/group.policy';
 import type { ViewerFacts } from '../../src/modules/groups/viewer-facts';
@@ -91,6 +91,11 @@ describe('goalAudience', () => {
     expect(goalAudience(integration('goals:read'), goal({ visibility: V.PRIVATE }), rule({ partnerDataConsentId: 'consent' }))).toBe('INTEGRATION');
     expect(goalAudience(integration('goals:read'), goal(), rule({ partnerDataConsentId: null }))).toBeNull();
     expect(goalAudience(integration('roster:read'), goal(), rule({ partnerDataConsentId: 'consent' }))).toBeNull();
+  });
+
+  it('names who recorded a check-in to everyone who sees it except integrations', () => {
+    expect((['OWNER', 'CLINICAL', 'PARTNER', 'PEER'] as const).map(namesCheckInRecorder)).toEqual([true, true, true, true]);
+    expect(namesCheckInRecorder('INTEGRATION')).toBe(false);
   });
 });
 

@@ -79,6 +79,13 @@ export function partnerGoalsMembership(viewer: Viewer, p: PartnershipSides): str
   return p.partnerClientId === viewer.clientId ? p.proposerMembershipId : null;
 }
 
+/**
+ * Who recorded a check-in (DESIGN: "recorded at, by whom"): named to the people who see it (the
+ * member, their clinicians, partners and peers, who already see the member and the group's
+ * facilitators by name); an integration learns only the kind (the member or a clinician).
+ */
+export const namesCheckInRecorder = (a: GoalAudience) => a !== 'INTEGRATION';
+
 /** Check-in notes are for the member, clinicians and partners; mood only for the member and clinicians. */
 export const seesCheckInNote = (a: GoalAudience) => a === 'OWNER' || a === 'CLINICAL' || a === 'PARTNER';
 export const seesMood = (a: GoalAudience) => a === 'OWNER' || a === 'CLINICAL';

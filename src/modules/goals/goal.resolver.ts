@@ -11,7 +11,8 @@ import { membershipLoaders } from '../memberships/membership.loaders';
 import { GoalAchievementStatus, GoalLifecycleStatus, GoalVisibility } from './goal.enums';
 import { CreateGoalInput, RecordCheckInInput, UpdateGoalInput } from './goal.inputs';
 import { clinicClockLoader, goalLoaders } from './goal.loaders';
-import { seesCheckInNote, seesMood } from './goal.policy';
+import { namesCheckInRecorder, seesCheckInNote, seesMood } from './goal.policy';
+import { Actor, actorKey, actorLoader } from '../../audit/actor';
 import { completionRate, localDayNumber, suggestAchievement } from './goal-progress';
 import { progressFromFacts } from './streak-summary';
 import { createGoal, getGoal, listGoals, recordCheckIn, updateGoal } from './goal.service';
@@ -232,6 +233,15 @@ export class GoalCheckInResolver {
   @FieldResolver(() => Int, { nullable: true, description: 'Mood 1–5: the member, the group\'s clinicians and supervisors only.' })
   mood(@Root() c: GoalCheckIn) {
     return seesMood(c.audience) ? c.mood : null;
+  }
+
+  @FieldResolver(() => Actor, {
+    description:
+      'Who recorded it: the member ("you" to themself, their display name to others) or a clinician (name and role). Integrations see only the kind.',
+  })
+  async recordedBy(@Root() c: GoalCheckIn, @Ctx() ctx: AuthedContext): Promise<Actor> {
+    const actor = await ctx.loaders.of(actorLoader).load(actorKey(c.recordedByType, c.recordedById));
+    return namesCheckInRecorder(c.audience) ? actor : Object.assign(new Actor(), { kind: actor.kind, name: null, role: null });
   }
 }
 
