@@ -430,3 +430,42 @@ describe('groups of another clinic', () => {
     );
   });
 });
+
+describe('clinic settings', () => {
+  const SETTINGS = `{ clinic { settings { defaultPeerContactPolicy } } }`;
+  const UPDATE = `mutation($input: UpdateClinicSettingsInput!) { updateClinicSettings(input: $input) { clinic { settings { defaultPeerContactPolicy } } } }`;
+  const clinicRow = async (id: string) => (await ownerQuery(`SELECT settings, updated_at FROM clinics WHERE id = $1`, [id]))[0];
+
+  it('give new groups the clinic\'s peer-contact policy unless the group names its own; admins change it, for their clinic only, audited', async () => {
+    const clinic = await createClinic();
+    const neighbour = await createClinic('Neighbour');
+    expect(ok(await gql(clinic.clinician.auth, SETTINGS)).clinic.settings).toEqual({ defaultPeerContactPolicy: 'AFTER_COMPLETION' });
+    const before = await createGroup(clinic);
+    expect((await groupRow(before.id)).peer_contact_policy).toBe('AFTER_COMPLETION');
+
+    const changed = ok(await gql(clinic.admin.auth, UPDATE, { input: { defaultPeerContactPolicy: 'NEVER' } })).updateClinicSettings.clinic;
+    expect(changed.settings).toEqual({ defaultPeerContactPolicy: 'NEVER' });
+    expect((await clinicRow(clinic.id)).settings).toEqual({ defaultPeerContactPolicy: 'NEVER' });
+    expect(await ownerQuery(`SELECT action, resource_type FROM audit_events WHERE clinic_id = $1 AND resource_type = 'Clinic'`, [clinic.id])).toEqual([
+      { action: 'UPDATE', resource_type: 'Clinic' },
+    ]);
+    expect((await groupRow((await createGroup(clinic)).id)).peer_contact_policy).toBe('NEVER');
+    expect((await groupRow((await createGroup(clinic, { peerContactPolicy: 'ANYTIME' })).id)).peer_contact_policy).toBe('ANYTIME');
+    // Groups created earlier keep theirs; the neighbouring clinic keeps its default.
+    expect((await groupRow(before.id)).peer_contact_policy).toBe('AFTER_COMPLETION');
+    expect(ok(await gql(neighbour.admin.auth, SETTINGS)).clinic.settings).toEqual({ defaultPeerContactPolicy: 'AFTER_COMPLETION' });
+    expect((await groupRow((await createGroup(neighbour)).id)).peer_contact_policy).toBe('AFTER_COMPLETION');
+  });
+
+  it('are changed by admins only: FORBIDDEN for everyone else, nothing stored', async () => {
+    const clinic = await createClinic();
+    const neighbour = await createClinic('Neighbour');
+    const member = await clinic.addClient();
+    const key = await clinic.addApiKey(['roster:write', 'roster:read'], 'EHR');
+    const rows = [await clinicRow(clinic.id), await clinicRow(neighbour.id)];
+    for (const auth of [clinic.clinician.auth, clinic.supervisor.auth, member.auth, key.auth]) {
+      await expectRefused(clinic, neighbour, 'FORBIDDEN', () => gql(auth, UPDATE, { input: { defaultPeerContactPolicy: 'ANYTIME' } }));
+    }
+    expect([await clinicRow(clinic.id), await clinicRow(neighbour.id)]).toEqual(rows);
+  });
+});

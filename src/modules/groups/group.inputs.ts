@@ -57,7 +57,7 @@ export class CreateGroupInput {
   @SafeText({ max: 20000 })
   agreementText?: string | null;
 
-  @Field(() => PeerContactPolicy, { nullable: true, description: 'When members may exchange contact details. Default AFTER_COMPLETION.' })
+  @Field(() => PeerContactPolicy, { nullable: true, description: 'When members may exchange contact details. Default: the clinic\'s `settings.defaultPeerContactPolicy` (AFTER_COMPLETION unless an admin changed it).' })
   @IsOptional()
   peerContactPolicy?: PeerContactPolicy | null;
 
