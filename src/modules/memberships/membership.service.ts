@@ -1,4 +1,5 @@
 import { AuditAction } from '../../audit/audit-action';
+import { attachExternalIds } from '../external-ids/external-id.service';
 import { actorOf } from '../../auth/viewer';
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
@@ -109,6 +110,7 @@ async function enrol(ctx: AuthedContext, input: EnrollClientInput): Promise<Memb
     [ctx.db.clinicId, groupId, clientId, status, input.reason ?? null],
   );
   await recordEvent(ctx, row.id, null, status, input.reason ?? (status !== initial ? 'Group full: waitlisted' : null));
+  await attachExternalIds(ctx, MEMBERSHIP, row.id, input.externalIds);
   ctx.audit.record({ action: AuditAction.CREATE, resourceType: MEMBERSHIP, resourceId: row.id, subjectClientId: clientId });
   clearMembershipCaches(ctx, groupId);
   return loadVisibleMembership(ctx, row.id);

@@ -1,6 +1,7 @@
 import { ArrayMaxSize, ArrayMinSize, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { SafeText } from '../../common/safe-text';
+import { ExternalIdentifierInput } from '../external-ids/external-identifier.entity';
 import { CalendarDate } from '../../common/scalars';
 import { AttendanceStatus, SessionStatus } from './session.types';
 
@@ -42,6 +43,12 @@ export class ScheduleSessionsInput {
   @IsOptional()
   @ValidateNested()
   weekly?: WeeklyRecurrenceInput | null;
+
+  @Field(() => [ExternalIdentifierInput], { nullable: true, description: 'The session\'s identifiers in outside systems (at most 10), for a single session only: a weekly series gets them per session with updateSession.' })
+  @IsOptional()
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  externalIds?: ExternalIdentifierInput[] | null;
 }
 
 @InputType({ description: 'Changes to a session.' })
@@ -75,6 +82,12 @@ export class UpdateSessionInput {
   @ArrayMaxSize(10)
   @SafeText({ max: 200 }, { each: true })
   facilitatorsPresent?: string[] | null;
+
+  @Field(() => [ExternalIdentifierInput], { nullable: true, description: 'Identifiers in outside systems to add (at most 10; existing ones stay; a pair already on another session answers CONFLICT).' })
+  @IsOptional()
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  externalIds?: ExternalIdentifierInput[] | null;
 }
 
 @InputType({ description: 'Cancels a session; its notes and attendance are kept.' })

@@ -11,7 +11,9 @@ import { staffLoaders } from '../staff/staff.loaders';
 import { CancelSessionInput, RecordAttendanceInput, ScheduleSessionsInput, UpdateSessionInput } from './session.inputs';
 import { sessionLoaders } from './session.loaders';
 import { canSeeSessions } from './session.policy';
-import { cancelSession, getSession, recordAttendance, scheduleSessions, updateSession } from './session.service';
+import { cancelSession, getSession, getSessionByExternalId, recordAttendance, scheduleSessions, updateSession } from './session.service';
+import { externalIdLoaders } from '../external-ids/external-id.loaders';
+import { ExternalIdentifier, ExternalIdentifierInput } from '../external-ids/external-identifier.entity';
 import { ATTENDED, Attendance, GroupSession } from './session.types';
 
 @ObjectType({ simpleResolvers: true, description: 'Result of scheduleSessions.' })
@@ -61,6 +63,12 @@ export class SessionResolver {
     return getSession(ctx, id);
   }
 
+  @Authorized(...Rule.STAFF, Rule.scope('roster:read'), Rule.scope('sessions:read'))
+  @Query(() => GroupSession, { nullable: true, description: 'The session carrying this external identifier, or null: visible as `groupSession(id:)` shows it. Staff and session-reading integrations.' })
+  groupSessionByExternalId(@Arg('identifier', { description: 'The (system, value) pair to look up.' }) identifier: ExternalIdentifierInput, @Ctx() ctx: AuthedContext) {
+    return getSessionByExternalId(ctx, identifier);
+  }
+
   @Authorized(...SESSION_MANAGERS)
   @Mutation(() => ScheduleSessionsPayload, {
     description: 'Schedules one session, or a weekly series by count or until-date at the same local time in the clinic\'s zone. Admins, supervisors, the group\'s facilitators.',
@@ -99,6 +107,11 @@ export class SessionResolver {
   @FieldResolver(() => [Attendance], { description: 'Attendance: all of it for staff with access to the group and sessions:read integrations with roster access; a member\'s own only; none for others.' })
   attendance(@Root() s: GroupSession, @Ctx() ctx: AuthedContext) {
     return ctx.loaders.of(sessionLoaders).attendanceBySession.load(s.id);
+  }
+
+  @FieldResolver(() => [ExternalIdentifier], { nullable: true, description: 'Identifiers in outside systems. Null for members.' })
+  externalIds(@Root() s: GroupSession, @Ctx() ctx: AuthedContext) {
+    return ctx.viewer.kind === 'MEMBER' ? null : ctx.loaders.of(externalIdLoaders).byResource.load(s.id);
   }
 
   @FieldResolver(() => [StaffMember], { description: 'Staff who facilitated the session, as recorded.' })

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { AuditAction } from '../../audit/audit-action';
 import { uuidOf } from '../../common/global-id';
 import { toSqlDate } from '../../common/scalars';
+import { attachExternalIds, findByExternalId } from '../external-ids/external-id.service';
+import type { ExternalIdentifierInput } from '../external-ids/external-identifier.entity';
 import type { AuthedContext } from '../../context';
 import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
 import { groupLoaders, VisibleGroup } from '../groups/group.loaders';
@@ -22,6 +24,12 @@ export async function getSession(ctx: AuthedContext, globalId: string): Promise<
     throw notFound('Session');
   }
   return session;
+}
+
+/** The session carrying this external identifier, as `groupSession(id:)` would show it, or null. */
+export async function getSessionByExternalId(ctx: AuthedContext, ref: ExternalIdentifierInput): Promise<GroupSession | null> {
+  const id = await findByExternalId(ctx, SESSION, ref);
+  return id ? ctx.loaders.of(sessionLoaders).visibleById.load(id) : null;
 }
 
 async function managedGroup(ctx: AuthedContext, groupId: string): Promise<VisibleGroup> {
@@ -49,6 +57,7 @@ export async function scheduleSessions(ctx: AuthedContext, input: ScheduleSessio
     throw conflict(`A ${group.status} group has no new sessions`, { groupStatus: group.status });
   }
   const weekly = input.weekly;
+  if (weekly && input.externalIds?.length) throw badInput('externalIds name one session: add them to each session of a series with updateSession', { field: 'externalIds' });
   if (weekly && (weekly.count == null) === (weekly.until == null)) {
     throw badInput('A weekly series needs exactly one of count or until', { field: 'weekly' });
   }
@@ -69,6 +78,7 @@ export async function scheduleSessions(ctx: AuthedContext, input: ScheduleSessio
     [ctx.db.clinicId, groupId, input.firstStart, count, input.durationMinutes, input.topic ?? null, recurrenceId, until],
   );
   if (rows.length === 0) throw badInput('until is before the first session', { field: 'weekly.until' });
+  if (!weekly) await attachExternalIds(ctx, SESSION, rows[0].id, input.externalIds);
   ctx.audit.recordMany(rows.map((r) => ({ action: AuditAction.CREATE, resourceType: SESSION, resourceId: r.id })));
   return rows.map(sessionFromRow).sort((a, b) => a.scheduledStart.getTime() - b.scheduledStart.getTime());
 }
@@ -95,6 +105,7 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
     [session.id, start, minutes, input.topic !== undefined, input.topic ?? null, input.status ?? null, facilitators],
   );
   if (!updated.length) throw conflict('This session is cancelled', { status: SessionStatus.CANCELLED });
+  await attachExternalIds(ctx, SESSION, session.id, input.externalIds);
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: SESSION, resourceId: session.id });
   const loader = ctx.loaders.of(sessionLoaders).visibleById;
   loader.clear(session.id);
