@@ -252,7 +252,7 @@ describe('check-ins as Relay nodes', () => {
 });
 
 describe('who recorded a check-in', () => {
-  it('is named to those who see the check-in — "you" to the member, the clinician by name and role, the member\'s display name to a peer — and only its kind to an integration', async () => {
+  it('is named to the member ("you") and clinicians; a peer sees the member\'s display name but only that staff recorded the rest; an integration only the kind', async () => {
     const w = await activeGroup({ members: 2 });
     const [kim, lee] = w.members;
     const goal = await createGoal(kim, { visibility: 'GROUP' });
@@ -266,7 +266,7 @@ describe('who recorded a check-in', () => {
     const [staffRow] = await ownerQuery(`SELECT name FROM staff_members WHERE id = $1`, [w.lead.id]);
     const clinician = { kind: 'STAFF', name: staffRow.name, role: 'CLINICIAN' };
     expect(await seenBy(kim.auth)).toEqual([clinician, { kind: 'CLIENT', name: 'you', role: null }]);
-    expect(await seenBy(lee.auth)).toEqual([clinician, { kind: 'CLIENT', name: `${kim.client.givenName} ${kim.client.familyName[0]}.`, role: null }]);
+    expect(await seenBy(lee.auth)).toEqual([{ kind: 'STAFF', name: null, role: null }, { kind: 'CLIENT', name: `${kim.client.givenName} ${kim.client.familyName[0]}.`, role: null }]);
     expect(await seenBy(w.lead.auth)).toEqual([clinician, { kind: 'CLIENT', name: expect.any(String), role: null }]);
     expect(await seenBy(key.auth)).toEqual([{ kind: 'STAFF', name: null, role: null }, { kind: 'CLIENT', name: null, role: null }]);
   });

@@ -457,6 +457,13 @@ describe('clinic settings', () => {
     expect((await groupRow((await createGroup(neighbour)).id)).peer_contact_policy).toBe('AFTER_COMPLETION');
   });
 
+  it('read a stored value no policy names as the default, for new groups too, instead of failing them', async () => {
+    const clinic = await createClinic();
+    await ownerQuery(`UPDATE clinics SET settings = '{"defaultPeerContactPolicy": "SOMETIMES"}' WHERE id = $1`, [clinic.id]);
+    expect(ok(await gql(clinic.admin.auth, SETTINGS)).clinic.settings).toEqual({ defaultPeerContactPolicy: 'AFTER_COMPLETION' });
+    expect((await groupRow((await createGroup(clinic)).id)).peer_contact_policy).toBe('AFTER_COMPLETION');
+  });
+
   it('are changed by admins only: FORBIDDEN for everyone else, nothing stored', async () => {
     const clinic = await createClinic();
     const neighbour = await createClinic('Neighbour');

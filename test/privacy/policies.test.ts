@@ -93,9 +93,10 @@ describe('goalAudience', () => {
     expect(goalAudience(integration('roster:read'), goal(), rule({ partnerDataConsentId: 'consent' }))).toBeNull();
   });
 
-  it('names who recorded a check-in to everyone who sees it except integrations', () => {
-    expect((['OWNER', 'CLINICAL', 'PARTNER', 'PEER'] as const).map(namesCheckInRecorder)).toEqual([true, true, true, true]);
-    expect(namesCheckInRecorder('INTEGRATION')).toBe(false);
+  it('names who recorded a check-in: the member to all who see it, staff only to the member and clinicians, no one to integrations', () => {
+    const audiences = ['OWNER', 'CLINICAL', 'PARTNER', 'PEER', 'INTEGRATION'] as const;
+    expect(audiences.map((a) => namesCheckInRecorder(a, 'CLIENT'))).toEqual([true, true, true, true, false]);
+    expect(audiences.map((a) => namesCheckInRecorder(a, 'STAFF'))).toEqual([true, true, false, false, false]);
   });
 });
 

@@ -36,6 +36,16 @@ describe('external identifiers on sessions and memberships', () => {
       expect(found.externalIds).toEqual([ext('E-1'), ext('E-2')]);
     }
     expect(ok(await gql(w.lead.auth, BY_EXT, { i: ext('E-404') })).groupSessionByExternalId).toBeNull();
+    // A clinician of other groups sees the session's schedule (directory access) but not its identifiers.
+    const other = await w.clinic.addStaff('CLINICIAN');
+    const asOther = ok(await gql(other.auth, BY_EXT, { i: ext('E-1') })).groupSessionByExternalId;
+    expect(asOther).toMatchObject({ id: sessionId, externalIds: null });
+    // A key that may not see the group gets null, and the refused look is audited as groupSession(id:) audits it.
+    const blind = await w.clinic.addApiKey(['sessions:read'], 'Scheduler');
+    expect(ok(await gql(blind.auth, BY_EXT, { i: ext('E-1') })).groupSessionByExternalId).toBeNull();
+    expect(await ownerQuery(`SELECT action, code FROM audit_events WHERE actor_id = $1 AND resource_id = $2`, [blind.id, uuidOf(sessionId)])).toEqual([
+      { action: 'DENIED', code: 'NOT_FOUND' },
+    ]);
     // Members see the session but not its identifiers, and do not look sessions up by them.
     expect(ok(await gql(kim.auth, `query($id: ID!) { groupSession(id: $id) { id externalIds { value } } }`, { id: sessionId })).groupSession).toEqual({
       id: sessionId,
@@ -58,6 +68,8 @@ describe('external identifiers on sessions and memberships', () => {
     expect(series.errors![0].extensions).toMatchObject({ field: 'externalIds' });
     const taken = await gql(w.lead.auth, SCHEDULE, { input: { groupId: w.group.gid, firstStart: minutesFromNow(48 * 60), durationMinutes: 60, externalIds: [ext('E-9')] } });
     expectError(taken, 'CONFLICT');
+    const twice = await gql(w.lead.auth, SCHEDULE, { input: { groupId: w.group.gid, firstStart: minutesFromNow(48 * 60), durationMinutes: 60, externalIds: [ext('E-11'), ext('E-11')] } });
+    expectError(twice, 'BAD_USER_INPUT');
     expect(await ownerQuery(`SELECT count(*)::int AS n FROM group_sessions WHERE group_id = $1`, [w.group.id])).toEqual(sessionsBefore);
     expect(await ownerQuery(`SELECT value FROM external_identifiers WHERE clinic_id = $1 AND system = $2 ORDER BY value`, [w.clinic.id, EHR])).toEqual([{ value: 'E-9' }]);
   });

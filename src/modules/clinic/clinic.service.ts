@@ -20,9 +20,6 @@ export function settingsOf(clinic: Clinic): ClinicSettings {
   });
 }
 
-/** The SQL of a new group's peer-contact policy when its input gives none: the clinic's default. */
-export const DEFAULT_PEER_CONTACT_POLICY_SQL = `COALESCE((SELECT settings->>'defaultPeerContactPolicy' FROM clinics WHERE id = NULLIF(current_setting('app.clinic_id', true), '')::uuid), '${PeerContactPolicy.AFTER_COMPLETION}')`;
-
 export async function updateClinicSettings(ctx: AuthedContext, change: { defaultPeerContactPolicy?: PeerContactPolicy | null }): Promise<Clinic> {
   const clinic = await currentClinic(ctx);
   if (change.defaultPeerContactPolicy != null) {

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../context';
-import { conflict } from '../../errors/domain-error';
+import { badInput, conflict } from '../../errors/domain-error';
 import { ExternalIdentifierInput } from './external-identifier.entity';
 
 /** The uuid of the record of `resourceType` that carries (system, value), if any. */
@@ -26,7 +26,7 @@ export async function attachExternalIds(
   const seen = new Set<string>();
   for (const ref of ids) {
     const key = `${ref.system}\u0000${ref.value}`;
-    if (seen.has(key)) throw conflict('The same external identifier is listed twice', { field: 'externalIds' });
+    if (seen.has(key)) throw badInput('The same external identifier is listed twice', { field: 'externalIds' });
     seen.add(key);
   }
   const rows = await ctx.db.query<{ resource_id: string; system: string; value: string }>(

@@ -80,11 +80,13 @@ export function partnerGoalsMembership(viewer: Viewer, p: PartnershipSides): str
 }
 
 /**
- * Who recorded a check-in (DESIGN: "recorded at, by whom"): named to the people who see it (the
- * member, their clinicians, partners and peers, who already see the member and the group's
- * facilitators by name); an integration learns only the kind (the member or a clinician).
+ * Who recorded a check-in (DESIGN: "recorded at, by whom"): the member and their clinicians see
+ * who; partners and peers see the member by the display name they already know, but of a staff
+ * entry only that it was staff (that a clinician entered a peer's progress, and who, is clinical
+ * detail); an integration learns only the kind.
  */
-export const namesCheckInRecorder = (a: GoalAudience) => a !== 'INTEGRATION';
+export const namesCheckInRecorder = (a: GoalAudience, recorderKind: string) =>
+  a === 'OWNER' || a === 'CLINICAL' || ((a === 'PARTNER' || a === 'PEER') && recorderKind === 'CLIENT');
 
 /** Check-in notes are for the member, clinicians and partners; mood only for the member and clinicians. */
 export const seesCheckInNote = (a: GoalAudience) => a === 'OWNER' || a === 'CLINICAL' || a === 'PARTNER';

@@ -237,11 +237,11 @@ export class GoalCheckInResolver {
 
   @FieldResolver(() => Actor, {
     description:
-      'Who recorded it: the member ("you" to themself, their display name to others) or a clinician (name and role). Integrations see only the kind.',
+      'Who recorded it: the member ("you" to themself, their display name to partners and peers) or staff (name and role to the member and their clinicians; only the kind to partners and peers). Integrations see only the kind.',
   })
   async recordedBy(@Root() c: GoalCheckIn, @Ctx() ctx: AuthedContext): Promise<Actor> {
     const actor = await ctx.loaders.of(actorLoader).load(actorKey(c.recordedByType, c.recordedById));
-    return namesCheckInRecorder(c.audience) ? actor : Object.assign(new Actor(), { kind: actor.kind, name: null, role: null });
+    return namesCheckInRecorder(c.audience, actor.kind) ? actor : Object.assign(new Actor(), { kind: actor.kind, name: null, role: null });
   }
 }
 

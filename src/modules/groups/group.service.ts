@@ -1,5 +1,5 @@
 import { SqlParts } from '../../db/sql-parts';
-import { DEFAULT_PEER_CONTACT_POLICY_SQL } from '../clinic/clinic.service';
+import { currentClinic, settingsOf } from '../clinic/clinic.service';
 import { AuditAction } from '../../audit/audit-action';
 import { decodeCursor, Page, pageOf } from '../../common/connection';
 import { uuidOf } from '../../common/global-id';
@@ -74,10 +74,11 @@ export async function createGroup(ctx: AuthedContext, input: CreateGroupInput): 
   const [row] = await ctx.db.query<{ id: string }>(
     `INSERT INTO therapy_groups (clinic_id, name, description, modality, format, capacity, schedule_description, location,
                                  video_link, start_date, end_date, agreement_text, peer_contact_policy)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, COALESCE($13, ${DEFAULT_PEER_CONTACT_POLICY_SQL})) RETURNING id`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
     [ctx.db.clinicId, input.name.trim(), input.description ?? null, input.modality, input.format, input.capacity,
       input.scheduleDescription ?? null, input.location ?? null, input.videoLink ?? null, startDate, endDate,
-      input.agreementText ?? null, input.peerContactPolicy ?? null],
+      // Without its own policy a group takes the clinic's default, read through the same check as `clinic.settings`.
+      input.agreementText ?? null, input.peerContactPolicy ?? settingsOf(await currentClinic(ctx)).defaultPeerContactPolicy],
   );
   await attachExternalIds(ctx, GROUP, row.id, input.externalIds);
   ctx.audit.record({ action: AuditAction.CREATE, resourceType: GROUP, resourceId: row.id });

@@ -3,6 +3,7 @@ import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Float, ID, 
 import { Rule } from '../../auth/viewer';
 import type { AuthedContext } from '../../context';
 import { groupLoaders, visibleGroup } from '../groups/group.loaders';
+import { canSeeRoster } from '../groups/group.policy';
 import { TherapyGroup } from '../groups/therapy-group.entity';
 import { Membership } from '../memberships/membership.entity';
 import { membershipLoaders } from '../memberships/membership.loaders';
@@ -64,7 +65,7 @@ export class SessionResolver {
   }
 
   @Authorized(...Rule.STAFF, Rule.scope('roster:read'), Rule.scope('sessions:read'))
-  @Query(() => GroupSession, { nullable: true, description: 'The session carrying this external identifier, or null: visible as `groupSession(id:)` shows it. Staff and session-reading integrations.' })
+  @Query(() => GroupSession, { nullable: true, description: 'The session carrying this external identifier, or null: visible as `groupSession(id:)` shows it (a refused look is audited as DENIED). Staff and integrations with roster access.' })
   groupSessionByExternalId(@Arg('identifier', { description: 'The (system, value) pair to look up.' }) identifier: ExternalIdentifierInput, @Ctx() ctx: AuthedContext) {
     return getSessionByExternalId(ctx, identifier);
   }
@@ -109,9 +110,10 @@ export class SessionResolver {
     return ctx.loaders.of(sessionLoaders).attendanceBySession.load(s.id);
   }
 
-  @FieldResolver(() => [ExternalIdentifier], { nullable: true, description: 'Identifiers in outside systems. Null for members.' })
-  externalIds(@Root() s: GroupSession, @Ctx() ctx: AuthedContext) {
-    return ctx.viewer.kind === 'MEMBER' ? null : ctx.loaders.of(externalIdLoaders).byResource.load(s.id);
+  @FieldResolver(() => [ExternalIdentifier], { nullable: true, description: 'Identifiers in outside systems. Roster access to the group only (as `TherapyGroup.externalIds`); null otherwise.' })
+  async externalIds(@Root() s: GroupSession, @Ctx() ctx: AuthedContext) {
+    const visible = await ctx.loaders.of(groupLoaders).visibleById.load(s.groupId);
+    return visible && canSeeRoster(visible.access) ? ctx.loaders.of(externalIdLoaders).byResource.load(s.id) : null;
   }
 
   @FieldResolver(() => [StaffMember], { description: 'Staff who facilitated the session, as recorded.' })

@@ -29,7 +29,10 @@ export async function getSession(ctx: AuthedContext, globalId: string): Promise<
 /** The session carrying this external identifier, as `groupSession(id:)` would show it, or null. */
 export async function getSessionByExternalId(ctx: AuthedContext, ref: ExternalIdentifierInput): Promise<GroupSession | null> {
   const id = await findByExternalId(ctx, SESSION, ref);
-  return id ? ctx.loaders.of(sessionLoaders).visibleById.load(id) : null;
+  const session = id ? await ctx.loaders.of(sessionLoaders).visibleById.load(id) : null;
+  // As groupSession(id:) records it: the identifier named a session this viewer may not see.
+  if (id && !session) ctx.audit.denied({ resourceType: SESSION, resourceId: id, code: 'NOT_FOUND' });
+  return session;
 }
 
 async function managedGroup(ctx: AuthedContext, groupId: string): Promise<VisibleGroup> {
