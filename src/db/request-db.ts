@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { escapeLiteral } from 'pg';
 import { DataSource, EntityManager, QueryRunner } from 'typeorm';
-import { poolSettingsOf } from './data-source';
+import { PoolSettings, poolSettingsOf } from './data-source';
 import { sqlState } from './pg-errors';
 import type { StatementStats } from './statement-counter';
 
@@ -104,12 +104,15 @@ export class RequestDb {
   /** Whether a transaction of this request has opened (a failed mutation opens a second, for its denials). */
   private began = false;
 
-  /** Behind a transaction-mode pooler: no prepared statements, timeouts set per transaction. */
-  private readonly pooler: { statementTimeoutMs: number; idleInTransactionTimeoutMs: number } | undefined;
+  /** Behind a transaction-mode pooler (`pool.transactionPooler`): no prepared statements, timeouts set per transaction. */
+  private readonly pool: PoolSettings;
 
   constructor(private readonly dataSource: DataSource) {
-    const pool = poolSettingsOf(dataSource);
-    this.pooler = pool.transactionPooler ? { statementTimeoutMs: pool.statementTimeoutMs, idleInTransactionTimeoutMs: pool.idleInTransactionTimeoutMs } : undefined;
+    this.pool = poolSettingsOf(dataSource);
+  }
+
+  private get pooler(): boolean {
+    return this.pool.transactionPooler === true;
   }
 
   /** A session statement's call as this connection runs it: `EXECUTE`, or the statement inline. */
@@ -156,8 +159,8 @@ export class RequestDb {
     const sets: string[] = [this.pooler ? `set_config('plan_cache_mode', 'auto', true)` : `set_config('plan_cache_mode', 'force_generic_plan', true)`];
     if (this.pooler) {
       // Numbers from the configuration. Transaction-local, like the tenant: the server connection is shared.
-      sets.push(`set_config('statement_timeout', '${Math.trunc(this.pooler.statementTimeoutMs)}', true)`);
-      sets.push(`set_config('idle_in_transaction_session_timeout', '${Math.trunc(this.pooler.idleInTransactionTimeoutMs)}', true)`);
+      sets.push(`set_config('statement_timeout', '${Math.trunc(this.pool.statementTimeoutMs)}', true)`);
+      sets.push(`set_config('idle_in_transaction_session_timeout', '${Math.trunc(this.pool.idleInTransactionTimeoutMs)}', true)`);
     }
     if (setting?.clinicId) {
       if (!UUID_RE.test(setting.clinicId)) throw new Error('invalid clinic id');

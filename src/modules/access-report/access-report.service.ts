@@ -1,7 +1,7 @@
 import { AuditAction } from '../../audit/audit-action';
 import { actorKey, actorLoader } from '../../audit/actor';
 import { aboutClientSql } from '../../audit/audit-log';
-import { badCursor, decodeCursor, Page, pageOf } from '../../common/connection';
+import { decodeCursor, Page, pageOf } from '../../common/connection';
 import { toGlobalId, uuidOf } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
 import { notFound } from '../../errors/domain-error';
@@ -48,7 +48,6 @@ const entriesOf = <T>(page: Page<{ entry: T }>): Page<T> => ({ ...page, edges: p
 
 /** Accesses by others, newest first, `limit` of them after `before` (batch, position). */
 async function accessesOf(ctx: AuthedContext, clientId: string, limit: number, before?: [number, number]) {
-  if (before && !before.every((n) => Number.isSafeInteger(n) && n >= 0)) throw badCursor();
   // One text with a cursor and one without: a `$n IS NULL OR …` would keep the generic plan from seeking.
   const rows = await ctx.db.query<{ batch: string; position: number; occurred_at: Date; action: AuditAction; resource_type: string; actor_type: string; actor_id: string | null }>(
     `SELECT a.batch_id::text AS batch, a.position::int AS position, occurred_at, action, resource_type, actor_type, actor_id FROM audit_events a
@@ -69,7 +68,6 @@ async function accessesOf(ctx: AuthedContext, clientId: string, limit: number, b
 
 /** Releases to integrations, newest first, `limit` of them before ledger id `before`. */
 async function disclosuresOf(ctx: AuthedContext, clientId: string, limit: number, before?: number) {
-  if (before !== undefined && !(Number.isSafeInteger(before) && before >= 0)) throw badCursor();
   const rows = await ctx.db.query<{ id: string; disclosed_at: Date; api_key_id: string; data_class: string; resource_type: string; consent_id: string; type: ConsentType; granted_at: Date }>(
     `SELECT d.id::text AS id, d.disclosed_at, d.api_key_id, d.data_class, d.resource_type, d.consent_id, c.type, c.granted_at
        FROM disclosures d JOIN consent_records c ON c.id = d.consent_id

@@ -1,8 +1,8 @@
-import { ArrayMaxSize, IsEmail, IsOptional, ValidateNested } from 'class-validator';
+import { IsEmail, IsOptional } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
 import { SafeText } from '../../common/safe-text';
 import { CalendarDate, EmailAddress, PhoneNumber } from '../../common/scalars';
-import { ExternalIdentifierInput } from '../external-ids/external-identifier.entity';
+import { ExternalIdentifierInput, ExternalIdsField } from '../external-ids/external-identifier.entity';
 
 @InputType({ description: 'A new client.' })
 export class CreateClientInput {
@@ -39,10 +39,7 @@ export class CreateClientInput {
   @IsOptional()
   dateOfBirth?: Date | null;
 
-  @Field(() => [ExternalIdentifierInput], { nullable: true, description: 'Identifiers in outside systems (at most 10).' })
-  @IsOptional()
-  @ArrayMaxSize(10)
-  @ValidateNested({ each: true })
+  @ExternalIdsField('Identifiers in outside systems (at most 10).')
   externalIds?: ExternalIdentifierInput[] | null;
 
   @Field(() => String, { nullable: true, description: 'Retry key (1–200 characters), kept 24 hours per caller: the same key and input return the stored result without writing again; the same key with another input answers IDEMPOTENCY_KEY_REUSED.' })
@@ -92,9 +89,6 @@ export class UpdateClientInput {
   @IsOptional()
   dateOfBirth?: Date | null;
 
-  @Field(() => [ExternalIdentifierInput], { nullable: true, description: 'Identifiers to add (existing ones are kept).' })
-  @IsOptional()
-  @ArrayMaxSize(10)
-  @ValidateNested({ each: true })
+  @ExternalIdsField('Identifiers to add (existing ones are kept).')
   externalIds?: ExternalIdentifierInput[] | null;
 }

@@ -1,3 +1,4 @@
+import { ArrayMaxSize, IsOptional, ValidateNested } from 'class-validator';
 import { Field, InputType, ObjectType } from 'type-graphql';
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { SafeText } from '../../common/safe-text';
@@ -35,4 +36,14 @@ export class ExternalIdentifierInput {
   @Field({ description: 'The identifier value, 1–200 characters.' })
   @SafeText({ min: 1, max: 200 })
   value: string;
+}
+
+/** An input's optional `externalIds`: at most 10 pairs, each validated. One decorator for every input that takes them. */
+export function ExternalIdsField(description: string): PropertyDecorator {
+  return (target, key) => {
+    Field(() => [ExternalIdentifierInput], { nullable: true, description })(target, key);
+    IsOptional()(target, key);
+    ArrayMaxSize(10)(target, key);
+    ValidateNested({ each: true })(target, key);
+  };
 }

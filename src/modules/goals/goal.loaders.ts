@@ -5,8 +5,8 @@ import { displayNameOf } from '../clients/client.entity';
 import { consentAnswerSql, consentCheckLoader, ConsentQuestion } from '../consent/consent-check';
 import { ConsentType } from '../consent/consent.enums';
 import { groupLoaders } from '../groups/group.loaders';
-import { memberSeesPeers, SEES_PEERS_WHILE } from '../groups/group.policy';
-import { MembershipStatus } from '../memberships/membership-status';
+import { memberSeesPeers } from '../groups/group.policy';
+import { MembershipStatus, SEATED } from '../memberships/membership-status';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { GoalVisibility } from './goal.enums';
 import { GoalFacts, goalAudience, GoalRuleFacts, SHOWN_TO_OTHERS } from './goal.policy';
@@ -174,7 +174,7 @@ export const SELECT_GOALS = `SELECT ${GOAL_COLUMNS} FROM goals g JOIN clients c 
 export const mayShowMemberSql = (client: string) => {
   const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
   const peerGroups = `SELECT own.group_id FROM memberships own JOIN therapy_groups tg ON tg.id = own.group_id
-      WHERE own.client_id = ${client} AND own.status IN (${list(SEES_PEERS_WHILE)})
+      WHERE own.client_id = ${client} AND own.status IN (${list(SEATED)})
         AND COALESCE(own.agreement_version_accepted, 0) >= tg.agreement_version
         AND ${consentAnswerSql(client, `'${ConsentType.GROUP_AGREEMENT}'`, `'GROUP'`, 'own.group_id', 'NULL::text')} IS NOT NULL`;
   return `(g.client_id = ${client} OR (g.visibility <> '${GoalVisibility.PRIVATE}' AND g.lifecycle_status IN (${list(SHOWN_TO_OTHERS)}) AND (

@@ -1,8 +1,8 @@
-import { ArrayMaxSize, IsInt, IsOptional, IsUrl, Max, Min, ValidateNested } from 'class-validator';
+import { IsInt, IsOptional, IsUrl, Max, Min } from 'class-validator';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { SafeText } from '../../common/safe-text';
 import { CalendarDate } from '../../common/scalars';
-import { ExternalIdentifierInput } from '../external-ids/external-identifier.entity';
+import { ExternalIdentifierInput, ExternalIdsField } from '../external-ids/external-identifier.entity';
 import { FacilitatorRole, GroupFormat, GroupStatus, Modality, PeerContactPolicy } from './group.enums';
 
 @InputType({ description: 'A new therapy group. It starts FORMING.' })
@@ -61,10 +61,7 @@ export class CreateGroupInput {
   @IsOptional()
   peerContactPolicy?: PeerContactPolicy | null;
 
-  @Field(() => [ExternalIdentifierInput], { nullable: true, description: 'Identifiers in outside systems (at most 10).' })
-  @IsOptional()
-  @ArrayMaxSize(10)
-  @ValidateNested({ each: true })
+  @ExternalIdsField('Identifiers in outside systems (at most 10).')
   externalIds?: ExternalIdentifierInput[] | null;
 }
 
@@ -132,10 +129,7 @@ export class UpdateGroupInput {
   @IsOptional()
   peerContactPolicy?: PeerContactPolicy;
 
-  @Field(() => [ExternalIdentifierInput], { nullable: true, description: 'Identifiers to add.' })
-  @IsOptional()
-  @ArrayMaxSize(10)
-  @ValidateNested({ each: true })
+  @ExternalIdsField('Identifiers to add.')
   externalIds?: ExternalIdentifierInput[] | null;
 }
 

@@ -1,5 +1,5 @@
 import { hasScope, Viewer } from '../../auth/viewer';
-import { isEnded, MembershipStatus } from '../memberships/membership-status';
+import { isEnded, isSeated } from '../memberships/membership-status';
 import type { TherapyGroup } from './therapy-group.entity';
 import type { ViewerFacts } from './viewer-facts';
 
@@ -23,7 +23,7 @@ export function groupAccess(viewer: Viewer, groupId: string, facts: ViewerFacts)
       const own = facts.ownMemberships.get(groupId);
       if (!own) return 'NONE';
       if (isEnded(own.status)) return 'ALUMNI';
-      return own.status === MembershipStatus.ACTIVE || own.status === MembershipStatus.ON_HOLD ? 'MEMBER' : 'APPLICANT';
+      return isSeated(own.status) ? 'MEMBER' : 'APPLICANT';
     }
     case 'INTEGRATION':
       return hasScope(viewer, 'roster:read') || hasScope(viewer, 'roster:write') ? 'ROSTER' : 'NONE';
@@ -53,11 +53,8 @@ export function memberSeesPeers(viewer: Viewer, group: Pick<TherapyGroup, 'id' |
   if (viewer.kind !== 'MEMBER') return false;
   const own = facts.ownMemberships.get(group.id);
   if (!own) return false;
-  return SEES_PEERS_WHILE.includes(own.status) && (own.agreementVersionAccepted ?? 0) >= group.agreementVersion && facts.agreementConsentGroupIds.has(group.id);
+  return isSeated(own.status) && (own.agreementVersionAccepted ?? 0) >= group.agreementVersion && facts.agreementConsentGroupIds.has(group.id);
 }
-
-/** The member's own membership statuses under which `memberSeesPeers` may hold (the open ones). */
-export const SEES_PEERS_WHILE: readonly MembershipStatus[] = [MembershipStatus.ACTIVE, MembershipStatus.ON_HOLD];
 
 /** Group set-up, status and facilitators: clinic admins. */
 export const canManageGroups = (viewer: Viewer) => viewer.kind === 'STAFF' && viewer.role === 'ADMIN';

@@ -1,7 +1,7 @@
-import { ArrayMaxSize, IsOptional, ValidateNested } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { SafeText } from '../../common/safe-text';
-import { ExternalIdentifierInput } from '../external-ids/external-identifier.entity';
+import { ExternalIdentifierInput, ExternalIdsField } from '../external-ids/external-identifier.entity';
 import { MembershipStatus } from './membership-status';
 
 @InputType({ description: 'Enrols a client in a group: ACTIVE when a seat is free, else WAITLISTED.' })
@@ -26,10 +26,7 @@ export class EnrollClientInput {
   @SafeText({ max: 500 })
   reason?: string | null;
 
-  @Field(() => [ExternalIdentifierInput], { nullable: true, description: 'The enrolment\'s identifiers in outside systems (at most 10; a pair already on another membership answers CONFLICT).' })
-  @IsOptional()
-  @ArrayMaxSize(10)
-  @ValidateNested({ each: true })
+  @ExternalIdsField('The enrolment\'s identifiers in outside systems (at most 10; a pair already on another membership answers CONFLICT).')
   externalIds?: ExternalIdentifierInput[] | null;
 
   @Field(() => String, { nullable: true, description: 'Retry key (1–200 characters), kept 24 hours per caller: the same key and input return the stored result without writing again; the same key with another input answers IDEMPOTENCY_KEY_REUSED.' })

@@ -1,7 +1,7 @@
 import { ArrayMaxSize, ArrayMinSize, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { SafeText } from '../../common/safe-text';
-import { ExternalIdentifierInput } from '../external-ids/external-identifier.entity';
+import { ExternalIdentifierInput, ExternalIdsField } from '../external-ids/external-identifier.entity';
 import { CalendarDate } from '../../common/scalars';
 import { AttendanceStatus, SessionStatus } from './session.types';
 
@@ -44,10 +44,7 @@ export class ScheduleSessionsInput {
   @ValidateNested()
   weekly?: WeeklyRecurrenceInput | null;
 
-  @Field(() => [ExternalIdentifierInput], { nullable: true, description: 'The session\'s identifiers in outside systems (at most 10), for a single session only: a weekly series gets them per session with updateSession.' })
-  @IsOptional()
-  @ArrayMaxSize(10)
-  @ValidateNested({ each: true })
+  @ExternalIdsField('The session\'s identifiers in outside systems (at most 10), for a single session only: a weekly series gets them per session with updateSession.')
   externalIds?: ExternalIdentifierInput[] | null;
 }
 
@@ -83,10 +80,7 @@ export class UpdateSessionInput {
   @SafeText({ max: 200 }, { each: true })
   facilitatorsPresent?: string[] | null;
 
-  @Field(() => [ExternalIdentifierInput], { nullable: true, description: 'Identifiers in outside systems to add (at most 10; existing ones stay; a pair already on another session answers CONFLICT).' })
-  @IsOptional()
-  @ArrayMaxSize(10)
-  @ValidateNested({ each: true })
+  @ExternalIdsField('Identifiers in outside systems to add (at most 10; existing ones stay; a pair already on another session answers CONFLICT).')
   externalIds?: ExternalIdentifierInput[] | null;
 }
 
