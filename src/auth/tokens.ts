@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors, JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { UUID_RE } from '../common/global-id';
 import type { TokenRole } from './viewer';
 
 const ROLES: readonly TokenRole[] = ['ADMIN', 'SUPERVISOR', 'CLINICIAN', 'MEMBER'];
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface TokenClaims {
   sub: string;

@@ -1,6 +1,7 @@
 import { ArgsType, ClassType, Field, Int, ObjectType } from 'type-graphql';
 import { Max, Min } from 'class-validator';
 import { badInput } from '../errors/domain-error';
+import { UUID_RE } from './global-id';
 import { SafeText } from './safe-text';
 
 @ObjectType({ simpleResolvers: true, description: 'Where a page of a list sits in the whole list (Relay cursor connections).' })
@@ -78,7 +79,6 @@ export const encodeCursor = (values: unknown[]): string => Buffer.from(JSON.stri
  */
 export type CursorValue = 'text' | 'uuid' | 'timestamp' | 'integer';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // A timestamptz as PostgreSQL prints it in ISO style: `2026-11-26 22:55:14.928341+00`.
 const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2}) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?[+-]\d{2}(:[0-5]\d){0,2}$/;
 

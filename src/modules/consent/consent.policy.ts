@@ -1,4 +1,5 @@
 import { hasScope, Viewer } from '../../auth/viewer';
+import { canSeeRoster, GroupAccess } from '../groups/group.policy';
 import { ConsentMethod, ConsentType } from './consent.enums';
 
 /**
@@ -25,6 +26,13 @@ export function canGrantOrRevokeFor(viewer: Viewer, clientId: string, staffMayRe
   if (viewer.kind === 'MEMBER') return viewer.clientId === clientId;
   return viewer.kind === 'STAFF' && staffMayReadClient;
 }
+
+/**
+ * A group-scoped decision is recorded by the member, or by staff with the group's roster (a
+ * clinician only for groups they facilitate): one for a group they cannot see would change what
+ * its peers see of the client, and its answer would tell the client's other groups.
+ */
+export const mayRecordForGroup = (viewer: Viewer, access: GroupAccess) => viewer.kind !== 'STAFF' || canSeeRoster(access);
 
 /** A member consents in the app; staff record a signed form or a verbal consent. */
 export function allowedMethods(viewer: Viewer): ConsentMethod[] {

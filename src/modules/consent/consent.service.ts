@@ -5,13 +5,12 @@ import type { AuthedContext, RequestContext } from '../../context';
 import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
 import { clientLoaders } from '../clients/client.loaders';
 import { groupLoaders, visibleGroup } from '../groups/group.loaders';
-import { canSeeRoster } from '../groups/group.policy';
 import { consentCheckLoader } from './consent-check';
 import { ConsentRecord } from './consent-record.entity';
 import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentType } from './consent.enums';
 import { GrantConsentInput, RevokeConsentInput } from './consent.inputs';
 import { consentLoaders } from './consent.loaders';
-import { allowedMethods, canGrantOrRevokeFor } from './consent.policy';
+import { allowedMethods, canGrantOrRevokeFor, mayRecordForGroup } from './consent.policy';
 
 const CONSENT = 'ConsentRecord';
 
@@ -73,11 +72,8 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
   let apiKeyId: string | null = null;
   if (input.groupId) {
     groupId = uuidOf(input.groupId, 'TherapyGroup') ?? null;
-    // A group-scoped decision is recorded by the member, or by staff with the group's roster (a
-    // clinician only for groups they facilitate): one for a group they cannot see would change
-    // what its peers see of the client, and its answer would tell the client's other groups.
     const group = groupId ? await ctx.loaders.of(groupLoaders).visibleById.load(groupId) : null;
-    if (!group || (viewer.kind === 'STAFF' && !canSeeRoster(group.access))) throw notFound('Group');
+    if (!group || !mayRecordForGroup(viewer, group.access)) throw notFound('Group');
     const [member] = await ctx.db.query(`SELECT 1 FROM memberships WHERE group_id = $1 AND client_id = $2`, [groupId, clientId]);
     if (!member) throw notFound('Group');
     scopeKind = ConsentScopeKind.GROUP;

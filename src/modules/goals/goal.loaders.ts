@@ -171,13 +171,17 @@ export const SELECT_GOALS = `SELECT ${GOAL_COLUMNS} FROM goals g JOIN clients c 
  * goals the rule hides, `hasNextPage` counts only goals they would see, and paging never stalls.
  * The rule still decides each row (and audits it).
  */
+const sqlList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+
+/** The lifecycle statuses others may see a goal in (`SHOWN_TO_OTHERS`), as a SQL list. */
+const SHOWN_TO_OTHERS_SQL = sqlList(SHOWN_TO_OTHERS);
+
 export const mayShowMemberSql = (client: string) => {
-  const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
   const peerGroups = `SELECT own.group_id FROM memberships own JOIN therapy_groups tg ON tg.id = own.group_id
-      WHERE own.client_id = ${client} AND own.status IN (${list(SEATED)})
+      WHERE own.client_id = ${client} AND own.status IN (${sqlList(SEATED)})
         AND COALESCE(own.agreement_version_accepted, 0) >= tg.agreement_version
         AND ${consentAnswerSql(client, `'${ConsentType.GROUP_AGREEMENT}'`, `'GROUP'`, 'own.group_id', 'NULL::text')} IS NOT NULL`;
-  return `(g.client_id = ${client} OR (g.visibility <> '${GoalVisibility.PRIVATE}' AND g.lifecycle_status IN (${list(SHOWN_TO_OTHERS)}) AND (
+  return `(g.client_id = ${client} OR (g.visibility <> '${GoalVisibility.PRIVATE}' AND g.lifecycle_status IN (${SHOWN_TO_OTHERS_SQL}) AND (
       g.membership_id IN (SELECT other FROM (${partnershipsOfClients(`m.client_id = ${client}`)}) partners WHERE partners.status = 'ACTIVE')
       OR (g.visibility = '${GoalVisibility.GROUP}'
           AND g.group_id IN (${peerGroups})
@@ -224,7 +228,7 @@ export const goalLoaders = (ctx: RequestContext) => {
       const rows = await ctx.db.query<GoalRow>(
         `${SELECT_GOALS}
           WHERE g.group_id = ANY($1) AND g.visibility = 'GROUP' AND om.status = 'ACTIVE'
-            AND g.lifecycle_status IN ('ACTIVE', 'ON_HOLD', 'COMPLETED')
+            AND g.lifecycle_status IN (${SHOWN_TO_OTHERS_SQL})
           ORDER BY c.family_name, c.given_name, g.created_at, g.id`,
         [[...groupIds]],
       );

@@ -12,7 +12,6 @@ import { ConsentType } from '../consent/consent.enums';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { membershipLoaders } from '../memberships/membership.loaders';
 import { membershipEndedHooks } from '../memberships/membership.service';
-import { MembershipStatus } from '../memberships/membership-status';
 import { PartnershipStatus } from './goal.enums';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput } from './goal.inputs';
 import { AccountabilityPartnership } from './goal.types';
@@ -105,8 +104,8 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
   if (partner.clientId === viewer.clientId) throw badInput('You cannot partner with yourself', { field: 'partnerMembershipId' });
   const facts = await ctx.loaders.of(viewerFactsLoader).get();
   const own = facts.ownMemberships.get(partner.groupId);
-  if (!own || own.status !== MembershipStatus.ACTIVE) throw conflict('Partnerships are between ACTIVE members of the same group');
-  if (partner.status !== MembershipStatus.ACTIVE) throw conflict('Partnerships are between ACTIVE members of the same group');
+  if (!own) throw conflict('Partnerships are between ACTIVE members of the same group');
+  // Both ACTIVE, asked once, under the lock that keeps them so until the partnership is written.
   await lockActiveMemberships(ctx, [own.membershipId, partnerId]);
   try {
     const [row] = await ctx.db.query<{ id: string }>(

@@ -56,6 +56,9 @@ export function memberSeesPeers(viewer: Viewer, group: Pick<TherapyGroup, 'id' |
   return isSeated(own.status) && (own.agreementVersionAccepted ?? 0) >= group.agreementVersion && facts.agreementConsentGroupIds.has(group.id);
 }
 
+/** Facilitators are clinicians or supervisors: admins run the clinic, not groups. */
+export const canFacilitate = (role: string) => role !== 'ADMIN';
+
 /** Group set-up, status and facilitators: clinic admins. */
 export const canManageGroups = (viewer: Viewer) => viewer.kind === 'STAFF' && viewer.role === 'ADMIN';
 

@@ -14,6 +14,8 @@ import { FacilitatorRole, GroupStatus, Modality } from './group.enums';
 import { ChangeGroupStatusInput, CreateGroupInput, UpdateGroupInput, AssignFacilitatorInput } from './group.inputs';
 import { groupLoaders, VisibleGroup } from './group.loaders';
 import { canChangeGroupStatus, GROUP_TRANSITIONS } from './group-status';
+import { canFacilitate } from './group.policy';
+import { otherActiveLeadSql } from './lead-sql';
 import { TherapyGroup } from './therapy-group.entity';
 import { viewerFactsLoader } from './viewer-facts';
 
@@ -148,12 +150,8 @@ export async function updateGroup(ctx: AuthedContext, input: UpdateGroupInput): 
 }
 
 async function hasCurrentLead(ctx: AuthedContext, groupId: string, except?: string): Promise<boolean> {
-  const [row] = await ctx.db.query(
-    `SELECT 1 FROM group_facilitators f JOIN staff_members s ON s.id = f.staff_member_id
-      WHERE f.group_id = $1 AND f.role = 'LEAD' AND f.ended_at IS NULL AND s.active AND ($2::uuid IS NULL OR f.id <> $2)`,
-    [groupId, except ?? null],
-  );
-  return row !== undefined;
+  const [row] = await ctx.db.query<{ led: boolean }>(`SELECT ${otherActiveLeadSql('$1::uuid', '$2::uuid')} AS led`, [groupId, except ?? null]);
+  return row.led;
 }
 
 export async function changeGroupStatus(ctx: AuthedContext, input: ChangeGroupStatusInput): Promise<VisibleGroup> {
@@ -191,7 +189,7 @@ export async function assignFacilitator(ctx: AuthedContext, input: AssignFacilit
     : [];
   if (!staff) throw notFound('StaffMember');
   if (!staff.active) throw conflict('This staff member is inactive', { field: 'staffMemberId' });
-  if (staff.role === 'ADMIN') throw badInput('Facilitators are clinicians or supervisors', { field: 'staffMemberId' });
+  if (!canFacilitate(staff.role)) throw badInput('Facilitators are clinicians or supervisors', { field: 'staffMemberId' });
   const periodStart = toSqlDate(input.periodStart) ?? null;
   const periodEnd = toSqlDate(input.periodEnd) ?? null;
   if (periodStart && periodEnd && periodEnd < periodStart) throw badInput('periodEnd is before periodStart', { field: 'periodEnd' });

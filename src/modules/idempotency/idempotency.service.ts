@@ -69,5 +69,5 @@ export async function withIdempotency<T>(
  * identifier), and jsonb refuses the escapes JSON.stringify writes for NUL and for unpaired
  * surrogates. Each becomes U+FFFD; an escaped backslash before it is left alone.
  */
-export const jsonbText = (value: unknown): string =>
+const jsonbText = (value: unknown): string =>
   JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/gi, '$1\\ufffd');

@@ -133,11 +133,11 @@ async function changeStatus(ctx: AuthedContext, input: ChangeMembershipStatusInp
     throw conflict(`A ${from} membership cannot become ${to}`, { from, to, allowedTransitions: MEMBERSHIP_TRANSITIONS[from] });
   }
   // A seat is taken only in a group that still takes members, as enrolClient says (a CONCLUDED group's roster is final).
-  if (isSeated(to) && !isSeated(from) && !acceptsEnrolment(group.status)) {
-    throw conflict(`A ${group.status} group seats no one`, { groupStatus: group.status });
-  }
-  if (isSeated(to) && !isSeated(from) && (await seatedCount(ctx, group.id)) >= group.capacity) {
-    throw new DomainError(ErrorCode.CAPACITY_REACHED, `The group is full (${group.capacity} seats)`, { capacity: group.capacity });
+  if (isSeated(to) && !isSeated(from)) {
+    if (!acceptsEnrolment(group.status)) throw conflict(`A ${group.status} group seats no one`, { groupStatus: group.status });
+    if ((await seatedCount(ctx, group.id)) >= group.capacity) {
+      throw new DomainError(ErrorCode.CAPACITY_REACHED, `The group is full (${group.capacity} seats)`, { capacity: group.capacity });
+    }
   }
   await ctx.db.query(
     `UPDATE memberships SET status = $2, status_reason = $3, updated_at = now(),

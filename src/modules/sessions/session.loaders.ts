@@ -79,6 +79,19 @@ async function visibleAttendance(ctx: RequestContext, rows: Attendance[], groupO
   return out;
 }
 
+/**
+ * Attendance rows (alias `a`, session `s`) matching `condition` (SQL: a filter on $1, the keys,
+ * then its order), as the viewer may see them: the one read behind every attendance loader.
+ */
+async function attendanceWhere(ctx: RequestContext, condition: string, keys: readonly string[]): Promise<Attendance[]> {
+  const rows = await ctx.db.query<AttendanceRow & { group_id: string }>(
+    `SELECT a.*, s.group_id FROM attendance a JOIN group_sessions s ON s.id = a.session_id WHERE ${condition}`,
+    [[...keys]],
+  );
+  const groupOf = new Map(rows.map((r) => [r.session_id, r.group_id]));
+  return visibleAttendance(ctx, rows.map(attendanceFromRow), groupOf);
+}
+
 export const sessionLoaders = (ctx: RequestContext) => ({
   visibleById: new DataLoader<string, GroupSession | null>(async (ids) => {
     const rows = await ctx.db.query<SessionRow>(`SELECT ${SESSION_COLUMNS} FROM group_sessions WHERE id = ANY($1)`, [[...ids]]);
@@ -127,35 +140,18 @@ export const sessionLoaders = (ctx: RequestContext) => ({
   }),
 
   attendanceBySession: new DataLoader<string, Attendance[]>(async (sessionIds) => {
-    const rows = await ctx.db.query<AttendanceRow & { group_id: string }>(
-      `SELECT a.*, s.group_id FROM attendance a JOIN group_sessions s ON s.id = a.session_id
-        WHERE a.session_id = ANY($1) ORDER BY a.recorded_at, a.id`,
-      [[...sessionIds]],
-    );
-    const groupOf = new Map(rows.map((r) => [r.session_id, r.group_id]));
-    const visible = await visibleAttendance(ctx, rows.map(attendanceFromRow), groupOf);
+    const visible = await attendanceWhere(ctx, 'a.session_id = ANY($1) ORDER BY a.recorded_at, a.id', sessionIds);
     return sessionIds.map((id) => visible.filter((a) => a.sessionId === id));
   }),
 
   /** Attendance records by id, as the viewer may see them (only those returned are audited). */
   attendanceById: new DataLoader<string, Attendance | null>(async (ids) => {
-    const rows = await ctx.db.query<AttendanceRow & { group_id: string }>(
-      `SELECT a.*, s.group_id FROM attendance a JOIN group_sessions s ON s.id = a.session_id WHERE a.id = ANY($1)`,
-      [[...ids]],
-    );
-    const groupOf = new Map(rows.map((r) => [r.session_id, r.group_id]));
-    const visible = new Map((await visibleAttendance(ctx, rows.map(attendanceFromRow), groupOf)).map((a) => [a.id, a]));
+    const visible = new Map((await attendanceWhere(ctx, 'a.id = ANY($1)', ids)).map((a) => [a.id, a]));
     return ids.map((id) => visible.get(id) ?? null);
   }),
 
   attendanceByMembership: new DataLoader<string, Attendance[]>(async (membershipIds) => {
-    const rows = await ctx.db.query<AttendanceRow & { group_id: string }>(
-      `SELECT a.*, s.group_id FROM attendance a JOIN group_sessions s ON s.id = a.session_id
-        WHERE a.membership_id = ANY($1) ORDER BY s.scheduled_start, a.id`,
-      [[...membershipIds]],
-    );
-    const groupOf = new Map(rows.map((r) => [r.session_id, r.group_id]));
-    const visible = await visibleAttendance(ctx, rows.map(attendanceFromRow), groupOf);
+    const visible = await attendanceWhere(ctx, 'a.membership_id = ANY($1) ORDER BY s.scheduled_start, a.id', membershipIds);
     return membershipIds.map((id) => visible.filter((a) => a.membershipId === id));
   }),
 });

@@ -8,6 +8,8 @@ import { isUniqueViolation } from '../../db/pg-errors';
 import { StaffMember } from './staff-member.entity';
 import { CreateStaffMemberInput, UpdateStaffMemberInput } from './staff.inputs';
 import { isSelfLockout } from './staff.policy';
+import { canFacilitate } from '../groups/group.policy';
+import { otherActiveLeadSql } from '../groups/lead-sql';
 import { staffLoaders } from './staff.loaders';
 
 export async function listStaff(ctx: RequestContext, first: number, after?: string | null): Promise<Page<StaffMember>> {
@@ -63,7 +65,7 @@ export async function updateStaffMember(ctx: RequestContext & { viewer: StaffVie
  * (facilitators are clinicians or supervisors) or an ACTIVE group without an active lead.
  */
 async function keepFacilitationValid(ctx: RequestContext, id: string, existing: StaffMember, changes: Partial<StaffMember>) {
-  if (changes.role === 'ADMIN' && existing.role !== 'ADMIN') {
+  if (changes.role !== undefined && !canFacilitate(changes.role) && canFacilitate(existing.role)) {
     const [facilitating] = await ctx.db.query(`SELECT 1 FROM group_facilitators WHERE staff_member_id = $1 AND ended_at IS NULL LIMIT 1`, [id]);
     if (facilitating) throw conflict('Facilitators are clinicians or supervisors: end their facilitator assignments first', { field: 'role', reason: 'FACILITATES_GROUPS' });
   }
@@ -71,8 +73,7 @@ async function keepFacilitationValid(ctx: RequestContext, id: string, existing: 
     const [led] = await ctx.db.query(
       `SELECT 1 FROM group_facilitators f JOIN therapy_groups g ON g.id = f.group_id
         WHERE f.staff_member_id = $1 AND f.role = 'LEAD' AND f.ended_at IS NULL AND g.status = 'ACTIVE'
-          AND NOT EXISTS (SELECT 1 FROM group_facilitators o JOIN staff_members s ON s.id = o.staff_member_id
-                           WHERE o.group_id = g.id AND o.role = 'LEAD' AND o.ended_at IS NULL AND o.id <> f.id AND s.active)
+          AND NOT ${otherActiveLeadSql('g.id', 'f.id')}
         LIMIT 1`,
       [id],
     );

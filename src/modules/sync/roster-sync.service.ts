@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sqlState } from '../../db/pg-errors';
+import { isUniqueViolation } from '../../db/pg-errors';
 import { AuditAction } from '../../audit/audit-action';
 import { actorOf } from '../../auth/viewer';
 import { uuidOf } from '../../common/global-id';
@@ -86,7 +86,7 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
     today,
   });
   const ending = seatedEndings(plan);
-  const requiresConfirmation = input.mode === SyncMode.REPLACE && ending > 0 && ending > LARGE_CHANGE_SHARE * plan.seatedBefore;
+  const requiresConfirmation = input.mode === SyncMode.REPLACE && ending > LARGE_CHANGE_SHARE * plan.seatedBefore;
   if (requiresConfirmation && !input.confirmLargeChange && !input.dryRun && plan.errors.length === 0) {
     throw conflict(`This REPLACE would end ${ending} of ${plan.seatedBefore} seated (ACTIVE or ON_HOLD) memberships (over 20%): confirm with confirmLargeChange: true`, {
       reason: 'LARGE_CHANGE_REQUIRES_CONFIRMATION',
@@ -124,7 +124,7 @@ async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan) 
       .catch((error: unknown) => {
         // createClient/updateClient gave one of these identifiers to a client after this sync looked
         // them up (they do not wait for the sync's lock): nothing is written; a retry will match it.
-        if (sqlState(error) === '23505') throw conflict('Another request added one of these external identifiers at the same moment; nothing was written. Retry the sync.', { retryable: true });
+        if (isUniqueViolation(error)) throw conflict('Another request added one of these external identifiers at the same moment; nothing was written. Retry the sync.', { retryable: true });
         throw error;
       });
     for (const c of plan.creates) audit.push({ action: AuditAction.CREATE, type: 'Client', id: newIds.get(c.key)!, subject: newIds.get(c.key)! });
