@@ -42,7 +42,9 @@ export const UPDATE_CONTACT_PREFS = `mutation($input: ContactPreferencesInput!) 
 export const EVENT_FIELDS = `id kind audience title description startsAt endsAt location videoLink groupName myRsvp counts { going maybe } attendees`;
 export const CREATE_EVENT = `mutation($input: CreateGroupEventInput!) { createGroupEvent(input: $input) { event { ${EVENT_FIELDS} } } }`;
 export const RSVP = `mutation($input: RsvpGroupEventInput!) { rsvpGroupEvent(input: $input) { event { id myRsvp counts { going maybe } } } }`;
-export const GROUP_EVENTS = `query($groupId: ID) { groupEvents(groupId: $groupId) { ${EVENT_FIELDS} } }`;
+export const GROUP_EVENTS = `query($filter: GroupEventFilter, $first: Int! = 100, $after: String) {
+  groupEvents(filter: $filter, first: $first, after: $after) { edges { cursor node { ${EVENT_FIELDS} } } pageInfo { hasNextPage endCursor } }
+}`;
 export const EVENT_NODE = `query($id: ID!) { node(id: $id) { id ... on GroupEvent { ${EVENT_FIELDS} } } }`;
 
 // ---- people -------------------------------------------------------------------------------------
@@ -158,8 +160,8 @@ export async function rsvped(m: Member, eventId: string, response: 'GOING' | 'MA
 
 /** The events `auth` gets from `groupEvents`, by id. */
 export async function eventsFor(auth: string, group?: GroupRef): Promise<Map<string, any>> {
-  const events = ok(await gql(auth, GROUP_EVENTS, { groupId: group?.gid ?? null })).groupEvents;
-  return new Map(events.map((e: any) => [e.id, e]));
+  const events = ok(await gql(auth, GROUP_EVENTS, { filter: { groupId: group?.gid ?? null } })).groupEvents;
+  return new Map(events.edges.map((e: any) => [e.node.id, e.node]));
 }
 
 export const eventRows = (clinicId: string) => ownerQuery(`SELECT * FROM group_events WHERE clinic_id = $1 ORDER BY created_at, id`, [clinicId]);

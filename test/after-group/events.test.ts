@@ -185,6 +185,74 @@ describe('invitations', () => {
   });
 });
 
+describe('paging through events', () => {
+  /** Inserts events of `audience` in the world's group, `hours` from now (negative: past). */
+  async function eventsAt(world: World, audience: string, hours: number[]): Promise<string[]> {
+    const rows = await ownerQuery<{ id: string }>(
+      `WITH added AS (
+         INSERT INTO group_events (clinic_id, group_id, kind, audience, title, starts_at, created_by_staff_id)
+         SELECT $1, $2, 'OUTING', $3, 'Event at ' || h, now() + make_interval(hours => h), $4 FROM unnest($5::int[]) h
+         RETURNING id, starts_at)
+       SELECT id FROM added ORDER BY starts_at`,
+      [world.clinic.id, world.group.id, audience, world.lead.id, hours],
+    );
+    return rows.map((r) => toGlobalId('GroupEvent', r.id));
+  }
+
+  /** Every page `auth` gets with `first`, as lists of ids, checking each page's cursors. */
+  async function pages(auth: string, first: number, filter: Record<string, unknown> = {}): Promise<string[][]> {
+    const all: string[][] = [];
+    let after: string | null = null;
+    for (;;) {
+      const { edges, pageInfo }: { edges: { cursor: string; node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } = ok(
+        await gql(auth, GROUP_EVENTS, { filter, first, after }),
+      ).groupEvents;
+      all.push(edges.map((e) => e.node.id));
+      expect(pageInfo.endCursor).toBe(edges.length ? edges[edges.length - 1].cursor : null);
+      if (!pageInfo.hasNextPage) return all;
+      expect(edges).toHaveLength(first);
+      after = pageInfo.endCursor;
+    }
+  }
+
+  it('pages are full and ordered by start: uninvited events before a member\'s own never shorten or stall a page', async () => {
+    const world = await eventWorld();
+    const alumniOnly = await eventsAt(world, 'ALUMNI', [1, 2, 3, 4, 5]);
+    const membersOnly = await eventsAt(world, 'MEMBERS', [10, 11, 12]);
+    const both = await eventsAt(world, 'BOTH', [20]);
+    // Cat (active) is invited to MEMBERS and BOTH events; the five alumni events come first and are skipped in SQL.
+    expect(await pages(world.cat.auth, 2)).toEqual([membersOnly.slice(0, 2), [membersOnly[2], both[0]]]);
+    // Ann (completed) gets the alumni events and the one for both.
+    expect(await pages(world.ann.auth, 2)).toEqual([alumniOnly.slice(0, 2), alumniOnly.slice(2, 4), [alumniOnly[4], both[0]]]);
+    // Wes withdrew: an empty page, nothing to follow.
+    expect(await pages(world.wes.auth, 2)).toEqual([[]]);
+    // The facilitator pages through all nine in start order, each once.
+    expect((await pages(world.lead.auth, 4)).flat()).toEqual([...alumniOnly, ...membersOnly, ...both]);
+  });
+
+  it('upcoming: false adds past events, oldest first; the default lists only those not yet started', async () => {
+    const world = await eventWorld();
+    const past = await eventsAt(world, 'MEMBERS', [-48, -24]);
+    const upcoming = await eventsAt(world, 'MEMBERS', [24]);
+    expect((await pages(world.cat.auth, 2)).flat()).toEqual(upcoming);
+    expect((await pages(world.cat.auth, 2, { upcoming: false })).flat()).toEqual([...past, ...upcoming]);
+    expect((await pages(world.lead.auth, 1, { upcoming: false, groupId: world.group.gid })).flat()).toEqual([...past, ...upcoming]);
+  });
+
+  it('refuses a cursor it did not issue and a page size outside 1–100 with BAD_USER_INPUT; integrations are refused', async () => {
+    const world = await eventWorld();
+    await eventsAt(world, 'MEMBERS', [1, 2]);
+    const before = await eventRows(world.clinic.id);
+    for (const after of ['not-a-cursor', Buffer.from(JSON.stringify(['yesterday', 'x'])).toString('base64url'), Buffer.from('[1]').toString('base64url')]) {
+      expectError(await gql(world.cat.auth, GROUP_EVENTS, { after }), 'BAD_USER_INPUT');
+    }
+    for (const first of [0, 101]) expectError(await gql(world.lead.auth, GROUP_EVENTS, { first }), 'BAD_USER_INPUT');
+    const integration = await world.clinic.addApiKey(['roster:read', 'goals:read']);
+    expectError(await gql(integration.auth, GROUP_EVENTS, {}), 'FORBIDDEN');
+    expect(await eventRows(world.clinic.id)).toEqual(before);
+  });
+});
+
 describe('RSVPs', () => {
   it('invitees answer, once each: a second answer replaces the first', async () => {
     const world = await eventWorld();
@@ -347,7 +415,7 @@ describe('who is going', () => {
     const e = await threeEvents(world);
     await rsvped(world.cat, e.members.id, 'GOING');
     const before = await rsvpRows(world.clinic.id);
-    ok(await gql(world.cat.auth, GROUP_EVENTS, { groupId: null }));
+    ok(await gql(world.cat.auth, GROUP_EVENTS, {}));
     expect(await rsvpRows(world.clinic.id)).toEqual(before);
   });
 });

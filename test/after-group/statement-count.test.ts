@@ -7,7 +7,7 @@ import { gql } from '../support/test-app';
 import { activeGroup, bulkMembers } from '../goals/goal-fixtures';
 import { createEvent, ok, uuidOf } from './after-group-fixtures';
 
-const ATTENDEES = `{ groupEvents { attendees counts { going } } }`;
+const ATTENDEES = `{ groupEvents { edges { node { attendees counts { going } } } } }`;
 
 /**
  * An alumni event of a group whose `n` members all completed, hold ALUMNI_DIRECTORY for the
@@ -40,7 +40,7 @@ describe('attendee lists', () => {
       for (const [who, auth, named] of [['alumna', alumna, n - 1], ['lead', lead, n]] as const) {
         ok(await gql(auth, `{ viewer { kind } }`));
         const res = await gql(auth, ATTENDEES);
-        const [event] = ok(res).groupEvents;
+        const [{ node: event }] = ok(res).groupEvents.edges;
         expect(event.counts.going).toBe(n);
         expect(event.attendees).toHaveLength(named);
         counts[who][n] = res.sqlStatements;

@@ -1,6 +1,7 @@
-import { IsOptional, IsUrl } from 'class-validator';
+import { IsOptional, IsUrl, ValidateNested } from 'class-validator';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
+import { ConnectionType, PageArgs } from '../../common/connection';
 import { toGlobalId } from '../../common/global-id';
 import { SafeText } from '../../common/safe-text';
 import type { AuthedContext } from '../../context';
@@ -107,16 +108,26 @@ class RsvpGroupEventInput {
   response: RsvpResponse;
 }
 
-@ArgsType()
-class GroupEventsArgs {
+@InputType({ description: 'Which group events to list; all conditions must hold.' })
+class GroupEventFilter {
   @Field(() => ID, { nullable: true, description: 'Only this group\'s events.' })
   @IsOptional()
   @SafeText({ max: 200 })
   groupId?: string | null;
 
-  @Field({ defaultValue: true, description: 'Only events that have not started (default).' })
+  @Field({ defaultValue: true, description: 'Only events that have not started (the default); false lists past events too, oldest first.' })
   upcoming: boolean = true;
 }
+
+@ArgsType()
+class GroupEventsArgs extends PageArgs {
+  @Field(() => GroupEventFilter, { nullable: true, description: 'Conditions on the events returned; without it, upcoming events of every group the viewer may see.' })
+  @IsOptional()
+  @ValidateNested()
+  filter?: GroupEventFilter | null;
+}
+
+const GroupEventConnection = ConnectionType(GroupEvent, 'GroupEvent', 'A page of group events, by start time (earliest first), then id.');
 
 @ObjectType({ simpleResolvers: true, description: 'Result of a connection mutation.' })
 class ConnectionPayload {
@@ -205,9 +216,11 @@ export class ConnectionResolver {
 @Resolver(() => GroupEvent)
 export class GroupEventResolver {
   @Authorized(...Rule.STAFF, Rule.MEMBER)
-  @Query(() => [GroupEvent], { description: 'Group events: staff see their groups\' events; members those they are invited to.' })
+  @Query(() => GroupEventConnection, {
+    description: 'Group events, by start time: admins and supervisors see every group\'s, clinicians those of the groups they facilitate, members those they are invited to (MEMBERS events while active or on hold, ALUMNI events once they completed, BOTH either way).',
+  })
   groupEvents(@Args() args: GroupEventsArgs, @Ctx() ctx: AuthedContext) {
-    return listEvents(ctx, args.groupId, args.upcoming);
+    return listEvents(ctx, args.filter ?? {}, args.first, args.after);
   }
 
   @Authorized(...Rule.STAFF)

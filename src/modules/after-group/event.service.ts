@@ -1,6 +1,7 @@
 import { SqlParts } from '../../db/sql-parts';
 import DataLoader from 'dataloader';
 import { AuditAction } from '../../audit/audit-action';
+import { decodeCursor, Page, pageOf } from '../../common/connection';
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
 import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
@@ -73,23 +74,46 @@ export const eventLoaders = (ctx: RequestContext) => ({
   }),
 });
 
-export async function listEvents(ctx: AuthedContext, groupGlobalId: string | null | undefined, upcomingOnly: boolean): Promise<GroupEvent[]> {
-  const groupId = groupGlobalId ? uuidOf(groupGlobalId, 'TherapyGroup') ?? '00000000-0000-0000-0000-000000000000' : null;
-  // Narrow to the viewer's groups in SQL before the limit, then apply the invitation rule.
+export interface EventFilter {
+  groupId?: string | null;
+  upcoming?: boolean | null;
+}
+
+/**
+ * Events the viewer may see, by start time then id (a keyset page). The SQL applies the whole
+ * rule before the limit (a clinician's groups; a member's invitations, group by group), so pages
+ * are full and `hasNextPage` is exact; `visibleEvents` checks the page again.
+ */
+export async function listEvents(ctx: AuthedContext, filter: EventFilter, first: number, after?: string | null): Promise<Page<GroupEvent>> {
+  const cursor = decodeCursor(after, ['timestamp', 'uuid']);
+  const groupId = filter.groupId ? uuidOf(filter.groupId, 'TherapyGroup') ?? '00000000-0000-0000-0000-000000000000' : null;
   const facts = await ctx.loaders.of(viewerFactsLoader).get();
   const viewer = ctx.viewer;
-  const groups =
-    viewer.kind === 'MEMBER'
-      ? [...facts.ownMemberships.keys()]
-      : viewer.kind === 'STAFF' && viewer.role === 'CLINICIAN'
-        ? [...facts.facilitatedGroupIds]
-        : null;
   const q = new SqlParts();
+  if (viewer.kind === 'MEMBER') {
+    // Each own membership with the audiences that invite it (`isInvited`), as (group, audience) pairs.
+    const pairs = [...facts.ownMemberships].flatMap(([group, m]) =>
+      Object.values(EventAudience).filter((a) => isInvited(a, m.status)).map((a) => [group, a] as const),
+    );
+    q.and(`(group_id, audience) IN (SELECT * FROM unnest(${q.param(pairs.map((p) => p[0]))}::uuid[], ${q.param(pairs.map((p) => p[1]))}::text[]))`);
+  } else if (viewer.kind === 'STAFF' && viewer.role === 'CLINICIAN') {
+    q.and(`group_id = ANY(${q.param([...facts.facilitatedGroupIds])}::uuid[])`);
+  } else if (viewer.kind !== 'STAFF') {
+    return pageOf([], first, () => []);
+  }
   if (groupId) q.and(`group_id = ${q.param(groupId)}`);
-  if (groups) q.and(`group_id = ANY(${q.param(groups)}::uuid[])`);
-  if (upcomingOnly) q.and('starts_at > now()');
-  const rows = await ctx.db.query<EventRow>(`SELECT * FROM group_events ${q.where} ORDER BY starts_at, id LIMIT 200`, q.params);
-  return visibleEvents(ctx, rows.map(eventFromRow));
+  if (filter.upcoming ?? true) q.and('starts_at > now()');
+  if (cursor) q.and(`(starts_at, id) > (${q.param(cursor[0])}::timestamptz, ${q.param(cursor[1])}::uuid)`);
+  const limit = q.param(first + 1);
+  const rows = await ctx.db.query<EventRow & { starts_key: string }>(
+    `SELECT *, starts_at::text AS starts_key FROM group_events ${q.where} ORDER BY starts_at, id LIMIT ${limit}`,
+    q.params,
+  );
+  const keyById = new Map(rows.map((r) => [r.id, r.starts_key]));
+  const visible = await visibleEvents(ctx, rows.slice(0, first).map(eventFromRow));
+  const page = pageOf(visible, first, (e) => [keyById.get(e.id), e.id]);
+  page.pageInfo.hasNextPage = rows.length > first;
+  return page;
 }
 
 export interface NewEvent {
