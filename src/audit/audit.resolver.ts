@@ -1,5 +1,5 @@
-import { IsOptional } from 'class-validator';
-import { Args, ArgsType, Authorized, Ctx, Field, ID, Query, Resolver } from 'type-graphql';
+import { IsOptional, ValidateNested } from 'class-validator';
+import { Args, ArgsType, Authorized, Ctx, Field, ID, InputType, Query, Resolver } from 'type-graphql';
 import { Rule } from '../auth/viewer';
 import { badCursor, ConnectionType, decodeCursor, PageArgs, pageOf } from '../common/connection';
 import { badInput } from '../errors/domain-error';
@@ -13,8 +13,10 @@ import { aboutClientSql } from './audit-log';
 
 const AuditEventConnection = ConnectionType(AuditEvent, 'AuditEvent', 'A page of audit events, newest first.');
 
-@ArgsType()
-class AuditEventsArgs extends PageArgs {
+const ACTOR_TYPES = ['StaffMember', 'ApiKey', 'Client'];
+
+@InputType({ description: 'Which audit events to list; all conditions must hold.' })
+class AuditEventFilter {
   @Field(() => AuditAction, { nullable: true, description: 'Only events of this action.' })
   @IsOptional()
   action?: AuditAction | null;
@@ -28,12 +30,64 @@ class AuditEventsArgs extends PageArgs {
   @IsOptional()
   @SafeText({ max: 200 })
   subjectClientId?: string | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Only events by this actor (what a staff member, an integration or a member did): a staff member\'s, API key\'s or client\'s global id, or the database id events show as `actorId`. Anything else answers BAD_USER_INPUT.',
+  })
+  @IsOptional()
+  @SafeText({ max: 200 })
+  actorId?: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'Only events at or after this time.' })
+  @IsOptional()
+  occurredFrom?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Only events before this time.' })
+  @IsOptional()
+  occurredBefore?: Date | null;
+}
+
+@ArgsType()
+class AuditEventsArgs extends PageArgs {
+  @Field(() => AuditEventFilter, { nullable: true, description: 'Conditions on the events returned.' })
+  @IsOptional()
+  @ValidateNested()
+  filter?: AuditEventFilter | null;
+
+  @Field(() => AuditAction, { nullable: true, description: 'Only events of this action.', deprecationReason: 'Use filter.action.' })
+  @IsOptional()
+  action?: AuditAction | null;
+
+  @Field(() => String, { nullable: true, description: 'Only events about this resource type, e.g. Client.', deprecationReason: 'Use filter.resourceType.' })
+  @IsOptional()
+  @SafeText({ max: 100 })
+  resourceType?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Only events about this client\'s data, as `filter.subjectClientId`.', deprecationReason: 'Use filter.subjectClientId.' })
+  @IsOptional()
+  @SafeText({ max: 200 })
+  subjectClientId?: string | null;
+}
+
+/**
+ * A global id of one of `types`, or the database id events show: a filter copied from an event
+ * must find the same row, and a malformed one must not read as a client (or actor) with no
+ * events. Anything else is BAD_USER_INPUT naming where it was given.
+ */
+function idFilter(value: string, types: readonly string[], name: string, inFilter: boolean): string {
+  const parsed = fromGlobalId(value);
+  const id = parsed ? (types.includes(parsed.type) ? parsed.id : undefined) : databaseIdOf(value);
+  if (!id) throw badInput(`${name} is neither a global id of ${types.join(' or ')} nor a database id`, inFilter ? { argument: 'filter', field: name } : { argument: name });
+  return id;
 }
 
 @Resolver(() => AuditEvent)
 export class AuditResolver {
   @Authorized(Rule.ADMIN)
-  @Query(() => AuditEventConnection, { description: 'The clinic\'s audit trail, newest first. Admins only.' })
+  @Query(() => AuditEventConnection, {
+    description: 'The clinic\'s audit trail, newest first. Admins only. Reading it is audited too: an EXPORT of `AuditEvents` about each member a page names, which that member\'s access report shows.',
+  })
   async auditEvents(@Args() args: AuditEventsArgs, @Ctx() ctx: AuthedContext) {
     const q = new SqlParts(args.first + 1);
     // Cursors name (batch, position): event numbers of events recorded before batching do not encode them.
@@ -44,16 +98,16 @@ export class AuditResolver {
       const b = q.param(batch);
       q.and(`a.batch_id <= ${b}::bigint AND (a.batch_id < ${b}::bigint OR a.position < ${q.param(Number(position))}::int)`);
     }
-    if (args.action) q.and(`a.action = ${q.param(args.action)}`);
-    if (args.resourceType) q.and(`a.resource_type = ${q.param(args.resourceType)}`);
-    if (args.subjectClientId) {
-      // Events show database ids; a filter copied from one must find the same client, and a
-      // malformed one must not read as a client with no events.
-      const parsed = fromGlobalId(args.subjectClientId);
-      const id = parsed ? (parsed.type === 'Client' ? parsed.id : undefined) : databaseIdOf(args.subjectClientId);
-      if (!id) throw badInput('subjectClientId is neither a client\'s global id nor a database id', { argument: 'subjectClientId' });
-      q.and(aboutClientSql(`${q.param(id)}::uuid`));
+    // The deprecated top-level arguments still apply, as further conditions.
+    const filter = args.filter ?? {};
+    for (const action of [filter.action, args.action]) if (action) q.and(`a.action = ${q.param(action)}`);
+    for (const type of [filter.resourceType, args.resourceType]) if (type) q.and(`a.resource_type = ${q.param(type)}`);
+    for (const [subject, inFilter] of [[filter.subjectClientId, true], [args.subjectClientId, false]] as const) {
+      if (subject) q.and(aboutClientSql(`${q.param(idFilter(subject, ['Client'], 'subjectClientId', inFilter))}::uuid`));
     }
+    if (filter.actorId) q.and(`a.actor_id = ${q.param(idFilter(filter.actorId, ACTOR_TYPES, 'actorId', true))}::uuid`);
+    if (filter.occurredFrom) q.and(`a.occurred_at >= ${q.param(filter.occurredFrom)}`);
+    if (filter.occurredBefore) q.and(`a.occurred_at < ${q.param(filter.occurredBefore)}`);
     const rows = await ctx.db.query<AuditEvent & { batch: string; n: number }>(
       `SELECT a.id::text AS id, a.batch_id::text AS batch, a.position::int AS n, a.occurred_at AS "occurredAt", a.actor_type AS "actorType",
               a.actor_id AS "actorId", a.action, a.resource_type AS "resourceType", a.resource_id AS "resourceId",
@@ -62,6 +116,11 @@ export class AuditResolver {
         ORDER BY a.batch_id DESC, a.position DESC LIMIT $1`,
       q.params,
     );
-    return pageOf(rows, args.first, (a) => [a.batch, a.n]);
+    const page = pageOf(rows, args.first, (a) => [a.batch, a.n]);
+    // Who read whose record is itself about those members, as their access report is: each member
+    // a page names is recorded once, and the admin's look shows in that member's own report.
+    const subjects = new Set(page.edges.map((e) => e.node.subjectClientId).filter((id): id is string => !!id));
+    ctx.audit.recordMany([...subjects].map((id) => ({ action: AuditAction.EXPORT, resourceType: 'AuditEvents', resourceId: id, subjectClientId: id })));
+    return page;
   }
 }

@@ -393,32 +393,81 @@ describe('the audit trail', () => {
     await gql(neighbour.admin.auth, CLIENT, { id: theirClient.gid });
     await gql(clinic.supervisor.auth, CLIENT, { id: client.gid });
     await gql(neighbour.supervisor.auth, CLIENT, { id: theirClient.gid });
+    const before = await ownerQuery<{ id: string }>(`SELECT id::text FROM audit_events WHERE clinic_id = $1 ORDER BY id DESC`, [clinic.id]);
+    const theirs = await ownerQuery(`SELECT * FROM audit_events WHERE clinic_id = $1 ORDER BY id`, [neighbour.id]);
 
     const res = await gql(clinic.admin.auth, `{ auditEvents(first: 100) { edges { node { id action actorId subjectClientId } } } }`);
     expect(res.errors).toBeUndefined();
     const listed = res.data.auditEvents.edges.map((e: { node: { id: string } }) => e.node.id);
-    const stored = await ownerQuery<{ id: string }>(`SELECT id::text FROM audit_events WHERE clinic_id = $1 ORDER BY id DESC`, [clinic.id]);
-    expect(listed).toEqual(stored.map((r) => r.id));
+    expect(listed).toEqual(before.map((r) => r.id));
     expect(listed.length).toBeGreaterThanOrEqual(2);
     const subjects = res.data.auditEvents.edges.map((e: { node: { subjectClientId: string | null } }) => e.node.subjectClientId);
     expect(subjects).not.toContain(theirClient.id);
+    // Reading the trail is about the members it names: one EXPORT about the client, in this clinic only.
+    expect(await ownerQuery(`SELECT action, resource_type, subject_client_id, actor_id FROM audit_events WHERE request_id = $1`, [res.body.extensions!.requestId])).toEqual([
+      { action: 'EXPORT', resource_type: 'AuditEvents', subject_client_id: client.id, actor_id: clinic.admin.id },
+    ]);
+    expect(await ownerQuery(`SELECT * FROM audit_events WHERE clinic_id = $1 ORDER BY id`, [neighbour.id])).toEqual(theirs);
 
-    const filtered = await gql(clinic.admin.auth, `query($c: ID) { auditEvents(first: 100, subjectClientId: $c) { edges { node { subjectClientId } } } }`, {
-      c: client.gid,
-    });
-    expect(filtered.data.auditEvents.edges.map((e: { node: { subjectClientId: string } }) => e.node.subjectClientId)).toEqual([client.id, client.id]);
-    // The database id an event shows finds the same events; a malformed id is refused, not read as a client without events.
-    const byShownId = await gql(clinic.admin.auth, `query($c: ID) { auditEvents(first: 100, subjectClientId: $c) { edges { node { subjectClientId } } } }`, { c: client.id.toUpperCase() });
-    expect(byShownId.data.auditEvents).toEqual(filtered.data.auditEvents);
+    const BY_SUBJECT = `query($c: ID) { auditEvents(first: 100, filter: { subjectClientId: $c }) { edges { node { action subjectClientId } } } }`;
+    const filtered = await gql(clinic.admin.auth, BY_SUBJECT, { c: client.gid });
+    expect(filtered.data.auditEvents.edges.map((e: { node: object }) => e.node)).toEqual([
+      { action: 'EXPORT', subjectClientId: client.id },
+      { action: 'READ', subjectClientId: client.id },
+      { action: 'READ', subjectClientId: client.id },
+    ]);
+    // The database id an event shows finds the same events (the listing above is now one more
+    // EXPORT back); a malformed id is refused, not read as a client without events.
+    const byShownId = await gql(clinic.admin.auth, BY_SUBJECT, { c: client.id.toUpperCase() });
+    expect(byShownId.data.auditEvents.edges.slice(1)).toEqual(filtered.data.auditEvents.edges);
+    // The deprecated top-level argument still filters the same way.
+    const deprecated = await gql(clinic.admin.auth, `query($c: ID) { auditEvents(first: 100, subjectClientId: $c) { edges { node { action subjectClientId } } } }`, { c: client.gid });
+    expect(deprecated.data.auditEvents.edges.slice(2)).toEqual(filtered.data.auditEvents.edges);
     for (const c of ['not-an-id', toGlobalId('TherapyGroup', client.id)]) {
-      const refused = await gql(clinic.admin.auth, `query($c: ID) { auditEvents(first: 100, subjectClientId: $c) { edges { node { id } } } }`, { c });
+      const stored = await ownerQuery(`SELECT id FROM audit_events WHERE clinic_id = $1`, [clinic.id]);
+      const refused = await gql(clinic.admin.auth, BY_SUBJECT, { c });
       expectError(refused, 'BAD_USER_INPUT');
-      expect(refused.errors![0].extensions).toMatchObject({ argument: 'subjectClientId' });
+      expect(refused.errors![0].extensions).toMatchObject({ argument: 'filter', field: 'subjectClientId' });
+      const old = await gql(clinic.admin.auth, `query($c: ID) { auditEvents(subjectClientId: $c) { edges { node { id } } } }`, { c });
+      expect(old.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'subjectClientId' });
+      expect(await ownerQuery(`SELECT id FROM audit_events WHERE clinic_id = $1`, [clinic.id])).toEqual(stored);
     }
     // Another clinic's client, by either id, finds nothing here.
     for (const c of [theirClient.gid, theirClient.id]) {
-      expect((await gql(clinic.admin.auth, `query($c: ID) { auditEvents(first: 100, subjectClientId: $c) { edges { node { id } } } }`, { c })).data.auditEvents.edges).toEqual([]);
+      expect((await gql(clinic.admin.auth, BY_SUBJECT, { c })).data.auditEvents.edges).toEqual([]);
     }
+  });
+
+  it('filters by actor and by time: what one staff member did, and in which window', async () => {
+    const clinic = await createClinic();
+    const neighbour = await createClinic();
+    const client = await clinic.addClient();
+    const read = async (auth: string) => (await gql(auth, CLIENT, { id: client.gid })).body.extensions!.requestId as string;
+    const bySupervisor = await read(clinic.supervisor.auth);
+    await read(clinic.admin.auth);
+    const [{ at }] = await ownerQuery<{ at: Date }>(`SELECT occurred_at AS at FROM audit_events WHERE request_id = $1`, [bySupervisor]);
+    await ownerQuery(`SELECT pg_sleep(0.01)`);
+    const later = await read(clinic.supervisor.auth);
+    const Q = `query($f: AuditEventFilter) { auditEvents(first: 100, filter: $f) { edges { node { action actorId requestId } } } }`;
+    const list = async (f: Record<string, unknown>) => {
+      const res = await gql(clinic.admin.auth, Q, { f });
+      expect(res.errors).toBeUndefined();
+      return res.data.auditEvents.edges.map((e: { node: { requestId: string } }) => e.node.requestId);
+    };
+    // By global id or by the database id events show; only the supervisor's reads.
+    expect(await list({ actorId: clinic.supervisor.gid, action: 'READ' })).toEqual([later, bySupervisor]);
+    expect(await list({ actorId: clinic.supervisor.id, action: 'READ' })).toEqual([later, bySupervisor]);
+    // A window: at or after the first read and before the last one.
+    const [{ last }] = await ownerQuery<{ last: Date }>(`SELECT occurred_at AS last FROM audit_events WHERE request_id = $1`, [later]);
+    expect(await list({ actorId: clinic.supervisor.gid, occurredFrom: at.toISOString(), occurredBefore: last.toISOString() })).toEqual([bySupervisor]);
+    // Another clinic's staff member, by either id, did nothing here; anything that is not an actor's id is refused.
+    for (const actorId of [neighbour.supervisor.gid, neighbour.supervisor.id]) expect(await list({ actorId })).toEqual([]);
+    for (const actorId of ['nobody', client.gid.replace(/./, 'x'), toGlobalId('TherapyGroup', clinic.supervisor.id)]) {
+      const refused = await gql(clinic.admin.auth, Q, { f: { actorId } });
+      expectError(refused, 'BAD_USER_INPUT');
+      expect(refused.errors![0].extensions).toMatchObject({ argument: 'filter', field: 'actorId' });
+    }
+    expectError(await gql(clinic.admin.auth, Q, { f: { occurredFrom: 'last tuesday' } }), 'BAD_USER_INPUT');
   });
 
   it('pages through the trail with cursors, inside one request\'s records too, and filters by action and type', async () => {
@@ -437,7 +486,7 @@ describe('the audit trail', () => {
 
     const stored = await ownerQuery<{ id: string }>(`SELECT id::text FROM audit_events WHERE clinic_id = $1 ORDER BY id DESC`, [clinic.id]);
     const PAGE = `query($after: String, $action: AuditAction, $type: String) {
-      auditEvents(first: 2, after: $after, action: $action, resourceType: $type) { edges { node { id action resourceType } } pageInfo { hasNextPage endCursor } } }`;
+      auditEvents(first: 2, after: $after, filter: { action: $action, resourceType: $type }) { edges { node { id action resourceType } } pageInfo { hasNextPage endCursor } } }`;
     const walk = async (filters: Record<string, string> = {}) => {
       const ids: string[] = [];
       let after: string | undefined;
