@@ -1,4 +1,5 @@
 import { AuditAction } from '../../audit/audit-action';
+import { auditRefusedRead } from '../../audit/denied-subject';
 import { decodeCursor, Page, pageOf } from '../../common/connection';
 import { uuidOf } from '../../common/global-id';
 import { toSqlDate } from '../../common/scalars';
@@ -22,8 +23,7 @@ export async function getClient(ctx: AuthedContext, globalId: string): Promise<C
   if (!client) {
     // About the client asked for when they are this clinic's: a refused look then shows in their
     // access report. Another clinic's id (or none) names no one.
-    const [ours] = id ? await ctx.db.query(`SELECT 1 FROM clients WHERE id = $1`, [id]) : [];
-    ctx.audit.denied({ resourceType: RESOURCE, resourceId: id ?? null, subjectClientId: ours ? id : null, code: 'NOT_FOUND' });
+    await auditRefusedRead(ctx, RESOURCE, id);
     throw notFound(RESOURCE);
   }
   return client;
@@ -31,7 +31,10 @@ export async function getClient(ctx: AuthedContext, globalId: string): Promise<C
 
 export async function getClientByExternalId(ctx: AuthedContext, ref: ExternalIdentifierInput): Promise<Client | null> {
   const id = await findByExternalId(ctx, RESOURCE, ref);
-  return id ? ctx.loaders.of(clientLoaders).visibleById.load(id) : null;
+  const client = id ? await ctx.loaders.of(clientLoaders).visibleById.load(id) : null;
+  // A client the identifier names but the viewer may not see: refused like client(id:), and audited alike.
+  if (id && !client) await auditRefusedRead(ctx, RESOURCE, id);
+  return client;
 }
 
 export async function listClients(

@@ -4,6 +4,7 @@ import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
 import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
 import { clientLoaders } from '../clients/client.loaders';
+import { getClient } from '../clients/client.service';
 import { groupLoaders, visibleGroup } from '../groups/group.loaders';
 import { consentCheckLoader } from './consent-check';
 import { ConsentRecord } from './consent-record.entity';
@@ -133,10 +134,9 @@ export async function revokeConsent(ctx: AuthedContext, input: RevokeConsentInpu
 }
 
 export async function consentsOfClient(ctx: AuthedContext, clientGlobalId: string): Promise<ConsentRecord[]> {
-  const clientId = uuidOf(clientGlobalId, 'Client');
-  const client = clientId ? await ctx.loaders.of(clientLoaders).visibleById.load(clientId) : null;
-  if (!clientId || !client) throw notFound('Client');
-  return ctx.loaders.of(consentLoaders).byClient.load(clientId);
+  // A client the viewer may not read is refused (and audited) as client(id:) refuses it.
+  const client = await getClient(ctx, clientGlobalId);
+  return ctx.loaders.of(consentLoaders).byClient.load(client.id);
 }
 
 /** The group a consent is scoped to, as the viewer may see it. */

@@ -1,11 +1,12 @@
 import { SqlParts } from '../../db/sql-parts';
 import { AuditAction } from '../../audit/audit-action';
+import { auditRefusedRead, stateConflict } from '../../audit/denied-subject';
 import { actorOf } from '../../auth/viewer';
 import { decodeCursor, Page, pageOf } from '../../common/connection';
 import { uuidOf } from '../../common/global-id';
 import { toSqlDate } from '../../common/scalars';
 import type { AuthedContext } from '../../context';
-import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
+import { badInput, forbidden, notFound } from '../../errors/domain-error';
 import { groupLoaders } from '../groups/group.loaders';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { membershipLoaders } from '../memberships/membership.loaders';
@@ -32,7 +33,7 @@ export async function getGoal(ctx: AuthedContext, globalId: string): Promise<Goa
   const id = uuidOf(globalId, GOAL);
   const goal = id ? await ctx.loaders.of(goalLoaders).visibleById.load(id) : null;
   if (!goal) {
-    ctx.audit.denied({ resourceType: GOAL, resourceId: id ?? null, code: 'NOT_FOUND' });
+    await auditRefusedRead(ctx, GOAL, id);
     throw notFound(GOAL);
   }
   return goal;
@@ -92,7 +93,9 @@ async function writableMembership(ctx: AuthedContext, membershipGlobalId: string
   const clinical =
     viewer.kind === 'STAFF' && (viewer.role === 'SUPERVISOR' || (viewer.role === 'CLINICIAN' && facts.facilitatedGroupIds.has(membership.groupId)));
   if (!own && !clinical) throw forbidden('Only the member or a clinician of the group may set goals');
-  if (isEnded(membership.status)) throw conflict('This membership has ended', { status: membership.status });
+  if (isEnded(membership.status)) {
+    throw stateConflict(ctx, { resourceType: 'Membership', resourceId: membership.id, subjectClientId: membership.clientId }, 'This membership has ended', { status: membership.status });
+  }
   return membership;
 }
 
@@ -171,7 +174,9 @@ const TAKES_CHECK_INS: readonly GoalLifecycleStatus[] = [GoalLifecycleStatus.ACT
 export async function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInput): Promise<GoalCheckIn> {
   const goal = await writableGoal(ctx, input.goalId);
   if (!TAKES_CHECK_INS.includes(goal.lifecycleStatus)) {
-    throw conflict(`Check-ins go on ACTIVE or ON_HOLD goals; this one is ${goal.lifecycleStatus}`, { lifecycleStatus: goal.lifecycleStatus });
+    throw stateConflict(ctx, { resourceType: GOAL, resourceId: goal.id, subjectClientId: goal.clientId }, `Check-ins go on ACTIVE or ON_HOLD goals; this one is ${goal.lifecycleStatus}`, {
+      lifecycleStatus: goal.lifecycleStatus,
+    });
   }
   if (!valueFits(goal.measure.kind, input.value)) {
     throw badInput(`value ${input.value} does not fit a ${goal.measure.kind} goal`, {
@@ -195,7 +200,9 @@ export async function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInpu
   if (rows.length === 0) {
     const [now] = await ctx.db.query<{ lifecycle_status: GoalLifecycleStatus }>(`SELECT lifecycle_status FROM goals WHERE id = $1`, [goal.id]);
     if (now && !TAKES_CHECK_INS.includes(now.lifecycle_status)) {
-      throw conflict(`Check-ins go on ACTIVE or ON_HOLD goals; this one is ${now.lifecycle_status}`, { lifecycleStatus: now.lifecycle_status });
+      throw stateConflict(ctx, { resourceType: GOAL, resourceId: goal.id, subjectClientId: goal.clientId }, `Check-ins go on ACTIVE or ON_HOLD goals; this one is ${now.lifecycle_status}`, {
+        lifecycleStatus: now.lifecycle_status,
+      });
     }
     throw badInput('recordedAt must be within the last 7 days and not in the future', { field: 'recordedAt' });
   }

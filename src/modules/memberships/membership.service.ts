@@ -1,4 +1,5 @@
 import { AuditAction } from '../../audit/audit-action';
+import { stateConflict } from '../../audit/denied-subject';
 import { attachExternalIds } from '../external-ids/external-id.service';
 import { actorOf } from '../../auth/viewer';
 import { uuidOf } from '../../common/global-id';
@@ -99,7 +100,7 @@ async function enrol(ctx: AuthedContext, input: EnrollClientInput): Promise<Memb
     `SELECT 1 FROM memberships WHERE group_id = $1 AND client_id = $2 AND status NOT IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')`,
     [groupId, clientId],
   );
-  if (open) throw conflict('The client already has an open membership in this group', { reason: 'ALREADY_ENROLLED' });
+  if (open) throw stateConflict(ctx, { resourceType: MEMBERSHIP, subjectClientId: clientId }, 'The client already has an open membership in this group', { reason: 'ALREADY_ENROLLED' });
 
   let status = initial;
   if (status === MembershipStatus.ACTIVE && (await seatedCount(ctx, groupId)) >= group.capacity) status = MembershipStatus.WAITLISTED;
@@ -130,7 +131,9 @@ async function changeStatus(ctx: AuthedContext, input: ChangeMembershipStatusInp
   const from = fresh.status;
   const to = input.status;
   if (!canTransition(from, to)) {
-    throw conflict(`A ${from} membership cannot become ${to}`, { from, to, allowedTransitions: MEMBERSHIP_TRANSITIONS[from] });
+    throw stateConflict(ctx, { resourceType: MEMBERSHIP, resourceId: id, subjectClientId: current.clientId }, `A ${from} membership cannot become ${to}`, {
+      from, to, allowedTransitions: MEMBERSHIP_TRANSITIONS[from],
+    });
   }
   // A seat is taken only in a group that still takes members, as enrolClient says (a CONCLUDED group's roster is final).
   if (isSeated(to) && !isSeated(from)) {

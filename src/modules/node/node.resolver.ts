@@ -4,6 +4,7 @@ import { fromGlobalId, toGlobalId } from '../../common/global-id';
 import { Node, NODE_TYPE } from '../../common/node';
 import type { AuthedContext } from '../../context';
 import { notFound } from '../../errors/domain-error';
+import { auditRefusedRead } from '../../audit/denied-subject';
 import { mayFetchNode, NODE_TYPES } from './node-types';
 
 @Resolver(() => Node)
@@ -18,8 +19,9 @@ export class NodeResolver {
     const type = parsed && Object.hasOwn(NODE_TYPES, parsed.type) ? NODE_TYPES[parsed.type] : undefined;
     const row = parsed && type && mayFetchNode(ctx.viewer, type) ? await type.load(ctx, parsed.id) : null;
     if (!parsed || !row) {
-      // Only a known type name goes to the audit trail: the id's text is the caller's.
-      ctx.audit.denied({ resourceType: type ? parsed!.type : 'Node', resourceId: parsed?.id ?? null, code: 'NOT_FOUND' });
+      // Only a known type name goes to the audit trail (the id's text is the caller's), about the
+      // member the record concerns, as the type's direct query records it.
+      await auditRefusedRead(ctx, type ? parsed!.type : 'Node', type ? parsed!.id : null);
       throw notFound('Node');
     }
     return Object.assign(row, { [NODE_TYPE]: parsed.type });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AuditAction } from '../../audit/audit-action';
+import { auditRefusedRead, stateConflict } from '../../audit/denied-subject';
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
 import { badInput, conflict, DomainError, forbidden, notFound } from '../../errors/domain-error';
@@ -23,9 +24,8 @@ export async function getNote(ctx: AuthedContext, globalId: string): Promise<Ses
   const id = uuidOf(globalId, NOTE);
   const note = id ? await ctx.loaders.of(noteLoaders).visibleById.load(id) : null;
   if (!note) {
-    // The member whose note it was sees the refusal in their access report (RLS hides psychotherapy notes here).
-    const [row] = id ? await ctx.db.query<{ client_id: string | null }>(`SELECT client_id FROM session_notes WHERE id = $1 AND kind <> 'PSYCHOTHERAPY'`, [id]) : [];
-    ctx.audit.denied({ resourceType: NOTE, resourceId: id ?? null, subjectClientId: row?.client_id ?? null, code: 'NOT_FOUND' });
+    // The member whose note it was sees the refusal in their access report (never of a psychotherapy note).
+    await auditRefusedRead(ctx, NOTE, id);
     throw notFound('Note');
   }
   return note;
@@ -69,9 +69,8 @@ export async function createSessionNote(ctx: AuthedContext, input: CreateSession
     );
   } catch (error) {
     if (isUniqueViolation(error)) {
-      throw conflict(input.kind === NoteKind.GROUP ? 'This session already has a GROUP note' : 'This member already has a PROGRESS note for this session', {
-        reason: 'NOTE_EXISTS',
-      });
+      const message = input.kind === NoteKind.GROUP ? 'This session already has a GROUP note' : 'This member already has a PROGRESS note for this session';
+      throw stateConflict(ctx, { resourceType: NOTE, subjectClientId: clientId }, message, { reason: 'NOTE_EXISTS' });
     }
     throw error;
   }

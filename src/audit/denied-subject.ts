@@ -1,0 +1,40 @@
+import type { AuthedContext } from '../context';
+import { conflict, DomainError } from '../errors/domain-error';
+import { ErrorCode } from '../errors/error-codes';
+
+/**
+ * The member a refused record is about, by resource type, read under the request's tenant (RLS):
+ * another clinic's id names no one. Psychotherapy notes never name their subject (access reports
+ * must not reveal that one exists), and records about two members (partnerships, connections)
+ * name neither.
+ */
+const SUBJECT_SQL: Record<string, string> = {
+  Client: `SELECT id AS client_id FROM clients WHERE id = $1`,
+  Membership: `SELECT client_id FROM memberships WHERE id = $1`,
+  ConsentRecord: `SELECT client_id FROM consent_records WHERE id = $1`,
+  Goal: `SELECT client_id FROM goals WHERE id = $1`,
+  GoalCheckIn: `SELECT client_id FROM goal_check_ins WHERE id = $1`,
+  Attendance: `SELECT client_id FROM attendance WHERE id = $1`,
+  SessionNote: `SELECT client_id FROM session_notes WHERE id = $1 AND kind <> 'PSYCHOTHERAPY'`,
+};
+
+/**
+ * Records a refused read (NOT_FOUND) of `resourceType` `id` as DENIED, about the member the
+ * record concerns when it is this clinic's: a refused look then shows in their access report.
+ */
+export async function auditRefusedRead(ctx: AuthedContext, resourceType: string, id: string | null | undefined): Promise<void> {
+  const sql = SUBJECT_SQL[resourceType];
+  const [row] = id && sql ? await ctx.db.query<{ client_id: string | null }>(sql, [id]) : [];
+  ctx.audit.denied({ resourceType, resourceId: id ?? null, subjectClientId: row?.client_id ?? null, code: 'NOT_FOUND' });
+}
+
+/**
+ * The CONFLICT of a mutation whose answer tells the state of a member's record (a membership
+ * already open or ended, a goal's status, a note that exists). The mutation rolls back, but the
+ * caller has learnt that state: the refusal is recorded as DENIED about the member, as a refused
+ * read is, so their access report shows it.
+ */
+export function stateConflict(ctx: AuthedContext, about: { resourceType: string; resourceId?: string | null; subjectClientId: string | null }, message: string, extensions: Record<string, unknown>): DomainError {
+  ctx.audit.denied({ ...about, code: ErrorCode.CONFLICT });
+  return conflict(message, extensions);
+}

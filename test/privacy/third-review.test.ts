@@ -1,0 +1,141 @@
+/**
+ * Regression tests for what a third review of the audit trail found (session 9): refusals that
+ * named no member, refusals not recorded at all, reads of the audit trail itself, and
+ * mutations whose CONFLICT told a member's record's state. Each failed against the code before
+ * its fix.
+ */
+import { toGlobalId } from '../../src/common/global-id';
+import { ownerQuery } from '../support/factories';
+import { expectError, gql, GqlResult } from '../support/test-app';
+import { createNote, CREATE_NOTE, sessionWorld } from '../sessions/session-fixtures';
+import { activeGroup, CHANGE_MEMBERSHIP_STATUS, CONSENTS_OF, createGoal, GOAL, ok, RECORD_CHECK_IN, UPDATE_GOAL } from '../goals/goal-fixtures';
+
+const REPORT = `{ myAccessReport { accesses { action resourceType actor { kind name } } } }`;
+const CLIENT_NODE = `query($id: ID!) { node(id: $id) { id } }`;
+
+/** The audit rows a request wrote. */
+const rowsOf = (res: GqlResult) =>
+  ownerQuery(`SELECT action, resource_type, resource_id, subject_client_id, code FROM audit_events WHERE request_id = $1 ORDER BY id`, [res.body.extensions!.requestId]);
+
+/** Two groups of one clinic: `outsider` facilitates the other group, not Kim's. */
+async function world() {
+  const w = await activeGroup({ members: 2 });
+  const outsider = await w.clinic.addStaff('CLINICIAN', 'Olive Outsider');
+  const other = await activeGroup({ clinic: w.clinic, lead: outsider, members: 1 });
+  return { ...w, kim: w.members[0], lee: w.members[1], outsider, other };
+}
+
+describe('a refused look names the member it was about', () => {
+  it('node(id:) of a client, a membership or a goal is DENIED about that member, and shows in their access report', async () => {
+    const w = await world();
+    const goal = await createGoal(w.kim, { visibility: 'PRIVATE' });
+    const theirs = await activeGroup({ members: 1 });
+    const theirTrail = await ownerQuery(`SELECT * FROM audit_events WHERE clinic_id = $1 ORDER BY id`, [theirs.clinic.id]);
+    for (const [gid, type, id] of [
+      [w.kim.client.gid, 'Client', w.kim.client.id],
+      [w.kim.membershipGid, 'Membership', w.kim.membershipId],
+      [goal.gid, 'Goal', goal.id],
+    ] as const) {
+      const res = await gql(w.outsider.auth, CLIENT_NODE, { id: gid });
+      expectError(res, 'NOT_FOUND');
+      expect(res.data).toBeNull();
+      expect(await rowsOf(res)).toEqual([{ action: 'DENIED', resource_type: type, resource_id: id, subject_client_id: w.kim.client.id, code: 'NOT_FOUND' }]);
+    }
+    // goal(id:) names her too.
+    const byGoal = await gql(w.outsider.auth, GOAL, { id: goal.gid });
+    expectError(byGoal, 'NOT_FOUND');
+    expect(await rowsOf(byGoal)).toEqual([{ action: 'DENIED', resource_type: 'Goal', resource_id: goal.id, subject_client_id: w.kim.client.id, code: 'NOT_FOUND' }]);
+    const refusals = ok(await gql(w.kim.auth, REPORT)).myAccessReport.accesses.filter((a: { action: string }) => a.action === 'DENIED');
+    expect(refusals).toEqual(
+      ['Goal', 'Goal', 'Membership', 'Client'].map((resourceType) => ({ action: 'DENIED', resourceType, actor: { kind: 'STAFF', name: 'Olive Outsider' } })),
+    );
+    // Another clinic's member, asked for here, names no one (RLS: their rows are not this clinic's).
+    const foreign = await gql(w.outsider.auth, CLIENT_NODE, { id: theirs.members[0].client.gid });
+    expectError(foreign, 'NOT_FOUND');
+    expect(await rowsOf(foreign)).toEqual([{ action: 'DENIED', resource_type: 'Client', resource_id: theirs.members[0].client.id, subject_client_id: null, code: 'NOT_FOUND' }]);
+    expect(await ownerQuery(`SELECT * FROM audit_events WHERE clinic_id = $1 ORDER BY id`, [theirs.clinic.id])).toEqual(theirTrail);
+  });
+
+  it('consents(clientId:) of a client the viewer may not read is refused like client(id:), and audited about them', async () => {
+    const w = await world();
+    const res = await gql(w.outsider.auth, CONSENTS_OF, { clientId: w.kim.client.gid });
+    expectError(res, 'NOT_FOUND');
+    expect(await rowsOf(res)).toEqual([{ action: 'DENIED', resource_type: 'Client', resource_id: w.kim.client.id, subject_client_id: w.kim.client.id, code: 'NOT_FOUND' }]);
+    // Her own clinician still reads them (and that is a READ, not a refusal).
+    expect(ok(await gql(w.lead.auth, CONSENTS_OF, { clientId: w.kim.client.gid })).consents.length).toBeGreaterThan(0);
+  });
+
+  it('clientByExternalId that finds a client the viewer may not see answers null and records the refusal about them', async () => {
+    const w = await world();
+    await ownerQuery(`INSERT INTO external_identifiers (clinic_id, resource_type, resource_id, system, value) VALUES ($1, 'Client', $2, 'urn:ehr', 'MRN-7')`, [
+      w.clinic.id,
+      w.kim.client.id,
+    ]);
+    const Q = `query($r: ExternalIdentifierInput!) { clientByExternalId(identifier: $r) { id } }`;
+    const refused = await gql(w.outsider.auth, Q, { r: { system: 'urn:ehr', value: 'MRN-7' } });
+    expect(refused.errors).toBeUndefined();
+    expect(refused.data.clientByExternalId).toBeNull();
+    expect(await rowsOf(refused)).toEqual([{ action: 'DENIED', resource_type: 'Client', resource_id: w.kim.client.id, subject_client_id: w.kim.client.id, code: 'NOT_FOUND' }]);
+    // An identifier no one carries is no one's refusal.
+    const none = await gql(w.outsider.auth, Q, { r: { system: 'urn:ehr', value: 'MRN-8' } });
+    expect(none.data.clientByExternalId).toBeNull();
+    expect(await rowsOf(none)).toEqual([]);
+    expect(ok(await gql(w.lead.auth, Q, { r: { system: 'urn:ehr', value: 'MRN-7' } })).clientByExternalId.id).toBe(w.kim.client.gid);
+  });
+});
+
+describe('a conflict that tells a member\'s record\'s state is recorded about them', () => {
+  it('changeMembershipStatus to a status her membership cannot take: CONFLICT with its state, nothing changed, DENIED about her', async () => {
+    const w = await world();
+    await ownerQuery(`UPDATE memberships SET status = 'DISCHARGED', period_end = current_date WHERE id = $1`, [w.kim.membershipId]);
+    const before = await ownerQuery(`SELECT * FROM memberships WHERE group_id = ANY($1) ORDER BY id`, [[w.group.id, w.other.group.id]]);
+    const res = await gql(w.lead.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: w.kim.membershipGid, status: 'ACTIVE', reason: 'back' } });
+    expectError(res, 'CONFLICT');
+    expect(res.errors![0].extensions).toMatchObject({ from: 'DISCHARGED', to: 'ACTIVE' });
+    expect(await rowsOf(res)).toEqual([
+      { action: 'DENIED', resource_type: 'Membership', resource_id: w.kim.membershipId, subject_client_id: w.kim.client.id, code: 'CONFLICT' },
+    ]);
+    expect(await ownerQuery(`SELECT * FROM memberships WHERE group_id = ANY($1) ORDER BY id`, [[w.group.id, w.other.group.id]])).toEqual(before);
+  });
+
+  it('enrollClient of a client already in the group: CONFLICT, nothing enrolled, DENIED about the client', async () => {
+    const w = await world();
+    const before = await ownerQuery(`SELECT id, status FROM memberships WHERE clinic_id = $1 ORDER BY id`, [w.clinic.id]);
+    const res = await gql(w.clinic.admin.auth, `mutation($input: EnrollClientInput!) { enrollClient(input: $input) { membership { id } } }`, {
+      input: { groupId: w.group.gid, clientId: w.kim.client.gid },
+    });
+    expectError(res, 'CONFLICT');
+    expect(res.errors![0].extensions).toMatchObject({ reason: 'ALREADY_ENROLLED' });
+    expect(await rowsOf(res)).toEqual([{ action: 'DENIED', resource_type: 'Membership', resource_id: null, subject_client_id: w.kim.client.id, code: 'CONFLICT' }]);
+    expect(await ownerQuery(`SELECT id, status FROM memberships WHERE clinic_id = $1 ORDER BY id`, [w.clinic.id])).toEqual(before);
+  });
+
+  it('recordCheckIn on a completed goal: CONFLICT with its status, no check-in, DENIED about the goal\'s owner', async () => {
+    const w = await world();
+    const goal = await createGoal(w.kim, { visibility: 'PRIVATE' });
+    ok(await gql(w.kim.auth, UPDATE_GOAL, { input: { id: goal.gid, lifecycleStatus: 'COMPLETED' } }));
+    const res = await gql(w.lead.auth, RECORD_CHECK_IN, { input: { goalId: goal.gid, value: 1 } });
+    expectError(res, 'CONFLICT');
+    expect(res.errors![0].extensions).toMatchObject({ lifecycleStatus: 'COMPLETED' });
+    expect(await rowsOf(res)).toEqual([{ action: 'DENIED', resource_type: 'Goal', resource_id: goal.id, subject_client_id: w.kim.client.id, code: 'CONFLICT' }]);
+    expect(await ownerQuery(`SELECT 1 FROM goal_check_ins WHERE goal_id = $1`, [goal.id])).toEqual([]);
+  });
+
+  it('a second PROGRESS note for a member in one session: CONFLICT, nothing written, DENIED about the member', async () => {
+    const w = await sessionWorld({ members: 2 });
+    const [kim] = w.members;
+    await createNote(w, { kind: 'PROGRESS', body: 'Kim spoke about her week.', member: kim });
+    const before = await ownerQuery(`SELECT id, version FROM session_notes WHERE session_id = $1 ORDER BY id`, [w.session.id]);
+    const res = await gql(w.lead.auth, CREATE_NOTE, { input: { sessionId: w.session.gid, kind: 'PROGRESS', membershipId: kim.gid, body: 'Again.' } });
+    expectError(res, 'CONFLICT');
+    expect(await rowsOf(res)).toEqual([{ action: 'DENIED', resource_type: 'SessionNote', resource_id: null, subject_client_id: kim.client.id, code: 'CONFLICT' }]);
+    expect(await ownerQuery(`SELECT id, version FROM session_notes WHERE session_id = $1 ORDER BY id`, [w.session.id])).toEqual(before);
+  });
+
+  it('a refused record about no one member (a group session) names no one', async () => {
+    const w = await world();
+    const res = await gql(w.outsider.auth, CLIENT_NODE, { id: toGlobalId('GroupSession', w.group.id) });
+    expectError(res, 'NOT_FOUND');
+    expect(await rowsOf(res)).toEqual([{ action: 'DENIED', resource_type: 'GroupSession', resource_id: w.group.id, subject_client_id: null, code: 'NOT_FOUND' }]);
+  });
+});
