@@ -17,6 +17,7 @@ import {
   connectionRows,
   connectionsOf,
   displayName,
+  endMembership,
   errorShape,
   expectRefused,
   graduate,
@@ -200,17 +201,44 @@ describe('who may be asked', () => {
     expect(res.errors![0].extensions).toMatchObject({ reason: 'AFTER_COMPLETION' });
   });
 
-  it.each([
-    ['the one who finished asks the one still active', 'kim', 'lee'],
-    ['the one still active asks the one who finished', 'lee', 'kim'],
-  ] as const)('policy AFTER_COMPLETION: CONFLICT while either membership is still active (%s)', async (_label, from, to) => {
+  it('policy AFTER_COMPLETION: CONFLICT while the asker\'s own membership is still active, whoever they ask', async () => {
     const world = await trio('AFTER_COMPLETION');
     const { clinic } = world;
-    // Kim has finished (and is in the alumni directory), Lee has not: not yet, whichever of them asks.
+    // Kim has finished (and is in the alumni directory), Lee has not: Lee may not ask yet.
     await graduate(world, world.kim);
-    const res = await expectRefused('CONFLICT', [clinic.id], () => request(world[from], world[to]));
+    const res = await expectRefused('CONFLICT', [clinic.id], () => request(world.lee, world.kim));
     expect(res.errors![0].extensions).toMatchObject({ reason: 'AFTER_COMPLETION' });
     expect(await connectionRows(clinic.id)).toEqual([]);
+  });
+
+  it('policy AFTER_COMPLETION: one who finished may ask one still in the group; it waits unseen by them until their membership ends too', async () => {
+    const world = await trio('AFTER_COMPLETION');
+    const { clinic, kim, lee } = world;
+    await graduate(world, kim);
+    const sent = await requested(kim, lee, 'Coffee once you are done?');
+    expect(sent).toMatchObject({ status: 'REQUESTED', direction: 'SENT' });
+    // Lee, still in the group, is not contacted: no request in the list, none through node(id:), none to answer.
+    expect(await connectionsOf(lee)).toEqual([]);
+    expectError(await gql(lee.auth, CONNECTION_NODE, { id: sent.id }), 'NOT_FOUND');
+    await expectRefused('NOT_FOUND', [clinic.id], () => respond(lee, sent.id, true));
+    expect(await ownerQuery(`SELECT 1 FROM audit_events WHERE resource_type = 'Connection' AND action = 'READ' AND actor_id = $1`, [lee.client.id])).toEqual([]);
+    await graduate(world, lee);
+    expect(await connectionAs(lee, sent.id)).toMatchObject({ status: 'REQUESTED', direction: 'RECEIVED', message: 'Coffee once you are done?' });
+    expect(ok(await respond(lee, sent.id, true)).respondToConnection.connection.status).toBe('ACCEPTED');
+  });
+
+  it('policy AFTER_COMPLETION: the answer to one who finished does not tell whether the peer is still in the group', async () => {
+    const answers = [];
+    for (const peerEnded of [false, true]) {
+      const world = await trio('AFTER_COMPLETION');
+      await graduate(world, world.kim);
+      if (peerEnded) await endMembership(world.clinic, world.lee, 'WITHDRAWN');
+      const res = await request(world.kim, world.lee);
+      expect(res.errors).toBeUndefined();
+      const { id: _id, createdAt: _at, groupName: _g, ...rest } = res.data.requestConnection.connection;
+      answers.push(rest);
+    }
+    expect(answers[0]).toEqual(answers[1]);
   });
 
   it('policy AFTER_COMPLETION: allowed once both have completed (found through the alumni directory)', async () => {
@@ -253,13 +281,14 @@ describe('who may be asked', () => {
     expect((await connectionRows(clinic.id)).map((r) => r.status).sort()).toEqual(['DECLINED', 'REQUESTED']);
   });
 
-  it('a group switched to AFTER_COMPLETION: a pending request waits until both memberships have ended (CONFLICT)', async () => {
+  it('a group switched to AFTER_COMPLETION: a pending request waits, unseen by the member asked, until both memberships have ended', async () => {
     const world = await trio('ANYTIME');
     const { clinic, kim, lee } = world;
     const c = await requested(kim, lee);
     await setPolicy(clinic, world.group, 'AFTER_COMPLETION');
-    const refused = await expectRefused('CONFLICT', [clinic.id], () => respond(lee, c.id, true));
-    expect(refused.errors![0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'AFTER_COMPLETION' });
+    await expectRefused('NOT_FOUND', [clinic.id], () => respond(lee, c.id, true));
+    expect(await connectionsOf(lee)).toEqual([]);
+    expect((await connectionAs(kim, c.id)).status).toBe('REQUESTED');
     await graduate(world, kim);
     await graduate(world, lee);
     expect(ok(await respond(lee, c.id, true)).respondToConnection.connection.status).toBe('ACCEPTED');
@@ -358,8 +387,8 @@ describe('contact details', () => {
     }
   });
 
-  it('are absent after a block, and the blocked member\'s new requests go nowhere (NOT_FOUND, nothing stored)', async () => {
-    const { clinic, kim, lee, id } = await acceptedPair();
+  it('are absent after a block, and the blocked member\'s new requests go nowhere: taken like any request, never seen by the blocker', async () => {
+    const { clinic, kim, lee, sam, id } = await acceptedPair();
     expect(await cards(kim, lee, id)).toEqual({ kimSees: LEE_CARD, leeSees: KIM_CARD });
     const blocked = ok(await gql(lee.auth, BLOCK, { input: { connectionId: id } })).blockMember.connection;
     expect(blocked.contact).toBeNull();
@@ -369,12 +398,25 @@ describe('contact details', () => {
     const [row] = await connectionRows(clinic.id);
     expect(row.status).toBe('BLOCKED');
     expect(await cards(kim, lee, id)).toEqual({ kimSees: null, leeSees: null });
-    expect((await connectionAs(kim, id)).status).toBe('DECLINED');
+    // An accepted connection ends as if withdrawn: a decline could not have ended it.
+    expect((await connectionAs(kim, id)).status).toBe('WITHDRAWN');
+    expect(row).toMatchObject({ blocked_shown_as: 'WITHDRAWN' });
 
-    const again = await expectRefused('NOT_FOUND', [clinic.id], () => request(kim, lee));
-    const missing = await request(kim, toGlobalId('Membership', randomUUID()));
-    expect(errorShape(again)).toEqual(errorShape(missing));
-    expect(await connectionRows(clinic.id)).toHaveLength(1);
+    // Kim asks again: the answer is a request's, as Sam's to Lee is.
+    const again = await requested(kim, lee);
+    const fromSam = await requested(sam, lee);
+    const shape = (c: Record<string, unknown>) => ({ ...c, id: null, createdAt: null, otherDisplayName: null });
+    expect(shape(again)).toEqual(shape(fromSam));
+    // Lee never sees Kim's; Sam's is there to answer.
+    expect((await connectionsOf(lee)).map((c: { id: string }) => c.id)).toEqual([fromSam.id, id]);
+    await expectRefused('NOT_FOUND', [clinic.id], () => respond(lee, again.id, true));
+    // Kim sees it pending, may withdraw it, and cannot send a second (as with any pending request).
+    expect((await connectionAs(kim, again.id)).status).toBe('REQUESTED');
+    expect(errorShape(await request(kim, lee))).toEqual(errorShape(await request(sam, lee)));
+    expect(ok(await gql(kim.auth, WITHDRAW, { input: { connectionId: again.id } })).withdrawConnection.connection.status).toBe('WITHDRAWN');
+    // Lee, the blocker, asking Kim finds no one.
+    const byBlocker = await expectRefused('NOT_FOUND', [clinic.id], () => request(lee, kim));
+    expect(errorShape(byBlocker)).toEqual(errorShape(await request(lee, toGlobalId('Membership', randomUUID()))));
   });
 
   it('every reveal is audited against the member whose details were shown, and shows in their access report', async () => {
@@ -444,7 +486,31 @@ describe('what a declined or blocked request reveals', () => {
     expect(await contactAudits(clinic.id)).toEqual([]);
   });
 
-  it('lets a declined requester ask again later, unlike a blocked one', async () => {
+  it('a block by the one who asked shows the other a withdrawal, field for field; a closed connection stays as it closed', async () => {
+    const { clinic, kim, lee, sam } = await trio();
+    const kimToLee = await requested(kim, lee);
+    const samToLee = await requested(sam, lee);
+    ok(await gql(kim.auth, BLOCK, { input: { connectionId: kimToLee.id } }));
+    ok(await gql(sam.auth, WITHDRAW, { input: { connectionId: samToLee.id } }));
+    const blocked = await connectionAs(lee, kimToLee.id);
+    const withdrawn = await connectionAs(lee, samToLee.id);
+    expect(blocked).toMatchObject({ status: 'WITHDRAWN', direction: 'RECEIVED', respondedAt: null });
+    const filled = (c: Record<string, unknown>) => Object.keys(c).filter((k) => c[k] !== null).sort();
+    expect(filled(blocked)).toEqual(filled(withdrawn));
+    // Lee declines Sam's next request, then Sam blocks Lee: it stays DECLINED, and Lee is blocked all the same.
+    const again = await requested(sam, lee);
+    ok(await respond(lee, again.id, false));
+    expect(ok(await gql(sam.auth, BLOCK, { input: { connectionId: again.id } })).blockMember.connection.status).toBe('DECLINED');
+    expect((await connectionRows(clinic.id)).map((r) => [r.status, r.blocked_shown_as])).toEqual([
+      ['BLOCKED', 'WITHDRAWN'], ['WITHDRAWN', null], ['DECLINED', null],
+    ]);
+    expect(await ownerQuery(`SELECT blocker_client_id, blocked_client_id FROM member_blocks WHERE clinic_id = $1 ORDER BY created_at`, [clinic.id])).toEqual([
+      { blocker_client_id: kim.client.id, blocked_client_id: lee.client.id },
+      { blocker_client_id: sam.client.id, blocked_client_id: lee.client.id },
+    ]);
+  });
+
+  it('lets a declined requester ask again later', async () => {
     const { clinic, kim, lee } = await trio();
     const first = await requested(kim, lee);
     ok(await respond(lee, first.id, false));

@@ -127,7 +127,10 @@ describe('after the group', () => {
     expect(revealsContact('ACCEPTED', true, true, 'NOT_YET')).toBe(false);
     expect(revealsContact('ACCEPTED', true, false, 'ALLOWED')).toBe(false);
     for (const status of ['REQUESTED', 'DECLINED', 'WITHDRAWN', 'BLOCKED']) expect(revealsContact(status, true, true, 'ALLOWED')).toBe(false);
-    expect(statusShown('BLOCKED')).toBe('DECLINED');
+    // A block shows as what it looks like; nothing else is rewritten.
+    expect(statusShown('BLOCKED', 'DECLINED')).toBe('DECLINED');
+    expect(statusShown('BLOCKED', 'WITHDRAWN')).toBe('WITHDRAWN');
+    for (const status of ['REQUESTED', 'ACCEPTED', 'DECLINED', 'WITHDRAWN']) expect(statusShown(status, null)).toBe(status);
   });
 
   it('invites by audience and names fellow attendees only to those who consent to being seen too', () => {

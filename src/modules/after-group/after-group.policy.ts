@@ -22,8 +22,11 @@ export function contactAllowed(policy: PeerContactPolicy, requesterEnded: boolea
 export const revealsContact = (status: string, requesterConsents: boolean, recipientConsents: boolean, policyNow: ReturnType<typeof contactAllowed>) =>
   status === 'ACCEPTED' && requesterConsents && recipientConsents && policyNow === 'ALLOWED';
 
-/** A block shows as a decline, to both sides: the blocked member learns nothing more. */
-export const statusShown = (status: string) => (status === 'BLOCKED' ? 'DECLINED' : status);
+/**
+ * A block shows, to both sides, as the decline or withdrawal it looks like (chosen when it was
+ * made: `blocked_shown_as`): the blocked member learns nothing more.
+ */
+export const statusShown = (status: string, blockedShownAs: string | null) => (status === 'BLOCKED' ? (blockedShownAs ?? 'DECLINED') : status);
 
 /** Who an event invites: current members, alumni (COMPLETED), or both. */
 export function isInvited(audience: EventAudience, membershipStatus: string | undefined): boolean {

@@ -150,7 +150,7 @@ class ContactPreferencesPayload {
 @Resolver(() => Connection)
 export class ConnectionResolver {
   @Authorized(Rule.MEMBER)
-  @Query(() => [Connection], { description: 'Your contact requests (sent and received) and connections, newest first. Members only.' })
+  @Query(() => [Connection], { description: 'Your contact requests (sent and received) and connections, newest first. A request you received shows once the group\'s peer-contact policy allows the exchange (under AFTER_COMPLETION, when your membership has ended too); one from a member you blocked never shows. Members only.' })
   connections(@Ctx() ctx: AuthedContext) {
     return ctx.loaders.of(connectionLoaders).mine();
   }
@@ -158,7 +158,7 @@ export class ConnectionResolver {
   @Authorized(Rule.MEMBER)
   @Mutation(() => ConnectionPayload, {
     description:
-      'Asks a current or former peer to exchange contact details, as the group\'s peer-contact policy allows (NEVER: FORBIDDEN; AFTER_COMPLETION: both memberships ended). Someone never in a shared group answers NOT_FOUND. At most 10 pending requests (RATE_LIMITED). Members only.',
+      'Asks a current or former peer to exchange contact details, as the group\'s peer-contact policy allows on your side (NEVER: FORBIDDEN; AFTER_COMPLETION: CONFLICT while your own membership is open). The answer never tells the peer\'s state: under AFTER_COMPLETION a request to someone still in the group waits, unseen by them, until their membership ends too. Someone never in a shared group, or whom you blocked, answers NOT_FOUND. At most 10 pending requests (RATE_LIMITED). Members only.',
   })
   async requestConnection(@Arg('input', { description: 'Whom to ask.' }) input: RequestConnectionInput, @Ctx() ctx: AuthedContext) {
     return { connection: await requestConnection(ctx, input.peerMembershipId, input.message) };
@@ -167,7 +167,7 @@ export class ConnectionResolver {
   @Authorized(Rule.MEMBER)
   @Mutation(() => ConnectionPayload, {
     description:
-      'Accepts or declines a request you received. Accepting asks the group\'s peer-contact policy as it is now: NEVER answers FORBIDDEN, AFTER_COMPLETION before both memberships have ended CONFLICT (reason AFTER_COMPLETION); declining is always possible. Members only.',
+      'Accepts or declines a request you received. Accepting asks the group\'s peer-contact policy as it is now: NEVER answers FORBIDDEN (declining is still possible); under AFTER_COMPLETION the request is not yours to see, or answer, until both memberships have ended. Members only.',
   })
   async respondToConnection(@Arg('input', { description: 'Your answer.' }) input: RespondToConnectionInput, @Ctx() ctx: AuthedContext) {
     return { connection: await respondToConnection(ctx, input.connectionId, input.accept) };
@@ -180,7 +180,7 @@ export class ConnectionResolver {
   }
 
   @Authorized(Rule.MEMBER)
-  @Mutation(() => ConnectionPayload, { description: 'Blocks the other member of a connection: it closes (they see DECLINED) and their future requests go nowhere. Members only.' })
+  @Mutation(() => ConnectionPayload, { description: 'Blocks the other member of a connection, silently: an open one closes as the decline (a request you were asked) or withdrawal (anything else) it looks like to both of you, one already closed stays as it was, and their later requests are taken like any request and never reach you. Members only.' })
   async blockMember(@Arg('input', { description: 'Which connection\'s other member.' }) input: ConnectionRefInput, @Ctx() ctx: AuthedContext) {
     return { connection: await blockMember(ctx, input.connectionId) };
   }

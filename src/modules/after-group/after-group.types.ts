@@ -9,7 +9,7 @@ export enum ConnectionStatus {
 }
 registerEnumType(ConnectionStatus, {
   name: 'ConnectionStatus',
-  description: 'Where a contact exchange stands. A block shows to the blocked member as DECLINED: it reveals nothing.',
+  description: 'Where a contact exchange stands. A block shows as the decline (of a pending request) or withdrawal (of anything else) it looks like: it reveals nothing.',
   valuesConfig: {
     REQUESTED: { description: 'Waiting for the other member.' },
     ACCEPTED: { description: 'Both said yes; contact details show while both hold CONTACT_SHARING consent and the group\'s peer-contact policy allows it.' },

@@ -18,8 +18,8 @@ import { Connection, ConnectionDirection, ConnectionStatus, ContactCard, Contact
 const CONNECTION = 'Connection';
 
 type ConnectionRow = {
-  id: string; group_id: string; requester_client_id: string; recipient_client_id: string; status: string; message: string | null;
-  created_at: Date; responded_at: Date | null; given_name: string; family_name: string; preferred_name: string | null;
+  id: string; group_id: string; requester_client_id: string; recipient_client_id: string; status: string; blocked_shown_as: string | null;
+  message: string | null; created_at: Date; responded_at: Date | null; given_name: string; family_name: string; preferred_name: string | null;
 };
 
 function asSeenBy(viewerClientId: string, r: ConnectionRow): Connection {
@@ -31,7 +31,7 @@ function asSeenBy(viewerClientId: string, r: ConnectionRow): Connection {
     recipientClientId: r.recipient_client_id,
     otherClientId: sent ? r.recipient_client_id : r.requester_client_id,
     rawStatus: r.status,
-    status: statusShown(r.status) as ConnectionStatus,
+    status: statusShown(r.status, r.blocked_shown_as) as ConnectionStatus,
     direction: sent ? ConnectionDirection.SENT : ConnectionDirection.RECEIVED,
     otherDisplayName: displayNameOf({ givenName: r.given_name, familyName: r.family_name, preferredName: r.preferred_name }),
     message: r.message,
@@ -40,35 +40,44 @@ function asSeenBy(viewerClientId: string, r: ConnectionRow): Connection {
   });
 }
 
-/** A member's connections (both directions), each seen from their side. Members only see their own. */
+/**
+ * A member's connections (both directions), each seen from their side. Members only see their own,
+ * and not every request sent to them: one from a member they blocked goes nowhere (its sender sees
+ * it pending, as an unanswered request), and one the group's policy does not allow yet (an
+ * AFTER_COMPLETION group where they are still a member) waits unseen until it does.
+ */
 export const connectionLoaders = (ctx: RequestContext) => {
   const me = ctx.viewer?.kind === 'MEMBER' ? ctx.viewer.clientId : null;
   const select = `SELECT x.*, c.given_name, c.family_name, c.preferred_name FROM connections x
       JOIN clients c ON c.id = CASE WHEN x.requester_client_id = $1 THEN x.recipient_client_id ELSE x.requester_client_id END`;
+  const mineOnly = `(x.requester_client_id = $1 OR (x.recipient_client_id = $1 AND NOT (x.status = 'REQUESTED'
+      AND EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = $1 AND b.blocked_client_id = x.requester_client_id))))`;
+  const shown = async (viewer: string, rows: ConnectionRow[]): Promise<Connection[]> => {
+    const seen = rows.map((r) => asSeenBy(viewer, r));
+    const waiting = seen.filter((c) => c.direction === ConnectionDirection.RECEIVED && c.rawStatus === 'REQUESTED');
+    const policies = await contactPolicyNow(ctx, waiting);
+    const notYet = new Set(waiting.filter((_, i) => policies[i] === 'NOT_YET'));
+    const visible = seen.filter((c) => !notYet.has(c));
+    ctx.audit.recordMany(visible.map(connectionRead));
+    return visible;
+  };
   return {
     visibleById: new DataLoader<string, Connection | null>(async (ids) => {
       if (!me) return ids.map(() => null);
-      const rows = await ctx.db.query<ConnectionRow>(
-        `${select} WHERE x.id = ANY($2) AND (x.requester_client_id = $1 OR x.recipient_client_id = $1)`,
-        [me, [...ids]],
-      );
-      // A member who was blocked never sees that: only the blocker keeps the row in view.
-      const seen = rows.map((r) => asSeenBy(me, r));
-      ctx.audit.recordMany(seen.map(connectionRead));
-      const byId = new Map(seen.map((c) => [c.id, c]));
+      const rows = await ctx.db.query<ConnectionRow>(`${select} WHERE x.id = ANY($2) AND ${mineOnly}`, [me, [...ids]]);
+      const byId = new Map((await shown(me, rows)).map((c) => [c.id, c]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     mine: async (): Promise<Connection[]> => {
       if (!me) return [];
+      // A decline (or a block that shows as one) leaves the decliner's list after 30 days.
       const rows = await ctx.db.query<ConnectionRow>(
-        `${select} WHERE (x.requester_client_id = $1 OR x.recipient_client_id = $1)
-           AND NOT (x.status IN ('DECLINED', 'BLOCKED') AND x.recipient_client_id = $1 AND x.closed_at < now() - interval '30 days')
+        `${select} WHERE ${mineOnly}
+           AND NOT (coalesce(x.blocked_shown_as, x.status) = 'DECLINED' AND x.recipient_client_id = $1 AND x.closed_at < now() - interval '30 days')
          ORDER BY x.created_at DESC, x.id`,
         [me],
       );
-      const seen = rows.map((r) => asSeenBy(me, r));
-      ctx.audit.recordMany(seen.map(connectionRead));
-      return seen;
+      return shown(me, rows);
     },
   };
 };
@@ -104,16 +113,18 @@ export async function requestConnection(ctx: AuthedContext, peerMembershipId: st
   // Never in a shared group, blocked, or not visible: all look like a member that does not exist.
   if (!peer) throw notFound('Member');
   if (peer.clientId === viewer.clientId) throw badInput('You cannot connect with yourself', { field: 'peerMembershipId' });
-  const [blocked] = await ctx.db.query(
-    `SELECT 1 FROM member_blocks WHERE (blocker_client_id = $1 AND blocked_client_id = $2) OR (blocker_client_id = $2 AND blocked_client_id = $1)`,
-    [peer.clientId, viewer.clientId],
-  );
+  // Someone the viewer blocked is no one to them. A request from someone the peer blocked is taken
+  // like any other and goes nowhere (the peer never sees it): answering it differently would tell
+  // its sender they were blocked.
+  const [blocked] = await ctx.db.query(`SELECT 1 FROM member_blocks WHERE blocker_client_id = $1 AND blocked_client_id = $2`, [viewer.clientId, peer.clientId]);
   if (blocked) throw notFound('Member');
   const facts = await ctx.loaders.of(viewerFactsLoader).get();
   const own = facts.ownMemberships.get(peer.groupId);
   const group = (await ctx.loaders.of(groupLoaders).rowById.load(peer.groupId))!;
-  const allowed = contactAllowed(group.peerContactPolicy as PeerContactPolicy, !!own && isEnded(own.status), isEnded(peer.status as never));
-  refuseUnlessAllowed(allowed);
+  // Only the asker's own side decides here: whether the peer's membership has ended is not theirs
+  // to learn. A request the policy does not allow yet on the peer's side waits unseen by the peer
+  // (`connectionLoaders`), and accepting asks the policy again.
+  refuseUnlessAllowed(contactAllowed(group.peerContactPolicy as PeerContactPolicy, !!own && isEnded(own.status), true));
   // Serialise a member's requests so two parallel ones cannot both pass the pending limit.
   await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('connection-request:' || $1))`, [viewer.clientId]);
   const [{ pending }] = await ctx.db.query<{ pending: number }>(
@@ -216,11 +227,15 @@ export async function blockMember(ctx: AuthedContext, globalId: string) {
     `INSERT INTO member_blocks (clinic_id, blocker_client_id, blocked_client_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
     [ctx.db.clinicId, ctx.viewer.clientId, c.otherClientId],
   );
-  // Like a decline in every visible field, responded_at included.
+  // An open connection closes as the decline or withdrawal it looks like, in every visible field:
+  // a pending request the blocker was asked is declined (responded_at set); anything else is
+  // withdrawn. One already closed stays as it was.
   await ctx.db.query(
-    `UPDATE connections SET status = 'BLOCKED', closed_at = now(), responded_at = CASE WHEN status = 'REQUESTED' THEN now() ELSE responded_at END
-      WHERE id = $1 AND status <> 'BLOCKED'`,
-    [c.id],
+    `UPDATE connections SET status = 'BLOCKED', closed_at = now(),
+            blocked_shown_as = CASE WHEN status = 'REQUESTED' AND recipient_client_id = $2 THEN 'DECLINED' ELSE 'WITHDRAWN' END,
+            responded_at = CASE WHEN status = 'REQUESTED' AND recipient_client_id = $2 THEN now() ELSE responded_at END
+      WHERE id = $1 AND status IN ('REQUESTED', 'ACCEPTED')`,
+    [c.id, ctx.viewer.clientId],
   );
   connectionUpdated(ctx, c);
   const loader = ctx.loaders.of(connectionLoaders).visibleById;
