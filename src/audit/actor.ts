@@ -9,7 +9,7 @@ export class Actor {
   @Field(() => AuditActorType, { description: 'Kind of actor.' })
   kind: AuditActorType;
 
-  @Field(() => String, { nullable: true, description: 'Staff member\'s name, integration\'s name, another member\'s display name (null for integrations), or "you".' })
+  @Field(() => String, { nullable: true, description: 'Staff member\'s name, integration\'s name, another member\'s display name (null for integrations, and for a member who never shared a group with you), or "you".' })
   name: string | null;
 
   @Field(() => String, { nullable: true, description: 'Staff role (ADMIN, SUPERVISOR, CLINICIAN), when a staff member.' })
@@ -28,11 +28,15 @@ export const actorLoader = (ctx: RequestContext) =>
         ? ctx.db.query<{ id: string; name: string }>(`SELECT id, name FROM api_keys WHERE id = ANY($1)`, [ids('INTEGRATION')])
         : [],
       // Other members appear by display name only (the name peers already see), and only to people:
-      // an integration reading a consent record may not read its client, so gets no name for them.
+      // an integration reading a consent record may not read its client, so gets no name for them,
+      // and a member only for someone who shares (or shared) a group with them: a name would tell
+      // anyone else that this person is a client of the clinic.
       ids('CLIENT').length && ctx.viewer?.kind !== 'INTEGRATION'
         ? ctx.db.query<{ id: string; given_name: string; family_name: string; preferred_name: string | null }>(
-            `SELECT id, given_name, family_name, preferred_name FROM clients WHERE id = ANY($1)`,
-            [ids('CLIENT')],
+            `SELECT id, given_name, family_name, preferred_name FROM clients c WHERE id = ANY($1)
+                AND ($2::uuid IS NULL OR c.id = $2 OR EXISTS (SELECT 1 FROM memberships theirs JOIN memberships mine ON mine.group_id = theirs.group_id
+                                                              WHERE theirs.client_id = c.id AND mine.client_id = $2))`,
+            [ids('CLIENT'), ctx.viewer?.kind === 'MEMBER' ? ctx.viewer.clientId : null],
           )
         : [],
     ]);

@@ -8,7 +8,8 @@ import { toGlobalId } from '../../src/common/global-id';
 import { ownerQuery } from '../support/factories';
 import { expectError, gql, GqlResult } from '../support/test-app';
 import { createNote, CREATE_NOTE, sessionWorld } from '../sessions/session-fixtures';
-import { activeGroup, CHANGE_MEMBERSHIP_STATUS, CONSENTS_OF, createGoal, GOAL, ok, RECORD_CHECK_IN, UPDATE_GOAL } from '../goals/goal-fixtures';
+import { activeGroup, CHANGE_MEMBERSHIP_STATUS, CONSENTS_OF, createGoal, GOAL, ok, partner, RECORD_CHECK_IN, UPDATE_GOAL } from '../goals/goal-fixtures';
+import { BLOCK, connect } from '../after-group/after-group-fixtures';
 
 const REPORT = `{ myAccessReport { accesses { action resourceType actor { kind name } } } }`;
 const CLIENT_NODE = `query($id: ID!) { node(id: $id) { id } }`;
@@ -82,6 +83,23 @@ describe('a refused look names the member it was about', () => {
     expect(await rowsOf(none)).toEqual([]);
     expect(ok(await gql(w.lead.auth, Q, { r: { system: 'urn:ehr', value: 'MRN-7' } })).clientByExternalId.id).toBe(w.kim.client.gid);
   });
+
+  it('a member\'s refused look appears in the access report by name only to someone who shares a group with them', async () => {
+    const w = await world();
+    const stranger = w.other.members[0];
+    const CLIENT = `query($id: ID!) { client(id: $id) { id } }`;
+    expectError(await gql(stranger.auth, CLIENT, { id: w.kim.client.gid }), 'NOT_FOUND');
+    expectError(await gql(w.lee.auth, CLIENT, { id: w.kim.client.gid }), 'NOT_FOUND');
+    const refusals = ok(await gql(w.kim.auth, REPORT)).myAccessReport.accesses.filter((a: { action: string }) => a.action === 'DENIED');
+    // Newest first: Lee, her peer, by display name; the member of another group as a member, unnamed.
+    expect(refusals.map((a: { actor: object }) => a.actor)).toEqual([
+      { kind: 'CLIENT', name: expect.stringMatching(/\S/) },
+      { kind: 'CLIENT', name: null },
+    ]);
+    // Staff producing the report for her still see who it was.
+    const forStaff = ok(await gql(w.clinic.admin.auth, `query($c: ID!) { clientAccessReport(clientId: $c) { accesses { action actor { kind name } } } }`, { c: w.kim.client.gid }));
+    expect(forStaff.clientAccessReport.accesses.filter((a: { action: string }) => a.action === 'DENIED').every((a: { actor: { name: string | null } }) => a.actor.name)).toBe(true);
+  });
 });
 
 describe('a conflict that tells a member\'s record\'s state is recorded about them', () => {
@@ -137,5 +155,29 @@ describe('a conflict that tells a member\'s record\'s state is recorded about th
     const res = await gql(w.outsider.auth, CLIENT_NODE, { id: toGlobalId('GroupSession', w.group.id) });
     expectError(res, 'NOT_FOUND');
     expect(await rowsOf(res)).toEqual([{ action: 'DENIED', resource_type: 'GroupSession', resource_id: w.group.id, subject_client_id: null, code: 'NOT_FOUND' }]);
+  });
+});
+
+describe('a block mutes', () => {
+  it('encouragements from a member one blocked no longer show; others\' still do', async () => {
+    const w = await activeGroup({ members: 3 });
+    const [kim, lee, sam] = w.members;
+    await ownerQuery(`UPDATE therapy_groups SET peer_contact_policy = 'ANYTIME' WHERE id = $1`, [w.group.id]);
+    await partner(kim, lee);
+    await partner(kim, sam);
+    const goal = await createGoal(kim, { visibility: 'PARTNERS', lifecycleStatus: 'ACTIVE' });
+    const SEND = `mutation($input: SendEncouragementInput!) { sendEncouragement(input: $input) { encouragement { id } } }`;
+    const MINE = `{ myEncouragements { id message } }`;
+    ok(await gql(lee.auth, SEND, { input: { goalId: goal.gid, message: 'From Lee' } }));
+    ok(await gql(sam.auth, SEND, { input: { goalId: goal.gid, message: 'From Sam' } }));
+    expect(ok(await gql(kim.auth, MINE)).myEncouragements.map((e: { message: string }) => e.message).sort()).toEqual(['From Lee', 'From Sam']);
+    const connection = await connect(lee, kim);
+    ok(await gql(kim.auth, BLOCK, { input: { connectionId: connection } }));
+    ok(await gql(lee.auth, SEND, { input: { goalId: goal.gid, message: 'From Lee again' } }));
+    expect(ok(await gql(kim.auth, MINE)).myEncouragements.map((e: { message: string }) => e.message)).toEqual(['From Sam']);
+    // Lee is told nothing: sending still succeeds, and the messages are kept.
+    expect(await ownerQuery(`SELECT message FROM encouragements WHERE sender_client_id = $1 ORDER BY sent_at`, [lee.client.id])).toEqual([
+      { message: 'From Lee' }, { message: 'From Lee again' },
+    ]);
   });
 });
