@@ -55,7 +55,7 @@ export async function sendEncouragement(ctx: AuthedContext, input: SendEncourage
   });
 }
 
-/** The viewing member's encouragements, newest first, without those from muted senders. */
+/** The viewing member's encouragements, newest first, without those from muted senders or members they blocked (a block mutes too). */
 export async function myEncouragements(ctx: AuthedContext, first: number, onlyId?: string): Promise<Encouragement[]> {
   const viewer = ctx.viewer;
   if (viewer.kind !== 'MEMBER') throw forbidden();
@@ -64,6 +64,7 @@ export async function myEncouragements(ctx: AuthedContext, first: number, onlyId
        FROM encouragements e JOIN goals g ON g.id = e.goal_id JOIN clients c ON c.id = e.sender_client_id
       WHERE e.recipient_client_id = $1 AND ($3::uuid IS NULL OR e.id = $3)
         AND NOT EXISTS (SELECT 1 FROM encouragement_mutes m WHERE m.recipient_client_id = $1 AND m.sender_client_id = e.sender_client_id)
+        AND NOT EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = $1 AND b.blocked_client_id = e.sender_client_id)
       ORDER BY e.sent_at DESC, e.id LIMIT $2`,
     [viewer.clientId, first, onlyId ?? null],
   );

@@ -89,7 +89,7 @@ export class PartnershipResolver {
 @Resolver(() => Encouragement)
 export class EncouragementResolver {
   @Authorized(Rule.MEMBER)
-  @Query(() => [Encouragement], { description: 'Encouragements you received, newest first, without muted senders. Members only.' })
+  @Query(() => [Encouragement], { description: 'Encouragements you received, newest first, without those of senders you muted or members you blocked. Members only.' })
   myEncouragements(@Ctx() ctx: AuthedContext, @Arg('first', () => Int, { defaultValue: 50, description: 'How many, 1–100.' }) first: number) {
     return myEncouragements(ctx, clampListSize(first));
   }
