@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { Field, ObjectType } from 'type-graphql';
+import { hasScope } from '../auth/viewer';
 import type { RequestContext } from '../context';
 import { displayNameOf } from '../modules/clients/client.entity';
 import { AuditActorType } from './audit-action';
@@ -9,10 +10,10 @@ export class Actor {
   @Field(() => AuditActorType, { description: 'Kind of actor.' })
   kind: AuditActorType;
 
-  @Field(() => String, { nullable: true, description: 'Staff member\'s name, integration\'s name, another member\'s display name (null for integrations, and for a member who never shared a group with you), or "you".' })
+  @Field(() => String, { nullable: true, description: 'Staff member\'s name (for integrations, only with a roster scope), integration\'s name, another member\'s display name (null for integrations, and for a member who never shared a group with you), or "you".' })
   name: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Staff role (ADMIN, SUPERVISOR, CLINICIAN), when a staff member.' })
+  @Field(() => String, { nullable: true, description: 'Staff role (ADMIN, SUPERVISOR, CLINICIAN), when a staff member (for integrations, only with a roster scope, as the name).' })
   role: string | null;
 }
 
@@ -20,8 +21,11 @@ export class Actor {
 export const actorLoader = (ctx: RequestContext) =>
   new DataLoader<string, Actor>(async (keys) => {
     const ids = (kind: string) => keys.filter((k) => k.startsWith(`${kind}:`)).map((k) => k.slice(kind.length + 1));
+    // Staff names go to people and to roster integrations (`roster:read`: "staff names"), not to
+    // an integration holding only other scopes (a `consent:read` key reading who recorded a consent).
+    const namesStaff = ctx.viewer?.kind !== 'INTEGRATION' || hasScope(ctx.viewer, 'roster:read') || hasScope(ctx.viewer, 'roster:write');
     const [staff, keysRows, clients] = await Promise.all([
-      ids('STAFF').length
+      ids('STAFF').length && namesStaff
         ? ctx.db.query<{ id: string; name: string; role: string }>(`SELECT id, name, role FROM staff_members WHERE id = ANY($1)`, [ids('STAFF')])
         : [],
       ids('INTEGRATION').length

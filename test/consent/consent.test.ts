@@ -377,6 +377,24 @@ describe('a member\'s consents are theirs alone', () => {
     await expectRefused('NOT_FOUND', [clinic.id], () => gql(plain.auth, CONSENT_NODE, { id: naming.gid }));
   });
 
+  it('names the staff who recorded a consent only to integrations with a roster scope (staff names are roster data)', async () => {
+    const { clinic, members } = await activeGroup({ members: 1 });
+    const reader = await clinic.addApiKey(['consent:read'], 'Reader');
+    const rosterReader = await clinic.addApiKey(['consent:read', 'roster:read'], 'Roster reader');
+    const Q = `query($id: ID!) { node(id: $id) { ... on ConsentRecord { recordedBy { kind name role } history { event actor { kind name role } } } } }`;
+    for (const key of [reader, rosterReader]) {
+      const consent = await grantConsent(clinic.supervisor.auth, {
+        clientId: members[0].client.gid, type: 'PARTNER_DATA_SHARING', integrationId: key.gid, method: 'SIGNED_FORM', documentVersion: 'pds-1',
+      });
+      const seen = ok(await gql(key.auth, Q, { id: consent.gid })).node;
+      const staff = key === reader ? { kind: 'STAFF', name: null, role: null } : { kind: 'STAFF', name: clinic.supervisor.name, role: 'SUPERVISOR' };
+      expect(seen.recordedBy).toEqual(staff);
+      expect(seen.history).toEqual([{ event: 'GRANTED', actor: staff }]);
+      // Staff of the clinic still see who recorded it.
+      expect(ok(await gql(clinic.admin.auth, Q, { id: consent.gid })).node.recordedBy).toEqual({ kind: 'STAFF', name: clinic.supervisor.name, role: 'SUPERVISOR' });
+    }
+  });
+
   it('refuses integrations the consent mutations', async () => {
     const { clinic, group, members } = await activeGroup({ members: 1 });
     const key = await clinic.addApiKey(['roster:read', 'roster:write', 'goals:read', 'consent:read']);
