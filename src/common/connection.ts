@@ -67,8 +67,18 @@ export function ConnectionType<T extends object>(NodeType: ClassType<T>, name: s
   return ConnectionClass;
 }
 
-/** A list size argument held to 1–100 (for lists whose arguments skip the class-validator pass). */
-export const clampListSize = (n: number): number => Math.min(100, Math.max(1, Math.trunc(n)));
+/** Whether `n` is a list size from 1 to `max`. */
+export const isListSize = (n: unknown, max = 100): n is number => Number.isSafeInteger(n) && (n as number) >= 1 && (n as number) <= max;
+
+/**
+ * A list size argument checked to be 1–`max` (for lists whose arguments skip the class-validator
+ * pass, and plain `Int` arguments): outside it is BAD_USER_INPUT naming the argument, as PageArgs
+ * answers, never a silently different page.
+ */
+export function listSize(n: number, argument: string, max = 100): number {
+  if (!isListSize(n, max)) throw badInput(`${argument} must be from 1 to ${max}`, { argument });
+  return n;
+}
 
 export const encodeCursor = (values: unknown[]): string => Buffer.from(JSON.stringify(values), 'utf8').toString('base64url');
 

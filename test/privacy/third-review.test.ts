@@ -181,3 +181,28 @@ describe('a block mutes', () => {
     ]);
   });
 });
+
+describe('list sizes out of range are refused, never silently changed', () => {
+  it('answers BAD_USER_INPUT naming the argument, for nested lists, the compiled roster and plain Int sizes alike', async () => {
+    const w = await world();
+    const goal = await createGoal(w.kim, { visibility: 'PRIVATE' });
+    const cases: [string, string, Record<string, unknown>, string][] = [
+      [w.lead.auth, `query($id: ID!, $n: Int!) { group(id: $id) { members(first: $n) { edges { node { id } } } } }`, { id: w.group.gid }, 'first'],
+      [w.lead.auth, `query($id: ID!, $n: Int!) { group(id: $id) { name members(first: $n) { edges { node { status client { displayName } goals { title checkIns(last: 3) { value } } } } } } }`, { id: w.group.gid }, 'first'],
+      [w.kim.auth, `query($id: ID!, $n: Int!) { goal(id: $id) { checkIns(last: $n) { id } } }`, { id: goal.gid }, 'last'],
+      [w.kim.auth, `query($n: Int!) { myEncouragements(first: $n) { id } }`, {}, 'first'],
+      [w.kim.auth, `query($n: Int!) { myAccessReport(first: $n) { generatedAt } }`, {}, 'first'],
+      [w.clinic.admin.auth, `query($n: Int!) { syncRuns(first: $n) { id } }`, {}, 'first'],
+    ];
+    const limits: Record<string, number> = { myAccessReport: 500, syncRuns: 200 };
+    for (const [auth, query, variables, argument] of cases) {
+      const max = Object.entries(limits).find(([name]) => query.includes(name))?.[1] ?? 100;
+      for (const n of [0, max + 1]) {
+        const res = await gql(auth, query, { ...variables, n });
+        expectError(res, 'BAD_USER_INPUT');
+        expect(res.errors![0].extensions).toMatchObject({ argument });
+      }
+      expect((await gql(auth, query, { ...variables, n: max })).errors).toBeUndefined();
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Ro
 import { Rule } from '../../auth/viewer';
 import type { AuthedContext } from '../../context';
 import { forbidden } from '../../errors/domain-error';
-import { PageArgs } from '../../common/connection';
+import { listSize, PageArgs } from '../../common/connection';
 import { accessHistory, buildAccessReport, clientIdFrom, disclosureHistory } from './access-report.service';
 import { AccessReport, AccessReportEntryConnection, DisclosureReportEntryConnection } from './access-report.types';
 
@@ -15,7 +15,7 @@ export class AccessReportResolver {
     @Arg('first', () => Int, { defaultValue: 100, description: 'Newest entries to include, 1–500.' }) first: number,
   ) {
     if (ctx.viewer.kind !== 'MEMBER') throw forbidden();
-    return buildAccessReport(ctx, ctx.viewer.clientId, clamp(first));
+    return buildAccessReport(ctx, ctx.viewer.clientId, listSize(first, 'first', 500));
   }
 
   @Authorized(Rule.ADMIN, Rule.SUPERVISOR)
@@ -25,7 +25,7 @@ export class AccessReportResolver {
     @Ctx() ctx: AuthedContext,
     @Arg('first', () => Int, { defaultValue: 100, description: 'Newest entries to include, 1–500.' }) first: number,
   ) {
-    return buildAccessReport(ctx, clientIdFrom(clientId), clamp(first));
+    return buildAccessReport(ctx, clientIdFrom(clientId), listSize(first, 'first', 500));
   }
 
   // The report's own query decided who may see it (and audited producing it); these page through the rest of it.
@@ -40,4 +40,3 @@ export class AccessReportResolver {
   }
 }
 
-const clamp = (n: number) => Math.min(500, Math.max(1, n));

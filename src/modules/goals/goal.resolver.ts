@@ -2,7 +2,7 @@ import { IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { badInput } from '../../errors/domain-error';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Float, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
-import { clampListSize, ConnectionType, PageArgs } from '../../common/connection';
+import { ConnectionType, listSize, PageArgs } from '../../common/connection';
 import { SafeText } from '../../common/safe-text';
 import { CalendarDate, toSqlDate } from '../../common/scalars';
 import type { AuthedContext } from '../../context';
@@ -157,9 +157,9 @@ export class GoalResolver {
   }
 
   @FieldResolver(() => [GoalCheckIn], { description: 'The most recent check-ins, newest first.' })
-  // Resolved once per goal on hot screens: clamped here instead of a class-validator pass per call.
+  // Resolved once per goal on hot screens: checked here instead of a class-validator pass per call.
   async checkIns(@Root() goal: Goal, @Args({ validate: false }) args: CheckInsArgs, @Ctx() ctx: AuthedContext) {
-    args.last = clampListSize(args.last);
+    args.last = listSize(args.last, 'last');
     const viewer = ctx.viewer;
     // Integrations receive check-ins only under a consent covering that data class (asked in one batch per request).
     const consentId = await checkInConsent(goal, ctx);

@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
 import type { AuthedContext } from '../../context';
-import { clampListSize } from '../../common/connection';
+import { listSize } from '../../common/connection';
 import { forbidden } from '../../errors/domain-error';
 import { visibleGroup } from '../groups/group.loaders';
 import { TherapyGroup } from '../groups/therapy-group.entity';
@@ -91,7 +91,7 @@ export class EncouragementResolver {
   @Authorized(Rule.MEMBER)
   @Query(() => [Encouragement], { description: 'Encouragements you received, newest first, without those of senders you muted or members you blocked. Members only.' })
   myEncouragements(@Ctx() ctx: AuthedContext, @Arg('first', () => Int, { defaultValue: 50, description: 'How many, 1–100.' }) first: number) {
-    return myEncouragements(ctx, clampListSize(first));
+    return myEncouragements(ctx, listSize(first, 'first'));
   }
 
   @Authorized(Rule.MEMBER)

@@ -1,7 +1,7 @@
 import type { FieldNode } from 'graphql';
 import { AuditAction } from '../../audit/audit-action';
 import type { AuditEntry } from '../../audit/audit-log';
-import { clampListSize, pageOf, PageInfo } from '../../common/connection';
+import { isListSize, pageOf, PageInfo } from '../../common/connection';
 import { toGlobalId, uuidOf } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
 import { argumentOf, CompiledRead, decodeList, jsonRow, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
@@ -87,7 +87,8 @@ const CLIENT = { fields: { id: {}, displayName: {} } };
 const MEMBERSHIP = { fields: { id: {}, status: {}, client: CLIENT, goals: GOAL } };
 const PAGE_INFO = { fields: { hasNextPage: {}, hasPreviousPage: {}, startCursor: {}, endCursor: {} } };
 
-const clamp = (n: unknown): number | undefined => (Number.isSafeInteger(n) ? clampListSize(n as number) : undefined);
+// A size out of range is the resolvers' to refuse.
+const clamp = (n: unknown): number | undefined => (isListSize(n) ? n : undefined);
 
 /**
  * What the roster statement reads for this operation, decided from who asks (role only, so the

@@ -1,7 +1,7 @@
 import { IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
-import { clampListSize, ConnectionType, PageArgs } from '../../common/connection';
+import { ConnectionType, listSize, PageArgs } from '../../common/connection';
 import { isSafeText, SafeText } from '../../common/safe-text';
 import { badInput } from '../../errors/domain-error';
 import type { AuthedContext } from '../../context';
@@ -147,9 +147,9 @@ export class GroupResolver {
     description:
       'The roster. Staff with access to the group and roster integrations see every membership; a member sees ACTIVE peers (display name and status only) once they have accepted the current group agreement. Null for clinicians who do not facilitate the group.',
   })
-  // Resolved once per group on list screens: clamped here instead of a class-validator pass per call.
+  // Resolved once per group on list screens: checked here instead of a class-validator pass per call.
   async members(@Root() group: TherapyGroup, @Args({ validate: false }) args: MembersArgs, @Ctx() ctx: AuthedContext) {
-    args.first = clampListSize(args.first);
+    args.first = listSize(args.first, 'first');
     if (args.after && (args.after.length > 500 || !isSafeText(args.after))) throw badInput('Invalid cursor', { argument: 'after' });
     const visible = await ctx.loaders.of(groupLoaders).visibleById.load(group.id);
     if (!visible) return null;

@@ -1,3 +1,4 @@
+import { listSize } from '../../common/connection';
 import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { actorKey, actorLoader } from '../../audit/actor';
 import { Rule } from '../../auth/viewer';
@@ -21,7 +22,7 @@ export class SyncResolver {
   async syncRuns(@Ctx() ctx: AuthedContext, @Arg('first', () => Int, { defaultValue: 50, description: 'How many, 1–200.' }) first: number) {
     const rows = await ctx.db.query<{ id: string; created_at: Date; actor_type: string; actor_id: string | null; mode: SyncRun['mode']; dry_run: boolean; applied: boolean; row_count: number; error_count: number; counts: unknown }>(
       `SELECT id, created_at, actor_type, actor_id, mode, dry_run, applied, row_count, error_count, counts FROM sync_runs ORDER BY created_at DESC, id LIMIT $1`,
-      [Math.min(200, Math.max(1, first))],
+      [listSize(first, 'first', 200)],
     );
     const actors = ctx.loaders.of(actorLoader);
     return Promise.all(
