@@ -317,6 +317,21 @@ describe('who is going', () => {
     }
   });
 
+  it('counts only those still invited: a member who answered and then left the group no longer counts, as they are no longer listed', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    await rsvped(world.cat, e.members.id, 'GOING');
+    await rsvped(world.fay, e.members.id, 'GOING');
+    await rsvped(world.dan, e.members.id, 'MAYBE');
+    expect((await eventsFor(world.lead.auth, world.group)).get(e.members.id)).toMatchObject({ counts: { going: 2, maybe: 1 }, attendees: names(world.cat, world.fay) });
+    await endMembership(world.clinic, world.fay, 'WITHDRAWN');
+    await endMembership(world.clinic, world.dan, 'WITHDRAWN');
+    expect((await eventsFor(world.lead.auth, world.group)).get(e.members.id)).toMatchObject({ counts: { going: 1, maybe: 0 }, attendees: names(world.cat) });
+    expect((await eventsFor(world.cat.auth)).get(e.members.id).counts).toEqual({ going: 1, maybe: 0 });
+    // Their answers are kept (they count again if they come back).
+    expect((await rsvpRows(world.clinic.id)).filter((r: { event_id: string }) => r.event_id === uuidOf(e.members.id))).toHaveLength(3);
+  });
+
   it('attendee names are null unless the viewer is going themself', async () => {
     const world = await eventWorld();
     const e = await threeEvents(world);

@@ -163,9 +163,9 @@ export class GroupEvent implements Node {
 
 @ObjectType({ simpleResolvers: true, description: 'How many have answered what.' })
 export class RsvpCounts {
-  @Field(() => Int, { description: 'Going.' })
+  @Field(() => Int, { description: 'Going, among those still invited (an answer from someone who has since left the group no longer counts).' })
   going: number;
 
-  @Field(() => Int, { description: 'Maybe.' })
+  @Field(() => Int, { description: 'Maybe, among those still invited.' })
   maybe: number;
 }

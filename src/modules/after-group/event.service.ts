@@ -200,7 +200,8 @@ export async function myRsvp(ctx: AuthedContext, event: GroupEvent): Promise<Rsv
   return (await ctx.loaders.of(eventLoaders).rsvps.load(event.id)).find((r) => r.clientId === clientId)?.response ?? null;
 }
 
+/** Counted as the attendee list is drawn: only answers of those still invited (one who RSVPed and then left is not going). */
 export async function rsvpCounts(ctx: AuthedContext, event: GroupEvent) {
-  const all = await ctx.loaders.of(eventLoaders).rsvps.load(event.id);
-  return { going: all.filter((r) => r.response === RsvpResponse.GOING).length, maybe: all.filter((r) => r.response === RsvpResponse.MAYBE).length };
+  const invited = (await ctx.loaders.of(eventLoaders).rsvps.load(event.id)).filter((r) => isInvited(event.audience, r.membershipStatus ?? undefined));
+  return { going: invited.filter((r) => r.response === RsvpResponse.GOING).length, maybe: invited.filter((r) => r.response === RsvpResponse.MAYBE).length };
 }
