@@ -10,7 +10,7 @@ export class Actor {
   @Field(() => AuditActorType, { description: 'Kind of actor.' })
   kind: AuditActorType;
 
-  @Field(() => String, { nullable: true, description: 'Staff member\'s name (for integrations, only with a roster scope), integration\'s name, another member\'s display name (null for integrations, and for a member who never shared a group with you), or "you".' })
+  @Field(() => String, { nullable: true, description: 'Staff member\'s name (for integrations, only with a roster scope), integration\'s name, another member\'s display name (null for integrations, and for a member who was never seated in a group with you at the same time), or "you".' })
   name: string | null;
 
   @Field(() => String, { nullable: true, description: 'Staff role (ADMIN, SUPERVISOR, CLINICIAN), when a staff member (for integrations, only with a roster scope, as the name).' })
@@ -33,13 +33,15 @@ export const actorLoader = (ctx: RequestContext) =>
         : [],
       // Other members appear by display name only (the name peers already see), and only to people:
       // an integration reading a consent record may not read its client, so gets no name for them,
-      // and a member only for someone who shares (or shared) a group with them: a name would tell
-      // anyone else that this person is a client of the clinic.
+      // and a member only for someone who was seated in a group with them at the same time (as
+      // peers see each other): a name would tell anyone else that this person is a client here.
       ids('CLIENT').length && ctx.viewer?.kind !== 'INTEGRATION'
         ? ctx.db.query<{ id: string; given_name: string; family_name: string; preferred_name: string | null }>(
             `SELECT id, given_name, family_name, preferred_name FROM clients c WHERE id = ANY($1)
-                AND ($2::uuid IS NULL OR c.id = $2 OR EXISTS (SELECT 1 FROM memberships theirs JOIN memberships mine ON mine.group_id = theirs.group_id
-                                                              WHERE theirs.client_id = c.id AND mine.client_id = $2))`,
+                AND ($2::uuid IS NULL OR c.id = $2 OR EXISTS (
+                  SELECT 1 FROM memberships theirs JOIN memberships mine ON mine.group_id = theirs.group_id
+                   WHERE theirs.client_id = c.id AND mine.client_id = $2 AND theirs.period_start IS NOT NULL AND mine.period_start IS NOT NULL
+                     AND theirs.period_start <= coalesce(mine.period_end, 'infinity') AND mine.period_start <= coalesce(theirs.period_end, 'infinity')))`,
             [ids('CLIENT'), ctx.viewer?.kind === 'MEMBER' ? ctx.viewer.clientId : null],
           )
         : [],

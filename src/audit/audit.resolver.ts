@@ -86,7 +86,7 @@ function idFilter(value: string, types: readonly string[], name: string, inFilte
 export class AuditResolver {
   @Authorized(Rule.ADMIN)
   @Query(() => AuditEventConnection, {
-    description: 'The clinic\'s audit trail, newest first. Admins only. Reading it is audited too: an EXPORT of `AuditEvents` about each member a page names, which that member\'s access report shows.',
+    description: 'The clinic\'s audit trail, newest first. Admins only. Reading it is audited too: an EXPORT of `AuditEvents` about each member a page names (as subject or actor), which that member\'s access report shows.',
   })
   async auditEvents(@Args() args: AuditEventsArgs, @Ctx() ctx: AuthedContext) {
     const q = new SqlParts(args.first + 1);
@@ -118,8 +118,11 @@ export class AuditResolver {
     );
     const page = pageOf(rows, args.first, (a) => [a.batch, a.n]);
     // Who read whose record is itself about those members, as their access report is: each member
-    // a page names is recorded once, and the admin's look shows in that member's own report.
-    const subjects = new Set(page.edges.map((e) => e.node.subjectClientId).filter((id): id is string => !!id));
+    // a page names, as subject or as actor, is recorded once, and the admin's look shows in that
+    // member's own report.
+    const subjects = new Set(
+      page.edges.flatMap((e) => [e.node.subjectClientId, e.node.actorType === 'CLIENT' ? e.node.actorId : null]).filter((id): id is string => !!id),
+    );
     ctx.audit.recordMany([...subjects].map((id) => ({ action: AuditAction.EXPORT, resourceType: 'AuditEvents', resourceId: id, subjectClientId: id })));
     return page;
   }

@@ -87,18 +87,43 @@ describe('a refused look names the member it was about', () => {
   it('a member\'s refused look appears in the access report by name only to someone who shares a group with them', async () => {
     const w = await world();
     const stranger = w.other.members[0];
+    // Two more who were in Kim's group, but never seated beside her: one only referred, one whose place ended years before hers began.
+    const referred = await activeGroup({ clinic: w.clinic, members: 1 });
+    const former = await activeGroup({ clinic: w.clinic, members: 1 });
+    await ownerQuery(
+      `INSERT INTO memberships (clinic_id, group_id, client_id, status, period_start, period_end) VALUES
+         ($1, $2, $3, 'REFERRED', NULL, NULL), ($1, $2, $4, 'COMPLETED', '2020-01-06', '2020-03-30')`,
+      [w.clinic.id, w.group.id, referred.members[0].client.id, former.members[0].client.id],
+    );
     const CLIENT = `query($id: ID!) { client(id: $id) { id } }`;
-    expectError(await gql(stranger.auth, CLIENT, { id: w.kim.client.gid }), 'NOT_FOUND');
-    expectError(await gql(w.lee.auth, CLIENT, { id: w.kim.client.gid }), 'NOT_FOUND');
+    for (const m of [stranger, referred.members[0], former.members[0], w.lee]) expectError(await gql(m.auth, CLIENT, { id: w.kim.client.gid }), 'NOT_FOUND');
     const refusals = ok(await gql(w.kim.auth, REPORT)).myAccessReport.accesses.filter((a: { action: string }) => a.action === 'DENIED');
-    // Newest first: Lee, her peer, by display name; the member of another group as a member, unnamed.
+    // Newest first: Lee, her peer, by display name; the others as members, unnamed.
     expect(refusals.map((a: { actor: object }) => a.actor)).toEqual([
       { kind: 'CLIENT', name: expect.stringMatching(/\S/) },
+      { kind: 'CLIENT', name: null },
+      { kind: 'CLIENT', name: null },
       { kind: 'CLIENT', name: null },
     ]);
     // Staff producing the report for her still see who it was.
     const forStaff = ok(await gql(w.clinic.admin.auth, `query($c: ID!) { clientAccessReport(clientId: $c) { accesses { action actor { kind name } } } }`, { c: w.kim.client.gid }));
     expect(forStaff.clientAccessReport.accesses.filter((a: { action: string }) => a.action === 'DENIED').every((a: { actor: { name: string | null } }) => a.actor.name)).toBe(true);
+  });
+});
+
+describe('reading the audit trail', () => {
+  it('is an EXPORT about every member a page names, as subject or as actor', async () => {
+    const w = await world();
+    expectError(await gql(w.kim.auth, `query($id: ID!) { client(id: $id) { id } }`, { id: w.lee.client.gid }), 'NOT_FOUND');
+    const res = await gql(w.clinic.admin.auth, `query($f: AuditEventFilter) { auditEvents(filter: $f) { edges { node { actorId subjectClientId } } } }`, {
+      f: { actorId: w.kim.client.gid, action: 'DENIED' },
+    });
+    expect(res.data.auditEvents.edges.map((e: { node: object }) => e.node)).toEqual([{ actorId: w.kim.client.id, subjectClientId: w.lee.client.id }]);
+    const exported = await ownerQuery<{ subject_client_id: string }>(
+      `SELECT subject_client_id FROM audit_events WHERE request_id = $1 AND action = 'EXPORT' ORDER BY subject_client_id`,
+      [res.body.extensions!.requestId],
+    );
+    expect(exported.map((r) => r.subject_client_id)).toEqual([w.kim.client.id, w.lee.client.id].sort());
   });
 });
 
