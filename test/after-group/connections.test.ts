@@ -227,6 +227,35 @@ describe('who may be asked', () => {
     expect(ok(await respond(lee, sent.id, true)).respondToConnection.connection.status).toBe('ACCEPTED');
   });
 
+  it('a held request withdrawn before its time never reaches the member asked, nor their access report', async () => {
+    const world = await trio('AFTER_COMPLETION');
+    const { kim, lee } = world;
+    await graduate(world, kim);
+    const sent = await requested(kim, lee, 'Coffee?');
+    await connectionAs(kim, sent.id);
+    ok(await gql(kim.auth, WITHDRAW, { input: { connectionId: sent.id } }));
+    await graduate(world, lee);
+    expect(await connectionsOf(lee)).toEqual([]);
+    expectError(await gql(lee.auth, CONNECTION_NODE, { id: sent.id }), 'NOT_FOUND');
+    // Nothing about it is recorded about Lee, so Lee's report cannot tell it existed.
+    expect(await ownerQuery(`SELECT 1 FROM audit_events WHERE resource_type = 'Connection' AND subject_client_id = $1`, [lee.client.id])).toEqual([]);
+    const report = ok(await gql(lee.auth, `{ myAccessReport { accesses { resourceType } } }`)).myAccessReport;
+    expect(report.accesses.filter((a: { resourceType: string }) => a.resourceType === 'Connection')).toEqual([]);
+    expect((await connectionAs(kim, sent.id)).status).toBe('WITHDRAWN');
+  });
+
+  it('a held request stays held while the group is set to NEVER, and reaches the member asked when the group allows it (ANYTIME)', async () => {
+    const world = await trio('AFTER_COMPLETION');
+    const { clinic, kim, lee } = world;
+    await graduate(world, kim);
+    const sent = await requested(kim, lee);
+    await setPolicy(clinic, world.group, 'NEVER');
+    expect(await connectionsOf(lee)).toEqual([]);
+    await setPolicy(clinic, world.group, 'ANYTIME');
+    expect(await connectionAs(lee, sent.id)).toMatchObject({ status: 'REQUESTED', direction: 'RECEIVED' });
+    expect((await connectionRows(clinic.id))[0]).toMatchObject({ held_from_recipient: false });
+  });
+
   it('policy AFTER_COMPLETION: the answer to one who finished does not tell whether the peer is still in the group', async () => {
     const answers = [];
     for (const peerEnded of [false, true]) {
@@ -281,14 +310,13 @@ describe('who may be asked', () => {
     expect((await connectionRows(clinic.id)).map((r) => r.status).sort()).toEqual(['DECLINED', 'REQUESTED']);
   });
 
-  it('a group switched to AFTER_COMPLETION: a pending request waits, unseen by the member asked, until both memberships have ended', async () => {
+  it('a group switched to AFTER_COMPLETION: a pending request waits until both memberships have ended (CONFLICT)', async () => {
     const world = await trio('ANYTIME');
     const { clinic, kim, lee } = world;
     const c = await requested(kim, lee);
     await setPolicy(clinic, world.group, 'AFTER_COMPLETION');
-    await expectRefused('NOT_FOUND', [clinic.id], () => respond(lee, c.id, true));
-    expect(await connectionsOf(lee)).toEqual([]);
-    expect((await connectionAs(kim, c.id)).status).toBe('REQUESTED');
+    const refused = await expectRefused('CONFLICT', [clinic.id], () => respond(lee, c.id, true));
+    expect(refused.errors![0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'AFTER_COMPLETION' });
     await graduate(world, kim);
     await graduate(world, lee);
     expect(ok(await respond(lee, c.id, true)).respondToConnection.connection.status).toBe('ACCEPTED');
@@ -414,6 +442,9 @@ describe('contact details', () => {
     expect((await connectionAs(kim, again.id)).status).toBe('REQUESTED');
     expect(errorShape(await request(kim, lee))).toEqual(errorShape(await request(sam, lee)));
     expect(ok(await gql(kim.auth, WITHDRAW, { input: { connectionId: again.id } })).withdrawConnection.connection.status).toBe('WITHDRAWN');
+    // Withdrawn, it still never reaches Lee, nor Lee's access report.
+    expect((await connectionsOf(lee)).map((c: { id: string }) => c.id)).toEqual([fromSam.id, id]);
+    expect(await ownerQuery(`SELECT 1 FROM audit_events WHERE resource_id = $1 AND subject_client_id = $2`, [uuidOf(again.id), lee.client.id])).toEqual([]);
     // Lee, the blocker, asking Kim finds no one.
     const byBlocker = await expectRefused('NOT_FOUND', [clinic.id], () => request(lee, kim));
     expect(errorShape(byBlocker)).toEqual(errorShape(await request(lee, toGlobalId('Membership', randomUUID()))));

@@ -150,7 +150,7 @@ class ContactPreferencesPayload {
 @Resolver(() => Connection)
 export class ConnectionResolver {
   @Authorized(Rule.MEMBER)
-  @Query(() => [Connection], { description: 'Your contact requests (sent and received) and connections, newest first. A request you received shows once the group\'s peer-contact policy allows the exchange (under AFTER_COMPLETION, when your membership has ended too); one from a member you blocked never shows. Members only.' })
+  @Query(() => [Connection], { description: 'Your contact requests (sent and received) and connections, newest first. A request held from you never shows, in any status: one the group\'s peer-contact policy did not allow on your side when it was made shows once the policy allows it (your membership has ended under AFTER_COMPLETION, or the group is set to ANYTIME) unless it was withdrawn first; one from a member you blocked, never. Members only.' })
   connections(@Ctx() ctx: AuthedContext) {
     return ctx.loaders.of(connectionLoaders).mine();
   }

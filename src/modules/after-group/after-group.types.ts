@@ -9,7 +9,7 @@ export enum ConnectionStatus {
 }
 registerEnumType(ConnectionStatus, {
   name: 'ConnectionStatus',
-  description: 'Where a contact exchange stands. A block shows as the decline (of a pending request) or withdrawal (of anything else) it looks like: it reveals nothing.',
+  description: 'Where a contact exchange stands. A block shows, to both members, as what it looks like: DECLINED for a request the blocker had received and not answered, WITHDRAWN for anything else (blocks made before this rule show DECLINED): it reveals nothing.',
   valuesConfig: {
     REQUESTED: { description: 'Waiting for the other member.' },
     ACCEPTED: { description: 'Both said yes; contact details show while both hold CONTACT_SHARING consent and the group\'s peer-contact policy allows it.' },
@@ -110,6 +110,8 @@ export class Connection implements Node {
   recipientClientId: string;
   otherClientId: string;
   rawStatus: string;
+  /** Not (yet) shown to its recipient (`held_from_recipient`): nothing about it is recorded about them. */
+  heldFromRecipient: boolean;
 
   @Field(() => ConnectionStatus, { description: 'Status as you may see it.' })
   status: ConnectionStatus;

@@ -12,6 +12,8 @@ import { groupLoaders } from '../groups/group.loaders';
 import { PeerContactPolicy } from '../groups/group.enums';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { ENDED, isEnded, MembershipStatus } from '../memberships/membership-status';
+import { membershipEndedHooks } from '../memberships/membership.service';
+import { peerContactPolicyChangedHooks } from '../groups/group.service';
 import { contactAllowed, MAX_PENDING_REQUESTS, revealsContact, statusShown } from './after-group.policy';
 import { Connection, ConnectionDirection, ConnectionStatus, ContactCard, ContactPreferences } from './after-group.types';
 
@@ -19,7 +21,7 @@ const CONNECTION = 'Connection';
 
 type ConnectionRow = {
   id: string; group_id: string; requester_client_id: string; recipient_client_id: string; status: string; blocked_shown_as: string | null;
-  message: string | null; created_at: Date; responded_at: Date | null; given_name: string; family_name: string; preferred_name: string | null;
+  held_from_recipient: boolean; message: string | null; created_at: Date; responded_at: Date | null; given_name: string; family_name: string; preferred_name: string | null;
 };
 
 function asSeenBy(viewerClientId: string, r: ConnectionRow): Connection {
@@ -31,6 +33,7 @@ function asSeenBy(viewerClientId: string, r: ConnectionRow): Connection {
     recipientClientId: r.recipient_client_id,
     otherClientId: sent ? r.recipient_client_id : r.requester_client_id,
     rawStatus: r.status,
+    heldFromRecipient: r.held_from_recipient,
     status: statusShown(r.status, r.blocked_shown_as) as ConnectionStatus,
     direction: sent ? ConnectionDirection.SENT : ConnectionDirection.RECEIVED,
     otherDisplayName: displayNameOf({ givenName: r.given_name, familyName: r.family_name, preferredName: r.preferred_name }),
@@ -42,30 +45,25 @@ function asSeenBy(viewerClientId: string, r: ConnectionRow): Connection {
 
 /**
  * A member's connections (both directions), each seen from their side. Members only see their own,
- * and not every request sent to them: one from a member they blocked goes nowhere (its sender sees
- * it pending, as an unanswered request), and one the group's policy does not allow yet (an
- * AFTER_COMPLETION group where they are still a member) waits unseen until it does.
+ * and not every request sent to them: one held from them (`held_from_recipient`: from a member
+ * they blocked, for good; or one the group's policy did not allow on their side yet, until it
+ * does) is not theirs to see in any status, while its sender sees it pending.
  */
 export const connectionLoaders = (ctx: RequestContext) => {
   const me = ctx.viewer?.kind === 'MEMBER' ? ctx.viewer.clientId : null;
   const select = `SELECT x.*, c.given_name, c.family_name, c.preferred_name FROM connections x
       JOIN clients c ON c.id = CASE WHEN x.requester_client_id = $1 THEN x.recipient_client_id ELSE x.requester_client_id END`;
-  const mineOnly = `(x.requester_client_id = $1 OR (x.recipient_client_id = $1 AND NOT (x.status = 'REQUESTED'
-      AND EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = $1 AND b.blocked_client_id = x.requester_client_id))))`;
-  const shown = async (viewer: string, rows: ConnectionRow[]): Promise<Connection[]> => {
+  const mineOnly = `(x.requester_client_id = $1 OR (x.recipient_client_id = $1 AND NOT x.held_from_recipient))`;
+  const shown = (viewer: string, rows: ConnectionRow[]): Connection[] => {
     const seen = rows.map((r) => asSeenBy(viewer, r));
-    const waiting = seen.filter((c) => c.direction === ConnectionDirection.RECEIVED && c.rawStatus === 'REQUESTED');
-    const policies = await contactPolicyNow(ctx, waiting);
-    const notYet = new Set(waiting.filter((_, i) => policies[i] === 'NOT_YET'));
-    const visible = seen.filter((c) => !notYet.has(c));
-    ctx.audit.recordMany(visible.map(connectionRead));
-    return visible;
+    ctx.audit.recordMany(seen.map(connectionRead));
+    return seen;
   };
   return {
     visibleById: new DataLoader<string, Connection | null>(async (ids) => {
       if (!me) return ids.map(() => null);
       const rows = await ctx.db.query<ConnectionRow>(`${select} WHERE x.id = ANY($2) AND ${mineOnly}`, [me, [...ids]]);
-      const byId = new Map((await shown(me, rows)).map((c) => [c.id, c]));
+      const byId = new Map(shown(me, rows).map((c) => [c.id, c]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     mine: async (): Promise<Connection[]> => {
@@ -82,14 +80,27 @@ export const connectionLoaders = (ctx: RequestContext) => {
   };
 };
 
-/** A change to a connection concerns both members: recorded about each. */
+/**
+ * A change to a connection concerns both members: recorded about each, except a recipient it is
+ * held from (their access report must not tell them it exists).
+ */
 function connectionUpdated(ctx: AuthedContext, c: Connection) {
   const me = ctx.viewer.kind === 'MEMBER' ? ctx.viewer.clientId : null;
-  for (const clientId of [me, c.otherClientId]) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: c.id, subjectClientId: clientId });
+  for (const clientId of c.heldFromRecipient ? [me] : [me, c.otherClientId]) {
+    ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: c.id, subjectClientId: clientId });
+  }
 }
 
-/** A connection shown names the other member and carries their message: a READ of it about them. */
-const connectionRead = (c: Connection) => ({ action: AuditAction.READ, resourceType: CONNECTION, resourceId: c.id, subjectClientId: c.otherClientId });
+/**
+ * A connection shown names the other member and carries their message: a READ of it about them.
+ * Its sender reading a request held from its recipient reads only their own request.
+ */
+const connectionRead = (c: Connection) => ({
+  action: AuditAction.READ,
+  resourceType: CONNECTION,
+  resourceId: c.id,
+  subjectClientId: c.heldFromRecipient ? c.requesterClientId : c.otherClientId,
+});
 
 /**
  * The peer behind a membership id, if the viewing member shares (or shared) that group with
@@ -114,17 +125,23 @@ export async function requestConnection(ctx: AuthedContext, peerMembershipId: st
   if (!peer) throw notFound('Member');
   if (peer.clientId === viewer.clientId) throw badInput('You cannot connect with yourself', { field: 'peerMembershipId' });
   // Someone the viewer blocked is no one to them. A request from someone the peer blocked is taken
-  // like any other and goes nowhere (the peer never sees it): answering it differently would tell
-  // its sender they were blocked.
-  const [blocked] = await ctx.db.query(`SELECT 1 FROM member_blocks WHERE blocker_client_id = $1 AND blocked_client_id = $2`, [viewer.clientId, peer.clientId]);
-  if (blocked) throw notFound('Member');
+  // like any other and held from the peer for good: answering it differently would tell its
+  // sender they were blocked.
+  const [blocks] = await ctx.db.query<{ mine: boolean; theirs: boolean }>(
+    `SELECT bool_or(blocker_client_id = $1) AS mine, bool_or(blocker_client_id = $2) AS theirs FROM member_blocks
+      WHERE (blocker_client_id = $1 AND blocked_client_id = $2) OR (blocker_client_id = $2 AND blocked_client_id = $1)`,
+    [viewer.clientId, peer.clientId],
+  );
+  if (blocks?.mine) throw notFound('Member');
   const facts = await ctx.loaders.of(viewerFactsLoader).get();
   const own = facts.ownMemberships.get(peer.groupId);
   const group = (await ctx.loaders.of(groupLoaders).rowById.load(peer.groupId))!;
-  // Only the asker's own side decides here: whether the peer's membership has ended is not theirs
-  // to learn. A request the policy does not allow yet on the peer's side waits unseen by the peer
-  // (`connectionLoaders`), and accepting asks the policy again.
+  // Only the asker's own side decides the answer: whether the peer's membership has ended is not
+  // theirs to learn. A request the policy does not allow on the peer's side yet is held from the
+  // peer until it does (`releaseHeldRequests`).
   refuseUnlessAllowed(contactAllowed(group.peerContactPolicy as PeerContactPolicy, !!own && isEnded(own.status), true));
+  const [policyForBoth] = await contactPolicyNow(ctx, [{ groupId: peer.groupId, requesterClientId: viewer.clientId, recipientClientId: peer.clientId }]);
+  const held = !!blocks?.theirs || policyForBoth !== 'ALLOWED';
   // Serialise a member's requests so two parallel ones cannot both pass the pending limit.
   await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('connection-request:' || $1))`, [viewer.clientId]);
   const [{ pending }] = await ctx.db.query<{ pending: number }>(
@@ -136,9 +153,9 @@ export async function requestConnection(ctx: AuthedContext, peerMembershipId: st
   }
   try {
     const [row] = await ctx.db.query<{ id: string }>(
-      `INSERT INTO connections (clinic_id, group_id, requester_client_id, recipient_client_id, status, message)
-       VALUES ($1, $2, $3, $4, 'REQUESTED', $5) RETURNING id`,
-      [ctx.db.clinicId, peer.groupId, viewer.clientId, peer.clientId, message ?? null],
+      `INSERT INTO connections (clinic_id, group_id, requester_client_id, recipient_client_id, status, message, held_from_recipient)
+       VALUES ($1, $2, $3, $4, 'REQUESTED', $5, $6) RETURNING id`,
+      [ctx.db.clinicId, peer.groupId, viewer.clientId, peer.clientId, message ?? null, held],
     );
     ctx.audit.record({ action: AuditAction.CREATE, resourceType: CONNECTION, resourceId: row.id, subjectClientId: viewer.clientId });
     return (await ctx.loaders.of(connectionLoaders).visibleById.load(row.id))!;
@@ -187,7 +204,9 @@ function refuseUnlessAllowed(allowed: ReturnType<typeof contactAllowed>) {
  * and both members' memberships there (the open one, else the latest). Two statements for any
  * number of connections.
  */
-async function contactPolicyNow(ctx: RequestContext, connections: readonly Connection[]): Promise<ReturnType<typeof contactAllowed>[]> {
+type ConnectionPair = Pick<Connection, 'groupId' | 'requesterClientId' | 'recipientClientId'>;
+
+async function contactPolicyNow(ctx: RequestContext, connections: readonly ConnectionPair[]): Promise<ReturnType<typeof contactAllowed>[]> {
   if (!connections.length) return [];
   const pairs = connections.flatMap((c) => [c.requesterClientId, c.recipientClientId].map((clientId) => ({ groupId: c.groupId, clientId })));
   const [groups, rows] = await Promise.all([
@@ -298,3 +317,28 @@ export async function setContactPreferences(ctx: AuthedContext, prefs: ContactPr
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: 'ContactPreferences', resourceId: ctx.viewer.clientId, subjectClientId: ctx.viewer.clientId });
   return contactPreferencesOf(ctx, ctx.viewer.clientId);
 }
+
+/**
+ * Shows their recipients the pending requests held from them (`held_from_recipient`) that the
+ * group's peer-contact policy now allows, in the groups given or those of the memberships given;
+ * never one from a member the recipient blocked. Run when memberships end and when a group's
+ * policy changes, the only events that change the policy's answer.
+ */
+export async function releaseHeldRequests(ctx: RequestContext, scope: { groupIds?: string[]; membershipIds?: string[] }) {
+  const rows = await ctx.db.query<{ id: string; group_id: string; requester_client_id: string; recipient_client_id: string }>(
+    `SELECT x.id, x.group_id, x.requester_client_id, x.recipient_client_id FROM connections x
+      WHERE x.held_from_recipient AND x.status = 'REQUESTED'
+        AND (x.group_id = ANY($1::uuid[]) OR x.group_id IN (SELECT group_id FROM memberships WHERE id = ANY($2::uuid[])))
+        AND NOT EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = x.recipient_client_id AND b.blocked_client_id = x.requester_client_id)`,
+    [scope.groupIds ?? [], scope.membershipIds ?? []],
+  );
+  if (!rows.length) return;
+  const policies = await contactPolicyNow(ctx, rows.map((r) => ({ groupId: r.group_id, requesterClientId: r.requester_client_id, recipientClientId: r.recipient_client_id })));
+  const released = rows.filter((_, i) => policies[i] === 'ALLOWED').map((r) => r.id);
+  if (released.length) await ctx.db.query(`UPDATE connections SET held_from_recipient = false WHERE id = ANY($1)`, [released]);
+  ctx.loaders.of(connectionLoaders).visibleById.clearAll();
+}
+
+// Registered at import: memberships and groups must not import after-group (it depends on them).
+membershipEndedHooks.push((ctx, membershipIds) => releaseHeldRequests(ctx, { membershipIds }));
+peerContactPolicyChangedHooks.push((ctx, groupId) => releaseHeldRequests(ctx, { groupIds: [groupId] }));

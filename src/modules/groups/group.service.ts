@@ -4,7 +4,7 @@ import { AuditAction } from '../../audit/audit-action';
 import { decodeCursor, Page, pageOf } from '../../common/connection';
 import { uuidOf } from '../../common/global-id';
 import { toSqlDate } from '../../common/scalars';
-import type { AuthedContext } from '../../context';
+import type { AuthedContext, RequestContext } from '../../context';
 import { badInput, conflict, notFound } from '../../errors/domain-error';
 import { isUniqueViolation } from '../../db/pg-errors';
 import { attachExternalIds } from '../external-ids/external-id.service';
@@ -146,8 +146,14 @@ export async function updateGroup(ctx: AuthedContext, input: UpdateGroupInput): 
   loaders.visibleById.clear(id);
   loaders.counts.clear(id);
   if (set.capacity !== undefined && set.capacity !== group.capacity) await promoteFromWaitlist(ctx, id);
+  if (set.peer_contact_policy !== undefined && set.peer_contact_policy !== group.peerContactPolicy) {
+    for (const hook of peerContactPolicyChangedHooks) await hook(ctx, id);
+  }
   return (await loaders.visibleById.load(id))!;
 }
+
+/** Modules that react to a group's peer-contact policy changing (held contact requests) register here. */
+export const peerContactPolicyChangedHooks: ((ctx: RequestContext, groupId: string) => Promise<void>)[] = [];
 
 async function hasCurrentLead(ctx: AuthedContext, groupId: string, except?: string): Promise<boolean> {
   const [row] = await ctx.db.query<{ led: boolean }>(`SELECT ${otherActiveLeadSql('$1::uuid', '$2::uuid')} AS led`, [groupId, except ?? null]);
