@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { toGlobalId } from '../../src/common/global-id';
 import { ownerQuery } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
-import { grantConsent } from '../goals/goal-fixtures';
 import {
   allowContactSharing,
   BLOCK,
@@ -33,6 +32,7 @@ import {
   uuidOf,
   WITHDRAW,
 } from './after-group-fixtures';
+import { acceptAgreement, activateGroup, createGroup, grantConsent } from '../goals/goal-fixtures';
 
 /** Kim, Lee and Sam in an ANYTIME group, each with an email and a phone on file. */
 async function trio(policy: 'ANYTIME' | 'AFTER_COMPLETION' | 'NEVER' = 'ANYTIME') {
@@ -567,5 +567,82 @@ describe('privacy of connections', () => {
     expect(['FORBIDDEN', 'NOT_FOUND']).toContain(staff.codes[0]);
     // No one saw anyone's details through these attempts.
     expect(await contactAudits(clinic.id)).toEqual(audited);
+  });
+});
+
+describe('two members who share two groups', () => {
+  /** Kim and Lee in an AFTER_COMPLETION group (G1) and an ANYTIME group (G2); Kim has finished G1, Lee has not. */
+  async function twoGroups() {
+    const world = await trio('AFTER_COMPLETION');
+    const { clinic, kim, lee } = world;
+    const g2 = await createGroup(clinic, clinic.clinician, 10);
+    await setPolicy(clinic, g2, 'ANYTIME');
+    const inG2 = async (m: Member) => {
+      const res = ok(await gql(clinic.admin.auth, `mutation($input: EnrollClientInput!) { enrollClient(input: $input) { membership { id } } }`, {
+        input: { groupId: g2.gid, clientId: m.client.gid },
+      })).enrollClient.membership;
+      return { ...m, membershipGid: res.id, membershipId: uuidOf(res.id) };
+    };
+    const [kim2, lee2] = [await inG2(kim), await inG2(lee)];
+    await activateGroup(clinic, g2);
+    for (const m of [kim, lee]) await acceptAgreement(m, g2);
+    await graduate(world, kim);
+    return { ...world, g2, kim2, lee2 };
+  }
+
+  it('a request held from Lee through one group does not stand in the way of Lee asking through the other: no "already pending" tells of it', async () => {
+    const { clinic, kim, lee, kim2 } = await twoGroups();
+    const held = await requested(kim, lee);
+    const fromLee = await request(lee, kim2);
+    expect(fromLee.errors).toBeUndefined();
+    expect(fromLee.data.requestConnection.connection).toMatchObject({ status: 'REQUESTED', direction: 'SENT' });
+    expect((await connectionsOf(lee)).map((c: { id: string }) => c.id)).toEqual([fromLee.data.requestConnection.connection.id]);
+    // Kim accepts Lee's; when Lee's G1 membership ends, Kim's old request stays held: the pair has its exchange.
+    ok(await respond(kim, fromLee.data.requestConnection.connection.id, true));
+    await endMembership(clinic, lee);
+    expect((await connectionsOf(lee)).map((c: { id: string }) => c.id)).toEqual([fromLee.data.requestConnection.connection.id]);
+    expect((await connectionRows(clinic.id)).find((r) => r.id === uuidOf(held.id))).toMatchObject({ status: 'REQUESTED', held_from_recipient: true });
+    // Kim asking again is refused as any second request is: Kim knows of both.
+    expectError(await request(kim, lee), 'CONFLICT');
+  });
+
+  it('a block closes every open connection of the pair, and a block of a closed one is recorded about the blocker alone', async () => {
+    const { kim, lee, kim2, lee2 } = await twoGroups();
+    await allowContactSharing(kim);
+    await allowContactSharing(lee);
+    // A declined request through G2, then an accepted connection through G2 again.
+    const first = await requested(lee, kim2);
+    ok(await respond(kim, first.id, false));
+    const accepted = await connect(kim, lee2);
+    expect((await connectionAs(kim, accepted)).contact).not.toBeNull();
+    // Kim blocks Lee through the old, declined one: what it wrote about Lee is what Kim's block request wrote.
+    const block = await gql(kim.auth, BLOCK, { input: { connectionId: first.id } });
+    expect(block.errors).toBeUndefined();
+    const leeSees = await connectionAs(lee, accepted);
+    expect(leeSees).toMatchObject({ status: 'WITHDRAWN', contact: null });
+    expect((await connectionAs(lee, first.id)).status).toBe('DECLINED');
+    const aboutLee = (res: typeof block) =>
+      ownerQuery<{ resource_id: string; action: string }>(`SELECT resource_id, action FROM audit_events WHERE request_id = $1 AND subject_client_id = $2 AND action = 'UPDATE'`, [
+        res.body.extensions!.requestId,
+        lee.client.id,
+      ]);
+    // About Lee: only the withdrawal of the accepted one, as a real withdrawal would record.
+    expect(await aboutLee(block)).toEqual([{ resource_id: uuidOf(accepted), action: 'UPDATE' }]);
+    // A second block through the same closed row changes nothing Lee sees, and records nothing about Lee.
+    const again = await gql(kim.auth, BLOCK, { input: { connectionId: first.id } });
+    expect(again.errors).toBeUndefined();
+    expect(await aboutLee(again)).toEqual([]);
+  });
+
+  it('a held request from a member one blocked is never released, even when the policy comes to allow it', async () => {
+    const { clinic, kim, lee, lee2, kim2 } = await twoGroups();
+    // Lee blocks Kim through a G2 request of Kim's.
+    const viaG2 = await requested(kim2, lee2);
+    ok(await gql(lee.auth, BLOCK, { input: { connectionId: viaG2.id } }));
+    const held = await requested(kim, lee);
+    expect(held.status).toBe('REQUESTED');
+    await endMembership(clinic, lee);
+    expect((await connectionsOf(lee)).map((c: { id: string }) => c.id)).toEqual([viaG2.id]);
+    expect((await connectionRows(clinic.id)).find((r) => r.id === uuidOf(held.id))).toMatchObject({ status: 'REQUESTED', held_from_recipient: true });
   });
 });

@@ -124,6 +124,12 @@ export async function requestConnection(ctx: AuthedContext, peerMembershipId: st
   // Never in a shared group, blocked, or not visible: all look like a member that does not exist.
   if (!peer) throw notFound('Member');
   if (peer.clientId === viewer.clientId) throw badInput('You cannot connect with yourself', { field: 'peerMembershipId' });
+  // The group row (shared) and the pair, before anything is read: a membership ending, a policy
+  // change (both under the group's row lock, with their release of held requests) or a block of
+  // this pair cannot come between what this request reads and what it stores.
+  await ctx.db.query(`SELECT 1 FROM therapy_groups WHERE id = $1 FOR SHARE`, [peer.groupId]);
+  await lockPair(ctx, viewer.clientId, peer.clientId);
+  ctx.loaders.of(groupLoaders).rowById.clear(peer.groupId);
   // Someone the viewer blocked is no one to them. A request from someone the peer blocked is taken
   // like any other and held from the peer for good: answering it differently would tell its
   // sender they were blocked.
@@ -151,6 +157,16 @@ export async function requestConnection(ctx: AuthedContext, peerMembershipId: st
   if (pending >= MAX_PENDING_REQUESTS) {
     throw new DomainError(ErrorCode.RATE_LIMITED, `At most ${MAX_PENDING_REQUESTS} pending requests at once`, { limit: MAX_PENDING_REQUESTS });
   }
+  // An open connection both of them see (a held one is not the recipient's to know of) stands in
+  // the way; so does the asker's own held request to the same member.
+  const [open] = await ctx.db.query(
+    `SELECT 1 FROM connections WHERE status IN ('REQUESTED', 'ACCEPTED')
+        AND ((NOT held_from_recipient AND LEAST(requester_client_id, recipient_client_id) = LEAST($1::uuid, $2::uuid)
+              AND GREATEST(requester_client_id, recipient_client_id) = GREATEST($1::uuid, $2::uuid))
+             OR (held_from_recipient AND requester_client_id = $1 AND recipient_client_id = $2))`,
+    [viewer.clientId, peer.clientId],
+  );
+  if (open) throw conflict('A request between you two is already pending or accepted', { reason: 'CONNECTION_EXISTS' });
   try {
     const [row] = await ctx.db.query<{ id: string }>(
       `INSERT INTO connections (clinic_id, group_id, requester_client_id, recipient_client_id, status, message, held_from_recipient)
@@ -238,27 +254,46 @@ export async function withdrawConnection(ctx: AuthedContext, globalId: string) {
   return transition(ctx, c, 'WITHDRAWN', ['REQUESTED', 'ACCEPTED']);
 }
 
-/** Blocks the other member of a connection: closes it and refuses their future requests, silently. */
+/** One request, block or release at a time per pair of members (in either order). */
+const lockPair = (ctx: RequestContext, a: string, b: string) =>
+  ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('connection-pair:' || LEAST($1::uuid, $2::uuid) || GREATEST($1::uuid, $2::uuid)))`, [a, b]);
+
+/**
+ * Blocks the other member of a connection, silently. Every open connection of the pair closes as
+ * the decline or withdrawal it looks like, in every visible field (a pending request the blocker
+ * was asked is declined, responded_at set; anything else withdrawn), except a request of theirs
+ * held from the blocker, which stays pending to them and is now held for good; their future
+ * requests are held likewise. Closed ones stay as they closed.
+ */
 export async function blockMember(ctx: AuthedContext, globalId: string) {
   const c = await mine(ctx, globalId);
   if (ctx.viewer.kind !== 'MEMBER') throw forbidden();
+  const me = ctx.viewer.clientId;
+  await lockPair(ctx, me, c.otherClientId);
   await ctx.db.query(
     `INSERT INTO member_blocks (clinic_id, blocker_client_id, blocked_client_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-    [ctx.db.clinicId, ctx.viewer.clientId, c.otherClientId],
+    [ctx.db.clinicId, me, c.otherClientId],
   );
-  // An open connection closes as the decline or withdrawal it looks like, in every visible field:
-  // a pending request the blocker was asked is declined (responded_at set); anything else is
-  // withdrawn. One already closed stays as it was.
-  await ctx.db.query(
+  const closed = await ctx.db.query<{ id: string; held_from_recipient: boolean; recipient_client_id: string }>(
     `UPDATE connections SET status = 'BLOCKED', closed_at = now(),
-            blocked_shown_as = CASE WHEN status = 'REQUESTED' AND recipient_client_id = $2 THEN 'DECLINED' ELSE 'WITHDRAWN' END,
-            responded_at = CASE WHEN status = 'REQUESTED' AND recipient_client_id = $2 THEN now() ELSE responded_at END
-      WHERE id = $1 AND status IN ('REQUESTED', 'ACCEPTED')`,
-    [c.id, ctx.viewer.clientId],
+            blocked_shown_as = CASE WHEN status = 'REQUESTED' AND recipient_client_id = $1 THEN 'DECLINED' ELSE 'WITHDRAWN' END,
+            responded_at = CASE WHEN status = 'REQUESTED' AND recipient_client_id = $1 THEN now() ELSE responded_at END
+      WHERE status IN ('REQUESTED', 'ACCEPTED')
+        AND ((requester_client_id = $1 AND recipient_client_id = $2) OR (requester_client_id = $2 AND recipient_client_id = $1 AND NOT held_from_recipient))
+      RETURNING id, held_from_recipient, recipient_client_id`,
+    [me, c.otherClientId],
   );
-  connectionUpdated(ctx, c);
+  // Recorded as the decline or withdrawal each looks like; about the other member only where they
+  // see the row. A block of a closed connection changes nothing they see: recorded about the blocker alone.
+  for (const row of closed) {
+    const seenByOther = !(row.held_from_recipient && row.recipient_client_id === c.otherClientId);
+    for (const clientId of seenByOther ? [me, c.otherClientId] : [me]) {
+      ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: row.id, subjectClientId: clientId });
+    }
+  }
+  if (!closed.length) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: c.id, subjectClientId: me });
   const loader = ctx.loaders.of(connectionLoaders).visibleById;
-  loader.clear(c.id);
+  loader.clearAll();
   return (await loader.load(c.id))!;
 }
 
@@ -334,8 +369,21 @@ export async function releaseHeldRequests(ctx: RequestContext, scope: { groupIds
   );
   if (!rows.length) return;
   const policies = await contactPolicyNow(ctx, rows.map((r) => ({ groupId: r.group_id, requesterClientId: r.requester_client_id, recipientClientId: r.recipient_client_id })));
-  const released = rows.filter((_, i) => policies[i] === 'ALLOWED').map((r) => r.id);
-  if (released.length) await ctx.db.query(`UPDATE connections SET held_from_recipient = false WHERE id = ANY($1)`, [released]);
+  const allowed = rows.filter((_, i) => policies[i] === 'ALLOWED');
+  if (!allowed.length) return;
+  // Each pair's lock, then everything asked again in a statement of its own (a later snapshot):
+  // a withdrawal or block that committed meanwhile keeps the request held. One beside an open
+  // connection of the same pair stays held too (the pair has its exchange).
+  for (const r of allowed) await lockPair(ctx, r.requester_client_id, r.recipient_client_id);
+  await ctx.db.query(
+    `UPDATE connections x SET held_from_recipient = false
+      WHERE x.id = ANY($1) AND x.held_from_recipient AND x.status = 'REQUESTED'
+        AND NOT EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = x.recipient_client_id AND b.blocked_client_id = x.requester_client_id)
+        AND NOT EXISTS (SELECT 1 FROM connections o WHERE o.id <> x.id AND o.status IN ('REQUESTED', 'ACCEPTED') AND NOT o.held_from_recipient
+                          AND LEAST(o.requester_client_id, o.recipient_client_id) = LEAST(x.requester_client_id, x.recipient_client_id)
+                          AND GREATEST(o.requester_client_id, o.recipient_client_id) = GREATEST(x.requester_client_id, x.recipient_client_id))`,
+    [allowed.map((r) => r.id)],
+  );
   ctx.loaders.of(connectionLoaders).visibleById.clearAll();
 }
 
