@@ -244,6 +244,24 @@ describe('who may be asked', () => {
     expect((await connectionAs(kim, sent.id)).status).toBe('WITHDRAWN');
   });
 
+  it('two requests held between the same pair, one each way, are released one at a time: the older shows, the other stays held', async () => {
+    const world = await trio('AFTER_COMPLETION');
+    const { clinic, kim, lee } = world;
+    await graduate(world, kim);
+    const kimToLee = await requested(kim, lee);
+    // Kim comes back to the group; Lee finishes, and asks Kim, who is in the group again.
+    const back = ok(await gql(clinic.admin.auth, `mutation($input: EnrollClientInput!) { enrollClient(input: $input) { membership { id } } }`, {
+      input: { groupId: world.group.gid, clientId: kim.client.gid },
+    })).enrollClient.membership;
+    await graduate(world, lee);
+    const leeToKim = await requested(lee, kim);
+    expect((await connectionRows(clinic.id)).map((r) => r.held_from_recipient)).toEqual([true, true]);
+    // Kim finishes again: both are now allowed, and the change goes through.
+    await endMembership(clinic, { ...kim, membershipGid: back.id, membershipId: uuidOf(back.id) });
+    expect((await connectionsOf(lee)).map((c: { id: string; direction: string }) => [c.id, c.direction])).toEqual([[leeToKim.id, 'SENT'], [kimToLee.id, 'RECEIVED']]);
+    expect((await connectionsOf(kim)).map((c: { id: string; direction: string }) => [c.id, c.direction])).toEqual([[kimToLee.id, 'SENT']]);
+  });
+
   it('a held request stays held while the group is set to NEVER, and reaches the member asked when the group allows it (ANYTIME)', async () => {
     const world = await trio('AFTER_COMPLETION');
     const { clinic, kim, lee } = world;

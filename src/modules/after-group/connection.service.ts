@@ -189,14 +189,15 @@ async function mine(ctx: AuthedContext, globalId: string): Promise<Connection> {
 }
 
 async function transition(ctx: AuthedContext, c: Connection, to: string, from: string[]) {
-  const updated = await ctx.db.query(
+  const updated = await ctx.db.query<{ held_from_recipient: boolean }>(
     `UPDATE connections SET status = $2, responded_at = CASE WHEN status = 'REQUESTED' AND $2 IN ('ACCEPTED', 'DECLINED') THEN now() ELSE responded_at END,
             closed_at = CASE WHEN $2 IN ('DECLINED', 'WITHDRAWN', 'BLOCKED') THEN now() ELSE closed_at END
-      WHERE id = $1 AND status = ANY($3) RETURNING id`,
+      WHERE id = $1 AND status = ANY($3) RETURNING held_from_recipient`,
     [c.id, to, from],
   );
   if (!updated.length) throw conflict(`This connection is ${c.status}`, { status: c.status });
-  connectionUpdated(ctx, c);
+  // Audited as the row stands now: a release may have shown it to its recipient since it was read.
+  connectionUpdated(ctx, { ...c, heldFromRecipient: updated[0].held_from_recipient });
   const loader = ctx.loaders.of(connectionLoaders).visibleById;
   loader.clear(c.id);
   return (await loader.load(c.id))!;
@@ -371,17 +372,24 @@ export async function releaseHeldRequests(ctx: RequestContext, scope: { groupIds
   const policies = await contactPolicyNow(ctx, rows.map((r) => ({ groupId: r.group_id, requesterClientId: r.requester_client_id, recipientClientId: r.recipient_client_id })));
   const allowed = rows.filter((_, i) => policies[i] === 'ALLOWED');
   if (!allowed.length) return;
-  // Each pair's lock, then everything asked again in a statement of its own (a later snapshot):
-  // a withdrawal or block that committed meanwhile keeps the request held. One beside an open
-  // connection of the same pair stays held too (the pair has its exchange).
-  for (const r of allowed) await lockPair(ctx, r.requester_client_id, r.recipient_client_id);
+  // Each pair's lock, in one order for every transaction (two releases in different groups may
+  // share pairs), then everything asked again in a statement of its own (a later snapshot): a
+  // withdrawal or block that committed meanwhile keeps the request held. At most one request per
+  // pair is shown, the oldest, and none beside an open connection of the pair (it has its exchange).
+  const pairKey = (r: (typeof rows)[number]) => [r.requester_client_id, r.recipient_client_id].sort().join(':');
+  const pairs = [...new Map(allowed.map((r) => [pairKey(r), r])).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [, r] of pairs) await lockPair(ctx, r.requester_client_id, r.recipient_client_id);
   await ctx.db.query(
     `UPDATE connections x SET held_from_recipient = false
-      WHERE x.id = ANY($1) AND x.held_from_recipient AND x.status = 'REQUESTED'
-        AND NOT EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = x.recipient_client_id AND b.blocked_client_id = x.requester_client_id)
-        AND NOT EXISTS (SELECT 1 FROM connections o WHERE o.id <> x.id AND o.status IN ('REQUESTED', 'ACCEPTED') AND NOT o.held_from_recipient
-                          AND LEAST(o.requester_client_id, o.recipient_client_id) = LEAST(x.requester_client_id, x.recipient_client_id)
-                          AND GREATEST(o.requester_client_id, o.recipient_client_id) = GREATEST(x.requester_client_id, x.recipient_client_id))`,
+      WHERE x.held_from_recipient AND x.status = 'REQUESTED' AND x.id IN (
+        SELECT DISTINCT ON (LEAST(c.requester_client_id, c.recipient_client_id), GREATEST(c.requester_client_id, c.recipient_client_id)) c.id
+          FROM connections c
+         WHERE c.id = ANY($1) AND c.held_from_recipient AND c.status = 'REQUESTED'
+           AND NOT EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = c.recipient_client_id AND b.blocked_client_id = c.requester_client_id)
+           AND NOT EXISTS (SELECT 1 FROM connections o WHERE o.id <> c.id AND o.status IN ('REQUESTED', 'ACCEPTED') AND NOT o.held_from_recipient
+                             AND LEAST(o.requester_client_id, o.recipient_client_id) = LEAST(c.requester_client_id, c.recipient_client_id)
+                             AND GREATEST(o.requester_client_id, o.recipient_client_id) = GREATEST(c.requester_client_id, c.recipient_client_id))
+         ORDER BY LEAST(c.requester_client_id, c.recipient_client_id), GREATEST(c.requester_client_id, c.recipient_client_id), c.created_at, c.id)`,
     [allowed.map((r) => r.id)],
   );
   ctx.loaders.of(connectionLoaders).visibleById.clearAll();
