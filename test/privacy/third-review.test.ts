@@ -4,11 +4,13 @@
  * mutations whose CONFLICT told a member's record's state. Each failed against the code before
  * its fix.
  */
-import { toGlobalId } from '../../src/common/global-id';
+import { fromGlobalId, toGlobalId } from '../../src/common/global-id';
+
+const uuidOf = (gid: string) => fromGlobalId(gid)!.id;
 import { ownerQuery } from '../support/factories';
 import { expectError, gql, GqlResult } from '../support/test-app';
 import { createNote, CREATE_NOTE, sessionWorld } from '../sessions/session-fixtures';
-import { activeGroup, CHANGE_MEMBERSHIP_STATUS, CONSENTS_OF, createGoal, GOAL, ok, partner, RECORD_CHECK_IN, UPDATE_GOAL } from '../goals/goal-fixtures';
+import { activeGroup, CHANGE_MEMBERSHIP_STATUS, CONSENTS_OF, createGoal, GOAL, ok, partner, PROPOSE, RECORD_CHECK_IN, RESPOND, UPDATE_GOAL } from '../goals/goal-fixtures';
 import { BLOCK, connect } from '../after-group/after-group-fixtures';
 
 const REPORT = `{ myAccessReport { accesses { action resourceType actor { kind name } } } }`;
@@ -184,6 +186,24 @@ describe('a conflict that tells a member\'s record\'s state is recorded about th
 });
 
 describe('a block mutes', () => {
+  it('a partnership proposal from a member one blocked never reaches the blocker; its proposer sees it pending', async () => {
+    const w = await activeGroup({ members: 3 });
+    const [kim, lee, sam] = w.members;
+    await ownerQuery(`UPDATE therapy_groups SET peer_contact_policy = 'ANYTIME' WHERE id = $1`, [w.group.id]);
+    ok(await gql(kim.auth, BLOCK, { input: { connectionId: await connect(lee, kim) } }));
+    const fromLee = ok(await gql(lee.auth, PROPOSE, { input: { partnerMembershipId: kim.membershipGid, message: 'Partners?' } })).proposePartnership.partnership;
+    const fromSam = ok(await gql(sam.auth, PROPOSE, { input: { partnerMembershipId: kim.membershipGid } })).proposePartnership.partnership;
+    expect(fromLee.status).toBe(fromSam.status);
+    // Kim's list, through the compiled home screen and through the resolvers (an extra field), and node(id:).
+    for (const query of [`{ myPartnerships { id status } }`, `{ myPartnerships { id status message } }`]) {
+      expect(ok(await gql(kim.auth, query)).myPartnerships.map((p: { id: string }) => p.id)).toEqual([fromSam.id]);
+    }
+    expectError(await gql(kim.auth, `query($id: ID!) { node(id: $id) { id } }`, { id: fromLee.id }), 'NOT_FOUND');
+    expectError(await gql(kim.auth, RESPOND, { input: { partnershipId: fromLee.id, accept: true } }), 'NOT_FOUND');
+    expect(ok(await gql(lee.auth, `{ myPartnerships { id status } }`)).myPartnerships).toEqual([{ id: fromLee.id, status: 'PROPOSED' }]);
+    expect(await ownerQuery(`SELECT status FROM accountability_partnerships WHERE id = $1`, [uuidOf(fromLee.id)])).toEqual([{ status: 'PROPOSED' }]);
+  });
+
   it('encouragements from a member one blocked no longer show; others\' still do', async () => {
     const w = await activeGroup({ members: 3 });
     const [kim, lee, sam] = w.members;

@@ -180,7 +180,7 @@ export class ConnectionResolver {
   }
 
   @Authorized(Rule.MEMBER)
-  @Mutation(() => ConnectionPayload, { description: 'Blocks the other member of a connection, silently: an open one closes as the decline (a request you were asked) or withdrawal (anything else) it looks like to both of you, one already closed stays as it was, and their later requests are taken like any request and never reach you. Members only.' })
+  @Mutation(() => ConnectionPayload, { description: 'Blocks the other member of a connection, silently: an open one closes as the decline (a request you were asked) or withdrawal (anything else) it looks like to both of you, one already closed stays as it was, and their later contact requests and partnership proposals are taken like any and never reach you; their encouragements no longer show. Members only.' })
   async blockMember(@Arg('input', { description: 'Which connection\'s other member.' }) input: ConnectionRefInput, @Ctx() ctx: AuthedContext) {
     return { connection: await blockMember(ctx, input.connectionId) };
   }

@@ -12,6 +12,13 @@ export const partnershipsOfClients = (clientCondition: string): string =>
    SELECT x.id, x.status, x.proposer_membership_id
      FROM memberships m JOIN accountability_partnerships x ON x.partner_membership_id = m.id WHERE ${clientCondition}`;
 
+/**
+ * A proposal (`p` over PARTNERSHIP_SIDES) from a member the viewer (`viewer`, SQL) blocked: never
+ * theirs to see, while its proposer sees it pending, as with contact requests (a block is silent).
+ */
+export const blockedProposalSql = (viewer: string) =>
+  `(p.status = 'PROPOSED' AND EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = ${viewer} AND b.blocked_client_id = pm.client_id))`;
+
 /** A partnership `p` with each side's membership and client: the proposer `pm`/`pc`, the partner `am`/`ac`. */
 export const PARTNERSHIP_SIDES = `accountability_partnerships p
    JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN clients pc ON pc.id = pm.client_id

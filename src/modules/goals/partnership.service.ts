@@ -15,7 +15,7 @@ import { membershipEndedHooks } from '../memberships/membership.service';
 import { PartnershipStatus } from './goal.enums';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput } from './goal.inputs';
 import { AccountabilityPartnership } from './goal.types';
-import { PARTNERSHIP_SIDES, partnershipsOfClients } from './partnership-sql';
+import { blockedProposalSql, PARTNERSHIP_SIDES, partnershipsOfClients } from './partnership-sql';
 
 const PARTNERSHIP = 'AccountabilityPartnership';
 
@@ -69,7 +69,8 @@ export function partnershipReads(viewer: Viewer | undefined, partnerships: reado
 /** Partnerships are visible to their two members and to staff with roster access to the group. */
 export const partnershipLoaders = (ctx: RequestContext) => ({
   visibleById: new DataLoader<string, Partnership | null>(async (ids) => {
-    const rows = await ctx.db.query<PartnershipRow>(`${SELECT_PARTNERSHIPS} WHERE p.id = ANY($1)`, [[...ids]]);
+    const member = ctx.viewer?.kind === 'MEMBER' ? ctx.viewer.clientId : null;
+    const rows = await ctx.db.query<PartnershipRow>(`${SELECT_PARTNERSHIPS} WHERE p.id = ANY($1) AND NOT ${blockedProposalSql('$2::uuid')}`, [[...ids], member]);
     const facts = await ctx.loaders.of(viewerFactsLoader).get();
     const viewer = ctx.viewer;
     const visible = rows.map(fromRow).filter((p) => {
@@ -85,8 +86,9 @@ export const partnershipLoaders = (ctx: RequestContext) => ({
   /** The viewing member's partnerships (any status), newest first. */
   mine: new DataLoader<string, Partnership[]>(async (clientIds) => {
     const rows = await ctx.db.query<PartnershipRow>(
-      `${SELECT_PARTNERSHIPS} WHERE p.id IN (SELECT id FROM (${partnershipsOfClients('m.client_id = ANY($1)')}) mine) ORDER BY p.created_at DESC, p.id`,
-      [[...clientIds]],
+      `${SELECT_PARTNERSHIPS} WHERE p.id IN (SELECT id FROM (${partnershipsOfClients('m.client_id = ANY($1)')}) mine) AND NOT ${blockedProposalSql('$2::uuid')}
+        ORDER BY p.created_at DESC, p.id`,
+      [[...clientIds], ctx.viewer?.kind === 'MEMBER' ? ctx.viewer.clientId : null],
     );
     const all = rows.map(fromRow);
     ctx.audit.recordMany(partnershipReads(ctx.viewer, all));
