@@ -10,7 +10,7 @@ const uuidOf = (gid: string) => fromGlobalId(gid)!.id;
 import { ownerQuery } from '../support/factories';
 import { expectError, gql, GqlResult } from '../support/test-app';
 import { createNote, CREATE_NOTE, sessionWorld } from '../sessions/session-fixtures';
-import { activeGroup, CHANGE_MEMBERSHIP_STATUS, CONSENTS_OF, createGoal, GOAL, ok, partner, PROPOSE, RECORD_CHECK_IN, RESPOND, UPDATE_GOAL } from '../goals/goal-fixtures';
+import { activeGroup, CHANGE_MEMBERSHIP_STATUS, CONSENTS_OF, createGoal, GOAL, grantConsent, ok, partner, PROPOSE, RECORD_CHECK_IN, RESPOND, UPDATE_GOAL } from '../goals/goal-fixtures';
 import { BLOCK, connect } from '../after-group/after-group-fixtures';
 
 const REPORT = `{ myAccessReport { accesses { action resourceType actor { kind name } } } }`;
@@ -249,5 +249,42 @@ describe('list sizes out of range are refused, never silently changed', () => {
       }
       expect((await gql(auth, query, { ...variables, n: max })).errors).toBeUndefined();
     }
+  });
+});
+
+describe('what integrations and members are told, path for path', () => {
+  it('a goal released to a goals:read key under consent does not name its owner; with a roster scope it does', async () => {
+    const w = await world();
+    const goalsOnly = await w.clinic.addApiKey(['goals:read'], 'Goals only');
+    const withRoster = await w.clinic.addApiKey(['goals:read', 'roster:read'], 'Goals and roster');
+    for (const key of [goalsOnly, withRoster]) await grantConsent(w.kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid });
+    const goal = await createGoal(w.kim, { visibility: 'PRIVATE', lifecycleStatus: 'ACTIVE' });
+    const Q = `{ goals(first: 10) { edges { node { id title ownerDisplayName } } } }`;
+    const seen = async (auth: string) => ok(await gql(auth, Q)).goals.edges.map((e: { node: object }) => e.node);
+    expect(await seen(goalsOnly.auth)).toEqual([{ id: goal.gid, title: goal.title, ownerDisplayName: null }]);
+    expect(await seen(withRoster.auth)).toEqual([{ id: goal.gid, title: goal.title, ownerDisplayName: expect.stringMatching(/\S/) }]);
+    expect(ok(await gql(goalsOnly.auth, `query($id: ID!) { goal(id: $id) { ownerDisplayName } }`, { id: goal.gid })).goal.ownerDisplayName).toBeNull();
+    // People still see the name.
+    expect(ok(await gql(w.lead.auth, `query($id: ID!) { goal(id: $id) { ownerDisplayName } }`, { id: goal.gid })).goal.ownerDisplayName).toMatch(/\S/);
+  });
+
+  it('a member reading their own record does not get its outside identifiers; staff do', async () => {
+    const w = await world();
+    await ownerQuery(`INSERT INTO external_identifiers (clinic_id, resource_type, resource_id, system, value) VALUES ($1, 'Client', $2, 'urn:ehr', 'MRN-9')`, [
+      w.clinic.id,
+      w.kim.client.id,
+    ]);
+    const Q = `query($id: ID!) { client(id: $id) { id externalIds { system value } } }`;
+    expect(ok(await gql(w.kim.auth, Q, { id: w.kim.client.gid })).client).toEqual({ id: w.kim.client.gid, externalIds: null });
+    expect(ok(await gql(w.clinic.admin.auth, Q, { id: w.kim.client.gid })).client.externalIds).toEqual([{ system: 'urn:ehr', value: 'MRN-9' }]);
+  });
+
+  it('a roster:write key fetches the sessions its group list shows, by id and through node(id:)', async () => {
+    const w = await sessionWorld({ members: 1 });
+    const key = await w.clinic.addApiKey(['roster:write']);
+    const listed = ok(await gql(key.auth, `query($id: ID!) { group(id: $id) { sessions { id } } }`, { id: w.group.gid })).group.sessions;
+    expect(listed.map((s: { id: string }) => s.id)).toContain(w.session.gid);
+    expect(ok(await gql(key.auth, `query($id: ID!) { groupSession(id: $id) { id } }`, { id: w.session.gid })).groupSession.id).toBe(w.session.gid);
+    expect(ok(await gql(key.auth, `query($id: ID!) { node(id: $id) { id } }`, { id: w.session.gid })).node.id).toBe(w.session.gid);
   });
 });

@@ -70,8 +70,12 @@ export class ClientResolver {
     return { client: await updateClient(ctx, input) };
   }
 
-  @FieldResolver(() => [ExternalIdentifier], { description: 'Identifiers of this client in outside systems.' })
+  @FieldResolver(() => [ExternalIdentifier], {
+    nullable: true,
+    description: 'Identifiers of this client in outside systems (EHR record numbers, referral case ids): for staff and roster integrations; null for the member themself, as a membership\'s and a session\'s are.',
+  })
   externalIds(@Root() client: Client, @Ctx() ctx: AuthedContext) {
+    if (ctx.viewer.kind === 'MEMBER') return null;
     return ctx.loaders.of(externalIdLoaders).byResource.load(client.id);
   }
 

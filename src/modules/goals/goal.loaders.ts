@@ -9,7 +9,7 @@ import { memberSeesPeers } from '../groups/group.policy';
 import { MembershipStatus, SEATED } from '../memberships/membership-status';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { GoalVisibility } from './goal.enums';
-import { GoalFacts, goalAudience, GoalRuleFacts, SHOWN_TO_OTHERS } from './goal.policy';
+import { GoalFacts, goalAudience, GoalRuleFacts, SHOWN_TO_OTHERS, showsOwnerName } from './goal.policy';
 import { CheckInPoint, measureOf } from './goal-progress';
 import { decodeStreakFacts, HISTORY_ARRAYS_SQL, pointsOf, StreakFacts, streakFactsSql } from './streak-summary';
 import { partnershipsOfClients } from './partnership-sql';
@@ -131,7 +131,8 @@ async function applyGoalRules(ctx: RequestContext, goals: Goal[]): Promise<(Goal
     if (audience === 'INTEGRATION' && viewer.kind === 'INTEGRATION' && consentId) {
       ctx.audit.disclose({ apiKeyId: viewer.apiKeyId, clientId: goal.clientId, dataClass: 'goals', resourceType: 'Goal', resourceId: goal.id, consentId });
     }
-    return Object.assign(Object.create(Goal.prototype) as Goal, goal, { audience, disclosureConsentId: consentId ?? undefined });
+    const ownerDisplayName = showsOwnerName(viewer) ? goal.ownerDisplayName : null;
+    return Object.assign(Object.create(Goal.prototype) as Goal, goal, { audience, ownerDisplayName, disclosureConsentId: consentId ?? undefined });
   });
 }
 

@@ -224,7 +224,8 @@ export async function accountabilityBoard(ctx: AuthedContext, groupId: string) {
   const byOwner = new Map<string, { displayName: string; goals: Goal[] }>();
   for (const g of goals) {
     if (ctx.viewer.kind === 'MEMBER' && g.clientId === ctx.viewer.clientId) continue;
-    const entry = byOwner.get(g.clientId) ?? { displayName: g.ownerDisplayName, goals: [] };
+    // Named to everyone the board shows to (it needs access to the group, and so a roster scope for keys).
+    const entry = byOwner.get(g.clientId) ?? { displayName: g.ownerDisplayName ?? '', goals: [] };
     entry.goals.push(g);
     byOwner.set(g.clientId, entry);
   }

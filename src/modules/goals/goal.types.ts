@@ -61,8 +61,11 @@ export class Goal implements Node {
   @Field(() => GoalVisibility, { description: 'Who may see it.' })
   visibility: GoalVisibility;
 
-  @Field({ description: 'The member\'s display name.' })
-  ownerDisplayName: string;
+  @Field(() => String, {
+    nullable: true,
+    description: 'The member\'s display name. Null for an integration without a roster scope: a goal released under consent names no one to a key that may not read clients.',
+  })
+  ownerDisplayName: string | null;
 
   @Field({ description: 'When the goal was created.' })
   createdAt: Date;

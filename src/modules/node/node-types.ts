@@ -78,7 +78,7 @@ export const NODE_TYPES: Record<string, NodeType> = {
     load: (ctx, id) => ctx.loaders.of(partnershipLoaders).visibleById.load(id),
   },
   GroupSession: {
-    rules: [...Rule.STAFF, Rule.MEMBER, Rule.scope('roster:read'), Rule.scope('sessions:read')],
+    rules: [...Rule.STAFF, Rule.MEMBER, Rule.scope('roster:read'), Rule.scope('roster:write'), Rule.scope('sessions:read')],
     load: (ctx, id) => ctx.loaders.of(sessionLoaders).visibleById.load(id),
   },
   Attendance: {

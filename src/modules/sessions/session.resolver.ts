@@ -58,13 +58,14 @@ const SESSION_MANAGERS = [...Rule.STAFF];
 
 @Resolver(() => GroupSession)
 export class SessionResolver {
-  @Authorized(...Rule.STAFF, Rule.MEMBER, Rule.scope('roster:read'), Rule.scope('sessions:read'))
+  // Every roster scope, as the group's own session list (`canSeeSessions`) shows them.
+  @Authorized(...Rule.STAFF, Rule.MEMBER, Rule.scope('roster:read'), Rule.scope('roster:write'), Rule.scope('sessions:read'))
   @Query(() => GroupSession, { description: 'One session, visible wherever its group is; otherwise NOT_FOUND.' })
   groupSession(@Arg('id', () => ID, { description: 'Global id of the session.' }) id: string, @Ctx() ctx: AuthedContext) {
     return getSession(ctx, id);
   }
 
-  @Authorized(...Rule.STAFF, Rule.scope('roster:read'), Rule.scope('sessions:read'))
+  @Authorized(...Rule.STAFF, Rule.scope('roster:read'), Rule.scope('roster:write'), Rule.scope('sessions:read'))
   @Query(() => GroupSession, { nullable: true, description: 'The session carrying this external identifier, or null: visible as `groupSession(id:)` shows it (a refused look is audited as DENIED). Staff and integrations with roster access.' })
   groupSessionByExternalId(@Arg('identifier', { description: 'The (system, value) pair to look up.' }) identifier: ExternalIdentifierInput, @Ctx() ctx: AuthedContext) {
     return getSessionByExternalId(ctx, identifier);
