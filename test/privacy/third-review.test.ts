@@ -9,7 +9,8 @@ import { fromGlobalId, toGlobalId } from '../../src/common/global-id';
 const uuidOf = (gid: string) => fromGlobalId(gid)!.id;
 import { ownerQuery } from '../support/factories';
 import { expectError, gql, GqlResult } from '../support/test-app';
-import { createNote, CREATE_NOTE, sessionWorld } from '../sessions/session-fixtures';
+import { createNote, CREATE_NOTE, SIGN_NOTE, sessionWorld } from '../sessions/session-fixtures';
+import { lockWaiters, ownerConnection } from '../sync/sync-fixtures';
 import { activeGroup, CHANGE_MEMBERSHIP_STATUS, CONSENTS_OF, createGoal, GOAL, grantConsent, ok, partner, PROPOSE, RECORD_CHECK_IN, RESPOND, UPDATE_GOAL } from '../goals/goal-fixtures';
 import { BLOCK, connect } from '../after-group/after-group-fixtures';
 
@@ -286,5 +287,31 @@ describe('what integrations and members are told, path for path', () => {
     expect(listed.map((s: { id: string }) => s.id)).toContain(w.session.gid);
     expect(ok(await gql(key.auth, `query($id: ID!) { groupSession(id: $id) { id } }`, { id: w.session.gid })).groupSession.id).toBe(w.session.gid);
     expect(ok(await gql(key.auth, `query($id: ID!) { node(id: $id) { id } }`, { id: w.session.gid })).node.id).toBe(w.session.gid);
+  });
+});
+
+describe('signing a note signs what was checked', () => {
+  it('an edit that commits between a sign\'s read and its write makes the sign answer CONFLICT: no note signed unseen, under a hash of other text', async () => {
+    const w = await sessionWorld({ members: 2 });
+    const note = await createNote(w, { kind: 'GROUP', body: 'Themes of grief.' });
+    const owner = await ownerConnection();
+    let settled = false;
+    try {
+      // The sign reads version 1, then waits on the member-name check (clients is locked); the edit commits version 2 meanwhile.
+      await owner.query('BEGIN');
+      await owner.query('LOCK TABLE clients IN ACCESS EXCLUSIVE MODE');
+      const sign = gql(w.lead.auth, SIGN_NOTE, { input: { noteId: note.gid, expectedVersion: 2, acknowledgeWarnings: true } }).finally(() => {
+        settled = true;
+      });
+      // Until the sign waits on the lock, or has answered without reaching it.
+      while (!settled && (await lockWaiters()).length === 0) await new Promise((r) => setTimeout(r, 20));
+      // The edit, written directly as updateSessionNote writes it, so that only the sign waits on the locked table.
+      await ownerQuery(`UPDATE session_notes SET body = $2, version = version + 1, updated_at = now() WHERE id = $1`, [note.id, Buffer.from('another text')]);
+      await owner.query('COMMIT');
+      expectError(await sign, 'CONFLICT');
+    } finally {
+      await owner.end();
+    }
+    expect(await ownerQuery(`SELECT status, version, content_hash FROM session_notes WHERE id = $1`, [note.id])).toEqual([{ status: 'DRAFT', version: 2, content_hash: null }]);
   });
 });

@@ -123,7 +123,11 @@ async function memberNames(ctx: AuthedContext, groupId: string): Promise<string[
 
 export async function signSessionNote(ctx: AuthedContext, input: SignSessionNoteInput): Promise<{ note: SessionNote; signed: boolean; warnings: NoteWarning[] }> {
   const note = await authoredDraft(ctx, input.noteId);
-  const expected = input.expectedVersion ?? note.version;
+  // The version signed is the version read, checked and hashed here: an edit that commits in
+  // between makes the UPDATE below miss (CONFLICT), and an expectedVersion other than the one read
+  // is refused before anything is checked, never matched against a later edit.
+  const expected = note.version;
+  if (input.expectedVersion != null && input.expectedVersion !== expected) await explainMiss(ctx, note.id, input.expectedVersion);
   const text = ctx.noteCipher.decrypt(note.id, note.encryptedBody, note.keyId);
   const warnings: NoteWarning[] = [];
   if (note.kind === NoteKind.GROUP) {
