@@ -226,6 +226,37 @@ describe('psychotherapy notes: the author alone', () => {
     }
     expect(await countAs(world.lead.id)).toEqual({ GROUP: 1, PROGRESS: 2, PSYCHOTHERAPY: 1 });
   });
+
+  it('hides a psychotherapy note\'s addenda the same way, and refuses one written as anyone but the author', async () => {
+    const world = await privacyWorld();
+    ok(await gql(world.lead.auth, ADD_ADDENDUM, { input: { noteId: world.psychotherapyB.gid, body: 'Later reflection.' } }));
+    const asStaff = async (staffId: string | null, run: (db: PgClient) => Promise<unknown>) => {
+      const db = new PgClient({ connectionString: testEnv().appUrl });
+      await db.connect();
+      try {
+        await db.query('BEGIN');
+        await db.query(`SELECT set_config('app.clinic_id', $1, true)`, [world.clinic.id]);
+        if (staffId) await db.query(`SELECT set_config('app.staff_id', $1, true)`, [staffId]);
+        return await run(db);
+      } finally {
+        await db.query('ROLLBACK').catch(() => undefined);
+        await db.end();
+      }
+    };
+    const countAs = (staffId: string | null) =>
+      asStaff(staffId, async (db) => (await db.query(`SELECT count(*)::int AS n FROM note_addenda WHERE note_id = $1`, [world.psychotherapyB.id])).rows[0].n);
+    for (const other of [world.clinic.supervisor.id, world.clinic.admin.id, world.coFacilitator.id, null]) expect(await countAs(other)).toBe(0);
+    expect(await countAs(world.lead.id)).toBe(1);
+    const stored = await ownerQuery(`SELECT id FROM note_addenda WHERE note_id = $1`, [world.psychotherapyB.id]);
+    const insert = asStaff(world.clinic.supervisor.id, (db) =>
+      db.query(
+        `INSERT INTO note_addenda (clinic_id, note_id, author_staff_id, body, key_id, content_hash) VALUES ($3, $1, $2, '\\x00'::bytea, 'k', 'h')`,
+        [world.psychotherapyB.id, world.clinic.supervisor.id, world.clinic.id],
+      ),
+    );
+    await expect(insert).rejects.toMatchObject({ code: '42501' });
+    expect(await ownerQuery(`SELECT id FROM note_addenda WHERE note_id = $1`, [world.psychotherapyB.id])).toEqual(stored);
+  });
 });
 
 describe('psychotherapy notes in access reports', () => {
