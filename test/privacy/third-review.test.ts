@@ -10,7 +10,7 @@ const uuidOf = (gid: string) => fromGlobalId(gid)!.id;
 import { ownerQuery } from '../support/factories';
 import { expectError, gql, GqlResult } from '../support/test-app';
 import { createNote, CREATE_NOTE, SIGN_NOTE, sessionWorld } from '../sessions/session-fixtures';
-import { lockWaiters, ownerConnection } from '../sync/sync-fixtures';
+import { fullState, lockWaiters, ownerConnection, rosterRows, syncWorld } from '../sync/sync-fixtures';
 import { activeGroup, CHANGE_MEMBERSHIP_STATUS, CONSENTS_OF, createGoal, GOAL, grantConsent, ok, partner, PROPOSE, RECORD_CHECK_IN, RESPOND, UPDATE_GOAL } from '../goals/goal-fixtures';
 import { BLOCK, connect } from '../after-group/after-group-fixtures';
 
@@ -313,5 +313,20 @@ describe('signing a note signs what was checked', () => {
       await owner.end();
     }
     expect(await ownerQuery(`SELECT status, version, content_hash FROM session_notes WHERE id = $1`, [note.id])).toEqual([{ status: 'DRAFT', version: 2, content_hash: null }]);
+  });
+});
+
+describe('one roster sync per request', () => {
+  it('a document with two syncRoster fields (aliases) is refused whole: BAD_USER_INPUT, nothing written, however the first fared', async () => {
+    const w = await syncWorld();
+    const before = await fullState(w.clinic.id);
+    const res = await gql(w.writer.auth, `mutation($a: SyncRosterInput!, $b: SyncRosterInput!) {
+      a: syncRoster(input: $a) { applied } b: syncRoster(input: $b) { applied } }`, {
+      a: { group: { id: w.group.gid }, members: rosterRows(1, 3) },
+      b: { group: { id: w.group.gid }, members: rosterRows(10, 3) },
+    });
+    expect(res.codes).toEqual(['BAD_USER_INPUT']);
+    expect(res.data).toBeNull();
+    expect(await fullState(w.clinic.id)).toEqual(before);
   });
 });

@@ -21,7 +21,12 @@ import { SyncMode, SyncRosterInput, SyncRosterPayload } from './sync.types';
 
 export const LARGE_CHANGE_SHARE = 0.2;
 
-export function syncRoster(ctx: AuthedContext, input: SyncRosterInput): Promise<SyncRosterPayload> {
+/** Requests (by their transaction handle) that already ran a sync: the 1,000-row limit is per request, not per alias. */
+const syncedRequests = new WeakSet<object>();
+
+export async function syncRoster(ctx: AuthedContext, input: SyncRosterInput): Promise<SyncRosterPayload> {
+  if (syncedRequests.has(ctx.db)) throw badInput('One syncRoster per request: send each roster in a request of its own', { field: 'syncRoster' });
+  syncedRequests.add(ctx.db);
   return withIdempotency(ctx, 'syncRoster', input.idempotencyKey, input, () => runSync(ctx, input), {
     save: (p) => p,
     load: async (saved) => saved as SyncRosterPayload,
