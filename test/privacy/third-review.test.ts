@@ -9,7 +9,7 @@ import { fromGlobalId, toGlobalId } from '../../src/common/global-id';
 const uuidOf = (gid: string) => fromGlobalId(gid)!.id;
 import { ownerQuery } from '../support/factories';
 import { expectError, gql, GqlResult } from '../support/test-app';
-import { createNote, CREATE_NOTE, SIGN_NOTE, sessionWorld } from '../sessions/session-fixtures';
+import { createNote, CREATE_NOTE, SIGN_NOTE, sessionWorld, signNote } from '../sessions/session-fixtures';
 import { fullState, lockWaiters, ownerConnection, rosterRows, syncWorld } from '../sync/sync-fixtures';
 import { activeGroup, CHANGE_MEMBERSHIP_STATUS, CONSENTS_OF, createGoal, GOAL, grantConsent, ok, partner, PROPOSE, RECORD_CHECK_IN, RESPOND, UPDATE_GOAL } from '../goals/goal-fixtures';
 import { BLOCK, connect } from '../after-group/after-group-fixtures';
@@ -328,5 +328,23 @@ describe('one roster sync per request', () => {
     expect(res.codes).toEqual(['BAD_USER_INPUT']);
     expect(res.data).toBeNull();
     expect(await fullState(w.clinic.id)).toEqual(before);
+  });
+});
+
+describe('an addendum to a group note names no one either', () => {
+  it('warns MEMBER_NAMED and adds nothing unless acknowledged, as signing the note does', async () => {
+    const w = await sessionWorld({ members: 2 });
+    const note = await createNote(w, { kind: 'GROUP', body: 'The group practised grounding.' });
+    await signNote(w, note);
+    const ADD = `mutation($input: AddNoteAddendumInput!) { addNoteAddendum(input: $input) { addendum { contentHash } warnings { code } } }`;
+    const naming = { noteId: note.gid, body: `${w.members[0].client.givenName} left early.` };
+    const warned = ok(await gql(w.lead.auth, ADD, { input: naming })).addNoteAddendum;
+    expect(warned).toEqual({ addendum: null, warnings: [{ code: 'MEMBER_NAMED' }] });
+    expect(await ownerQuery(`SELECT 1 FROM note_addenda WHERE note_id = $1`, [note.id])).toEqual([]);
+    // Naming no one adds it at once; so does acknowledging the warning.
+    expect(ok(await gql(w.lead.auth, ADD, { input: { noteId: note.gid, body: 'One member left early.' } })).addNoteAddendum.warnings).toEqual([]);
+    const acknowledged = ok(await gql(w.lead.auth, ADD, { input: { ...naming, acknowledgeWarnings: true } })).addNoteAddendum;
+    expect(acknowledged.addendum.contentHash).toMatch(/\S/);
+    expect(await ownerQuery(`SELECT 1 FROM note_addenda WHERE note_id = $1`, [note.id])).toHaveLength(2);
   });
 });

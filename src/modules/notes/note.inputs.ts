@@ -80,4 +80,7 @@ export class AddNoteAddendumInput {
   @Field({ description: 'The text, up to 65,536 characters.' })
   @SafeText({ min: 1, max: MAX_NOTE_CHARS })
   body: string;
+
+  @Field({ defaultValue: false, description: 'Add it despite warnings (MEMBER_NAMED in a GROUP note\'s addendum).' })
+  acknowledgeWarnings: boolean = false;
 }

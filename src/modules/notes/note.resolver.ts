@@ -33,8 +33,11 @@ class SignNotePayload {
 
 @ObjectType({ simpleResolvers: true, description: 'Result of addNoteAddendum.' })
 class AddendumPayload {
-  @Field(() => NoteAddendum, { description: 'The addendum, signed on creation.' })
-  addendum: NoteAddendum;
+  @Field(() => NoteAddendum, { nullable: true, description: 'The addendum, signed on creation; null when it was not added because of warnings.' })
+  addendum: NoteAddendum | null;
+
+  @Field(() => [NoteWarning], { description: 'What to look at (MEMBER_NAMED on a GROUP note); pass acknowledgeWarnings: true to add it anyway.' })
+  warnings: NoteWarning[];
 }
 
 const NOTE_WRITERS = [Rule.SUPERVISOR, Rule.CLINICIAN];
@@ -83,7 +86,7 @@ export class NoteResolver {
   @Authorized(...NOTE_WRITERS)
   @Mutation(() => AddendumPayload, { description: 'Adds a correction to a signed note: append-only, signed on creation. Its author, or staff who may read its body (psychotherapy notes: the author only).' })
   async addNoteAddendum(@Arg('input', { description: 'The addendum.' }) input: AddNoteAddendumInput, @Ctx() ctx: AuthedContext) {
-    return { addendum: await addNoteAddendum(ctx, input) };
+    return addNoteAddendum(ctx, input);
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'The text. Null for viewers who see metadata only (admins). Every read is audited.' })

@@ -129,16 +129,7 @@ export async function signSessionNote(ctx: AuthedContext, input: SignSessionNote
   const expected = note.version;
   if (input.expectedVersion != null && input.expectedVersion !== expected) await explainMiss(ctx, note.id, input.expectedVersion);
   const text = ctx.noteCipher.decrypt(note.id, note.encryptedBody, note.keyId);
-  const warnings: NoteWarning[] = [];
-  if (note.kind === NoteKind.GROUP) {
-    const named = namesMentioned(text, await memberNames(ctx, note.groupId));
-    if (named.length) {
-      warnings.push({
-        code: 'MEMBER_NAMED',
-        message: `This group note names ${named.length === 1 ? 'a member' : `${named.length} members`} (${named.join(', ')}). Group notes should identify no one; edit it, or sign with acknowledgeWarnings: true.`,
-      });
-    }
-  }
+  const warnings = await groupNoteWarnings(ctx, note, text, 'edit it, or sign with acknowledgeWarnings: true');
   if (warnings.length && !input.acknowledgeWarnings) return { note, signed: false, warnings };
   const updated = await ctx.db.query(
     `UPDATE session_notes SET status = 'SIGNED', signed_at = now(), signed_by_staff_id = $3, content_hash = $4, updated_at = now()
@@ -166,10 +157,27 @@ export async function cosignSessionNote(ctx: AuthedContext, input: CosignSession
   return (await loader.load(note.id))!;
 }
 
-export async function addNoteAddendum(ctx: AuthedContext, input: AddNoteAddendumInput): Promise<NoteAddendum> {
+/**
+ * What to look at before a GROUP note's text is signed or added to: members of the group it names
+ * (a group note identifies no one). `remedy` says what the author can do.
+ */
+async function groupNoteWarnings(ctx: AuthedContext, note: SessionNote, text: string, remedy: string): Promise<NoteWarning[]> {
+  if (note.kind !== NoteKind.GROUP) return [];
+  const named = namesMentioned(text, await memberNames(ctx, note.groupId));
+  if (!named.length) return [];
+  return [{
+    code: 'MEMBER_NAMED',
+    message: `This group note names ${named.length === 1 ? 'a member' : `${named.length} members`} (${named.join(', ')}). Group notes should identify no one; ${remedy}.`,
+  }];
+}
+
+export async function addNoteAddendum(ctx: AuthedContext, input: AddNoteAddendumInput): Promise<{ addendum: NoteAddendum | null; warnings: NoteWarning[] }> {
   const note = await getNote(ctx, input.noteId);
   if (!canAddAddendum(ctx.viewer, note, note.read) || ctx.viewer.kind !== 'STAFF') throw forbidden('You may not add to this note');
   if (note.status !== NoteStatus.SIGNED) throw conflict('Addenda go on signed notes; edit the draft instead', { status: note.status });
+  // An addendum is signed on creation: a GROUP note's is checked as the note was when signed.
+  const warnings = await groupNoteWarnings(ctx, note, input.body, 'reword it, or add it with acknowledgeWarnings: true');
+  if (warnings.length && !input.acknowledgeWarnings) return { addendum: null, warnings };
   const id = randomUUID();
   const { body, keyId } = ctx.noteCipher.encrypt(id, input.body);
   const [row] = await ctx.db.query<{ created_at: Date }>(
@@ -178,7 +186,7 @@ export async function addNoteAddendum(ctx: AuthedContext, input: AddNoteAddendum
   );
   ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'NoteAddendum', resourceId: id, subjectClientId: auditSubject(note) });
   ctx.loaders.of(noteLoaders).addenda.clear(note.id);
-  return Object.assign(new NoteAddendum(), {
+  const addendum = Object.assign(new NoteAddendum(), {
     id,
     noteId: note.id,
     authorStaffId: ctx.viewer.staffId,
@@ -190,5 +198,6 @@ export async function addNoteAddendum(ctx: AuthedContext, input: AddNoteAddendum
     // Reading it back in the payload is audited against the note's client, as `addenda` is.
     subjectClientId: auditSubject(note),
   });
+  return { addendum, warnings };
 }
 
