@@ -348,3 +348,24 @@ describe('an addendum to a group note names no one either', () => {
     expect(await ownerQuery(`SELECT 1 FROM note_addenda WHERE note_id = $1`, [note.id])).toHaveLength(2);
   });
 });
+
+describe('one mutation document reads what its earlier mutations wrote', () => {
+  it('a second note, and replaced attendance, show in later fields of the same document', async () => {
+    const w = await sessionWorld({ members: 2 });
+    const [ann] = w.members;
+    const notes = await gql(w.lead.auth, `mutation($a: CreateSessionNoteInput!, $b: CreateSessionNoteInput!) {
+      a: createSessionNote(input: $a) { note { session { notes { kind } } } }
+      b: createSessionNote(input: $b) { note { session { notes { kind } } } } }`, {
+      a: { sessionId: w.session.gid, kind: 'GROUP', body: 'Grounding.' },
+      b: { sessionId: w.session.gid, kind: 'PROGRESS', membershipId: ann.gid, body: 'Ann engaged well.' },
+    });
+    expect(notes.errors).toBeUndefined();
+    expect(notes.data.a.note.session.notes.map((n: { kind: string }) => n.kind)).toEqual(['GROUP']);
+    expect(notes.data.b.note.session.notes.map((n: { kind: string }) => n.kind)).toEqual(['GROUP', 'PROGRESS']);
+    const RECORD = `recordAttendance(input: { sessionId: $s, records: [{ membershipId: $m, status: $status }] }) { attendance { membership { attendance { status } } } }`;
+    const attendance = await gql(w.lead.auth, `mutation($s: ID!, $m: ID!, $first: AttendanceStatus!, $second: AttendanceStatus!) {
+      a: ${RECORD.replace('$status', '$first')} b: ${RECORD.replace('$status', '$second')} }`, { s: w.session.gid, m: ann.gid, first: 'PRESENT', second: 'ABSENT_EXCUSED' });
+    expect(attendance.errors).toBeUndefined();
+    expect(attendance.data.b.attendance).toEqual([{ membership: { attendance: [{ status: 'ABSENT_EXCUSED' }] } }]);
+  });
+});

@@ -75,7 +75,19 @@ export async function createSessionNote(ctx: AuthedContext, input: CreateSession
     throw error;
   }
   ctx.audit.record({ action: AuditAction.CREATE, resourceType: NOTE, resourceId: id, subjectClientId: auditSubject({ kind: input.kind, clientId }) });
-  return (await ctx.loaders.of(noteLoaders).visibleById.load(id))!;
+  return reloadNote(ctx, { id, sessionId: session.id, clientId });
+}
+
+/**
+ * A note after a write, read again; every list of this request that could hold it is dropped too
+ * (a later field of the same mutation document must not show the text or status before the write).
+ */
+async function reloadNote(ctx: AuthedContext, note: Pick<SessionNote, 'id' | 'sessionId' | 'clientId'>): Promise<SessionNote> {
+  const loaders = ctx.loaders.of(noteLoaders);
+  loaders.bySession.clear(note.sessionId);
+  if (note.clientId) loaders.byClient.clear(note.clientId);
+  loaders.visibleById.clear(note.id);
+  return (await loaders.visibleById.load(note.id))!;
 }
 
 async function authoredDraft(ctx: AuthedContext, globalId: string): Promise<SessionNote> {
@@ -107,9 +119,7 @@ export async function updateSessionNote(ctx: AuthedContext, input: UpdateSession
   );
   if (!updated.length) await explainMiss(ctx, note.id, input.expectedVersion);
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: NOTE, resourceId: note.id, subjectClientId: auditSubject(note) });
-  const loader = ctx.loaders.of(noteLoaders).visibleById;
-  loader.clear(note.id);
-  return (await loader.load(note.id))!;
+  return reloadNote(ctx, note);
 }
 
 /** Names of everyone ever in the group: a GROUP note should identify none of them. */
@@ -138,9 +148,7 @@ export async function signSessionNote(ctx: AuthedContext, input: SignSessionNote
   );
   if (!updated.length) await explainMiss(ctx, note.id, expected);
   ctx.audit.record({ action: AuditAction.SIGN, resourceType: NOTE, resourceId: note.id, subjectClientId: auditSubject(note) });
-  const loader = ctx.loaders.of(noteLoaders).visibleById;
-  loader.clear(note.id);
-  return { note: (await loader.load(note.id))!, signed: true, warnings };
+  return { note: await reloadNote(ctx, note), signed: true, warnings };
 }
 
 export async function cosignSessionNote(ctx: AuthedContext, input: CosignSessionNoteInput): Promise<SessionNote> {
@@ -152,9 +160,7 @@ export async function cosignSessionNote(ctx: AuthedContext, input: CosignSession
   );
   if (!updated.length) throw conflict('This note is already co-signed');
   ctx.audit.record({ action: AuditAction.SIGN, resourceType: NOTE, resourceId: note.id, subjectClientId: note.clientId });
-  const loader = ctx.loaders.of(noteLoaders).visibleById;
-  loader.clear(note.id);
-  return (await loader.load(note.id))!;
+  return reloadNote(ctx, note);
 }
 
 /**

@@ -186,8 +186,11 @@ export async function recordAttendance(ctx: AuthedContext, input: RecordAttendan
   if (input.records.some((r) => ATTENDED.includes(r.status)) && status === SessionStatus.SCHEDULED) {
     await ctx.db.query(`UPDATE group_sessions SET status = 'HELD', updated_at = now() WHERE id = $1`, [session.id]);
   }
+  // Every attendance list of this request could hold a replaced record (by member, by id): dropped.
   const loaders = ctx.loaders.of(sessionLoaders);
   loaders.attendanceBySession.clear(session.id);
+  loaders.attendanceByMembership.clearAll();
+  loaders.attendanceById.clearAll();
   loaders.visibleById.clear(session.id);
   return loaders.attendanceBySession.load(session.id);
 }
