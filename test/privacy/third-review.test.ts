@@ -361,7 +361,8 @@ describe('one mutation document reads what its earlier mutations wrote', () => {
     });
     expect(notes.errors).toBeUndefined();
     expect(notes.data.a.note.session.notes.map((n: { kind: string }) => n.kind)).toEqual(['GROUP']);
-    expect(notes.data.b.note.session.notes.map((n: { kind: string }) => n.kind)).toEqual(['GROUP', 'PROGRESS']);
+    // Both written in one transaction: same created_at, so their order is the ids'.
+    expect(notes.data.b.note.session.notes.map((n: { kind: string }) => n.kind).sort()).toEqual(['GROUP', 'PROGRESS']);
     const RECORD = `recordAttendance(input: { sessionId: $s, records: [{ membershipId: $m, status: $status }] }) { attendance { membership { attendance { status } } } }`;
     const attendance = await gql(w.lead.auth, `mutation($s: ID!, $m: ID!, $first: AttendanceStatus!, $second: AttendanceStatus!) {
       a: ${RECORD.replace('$status', '$first')} b: ${RECORD.replace('$status', '$second')} }`, { s: w.session.gid, m: ann.gid, first: 'PRESENT', second: 'ABSENT_EXCUSED' });
