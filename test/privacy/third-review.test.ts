@@ -203,6 +203,14 @@ describe('a block mutes', () => {
     expectError(await gql(kim.auth, RESPOND, { input: { partnershipId: fromLee.id, accept: true } }), 'NOT_FOUND');
     expect(ok(await gql(lee.auth, `{ myPartnerships { id status } }`)).myPartnerships).toEqual([{ id: fromLee.id, status: 'PROPOSED' }]);
     expect(await ownerQuery(`SELECT status FROM accountability_partnerships WHERE id = $1`, [uuidOf(fromLee.id)])).toEqual([{ status: 'PROPOSED' }]);
+    // Kim proposing to Lee is not told "already proposed": Lee's hidden proposal is declined, as Kim would have declined it.
+    const fromKim = await gql(kim.auth, PROPOSE, { input: { partnerMembershipId: lee.membershipGid } });
+    expect(fromKim.errors).toBeUndefined();
+    expect(fromKim.data.proposePartnership.partnership.status).toBe('PROPOSED');
+    expect(ok(await gql(lee.auth, `{ myPartnerships { id status } }`)).myPartnerships).toEqual([
+      { id: fromKim.data.proposePartnership.partnership.id, status: 'PROPOSED' },
+      { id: fromLee.id, status: 'DECLINED' },
+    ]);
   });
 
   it('encouragements from a member one blocked no longer show; others\' still do', async () => {
@@ -368,5 +376,20 @@ describe('one mutation document reads what its earlier mutations wrote', () => {
       a: ${RECORD.replace('$status', '$first')} b: ${RECORD.replace('$status', '$second')} }`, { s: w.session.gid, m: ann.gid, first: 'PRESENT', second: 'ABSENT_EXCUSED' });
     expect(attendance.errors).toBeUndefined();
     expect(attendance.data.b.attendance).toEqual([{ membership: { attendance: [{ status: 'ABSENT_EXCUSED' }] } }]);
+  });
+});
+
+describe('attendance makes a session HELD for the rest of the document too', () => {
+  it('a later field lists the group\'s session as HELD once attendance was recorded in the same document', async () => {
+    const w = await sessionWorld({ members: 1 });
+    const SESSIONS = `session { group { sessions { id status } } }`;
+    const res = await gql(w.lead.auth, `mutation($s: ID!, $m: ID!) {
+      before: updateSession(input: { sessionId: $s, topic: "Boundaries" }) { ${SESSIONS} }
+      after: recordAttendance(input: { sessionId: $s, records: [{ membershipId: $m, status: PRESENT }] }) { ${SESSIONS} } }`, {
+      s: w.session.gid, m: w.members[0].gid,
+    });
+    expect(res.errors).toBeUndefined();
+    const statusIn = (field: 'before' | 'after') => res.data[field].session.group.sessions.find((x: { id: string }) => x.id === w.session.gid).status;
+    expect([statusIn('before'), statusIn('after')]).toEqual(['SCHEDULED', 'HELD']);
   });
 });

@@ -109,6 +109,16 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
   if (!own) throw conflict('Partnerships are between ACTIVE members of the same group');
   // Both ACTIVE, asked once, under the lock that keeps them so until the partnership is written.
   await lockActiveMemberships(ctx, [own.membershipId, partnerId]);
+  // A proposal to this member from the one they ask, hidden from them by their block, is declined
+  // now (as they would have declined it): otherwise it would stand in the way, and "already
+  // proposed" would tell them of it.
+  await ctx.db.query(
+    `UPDATE accountability_partnerships p SET status = 'DECLINED', responded_at = now()
+       FROM memberships pm
+      WHERE p.status = 'PROPOSED' AND p.proposer_membership_id = $2 AND p.partner_membership_id = $1 AND pm.id = p.proposer_membership_id
+        AND ${blockedProposalSql('$3::uuid')}`,
+    [own.membershipId, partnerId, viewer.clientId],
+  );
   try {
     const [row] = await ctx.db.query<{ id: string }>(
       `INSERT INTO accountability_partnerships (clinic_id, group_id, proposer_membership_id, partner_membership_id, status, message,
