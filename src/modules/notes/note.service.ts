@@ -137,7 +137,12 @@ export async function signSessionNote(ctx: AuthedContext, input: SignSessionNote
   // between makes the UPDATE below miss (CONFLICT), and an expectedVersion other than the one read
   // is refused before anything is checked, never matched against a later edit.
   const expected = note.version;
-  if (input.expectedVersion != null && input.expectedVersion !== expected) await explainMiss(ctx, note.id, input.expectedVersion);
+  if (input.expectedVersion != null && input.expectedVersion !== expected) {
+    throw conflict(`You asked to sign version ${input.expectedVersion}; the note read was version ${expected}. Sign the version you read.`, {
+      expectedVersion: input.expectedVersion,
+      currentVersion: expected,
+    });
+  }
   const text = ctx.noteCipher.decrypt(note.id, note.encryptedBody, note.keyId);
   const warnings = await groupNoteWarnings(ctx, note, text, 'edit it, or sign with acknowledgeWarnings: true');
   if (warnings.length && !input.acknowledgeWarnings) return { note, signed: false, warnings };

@@ -191,6 +191,9 @@ export async function recordAttendance(ctx: AuthedContext, input: RecordAttendan
   loaders.attendanceBySession.clear(session.id);
   loaders.attendanceByMembership.clearAll();
   loaders.attendanceById.clearAll();
+  // It may have become HELD: the group's session lists too.
+  loaders.byGroup.clearAll();
+  loaders.next.clear(session.groupId);
   loaders.visibleById.clear(session.id);
   return loaders.attendanceBySession.load(session.id);
 }
