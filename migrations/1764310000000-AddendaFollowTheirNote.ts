@@ -7,8 +7,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * a psychotherapy note's addenda (author, time, hash) and add one. The subquery is itself under
  * `session_notes`' policies.
  */
-export class AddendaFollowTheirNote1764340000000 implements MigrationInterface {
-  name = 'AddendaFollowTheirNote1764340000000';
+export class AddendaFollowTheirNote1764310000000 implements MigrationInterface {
+  name = 'AddendaFollowTheirNote1764310000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`CREATE POLICY addenda_follow_their_note ON note_addenda AS RESTRICTIVE
