@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { Field, ObjectType } from 'type-graphql';
-import { hasScope } from '../auth/viewer';
+import { namesPeopleTo } from '../auth/viewer';
 import type { RequestContext } from '../context';
 import { displayNameOf } from '../modules/clients/client.entity';
 import { AuditActorType } from './audit-action';
@@ -21,9 +21,8 @@ export class Actor {
 export const actorLoader = (ctx: RequestContext) =>
   new DataLoader<string, Actor>(async (keys) => {
     const ids = (kind: string) => keys.filter((k) => k.startsWith(`${kind}:`)).map((k) => k.slice(kind.length + 1));
-    // Staff names go to people and to roster integrations (`roster:read`: "staff names"), not to
-    // an integration holding only other scopes (a `consent:read` key reading who recorded a consent).
-    const namesStaff = ctx.viewer?.kind !== 'INTEGRATION' || hasScope(ctx.viewer, 'roster:read') || hasScope(ctx.viewer, 'roster:write');
+    // Staff names are roster data: none to a key reading who recorded a consent without a roster scope.
+    const namesStaff = namesPeopleTo(ctx.viewer);
     const [staff, keysRows, clients] = await Promise.all([
       ids('STAFF').length && namesStaff
         ? ctx.db.query<{ id: string; name: string; role: string }>(`SELECT id, name, role FROM staff_members WHERE id = ANY($1)`, [ids('STAFF')])

@@ -57,6 +57,16 @@ export const isStaff = (v: Viewer | undefined): v is StaffViewer => v?.kind === 
 export const isIntegration = (v: Viewer | undefined): v is IntegrationViewer => v?.kind === 'INTEGRATION';
 export const hasScope = (v: Viewer | undefined, scope: ApiKeyScope) => isIntegration(v) && v.scopes.has(scope);
 
+/** An integration with either roster scope (reading or writing the roster). */
+export const hasRosterScope = (v: Viewer | undefined) => hasScope(v, 'roster:read') || hasScope(v, 'roster:write');
+
+/**
+ * Whether people are named to this viewer (members' display names, staff names): to people, and
+ * to integrations only with a roster scope, since names are roster data. A `goals:read` or
+ * `consent:read` key learns what its consent releases, not who it concerns or who recorded it.
+ */
+export const namesPeopleTo = (v: Viewer | undefined) => !isIntegration(v) || hasRosterScope(v);
+
 /** Whether a viewer satisfies any of the rule names an operation declared. */
 export function satisfiesRule(viewer: Viewer, rules: readonly string[]): boolean {
   if (rules.length === 0) return true; // `@Authorized()` = any authenticated viewer

@@ -77,6 +77,21 @@ async function expectHidden(auth: string, note: NoteRef) {
   expect(node.body.errors).toEqual((await gql(auth, NOTE_NODE, { id: missing })).body.errors);
 }
 
+/** Runs `run` as the server's own role in a transaction with this clinic and staff id set, then rolls it back. */
+async function asStaff<T>(clinicId: string, staffId: string | null, run: (db: PgClient) => Promise<T>): Promise<T> {
+  const db = new PgClient({ connectionString: testEnv().appUrl });
+  await db.connect();
+  try {
+    await db.query('BEGIN');
+    await db.query(`SELECT set_config('app.clinic_id', $1, true)`, [clinicId]);
+    if (staffId) await db.query(`SELECT set_config('app.staff_id', $1, true)`, [staffId]);
+    return await run(db);
+  } finally {
+    await db.query('ROLLBACK').catch(() => undefined);
+    await db.end();
+  }
+}
+
 describe('members and notes', () => {
   it('never lets member A read member B\'s progress note: not by sessionNote, node, groupSession.notes, group.sessions or myNotes', async () => {
     const world = await privacyWorld();
@@ -205,22 +220,13 @@ describe('psychotherapy notes: the author alone', () => {
 
   it('returns no psychotherapy row to a direct SELECT as the server\'s role unless app.staff_id is the author', async () => {
     const world = await privacyWorld();
-    const countAs = async (staffId: string | null) => {
-      const db = new PgClient({ connectionString: testEnv().appUrl });
-      await db.connect();
-      try {
-        await db.query('BEGIN');
-        await db.query(`SELECT set_config('app.clinic_id', $1, true)`, [world.clinic.id]);
-        if (staffId) await db.query(`SELECT set_config('app.staff_id', $1, true)`, [staffId]);
+    const countAs = (staffId: string | null) =>
+      asStaff(world.clinic.id, staffId, async (db) => {
         const { rows } = await db.query(`SELECT kind, count(*)::int AS n FROM session_notes WHERE session_id = $1 GROUP BY kind ORDER BY kind`, [
           world.session.id,
         ]);
-        await db.query('ROLLBACK');
         return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
-      } finally {
-        await db.end();
-      }
-    };
+      });
     for (const other of [world.clinic.supervisor.id, world.clinic.admin.id, world.coFacilitator.id, null]) {
       expect(await countAs(other)).toEqual({ GROUP: 1, PROGRESS: 2 });
     }
@@ -230,25 +236,12 @@ describe('psychotherapy notes: the author alone', () => {
   it('hides a psychotherapy note\'s addenda the same way, and refuses one written as anyone but the author', async () => {
     const world = await privacyWorld();
     ok(await gql(world.lead.auth, ADD_ADDENDUM, { input: { noteId: world.psychotherapyB.gid, body: 'Later reflection.' } }));
-    const asStaff = async (staffId: string | null, run: (db: PgClient) => Promise<unknown>) => {
-      const db = new PgClient({ connectionString: testEnv().appUrl });
-      await db.connect();
-      try {
-        await db.query('BEGIN');
-        await db.query(`SELECT set_config('app.clinic_id', $1, true)`, [world.clinic.id]);
-        if (staffId) await db.query(`SELECT set_config('app.staff_id', $1, true)`, [staffId]);
-        return await run(db);
-      } finally {
-        await db.query('ROLLBACK').catch(() => undefined);
-        await db.end();
-      }
-    };
     const countAs = (staffId: string | null) =>
-      asStaff(staffId, async (db) => (await db.query(`SELECT count(*)::int AS n FROM note_addenda WHERE note_id = $1`, [world.psychotherapyB.id])).rows[0].n);
+      asStaff(world.clinic.id, staffId, async (db) => (await db.query(`SELECT count(*)::int AS n FROM note_addenda WHERE note_id = $1`, [world.psychotherapyB.id])).rows[0].n);
     for (const other of [world.clinic.supervisor.id, world.clinic.admin.id, world.coFacilitator.id, null]) expect(await countAs(other)).toBe(0);
     expect(await countAs(world.lead.id)).toBe(1);
     const stored = await ownerQuery(`SELECT id FROM note_addenda WHERE note_id = $1`, [world.psychotherapyB.id]);
-    const insert = asStaff(world.clinic.supervisor.id, (db) =>
+    const insert = asStaff(world.clinic.id, world.clinic.supervisor.id, (db) =>
       db.query(
         `INSERT INTO note_addenda (clinic_id, note_id, author_staff_id, body, key_id, content_hash) VALUES ($3, $1, $2, '\\x00'::bytea, 'k', 'h')`,
         [world.psychotherapyB.id, world.clinic.supervisor.id, world.clinic.id],

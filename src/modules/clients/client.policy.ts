@@ -1,4 +1,4 @@
-import { hasScope, Viewer } from '../../auth/viewer';
+import { hasRosterScope, hasScope, Viewer } from '../../auth/viewer';
 
 /**
  * Who may read a client's record (legal name, contact details, date of birth):
@@ -13,7 +13,7 @@ export function canReadClient(viewer: Viewer, clientId: string, facilitatedClien
     case 'MEMBER':
       return viewer.clientId === clientId;
     case 'INTEGRATION':
-      return hasScope(viewer, 'roster:read') || hasScope(viewer, 'roster:write');
+      return hasRosterScope(viewer);
   }
 }
 

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { namesPeopleTo } from '../../auth/viewer';
 import { AuditAction } from '../../audit/audit-action';
 import type { RequestContext } from '../../context';
 import { displayNameOf } from '../clients/client.entity';
@@ -9,7 +10,7 @@ import { memberSeesPeers } from '../groups/group.policy';
 import { MembershipStatus, SEATED } from '../memberships/membership-status';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { GoalVisibility } from './goal.enums';
-import { GoalFacts, goalAudience, GoalRuleFacts, SHOWN_TO_OTHERS, showsOwnerName } from './goal.policy';
+import { GoalFacts, goalAudience, GoalRuleFacts, SHOWN_TO_OTHERS } from './goal.policy';
 import { CheckInPoint, measureOf } from './goal-progress';
 import { decodeStreakFacts, HISTORY_ARRAYS_SQL, pointsOf, StreakFacts, streakFactsSql } from './streak-summary';
 import { partnershipsOfClients } from './partnership-sql';
@@ -131,7 +132,7 @@ async function applyGoalRules(ctx: RequestContext, goals: Goal[]): Promise<(Goal
     if (audience === 'INTEGRATION' && viewer.kind === 'INTEGRATION' && consentId) {
       ctx.audit.disclose({ apiKeyId: viewer.apiKeyId, clientId: goal.clientId, dataClass: 'goals', resourceType: 'Goal', resourceId: goal.id, consentId });
     }
-    const ownerDisplayName = showsOwnerName(viewer) ? goal.ownerDisplayName : null;
+    const ownerDisplayName = namesPeopleTo(viewer) ? goal.ownerDisplayName : null;
     return Object.assign(Object.create(Goal.prototype) as Goal, goal, { audience, ownerDisplayName, disclosureConsentId: consentId ?? undefined });
   });
 }

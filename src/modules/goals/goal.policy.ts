@@ -97,9 +97,3 @@ export const canWriteGoal = (a: GoalAudience | null) => a === 'OWNER' || a === '
 
 /** Encouragement goes from a member to another member whose goal they may see. */
 export const canEncourage = (a: GoalAudience | null) => a === 'PARTNER' || a === 'PEER';
-
-/**
- * Whether a goal shown names its owner: to people, and to integrations only with a roster scope
- * (clients' names are roster data; a `goals:read` key gets the goal under consent, not who it is).
- */
-export const showsOwnerName = (viewer: Viewer): boolean => viewer.kind !== 'INTEGRATION' || hasScope(viewer, 'roster:read') || hasScope(viewer, 'roster:write');

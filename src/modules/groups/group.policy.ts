@@ -1,4 +1,4 @@
-import { hasScope, Viewer } from '../../auth/viewer';
+import { hasRosterScope, hasScope, Viewer } from '../../auth/viewer';
 import { isEnded, isSeated } from '../memberships/membership-status';
 import type { TherapyGroup } from './therapy-group.entity';
 import type { ViewerFacts } from './viewer-facts';
@@ -26,7 +26,7 @@ export function groupAccess(viewer: Viewer, groupId: string, facts: ViewerFacts)
       return isSeated(own.status) ? 'MEMBER' : 'APPLICANT';
     }
     case 'INTEGRATION':
-      return hasScope(viewer, 'roster:read') || hasScope(viewer, 'roster:write') ? 'ROSTER' : 'NONE';
+      return hasRosterScope(viewer) ? 'ROSTER' : 'NONE';
   }
 }
 

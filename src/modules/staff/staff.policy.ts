@@ -1,7 +1,7 @@
-import { hasScope, isStaff, StaffViewer, Viewer } from '../../auth/viewer';
+import { hasRosterScope, isStaff, StaffViewer, Viewer } from '../../auth/viewer';
 
 /** Colleagues' work emails are for staff and roster integrations, not for members or other scopes. */
-export const canSeeStaffEmail = (viewer: Viewer) => isStaff(viewer) || hasScope(viewer, 'roster:read') || hasScope(viewer, 'roster:write');
+export const canSeeStaffEmail = (viewer: Viewer) => isStaff(viewer) || hasRosterScope(viewer);
 
 export const canManageStaff = (viewer: Viewer): viewer is StaffViewer => isStaff(viewer) && viewer.role === 'ADMIN';
 

@@ -3,6 +3,7 @@ import { AuditAction } from '../../audit/audit-action';
 import type { AuditEntry } from '../../audit/audit-log';
 import { toGlobalId } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
+import { isListSize } from '../../common/connection';
 import { argumentOf, CompiledRead, decodeList, jsonRow, JsonRow, project, selects, statementPerShape, Who, whoOf } from '../../http/compiled-reads';
 import { arrayLiteral } from '../../db/request-db';
 import { epochMsSql } from '../../db/sql-parts';
@@ -157,14 +158,14 @@ const asksStreaks = (goalFields: FieldNode[]) => goalFields.some((g) => (g.selec
 /** `first` and `filter` of the goals list as `GoalsArgs` would validate them, or undefined where the resolvers must answer. */
 function listArgs(field: FieldNode, variables: Record<string, unknown>): { first: number; statuses: string[] | null } | undefined {
   const first = argumentOf(field, 'first', variables, 20);
-  if (!Number.isInteger(first) || (first as number) < 1 || (first as number) > 100) return undefined;
+  if (!isListSize(first)) return undefined;
   const filter = argumentOf(field, 'filter', variables, null);
-  if (filter === null) return { first: first as number, statuses: null };
+  if (filter === null) return { first, statuses: null };
   if (typeof filter !== 'object' || Object.keys(filter).some((k) => k !== 'lifecycleStatus')) return undefined;
   const statuses = (filter as { lifecycleStatus?: unknown }).lifecycleStatus ?? null;
-  if (statuses === null) return { first: first as number, statuses: null };
+  if (statuses === null) return { first, statuses: null };
   if (!Array.isArray(statuses) || !statuses.every((s) => typeof s === 'string' && LIFECYCLE.has(s))) return undefined;
-  return { first: first as number, statuses: statuses.length ? statuses : null };
+  return { first, statuses: statuses.length ? statuses : null };
 }
 
 /** What the home statement reads for this operation and member, or undefined where the resolvers answer. */
