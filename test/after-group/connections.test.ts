@@ -328,7 +328,7 @@ describe('who may be asked', () => {
     expect((await connectionRows(clinic.id)).map((r) => r.status).sort()).toEqual(['DECLINED', 'REQUESTED']);
   });
 
-  it('a group switched to AFTER_COMPLETION: a pending request waits until both memberships have ended (CONFLICT)', async () => {
+  it('a group switched to AFTER_COMPLETION: a pending request cannot be accepted while the accepting member is still in the group (CONFLICT)', async () => {
     const world = await trio('ANYTIME');
     const { clinic, kim, lee } = world;
     const c = await requested(kim, lee);
@@ -338,6 +338,33 @@ describe('who may be asked', () => {
     await graduate(world, kim);
     await graduate(world, lee);
     expect(ok(await respond(lee, c.id, true)).respondToConnection.connection.status).toBe('ACCEPTED');
+  });
+  it('a group switched to AFTER_COMPLETION: one who has finished may accept a request from one who has not, told nothing about them; no card shows until both have ended', async () => {
+    // Two pending requests to Lee made under ANYTIME: from Kim, who stays in the group, and from
+    // Sam, who finishes. Lee finishes, then accepts both: the answers must not differ.
+    const world = await trio('ANYTIME');
+    const { clinic, kim, lee, sam } = world;
+    for (const m of [kim, lee, sam]) {
+      await setContactPrefs(m, { shareEmail: true, sharePhone: false, handle: null });
+      await allowContactSharing(m);
+    }
+    const fromKim = await requested(kim, lee);
+    const fromSam = await requested(sam, lee);
+    await setPolicy(clinic, world.group, 'AFTER_COMPLETION');
+    await graduate(world, sam);
+    await graduate(world, lee);
+    const shapeOf = (c: Record<string, unknown>) => ({ status: c.status, direction: c.direction, hasRespondedAt: c.respondedAt !== null });
+    const kimAccepted = ok(await respond(lee, fromKim.id, true)).respondToConnection.connection;
+    const samAccepted = ok(await respond(lee, fromSam.id, true)).respondToConnection.connection;
+    expect(shapeOf(kimAccepted)).toEqual({ status: 'ACCEPTED', direction: 'RECEIVED', hasRespondedAt: true });
+    expect(shapeOf(samAccepted)).toEqual(shapeOf(kimAccepted));
+    expect((await connectionRows(clinic.id)).map((r) => r.status)).toEqual(['ACCEPTED', 'ACCEPTED']);
+    // Details show where the policy allows them today: between Lee and Sam, not yet with Kim.
+    expect(samAccepted.contact).toEqual({ email: 'sam@example.test', phone: null, handle: null });
+    expect(kimAccepted.contact).toBeNull();
+    expect((await connectionAs(kim, fromKim.id)).contact).toBeNull();
+    await graduate(world, kim);
+    expect((await connectionAs(lee, fromKim.id)).contact).toEqual({ email: 'kim@example.test', phone: null, handle: null });
   });
 });
 

@@ -167,7 +167,7 @@ export class ConnectionResolver {
   @Authorized(Rule.MEMBER)
   @Mutation(() => ConnectionPayload, {
     description:
-      'Accepts or declines a request you received. Accepting asks the group\'s peer-contact policy as it is now: NEVER answers FORBIDDEN (declining is still possible); under AFTER_COMPLETION the request is not yours to see, or answer, until both memberships have ended. Members only.',
+      'Accepts or declines a request you received. Accepting asks the group\'s peer-contact policy as it is now, on your side only, as asking does: NEVER answers FORBIDDEN (declining is still possible); AFTER_COMPLETION answers CONFLICT while your own membership is open (a request made before the group switched to it). The answer never tells the requester\'s state: contact details show once the policy allows them on both sides (`contact`). Members only.',
   })
   async respondToConnection(@Arg('input', { description: 'Your answer.' }) input: RespondToConnectionInput, @Ctx() ctx: AuthedContext) {
     return { connection: await respondToConnection(ctx, input.connectionId, input.accept) };

@@ -206,8 +206,15 @@ async function transition(ctx: AuthedContext, c: Connection, to: string, from: s
 export async function respondToConnection(ctx: AuthedContext, globalId: string, accept: boolean) {
   const c = await mine(ctx, globalId);
   if (c.direction !== ConnectionDirection.RECEIVED) throw forbidden('Only the member asked can answer');
-  // Accepting is an exchange of contact details too: the group's policy now, not when asked, decides.
-  if (accept) refuseUnlessAllowed((await contactPolicyNow(ctx, [c]))[0]);
+  // Accepting is an exchange of contact details too: the group's policy now, not when asked,
+  // decides, on the accepting member's own side only, as for asking: a refusal for the requester's
+  // membership would tell whether they are still in the group. Their side is asked where the
+  // details would show (`revealsContact`): an acceptance shows no card until the policy allows it.
+  if (accept) {
+    const own = (await ctx.loaders.of(viewerFactsLoader).get()).ownMemberships.get(c.groupId);
+    const group = await ctx.loaders.of(groupLoaders).rowById.load(c.groupId);
+    refuseUnlessAllowed(group ? contactAllowed(group.peerContactPolicy as PeerContactPolicy, true, !!own && isEnded(own.status)) : 'NEVER');
+  }
   return transition(ctx, c, accept ? 'ACCEPTED' : 'DECLINED', ['REQUESTED']);
 }
 
