@@ -34,7 +34,9 @@ export const REQUEST = `mutation($input: RequestConnectionInput!) { requestConne
 export const RESPOND = `mutation($input: RespondToConnectionInput!) { respondToConnection(input: $input) { connection { ${CONNECTION_FIELDS} } } }`;
 export const WITHDRAW = `mutation($input: ConnectionRefInput!) { withdrawConnection(input: $input) { connection { ${CONNECTION_FIELDS} } } }`;
 export const BLOCK = `mutation($input: ConnectionRefInput!) { blockMember(input: $input) { connection { ${CONNECTION_FIELDS} } } }`;
-export const CONNECTIONS = `{ connections { ${CONNECTION_FIELDS} } }`;
+export const CONNECTIONS = `query($first: Int! = 100, $after: String, $filter: ConnectionFilter) {
+  connections(first: $first, after: $after, filter: $filter) { edges { cursor node { ${CONNECTION_FIELDS} } } pageInfo { hasNextPage endCursor } }
+}`;
 export const CONNECTION_NODE = `query($id: ID!) { node(id: $id) { id ... on Connection { ${CONNECTION_FIELDS} } } }`;
 export const UPDATE_CONTACT_PREFS = `mutation($input: ContactPreferencesInput!) {
   updateContactPreferences(input: $input) { contactPreferences { shareEmail sharePhone handle } } }`;
@@ -128,7 +130,9 @@ export async function connect(from: Member, to: Member): Promise<string> {
 }
 
 /** The viewer's connections list. */
-export const connectionsOf = async (m: Member) => ok(await gql(m.auth, CONNECTIONS)).connections;
+/** A member's whole list (one page of 100), as nodes. */
+export const connectionsOf = async (m: Member, filter?: Record<string, unknown>) =>
+  ok(await gql(m.auth, CONNECTIONS, { filter })).connections.edges.map((e: { node: unknown }) => e.node);
 
 /** The one connection `id` as `m` sees it in `connections`. */
 export async function connectionAs(m: Member, id: string) {

@@ -15,6 +15,7 @@ import {
   connectionAs,
   connectionRows,
   connectionsOf,
+  CONNECTIONS,
   displayName,
   endMembership,
   errorShape,
@@ -612,6 +613,79 @@ describe('privacy of connections', () => {
     expect(['FORBIDDEN', 'NOT_FOUND']).toContain(staff.codes[0]);
     // No one saw anyone's details through these attempts.
     expect(await contactAudits(clinic.id)).toEqual(audited);
+  });
+});
+
+describe('the connections list: pages and filters', () => {
+  const page = (m: Member, variables: Record<string, unknown>) => gql(m.auth, CONNECTIONS, variables);
+  const nodeIds = (data: any): string[] => data.connections.edges.map((e: { node: { id: string } }) => e.node.id);
+  const ids = async (m: Member, variables: Record<string, unknown>) => nodeIds(ok(await page(m, variables)));
+
+  it('pages newest first with keyset cursors, the pages together the whole list, in one statement whatever the list\'s length', async () => {
+    const world = await groupWith('ANYTIME', 5);
+    const [lee, ...askers] = world.members;
+    const asked = [(await requested(askers[0], lee)).id];
+    const one = await page(lee, {});
+    for (const asker of askers.slice(1)) asked.push((await requested(asker, lee)).id);
+    const whole = ok(await page(lee, {}));
+    expect(nodeIds(whole)).toEqual([...asked].reverse());
+    const first = ok(await page(lee, { first: 3 }));
+    expect(nodeIds(first)).toEqual(asked.slice(1).reverse());
+    expect(first.connections.pageInfo.hasNextPage).toBe(true);
+    const second = ok(await page(lee, { first: 3, after: first.connections.pageInfo.endCursor }));
+    expect(nodeIds(second)).toEqual([asked[0]]);
+    expect(second.connections.pageInfo).toEqual({ hasNextPage: false, endCursor: second.connections.edges[0].cursor });
+    // The same statements for one connection and for four.
+    expect((await page(lee, {})).sqlStatements).toBe(one.sqlStatements);
+  });
+
+  it('filters by direction and by the status shown: a block is found as the decline it shows as, never told apart', async () => {
+    const world = await groupWith('ANYTIME', 4);
+    const [lee, kim, sam, ada] = world.members;
+    const fromKim = await requested(kim, lee);
+    const fromSam = await requested(sam, lee);
+    const toAda = await requested(lee, ada);
+    ok(await respond(lee, fromKim.id, false));
+    ok(await gql(lee.auth, BLOCK, { input: { connectionId: fromSam.id } }));
+    const sorted = (list: string[]) => [...list].sort();
+    expect(sorted(await ids(lee, { filter: { direction: 'RECEIVED' } }))).toEqual(sorted([fromKim.id, fromSam.id]));
+    expect(await ids(lee, { filter: { direction: 'SENT' } })).toEqual([toAda.id]);
+    expect(await ids(lee, { filter: { status: ['REQUESTED'] } })).toEqual([toAda.id]);
+    // Sam, blocked, finds the block among declines exactly as Kim finds the decline.
+    expect(await ids(sam, { filter: { status: ['DECLINED'], direction: 'SENT' } })).toEqual([fromSam.id]);
+    expect(await ids(kim, { filter: { status: ['DECLINED'], direction: 'SENT' } })).toEqual([fromKim.id]);
+    expect(await ids(sam, { filter: { status: ['WITHDRAWN', 'ACCEPTED', 'REQUESTED'] } })).toEqual([]);
+    // BLOCKED is no status anyone is shown, so none can be asked for.
+    const asked = await page(sam, { filter: { status: ['BLOCKED'] } });
+    expectError(asked, 'BAD_USER_INPUT');
+    expect(asked.data).toBeUndefined();
+  });
+
+  it('never finds a request held from the member, whatever the filter', async () => {
+    const world = await groupWith('AFTER_COMPLETION', 2);
+    const [kim, lee] = world.members;
+    await graduate(world, kim);
+    const held = await requested(kim, lee);
+    expect(held.status).toBe('REQUESTED');
+    for (const filter of [{}, { status: ['REQUESTED'] }, { direction: 'RECEIVED' }, { status: ['REQUESTED'], direction: 'RECEIVED' }]) {
+      expect(await ids(lee, { filter })).toEqual([]);
+    }
+    expect(await ids(kim, { filter: { direction: 'SENT', status: ['REQUESTED'] } })).toEqual([held.id]);
+  });
+
+  it('refuses sizes out of 1–100 and cursors it did not give, as BAD_USER_INPUT, and nothing is read', async () => {
+    const world = await groupWith('ANYTIME', 2);
+    const [kim, lee] = world.members;
+    await requested(kim, lee);
+    const forged = Buffer.from(JSON.stringify(['not a time', 'x'])).toString('base64url');
+    const readsOf = () => ownerQuery(`SELECT count(*)::int AS n FROM audit_events WHERE clinic_id = $1 AND resource_type = 'Connection' AND action = 'READ'`, [world.clinic.id]);
+    const before = await readsOf();
+    for (const variables of [{ first: 0 }, { first: 101 }, { after: 'garbage' }, { after: forged }]) {
+      const res = await page(lee, variables);
+      expectError(res, 'BAD_USER_INPUT');
+      expect(res.data).toBeNull();
+    }
+    expect(await readsOf()).toEqual(before);
   });
 });
 

@@ -5,10 +5,14 @@ import { createClinic, ownerQuery } from '../support/factories';
 import { gql } from '../support/test-app';
 import { testEnv } from '../support/test-env';
 import {
+  acceptAgreement,
+  activateGroup,
   activeGroup,
   CONSENTS_OF,
+  consentNodes,
   consentEventRows,
   consentRow,
+  createGroup,
   expectRefused,
   GRANT_CONSENT,
   grantConsent,
@@ -254,7 +258,7 @@ describe('revokeConsent and history', () => {
     expect(status[revoked.gid]).toBe('REVOKED');
     expect(status[expired.gid]).toBe('EXPIRED');
     // Staff see the same derived statuses.
-    const staffView = ok(await gql(clinic.admin.auth, CONSENTS_OF, { clientId: sam.client.gid })).consents;
+    const staffView = consentNodes(ok(await gql(clinic.admin.auth, CONSENTS_OF, { clientId: sam.client.gid })));
     expect(Object.fromEntries(staffView.map((c: any) => [c.id, c.status]))).toEqual(status);
     // Newest first.
     expect(staffView.map((c: any) => c.id)).toEqual(mine.map((c: any) => c.id));
@@ -358,7 +362,7 @@ describe('a member\'s consents are theirs alone', () => {
       gql(outsider.auth, GRANT_CONSENT, { input: { clientId: members[0].client.gid, type: 'TREATMENT', method: 'VERBAL' } }),
     );
     // The group's own clinician reads them.
-    const lead = ok(await gql(clinic.clinician.auth, CONSENTS_OF, { clientId: members[0].client.gid })).consents;
+    const lead = consentNodes(ok(await gql(clinic.clinician.auth, CONSENTS_OF, { clientId: members[0].client.gid })));
     expect(lead.map((c: any) => c.id)).toContain(granted.gid);
   });
 
@@ -403,5 +407,77 @@ describe('a member\'s consents are theirs alone', () => {
     );
     const granted = await grantConsent(members[0].auth, { type: 'GOAL_SHARING', groupId: group.gid });
     await expectRefused('FORBIDDEN', [clinic.id], () => gql(key.auth, REVOKE_CONSENT, { input: { consentId: granted.gid } }));
+  });
+});
+
+describe('consents(clientId:) a page at a time', () => {
+  const nodeIds = (data: any): string[] => consentNodes(data).map((c: { id: string }) => c.id);
+  const consentReads = (clinicId: string) =>
+    ownerQuery(`SELECT resource_id FROM audit_events WHERE clinic_id = $1 AND resource_type = 'ConsentRecord' AND action = 'READ' ORDER BY id`, [clinicId]);
+
+  /** Kim in the lead clinician's group and in another clinician's, with consents for each and a clinic-wide one (revoked). */
+  async function twoGroups() {
+    const w = await activeGroup({ members: 1 });
+    const [kim] = w.members;
+    const other = await w.clinic.addStaff('CLINICIAN', 'Other Clinician');
+    const g2 = await createGroup(w.clinic, other);
+    await activateGroup(w.clinic, g2);
+    ok(await gql(w.clinic.admin.auth, `mutation($input: EnrollClientInput!) { enrollClient(input: $input) { membership { id } } }`, { input: { groupId: g2.gid, clientId: kim.client.gid } }));
+    await acceptAgreement(kim, g2);
+    const goalsHere = await grantConsent(kim.auth, { type: 'GOAL_SHARING', groupId: w.group.gid });
+    const goalsThere = await grantConsent(kim.auth, { type: 'GOAL_SHARING', groupId: g2.gid });
+    const contact = await grantConsent(kim.auth, { type: 'CONTACT_SHARING' });
+    await revokeConsent(kim.auth, contact);
+    return { ...w, kim, g2, goalsHere, goalsThere, contact };
+  }
+
+  it('pages newest first with keyset cursors; a clinician\'s pages are chosen among the consents they may see, so each is full', async () => {
+    const w = await twoGroups();
+    const all = consentNodes(ok(await gql(w.clinic.admin.auth, CONSENTS_OF, { clientId: w.kim.client.gid })));
+    // Two agreements, two GOAL_SHARING, one CONTACT_SHARING.
+    expect(all).toHaveLength(5);
+    const theirs = all.filter((c: { group: { id: string } | null }) => !c.group || c.group.id === w.group.gid).map((c: { id: string }) => c.id);
+    expect(theirs).toHaveLength(3);
+    expect(theirs).not.toContain(w.goalsThere.gid);
+
+    const reads = (await consentReads(w.clinic.id)).length;
+    const pages: string[][] = [];
+    let after: string | null = null;
+    do {
+      const data: any = ok(await gql(w.clinic.clinician.auth, CONSENTS_OF, { clientId: w.kim.client.gid, first: 2, after }));
+      pages.push(nodeIds(data));
+      after = data.consents.pageInfo.hasNextPage ? data.consents.pageInfo.endCursor : null;
+    } while (after);
+    expect(pages).toEqual([theirs.slice(0, 2), theirs.slice(2)]);
+    // Each page's consents are audited, and nothing else (not the row read to tell whether more follow).
+    expect((await consentReads(w.clinic.id)).slice(reads).map((r: { resource_id: string }) => r.resource_id).sort()).toEqual(theirs.map(uuidOf).sort());
+  });
+
+  it('filters by type and by status as of the request', async () => {
+    const w = await twoGroups();
+    const admin = w.clinic.admin.auth;
+    const ids = async (filter: Record<string, unknown>) => nodeIds(ok(await gql(admin, CONSENTS_OF, { clientId: w.kim.client.gid, filter })));
+    expect(await ids({ type: ['GOAL_SHARING'] })).toEqual([w.goalsThere.gid, w.goalsHere.gid]);
+    expect(await ids({ status: ['REVOKED'] })).toEqual([w.contact.gid]);
+    expect(await ids({ type: ['CONTACT_SHARING'], status: ['ACTIVE'] })).toEqual([]);
+    expect((await ids({ status: ['ACTIVE'] })).sort()).toEqual(
+      consentNodes(ok(await gql(admin, CONSENTS_OF, { clientId: w.kim.client.gid }))).filter((c: { status: string }) => c.status === 'ACTIVE').map((c: { id: string }) => c.id).sort(),
+    );
+    // The neighbouring client's consents never join the list.
+    const sam = (await activeGroup({ clinic: w.clinic, members: 1 })).members[0];
+    await grantConsent(sam.auth, { type: 'CONTACT_SHARING' });
+    expect(await ids({ type: ['CONTACT_SHARING'] })).toEqual([w.contact.gid]);
+  });
+
+  it('refuses a size out of 1–100 or a cursor it did not give as BAD_USER_INPUT, before anything is read or audited', async () => {
+    const w = await twoGroups();
+    const trail = await ownerQuery(`SELECT count(*)::int AS n FROM audit_events WHERE clinic_id = $1`, [w.clinic.id]);
+    const forged = Buffer.from(JSON.stringify(['2026-01-01 00:00:00+00', 'not-a-uuid'])).toString('base64url');
+    for (const variables of [{ first: 0 }, { first: 101 }, { after: 'garbage' }, { after: forged }]) {
+      const res = await gql(w.clinic.admin.auth, CONSENTS_OF, { clientId: w.kim.client.gid, ...variables });
+      expect(res.codes).toEqual(['BAD_USER_INPUT']);
+      expect(res.data).toBeNull();
+    }
+    expect(await ownerQuery(`SELECT count(*)::int AS n FROM audit_events WHERE clinic_id = $1`, [w.clinic.id])).toEqual(trail);
   });
 });

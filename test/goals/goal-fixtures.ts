@@ -39,7 +39,11 @@ export const CONSENT_FIELDS = `id type status provision scopeKind purpose dataCl
 export const GRANT_CONSENT = `mutation($input: GrantConsentInput!) { grantConsent(input: $input) { consent { ${CONSENT_FIELDS} } } }`;
 export const REVOKE_CONSENT = `mutation($input: RevokeConsentInput!) { revokeConsent(input: $input) { consent { ${CONSENT_FIELDS} } } }`;
 export const MY_CONSENTS = `{ viewer { consents { ${CONSENT_FIELDS} } } }`;
-export const CONSENTS_OF = `query($clientId: ID!) { consents(clientId: $clientId) { ${CONSENT_FIELDS} } }`;
+export const CONSENTS_OF = `query($clientId: ID!, $first: Int! = 100, $after: String, $filter: ConsentFilter) {
+  consents(clientId: $clientId, first: $first, after: $after, filter: $filter) { edges { cursor node { ${CONSENT_FIELDS} } } pageInfo { hasNextPage endCursor } }
+}`;
+/** The consents of a `consents(clientId:)` answer, as a list. */
+export const consentNodes = (data: any) => data.consents.edges.map((e: { node: unknown }) => e.node);
 
 export const PROPOSE = `mutation($input: ProposePartnershipInput!) {
   proposePartnership(input: $input) { partnership { id status proposerDisplayName partnerDisplayName } } }`;

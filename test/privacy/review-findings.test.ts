@@ -64,8 +64,8 @@ describe('privacy review findings', () => {
     await activateGroup(w.clinic, g2);
     ok(await gql(w.clinic.admin.auth, `mutation($input: EnrollClientInput!) { enrollClient(input: $input) { membership { id } } }`, { input: { groupId: g2.gid, clientId: kim.client.gid } }));
     ok(await gql(kim.auth, `mutation($input: AcceptGroupAgreementInput!) { acceptGroupAgreement(input: $input) { membership { id } } }`, { input: { groupId: g2.gid } }));
-    const res = ok(await gql(w.clinic.clinician.auth, `query($id: ID!){ consents(clientId:$id){ type group { id } } }`, { id: kim.client.gid }));
-    const groups = res.consents.filter((c: { group: { id: string } | null }) => c.group).map((c: { group: { id: string } }) => c.group.id);
+    const res = ok(await gql(w.clinic.clinician.auth, `query($id: ID!){ consents(clientId:$id){ edges { node { type group { id } } } } }`, { id: kim.client.gid }));
+    const groups = res.consents.edges.map((e: { node: unknown }) => e.node).filter((c: { group: { id: string } | null }) => c.group).map((c: { group: { id: string } }) => c.group.id);
     expect(groups.length).toBeGreaterThan(0);
     expect(new Set(groups)).toEqual(new Set([w.group.gid]));
   });

@@ -368,7 +368,7 @@ describe('every read and change of what concerns a member is audited about them'
 
     await ownerQuery(`UPDATE therapy_groups SET peer_contact_policy = 'ANYTIME' WHERE id = $1`, [w.group.id]);
     const asked = ok(await gql(kim.auth, `mutation($input: RequestConnectionInput!) { requestConnection(input: $input) { connection { id } } }`, { input: { peerMembershipId: lee.membershipGid } })).requestConnection.connection;
-    ok(await gql(lee.auth, `{ connections { id otherDisplayName message } }`));
+    ok(await gql(lee.auth, `{ connections { edges { node { id otherDisplayName message } } } }`));
     ok(await gql(lee.auth, `mutation($input: RespondToConnectionInput!) { respondToConnection(input: $input) { connection { status } } }`, { input: { connectionId: asked.id, accept: false } }));
     const rows = await rowsAbout(uuidOf(asked.id));
     expect(rows.filter((r) => r.action === 'READ' && r.actor_type === 'CLIENT').map((r) => r.subject_client_id)).toContain(kim.client.id);

@@ -66,7 +66,7 @@ describe('a refused look names the member it was about', () => {
     expectError(res, 'NOT_FOUND');
     expect(await rowsOf(res)).toEqual([{ action: 'DENIED', resource_type: 'Client', resource_id: w.kim.client.id, subject_client_id: w.kim.client.id, code: 'NOT_FOUND' }]);
     // Her own clinician still reads them (and that is a READ, not a refusal).
-    expect(ok(await gql(w.lead.auth, CONSENTS_OF, { clientId: w.kim.client.gid })).consents.length).toBeGreaterThan(0);
+    expect(ok(await gql(w.lead.auth, CONSENTS_OF, { clientId: w.kim.client.gid })).consents.edges.length).toBeGreaterThan(0);
   });
 
   it('clientByExternalId that finds a client the viewer may not see answers null and records the refusal about them', async () => {

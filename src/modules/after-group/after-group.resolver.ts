@@ -1,4 +1,4 @@
-import { IsOptional, IsUrl, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsOptional, IsUrl, ValidateNested } from 'class-validator';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
 import { ConnectionType, PageArgs } from '../../common/connection';
@@ -8,7 +8,7 @@ import type { AuthedContext } from '../../context';
 import { forbidden } from '../../errors/domain-error';
 import { groupLoaders } from '../groups/group.loaders';
 import { TherapyGroup } from '../groups/therapy-group.entity';
-import { AlumniEntry, Connection, ContactCard, ContactPreferences, EventAudience, GroupEvent, GroupEventKind, RsvpCounts, RsvpResponse } from './after-group.types';
+import { AlumniEntry, Connection, ConnectionDirection, ConnectionStatus, ContactCard, ContactPreferences, EventAudience, GroupEvent, GroupEventKind, RsvpCounts, RsvpResponse } from './after-group.types';
 import { alumniDirectory } from './alumni.service';
 import {
   blockMember, connectionLoaders, contactCardLoader, contactPreferencesOf, requestConnection, respondToConnection, setContactPreferences, withdrawConnection,
@@ -127,6 +127,28 @@ class GroupEventsArgs extends PageArgs {
   filter?: GroupEventFilter | null;
 }
 
+@InputType({ description: 'Conditions on the connections returned; all that are given must hold.' })
+class ConnectionFilter {
+  @Field(() => [ConnectionStatus], { nullable: true, description: 'Only these statuses, as you are shown them (a block is found as the decline or withdrawal it shows as).' })
+  @IsOptional()
+  @ArrayMaxSize(4)
+  status?: ConnectionStatus[] | null;
+
+  @Field(() => ConnectionDirection, { nullable: true, description: 'Only requests you sent, or only those you received.' })
+  @IsOptional()
+  direction?: ConnectionDirection | null;
+}
+
+@ArgsType()
+class ConnectionsArgs extends PageArgs {
+  @Field(() => ConnectionFilter, { nullable: true, description: 'Conditions on the connections returned; without it, all of yours.' })
+  @IsOptional()
+  @ValidateNested()
+  filter?: ConnectionFilter | null;
+}
+
+const ConnectionConnection = ConnectionType(Connection, 'Connection', 'A page of your contact requests and connections, newest first, then by id.');
+
 const GroupEventConnection = ConnectionType(GroupEvent, 'GroupEvent', 'A page of group events, by start time (earliest first), then id.');
 
 @ObjectType({ simpleResolvers: true, description: 'Result of a connection mutation.' })
@@ -150,9 +172,9 @@ class ContactPreferencesPayload {
 @Resolver(() => Connection)
 export class ConnectionResolver {
   @Authorized(Rule.MEMBER)
-  @Query(() => [Connection], { description: 'Your contact requests (sent and received) and connections, newest first. A request held from you never shows, in any status: one the group\'s peer-contact policy did not allow on your side when it was made shows once the policy allows it (your membership has ended under AFTER_COMPLETION, or the group is set to ANYTIME) unless it was withdrawn first; one from a member you blocked, never. Members only.' })
-  connections(@Ctx() ctx: AuthedContext) {
-    return ctx.loaders.of(connectionLoaders).mine();
+  @Query(() => ConnectionConnection, { description: 'Your contact requests (sent and received) and connections, newest first, a page at a time. A request held from you never shows, in any status: one the group\'s peer-contact policy did not allow on your side when it was made shows once the policy allows it (your membership has ended under AFTER_COMPLETION, or the group is set to ANYTIME) unless it was withdrawn first; one from a member you blocked, never. Members only.' })
+  connections(@Args() args: ConnectionsArgs, @Ctx() ctx: AuthedContext) {
+    return ctx.loaders.of(connectionLoaders).page(args.first, args.after, args.filter ?? {});
   }
 
   @Authorized(Rule.MEMBER)

@@ -1,6 +1,8 @@
 import DataLoader from 'dataloader';
 import { AuditAction } from '../../audit/audit-action';
+import { decodeCursor, Page, pageOf } from '../../common/connection';
 import { uuidOf } from '../../common/global-id';
+import { SqlParts } from '../../db/sql-parts';
 import type { AuthedContext, RequestContext } from '../../context';
 import { badInput, conflict, DomainError, forbidden, notFound } from '../../errors/domain-error';
 import { ErrorCode } from '../../errors/error-codes';
@@ -51,7 +53,8 @@ function asSeenBy(viewerClientId: string, r: ConnectionRow): Connection {
  */
 export const connectionLoaders = (ctx: RequestContext) => {
   const me = ctx.viewer?.kind === 'MEMBER' ? ctx.viewer.clientId : null;
-  const select = `SELECT x.*, c.given_name, c.family_name, c.preferred_name FROM connections x
+  // created_key: the creation time as the list's cursors hold it (microseconds, as stored).
+  const select = `SELECT x.*, x.created_at::text AS created_key, c.given_name, c.family_name, c.preferred_name FROM connections x
       JOIN clients c ON c.id = CASE WHEN x.requester_client_id = $1 THEN x.recipient_client_id ELSE x.requester_client_id END`;
   const mineOnly = `(x.requester_client_id = $1 OR (x.recipient_client_id = $1 AND NOT x.held_from_recipient))`;
   const shown = (viewer: string, rows: ConnectionRow[]): Connection[] => {
@@ -66,19 +69,43 @@ export const connectionLoaders = (ctx: RequestContext) => {
       const byId = new Map(shown(me, rows).map((c) => [c.id, c]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
-    mine: async (): Promise<Connection[]> => {
-      if (!me) return [];
+    /**
+     * One page of the member's list, newest first (then id), chosen in SQL among what they may
+     * see, with the status filter on the status they are shown: a block is found as the decline
+     * or withdrawal it looks like, never as a block.
+     */
+    page: async (first: number, after: string | null | undefined, filter: ConnectionFilter): Promise<Page<Connection>> => {
+      const cursor = decodeCursor(after, ['timestamp', 'uuid']);
+      if (!me) return pageOf([], first, () => []);
+      const q = new SqlParts(me);
       // A decline (or a block that shows as one) leaves the decliner's list after 30 days.
-      const rows = await ctx.db.query<ConnectionRow>(
-        `${select} WHERE ${mineOnly}
-           AND NOT (coalesce(x.blocked_shown_as, x.status) = 'DECLINED' AND x.recipient_client_id = $1 AND x.closed_at < now() - interval '30 days')
-         ORDER BY x.created_at DESC, x.id`,
-        [me],
+      q.and(`NOT (coalesce(x.blocked_shown_as, x.status) = 'DECLINED' AND x.recipient_client_id = $1 AND x.closed_at < now() - interval '30 days')`);
+      if (filter.status?.length) q.and(`${STATUS_SHOWN_SQL} = ANY(${q.param(filter.status)}::text[])`);
+      if (filter.direction) q.and(filter.direction === ConnectionDirection.SENT ? 'x.requester_client_id = $1' : 'x.recipient_client_id = $1');
+      if (cursor) {
+        const [at, id] = [q.param(cursor[0]), q.param(cursor[1])];
+        q.and(`(x.created_at < ${at}::timestamptz OR (x.created_at = ${at}::timestamptz AND x.id > ${id}::uuid))`);
+      }
+      const rows = await ctx.db.query<ConnectionRow & { created_key: string }>(
+        `${select} WHERE ${mineOnly} ${q.andAll}
+         ORDER BY x.created_at DESC, x.id LIMIT ${q.param(first + 1)}`,
+        q.params,
       );
-      return shown(me, rows);
+      const keyById = new Map(rows.map((r) => [r.id, r.created_key]));
+      const page = pageOf(shown(me, rows.slice(0, first)), first, (c) => [keyById.get(c.id), c.id]);
+      page.pageInfo.hasNextPage = rows.length > first;
+      return page;
     },
   };
 };
+
+/** The status a connection shows both members (`statusShown`), in SQL. */
+const STATUS_SHOWN_SQL = `CASE WHEN x.status = 'BLOCKED' THEN coalesce(x.blocked_shown_as, 'DECLINED') ELSE x.status END`;
+
+export interface ConnectionFilter {
+  status?: ConnectionStatus[] | null;
+  direction?: ConnectionDirection | null;
+}
 
 /**
  * A change to a connection concerns both members: recorded about each, except a recipient it is

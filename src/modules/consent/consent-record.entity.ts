@@ -80,10 +80,11 @@ export interface ConsentRow {
 }
 
 /** Status is computed by PostgreSQL (`now()`), never by the API host's clock. */
+export const CONSENT_STATUS_SQL = `CASE WHEN revoked_at IS NOT NULL THEN 'REVOKED' WHEN expires_at IS NOT NULL AND expires_at <= now() THEN 'EXPIRED' ELSE 'ACTIVE' END`;
+
 export const CONSENT_COLUMNS = `id, client_id, type, provision, scope_kind, scope_group_id, scope_api_key_id, purpose, data_classes,
   granted_at, expires_at, method, document_version, recorded_by_type, recorded_by_id, revoked_at, revoked_by_type, revoked_by_id,
-  revocation_reason,
-  CASE WHEN revoked_at IS NOT NULL THEN 'REVOKED' WHEN expires_at IS NOT NULL AND expires_at <= now() THEN 'EXPIRED' ELSE 'ACTIVE' END AS status`;
+  revocation_reason, ${CONSENT_STATUS_SQL} AS status`;
 
 export function consentFromRow(r: ConsentRow): ConsentRecord {
   return Object.assign(new ConsentRecord(), {

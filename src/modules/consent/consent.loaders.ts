@@ -1,9 +1,12 @@
 import DataLoader from 'dataloader';
 import { AuditAction } from '../../audit/audit-action';
+import { CursorValue, Page, pageOf } from '../../common/connection';
+import { SqlParts } from '../../db/sql-parts';
 import type { RequestContext } from '../../context';
 import { clientLoaders } from '../clients/client.loaders';
 import { viewerFactsLoader } from '../groups/viewer-facts';
-import { CONSENT_COLUMNS, ConsentEvent, consentFromRow, ConsentRecord, ConsentRow } from './consent-record.entity';
+import { CONSENT_COLUMNS, CONSENT_STATUS_SQL, ConsentEvent, consentFromRow, ConsentRecord, ConsentRow } from './consent-record.entity';
+import type { ConsentStatus, ConsentType } from './consent.enums';
 import { canReadConsent } from './consent.policy';
 
 /** Applies the read rule to consents of any clients at once and audits what it releases. */
@@ -41,6 +44,36 @@ export const consentLoaders = (ctx: RequestContext) => ({
     return clientIds.map((id) => out.filter((r) => r.clientId === id));
   }),
 
+  /**
+   * One page of a client's consents for staff who may read the client, newest first (then id),
+   * chosen in SQL among those the viewer may see (a clinician: clinic-wide ones and those of
+   * groups they facilitate), as `visible` then judges and audits them.
+   */
+  async pageOfClient(clientId: string, first: number, cursor: unknown[] | undefined, filter: ConsentFilter): Promise<Page<ConsentRecord>> {
+    const viewer = ctx.viewer;
+    if (viewer?.kind !== 'STAFF') return pageOf([], first, () => []);
+    const q = new SqlParts(clientId);
+    if (viewer.role === 'CLINICIAN') {
+      const facilitated = (await ctx.loaders.of(viewerFactsLoader).get()).facilitatedGroupIds;
+      q.and(`(scope_group_id IS NULL OR scope_group_id = ANY(${q.param([...facilitated])}::uuid[]))`);
+    }
+    if (filter.type?.length) q.and(`type = ANY(${q.param(filter.type)}::text[])`);
+    if (filter.status?.length) q.and(`${CONSENT_STATUS_SQL} = ANY(${q.param(filter.status)}::text[])`);
+    if (cursor) {
+      const [at, id] = [q.param(cursor[0]), q.param(cursor[1])];
+      q.and(`(granted_at < ${at}::timestamptz OR (granted_at = ${at}::timestamptz AND id > ${id}::uuid))`);
+    }
+    const rows = await ctx.db.query<ConsentRow & { granted_key: string }>(
+      `SELECT ${CONSENT_COLUMNS}, granted_at::text AS granted_key FROM consent_records WHERE client_id = $1 ${q.andAll}
+        ORDER BY granted_at DESC, id LIMIT ${q.param(first + 1)}`,
+      q.params,
+    );
+    const keyById = new Map(rows.map((r) => [r.id, r.granted_key]));
+    const page = pageOf(await visible(ctx, rows.slice(0, first).map(consentFromRow)), first, (c) => [keyById.get(c.id), c.id]);
+    page.pageInfo.hasNextPage = rows.length > first;
+    return page;
+  },
+
   events: new DataLoader<string, ConsentEvent[]>(async (ids) => {
     const rows = await ctx.db.query<{ consent_id: string; event: string; occurred_at: Date; reason: string | null; actor_type: string; actor_id: string | null }>(
       `SELECT consent_id, event, occurred_at, reason, actor_type, actor_id FROM consent_events WHERE consent_id = ANY($1) ORDER BY id`,
@@ -53,3 +86,11 @@ export const consentLoaders = (ctx: RequestContext) => ({
     );
   }),
 });
+
+/** A consents page's cursor: grant time, then id. */
+export const CONSENT_CURSOR: readonly CursorValue[] = ['timestamp', 'uuid'];
+
+export interface ConsentFilter {
+  type?: ConsentType[] | null;
+  status?: ConsentStatus[] | null;
+}

@@ -1,11 +1,15 @@
-import { Arg, Authorized, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { ArrayMaxSize, IsOptional, ValidateNested } from 'class-validator';
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Actor, actorKey, actorLoader } from '../../audit/actor';
 import { Rule } from '../../auth/viewer';
+import { ConnectionType, PageArgs } from '../../common/connection';
+import { SafeText } from '../../common/safe-text';
 import type { AuthedContext } from '../../context';
 import { Client } from '../clients/client.entity';
 import { clientLoaders } from '../clients/client.loaders';
 import { TherapyGroup } from '../groups/therapy-group.entity';
 import { ConsentEvent, ConsentRecord } from './consent-record.entity';
+import { ConsentStatus, ConsentType } from './consent.enums';
 import { GrantConsentInput, RevokeConsentInput } from './consent.inputs';
 import { consentLoaders } from './consent.loaders';
 import { consentsOfClient, grantConsent, revokeConsent, scopeGroupOf } from './consent.service';
@@ -16,14 +20,42 @@ class ConsentPayload {
   consent: ConsentRecord;
 }
 
+@InputType({ description: 'Conditions on the consents returned; all that are given must hold.' })
+class ConsentFilter {
+  @Field(() => [ConsentType], { nullable: true, description: 'Only these types.' })
+  @IsOptional()
+  @ArrayMaxSize(8)
+  type?: ConsentType[] | null;
+
+  @Field(() => [ConsentStatus], { nullable: true, description: 'Only these statuses, as of this request (ACTIVE: in force now).' })
+  @IsOptional()
+  @ArrayMaxSize(3)
+  status?: ConsentStatus[] | null;
+}
+
+@ArgsType()
+class ConsentsArgs extends PageArgs {
+  @Field(() => ID, { description: 'The client.' })
+  @SafeText({ max: 200 })
+  clientId: string;
+
+  @Field(() => ConsentFilter, { nullable: true, description: 'Conditions on the consents returned; without it, every one (history included).' })
+  @IsOptional()
+  @ValidateNested()
+  filter?: ConsentFilter | null;
+}
+
+const ConsentRecordConnection = ConnectionType(ConsentRecord, 'ConsentRecord', 'A page of a client\'s consents, newest first, then by id.');
+
 @Resolver(() => ConsentRecord)
 export class ConsentResolver {
   @Authorized(...Rule.STAFF)
-  @Query(() => [ConsentRecord], {
-    description: 'Every consent of a client, newest first, with revoked and expired ones (history). Staff who may read the client; members use `viewer.consents`.',
+  @Query(() => ConsentRecordConnection, {
+    description:
+      'A client\'s consents, newest first (then by id), with revoked and expired ones (history), a page at a time. Staff who may read the client (a clinician sees clinic-wide ones and those of groups they facilitate); members use `viewer.consents`.',
   })
-  consents(@Arg('clientId', () => ID, { description: 'The client.' }) clientId: string, @Ctx() ctx: AuthedContext) {
-    return consentsOfClient(ctx, clientId);
+  consents(@Args() args: ConsentsArgs, @Ctx() ctx: AuthedContext) {
+    return consentsOfClient(ctx, args.clientId, args.first, args.after, args.filter ?? {});
   }
 
   @Authorized(...Rule.STAFF, Rule.MEMBER)

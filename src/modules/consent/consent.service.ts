@@ -10,7 +10,8 @@ import { consentCheckLoader } from './consent-check';
 import { ConsentRecord } from './consent-record.entity';
 import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentType } from './consent.enums';
 import { GrantConsentInput, RevokeConsentInput } from './consent.inputs';
-import { consentLoaders } from './consent.loaders';
+import { CONSENT_CURSOR, ConsentFilter, consentLoaders } from './consent.loaders';
+import { decodeCursor } from '../../common/connection';
 import { allowedMethods, canGrantOrRevokeFor, mayRecordForGroup } from './consent.policy';
 
 const CONSENT = 'ConsentRecord';
@@ -133,10 +134,12 @@ export async function revokeConsent(ctx: AuthedContext, input: RevokeConsentInpu
   return (await loader.load(id))!;
 }
 
-export async function consentsOfClient(ctx: AuthedContext, clientGlobalId: string): Promise<ConsentRecord[]> {
+export async function consentsOfClient(ctx: AuthedContext, clientGlobalId: string, first: number, after: string | null | undefined, filter: ConsentFilter) {
+  // A cursor no page gave is refused before anything is read.
+  const cursor = decodeCursor(after, CONSENT_CURSOR);
   // A client the viewer may not read is refused (and audited) as client(id:) refuses it.
   const client = await getClient(ctx, clientGlobalId);
-  return ctx.loaders.of(consentLoaders).byClient.load(client.id);
+  return ctx.loaders.of(consentLoaders).pageOfClient(client.id, first, cursor, filter);
 }
 
 /** The group a consent is scoped to, as the viewer may see it. */
