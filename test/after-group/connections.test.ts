@@ -33,7 +33,7 @@ import {
   uuidOf,
   WITHDRAW,
 } from './after-group-fixtures';
-import { acceptAgreement, activateGroup, createGroup, grantConsent } from '../goals/goal-fixtures';
+import { acceptAgreement, activateGroup, createGoal, createGroup, grantConsent, listedGoalIds, partner, PROPOSE } from '../goals/goal-fixtures';
 
 /** Kim, Lee and Sam in an ANYTIME group, each with an email and a phone on file. */
 async function trio(policy: 'ANYTIME' | 'AFTER_COMPLETION' | 'NEVER' = 'ANYTIME') {
@@ -585,6 +585,39 @@ describe('what a declined or blocked request reveals', () => {
       { blocker_client_id: kim.client.id, blocked_client_id: lee.client.id },
       { blocker_client_id: sam.client.id, blocked_client_id: lee.client.id },
     ]);
+  });
+
+  it('ends the partnerships between the two as the blocker could end them, so the blocked member no longer sees the blocker\'s partner-shared goals; other partnerships stand', async () => {
+    const world = await groupWith('ANYTIME', 4);
+    const { clinic } = world;
+    const [kim, lee, sam, ada] = world.members;
+    // Lee proposed and Kim accepted; Sam proposed to Ada, who has not answered; Lee and Sam are partners too.
+    const kimLee = await partner(lee, kim);
+    const samToAda = ok(await gql(sam.auth, PROPOSE, { input: { partnerMembershipId: ada.membershipGid } })).proposePartnership.partnership;
+    const leeSam = await partner(lee, sam);
+    const kimsGoal = await createGoal(kim, { visibility: 'PARTNERS', lifecycleStatus: 'ACTIVE' });
+    expect(await listedGoalIds(lee.auth)).toContain(kimsGoal.gid);
+
+    const kimToLee = await requested(kim, lee);
+    const adaToSam = await requested(ada, sam);
+    ok(await gql(kim.auth, BLOCK, { input: { connectionId: kimToLee.id } }));
+    ok(await gql(sam.auth, BLOCK, { input: { connectionId: adaToSam.id } }));
+
+    const stored = await ownerQuery(`SELECT id, status, end_reason FROM accountability_partnerships WHERE clinic_id = $1 ORDER BY created_at, id`, [clinic.id]);
+    expect(stored).toEqual([
+      { id: kimLee.id, status: 'ENDED', end_reason: 'Ended by a member' },
+      { id: uuidOf(samToAda.id), status: 'ENDED', end_reason: 'Ended by a member' },
+      { id: leeSam.id, status: 'ACTIVE', end_reason: null },
+    ]);
+    expect(await listedGoalIds(lee.auth)).not.toContain(kimsGoal.gid);
+    // Each ending is recorded about both members, as an ending by either of them is.
+    const updates = await ownerQuery(
+      `SELECT resource_id, subject_client_id FROM audit_events WHERE clinic_id = $1 AND resource_type = 'AccountabilityPartnership' AND action = 'UPDATE' AND resource_id = ANY($2)`,
+      [clinic.id, [kimLee.id, uuidOf(samToAda.id)]],
+    );
+    const about = (id: string) => updates.filter((u: { resource_id: string }) => u.resource_id === id).map((u: { subject_client_id: string }) => u.subject_client_id).sort();
+    expect(about(kimLee.id)).toEqual(expect.arrayContaining([kim.client.id, lee.client.id]));
+    expect(about(uuidOf(samToAda.id))).toEqual([ada.client.id, sam.client.id].sort());
   });
 
   it('lets a declined requester ask again later', async () => {

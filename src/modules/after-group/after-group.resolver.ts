@@ -202,7 +202,7 @@ export class ConnectionResolver {
   }
 
   @Authorized(Rule.MEMBER)
-  @Mutation(() => ConnectionPayload, { description: 'Blocks the other member of a connection, silently: an open one closes as the decline (a request you were asked) or withdrawal (anything else) it looks like to both of you, one already closed stays as it was, and their later contact requests and partnership proposals are taken like any and never reach you; their encouragements no longer show. Members only.' })
+  @Mutation(() => ConnectionPayload, { description: 'Blocks the other member of a connection, silently: an open one closes as the decline (a request you were asked) or withdrawal (anything else) it looks like to both of you, one already closed stays as it was, and their later contact requests and partnership proposals are taken like any and never reach you; their encouragements no longer show. A partnership between you ends as you could end it yourself (an ACTIVE one, and a proposal of yours still waiting: ENDED, \"Ended by a member\"), so they no longer see the goals you share with partners. Members only.' })
   async blockMember(@Arg('input', { description: 'Which connection\'s other member.' }) input: ConnectionRefInput, @Ctx() ctx: AuthedContext) {
     return { connection: await blockMember(ctx, input.connectionId) };
   }

@@ -16,6 +16,7 @@ import { viewerFactsLoader } from '../groups/viewer-facts';
 import { ENDED, isEnded, MembershipStatus } from '../memberships/membership-status';
 import { membershipEndedHooks } from '../memberships/membership.service';
 import { peerContactPolicyChangedHooks } from '../groups/group.service';
+import { endPartnershipsOnBlock } from '../goals/partnership.service';
 import { contactAllowed, MAX_PENDING_REQUESTS, revealsContact, statusShown } from './after-group.policy';
 import { Connection, ConnectionDirection, ConnectionStatus, ContactCard, ContactPreferences } from './after-group.types';
 
@@ -298,7 +299,8 @@ const lockPair = (ctx: RequestContext, a: string, b: string) =>
  * the decline or withdrawal it looks like, in every visible field (a pending request the blocker
  * was asked is declined, responded_at set; anything else withdrawn), except a request of theirs
  * held from the blocker, which stays pending to them and is now held for good; their future
- * requests are held likewise. Closed ones stay as they closed.
+ * requests are held likewise. Closed ones stay as they closed. Partnerships between them end
+ * (`endPartnershipsOnBlock`).
  */
 export async function blockMember(ctx: AuthedContext, globalId: string) {
   const c = await mine(ctx, globalId);
@@ -327,6 +329,8 @@ export async function blockMember(ctx: AuthedContext, globalId: string) {
     }
   }
   if (!closed.length) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: c.id, subjectClientId: me });
+  // A blocked member keeps no window on the blocker's goals through a partnership.
+  await endPartnershipsOnBlock(ctx, me, c.otherClientId);
   const loader = ctx.loaders.of(connectionLoaders).visibleById;
   loader.clearAll();
   return (await loader.load(c.id))!;

@@ -187,6 +187,30 @@ export async function endPartnership(ctx: AuthedContext, input: EndPartnershipIn
 }
 
 /**
+ * A member who blocks another ends every partnership between them as they could end it themself:
+ * an ACTIVE one (either proposed it), and a proposal of their own still waiting. The blocked
+ * member sees an ending like any (ENDED, "Ended by a member"), and no longer sees the blocker's
+ * partner-shared goals. A proposal from the blocked member is left as it is: already held from
+ * the blocker (`blockedProposalSql`), it shows its proposer pending, as an unanswered one does.
+ * Recorded about both, as an ending is.
+ */
+export async function endPartnershipsOnBlock(ctx: RequestContext, blockerClientId: string, blockedClientId: string): Promise<void> {
+  const ended = await ctx.db.query<{ id: string }>(
+    `UPDATE accountability_partnerships p SET status = 'ENDED', ended_at = now(), end_reason = 'Ended by a member'
+       FROM memberships pm, memberships am
+      WHERE pm.id = p.proposer_membership_id AND am.id = p.partner_membership_id
+        AND ((p.status = 'ACTIVE' AND ((pm.client_id = $1 AND am.client_id = $2) OR (pm.client_id = $2 AND am.client_id = $1)))
+          OR (p.status = 'PROPOSED' AND pm.client_id = $1 AND am.client_id = $2))
+      RETURNING p.id`,
+    [blockerClientId, blockedClientId],
+  );
+  for (const { id } of ended) {
+    for (const clientId of [blockerClientId, blockedClientId]) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: PARTNERSHIP, resourceId: id, subjectClientId: clientId });
+  }
+  if (ended.length) ctx.loaders.of(partnershipLoaders).visibleById.clearAll();
+}
+
+/**
  * When a membership ends, its open partnerships end too, unless it ended COMPLETED and both
  * partners chose to continue and both hold ALUMNI_DIRECTORY consent for the group.
  */
