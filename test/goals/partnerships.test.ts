@@ -1,3 +1,4 @@
+import { toGlobalId } from '../../src/common/global-id';
 import { ownerQuery } from '../support/factories';
 import { gql } from '../support/test-app';
 import {
@@ -19,7 +20,11 @@ import {
 
 const MY_PARTNERSHIPS = `{ myPartnerships { id status proposerDisplayName partnerDisplayName } }`;
 const SEND = `mutation($input: SendEncouragementInput!) { sendEncouragement(input: $input) { encouragement { id senderDisplayName message goalTitle sentAt } } }`;
-const MY_ENCOURAGEMENTS = `{ myEncouragements { id senderDisplayName message goalTitle } }`;
+const MY_ENCOURAGEMENTS = `query($first: Int! = 100, $after: String) {
+  myEncouragements(first: $first, after: $after) { edges { cursor node { id senderDisplayName message goalTitle } } pageInfo { hasNextPage endCursor } }
+}`;
+/** The encouragements of a `myEncouragements` answer, as a list. */
+const inboxOf = (data: any) => data.myEncouragements.edges.map((e: { node: unknown }) => e.node);
 const MUTE = `mutation($input: MuteSenderInput!) { muteEncouragementSender(input: $input) { muted } }`;
 
 const partnershipRows = (clinicId: string) =>
@@ -259,14 +264,14 @@ describe('encouragement', () => {
       { sender_client_id: lee.client.id, recipient_client_id: kim.client.id, goal_id: partnersGoal.id, check_in_id: null, message: 'You can do it!' },
       { sender_client_id: sam.client.id, recipient_client_id: kim.client.id, goal_id: groupGoal.id, check_in_id: uuidOf(walkedId), message: 'Nice walk' },
     ]);
-    const inbox = ok(await gql(kim.auth, MY_ENCOURAGEMENTS)).myEncouragements;
+    const inbox = inboxOf(ok(await gql(kim.auth, MY_ENCOURAGEMENTS)));
     expect(inbox.map((e: any) => [e.senderDisplayName, e.message, e.goalTitle])).toEqual([
       [displayName(sam), 'Nice walk', 'Walk daily'],
       [displayName(lee), 'You can do it!', 'Call my mother'],
     ]);
     // Nobody else receives them.
-    expect(ok(await gql(lee.auth, MY_ENCOURAGEMENTS)).myEncouragements).toEqual([]);
-    expect(ok(await gql(sam.auth, MY_ENCOURAGEMENTS)).myEncouragements).toEqual([]);
+    expect(inboxOf(ok(await gql(lee.auth, MY_ENCOURAGEMENTS)))).toEqual([]);
+    expect(inboxOf(ok(await gql(sam.auth, MY_ENCOURAGEMENTS)))).toEqual([]);
   });
 
   it('refuses a message about a goal the sender may not see: NOT_FOUND, nothing stored', async () => {
@@ -303,11 +308,45 @@ describe('encouragement', () => {
     expect(await encouragementsTo(kim.client.id)).toHaveLength(21);
   });
 
+  it('pages the inbox newest first with keyset cursors (ties by id), muted senders left out of every page, and audits only what it returns', async () => {
+    const { clinic, kim, lee, sam, partnersGoal, groupGoal } = await world();
+    // 12 from Lee and 12 from Sam, four of them sharing one instant; Sam is then muted.
+    await ownerQuery(
+      `INSERT INTO encouragements (clinic_id, sender_client_id, recipient_client_id, goal_id, message, sent_at)
+       SELECT $1, CASE WHEN i % 2 = 0 THEN $2::uuid ELSE $3::uuid END, $4, CASE WHEN i % 2 = 0 THEN $5::uuid ELSE $6::uuid END, 'Note ' || i,
+              now() - make_interval(hours => CASE WHEN i <= 4 THEN 1 ELSE i END)
+         FROM generate_series(1, 24) i`,
+      [clinic.id, lee.client.id, sam.client.id, kim.client.id, partnersGoal.id, groupGoal.id],
+    );
+    const fromSam = await ownerQuery(`SELECT id FROM encouragements WHERE sender_client_id = $1 LIMIT 1`, [sam.client.id]);
+    ok(await gql(kim.auth, MUTE, { input: { encouragementId: toGlobalId('Encouragement', fromSam[0].id) } }));
+    const expected = (
+      await ownerQuery(
+        `SELECT id FROM encouragements WHERE recipient_client_id = $1 AND sender_client_id = $2 ORDER BY sent_at DESC, id`,
+        [kim.client.id, lee.client.id],
+      )
+    ).map((r: { id: string }) => toGlobalId('Encouragement', r.id));
+    expect(expected).toHaveLength(12);
+    const readsOf = () => ownerQuery(`SELECT resource_id FROM audit_events WHERE clinic_id = $1 AND resource_type = 'Encouragement' AND action = 'READ'`, [clinic.id]);
+    const before = (await readsOf()).length;
+    const pages: string[][] = [];
+    let after: string | null = null;
+    do {
+      const data: any = ok(await gql(kim.auth, MY_ENCOURAGEMENTS, { first: 5, after }));
+      pages.push(inboxOf(data).map((e: { id: string }) => e.id));
+      after = data.myEncouragements.pageInfo.hasNextPage ? data.myEncouragements.pageInfo.endCursor : null;
+    } while (after);
+    expect(pages).toEqual([expected.slice(0, 5), expected.slice(5, 10), expected.slice(10)]);
+    expect((await readsOf()).length - before).toBe(12);
+    const bad = await gql(kim.auth, MY_ENCOURAGEMENTS, { after: 'not-a-cursor' });
+    expect(bad.codes).toEqual(['BAD_USER_INPUT']);
+  });
+
   it('lets the recipient mute a sender: their messages disappear, others stay, and unmuting brings them back', async () => {
     const { clinic, kim, lee, sam, partnersGoal, groupGoal } = await world();
     const fromLee = ok(await gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, message: 'From Lee' } })).sendEncouragement.encouragement;
     ok(await gql(sam.auth, SEND, { input: { goalId: groupGoal.gid, message: 'From Sam' } }));
-    const inbox = async () => ok(await gql(kim.auth, MY_ENCOURAGEMENTS)).myEncouragements.map((e: any) => e.message).sort();
+    const inbox = async () => inboxOf(ok(await gql(kim.auth, MY_ENCOURAGEMENTS))).map((e: any) => e.message).sort();
     expect(await inbox()).toEqual(['From Lee', 'From Sam']);
 
     expect(ok(await gql(kim.auth, MUTE, { input: { encouragementId: fromLee.id } })).muteEncouragementSender.muted).toBe(true);

@@ -363,7 +363,7 @@ describe('every read and change of what concerns a member is audited about them'
     await partner(kim, lee);
     const g = await createGoal(kim, { visibility: 'PARTNERS', lifecycleStatus: 'ACTIVE' });
     const sent = ok(await gql(lee.auth, SEND, { input: { goalId: g.gid, message: 'Keep going' } })).sendEncouragement.encouragement;
-    ok(await gql(kim.auth, `{ myEncouragements { id senderDisplayName message } }`));
+    ok(await gql(kim.auth, `{ myEncouragements { edges { node { id senderDisplayName message } } } }`));
     expect((await rowsAbout(uuidOf(sent.id))).filter((r) => r.action === 'READ')).toEqual([{ action: 'READ', actor_type: 'CLIENT', subject_client_id: lee.client.id }]);
 
     await ownerQuery(`UPDATE therapy_groups SET peer_contact_policy = 'ANYTIME' WHERE id = $1`, [w.group.id]);

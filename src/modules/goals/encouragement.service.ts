@@ -1,5 +1,7 @@
 import { AuditAction } from '../../audit/audit-action';
+import { decodeCursor, Page, pageOf } from '../../common/connection';
 import { uuidOf } from '../../common/global-id';
+import { SqlParts } from '../../db/sql-parts';
 import type { AuthedContext } from '../../context';
 import { badInput, DomainError, forbidden, notFound } from '../../errors/domain-error';
 import { ErrorCode } from '../../errors/error-codes';
@@ -55,23 +57,32 @@ export async function sendEncouragement(ctx: AuthedContext, input: SendEncourage
   });
 }
 
-/** The viewing member's encouragements, newest first, without those from muted senders or members they blocked (a block mutes too). */
-export async function myEncouragements(ctx: AuthedContext, first: number, onlyId?: string): Promise<Encouragement[]> {
+/**
+ * The viewing member's encouragements, newest first (then id), without those from muted senders
+ * or members they blocked (a block mutes too): `limit` rows after `cursor`, or the one `onlyId`.
+ * Only those returned to the member are audited (`shown`), not a page's look-ahead row.
+ */
+async function received(ctx: AuthedContext, limit: number, options: { onlyId?: string; cursor?: unknown[] }) {
   const viewer = ctx.viewer;
   if (viewer.kind !== 'MEMBER') throw forbidden();
-  const rows = await ctx.db.query<{ id: string; sender_client_id: string; goal_id: string; message: string; sent_at: Date; title: string; given_name: string; family_name: string; preferred_name: string | null }>(
-    `SELECT e.id, e.sender_client_id, e.goal_id, e.message, e.sent_at, g.title, c.given_name, c.family_name, c.preferred_name
+  const q = new SqlParts(viewer.clientId);
+  if (options.onlyId) q.and(`e.id = ${q.param(options.onlyId)}`);
+  if (options.cursor) {
+    const [at, id] = [q.param(options.cursor[0]), q.param(options.cursor[1])];
+    q.and(`(e.sent_at < ${at}::timestamptz OR (e.sent_at = ${at}::timestamptz AND e.id > ${id}::uuid))`);
+  }
+  const rows = await ctx.db.query<{ id: string; sender_client_id: string; goal_id: string; message: string; sent_at: Date; sent_key: string; title: string; given_name: string; family_name: string; preferred_name: string | null }>(
+    `SELECT e.id, e.sender_client_id, e.goal_id, e.message, e.sent_at, e.sent_at::text AS sent_key, g.title, c.given_name, c.family_name, c.preferred_name
        FROM encouragements e JOIN goals g ON g.id = e.goal_id JOIN clients c ON c.id = e.sender_client_id
-      WHERE e.recipient_client_id = $1 AND ($3::uuid IS NULL OR e.id = $3)
+      WHERE e.recipient_client_id = $1 ${q.andAll}
         AND NOT EXISTS (SELECT 1 FROM encouragement_mutes m WHERE m.recipient_client_id = $1 AND m.sender_client_id = e.sender_client_id)
         AND NOT EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = $1 AND b.blocked_client_id = e.sender_client_id)
-      ORDER BY e.sent_at DESC, e.id LIMIT $2`,
-    [viewer.clientId, first, onlyId ?? null],
+      ORDER BY e.sent_at DESC, e.id LIMIT ${q.param(limit)}`,
+    q.params,
   );
-  // Each shows its sender's name and message: a READ of it about the sender.
-  ctx.audit.recordMany(rows.map((r) => ({ action: AuditAction.READ, resourceType: 'Encouragement', resourceId: r.id, subjectClientId: r.sender_client_id })));
-  return rows.map((r) =>
-    Object.assign(new Encouragement(), {
+  return rows.map((r) => ({
+    sentKey: r.sent_key,
+    encouragement: Object.assign(new Encouragement(), {
       id: r.id,
       senderClientId: r.sender_client_id,
       goalId: r.goal_id,
@@ -80,7 +91,29 @@ export async function myEncouragements(ctx: AuthedContext, first: number, onlyId
       goalTitle: r.title,
       sentAt: r.sent_at,
     }),
-  );
+  }));
+}
+
+/** Each shows its sender's name and message: a READ of it about the sender. */
+function shown(ctx: AuthedContext, list: Encouragement[]): Encouragement[] {
+  ctx.audit.recordMany(list.map((e) => ({ action: AuditAction.READ, resourceType: 'Encouragement', resourceId: e.id, subjectClientId: e.senderClientId })));
+  return list;
+}
+
+/** One page of the viewing member's encouragements (`received`). */
+export async function myEncouragements(ctx: AuthedContext, first: number, after: string | null | undefined): Promise<Page<Encouragement>> {
+  const cursor = decodeCursor(after, ['timestamp', 'uuid']);
+  const rows = await received(ctx, first + 1, { cursor });
+  const keyById = new Map(rows.map((r) => [r.encouragement.id, r.sentKey]));
+  const page = pageOf(shown(ctx, rows.slice(0, first).map((r) => r.encouragement)), first, (e) => [keyById.get(e.id), e.id]);
+  page.pageInfo.hasNextPage = rows.length > first;
+  return page;
+}
+
+/** One of the viewing member's encouragements by id, as their list shows it (`node(id:)`). */
+export async function myEncouragement(ctx: AuthedContext, id: string): Promise<Encouragement | null> {
+  const [row] = await received(ctx, 1, { onlyId: id });
+  return row ? shown(ctx, [row.encouragement])[0] : null;
 }
 
 /** Mutes the sender of one of your encouragements (you never learn their id; they are not told). */

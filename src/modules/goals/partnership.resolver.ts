@@ -1,7 +1,7 @@
-import { Arg, Authorized, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
 import type { AuthedContext } from '../../context';
-import { listSize } from '../../common/connection';
+import { ConnectionType, PageArgs } from '../../common/connection';
 import { forbidden } from '../../errors/domain-error';
 import { visibleGroup } from '../groups/group.loaders';
 import { TherapyGroup } from '../groups/therapy-group.entity';
@@ -86,12 +86,16 @@ export class PartnershipResolver {
   }
 }
 
+const EncouragementConnection = ConnectionType(Encouragement, 'Encouragement', 'A page of the encouragements you received, newest first, then by id.');
+
 @Resolver(() => Encouragement)
 export class EncouragementResolver {
   @Authorized(Rule.MEMBER)
-  @Query(() => [Encouragement], { description: 'Encouragements you received, newest first, without those of senders you muted or members you blocked. Members only.' })
-  myEncouragements(@Ctx() ctx: AuthedContext, @Arg('first', () => Int, { defaultValue: 50, description: 'How many, 1–100.' }) first: number) {
-    return myEncouragements(ctx, listSize(first, 'first'));
+  @Query(() => EncouragementConnection, {
+    description: 'Encouragements you received, newest first (then by id), a page at a time, without those of senders you muted or members you blocked. Members only.',
+  })
+  myEncouragements(@Args() args: PageArgs, @Ctx() ctx: AuthedContext) {
+    return myEncouragements(ctx, args.first, args.after);
   }
 
   @Authorized(Rule.MEMBER)

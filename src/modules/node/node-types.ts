@@ -6,7 +6,7 @@ import { ApiKey } from '../api-keys/api-key.entity';
 import { Clinic } from '../clinic/clinic.entity';
 import { clientLoaders } from '../clients/client.loaders';
 import { consentLoaders } from '../consent/consent.loaders';
-import { myEncouragements } from '../goals/encouragement.service';
+import { myEncouragement } from '../goals/encouragement.service';
 import { goalLoaders } from '../goals/goal.loaders';
 import { partnershipLoaders } from '../goals/partnership.service';
 import { groupLoaders, visibleGroup } from '../groups/group.loaders';
@@ -71,7 +71,7 @@ export const NODE_TYPES: Record<string, NodeType> = {
   },
   Encouragement: {
     rules: [Rule.MEMBER],
-    load: async (ctx, id) => (await myEncouragements(ctx, 1, id))[0] ?? null,
+    load: (ctx, id) => myEncouragement(ctx, id),
   },
   AccountabilityPartnership: {
     rules: [...Rule.STAFF, Rule.MEMBER],
