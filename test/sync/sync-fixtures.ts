@@ -21,8 +21,10 @@ export const SYNC_PAYLOAD = `applied dryRun mode requiresConfirmation unchangedC
   membershipsEnded { index externalId from to }
   errors { index externalId field code message }`;
 export const SYNC_ROSTER = `mutation($input: SyncRosterInput!) { syncRoster(input: $input) { ${SYNC_PAYLOAD} } }`;
-export const SYNC_RUNS = `query($first: Int! = 50) { syncRuns(first: $first) {
-  id createdAt actorType actorName mode dryRun applied rowCount errorCount counts } }`;
+export const SYNC_RUNS = `query($first: Int! = 100, $after: String, $filter: SyncRunFilter) { syncRuns(first: $first, after: $after, filter: $filter) {
+  edges { cursor node { id createdAt actorType actorName mode dryRun applied rowCount errorCount counts group { id } } } pageInfo { hasNextPage endCursor } } }`;
+/** The runs of a `syncRuns` answer, as a list. */
+export const runsOf = (data: any) => data.syncRuns.edges.map((e: { node: unknown }) => e.node);
 export const CHANGES = `query($after: String, $first: Int! = 100) { changes(after: $after, first: $first) {
   entries { cursor entityType entityId operation changedFields occurredAt } endCursor hasMore } }`;
 export const CREATE_CLIENT = `mutation($input: CreateClientInput!) { createClient(input: $input) {

@@ -22,6 +22,7 @@ import {
   rosterRow,
   rosterRows,
   SYNC_RUNS,
+  runsOf,
   synced,
   syncRoster,
   syncWorld,
@@ -581,8 +582,8 @@ describe('sync runs', () => {
     await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 3)));
     await synced(syncRoster(w.clinic.admin.auth, w.group, [rosterRow(1), rosterRow(2, { email: 'bad' })], { mode: 'REPLACE' }));
 
-    const runs = ok(await gql(w.clinic.admin.auth, SYNC_RUNS)).syncRuns;
-    expect(runs.map(({ id, createdAt, counts, ...r }: any) => r)).toEqual([
+    const runs = runsOf(ok(await gql(w.clinic.admin.auth, SYNC_RUNS)));
+    expect(runs.map(({ id, createdAt, counts, group, ...r }: any) => r)).toEqual([
       { actorType: 'STAFF', actorName: w.clinic.admin.name, mode: 'REPLACE', dryRun: false, applied: false, rowCount: 2, errorCount: 1 },
       { actorType: 'INTEGRATION', actorName: 'EHR roster sync', mode: 'MERGE', dryRun: false, applied: true, rowCount: 3, errorCount: 0 },
       { actorType: 'INTEGRATION', actorName: 'EHR roster sync', mode: 'MERGE', dryRun: true, applied: false, rowCount: 3, errorCount: 0 },
@@ -592,7 +593,27 @@ describe('sync runs', () => {
     expect(JSON.parse(runs[2].counts)).toEqual(counts);
     expect(new Date(runs[0].createdAt) >= new Date(runs[1].createdAt)).toBe(true);
 
-    expect(ok(await gql(w.neighbour.admin.auth, SYNC_RUNS)).syncRuns).toEqual([]);
+    expect(runs.map((r: any) => r.group)).toEqual([{ id: w.group.gid }, { id: w.group.gid }, { id: w.group.gid }]);
+    expect(runsOf(ok(await gql(w.neighbour.admin.auth, SYNC_RUNS)))).toEqual([]);
     for (const auth of [w.writer.auth, w.clinic.supervisor.auth, w.clinic.clinician.auth]) expectError(await gql(auth, SYNC_RUNS), 'FORBIDDEN');
+  });
+
+  it('page newest first with keyset cursors, filtered by group; a group id that is no group answers an empty page', async () => {
+    const w = await syncWorld();
+    for (let n = 1; n <= 3; n++) await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, n), { dryRun: true }));
+    await synced(syncRoster(w.writer.auth, w.otherGroup, [], { dryRun: true }));
+    const all = runsOf(ok(await gql(w.clinic.admin.auth, SYNC_RUNS))).map((r: { id: string }) => r.id);
+    expect(all).toHaveLength(4);
+    const first = ok(await gql(w.clinic.admin.auth, SYNC_RUNS, { first: 3 }));
+    expect(first.syncRuns.pageInfo.hasNextPage).toBe(true);
+    const rest = ok(await gql(w.clinic.admin.auth, SYNC_RUNS, { first: 3, after: first.syncRuns.pageInfo.endCursor }));
+    expect([...runsOf(first), ...runsOf(rest)].map((r: { id: string }) => r.id)).toEqual(all);
+    expect(rest.syncRuns.pageInfo.hasNextPage).toBe(false);
+    const ofGroup = runsOf(ok(await gql(w.clinic.admin.auth, SYNC_RUNS, { filter: { groupId: w.group.gid } })));
+    expect(ofGroup.map((r: { rowCount: number }) => r.rowCount)).toEqual([3, 2, 1]);
+    expect(runsOf(ok(await gql(w.clinic.admin.auth, SYNC_RUNS, { filter: { groupId: w.otherGroup.gid } })))).toHaveLength(1);
+    // Another clinic's group, and an id of something else, both find nothing.
+    for (const groupId of [w.neighbourGroup.gid, w.writer.gid]) expect(runsOf(ok(await gql(w.clinic.admin.auth, SYNC_RUNS, { filter: { groupId } })))).toEqual([]);
+    expectError(await gql(w.clinic.admin.auth, SYNC_RUNS, { after: 'nope' }), 'BAD_USER_INPUT');
   });
 });

@@ -1,10 +1,32 @@
-import { listSize } from '../../common/connection';
-import { Arg, Authorized, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { actorKey, actorLoader } from '../../audit/actor';
+import { IsOptional, ValidateNested } from 'class-validator';
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, InputType, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
+import { ConnectionType, PageArgs } from '../../common/connection';
+import { SafeText } from '../../common/safe-text';
 import type { AuthedContext } from '../../context';
+import { visibleGroup } from '../groups/group.loaders';
+import { TherapyGroup } from '../groups/therapy-group.entity';
+import { syncRunsPage } from './sync-runs.service';
 import { syncRoster } from './roster-sync.service';
 import { SyncRosterInput, SyncRosterPayload, SyncRun } from './sync.types';
+
+@InputType({ description: 'Conditions on the sync runs returned.' })
+class SyncRunFilter {
+  @Field(() => ID, { nullable: true, description: 'Only runs for this group.' })
+  @IsOptional()
+  @SafeText({ max: 200 })
+  groupId?: string | null;
+}
+
+@ArgsType()
+class SyncRunsArgs extends PageArgs {
+  @Field(() => SyncRunFilter, { nullable: true, description: 'Conditions on the runs returned; without it, every group\'s.' })
+  @IsOptional()
+  @ValidateNested()
+  filter?: SyncRunFilter | null;
+}
+
+const SyncRunConnection = ConnectionType(SyncRun, 'SyncRun', 'A page of roster sync runs, newest first, then by id.');
 
 @Resolver(() => SyncRun)
 export class SyncResolver {
@@ -18,27 +40,13 @@ export class SyncResolver {
   }
 
   @Authorized(Rule.ADMIN)
-  @Query(() => [SyncRun], { description: 'Recent roster sync runs (dry and applied), newest first. Admins only.' })
-  async syncRuns(@Ctx() ctx: AuthedContext, @Arg('first', () => Int, { defaultValue: 50, description: 'How many, 1–200.' }) first: number) {
-    const rows = await ctx.db.query<{ id: string; created_at: Date; actor_type: string; actor_id: string | null; mode: SyncRun['mode']; dry_run: boolean; applied: boolean; row_count: number; error_count: number; counts: unknown }>(
-      `SELECT id, created_at, actor_type, actor_id, mode, dry_run, applied, row_count, error_count, counts FROM sync_runs ORDER BY created_at DESC, id LIMIT $1`,
-      [listSize(first, 'first', 200)],
-    );
-    const actors = ctx.loaders.of(actorLoader);
-    return Promise.all(
-      rows.map(async (r) => ({
-        id: r.id,
-        createdAt: r.created_at,
-        actorType: r.actor_type,
-        actorId: r.actor_id,
-        actorName: (await actors.load(actorKey(r.actor_type, r.actor_id))).name,
-        mode: r.mode,
-        dryRun: r.dry_run,
-        applied: r.applied,
-        rowCount: r.row_count,
-        errorCount: r.error_count,
-        counts: JSON.stringify(r.counts),
-      })),
-    );
+  @Query(() => SyncRunConnection, { description: 'The clinic\'s roster sync runs (dry and applied), newest first (then by id), a page at a time. Admins only.' })
+  syncRuns(@Args() args: SyncRunsArgs, @Ctx() ctx: AuthedContext) {
+    return syncRunsPage(ctx, args.first, args.after, args.filter ?? {});
+  }
+
+  @FieldResolver(() => TherapyGroup, { nullable: true, description: 'The group whose roster was synced.' })
+  group(@Root() run: SyncRun, @Ctx() ctx: AuthedContext) {
+    return visibleGroup(ctx, run.groupId);
   }
 }

@@ -205,4 +205,6 @@ export class SyncRun {
   counts: string;
 
   actorId: string | null;
+
+  groupId: string;
 }
