@@ -12,6 +12,7 @@ import {
   consentNodes,
   consentEventRows,
   consentRow,
+  createGoal,
   createGroup,
   expectRefused,
   GRANT_CONSENT,
@@ -479,5 +480,64 @@ describe('consents(clientId:) a page at a time', () => {
       expect(res.data).toBeNull();
     }
     expect(await ownerQuery(`SELECT count(*)::int AS n FROM audit_events WHERE clinic_id = $1`, [w.clinic.id])).toEqual(trail);
+  });
+});
+
+describe('who records a sharing decision beyond one group', () => {
+  const consentCount = async (clinicId: string) => (await ownerQuery(`SELECT count(*)::int AS n FROM consent_records WHERE clinic_id = $1`, [clinicId]))[0].n;
+
+  it('a clinician records GOAL_SHARING, CONTACT_SHARING and PARTNER_DATA_SHARING only for a group they facilitate, whatever other groups the client is in', async () => {
+    // Kim is only in the clinician's own group: the answer cannot depend on groups the clinician does not see.
+    const { clinic, group, members } = await activeGroup({ members: 1 });
+    const kim = members[0];
+    const key = await clinic.addApiKey(['goals:read'], 'Partner app');
+    const asClinician = (input: Record<string, unknown>) => gql(clinic.clinician.auth, GRANT_CONSENT, { input: { clientId: kim.client.gid, method: 'SIGNED_FORM', ...input } });
+    for (const input of [
+      { type: 'GOAL_SHARING' },
+      { type: 'CONTACT_SHARING' },
+      { type: 'GOAL_SHARING', provision: 'DENY' },
+      { type: 'PARTNER_DATA_SHARING', integrationId: key.gid },
+    ]) {
+      await expectRefused('FORBIDDEN', [clinic.id], () => asClinician(input));
+    }
+    // For their group, and consents that share nothing with others, as before.
+    expect(ok(await asClinician({ type: 'GOAL_SHARING', groupId: group.gid })).grantConsent.consent.scopeKind).toBe('GROUP');
+    expect(ok(await asClinician({ type: 'TREATMENT' })).grantConsent.consent.scopeKind).toBe('CLINIC');
+    // Nor does a clinician revoke the member's own clinic-wide decision.
+    const wide = await grantConsent(kim.auth, { type: 'CONTACT_SHARING' });
+    await expectRefused('FORBIDDEN', [clinic.id], () => gql(clinic.clinician.auth, REVOKE_CONSENT, { input: { consentId: wide.gid } }));
+    expect(await consentRow(wide.id)).toMatchObject({ revoked_at: null });
+    // A supervisor may, for the client.
+    expect(ok(await gql(clinic.supervisor.auth, GRANT_CONSENT, { input: { clientId: kim.client.gid, type: 'GOAL_SHARING', method: 'VERBAL' } })).grantConsent.consent.scopeKind).toBe('CLINIC');
+  });
+
+  it('an admin does not record a PARTNER_DATA_SHARING permit (nor revoke a DENY), so no key an admin made reads goals by a consent they wrote; they may record a DENY or revoke a permit', async () => {
+    const { clinic, members } = await activeGroup({ members: 1 });
+    const kim = members[0];
+    const key = await clinic.addApiKey(['goals:read'], 'Admin-made key');
+    await createGoal(kim, { visibility: 'PRIVATE', lifecycleStatus: 'ACTIVE' });
+    const asAdmin = (provision: string) =>
+      gql(clinic.admin.auth, GRANT_CONSENT, { input: { clientId: kim.client.gid, type: 'PARTNER_DATA_SHARING', integrationId: key.gid, provision, method: 'SIGNED_FORM' } });
+    const before = await consentCount(clinic.id);
+    await expectRefused('FORBIDDEN', [clinic.id], () => asAdmin('PERMIT'));
+    expect(await consentCount(clinic.id)).toBe(before);
+    expect(ok(await gql(key.auth, `{ goals(first: 10) { edges { node { id } } } }`)).goals.edges).toEqual([]);
+
+    const deny = ok(await asAdmin('DENY')).grantConsent.consent;
+    expect(deny).toMatchObject({ provision: 'DENY', status: 'ACTIVE' });
+    await expectRefused('FORBIDDEN', [clinic.id], () => gql(clinic.admin.auth, REVOKE_CONSENT, { input: { consentId: deny.id } }));
+    const permit = await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid });
+    expect(ok(await gql(clinic.admin.auth, REVOKE_CONSENT, { input: { consentId: permit.gid } })).revokeConsent.consent.status).toBe('REVOKED');
+  });
+
+  it('refuses a consent naming a revoked key as it refuses an unknown one: NOT_FOUND, nothing stored', async () => {
+    const { clinic, members } = await activeGroup({ members: 1 });
+    const key = await clinic.addApiKey(['goals:read'], 'Retired app');
+    ok(await gql(clinic.admin.auth, `mutation($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { revokedAt } } }`, { id: key.gid }));
+    const revoked = await expectRefused('NOT_FOUND', [clinic.id], () =>
+      gql(members[0].auth, GRANT_CONSENT, { input: { type: 'PARTNER_DATA_SHARING', integrationId: key.gid } }),
+    );
+    const unknown = await gql(members[0].auth, GRANT_CONSENT, { input: { type: 'PARTNER_DATA_SHARING', integrationId: toGlobalId('ApiKey', randomUUID()) } });
+    expect(revoked.body.errors).toEqual(unknown.body.errors);
   });
 });

@@ -60,14 +60,14 @@ export class ConsentResolver {
 
   @Authorized(...Rule.STAFF, Rule.MEMBER)
   @Mutation(() => ConsentPayload, {
-    description: 'Records a consent: a member for themselves (ELECTRONIC), or staff on a client\'s behalf (SIGNED_FORM or VERBAL, with the document version). A decision for one group is recorded by the member in it, or by staff with that group\'s roster (a clinician: groups they facilitate); any other client or group answers NOT_FOUND. Effective from the next request.',
+    description: 'Records a consent: a member for themselves (ELECTRONIC), or staff on a client\'s behalf (SIGNED_FORM or VERBAL, with the document version). A decision for one group is recorded by the member in it, or by staff with that group\'s roster (a clinician: groups they facilitate); any other client or group answers NOT_FOUND. A sharing decision beyond one group (GOAL_SHARING or CONTACT_SHARING clinic-wide, PARTNER_DATA_SHARING) reaches every group of the client: a clinician records it for a group they facilitate instead, and an admin never records a PARTNER_DATA_SHARING permit (FORBIDDEN, decided by role alone). A revoked integration answers NOT_FOUND. Effective from the next request.',
   })
   async grantConsent(@Arg('input', { description: 'What to do; see the input type.' }) input: GrantConsentInput, @Ctx() ctx: AuthedContext) {
     return { consent: await grantConsent(ctx, input) };
   }
 
   @Authorized(...Rule.STAFF, Rule.MEMBER)
-  @Mutation(() => ConsentPayload, { description: 'Revokes an active consent (the member, or staff on their behalf). Gated data disappears from the next request on.' })
+  @Mutation(() => ConsentPayload, { description: 'Revokes an active consent (the member, or staff on their behalf, by the same rules as recording it: revoking a DENY widens sharing as granting a permit does). Gated data disappears from the next request on.' })
   async revokeConsent(@Arg('input', { description: 'What to do; see the input type.' }) input: RevokeConsentInput, @Ctx() ctx: AuthedContext) {
     return { consent: await revokeConsent(ctx, input) };
   }

@@ -12,7 +12,7 @@ import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentType } from '
 import { GrantConsentInput, RevokeConsentInput } from './consent.inputs';
 import { CONSENT_CURSOR, ConsentFilter, consentLoaders } from './consent.loaders';
 import { decodeCursor } from '../../common/connection';
-import { allowedMethods, canGrantOrRevokeFor, mayRecordForGroup } from './consent.policy';
+import { allowedMethods, canGrantOrRevokeFor, mayRecordBeyondOneGroup, mayRecordForGroup } from './consent.policy';
 
 const CONSENT = 'ConsentRecord';
 
@@ -53,6 +53,14 @@ async function staffMayRead(ctx: AuthedContext, clientId: string) {
   return ctx.viewer.kind === 'STAFF' && (await ctx.loaders.of(clientLoaders).visibleById.load(clientId)) !== null;
 }
 
+/** A sharing decision beyond one group, refused by role (`mayRecordBeyondOneGroup`); nothing is written. */
+function refuseUnlessMayRecord(viewer: AuthedContext['viewer'], type: ConsentType, scopeKind: ConsentScopeKind, widens: boolean) {
+  if (scopeKind === ConsentScopeKind.GROUP) return;
+  const verdict = mayRecordBeyondOneGroup(viewer, type, widens);
+  if (verdict === 'GROUP_BY_GROUP') throw forbidden(`A clinician records ${type} for a group they facilitate (groupId), not beyond it`);
+  if (verdict === 'NOT_FOR_INTEGRATIONS') throw forbidden('Admins do not record a PARTNER_DATA_SHARING permit: the member, or a supervisor on their behalf, does');
+}
+
 export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput): Promise<ConsentRecord> {
   const viewer = ctx.viewer;
   const clientId = input.clientId ? uuidOf(input.clientId, 'Client') : viewer.kind === 'MEMBER' ? viewer.clientId : undefined;
@@ -81,7 +89,8 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
     scopeKind = ConsentScopeKind.GROUP;
   } else if (input.integrationId) {
     apiKeyId = uuidOf(input.integrationId, 'ApiKey') ?? null;
-    const [key] = apiKeyId ? await ctx.db.query(`SELECT 1 FROM api_keys WHERE id = $1`, [apiKeyId]) : [];
+    // A revoked key receives nothing: a consent naming it would only stand ready for nothing.
+    const [key] = apiKeyId ? await ctx.db.query(`SELECT 1 FROM api_keys WHERE id = $1 AND revoked_at IS NULL`, [apiKeyId]) : [];
     if (!key) throw notFound('Integration');
     scopeKind = ConsentScopeKind.INTEGRATION;
   }
@@ -91,6 +100,7 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
   if ([ConsentType.GROUP_AGREEMENT, ConsentType.ALUMNI_DIRECTORY].includes(input.type) && scopeKind !== ConsentScopeKind.GROUP) {
     throw badInput(`${input.type} applies to one group: give groupId`, { field: 'groupId' });
   }
+  refuseUnlessMayRecord(viewer, input.type, scopeKind, input.provision === ConsentProvision.PERMIT);
   if (input.expiresAt) {
     const [{ future }] = await ctx.db.query<{ future: boolean }>(`SELECT $1::timestamptz > now() AS future`, [input.expiresAt]);
     if (!future) throw badInput('expiresAt must be in the future', { field: 'expiresAt' });
@@ -117,6 +127,8 @@ export async function revokeConsent(ctx: AuthedContext, input: RevokeConsentInpu
   const consent = id ? await loader.load(id) : null;
   if (!id || !consent) throw notFound(CONSENT);
   if (!canGrantOrRevokeFor(ctx.viewer, consent.clientId, await staffMayRead(ctx, consent.clientId))) throw forbidden();
+  // Revoking a DENY widens what is shared, as granting a PERMIT does.
+  refuseUnlessMayRecord(ctx.viewer, consent.type, consent.scopeKind, consent.provision === ConsentProvision.DENY);
   const actor = actorOf(ctx.viewer);
   const updated = await ctx.db.query(
     `UPDATE consent_records SET revoked_at = now(), revoked_by_type = $2, revoked_by_id = $3, revocation_reason = $4
