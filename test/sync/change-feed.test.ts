@@ -50,6 +50,9 @@ function expectStrictlyIncreasing(entries: Entry[]) {
 const createClient = async (auth: string, input: Record<string, unknown> = {}) =>
   ok(await gql(auth, CREATE_CLIENT, { input: { givenName: 'Feed', familyName: 'Person', ...input } })).createClient.client.id as string;
 
+/** A second ago: a session attendance may be recorded for (it has started), on the day memberships enrolled now begin. */
+const justNow = () => new Date(Date.now() - 1000).toISOString();
+
 const tomorrowNoon = () => {
   const t = new Date(Date.now() + 24 * 3600 * 1000);
   t.setUTCHours(16, 0, 0, 0);
@@ -70,7 +73,7 @@ describe('the change feed', () => {
     await changeGroupStatus(clinic, group, 'ACTIVE');
     const session = ok(
       await gql(clinic.admin.auth, `mutation($input: ScheduleSessionsInput!) { scheduleSessions(input: $input) { sessions { id } } }`, {
-        input: { groupId: group.gid, firstStart: tomorrowNoon(), durationMinutes: 90 },
+        input: { groupId: group.gid, firstStart: justNow(), durationMinutes: 90 },
       }),
     ).scheduleSessions.sessions[0].id;
     const attendance = ok(

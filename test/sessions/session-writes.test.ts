@@ -1,0 +1,115 @@
+/**
+ * What a session write is judged by: the session and its group as they stand under their locks,
+ * never an earlier read. A session is HELD only once it has started, attendance stays with the
+ * date it was judged against, a concurrent move is never written back over, and an ARCHIVED
+ * group's sessions are history.
+ */
+import { Client as PgClient } from 'pg';
+import { testEnv } from '../support/test-env';
+import {
+  CANCEL_SESSION,
+  expectRefused,
+  gql,
+  minutesFromNow,
+  neighbourClinic,
+  ok,
+  RECORD_ATTENDANCE,
+  recordAttendance,
+  schedule,
+  sessionRow,
+  sessionWorld,
+  UPDATE_SESSION,
+  World,
+} from './session-fixtures';
+
+let neighbour: World;
+beforeAll(async () => {
+  neighbour = await neighbourClinic();
+});
+
+const NEXT_SESSION = `query($id: ID!) { group(id: $id) { nextSession { id status } } }`;
+const CHANGE_GROUP_STATUS = `mutation($input: ChangeGroupStatusInput!) { changeGroupStatus(input: $input) { group { status } } }`;
+
+describe('a session that has not started', () => {
+  it('takes no one\'s attendance (CONFLICT, nothing stored, still SCHEDULED and still next); an absence may be excused ahead of it', async () => {
+    const world = await sessionWorld({ members: 2, firstStart: minutesFromNow(60 * 24) });
+    const [a, b] = world.members;
+    const clinics = [world.clinic.id, neighbour.clinic.id];
+    for (const status of ['PRESENT', 'LATE', 'LEFT_EARLY']) {
+      const refused = await expectRefused('CONFLICT', clinics, () =>
+        gql(world.lead.auth, RECORD_ATTENDANCE, { input: { sessionId: world.session.gid, records: [{ membershipId: a.gid, status }] } }),
+      );
+      expect(refused.errors![0].extensions).toMatchObject({ reason: 'SESSION_NOT_STARTED' });
+    }
+    expect((await sessionRow(world.session.id)).status).toBe('SCHEDULED');
+
+    const excused = await recordAttendance(world.lead.auth, world.session, [{ membershipId: b.gid, status: 'ABSENT_EXCUSED' }]);
+    expect(excused.session.status).toBe('SCHEDULED');
+    expect(ok(await gql(world.lead.auth, NEXT_SESSION, { id: world.group.gid })).group.nextSession).toEqual({ id: world.session.gid, status: 'SCHEDULED' });
+  });
+
+  it('cannot be marked HELD, nor moved into the future once HELD; a session members attended does not go back to SCHEDULED', async () => {
+    const world = await sessionWorld({ members: 1 });
+    const [later] = await schedule(world.lead.auth, world.group, { firstStart: minutesFromNow(60 * 24 * 7) });
+    const clinics = [world.clinic.id, neighbour.clinic.id];
+    const update = (sessionId: string, input: Record<string, unknown>) => gql(world.lead.auth, UPDATE_SESSION, { input: { sessionId, ...input } });
+
+    const early = await expectRefused('CONFLICT', clinics, () => update(later.gid, { status: 'HELD' }));
+    expect(early.errors![0].extensions).toMatchObject({ reason: 'SESSION_NOT_STARTED' });
+
+    // The past session, attended: HELD, and it stays HELD and where it was.
+    expect((await recordAttendance(world.lead.auth, world.session, [{ membershipId: world.members[0].gid, status: 'PRESENT' }])).session.status).toBe('HELD');
+    const back = await expectRefused('CONFLICT', clinics, () => update(world.session.gid, { status: 'SCHEDULED' }));
+    expect(back.errors![0].extensions).toMatchObject({ reason: 'ATTENDANCE_RECORDED' });
+    const moved = await expectRefused('CONFLICT', clinics, () => update(world.session.gid, { scheduledStart: minutesFromNow(60 * 24 * 3) }));
+    expect(moved.errors![0].extensions).toMatchObject({ reason: 'ATTENDANCE_RECORDED' });
+    // Its topic and length may still change.
+    const renamed = ok(await update(world.session.gid, { topic: 'Radical acceptance', durationMinutes: 100 })).updateSession.session;
+    expect(renamed).toMatchObject({ status: 'HELD', topic: 'Radical acceptance', durationMinutes: 100, scheduledStart: world.session.scheduledStart });
+  });
+});
+
+describe('concurrent session writes', () => {
+  it('a topic change committed after a concurrent move keeps the move: what it does not change is read under the session\'s lock', async () => {
+    const world = await sessionWorld({ members: 1, firstStart: minutesFromNow(60 * 24) });
+    const movedTo = minutesFromNow(60 * 48);
+    // The move: another transaction holds the session's row while the topic change is sent.
+    const mover = new PgClient({ connectionString: testEnv().ownerUrl });
+    await mover.connect();
+    try {
+      await mover.query('BEGIN');
+      await mover.query(`SELECT 1 FROM group_sessions WHERE id = $1 FOR UPDATE`, [world.session.id]);
+      const topic = gql(world.lead.auth, UPDATE_SESSION, { input: { sessionId: world.session.gid, topic: 'Mindfulness' } });
+      // Let the request reach the lock (it waits there whatever the code reads before it).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await mover.query(`UPDATE group_sessions SET scheduled_start = $2, scheduled_end = $2::timestamptz + interval '90 minutes' WHERE id = $1`, [world.session.id, movedTo]);
+      await mover.query('COMMIT');
+      const updated = ok(await topic).updateSession.session;
+      expect(updated).toMatchObject({ topic: 'Mindfulness', scheduledStart: movedTo });
+    } finally {
+      await mover.end();
+    }
+    const row = await sessionRow(world.session.id);
+    expect(row.topic).toBe('Mindfulness');
+    expect(new Date(row.scheduled_start).toISOString()).toBe(movedTo);
+  });
+});
+
+describe('an ARCHIVED group', () => {
+  it('keeps its sessions as history: no update, cancellation or attendance (CONFLICT, nothing changed)', async () => {
+    const world = await sessionWorld({ members: 1 });
+    for (const status of ['CONCLUDED', 'ARCHIVED']) {
+      ok(await gql(world.clinic.admin.auth, CHANGE_GROUP_STATUS, { input: { groupId: world.group.gid, status } }));
+    }
+    const clinics = [world.clinic.id, neighbour.clinic.id];
+    const attempts = [
+      () => gql(world.lead.auth, UPDATE_SESSION, { input: { sessionId: world.session.gid, topic: 'Rewritten' } }),
+      () => gql(world.clinic.admin.auth, CANCEL_SESSION, { input: { sessionId: world.session.gid, reason: 'Tidying up' } }),
+      () => gql(world.lead.auth, RECORD_ATTENDANCE, { input: { sessionId: world.session.gid, records: [{ membershipId: world.members[0].gid, status: 'PRESENT' }] } }),
+    ];
+    for (const attempt of attempts) {
+      const res = await expectRefused('CONFLICT', clinics, attempt);
+      expect(res.errors![0].extensions).toMatchObject({ groupStatus: 'ARCHIVED' });
+    }
+  });
+});
