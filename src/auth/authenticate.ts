@@ -1,3 +1,4 @@
+import { facilitatingSql } from '../modules/groups/facilitator-sql';
 import { RequestDb, rowsQuery, SessionCall, SessionStatement } from '../db/request-db';
 import { hashApiKey, looksLikeApiKey } from './api-key-secret';
 import type { TokenClaims, TokenVerifier } from './tokens';
@@ -87,11 +88,11 @@ const MEMBER_LOOKUP = new SessionStatement(
      FROM clients WHERE id = $1`),
 );
 
-/** A staff member's role, if active, and the groups they facilitate: nearly every staff request asks the group policy. */
+/** A staff member's role, if active, and the groups they facilitate today: nearly every staff request asks the group policy. */
 const STAFF_LOOKUP = new SessionStatement(
   'kinship_staff_viewer',
   ['uuid', 'uuid'],
-  rowsQuery(`SELECT role, ARRAY(SELECT group_id FROM group_facilitators f WHERE f.staff_member_id = s.id AND f.ended_at IS NULL) AS facilitated, ${CLOCK}
+  rowsQuery(`SELECT role, ARRAY(SELECT group_id FROM group_facilitators f WHERE f.staff_member_id = s.id AND ${facilitatingSql('f')}) AS facilitated, ${CLOCK}
      FROM staff_members s WHERE id = $1 AND active`),
 );
 

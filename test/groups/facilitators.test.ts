@@ -261,3 +261,38 @@ describe('removing facilitators', () => {
     expectError(await gql(clinic.clinician.auth, `query($id: ID!) { client(id: $id) { id } }`, { id: members[0].client.gid }), 'NOT_FOUND');
   });
 });
+
+describe('an assignment opens the group only within its period', () => {
+  const ROSTER = `query($id: ID!) { group(id: $id) { id members(first: 10) { edges { node { client { displayName } } } } } }`;
+  const MY_GROUPS = `query($staff: ID!) { groups(filter: { facilitatorId: $staff }) { edges { node { id } } } }`;
+  const shift = (date: string, days: number) => {
+    const d = new Date(`${date}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + days);
+    return d.toISOString().slice(0, 10);
+  };
+
+  it('an assignment starting next week, or one whose last day has passed, reads nothing and lists nothing; on its first day it does', async () => {
+    const clinic = await createClinic();
+    const { group } = await groupWithMembers(clinic, { members: 2 });
+    const day = await today(clinic.id);
+    const soon = await clinic.addStaff('CLINICIAN', 'Starting Soon');
+    const gone = await clinic.addStaff('CLINICIAN', 'Rotated Off');
+    ok(await gql(clinic.admin.auth, ASSIGN_FACILITATOR, { input: { groupId: group.gid, staffMemberId: soon.gid, role: 'CO', periodStart: shift(day, 7) } }));
+    ok(await gql(clinic.admin.auth, ASSIGN_FACILITATOR, { input: { groupId: group.gid, staffMemberId: gone.gid, role: 'CO', periodStart: shift(day, -60), periodEnd: shift(day, -1) } }));
+
+    for (const staff of [soon, gone]) {
+      // The group shows in the clinic's directory, as any group does to a clinician; its roster does not.
+      expect(ok(await gql(staff.auth, ROSTER, { id: group.gid })).group).toEqual({ id: group.gid, members: null });
+      expect(ok(await gql(staff.auth, MY_GROUPS, { staff: staff.gid })).groups.edges).toEqual([]);
+      // Nor does the admin's list call them the group's facilitators today.
+      expect(ok(await gql(clinic.admin.auth, MY_GROUPS, { staff: staff.gid })).groups.edges).toEqual([]);
+    }
+    // The clinic's lead, assigned from today, reads the roster as before.
+    expect(ok(await gql(clinic.clinician.auth, ROSTER, { id: group.gid })).group.members.edges).toHaveLength(2);
+
+    // The future assignment's first day comes (its start moved to today): the group opens.
+    await ownerQuery(`UPDATE group_facilitators SET period_start = $2 WHERE staff_member_id = $1`, [soon.id, day]);
+    expect(ok(await gql(soon.auth, ROSTER, { id: group.gid })).group.members.edges).toHaveLength(2);
+    expect(ok(await gql(soon.auth, MY_GROUPS, { staff: soon.gid })).groups.edges).toEqual([{ node: { id: group.gid } }]);
+  });
+});

@@ -156,11 +156,11 @@ export class AssignFacilitatorInput {
   @Field(() => FacilitatorRole, { description: 'Lead or co-facilitator.' })
   role: FacilitatorRole;
 
-  @Field(() => CalendarDate, { nullable: true, description: 'First day; default today.' })
+  @Field(() => CalendarDate, { nullable: true, description: 'First day; default today. A clinician\'s access to the group begins on it.' })
   @IsOptional()
   periodStart?: Date | null;
 
-  @Field(() => CalendarDate, { nullable: true, description: 'Planned last day, if known.' })
+  @Field(() => CalendarDate, { nullable: true, description: 'Planned last day, if known. A clinician\'s access to the group ends after it, whether or not the assignment is ended.' })
   @IsOptional()
   periodEnd?: Date | null;
 }

@@ -121,7 +121,10 @@ export class GroupResolver {
   }
 
   @Authorized(Rule.ADMIN)
-  @Mutation(() => FacilitatorPayload, { description: 'Assigns a clinician or supervisor to facilitate a group. Admins only.' })
+  @Mutation(() => FacilitatorPayload, {
+    description:
+      'Assigns a clinician or supervisor to facilitate a group. A clinician reads the group\'s records (roster, sessions, notes, goals) only on the days the assignment is in force, in the clinic\'s calendar: from periodStart through periodEnd, until it is ended. Admins only.',
+  })
   async assignFacilitator(@Arg('input', { description: 'What to do; see the input type.' }) input: AssignFacilitatorInput, @Ctx() ctx: AuthedContext) {
     return { facilitator: await assignFacilitator(ctx, input) };
   }

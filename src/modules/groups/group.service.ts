@@ -15,7 +15,7 @@ import { ChangeGroupStatusInput, CreateGroupInput, UpdateGroupInput, AssignFacil
 import { groupLoaders, VisibleGroup } from './group.loaders';
 import { canChangeGroupStatus, GROUP_TRANSITIONS } from './group-status';
 import { canFacilitate } from './group.policy';
-import { otherActiveLeadSql } from './lead-sql';
+import { facilitatingSql, otherActiveLeadSql } from './facilitator-sql';
 import { TherapyGroup } from './therapy-group.entity';
 import { viewerFactsLoader } from './viewer-facts';
 
@@ -49,7 +49,7 @@ export async function listGroups(ctx: AuthedContext, filter: GroupFilter, first:
   if (filter.modality?.length) q.and(`g.modality = ANY(${q.param(filter.modality)})`);
   if (filter.facilitatorId !== undefined && filter.facilitatorId !== null) {
     const staffId = uuidOf(filter.facilitatorId, 'StaffMember') ?? '00000000-0000-0000-0000-000000000000';
-    q.and(`EXISTS (SELECT 1 FROM group_facilitators f WHERE f.group_id = g.id AND f.ended_at IS NULL AND f.staff_member_id = ${q.param(staffId)})`);
+    q.and(`EXISTS (SELECT 1 FROM group_facilitators f WHERE f.group_id = g.id AND ${facilitatingSql('f')} AND f.staff_member_id = ${q.param(staffId)})`);
   }
   if (filter.search) q.and(`g.name ILIKE ${q.param(`%${filter.search.replace(/[\\%_]/g, (m) => `\\${m}`)}%`)}`);
   if (cursor) q.and(`(g.name, g.id) > (${q.param(cursor[0])}, ${q.param(cursor[1])}::uuid)`);

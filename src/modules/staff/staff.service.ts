@@ -9,7 +9,7 @@ import { StaffMember } from './staff-member.entity';
 import { CreateStaffMemberInput, UpdateStaffMemberInput } from './staff.inputs';
 import { isSelfLockout } from './staff.policy';
 import { canFacilitate } from '../groups/group.policy';
-import { otherActiveLeadSql } from '../groups/lead-sql';
+import { otherActiveLeadSql } from '../groups/facilitator-sql';
 import { staffLoaders } from './staff.loaders';
 
 export async function listStaff(ctx: RequestContext, first: number, after?: string | null): Promise<Page<StaffMember>> {

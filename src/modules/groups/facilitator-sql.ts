@@ -1,4 +1,13 @@
 /**
+ * Whether facilitator assignment `f` (an alias) is in force today, in the clinic's calendar: not
+ * ended, begun (`period_start`), and not past its last day (`period_end`). Access to a group's
+ * records follows it: an assignment made ahead of its start, or one whose planned end has
+ * passed, opens nothing.
+ */
+export const facilitatingSql = (f: string) =>
+  `(${f}.ended_at IS NULL AND ${f}.period_start <= clinic_today() AND (${f}.period_end IS NULL OR ${f}.period_end >= clinic_today()))`;
+
+/**
  * Whether group `group` has an active lead facilitator other than assignment `except` (SQL
  * expressions; `except` may be NULL): an ACTIVE group must always have one.
  */
