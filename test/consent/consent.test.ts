@@ -37,7 +37,7 @@ describe('grantConsent', () => {
     const neighbourBefore = await consentsOfClient(neighbour.client.id);
 
     const res = await gql(sam.auth, GRANT_CONSENT, {
-      input: { type: 'GOAL_SHARING', groupId: group.gid, purpose: 'Accountability with my group', dataClasses: ['goals', 'check-ins'] },
+      input: { type: 'GOAL_SHARING', groupId: group.gid, purpose: 'Accountability with my group' },
     });
     const consent = ok(res).grantConsent.consent;
     expect(consent).toMatchObject({
@@ -47,7 +47,7 @@ describe('grantConsent', () => {
       scopeKind: 'GROUP',
       method: 'ELECTRONIC',
       purpose: 'Accountability with my group',
-      dataClasses: ['goals', 'check-ins'],
+      dataClasses: [],
       group: { id: group.gid },
       recordedBy: { kind: 'CLIENT', name: 'you' },
       revokedAt: null,
@@ -67,7 +67,7 @@ describe('grantConsent', () => {
       recorded_by_type: 'CLIENT',
       recorded_by_id: sam.client.id,
       revoked_at: null,
-      data_classes: ['goals', 'check-ins'],
+      data_classes: [],
     });
     expect(await consentEventRows(row.id)).toEqual([{ event: 'GRANTED', actor_type: 'CLIENT', actor_id: sam.client.id, reason: null }]);
     const [audit] = await ownerQuery(`SELECT actor_type, actor_id FROM audit_events WHERE action = 'CREATE' AND resource_id = $1`, [row.id]);

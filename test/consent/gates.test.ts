@@ -13,6 +13,7 @@ import {
   createGoal,
   expectRefused,
   GOAL,
+  GRANT_CONSENT,
   grantConsent,
   insertExpiredConsent,
   listedGoalIds,
@@ -260,6 +261,33 @@ describe('integrations receive gated data only under PARTNER_DATA_SHARING, and e
     const rows = await disclosuresOf(kim.client.id);
     expect(rows.map((r) => r.data_class)).not.toContain('check-ins');
     expect(listed.flatMap((g: any) => g.checkIns)).toEqual([]);
+  });
+
+  it('a data class the consent check never asks is refused (a misspelt DENY would otherwise be stored and withhold nothing); so are classes on another type', async () => {
+    const { clinic, kim, key, group } = await world();
+    for (const input of [
+      { type: 'PARTNER_DATA_SHARING', integrationId: key.gid, provision: 'DENY', dataClasses: ['check-in'] },
+      { type: 'PARTNER_DATA_SHARING', integrationId: key.gid, provision: 'DENY', dataClasses: ['Check-ins'] },
+      { type: 'GOAL_SHARING', groupId: group.gid, dataClasses: ['goals'] },
+    ]) {
+      const res = await expectRefused('BAD_USER_INPUT', [clinic.id], () => gql(kim.auth, GRANT_CONSENT, { input }));
+      expect(res.errors![0].extensions).toMatchObject({ field: 'dataClasses' });
+    }
+    const deny = await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid, provision: 'DENY', dataClasses: ['check-ins'] });
+    expect(deny.consent.dataClasses).toEqual(['check-ins']);
+  });
+
+  it('a completion rate over too long a range is refused before any check-in is read: nothing disclosed', async () => {
+    const { kim, key, goals } = await world();
+    await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid });
+    const checkInReleases = async () => (await disclosuresOf(kim.client.id)).filter((d) => d.data_class === 'check-ins');
+    const res = await gql(key.auth, `query($id: ID!) { goal(id: $id) { completionRate(from: "2000-01-01", to: "2020-01-01") } }`, { id: goals[0].gid });
+    expect(res.codes).toEqual(['BAD_USER_INPUT']);
+    // The goal itself was released (and ledgered as such); none of its check-ins were.
+    expect(await checkInReleases()).toEqual([]);
+    // In range, it reads and discloses the goal's check-ins, as before.
+    ok(await gql(key.auth, `query($id: ID!) { goal(id: $id) { completionRate } }`, { id: goals[0].gid }));
+    expect(await checkInReleases()).toHaveLength(1);
   });
 });
 

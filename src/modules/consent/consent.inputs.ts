@@ -31,7 +31,7 @@ export class GrantConsentInput {
   @SafeText({ max: 500 })
   purpose?: string | null;
 
-  @Field(() => [String], { nullable: true, description: 'Data classes covered (at most 20, each up to 50 characters).' })
+  @Field(() => [String], { nullable: true, description: 'For PARTNER_DATA_SHARING only: the data classes it covers, `goals` and/or `check-ins` (empty: everything the type covers). Any other class, or classes on another type, answer BAD_USER_INPUT.' })
   @IsOptional()
   @ArrayMaxSize(20)
   @SafeText({ min: 1, max: 50 }, { each: true })

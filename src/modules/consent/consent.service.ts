@@ -16,6 +16,9 @@ import { allowedMethods, canGrantOrRevokeFor, mayRecordBeyondOneGroup, mayRecord
 
 const CONSENT = 'ConsentRecord';
 
+/** The data classes a PARTNER_DATA_SHARING consent may narrow to: those the goal reads ask for. */
+export const DATA_CLASSES: readonly string[] = ['goals', 'check-ins'];
+
 export interface NewConsent {
   clientId: string;
   type: ConsentType;
@@ -101,6 +104,13 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
     throw badInput(`${input.type} applies to one group: give groupId`, { field: 'groupId' });
   }
   refuseUnlessMayRecord(viewer, input.type, scopeKind, input.provision === ConsentProvision.PERMIT);
+  if (input.dataClasses?.length) {
+    // Only what the consent check asks is accepted: a class it never asks (a typo in a DENY, a
+    // GOAL_SHARING "goals only") would be stored and silently do nothing.
+    if (input.type !== ConsentType.PARTNER_DATA_SHARING) throw badInput('dataClasses narrow a PARTNER_DATA_SHARING consent only', { field: 'dataClasses' });
+    const unknown = input.dataClasses.filter((c) => !DATA_CLASSES.includes(c));
+    if (unknown.length) throw badInput(`Unknown data classes: ${unknown.join(', ')}`, { field: 'dataClasses', allowed: DATA_CLASSES });
+  }
   if (input.expiresAt) {
     const [{ future }] = await ctx.db.query<{ future: boolean }>(`SELECT $1::timestamptz > now() AS future`, [input.expiresAt]);
     if (!future) throw badInput('expiresAt must be in the future', { field: 'expiresAt' });

@@ -196,15 +196,16 @@ export class GoalResolver {
     @Arg('from', () => CalendarDate, { nullable: true, description: 'First day (inclusive).' }) from?: Date | null,
     @Arg('to', () => CalendarDate, { nullable: true, description: 'Last day (inclusive).' }) to?: Date | null,
   ) {
-    const p = await history(goal, ctx);
-    if (!p) return null;
-    const { checkIns, clock } = p;
+    // The range is checked before any check-in is read (or, to an integration, disclosed).
+    const clock = await ctx.loaders.of(clinicClockLoader).get();
     const day = (d: string) => Math.round(Date.parse(`${d}T00:00:00Z`) / 86400000);
     const fromDay = day(toSqlDate(from) ?? goal.startDate);
     const toDay = to ? day(toSqlDate(to)!) : localDayNumber(clock.now, clock.timeZone);
     // The rate walks the range day by day: a range of millennia on a page of goals would hold the process.
     if (toDay - fromDay > MAX_RATE_DAYS) throw badInput(`from and to may be at most ${MAX_RATE_DAYS} days apart`, { argument: 'to' });
-    return completionRate(goal.measure, checkIns, clock.timeZone, fromDay, toDay);
+    const p = await history(goal, ctx);
+    if (!p) return null;
+    return completionRate(goal.measure, p.checkIns, p.clock.timeZone, fromDay, toDay);
   }
 
   @FieldResolver(() => GoalAchievementStatus, { nullable: true, description: 'Achievement status suggested by the trend of the last 4 periods against the 4 before; ACHIEVED for a COMPLETED goal (from its lifecycle status alone). Otherwise null for integrations without consent to check-ins.' })
