@@ -127,6 +127,27 @@ describe('syncRoster with an idempotencyKey', () => {
     expect(confirmed.applied).toBe(true);
   });
 
+  it('does not burn the key of a run its row errors kept from applying: the corrected roster may use it, and is then kept', async () => {
+    const w = await syncWorld();
+    const rows = rosterRows(1, 3);
+    const failed = await synced(syncRoster(w.writer.auth, w.group, [rows[0], { ...rows[1], email: 'not-an-email' }, rows[2]], { idempotencyKey: 'nightly-2026-11-27' }));
+    expect(failed).toMatchObject({ applied: false, errors: [expect.objectContaining({ index: 1, field: 'email' })] });
+    expect(await keyRows(w.clinic.id)).toEqual([]);
+    expect(await rosterOf(w.group.id)).toEqual([]);
+
+    const fixed = await synced(syncRoster(w.writer.auth, w.group, rows, { idempotencyKey: 'nightly-2026-11-27' }));
+    expect(fixed).toMatchObject({ applied: true, errors: [] });
+    expect(fixed.clientsCreated).toHaveLength(3);
+    // Kept now: its retry replays it (nothing runs again), and another input is refused.
+    const runs = (await tableCounts(w.clinic.id)).sync_runs;
+    expect(await synced(syncRoster(w.writer.auth, w.group, rows, { idempotencyKey: 'nightly-2026-11-27' }))).toEqual(fixed);
+    expect((await tableCounts(w.clinic.id)).sync_runs).toBe(runs);
+    expectError(await syncRoster(w.writer.auth, w.group, rosterRows(1, 2), { idempotencyKey: 'nightly-2026-11-27' }), 'IDEMPOTENCY_KEY_REUSED');
+    // A dry run with errors is kept all the same: it is a report, and its retry expects the same one.
+    await synced(syncRoster(w.writer.auth, w.group, [{ ...rows[0], email: 'bad' }], { dryRun: true, idempotencyKey: 'dry' }));
+    expect((await keyRows(w.clinic.id)).map((k) => k.key).sort()).toEqual(['dry', 'nightly-2026-11-27']);
+  });
+
   it('forgets a key after 24 hours', async () => {
     const w = await syncWorld();
     await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 2), { idempotencyKey: 'old' }));

@@ -26,7 +26,8 @@ const ownerOf = (ctx: AuthedContext) => {
 /**
  * Runs a retried write at most once per (caller, key) for 24 hours. The claim row is inserted
  * first: a concurrent request with the same key waits on it, then finds the stored result.
- * A failed run rolls back with the request, claim included, so the caller may retry.
+ * A failed run rolls back with the request, claim included, so the caller may retry; so is a
+ * result the caller's `keep` says changed nothing.
  */
 export async function withIdempotency<T>(
   ctx: AuthedContext,
@@ -34,7 +35,12 @@ export async function withIdempotency<T>(
   key: string | null | undefined,
   input: unknown,
   run: () => Promise<T>,
-  store: { save: (result: T) => unknown; load: (saved: unknown) => Promise<T> },
+  store: {
+    save: (result: T) => unknown;
+    load: (saved: unknown) => Promise<T>;
+    /** Whether a result is kept for retries (default: always); one that changed nothing releases the key, as a refusal does. */
+    keep?: (result: T) => boolean;
+  },
 ): Promise<T> {
   if (key === null || key === undefined) return run();
   if (key.length < 1 || key.length > 200 || /[\u0000-\u001f]/.test(key)) {
@@ -60,6 +66,10 @@ export async function withIdempotency<T>(
     return store.load(existing.response);
   }
   const result = await run();
+  if (store.keep && !store.keep(result)) {
+    await ctx.db.query(`DELETE FROM idempotency_keys WHERE owner_id = $1 AND key = $2`, [owner, key]);
+    return result;
+  }
   await ctx.db.query(`UPDATE idempotency_keys SET response = $3 WHERE owner_id = $1 AND key = $2`, [owner, key, jsonbText(store.save(result))]);
   return result;
 }

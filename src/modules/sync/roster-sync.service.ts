@@ -30,6 +30,9 @@ export async function syncRoster(ctx: AuthedContext, input: SyncRosterInput): Pr
   return withIdempotency(ctx, 'syncRoster', input.idempotencyKey, input, () => runSync(ctx, input), {
     save: (p) => p,
     load: async (saved) => saved as SyncRosterPayload,
+    // A run refused for its row errors wrote nothing: the key stays free for the corrected roster
+    // (a dry run is kept: it is the answer its retries expect).
+    keep: (p) => p.applied || input.dryRun === true,
   });
 }
 

@@ -79,7 +79,7 @@ export class SyncRosterInput {
   @Field({ defaultValue: false, description: 'Required when a REPLACE would end more than 20% of the seated (ACTIVE or ON_HOLD) memberships, counting those left out and those given an ended status alike.' })
   confirmLargeChange: boolean = false;
 
-  @Field(() => String, { nullable: true, description: 'Retry key (kept 24 hours per caller: the API key, or the admin): the same key and input return the stored result; another input answers IDEMPOTENCY_KEY_REUSED.' })
+  @Field(() => String, { nullable: true, description: 'Retry key (kept 24 hours per caller: the API key, or the admin): the same key and input return the stored result; another input answers IDEMPOTENCY_KEY_REUSED. A run refused (an error, or row errors that kept it from applying) keeps nothing: the corrected roster may use the same key.' })
   @IsOptional()
   @SafeText({ max: 200 })
   idempotencyKey?: string | null;
