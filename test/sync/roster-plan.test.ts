@@ -46,6 +46,7 @@ function plan(options: {
   open?: ExistingMembership[];
   capacity?: number;
   acceptsNewMembers?: boolean;
+  seatsMembers?: boolean;
 }) {
   const clients = options.clients ?? [];
   const input: PlanInput = {
@@ -55,6 +56,7 @@ function plan(options: {
     openByClient: new Map((options.open ?? []).map((m) => [m.clientId, m])),
     capacity: options.capacity ?? 10,
     acceptsNewMembers: options.acceptsNewMembers ?? true,
+    seatsMembers: options.seatsMembers,
     today: TODAY,
   };
   return planRoster(input);
@@ -146,6 +148,17 @@ describe('validateRows: every problem of every row, at once', () => {
 });
 
 describe('planRoster', () => {
+  it('in a group that seats no one (CONCLUDED), a row without a status keeps a waitlisted membership as it stands; one asking ACTIVE is a row error', () => {
+    const clients = [client(1), client(2)];
+    const open = [membership(1, S.WAITLISTED), membership(2, S.WAITLISTED)];
+    const kept = plan({ rows: [row(1), row(2)], clients, open, seatsMembers: false, acceptsNewMembers: false });
+    expect(kept.errors).toEqual([]);
+    expect(kept.statusChanges).toEqual([]);
+    expect(kept.unchanged).toBe(2);
+    const asked = plan({ rows: [row(1), row(2, { status: S.ACTIVE })], clients, open, seatsMembers: false, acceptsNewMembers: false });
+    expect(asked.errors).toEqual([expect.objectContaining({ index: 1, field: 'status', code: 'CONFLICT' })]);
+  });
+
   it('creates unknown clients (trimmed, blanks as null) and enrols them ACTIVE', () => {
     const p = plan({ rows: [row(1, { givenName: '  Ana ', email: ' ana@example.org ', phone: '' }), row(2)] });
     expect(p.errors).toEqual([]);

@@ -235,6 +235,8 @@ export function planRoster(input: PlanInput): RosterPlan {
     }
     if (isSeated(desired) && !isSeated(membership.status)) {
       if (input.seatsMembers === false) {
+        // A row that asked for no status keeps what stands (an omitted status means "ACTIVE if it can be").
+        if (row.status == null) return void (touched || plan.unchanged++);
         plan.errors.push({ index, externalId: displayKey(key), field: 'status', code: 'CONFLICT', message: 'this group seats no one' });
         return;
       }
