@@ -22,10 +22,20 @@ const SUBJECT_SQL: Record<string, string> = {
  * Records a refused read (NOT_FOUND) of `resourceType` `id` as DENIED, about the member the
  * record concerns when it is this clinic's: a refused look then shows in their access report.
  */
-export async function auditRefusedRead(ctx: AuthedContext, resourceType: string, id: string | null | undefined): Promise<void> {
+export async function auditRefusedRead(ctx: AuthedContext, resourceType: string, id: string | null | undefined, code: string = ErrorCode.NOT_FOUND): Promise<void> {
   const sql = SUBJECT_SQL[resourceType];
   const [row] = id && sql ? await ctx.db.query<{ client_id: string | null }>(sql, [id]) : [];
-  ctx.audit.denied({ resourceType, resourceId: id ?? null, subjectClientId: row?.client_id ?? null, code: 'NOT_FOUND' });
+  ctx.audit.denied({ resourceType, resourceId: id ?? null, subjectClientId: row?.client_id ?? null, code });
+}
+
+/**
+ * A refused write (NOT_FOUND, FORBIDDEN) of `resourceType` `id`, recorded as DENIED about the
+ * member the record concerns, as a refused read is: the member's access report shows the attempt
+ * on their record even though the mutation rolls back. Returns the error to throw.
+ */
+export async function refusedWrite(ctx: AuthedContext, resourceType: string, id: string | null | undefined, error: DomainError): Promise<DomainError> {
+  await auditRefusedRead(ctx, resourceType, id, error.code);
+  return error;
 }
 
 /**

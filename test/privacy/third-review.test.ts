@@ -29,6 +29,44 @@ async function world() {
   return { ...w, kim: w.members[0], lee: w.members[1], outsider, other };
 }
 
+describe('a refused write names the member it was about (session 10)', () => {
+  it('changeMembershipStatus, createGoal, revokeConsent and grantConsent refused on Kim\'s records are DENIED about Kim; a refused session write is DENIED about the group', async () => {
+    const w = await world();
+    const consent = await grantConsent(w.kim.auth, { type: 'GOAL_SHARING', groupId: w.group.gid });
+    const session = ok(
+      await gql(w.lead.auth, `mutation($input: ScheduleSessionsInput!) { scheduleSessions(input: $input) { sessions { id } } }`, {
+        input: { groupId: w.group.gid, firstStart: new Date(Date.now() - 3600_000).toISOString(), durationMinutes: 60 },
+      }),
+    ).scheduleSessions.sessions[0].id;
+    const attempts: [string, () => Promise<GqlResult>, { resource_type: string; resource_id: string | null; subject_client_id: string | null }][] = [
+      ['NOT_FOUND', () => gql(w.outsider.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: w.kim.membershipGid, status: 'ON_HOLD', reason: 'Travelling' } }),
+        { resource_type: 'Membership', resource_id: w.kim.membershipId, subject_client_id: w.kim.client.id }],
+      ['NOT_FOUND', () => gql(w.outsider.auth, `mutation($input: CreateGoalInput!) { createGoal(input: $input) { goal { id } } }`, {
+        input: { membershipId: w.kim.membershipGid, title: 'Not yours', measureKind: 'BOOLEAN' } }),
+        { resource_type: 'Membership', resource_id: w.kim.membershipId, subject_client_id: w.kim.client.id }],
+      ['NOT_FOUND', () => gql(w.outsider.auth, `mutation($input: RevokeConsentInput!) { revokeConsent(input: $input) { consent { id } } }`, { input: { consentId: consent.gid } }),
+        { resource_type: 'ConsentRecord', resource_id: consent.id, subject_client_id: w.kim.client.id }],
+      ['NOT_FOUND', () => gql(w.outsider.auth, `mutation($input: GrantConsentInput!) { grantConsent(input: $input) { consent { id } } }`, {
+        input: { clientId: w.kim.client.gid, type: 'TREATMENT', method: 'VERBAL' } }),
+        { resource_type: 'Client', resource_id: w.kim.client.id, subject_client_id: w.kim.client.id }],
+      ['FORBIDDEN', () => gql(w.outsider.auth, `mutation($input: RecordAttendanceInput!) { recordAttendance(input: $input) { session { id } } }`, {
+        input: { sessionId: session, records: [{ membershipId: w.kim.membershipGid, status: 'PRESENT' }] } }),
+        { resource_type: 'TherapyGroup', resource_id: w.group.id, subject_client_id: null }],
+    ];
+    for (const [code, attempt, denied] of attempts) {
+      const before = await fullState(w.clinic.id);
+      const res = await attempt();
+      expectError(res, code);
+      expect(await rowsOf(res)).toEqual([{ action: 'DENIED', ...denied, code }]);
+      // Nothing else changed (the denial is the audit trail's; fullState leaves it out).
+      expect(await fullState(w.clinic.id)).toEqual(before);
+    }
+    // Kim's access report shows the attempts on her records, as it shows a refused look.
+    const denials = ok(await gql(w.kim.auth, REPORT)).myAccessReport.accesses.filter((a: { action: string }) => a.action === 'DENIED');
+    expect(denials.map((a: { resourceType: string }) => a.resourceType).sort()).toEqual(['Client', 'ConsentRecord', 'Membership', 'Membership']);
+  });
+});
+
 describe('a refused look names the member it was about', () => {
   it('node(id:) of a client, a membership or a goal is DENIED about that member, and shows in their access report', async () => {
     const w = await world();

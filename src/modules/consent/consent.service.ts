@@ -1,4 +1,5 @@
 import { AuditAction } from '../../audit/audit-action';
+import { refusedWrite } from '../../audit/denied-subject';
 import { actorOf } from '../../auth/viewer';
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
@@ -57,11 +58,13 @@ async function staffMayRead(ctx: AuthedContext, clientId: string) {
 }
 
 /** A sharing decision beyond one group, refused by role (`mayRecordBeyondOneGroup`); nothing is written. */
-function refuseUnlessMayRecord(viewer: AuthedContext['viewer'], type: ConsentType, scopeKind: ConsentScopeKind, widens: boolean) {
+async function refuseUnlessMayRecord(ctx: AuthedContext, clientId: string, type: ConsentType, scopeKind: ConsentScopeKind, widens: boolean) {
   if (scopeKind === ConsentScopeKind.GROUP) return;
-  const verdict = mayRecordBeyondOneGroup(viewer, type, widens);
-  if (verdict === 'GROUP_BY_GROUP') throw forbidden(`A clinician records ${type} for a group they facilitate (groupId), not beyond it`);
-  if (verdict === 'NOT_FOR_INTEGRATIONS') throw forbidden('Admins do not record a PARTNER_DATA_SHARING permit: the member, or a supervisor on their behalf, does');
+  const verdict = mayRecordBeyondOneGroup(ctx.viewer, type, widens);
+  if (verdict === 'GROUP_BY_GROUP') throw await refusedWrite(ctx, 'Client', clientId, forbidden(`A clinician records ${type} for a group they facilitate (groupId), not beyond it`));
+  if (verdict === 'NOT_FOR_INTEGRATIONS') {
+    throw await refusedWrite(ctx, 'Client', clientId, forbidden('Admins do not record a PARTNER_DATA_SHARING permit: the member, or a supervisor on their behalf, does'));
+  }
 }
 
 export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput): Promise<ConsentRecord> {
@@ -71,7 +74,7 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
   // Another client's id (this clinic's or another's) does not exist for a member.
   if (viewer.kind === 'MEMBER' && clientId !== viewer.clientId) throw notFound('Client');
   const mayRead = await staffMayRead(ctx, clientId);
-  if (viewer.kind === 'STAFF' && !mayRead) throw notFound('Client');
+  if (viewer.kind === 'STAFF' && !mayRead) throw await refusedWrite(ctx, 'Client', clientId, notFound('Client'));
   if (!canGrantOrRevokeFor(viewer, clientId, mayRead)) throw forbidden();
 
   const methods = allowedMethods(viewer);
@@ -86,7 +89,7 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
   if (input.groupId) {
     groupId = uuidOf(input.groupId, 'TherapyGroup') ?? null;
     const group = groupId ? await ctx.loaders.of(groupLoaders).visibleById.load(groupId) : null;
-    if (!group || !mayRecordForGroup(viewer, group.access)) throw notFound('Group');
+    if (!group || !mayRecordForGroup(viewer, group.access)) throw await refusedWrite(ctx, 'Client', clientId, notFound('Group'));
     const [member] = await ctx.db.query(`SELECT 1 FROM memberships WHERE group_id = $1 AND client_id = $2`, [groupId, clientId]);
     if (!member) throw notFound('Group');
     scopeKind = ConsentScopeKind.GROUP;
@@ -103,7 +106,7 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
   if ([ConsentType.GROUP_AGREEMENT, ConsentType.ALUMNI_DIRECTORY].includes(input.type) && scopeKind !== ConsentScopeKind.GROUP) {
     throw badInput(`${input.type} applies to one group: give groupId`, { field: 'groupId' });
   }
-  refuseUnlessMayRecord(viewer, input.type, scopeKind, input.provision === ConsentProvision.PERMIT);
+  await refuseUnlessMayRecord(ctx, clientId, input.type, scopeKind, input.provision === ConsentProvision.PERMIT);
   if (input.dataClasses?.length) {
     // Only what the consent check asks is accepted: a class it never asks (a typo in a DENY, a
     // GOAL_SHARING "goals only") would be stored and silently do nothing.
@@ -135,10 +138,10 @@ export async function revokeConsent(ctx: AuthedContext, input: RevokeConsentInpu
   const id = uuidOf(input.consentId, CONSENT);
   const loader = ctx.loaders.of(consentLoaders).visibleById;
   const consent = id ? await loader.load(id) : null;
-  if (!id || !consent) throw notFound(CONSENT);
-  if (!canGrantOrRevokeFor(ctx.viewer, consent.clientId, await staffMayRead(ctx, consent.clientId))) throw forbidden();
+  if (!id || !consent) throw await refusedWrite(ctx, CONSENT, id, notFound(CONSENT));
+  if (!canGrantOrRevokeFor(ctx.viewer, consent.clientId, await staffMayRead(ctx, consent.clientId))) throw await refusedWrite(ctx, CONSENT, id, forbidden());
   // Revoking a DENY widens what is shared, as granting a PERMIT does.
-  refuseUnlessMayRecord(ctx.viewer, consent.type, consent.scopeKind, consent.provision === ConsentProvision.DENY);
+  await refuseUnlessMayRecord(ctx, consent.clientId, consent.type, consent.scopeKind, consent.provision === ConsentProvision.DENY);
   const actor = actorOf(ctx.viewer);
   const updated = await ctx.db.query(
     `UPDATE consent_records SET revoked_at = now(), revoked_by_type = $2, revoked_by_id = $3, revocation_reason = $4

@@ -1,6 +1,6 @@
 import { SqlParts } from '../../db/sql-parts';
 import { AuditAction } from '../../audit/audit-action';
-import { auditRefusedRead, stateConflict } from '../../audit/denied-subject';
+import { auditRefusedRead, refusedWrite, stateConflict } from '../../audit/denied-subject';
 import { actorOf } from '../../auth/viewer';
 import { decodeCursor, Page, pageOf } from '../../common/connection';
 import { uuidOf } from '../../common/global-id';
@@ -86,13 +86,13 @@ export async function listGoals(ctx: AuthedContext, filter: GoalFilter, first: n
 async function writableMembership(ctx: AuthedContext, membershipGlobalId: string) {
   const id = uuidOf(membershipGlobalId, 'Membership');
   const membership = id ? await ctx.loaders.of(membershipLoaders).visibleById.load(id) : null;
-  if (!id || !membership || membership.peerView) throw notFound('Membership');
+  if (!id || !membership || membership.peerView) throw await refusedWrite(ctx, 'Membership', id, notFound('Membership'));
   const viewer = ctx.viewer;
   const facts = await ctx.loaders.of(viewerFactsLoader).get();
   const own = viewer.kind === 'MEMBER' && membership.clientId === viewer.clientId;
   const clinical =
     viewer.kind === 'STAFF' && (viewer.role === 'SUPERVISOR' || (viewer.role === 'CLINICIAN' && facts.facilitatedGroupIds.has(membership.groupId)));
-  if (!own && !clinical) throw forbidden('Only the member or a clinician of the group may set goals');
+  if (!own && !clinical) throw await refusedWrite(ctx, 'Membership', id, forbidden('Only the member or a clinician of the group may set goals'));
   if (isEnded(membership.status)) {
     throw stateConflict(ctx, { resourceType: 'Membership', resourceId: membership.id, subjectClientId: membership.clientId }, 'This membership has ended', { status: membership.status });
   }

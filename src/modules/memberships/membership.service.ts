@@ -1,5 +1,5 @@
 import { AuditAction } from '../../audit/audit-action';
-import { stateConflict } from '../../audit/denied-subject';
+import { refusedWrite, stateConflict } from '../../audit/denied-subject';
 import { attachExternalIds } from '../external-ids/external-id.service';
 import { actorOf } from '../../auth/viewer';
 import { uuidOf } from '../../common/global-id';
@@ -82,10 +82,10 @@ async function enrol(ctx: AuthedContext, input: EnrollClientInput): Promise<Memb
   const facts = await ctx.loaders.of(viewerFactsLoader).get();
   // Not-yours and missing look the same.
   const visibleGroup = groupId ? await ctx.loaders.of(groupLoaders).visibleById.load(groupId) : null;
-  if (!groupId || !visibleGroup) throw notFound('Group');
-  if (!canManageMemberships(ctx.viewer, groupId, facts)) throw forbidden('You may not change this group\'s roster');
+  if (!groupId || !visibleGroup) throw await refusedWrite(ctx, 'TherapyGroup', groupId, notFound('Group'));
+  if (!canManageMemberships(ctx.viewer, groupId, facts)) throw await refusedWrite(ctx, 'Client', clientId, forbidden('You may not change this group\'s roster'));
   const client = clientId ? await ctx.loaders.of(clientLoaders).visibleById.load(clientId) : null;
-  if (!clientId || !client) throw notFound('Client');
+  if (!clientId || !client) throw await refusedWrite(ctx, 'Client', clientId, notFound('Client'));
   const initial = input.initialStatus ?? MembershipStatus.ACTIVE;
   if (![MembershipStatus.REFERRED, MembershipStatus.SCREENING, MembershipStatus.ACTIVE, MembershipStatus.WAITLISTED].includes(initial)) {
     throw badInput('initialStatus must be REFERRED, SCREENING, WAITLISTED or ACTIVE', { field: 'initialStatus' });
@@ -120,9 +120,9 @@ async function enrol(ctx: AuthedContext, input: EnrollClientInput): Promise<Memb
 async function changeStatus(ctx: AuthedContext, input: ChangeMembershipStatusInput): Promise<Membership> {
   const id = uuidOf(input.membershipId, MEMBERSHIP);
   const current = id ? await ctx.loaders.of(membershipLoaders).visibleById.load(id) : null;
-  if (!id || !current || current.peerView) throw notFound(MEMBERSHIP);
+  if (!id || !current || current.peerView) throw await refusedWrite(ctx, MEMBERSHIP, id, notFound(MEMBERSHIP));
   const facts = await ctx.loaders.of(viewerFactsLoader).get();
-  if (!canManageMemberships(ctx.viewer, current.groupId, facts)) throw forbidden('You may not change this group\'s roster');
+  if (!canManageMemberships(ctx.viewer, current.groupId, facts)) throw await refusedWrite(ctx, MEMBERSHIP, id, forbidden('You may not change this group\'s roster'));
 
   const group = await lockGroup(ctx, current.groupId);
   if (group.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: group.status });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AuditAction } from '../../audit/audit-action';
+import { refusedWrite } from '../../audit/denied-subject';
 import { uuidOf } from '../../common/global-id';
 import { toSqlDate } from '../../common/scalars';
 import { attachExternalIds, findByExternalId } from '../external-ids/external-id.service';
@@ -37,8 +38,11 @@ export async function getSessionByExternalId(ctx: AuthedContext, ref: ExternalId
 
 async function managedGroup(ctx: AuthedContext, groupId: string): Promise<VisibleGroup> {
   const visible = await ctx.loaders.of(groupLoaders).visibleById.load(groupId);
-  if (!visible) throw notFound('Group');
-  if (!canManageSessions(ctx.viewer, visible.access)) throw forbidden('Only admins, supervisors and the group\'s facilitators manage its sessions');
+  // Refusals are recorded (about no member: sessions are the group's).
+  if (!visible) throw await refusedWrite(ctx, 'TherapyGroup', groupId, notFound('Group'));
+  if (!canManageSessions(ctx.viewer, visible.access)) {
+    throw await refusedWrite(ctx, 'TherapyGroup', groupId, forbidden('Only admins, supervisors and the group\'s facilitators manage its sessions'));
+  }
   return visible;
 }
 
