@@ -11,12 +11,15 @@ import {
   COSIGN_NOTE,
   CREATE_NOTE,
   createNote,
+  enrolNew,
   expectRefused,
   gql,
+  minutesFromNow,
   neighbourClinic,
   noteRow,
   noteRowsOf,
   ok,
+  schedule,
   SESSION_NOTE,
   sessionState,
   sessionWorld,
@@ -441,6 +444,40 @@ describe('the group-note guard', () => {
     expect((await noteRow(draft.id)).status).toBe('SIGNED');
   });
 
+  it('a PROGRESS note shared with its member warns when it names another member (the member reads it), not for its own member; its addenda too', async () => {
+    const world = await sessionWorld({ names });
+    const [roz, theo] = world.members;
+    const text = 'Roz was shaken after Theodore described his relapse.';
+    const shared = await createNote(world, { kind: 'PROGRESS', body: text, member: roz, sharedWithClient: true });
+    const warned = ok(await gql(world.lead.auth, SIGN_NOTE, { input: { noteId: shared.gid } })).signSessionNote;
+    expect(warned).toMatchObject({ signed: false, warnings: [{ code: 'MEMBER_NAMED', message: expect.stringContaining('Theodore') }] });
+    expect(warned.warnings[0].message).not.toContain('Roz');
+    expect(await noteRow(shared.id)).toMatchObject({ status: 'DRAFT', content_hash: null });
+    // Not shared, it is read by the group's clinicians only: no warning.
+    const unshared = await createNote(world, { kind: 'PROGRESS', body: text, member: theo, sharedWithClient: false });
+    expect(ok(await gql(world.lead.auth, SIGN_NOTE, { input: { noteId: unshared.gid } })).signSessionNote).toMatchObject({ signed: true, warnings: [] });
+    // Its own member's names sign cleanly; an addendum naming another member is held back like the note.
+    const own = await createNote({ ...world, session: (await schedule(world.lead.auth, world.group, { firstStart: minutesFromNow(-60 * 24) }))[0] }, {
+      kind: 'PROGRESS', body: 'Rosalind Okafor (Roz) reported better sleep.', member: roz, sharedWithClient: true,
+    });
+    expect(ok(await gql(world.lead.auth, SIGN_NOTE, { input: { noteId: own.gid } })).signSessionNote).toMatchObject({ signed: true, warnings: [] });
+    const ADDENDUM_WARNINGS = `mutation($input: AddNoteAddendumInput!) { addNoteAddendum(input: $input) { addendum { body } warnings { code } } }`;
+    const addendum = ok(await gql(world.lead.auth, ADDENDUM_WARNINGS, { input: { noteId: own.gid, body: 'Later: Lindqvist asked after her.' } })).addNoteAddendum;
+    expect(addendum).toMatchObject({ addendum: null, warnings: [{ code: 'MEMBER_NAMED' }] });
+    expect(await addendumRowsOf(own.id)).toEqual([]);
+  });
+
+  it('matches names however the keyboard typed them: curly apostrophes, other hyphens, another Unicode form, a non-breaking space', async () => {
+    const world = await sessionWorld({ names: [{ givenName: 'Zoë', familyName: "O'Brien-Smith", preferredName: null }, { givenName: 'Ana', familyName: 'Lima', preferredName: null }] });
+    for (const [i, text] of ['Ms O\u2019Brien\u2010Smith shared first.', 'Zoe\u0308 shared first.', 'Ana\u00a0Lima shared first.'].entries()) {
+      // A session each: a session has one GROUP note.
+      const [session] = await schedule(world.lead.auth, world.group, { firstStart: minutesFromNow(-60 * (i + 3)) });
+      const draft = await createNote({ ...world, session }, { kind: 'GROUP', body: text });
+      const warned = ok(await gql(world.lead.auth, SIGN_NOTE, { input: { noteId: draft.gid } })).signSessionNote;
+      expect(warned).toMatchObject({ signed: false, warnings: [{ code: 'MEMBER_NAMED' }] });
+    }
+  });
+
   it('does not apply to a PROGRESS note, which is about its member by design', async () => {
     const world = await sessionWorld({ names });
     const draft = await createNote(world, { kind: 'PROGRESS', body: 'Roz Okafor reported better sleep.', member: world.members[0] });
@@ -493,5 +530,47 @@ describe('encryption at rest', () => {
     const note = await createNote(world, { kind: 'GROUP', body: 'x' });
     await signNote(world, note);
     expect(await sessionState(neighbour.clinic.id)).toEqual(before);
+  });
+});
+
+describe('whom a note is about', () => {
+  const CHANGE_STATUS = `mutation($input: ChangeMembershipStatusInput!) { changeMembershipStatus(input: $input) { membership { id status } } }`;
+  const ENROL = `mutation($input: EnrollClientInput!) { enrollClient(input: $input) { membership { id status } } }`;
+  const noteInput = (world: World, membershipId: string, kind = 'PROGRESS') => ({ input: { sessionId: world.session.gid, kind, membershipId, body: 'Engaged well.' } });
+
+  it('a member not seated in the group on the session\'s date (joined since, or never seated) is no note\'s subject: BAD_USER_INPUT, nothing stored', async () => {
+    const world = await sessionWorld({ members: 1, firstStart: minutesFromNow(-3 * 24 * 60) });
+    const joinedSince = await enrolNew(world.clinic, world.group);
+    const referred = await enrolNew(world.clinic, world.group, { initialStatus: 'REFERRED' });
+    for (const m of [joinedSince, referred]) {
+      for (const kind of ['PROGRESS', 'PSYCHOTHERAPY']) {
+        const res = await expectRefused('BAD_USER_INPUT', [world.clinic.id, neighbour.clinic.id], () => gql(world.lead.auth, CREATE_NOTE, noteInput(world, m.gid, kind)));
+        expect(res.errors![0].extensions).toMatchObject({ field: 'membershipId' });
+      }
+    }
+    // The member seated then is.
+    ok(await gql(world.lead.auth, CREATE_NOTE, noteInput(world, world.members[0].gid)));
+  });
+
+  it('one PROGRESS note per member per session, whichever of their memberships it is written under', async () => {
+    const world = await sessionWorld({ members: 1 });
+    const [first] = world.members;
+    ok(await gql(world.clinic.admin.auth, CHANGE_STATUS, { input: { membershipId: first.gid, status: 'WITHDRAWN', reason: 'Moved away' } }));
+    const again = ok(await gql(world.clinic.admin.auth, ENROL, { input: { groupId: world.group.gid, clientId: first.client.gid } })).enrollClient.membership;
+    // Seated on the session's date under both (the first ended today; the second started before the session).
+    await ownerQuery(`UPDATE memberships SET period_start = period_start - 7 WHERE id = $1`, [uuidOf(again.id)]);
+    ok(await gql(world.lead.auth, CREATE_NOTE, noteInput(world, first.gid)));
+    const res = await expectRefused('CONFLICT', [world.clinic.id], () => gql(world.lead.auth, CREATE_NOTE, noteInput(world, again.id)));
+    expect(res.errors![0].extensions).toMatchObject({ reason: 'NOTE_EXISTS' });
+    expect((await noteRowsOf(world.session.id)).filter((n) => n.kind === 'PROGRESS')).toHaveLength(1);
+  });
+
+  it('an ARCHIVED group takes no new notes (CONFLICT, nothing stored)', async () => {
+    const world = await sessionWorld({ members: 1 });
+    for (const status of ['CONCLUDED', 'ARCHIVED']) {
+      ok(await gql(world.clinic.admin.auth, `mutation($input: ChangeGroupStatusInput!) { changeGroupStatus(input: $input) { group { status } } }`, { input: { groupId: world.group.gid, status } }));
+    }
+    const res = await expectRefused('CONFLICT', [world.clinic.id], () => gql(world.lead.auth, CREATE_NOTE, noteInput(world, world.members[0].gid)));
+    expect(res.errors![0].extensions).toMatchObject({ groupStatus: 'ARCHIVED' });
   });
 });

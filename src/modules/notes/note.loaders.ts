@@ -64,7 +64,8 @@ async function visibleNotes(ctx: RequestContext, notes: SessionNote[]): Promise<
   return notes.flatMap((n) => {
     const g = access.get(n.groupId);
     const read = noteRead(viewer, n, g && !(g instanceof Error) ? g.access : null);
-    return read ? [Object.assign(n, { read })] : [];
+    // A plain SHA-256 of a short or templated body would let a metadata reader confirm a guess.
+    return read ? [Object.assign(n, { read, contentHash: read === 'BODY' ? n.contentHash : null })] : [];
   });
 }
 

@@ -47,14 +47,23 @@ export const canCosign = (viewer: Viewer, note: NoteFacts) =>
 export const canAddAddendum = (viewer: Viewer, note: NoteFacts, read: NoteRead | null) =>
   isAuthor(viewer, note) || (note.kind !== NoteKind.PSYCHOTHERAPY && read === 'BODY' && viewer.kind === 'STAFF');
 
-/** Whole-word, case-insensitive occurrences of any name in the text (Unicode letters). */
+/**
+ * Text as names are compared in it: one Unicode form (NFKC: "Zoë" typed either way), the
+ * apostrophes and hyphens keyboards substitute (O’Brien, Smith‐Jones) folded to ASCII, and any run
+ * of whitespace (a non-breaking space inside a full name) as one space.
+ */
+export const comparableText = (text: string) =>
+  text.normalize('NFKC').replace(/[\u2018\u2019\u02BC\u2032\uFF07]/g, "'").replace(/[\u2010-\u2015\u2212\uFE63\uFF0D]/g, '-').replace(/\s+/gu, ' ');
+
+/** Whole-word, case-insensitive occurrences of any name in the text (Unicode letters), in comparable form. */
 export function namesMentioned(text: string, names: string[]): string[] {
   const found = new Set<string>();
+  const haystack = comparableText(text);
   for (const name of names) {
-    const trimmed = name.trim();
+    const trimmed = comparableText(name).trim();
     if ([...trimmed].length < 2) continue;
     const escaped = trimmed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    if (new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu').test(text)) found.add(trimmed);
+    if (new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'iu').test(haystack)) found.add(trimmed);
   }
   return [...found];
 }

@@ -122,7 +122,9 @@ export class NoteResolver {
   @FieldResolver(() => [NoteAddendum], { description: 'Addenda, oldest first.' })
   async addenda(@Root() note: SessionNote, @Ctx() ctx: AuthedContext) {
     const rows = await ctx.loaders.of(noteLoaders).addenda.load(note.id);
-    return rows.map((a) => Object.assign(Object.create(NoteAddendum.prototype) as NoteAddendum, a, { read: note.read, subjectClientId: auditSubject(note) }));
+    return rows.map((a) =>
+      Object.assign(Object.create(NoteAddendum.prototype) as NoteAddendum, a, { read: note.read, subjectClientId: auditSubject(note), contentHash: note.read === 'BODY' ? a.contentHash : null }),
+    );
   }
 }
 

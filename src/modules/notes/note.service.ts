@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { GroupStatus } from '../groups/group.enums';
 import { AuditAction } from '../../audit/audit-action';
 import { auditRefusedRead, stateConflict } from '../../audit/denied-subject';
 import { uuidOf } from '../../common/global-id';
@@ -11,7 +12,7 @@ import { sessionLoaders } from '../sessions/session.loaders';
 import { contentHash } from './note-cipher';
 import { AddNoteAddendumInput, CosignSessionNoteInput, CreateSessionNoteInput, SignSessionNoteInput, UpdateSessionNoteInput } from './note.inputs';
 import { noteLoaders } from './note.loaders';
-import { canAddAddendum, canCosign, canWriteNotes, isAuthor, namesMentioned } from './note.policy';
+import { canAddAddendum, canCosign, canWriteNotes, comparableText, isAuthor, namesMentioned } from './note.policy';
 import { NoteAddendum, NoteKind, NoteStatus, NoteWarning, SessionNote } from './note.types';
 
 const NOTE = 'SessionNote';
@@ -47,6 +48,9 @@ export async function createSessionNote(ctx: AuthedContext, input: CreateSession
     ctx.audit.denied({ resourceType: NOTE, code: 'FORBIDDEN' });
     throw forbidden('Only the group\'s facilitators and supervisors write notes');
   }
+  // An ARCHIVED group is read-only history (its row shared-locked, as session writes take it).
+  const [groupRow] = await ctx.db.query<{ status: GroupStatus }>(`SELECT status FROM therapy_groups WHERE id = $1 FOR SHARE`, [session.groupId]);
+  if (groupRow?.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: groupRow.status });
   let membershipId: string | null = null;
   let clientId: string | null = null;
   if (input.kind === NoteKind.GROUP) {
@@ -54,9 +58,24 @@ export async function createSessionNote(ctx: AuthedContext, input: CreateSession
   } else {
     membershipId = input.membershipId ? (uuidOf(input.membershipId, 'Membership') ?? null) : null;
     if (!membershipId) throw badInput(`${input.kind} notes need the member's membershipId`, { field: 'membershipId' });
-    const [m] = await ctx.db.query<{ client_id: string }>(`SELECT client_id FROM memberships WHERE id = $1 AND group_id = $2`, [membershipId, session.groupId]);
+    // The member was seated in the group on the session's date, as attendance asks: a note is about
+    // someone who could have been in the room.
+    const [m] = await ctx.db.query<{ client_id: string; seated: boolean }>(
+      `SELECT m.client_id, (m.period_start IS NOT NULL AND m.period_start <= (s.scheduled_start AT TIME ZONE c.timezone)::date
+                            AND (m.period_end IS NULL OR m.period_end >= (s.scheduled_start AT TIME ZONE c.timezone)::date)) AS seated
+         FROM memberships m, group_sessions s, clinics c
+        WHERE m.id = $1 AND s.id = $2 AND m.group_id = s.group_id AND c.id = s.clinic_id`,
+      [membershipId, session.id],
+    );
     if (!m) throw notFound('Membership');
+    if (!m.seated) throw badInput('The member was not seated in the group on the session\'s date', { field: 'membershipId' });
     clientId = m.client_id;
+    if (input.kind === NoteKind.PROGRESS) {
+      // One PROGRESS note per member per session, whichever of their memberships it is written under.
+      await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('progress-note:' || $1 || ':' || $2))`, [session.id, clientId]);
+      const [existing] = await ctx.db.query(`SELECT 1 FROM session_notes WHERE session_id = $1 AND client_id = $2 AND kind = 'PROGRESS'`, [session.id, clientId]);
+      if (existing) throw stateConflict(ctx, { resourceType: NOTE, subjectClientId: clientId }, 'This member already has a PROGRESS note for this session', { reason: 'NOTE_EXISTS' });
+    }
   }
   if (input.sharedWithClient && input.kind !== NoteKind.PROGRESS) throw badInput('Only PROGRESS notes are shared with the member', { field: 'sharedWithClient' });
   const id = randomUUID();
@@ -122,13 +141,19 @@ export async function updateSessionNote(ctx: AuthedContext, input: UpdateSession
   return reloadNote(ctx, note);
 }
 
-/** Names of everyone ever in the group: a GROUP note should identify none of them. */
-async function memberNames(ctx: AuthedContext, groupId: string): Promise<string[]> {
-  const rows = await ctx.db.query<{ given_name: string; family_name: string; preferred_name: string | null }>(
-    `SELECT c.given_name, c.family_name, c.preferred_name FROM memberships m JOIN clients c ON c.id = m.client_id WHERE m.group_id = $1`,
+/**
+ * Names of everyone ever in the group but `except` (a shared note's own member): a note someone
+ * other than its authors will read should identify none of them. A name the excepted member
+ * also goes by is theirs to read, and left out.
+ */
+async function memberNames(ctx: AuthedContext, groupId: string, except: string | null = null): Promise<string[]> {
+  const rows = await ctx.db.query<{ client_id: string; given_name: string; family_name: string; preferred_name: string | null }>(
+    `SELECT c.id AS client_id, c.given_name, c.family_name, c.preferred_name FROM memberships m JOIN clients c ON c.id = m.client_id WHERE m.group_id = $1`,
     [groupId],
   );
-  return rows.flatMap((r) => [r.given_name, r.family_name, r.preferred_name ?? '', `${r.given_name} ${r.family_name}`]);
+  const namesOf = (r: (typeof rows)[number]) => [r.given_name, r.family_name, r.preferred_name ?? '', `${r.given_name} ${r.family_name}`];
+  const own = new Set(rows.filter((r) => r.client_id === except).flatMap(namesOf).map((n) => comparableText(n).trim().toLowerCase()));
+  return rows.filter((r) => r.client_id !== except).flatMap(namesOf).filter((n) => !own.has(comparableText(n).trim().toLowerCase()));
 }
 
 export async function signSessionNote(ctx: AuthedContext, input: SignSessionNoteInput): Promise<{ note: SessionNote; signed: boolean; warnings: NoteWarning[] }> {
@@ -144,7 +169,7 @@ export async function signSessionNote(ctx: AuthedContext, input: SignSessionNote
     });
   }
   const text = ctx.noteCipher.decrypt(note.id, note.encryptedBody, note.keyId);
-  const warnings = await groupNoteWarnings(ctx, note, text, 'edit it, or sign with acknowledgeWarnings: true');
+  const warnings = await noteNameWarnings(ctx, note, text, 'edit it, or sign with acknowledgeWarnings: true');
   if (warnings.length && !input.acknowledgeWarnings) return { note, signed: false, warnings };
   const updated = await ctx.db.query(
     `UPDATE session_notes SET status = 'SIGNED', signed_at = now(), signed_by_staff_id = $3, content_hash = $4, updated_at = now()
@@ -169,16 +194,22 @@ export async function cosignSessionNote(ctx: AuthedContext, input: CosignSession
 }
 
 /**
- * What to look at before a GROUP note's text is signed or added to: members of the group it names
- * (a group note identifies no one). `remedy` says what the author can do.
+ * What to look at before a note's text is signed or added to: members of the group it names, where
+ * someone other than its authors reads it. A GROUP note identifies no one; a PROGRESS note shared
+ * with its member identifies no one else (the member reads it, and what a peer said in the room
+ * is not theirs to take home). `remedy` says what the author can do.
  */
-async function groupNoteWarnings(ctx: AuthedContext, note: SessionNote, text: string, remedy: string): Promise<NoteWarning[]> {
-  if (note.kind !== NoteKind.GROUP) return [];
-  const named = namesMentioned(text, await memberNames(ctx, note.groupId));
+async function noteNameWarnings(ctx: AuthedContext, note: SessionNote, text: string, remedy: string): Promise<NoteWarning[]> {
+  const shared = note.kind === NoteKind.PROGRESS && note.sharedWithClient;
+  if (note.kind !== NoteKind.GROUP && !shared) return [];
+  const named = namesMentioned(text, await memberNames(ctx, note.groupId, shared ? note.clientId : null));
   if (!named.length) return [];
+  const who = named.length === 1 ? 'a member' : `${named.length} members`;
   return [{
     code: 'MEMBER_NAMED',
-    message: `This group note names ${named.length === 1 ? 'a member' : `${named.length} members`} (${named.join(', ')}). Group notes should identify no one; ${remedy}.`,
+    message: shared
+      ? `This note is shared with its member and names ${named.length === 1 ? 'another member' : `${named.length} other members`} (${named.join(', ')}). A shared note should identify no one else; ${remedy}.`
+      : `This group note names ${who} (${named.join(', ')}). Group notes should identify no one; ${remedy}.`,
   }];
 }
 
@@ -186,8 +217,8 @@ export async function addNoteAddendum(ctx: AuthedContext, input: AddNoteAddendum
   const note = await getNote(ctx, input.noteId);
   if (!canAddAddendum(ctx.viewer, note, note.read) || ctx.viewer.kind !== 'STAFF') throw forbidden('You may not add to this note');
   if (note.status !== NoteStatus.SIGNED) throw conflict('Addenda go on signed notes; edit the draft instead', { status: note.status });
-  // An addendum is signed on creation: a GROUP note's is checked as the note was when signed.
-  const warnings = await groupNoteWarnings(ctx, note, input.body, 'reword it, or add it with acknowledgeWarnings: true');
+  // An addendum is signed on creation: checked as its note was when signed.
+  const warnings = await noteNameWarnings(ctx, note, input.body, 'reword it, or add it with acknowledgeWarnings: true');
   if (warnings.length && !input.acknowledgeWarnings) return { addendum: null, warnings };
   const id = randomUUID();
   const { body, keyId } = ctx.noteCipher.encrypt(id, input.body);

@@ -63,7 +63,7 @@ export class SessionNote implements Node {
   @Field({ description: 'Whether the member may read this PROGRESS note once signed.' })
   sharedWithClient: boolean;
 
-  @Field(() => String, { nullable: true, description: 'SHA-256 of the body, fixed at signing.' })
+  @Field(() => String, { nullable: true, description: 'SHA-256 of the body, fixed at signing. Null until signed, and for viewers who may not read the body (a hash of a short note would confirm a guess).' })
   contentHash: string | null;
 
   @Field(() => Date, { nullable: true, description: 'When it was signed.' })
@@ -88,8 +88,8 @@ export class NoteAddendum {
   keyId: string;
   read: NoteRead;
 
-  @Field({ description: 'SHA-256 of the addendum text.' })
-  contentHash: string;
+  @Field(() => String, { nullable: true, description: 'SHA-256 of the addendum text; null for viewers who may not read it.' })
+  contentHash: string | null;
 
   @Field({ description: 'When it was added (and signed).' })
   createdAt: Date;
