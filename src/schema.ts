@@ -3,7 +3,7 @@ import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync, NonEmptyArray } from 'type-graphql';
 import { AuditResolver } from './audit/audit.resolver';
 import { authChecker } from './auth/auth-checker';
-import { DateTimeResolver } from './common/scalars';
+import { DateTimeScalar } from './common/scalars';
 import { ApiKeyResolver } from './modules/api-keys/api-key.resolver';
 import { ClientResolver } from './modules/clients/client.resolver';
 import { ClinicResolver } from './modules/clinic/clinic.resolver';
@@ -68,7 +68,7 @@ export function getSchema(): GraphQLSchema {
     authChecker,
     authMode: 'error',
     validate: { forbidUnknownValues: false },
-    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     emitSchemaFile: false,
   }));
   return built;

@@ -90,7 +90,8 @@ export const encodeCursor = (values: unknown[]): string => Buffer.from(JSON.stri
 export type CursorValue = 'text' | 'uuid' | 'timestamp' | 'integer';
 
 // A timestamptz as PostgreSQL prints it in ISO style: `2026-11-26 22:55:14.928341+00`.
-const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2}) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?[+-]\d{2}(:[0-5]\d){0,2}$/;
+// Offsets up to ±15 hours, as PostgreSQL accepts them (beyond, it fails the cast: an internal error).
+const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2}) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?[+-](0\d|1[0-5])(:[0-5]\d){0,2}$/;
 
 function isCursorValue(value: unknown, kind: CursorValue): boolean {
   if (kind === 'integer') return (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) || (typeof value === 'string' && /^\d{1,15}$/.test(value));

@@ -165,6 +165,14 @@ describe('recordCheckIn', () => {
     expect(await checkInRows(neighbourGoal.id)).toEqual(neighbourBefore);
   });
 
+  it('a completion rate asked without a range, for a goal begun over ten years ago, covers the last ten years (no error the caller did not ask for)', async () => {
+    const { members } = await activeGroup({ members: 1 });
+    const old = await createGoal(members[0], { measureKind: 'BOOLEAN', startDate: '2010-01-04' });
+    const res = await gql(members[0].auth, `query($id: ID!) { goal(id: $id) { completionRate } }`, { id: old.gid });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.goal.completionRate).toBe(0);
+  });
+
   it('refuses a value outside the measure: BAD_USER_INPUT, nothing stored', async () => {
     const { clinic, members } = await activeGroup({ members: 1 });
     const sam = members[0];

@@ -52,6 +52,17 @@ describe('a mutation rolled back releases nothing', () => {
 });
 
 describe('hostile ids and cursors answer as bad input, never as internal errors', () => {
+  it('a DateTime outside years 0001–9999 (in UTC, after its offset) is refused as input, where PostgreSQL failed on it', async () => {
+    const { clinic, group } = await activeGroup({ members: 1 });
+    const Q = `query($from: DateTime) { clinic { name } group(id: "${group.gid}") { sessions(from: $from) { id } } }`;
+    for (const from of ['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:30:00-01:00']) {
+      const res = await gql(clinic.admin.auth, Q, { from });
+      expect([from, res.codes]).toEqual([from, ['BAD_USER_INPUT']]);
+    }
+    // At the edges, accepted.
+    for (const from of ['0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z']) expect(ok(await gql(clinic.admin.auth, Q, { from })).group.sessions).toEqual([]);
+  });
+
   it('node(id:) with a type named after a built-in object key is NOT_FOUND', async () => {
     const { clinic } = await activeGroup({ members: 1 });
     for (const type of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
@@ -70,6 +81,9 @@ describe('hostile ids and cursors answer as bad input, never as internal errors'
       ['clients, NUL', `clients(after: "${cursor(['a\u0000', 'b', '00000000-0000-0000-0000-000000000000'])}") { edges { cursor } }`],
       ['goals', `goals(after: "${cursor(['yesterday', '00000000-0000-0000-0000-000000000000'])}") { edges { cursor } }`, clinic.clinician.auth],
       ['goals, impossible day', `goals(after: "${cursor(['2026-02-30 10:00:00+00', '00000000-0000-0000-0000-000000000000'])}") { edges { cursor } }`, clinic.clinician.auth],
+      // PostgreSQL takes offsets up to ±15 hours: +99 failed its cast, an internal error (session 10).
+      ['goals, offset +99', `goals(after: "${cursor(['2026-01-01 00:00:00+99', '00000000-0000-0000-0000-000000000000'])}") { edges { cursor } }`, clinic.clinician.auth],
+      ['syncRuns, offset -16', `syncRuns(after: "${cursor(['2026-01-01 00:00:00-16', '00000000-0000-0000-0000-000000000000'])}") { edges { cursor } }`],
       ['staff', `staffMembers(after: "${cursor(['Name', 'x'])}") { edges { cursor } }`],
       ['audit', `auditEvents(after: "${cursor(['1x', 2])}") { edges { cursor } }`],
     ];

@@ -33,6 +33,7 @@ describe('a refused write names the member it was about (session 10)', () => {
   it('changeMembershipStatus, createGoal, revokeConsent and grantConsent refused on Kim\'s records are DENIED about Kim; a refused session write is DENIED about the group', async () => {
     const w = await world();
     const consent = await grantConsent(w.kim.auth, { type: 'GOAL_SHARING', groupId: w.group.gid });
+    const shared = await createGoal(w.kim, { visibility: 'GROUP', lifecycleStatus: 'ACTIVE' });
     const session = ok(
       await gql(w.lead.auth, `mutation($input: ScheduleSessionsInput!) { scheduleSessions(input: $input) { sessions { id } } }`, {
         input: { groupId: w.group.gid, firstStart: new Date(Date.now() - 3600_000).toISOString(), durationMinutes: 60 },
@@ -49,6 +50,9 @@ describe('a refused write names the member it was about (session 10)', () => {
       ['NOT_FOUND', () => gql(w.outsider.auth, `mutation($input: GrantConsentInput!) { grantConsent(input: $input) { consent { id } } }`, {
         input: { clientId: w.kim.client.gid, type: 'TREATMENT', method: 'VERBAL' } }),
         { resource_type: 'Client', resource_id: w.kim.client.id, subject_client_id: w.kim.client.id }],
+      // A peer who sees Kim's shared goal may not check in on it.
+      ['FORBIDDEN', () => gql(w.lee.auth, RECORD_CHECK_IN, { input: { goalId: shared.gid, value: 1 } }),
+        { resource_type: 'Goal', resource_id: shared.id, subject_client_id: w.kim.client.id }],
       ['FORBIDDEN', () => gql(w.outsider.auth, `mutation($input: RecordAttendanceInput!) { recordAttendance(input: $input) { session { id } } }`, {
         input: { sessionId: session, records: [{ membershipId: w.kim.membershipGid, status: 'PRESENT' }] } }),
         { resource_type: 'TherapyGroup', resource_id: w.group.id, subject_client_id: null }],
@@ -63,7 +67,7 @@ describe('a refused write names the member it was about (session 10)', () => {
     }
     // Kim's access report shows the attempts on her records, as it shows a refused look.
     const denials = ok(await gql(w.kim.auth, REPORT)).myAccessReport.accesses.filter((a: { action: string }) => a.action === 'DENIED');
-    expect(denials.map((a: { resourceType: string }) => a.resourceType).sort()).toEqual(['Client', 'ConsentRecord', 'Membership', 'Membership']);
+    expect(denials.map((a: { resourceType: string }) => a.resourceType).sort()).toEqual(['Client', 'ConsentRecord', 'Goal', 'Membership', 'Membership']);
   });
 });
 

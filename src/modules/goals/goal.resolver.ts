@@ -189,7 +189,7 @@ export class GoalResolver {
     return (await streaks(goal, ctx))?.lastCheckInAt ?? null;
   }
 
-  @FieldResolver(() => Float, { nullable: true, description: 'Share of periods met (0–1) between two days in the clinic\'s time zone (at most ten years apart); default from the start date to today.' })
+  @FieldResolver(() => Float, { nullable: true, description: 'Share of periods met (0–1) between two days in the clinic\'s time zone (at most ten years apart); default from the start date (or ten years back, if earlier) to today.' })
   async completionRate(
     @Root() goal: Goal,
     @Ctx() ctx: AuthedContext,
@@ -199,8 +199,10 @@ export class GoalResolver {
     // The range is checked before any check-in is read (or, to an integration, disclosed).
     const clock = await ctx.loaders.of(clinicClockLoader).get();
     const day = (d: string) => Math.round(Date.parse(`${d}T00:00:00Z`) / 86400000);
-    const fromDay = day(toSqlDate(from) ?? goal.startDate);
     const toDay = to ? day(toSqlDate(to)!) : localDayNumber(clock.now, clock.timeZone);
+    // Without `from`, the goal's start, or the last ten years of a goal older than that (never an
+    // error the caller did not ask for).
+    const fromDay = from ? day(toSqlDate(from)!) : Math.max(day(goal.startDate), toDay - MAX_RATE_DAYS);
     // The rate walks the range day by day: a range of millennia on a page of goals would hold the process.
     if (toDay - fromDay > MAX_RATE_DAYS) throw badInput(`from and to may be at most ${MAX_RATE_DAYS} days apart`, { argument: 'to' });
     const p = await history(goal, ctx);

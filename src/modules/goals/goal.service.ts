@@ -135,7 +135,7 @@ export async function createGoal(ctx: AuthedContext, input: CreateGoalInput): Pr
 
 async function writableGoal(ctx: AuthedContext, globalId: string): Promise<Goal> {
   const goal = await getGoal(ctx, globalId);
-  if (!canWriteGoal(goal.audience)) throw forbidden('Only the member or a clinician of the group may change this goal');
+  if (!canWriteGoal(goal.audience)) throw await refusedWrite(ctx, GOAL, goal.id, forbidden('Only the member or a clinician of the group may change this goal'));
   return goal;
 }
 
