@@ -88,11 +88,19 @@ const MEMBER_LOOKUP = new SessionStatement(
      FROM clients WHERE id = $1`),
 );
 
+/**
+ * The clinic's today ($2 is the clinic), as an uncorrelated subquery PostgreSQL evaluates once
+ * per execution: `clinic_today()`, called for every assignment compared, made this lookup (made on
+ * every staff request) 0.2-0.3 ms; this form 0.05 ms, against 0.03 ms without the period rule
+ * (psql loops of the prepared statement on the bench dataset).
+ */
+const STAFF_TODAY = `(SELECT (now() AT TIME ZONE timezone)::date FROM clinics WHERE id = $2)`;
+
 /** A staff member's role, if active, and the groups they facilitate today: nearly every staff request asks the group policy. */
 const STAFF_LOOKUP = new SessionStatement(
   'kinship_staff_viewer',
   ['uuid', 'uuid'],
-  rowsQuery(`SELECT role, ARRAY(SELECT group_id FROM group_facilitators f WHERE f.staff_member_id = s.id AND ${facilitatingSql('f')}) AS facilitated, ${CLOCK}
+  rowsQuery(`SELECT role, ARRAY(SELECT group_id FROM group_facilitators f WHERE f.staff_member_id = s.id AND ${facilitatingSql('f', STAFF_TODAY)}) AS facilitated, ${CLOCK}
      FROM staff_members s WHERE id = $1 AND active`),
 );
 

@@ -295,4 +295,22 @@ describe('an assignment opens the group only within its period', () => {
     expect(ok(await gql(soon.auth, ROSTER, { id: group.gid })).group.members.edges).toHaveLength(2);
     expect(ok(await gql(soon.auth, MY_GROUPS, { staff: soon.gid })).groups.edges).toEqual([{ node: { id: group.gid } }]);
   });
+
+  it('a lead whose assignment is not in force does not count as the lead an ACTIVE group needs; a last day before the (default) first day is refused', async () => {
+    const clinic = await createClinic();
+    const group = await createGroup(clinic);
+    const day = await today(clinic.id);
+    ok(await gql(clinic.admin.auth, ASSIGN_FACILITATOR, { input: { groupId: group.gid, staffMemberId: clinic.clinician.gid, role: 'LEAD', periodStart: shift(day, 30) } }));
+    const neighbour = await createClinic();
+    const res = await expectRefused(clinic, neighbour, 'CONFLICT', () =>
+      gql(clinic.admin.auth, `mutation($input: ChangeGroupStatusInput!) { changeGroupStatus(input: $input) { group { status } } }`, { input: { groupId: group.gid, status: 'ACTIVE' } }),
+    );
+    expect(res.errors![0].extensions).toMatchObject({ reason: 'LEAD_FACILITATOR_REQUIRED' });
+    expect((await groupRow(group.id)).status).toBe('FORMING');
+    const other = await clinic.addStaff('SUPERVISOR');
+    const ended = await expectRefused(clinic, neighbour, 'BAD_USER_INPUT', () =>
+      gql(clinic.admin.auth, ASSIGN_FACILITATOR, { input: { groupId: group.gid, staffMemberId: other.gid, role: 'LEAD', periodEnd: '2020-01-01' } }),
+    );
+    expect(ended.errors![0].extensions).toMatchObject({ field: 'periodEnd' });
+  });
 });

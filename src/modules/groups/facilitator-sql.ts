@@ -2,16 +2,18 @@
  * Whether facilitator assignment `f` (an alias) is in force today, in the clinic's calendar: not
  * ended, begun (`period_start`), and not past its last day (`period_end`). Access to a group's
  * records follows it: an assignment made ahead of its start, or one whose planned end has
- * passed, opens nothing.
+ * passed, opens nothing. `today` is `clinic_today()` unless a hot statement has a cheaper form
+ * (`clinic_today()` is called for every row compared).
  */
-export const facilitatingSql = (f: string) =>
-  `(${f}.ended_at IS NULL AND ${f}.period_start <= clinic_today() AND (${f}.period_end IS NULL OR ${f}.period_end >= clinic_today()))`;
+export const facilitatingSql = (f: string, today = 'clinic_today()') =>
+  `(${f}.ended_at IS NULL AND ${f}.period_start <= ${today} AND (${f}.period_end IS NULL OR ${f}.period_end >= ${today}))`;
 
 /**
  * Whether group `group` has an active lead facilitator other than assignment `except` (SQL
- * expressions; `except` may be NULL): an ACTIVE group must always have one.
+ * expressions; `except` may be NULL), in force today (`facilitatingSql`): an ACTIVE group must
+ * always have one who can open its records.
  */
 export const otherActiveLeadSql = (group: string, except: string) =>
   `EXISTS (SELECT 1 FROM group_facilitators other_lead JOIN staff_members lead_staff ON lead_staff.id = other_lead.staff_member_id
-            WHERE other_lead.group_id = ${group} AND other_lead.role = 'LEAD' AND other_lead.ended_at IS NULL AND lead_staff.active
+            WHERE other_lead.group_id = ${group} AND other_lead.role = 'LEAD' AND ${facilitatingSql('other_lead')} AND lead_staff.active
               AND other_lead.id IS DISTINCT FROM ${except})`;

@@ -198,7 +198,11 @@ export async function assignFacilitator(ctx: AuthedContext, input: AssignFacilit
   if (!canFacilitate(staff.role)) throw badInput('Facilitators are clinicians or supervisors', { field: 'staffMemberId' });
   const periodStart = toSqlDate(input.periodStart) ?? null;
   const periodEnd = toSqlDate(input.periodEnd) ?? null;
-  if (periodStart && periodEnd && periodEnd < periodStart) throw badInput('periodEnd is before periodStart', { field: 'periodEnd' });
+  if (periodEnd) {
+    // Against the start it will have: today's, when none is given.
+    const [{ before }] = await ctx.db.query<{ before: boolean }>(`SELECT $2::date < COALESCE($1::date, clinic_today()) AS before`, [periodStart, periodEnd]);
+    if (before) throw badInput('periodEnd is before periodStart', { field: 'periodEnd' });
+  }
   try {
     const [row] = await ctx.db.query<{ id: string }>(
       `INSERT INTO group_facilitators (clinic_id, group_id, staff_member_id, role, period_start, period_end)
