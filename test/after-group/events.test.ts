@@ -360,6 +360,20 @@ describe('who is going', () => {
     expect(sorted(seenByCat.attendees)).toEqual(names(world.fay));
   });
 
+  it('a member on hold is counted but not named to fellow attendees, as peers stop seeing them anywhere (session 10)', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    for (const m of [world.cat, world.dan, world.fay]) await rsvped(m, e.members.id, 'GOING');
+    ok(await gql(world.clinic.admin.auth, `mutation($input: ChangeMembershipStatusInput!) { changeMembershipStatus(input: $input) { membership { status } } }`, {
+      input: { membershipId: world.dan.membershipGid, status: 'ON_HOLD', reason: 'Break' },
+    }));
+    const seenByCat = (await eventsFor(world.cat.auth)).get(e.members.id);
+    expect(seenByCat.counts).toEqual({ going: 3, maybe: 0 });
+    expect(sorted(seenByCat.attendees)).toEqual(names(world.fay));
+    // Staff still see who is going.
+    expect(sorted((await eventsFor(world.lead.auth, world.group)).get(e.members.id).attendees)).toEqual(sorted(names(world.cat, world.dan, world.fay)));
+  });
+
   it('going is not consent: a member without the agreement consent, or an alumnus outside the directory, sees no names', async () => {
     const world = await eventWorld();
     const e = await threeEvents(world);

@@ -255,6 +255,54 @@ describe('a block mutes', () => {
     ]);
   });
 
+  it('a proposal held from the blocker is recorded about its proposer alone: read, withdrawn or ended by a block back, the blocker\'s access report shows nothing of it (session 10)', async () => {
+    const w = await activeGroup({ members: 2 });
+    const [kim, lee] = w.members;
+    await ownerQuery(`UPDATE therapy_groups SET peer_contact_policy = 'ANYTIME' WHERE id = $1`, [w.group.id]);
+    const connection = await connect(lee, kim);
+    ok(await gql(kim.auth, BLOCK, { input: { connectionId: connection } }));
+    const held = ok(await gql(lee.auth, PROPOSE, { input: { partnerMembershipId: kim.membershipGid } })).proposePartnership.partnership;
+    // Lee reads it through the compiled home screen and through the resolvers, then withdraws it and proposes again.
+    for (const query of [`{ myPartnerships { id status } }`, `{ myPartnerships { id status message } }`]) ok(await gql(lee.auth, query));
+    ok(await gql(lee.auth, `mutation($input: EndPartnershipInput!) { endPartnership(input: $input) { partnership { status } } }`, { input: { partnershipId: held.id } }));
+    const again = ok(await gql(lee.auth, PROPOSE, { input: { partnerMembershipId: kim.membershipGid } })).proposePartnership.partnership;
+    // Lee blocks Kim back: the pending proposal ends, as Lee could end it.
+    ok(await gql(lee.auth, BLOCK, { input: { connectionId: connection } }));
+    const aboutKim = await ownerQuery(
+      `SELECT action, resource_id FROM audit_events WHERE clinic_id = $1 AND resource_type = 'AccountabilityPartnership' AND subject_client_id = $2`,
+      [w.clinic.id, kim.client.id],
+    );
+    expect(aboutKim).toEqual([]);
+    const aboutLee = await ownerQuery(
+      `SELECT DISTINCT resource_id FROM audit_events WHERE clinic_id = $1 AND resource_type = 'AccountabilityPartnership' AND subject_client_id = $2`,
+      [w.clinic.id, lee.client.id],
+    );
+    expect(aboutLee.map((r: { resource_id: string }) => r.resource_id).sort()).toEqual([uuidOf(held.id), uuidOf(again.id)].sort());
+    expect((await ownerQuery(`SELECT status FROM accountability_partnerships WHERE id = $1`, [uuidOf(again.id)]))[0].status).toBe('ENDED');
+    const report = ok(await gql(kim.auth, REPORT)).myAccessReport.accesses;
+    expect(report.filter((a: { resourceType: string }) => a.resourceType === 'AccountabilityPartnership')).toEqual([]);
+    // Nor does Kim's list show the proposals, withdrawn or ended: they were never hers to see.
+    for (const query of [`{ myPartnerships { id status } }`, `{ myPartnerships { id status message } }`]) expect(ok(await gql(kim.auth, query)).myPartnerships).toEqual([]);
+  });
+
+  it('an answer to a proposal, and an ending when a membership ends, are recorded about both members', async () => {
+    const w = await activeGroup({ members: 3 });
+    const [kim, lee, sam] = w.members;
+    const proposed = ok(await gql(lee.auth, PROPOSE, { input: { partnerMembershipId: kim.membershipGid } })).proposePartnership.partnership;
+    ok(await gql(kim.auth, RESPOND, { input: { partnershipId: proposed.id, accept: false } }));
+    const withSam = ok(await gql(sam.auth, PROPOSE, { input: { partnerMembershipId: kim.membershipGid } })).proposePartnership.partnership;
+    ok(await gql(kim.auth, RESPOND, { input: { partnershipId: withSam.id, accept: true } }));
+    ok(await gql(w.clinic.admin.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: sam.membershipGid, status: 'WITHDRAWN', reason: 'Moved' } }));
+    const updates = (id: string) =>
+      ownerQuery(`SELECT subject_client_id FROM audit_events WHERE clinic_id = $1 AND resource_type = 'AccountabilityPartnership' AND action = 'UPDATE' AND resource_id = $2`, [w.clinic.id, uuidOf(id)]);
+    expect((await updates(proposed.id)).map((r: { subject_client_id: string }) => r.subject_client_id).sort()).toEqual([kim.client.id, lee.client.id].sort());
+    // The accept and the ending: each about both.
+    const ended = (await updates(withSam.id)).map((r: { subject_client_id: string }) => r.subject_client_id);
+    expect(ended.filter((c: string) => c === kim.client.id)).toHaveLength(2);
+    expect(ended.filter((c: string) => c === sam.client.id)).toHaveLength(2);
+    expect((await ownerQuery(`SELECT status FROM accountability_partnerships WHERE id = $1`, [uuidOf(withSam.id)]))[0].status).toBe('ENDED');
+  });
+
   it('encouragements from a member one blocked no longer show; others\' still do', async () => {
     const w = await activeGroup({ members: 3 });
     const [kim, lee, sam] = w.members;

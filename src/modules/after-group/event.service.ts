@@ -177,7 +177,8 @@ export async function attendeesOf(ctx: AuthedContext, event: GroupEvent): Promis
   if (viewer.kind === 'STAFF') return going.map((r) => r.displayName);
   const mine = viewer.kind === 'MEMBER' ? going.find((r) => r.clientId === viewer.clientId) : undefined;
   if (viewer.kind !== 'MEMBER' || !mine) return null;
-  const others = going.filter((r) => r.clientId !== viewer.clientId);
+  // A member on hold is not shown to peers (DESIGN: while both are ACTIVE): not here either.
+  const others = going.filter((r) => r.clientId !== viewer.clientId && r.membershipStatus !== 'ON_HOLD');
   const [[own, ...answers], facts, group] = await Promise.all([
     ctx.loaders.of(consentCheckLoader).loadMany(
       [mine, ...others].map((r) => ({

@@ -15,9 +15,18 @@ export const partnershipsOfClients = (clientCondition: string): string =>
 /**
  * A proposal (`p` over PARTNERSHIP_SIDES) from a member the viewer (`viewer`, SQL) blocked: never
  * theirs to see, while its proposer sees it pending, as with contact requests (a block is silent).
+ * Hidden while it is pending, and in every status once made after the block: one the proposer
+ * withdrew, or the viewer's own proposal declined, was never theirs to see.
  */
 export const blockedProposalSql = (viewer: string) =>
-  `(p.status = 'PROPOSED' AND EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = ${viewer} AND b.blocked_client_id = pm.client_id))`;
+  `EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = ${viewer} AND b.blocked_client_id = pm.client_id
+            AND (p.status = 'PROPOSED' OR b.created_at <= p.created_at))`;
+
+/**
+ * Whether proposal `p` (over PARTNERSHIP_SIDES) is held from its partner (`blockedProposalSql` as
+ * the partner sees it). Records about it name its proposer alone.
+ */
+export const heldFromPartnerSql = blockedProposalSql('am.client_id');
 
 /** A partnership `p` with each side's membership and client: the proposer `pm`/`pc`, the partner `am`/`ac`. */
 export const PARTNERSHIP_SIDES = `accountability_partnerships p

@@ -15,12 +15,13 @@ import { membershipEndedHooks } from '../memberships/membership.service';
 import { PartnershipStatus } from './goal.enums';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput } from './goal.inputs';
 import { AccountabilityPartnership } from './goal.types';
-import { blockedProposalSql, PARTNERSHIP_SIDES, partnershipsOfClients } from './partnership-sql';
+import { blockedProposalSql, heldFromPartnerSql, PARTNERSHIP_SIDES, partnershipsOfClients } from './partnership-sql';
 
 const PARTNERSHIP = 'AccountabilityPartnership';
 
 const SELECT_PARTNERSHIPS = `SELECT p.*, pc.given_name AS p_given, pc.family_name AS p_family, pc.preferred_name AS p_preferred, pm.client_id AS p_client,
-        ac.given_name AS a_given, ac.family_name AS a_family, ac.preferred_name AS a_preferred, am.client_id AS a_client
+        ac.given_name AS a_given, ac.family_name AS a_family, ac.preferred_name AS a_preferred, am.client_id AS a_client,
+        ${heldFromPartnerSql} AS held_from_partner
    FROM ${PARTNERSHIP_SIDES}`;
 
 type PartnershipRow = {
@@ -28,7 +29,7 @@ type PartnershipRow = {
   proposer_continues_after_group: boolean; partner_continues_after_group: boolean; message: string | null; created_at: Date;
   responded_at: Date | null; ended_at: Date | null; end_reason: string | null;
   p_given: string; p_family: string; p_preferred: string | null; p_client: string;
-  a_given: string; a_family: string; a_preferred: string | null; a_client: string;
+  a_given: string; a_family: string; a_preferred: string | null; a_client: string; held_from_partner: boolean;
 };
 
 const fromRow = (r: PartnershipRow) =>
@@ -49,21 +50,37 @@ const fromRow = (r: PartnershipRow) =>
     partnerDisplayName: displayNameOf({ givenName: r.a_given, familyName: r.a_family, preferredName: r.a_preferred }),
     proposerClientId: r.p_client,
     partnerClientId: r.a_client,
+    heldFromPartner: r.held_from_partner,
   });
 
 type Partnership = ReturnType<typeof fromRow>;
 
 /**
- * A partnership shown releases its members' names, its message and its end reason: a READ of it
- * about each member other than the viewer (a member reading their own names the partner).
+ * The members a record about a partnership is about: both, except that a proposal held from its
+ * partner by their block (`heldFromPartner`) is about its proposer alone — the blocker's access
+ * report must not tell them one was made, as for a contact request held from its recipient.
  */
-export function partnershipReads(viewer: Viewer | undefined, partnerships: readonly Pick<Partnership, 'id' | 'proposerClientId' | 'partnerClientId'>[]): AuditEntry[] {
+export const partnershipSubjects = (p: Pick<Partnership, 'proposerClientId' | 'partnerClientId' | 'heldFromPartner'>) =>
+  p.heldFromPartner ? [p.proposerClientId] : [p.proposerClientId, p.partnerClientId];
+
+/**
+ * A partnership shown releases its members' names, its message and its end reason: a READ of it
+ * about each member other than the viewer (a member reading their own names the partner), and a
+ * held proposal read by its proposer is about them alone (`partnershipSubjects`).
+ */
+export function partnershipReads(viewer: Viewer | undefined, partnerships: readonly Pick<Partnership, 'id' | 'proposerClientId' | 'partnerClientId' | 'heldFromPartner'>[]): AuditEntry[] {
   const self = viewer?.kind === 'MEMBER' ? viewer.clientId : undefined;
-  return partnerships.flatMap((p) =>
-    [p.proposerClientId, p.partnerClientId]
-      .filter((clientId) => clientId !== self)
-      .map((clientId) => ({ action: AuditAction.READ, resourceType: PARTNERSHIP, resourceId: p.id, subjectClientId: clientId })),
-  );
+  return partnerships.flatMap((p) => {
+    const subjects = partnershipSubjects(p);
+    return (p.heldFromPartner ? subjects : subjects.filter((clientId) => clientId !== self)).map((clientId) => ({
+      action: AuditAction.READ, resourceType: PARTNERSHIP, resourceId: p.id, subjectClientId: clientId,
+    }));
+  });
+}
+
+/** Records a change to a partnership about the members it concerns (`partnershipSubjects`). */
+function partnershipUpdated(ctx: RequestContext, p: Pick<Partnership, 'id' | 'proposerClientId' | 'partnerClientId' | 'heldFromPartner'>) {
+  for (const clientId of partnershipSubjects(p)) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: PARTNERSHIP, resourceId: p.id, subjectClientId: clientId });
 }
 
 /** Partnerships are visible to their two members and to staff with roster access to the group. */
@@ -112,13 +129,16 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
   // A proposal to this member from the one they ask, hidden from them by their block, is declined
   // now (as they would have declined it): otherwise it would stand in the way, and "already
   // proposed" would tell them of it.
-  await ctx.db.query(
+  const declined = await ctx.db.query<{ id: string; client_id: string }>(
     `UPDATE accountability_partnerships p SET status = 'DECLINED', responded_at = now()
        FROM memberships pm
       WHERE p.status = 'PROPOSED' AND p.proposer_membership_id = $2 AND p.partner_membership_id = $1 AND pm.id = p.proposer_membership_id
-        AND ${blockedProposalSql('$3::uuid')}`,
+        AND ${blockedProposalSql('$3::uuid')}
+      RETURNING p.id, pm.client_id`,
     [own.membershipId, partnerId, viewer.clientId],
   );
+  // Recorded as the decline it now is, about its proposer (as an answer is): it was never the viewer's to see.
+  for (const d of declined) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: PARTNERSHIP, resourceId: d.id, subjectClientId: d.client_id });
   try {
     const [row] = await ctx.db.query<{ id: string }>(
       `INSERT INTO accountability_partnerships (clinic_id, group_id, proposer_membership_id, partner_membership_id, status, message,
@@ -162,7 +182,8 @@ export async function respondToPartnership(ctx: AuthedContext, input: RespondToP
     [p.id, input.accept ? 'ACTIVE' : 'DECLINED', input.continueAfterGroup],
   );
   if (!updated.length) throw conflict(`This partnership is ${p.status}, not PROPOSED`, { status: p.status });
-  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: PARTNERSHIP, resourceId: p.id, subjectClientId: viewer.clientId });
+  // The answer concerns its proposer too: each one's access report shows it.
+  partnershipUpdated(ctx, p);
   const loader = ctx.loaders.of(partnershipLoaders).visibleById;
   loader.clear(p.id);
   return (await loader.load(p.id))!;
@@ -179,8 +200,8 @@ export async function endPartnership(ctx: AuthedContext, input: EndPartnershipIn
     [p.id, input.reason ?? (party ? 'Ended by a member' : 'Ended by staff')],
   );
   if (!updated.length) throw conflict(`This partnership is already ${p.status}`, { status: p.status });
-  // About both members: each one's access report shows who ended it.
-  for (const clientId of [p.proposerClientId, p.partnerClientId]) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: PARTNERSHIP, resourceId: p.id, subjectClientId: clientId });
+  // About both members (a held proposal: its proposer alone): each one's access report shows who ended it.
+  partnershipUpdated(ctx, p);
   const loader = ctx.loaders.of(partnershipLoaders).visibleById;
   loader.clear(p.id);
   return (await loader.load(p.id))!;
@@ -195,19 +216,22 @@ export async function endPartnership(ctx: AuthedContext, input: EndPartnershipIn
  * Recorded about both, as an ending is.
  */
 export async function endPartnershipsOnBlock(ctx: RequestContext, blockerClientId: string, blockedClientId: string): Promise<void> {
-  const ended = await ctx.db.query<{ id: string }>(
-    `UPDATE accountability_partnerships p SET status = 'ENDED', ended_at = now(), end_reason = 'Ended by a member'
-       FROM memberships pm, memberships am
-      WHERE pm.id = p.proposer_membership_id AND am.id = p.partner_membership_id
-        AND ((p.status = 'ACTIVE' AND ((pm.client_id = $1 AND am.client_id = $2) OR (pm.client_id = $2 AND am.client_id = $1)))
-          OR (p.status = 'PROPOSED' AND pm.client_id = $1 AND am.client_id = $2))
-      RETURNING p.id`,
+  // Read (and locked) as they stand before the ending: whether a proposal was held is told by its status then.
+  const ending = await ctx.db.query<{ id: string; p_client: string; a_client: string; held: boolean }>(
+    `SELECT p.id, pm.client_id AS p_client, am.client_id AS a_client, ${heldFromPartnerSql} AS held
+       FROM accountability_partnerships p JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN memberships am ON am.id = p.partner_membership_id
+      WHERE (p.status = 'ACTIVE' AND ((pm.client_id = $1 AND am.client_id = $2) OR (pm.client_id = $2 AND am.client_id = $1)))
+         OR (p.status = 'PROPOSED' AND pm.client_id = $1 AND am.client_id = $2)
+      FOR NO KEY UPDATE OF p`,
     [blockerClientId, blockedClientId],
   );
-  for (const { id } of ended) {
-    for (const clientId of [blockerClientId, blockedClientId]) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: PARTNERSHIP, resourceId: id, subjectClientId: clientId });
-  }
-  if (ended.length) ctx.loaders.of(partnershipLoaders).visibleById.clearAll();
+  if (!ending.length) return;
+  await ctx.db.query(
+    `UPDATE accountability_partnerships SET status = 'ENDED', ended_at = now(), end_reason = 'Ended by a member' WHERE id = ANY($1)`,
+    [ending.map((e) => e.id)],
+  );
+  for (const e of ending) partnershipUpdated(ctx, { id: e.id, proposerClientId: e.p_client, partnerClientId: e.a_client, heldFromPartner: e.held });
+  ctx.loaders.of(partnershipLoaders).visibleById.clearAll();
 }
 
 /**
@@ -215,9 +239,11 @@ export async function endPartnershipsOnBlock(ctx: RequestContext, blockerClientI
  * partners chose to continue and both hold ALUMNI_DIRECTORY consent for the group.
  */
 async function endPartnershipsOfMemberships(ctx: RequestContext, membershipIds: string[]) {
-  const rows = await ctx.db.query<{ id: string; group_id: string; status: string; both_continue: boolean; a_client: string; b_client: string; a_status: string; b_status: string }>(
+  const rows = await ctx.db.query<{ id: string; group_id: string; status: string; both_continue: boolean; a_client: string; b_client: string; a_status: string; b_status: string; held: boolean }>(
     `SELECT p.id, p.group_id, p.status, (p.proposer_continues_after_group AND p.partner_continues_after_group) AS both_continue,
-            a.client_id AS a_client, b.client_id AS b_client, a.status AS a_status, b.status AS b_status
+            a.client_id AS a_client, b.client_id AS b_client, a.status AS a_status, b.status AS b_status,
+            EXISTS (SELECT 1 FROM member_blocks hb WHERE hb.blocker_client_id = b.client_id AND hb.blocked_client_id = a.client_id
+                      AND (p.status = 'PROPOSED' OR hb.created_at <= p.created_at)) AS held
        FROM accountability_partnerships p
        JOIN memberships a ON a.id = p.proposer_membership_id JOIN memberships b ON b.id = p.partner_membership_id
       WHERE (p.proposer_membership_id = ANY($1::uuid[]) OR p.partner_membership_id = ANY($1::uuid[])) AND p.status IN ('PROPOSED', 'ACTIVE')`,
@@ -239,6 +265,8 @@ async function endPartnershipsOfMemberships(ctx: RequestContext, membershipIds: 
       WHERE id = ANY($1) AND status IN ('PROPOSED', 'ACTIVE')`,
     [toEnd.map((r) => r.id)],
   );
+  // An ending concerns both members, as one by either of them does (a held proposal: its proposer alone).
+  for (const r of toEnd) partnershipUpdated(ctx, { id: r.id, proposerClientId: r.a_client, partnerClientId: r.b_client, heldFromPartner: r.held });
   ctx.loaders.of(partnershipLoaders).visibleById.clearAll();
 }
 

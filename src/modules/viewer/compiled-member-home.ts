@@ -11,7 +11,7 @@ import { displayNameOf, nameColumns } from '../clients/client.entity';
 import { canReadClient } from '../clients/client.policy';
 import { consentAnswerSql } from '../consent/consent-check';
 import { GoalLifecycleStatus } from '../goals/goal.enums';
-import { blockedProposalSql, PARTNERSHIP_SIDES, partnershipsOfClients } from '../goals/partnership-sql';
+import { blockedProposalSql, heldFromPartnerSql, PARTNERSHIP_SIDES, partnershipsOfClients } from '../goals/partnership-sql';
 import { partnershipReads } from '../goals/partnership.service';
 import { clinicClockLoader, mayShowMemberSql } from '../goals/goal.loaders';
 import { GoalFacts, goalAudience, GoalRuleFacts, partnerGoalsMembership } from '../goals/goal.policy';
@@ -42,7 +42,7 @@ interface HomeRow {
   memberships: { id: string; group_id: string; client_id: string; status: MembershipStatus }[] | null;
   own_goals: GoalJson[] | null;
   partner_ids?: string[];
-  partnerships: ({ id: string; status: string; proposer_membership_id: string; partner_membership_id: string } & Record<'p' | 'a', Names & { client_id: string }>)[] | null;
+  partnerships: ({ id: string; status: string; proposer_membership_id: string; partner_membership_id: string; held: boolean } & Record<'p' | 'a', Names & { client_id: string }>)[] | null;
   partner_goals: GoalJson[] | null;
   goal_page: GoalJson[] | null;
 }
@@ -70,7 +70,7 @@ const PARTNER_ROW = PERSON('am', 'ac');
 const PARTNERSHIP_ROW = jsonRow(
   [
     ['id', 'p.id'], ['status', 'p.status'], ['proposer_membership_id', 'p.proposer_membership_id'], ['partner_membership_id', 'p.partner_membership_id'],
-    ['p', PROPOSER_ROW.sql], ['a', PARTNER_ROW.sql],
+    ['p', PROPOSER_ROW.sql], ['a', PARTNER_ROW.sql], ['held', heldFromPartnerSql],
   ],
   { p: PROPOSER_ROW.decode, a: PARTNER_ROW.decode },
 );
@@ -354,7 +354,7 @@ export const compiledMemberHome: CompiledRead = {
     }
     if (partnershipFields[0]) {
       const sel = partnershipFields[0];
-      audit.push(...partnershipReads(viewer, (row.partnerships ?? []).map((p) => ({ id: p.id, proposerClientId: p.p.client_id, partnerClientId: p.a.client_id }))));
+      audit.push(...partnershipReads(viewer, (row.partnerships ?? []).map((p) => ({ id: p.id, proposerClientId: p.p.client_id, partnerClientId: p.a.client_id, heldFromPartner: p.held }))));
       const partnerGoals = partnerGoalFields.length ? visibleGoals(row.partner_goals ?? []) : [];
       values.set(
         sel,
