@@ -447,6 +447,11 @@ describe('waitlist promotion', () => {
     expect(ok(res).changeMembershipStatus.membership.status).toBe('COMPLETED');
     expect(await statusCounts(group.id)).toEqual({ ACTIVE: 1, COMPLETED: 1, WAITLISTED: 1 });
     expect(await eventRowsOf(members[2].id)).toHaveLength(1);
+    // Nor may staff seat the waiting member by hand, while the cohort runs (session 10): CONFLICT, nothing changed.
+    const neighbour = await createClinic();
+    const seated = await expectRefused(clinic, neighbour, 'CONFLICT', () => changeAs(clinic.admin.auth, members[2], 'ACTIVE', 'a seat is free'));
+    expect(seated.errors![0].extensions).toMatchObject({ reason: 'GROUP_CLOSED' });
+    expect(await statusCounts(group.id)).toEqual({ ACTIVE: 1, COMPLETED: 1, WAITLISTED: 1 });
   });
 
   it('promotes as many waitlisted members as new seats when an admin raises the capacity, earliest first', async () => {
@@ -547,5 +552,14 @@ describe('accepting the group agreement', () => {
     for (const auth of [clinic.admin.auth, clinic.clinician.auth]) {
       await expectRefused(clinic, neighbour, 'FORBIDDEN', () => gql(auth, ACCEPT_AGREEMENT, { input: { groupId: group.gid } }));
     }
+  });
+
+  it('answers CONFLICT in an ARCHIVED group, read-only history, even for a membership left open (session 10)', async () => {
+    const clinic = await createClinic();
+    const neighbour = await createClinic();
+    const { group, members } = await groupWithMembers(clinic, { members: 1 });
+    for (const status of ['CONCLUDED', 'ARCHIVED']) await changeGroupStatus(clinic, group, status);
+    const res = await expectRefused(clinic, neighbour, 'CONFLICT', () => gql(members[0].client.auth, ACCEPT_AGREEMENT, { input: { groupId: group.gid } }));
+    expect(res.errors![0].extensions).toMatchObject({ groupStatus: 'ARCHIVED' });
   });
 });

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { toGlobalId } from '../../src/common/global-id';
-import { groupWithMembers } from '../groups/group-fixtures';
+import { changeGroupStatus, groupWithMembers } from '../groups/group-fixtures';
 import { ownerQuery } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
 import {
@@ -615,5 +615,19 @@ describe('sync runs', () => {
     // Another clinic's group, and an id of something else, both find nothing.
     for (const groupId of [w.neighbourGroup.gid, w.writer.gid]) expect(runsOf(ok(await gql(w.clinic.admin.auth, SYNC_RUNS, { filter: { groupId } })))).toEqual([]);
     expectError(await gql(w.clinic.admin.auth, SYNC_RUNS, { after: 'nope' }), 'BAD_USER_INPUT');
+  });
+});
+
+describe('a CLOSED group that has started (session 10)', () => {
+  it('seats no one new from its waitlist through a sync, even with a seat free: a row error, nothing written', async () => {
+    const w = await syncWorld({ format: 'CLOSED', capacity: 1, activate: false });
+    const formed = await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 2)));
+    expect(formed.waitlistedForCapacity).toBe(1);
+    await changeGroupStatus(w.clinic, w.group, 'ACTIVE');
+    const before = await rosterOf(w.group.id);
+    const rows = rosterRows(1, 2);
+    const res = await synced(syncRoster(w.writer.auth, w.group, [{ ...rows[0], status: 'COMPLETED' }, { ...rows[1], status: 'ACTIVE' }]));
+    expect(res).toMatchObject({ applied: false, errors: [expect.objectContaining({ index: 1, field: 'status', code: 'CONFLICT' })] });
+    expect(await rosterOf(w.group.id)).toEqual(before);
   });
 });

@@ -138,6 +138,11 @@ async function changeStatus(ctx: AuthedContext, input: ChangeMembershipStatusInp
   // A seat is taken only in a group that still takes members, as enrolClient says (a CONCLUDED group's roster is final).
   if (isSeated(to) && !isSeated(from)) {
     if (!acceptsEnrolment(group.status)) throw conflict(`A ${group.status} group seats no one`, { groupStatus: group.status });
+    // A CLOSED group's cohort is fixed once it has started, as enrolClient refuses newcomers: its
+    // waitlist and referrals wait for the next cohort (a return from a hold is not a new seat).
+    if (group.format === GroupFormat.CLOSED && group.status !== GroupStatus.FORMING) {
+      throw conflict('This CLOSED group has started: its cohort takes no one new', { reason: 'GROUP_CLOSED' });
+    }
     if ((await seatedCount(ctx, group.id)) >= group.capacity) {
       throw new DomainError(ErrorCode.CAPACITY_REACHED, `The group is full (${group.capacity} seats)`, { capacity: group.capacity });
     }
@@ -207,6 +212,7 @@ export async function acceptGroupAgreement(ctx: AuthedContext, input: AcceptGrou
   if (!groupId || !own) throw notFound('Group');
   if (isEnded(own.status)) throw conflict('This membership has ended', { status: own.status });
   const group = await lockGroup(ctx, groupId);
+  if (group.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: group.status });
   if (input.version !== undefined && input.version !== null && input.version !== group.agreementVersion) {
     throw conflict(`The agreement changed: the current version is ${group.agreementVersion}`, { currentVersion: group.agreementVersion });
   }

@@ -237,7 +237,7 @@ export function planRoster(input: PlanInput): RosterPlan {
       if (input.seatsMembers === false) {
         // A row that asked for no status keeps what stands (an omitted status means "ACTIVE if it can be").
         if (row.status == null) return void (touched || plan.unchanged++);
-        plan.errors.push({ index, externalId: displayKey(key), field: 'status', code: 'CONFLICT', message: 'this group seats no one' });
+        plan.errors.push({ index, externalId: displayKey(key), field: 'status', code: 'CONFLICT', message: 'this group seats no one new (it has concluded, or is a CLOSED group that has started)' });
         return;
       }
       if (seated >= input.capacity) {

@@ -89,7 +89,8 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
     openByClient,
     capacity: group.capacity,
     acceptsNewMembers: acceptsEnrolment(group.status) && !(group.format === GroupFormat.CLOSED && group.status !== GroupStatus.FORMING),
-    seatsMembers: acceptsEnrolment(group.status),
+    // A started CLOSED cohort seats no one new, as changeMembershipStatus refuses it (returns from a hold are not new seats).
+    seatsMembers: acceptsEnrolment(group.status) && !(group.format === GroupFormat.CLOSED && group.status !== GroupStatus.FORMING),
     promotesWaitlist: group.format !== GroupFormat.CLOSED && acceptsEnrolment(group.status),
     today,
   });
