@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { Client as PgClient } from 'pg';
+import { testEnv } from '../support/test-env';
 import { fromGlobalId, toGlobalId } from '../../src/common/global-id';
 import { ClinicFixture, createClinic, ownerQuery } from '../support/factories';
 import { groupWithMembers } from '../groups/group-fixtures';
@@ -119,6 +121,61 @@ describe('staff', () => {
     }
     expect(await staffRow(clinic.admin.id)).toEqual(before);
     expect((await gql(clinic.admin.auth, `{ viewer { kind } }`)).data.viewer.kind).toBe('STAFF');
+  });
+
+  it('two admins demoting or deactivating each other at once leave one admin: the second answers CONFLICT (session 10)', async () => {
+    for (const [first, second] of [[{ role: 'CLINICIAN' }, { active: false }], [{ active: false }, { active: false }]] as const) {
+      const clinic = await createClinic();
+      const other = await clinic.addStaff('ADMIN', 'Second Admin');
+      // Many attempts at once: without the lock, both of a pair could pass ("the other is still an admin").
+      const results = await Promise.all([
+        gql(clinic.admin.auth, UPDATE_STAFF, { input: { id: other.gid, ...first } }),
+        gql(other.auth, UPDATE_STAFF, { input: { id: clinic.admin.gid, ...second } }),
+      ]);
+      const codes = results.map((r) => r.codes[0] ?? 'OK').sort();
+      // One wins; the other is refused as the last admin (or, if it came after, as no longer an admin).
+      expect(codes.filter((c) => c === 'OK')).toHaveLength(1);
+      expect(['CONFLICT', 'UNAUTHENTICATED', 'FORBIDDEN']).toContain(codes.find((c) => c !== 'OK'));
+      const admins = await ownerQuery(`SELECT id FROM staff_members WHERE clinic_id = $1 AND role = 'ADMIN' AND active`, [clinic.id]);
+      expect(admins).toHaveLength(1);
+    }
+  });
+
+  it('two leads of an ACTIVE group deactivated at once leave it one: the second answers CONFLICT (session 10)', async () => {
+    const clinic = await createClinic();
+    const { group } = await groupWithMembers(clinic, { members: 1 });
+    const second = await clinic.addStaff('SUPERVISOR', 'Second Lead');
+    expect((await gql(clinic.admin.auth, `mutation($input: AssignFacilitatorInput!) { assignFacilitator(input: $input) { facilitator { id } } }`, {
+      input: { groupId: group.gid, staffMemberId: second.gid, role: 'LEAD' },
+    })).errors).toBeUndefined();
+    // Both staff rows held by another transaction: each deactivation has checked its group and waits
+    // to write when it is released, as two requests interleaving would.
+    const holder = new PgClient({ connectionString: testEnv().ownerUrl });
+    await holder.connect();
+    let results: GqlResult[];
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM staff_members WHERE id = ANY($1) FOR UPDATE`, [[clinic.clinician.id, second.id]]);
+      const pending = Promise.all([clinic.clinician, second].map((s) => gql(clinic.admin.auth, UPDATE_STAFF, { input: { id: s.gid, active: false } })));
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await holder.query('COMMIT');
+      results = await pending;
+    } finally {
+      await holder.end();
+    }
+    expect(results.map((r) => r.codes[0] ?? 'OK').sort()).toEqual(['CONFLICT', 'OK']);
+    const leads = await ownerQuery(
+      `SELECT s.id FROM group_facilitators f JOIN staff_members s ON s.id = f.staff_member_id WHERE f.group_id = $1 AND f.role = 'LEAD' AND f.ended_at IS NULL AND s.active`,
+      [group.id],
+    );
+    expect(leads).toHaveLength(1);
+  });
+
+  it('the last other admin may be demoted by an admin, but never leaves the clinic without one', async () => {
+    const clinic = await createClinic();
+    const other = await clinic.addStaff('ADMIN', 'Second Admin');
+    expect((await gql(clinic.admin.auth, UPDATE_STAFF, { input: { id: other.gid, role: 'SUPERVISOR' } })).errors).toBeUndefined();
+    expect(await ownerQuery(`SELECT count(*)::int AS n FROM staff_members WHERE clinic_id = $1 AND role = 'ADMIN' AND active`, [clinic.id])).toEqual([{ n: 1 }]);
   });
 });
 

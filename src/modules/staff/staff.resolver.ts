@@ -36,7 +36,10 @@ export class StaffResolver {
   }
 
   @Authorized(Rule.ADMIN)
-  @Mutation(() => UpdateStaffMemberPayload, { description: 'Changes a staff member (name, email, role, credentials, active). Admins only.' })
+  @Mutation(() => UpdateStaffMemberPayload, {
+    description:
+      'Changes a staff member (name, email, role, credentials, active). An admin cannot demote or deactivate themself (FORBIDDEN); a change that would leave the clinic without an active admin, or an ACTIVE group without a lead in force, answers CONFLICT (reason LAST_ADMIN or LEAD_FACILITATOR_REQUIRED), two such changes at once included. Admins only.',
+  })
   async updateStaffMember(@Arg('input', { description: 'What to do; see the input type.' }) input: UpdateStaffMemberInput, @Ctx() ctx: AuthedContext & { viewer: StaffViewer }) {
     return { staffMember: await updateStaffMember(ctx, input) };
   }

@@ -45,6 +45,7 @@ export async function updateStaffMember(ctx: RequestContext & { viewer: StaffVie
   if (input.role !== undefined && input.role !== null) changes.role = input.role;
   if (input.credentials !== undefined) changes.credentials = input.credentials;
   if (input.active !== undefined && input.active !== null) changes.active = input.active;
+  await keepAnAdmin(ctx, id, existing, changes);
   await keepFacilitationValid(ctx, id, existing, changes);
   if (Object.keys(changes).length > 0) {
     try {
@@ -61,6 +62,19 @@ export async function updateStaffMember(ctx: RequestContext & { viewer: StaffVie
 }
 
 /**
+ * A change that takes an admin away (demoted or deactivated) leaves another active admin. The
+ * clinic's active admins are locked first, so two admins changing each other at once run one
+ * after the other, and the second is judged with the first's change committed (isSelfLockout
+ * covers only one's own account).
+ */
+async function keepAnAdmin(ctx: RequestContext, id: string, existing: StaffMember, changes: Partial<StaffMember>) {
+  const removesAdmin = existing.role === 'ADMIN' && ((changes.role !== undefined && changes.role !== 'ADMIN') || changes.active === false);
+  if (!removesAdmin) return;
+  const admins = await ctx.db.query<{ id: string }>(`SELECT id FROM staff_members WHERE role = 'ADMIN' AND active ORDER BY id FOR UPDATE`);
+  if (!admins.some((a) => a.id !== id)) throw conflict('The clinic keeps at least one active admin', { reason: 'LAST_ADMIN' });
+}
+
+/**
  * A role or active change may not leave a group with a facilitator it could not be given
  * (facilitators are clinicians or supervisors) or an ACTIVE group without an active lead.
  */
@@ -70,6 +84,13 @@ async function keepFacilitationValid(ctx: RequestContext, id: string, existing: 
     if (facilitating) throw conflict('Facilitators are clinicians or supervisors: end their facilitator assignments first', { field: 'role', reason: 'FACILITATES_GROUPS' });
   }
   if (changes.active === false && existing.active) {
+    // The groups they lead, locked as removeFacilitator and changeGroupStatus lock them: two leads
+    // of one group deactivated at once are judged one after the other.
+    await ctx.db.query(
+      `SELECT g.id FROM therapy_groups g WHERE g.id IN (SELECT f.group_id FROM group_facilitators f WHERE f.staff_member_id = $1 AND f.role = 'LEAD' AND f.ended_at IS NULL)
+        ORDER BY g.id FOR UPDATE`,
+      [id],
+    );
     const [led] = await ctx.db.query(
       `SELECT 1 FROM group_facilitators f JOIN therapy_groups g ON g.id = f.group_id
         WHERE f.staff_member_id = $1 AND f.role = 'LEAD' AND f.ended_at IS NULL AND g.status = 'ACTIVE'
