@@ -454,6 +454,16 @@ describe('waitlist promotion', () => {
     expect(await statusCounts(group.id)).toEqual({ ACTIVE: 1, COMPLETED: 1, WAITLISTED: 1 });
   });
 
+  it('promotes the waitlist into free seats when a CLOSED group becomes OPEN, before anyone new (session 10)', async () => {
+    const clinic = await createClinic();
+    const { group, members } = await groupWithMembers(clinic, { format: 'CLOSED', capacity: 2, members: 4 });
+    expect(members.map((m) => m.status)).toEqual(['ACTIVE', 'ACTIVE', 'WAITLISTED', 'WAITLISTED']);
+    ok(await changeAs(clinic.admin.auth, members[0], 'COMPLETED', 'graduated'));
+    const res = await gql(clinic.admin.auth, UPDATE_GROUP, { input: { id: group.gid, format: 'OPEN' } });
+    expect(ok(res).updateGroup.group).toMatchObject({ openSeats: 0, waitlistCount: 1 });
+    expect((await membershipRowsOf(group.id)).map((r) => r.status)).toEqual(['COMPLETED', 'ACTIVE', 'ACTIVE', 'WAITLISTED']);
+  });
+
   it('promotes as many waitlisted members as new seats when an admin raises the capacity, earliest first', async () => {
     const clinic = await createClinic();
     const { group, members } = await groupWithMembers(clinic, { format: 'OPEN', capacity: 1, members: 4 });

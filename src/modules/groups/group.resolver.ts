@@ -107,7 +107,7 @@ export class GroupResolver {
   }
 
   @Authorized(Rule.ADMIN)
-  @Mutation(() => GroupPayload, { description: 'Changes a group\'s details. Admins only.' })
+  @Mutation(() => GroupPayload, { description: 'Changes a group\'s details. More seats, or a CLOSED group made OPEN or ROLLING, promote the earliest waitlisted members into the free seats. Admins only.' })
   async updateGroup(@Arg('input', { description: 'What to do; see the input type.' }) input: UpdateGroupInput, @Ctx() ctx: AuthedContext) {
     return { group: (await updateGroup(ctx, input)).group };
   }

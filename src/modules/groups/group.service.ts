@@ -145,7 +145,10 @@ export async function updateGroup(ctx: AuthedContext, input: UpdateGroupInput): 
   loaders.rowById.clear(id);
   loaders.visibleById.clear(id);
   loaders.counts.clear(id);
-  if (set.capacity !== undefined && set.capacity !== group.capacity) await promoteFromWaitlist(ctx, id);
+  // More seats, or a format whose waitlist moves up (a CLOSED group's waits for the next cohort):
+  // the earliest waiting members take the free seats before anyone new can.
+  const moreSeats = set.capacity !== undefined && set.capacity !== group.capacity;
+  if (moreSeats || (set.format !== undefined && set.format !== group.format)) await promoteFromWaitlist(ctx, id);
   if (set.peer_contact_policy !== undefined && set.peer_contact_policy !== group.peerContactPolicy) {
     for (const hook of peerContactPolicyChangedHooks) await hook(ctx, id);
   }
