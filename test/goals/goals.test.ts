@@ -245,6 +245,22 @@ describe('recordCheckIn', () => {
     await expectRefused('CONFLICT', [clinic.id], () => gql(sam.auth, RECORD_CHECK_IN, { input: { goalId: goal.gid, value: 1 } }));
     expect(await checkInRows(goal.id)).toEqual([]);
   });
+
+  it('refuses check-ins once the goal\'s membership was withdrawn or discharged, by the member or staff: CONFLICT; a completed one\'s still take them (session 10)', async () => {
+    const { clinic, lead, members } = await activeGroup({ members: 2 });
+    const [sam, ada] = members;
+    const [samsGoal, adasGoal] = [await createGoal(sam), await createGoal(ada)];
+    const CHANGE = `mutation($input: ChangeMembershipStatusInput!) { changeMembershipStatus(input: $input) { membership { status } } }`;
+    ok(await gql(clinic.admin.auth, CHANGE, { input: { membershipId: sam.membershipGid, status: 'DISCHARGED', reason: 'Discharged' } }));
+    ok(await gql(clinic.admin.auth, CHANGE, { input: { membershipId: ada.membershipGid, status: 'COMPLETED', reason: 'Graduated' } }));
+    for (const auth of [sam.auth, lead.auth]) {
+      const res = await expectRefused('CONFLICT', [clinic.id], () => gql(auth, RECORD_CHECK_IN, { input: { goalId: samsGoal.gid, value: 1 } }));
+      expect(res.errors![0].extensions).toMatchObject({ membershipStatus: 'DISCHARGED' });
+    }
+    expect(await checkInRows(samsGoal.id)).toEqual([]);
+    await checkIn(ada.auth, adasGoal);
+    expect(await checkInRows(adasGoal.id)).toHaveLength(1);
+  });
 });
 
 describe('check-ins as Relay nodes', () => {

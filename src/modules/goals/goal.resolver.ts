@@ -149,7 +149,7 @@ export class GoalResolver {
 
   @Authorized(Rule.SUPERVISOR, Rule.CLINICIAN, Rule.MEMBER)
   @Mutation(() => CheckInPayload, {
-    description: 'Records a check-in (value valid for the measure) on an ACTIVE or ON_HOLD goal: the member, a clinician of the group (e.g. during a session), or a supervisor.',
+    description: 'Records a check-in (value valid for the measure) on an ACTIVE or ON_HOLD goal: the member, a clinician of the group (e.g. during a session), or a supervisor. CONFLICT once the goal\'s membership was WITHDRAWN or DISCHARGED (a COMPLETED one\'s goals still take check-ins, for partnerships that go on).',
   })
   async recordCheckIn(@Arg('input', { description: 'The check-in.' }) input: RecordCheckInInput, @Ctx() ctx: AuthedContext) {
     const checkIn = await recordCheckIn(ctx, input);

@@ -171,8 +171,16 @@ export async function updateGoal(ctx: AuthedContext, input: UpdateGoalInput): Pr
 /** Goal statuses that take check-ins. */
 const TAKES_CHECK_INS: readonly GoalLifecycleStatus[] = [GoalLifecycleStatus.ACTIVE, GoalLifecycleStatus.ON_HOLD];
 
+/** Memberships that ended badly: their episode is closed, and its goals take no more check-ins (a COMPLETED one's may, for partnerships that go on). */
+const CLOSED_EPISODES: readonly string[] = ['WITHDRAWN', 'DISCHARGED'];
+
 export async function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInput): Promise<GoalCheckIn> {
   const goal = await writableGoal(ctx, input.goalId);
+  if (CLOSED_EPISODES.includes(goal.ownerMembershipStatus)) {
+    throw stateConflict(ctx, { resourceType: GOAL, resourceId: goal.id, subjectClientId: goal.clientId }, `The goal's membership is ${goal.ownerMembershipStatus}: it takes no more check-ins`, {
+      membershipStatus: goal.ownerMembershipStatus,
+    });
+  }
   if (!TAKES_CHECK_INS.includes(goal.lifecycleStatus)) {
     throw stateConflict(ctx, { resourceType: GOAL, resourceId: goal.id, subjectClientId: goal.clientId }, `Check-ins go on ACTIVE or ON_HOLD goals; this one is ${goal.lifecycleStatus}`, {
       lifecycleStatus: goal.lifecycleStatus,
