@@ -285,6 +285,23 @@ describe('a block mutes', () => {
     for (const query of [`{ myPartnerships { id status } }`, `{ myPartnerships { id status message } }`]) expect(ok(await gql(kim.auth, query)).myPartnerships).toEqual([]);
   });
 
+  it('a proposal made before the block, once withdrawn, shows to the blocker as an ending and is recorded about both, as any ending is', async () => {
+    const w = await activeGroup({ members: 2 });
+    const [kim, lee] = w.members;
+    await ownerQuery(`UPDATE therapy_groups SET peer_contact_policy = 'ANYTIME' WHERE id = $1`, [w.group.id]);
+    const before = ok(await gql(lee.auth, PROPOSE, { input: { partnerMembershipId: kim.membershipGid } })).proposePartnership.partnership;
+    ok(await gql(kim.auth, BLOCK, { input: { connectionId: await connect(lee, kim) } }));
+    // Pending, it is held from Kim; withdrawn, it is an ending she may see, like any.
+    expect(ok(await gql(kim.auth, `{ myPartnerships { id } }`)).myPartnerships).toEqual([]);
+    ok(await gql(lee.auth, `mutation($input: EndPartnershipInput!) { endPartnership(input: $input) { partnership { status } } }`, { input: { partnershipId: before.id } }));
+    expect(ok(await gql(kim.auth, `{ myPartnerships { id status } }`)).myPartnerships).toEqual([{ id: before.id, status: 'ENDED' }]);
+    const updates = await ownerQuery(
+      `SELECT subject_client_id FROM audit_events WHERE clinic_id = $1 AND resource_type = 'AccountabilityPartnership' AND action = 'UPDATE' AND resource_id = $2`,
+      [w.clinic.id, uuidOf(before.id)],
+    );
+    expect(updates.map((u: { subject_client_id: string }) => u.subject_client_id).sort()).toEqual([kim.client.id, lee.client.id].sort());
+  });
+
   it('an answer to a proposal, and an ending when a membership ends, are recorded about both members', async () => {
     const w = await activeGroup({ members: 3 });
     const [kim, lee, sam] = w.members;

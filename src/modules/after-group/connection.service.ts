@@ -306,6 +306,11 @@ export async function blockMember(ctx: AuthedContext, globalId: string) {
   const c = await mine(ctx, globalId);
   if (ctx.viewer.kind !== 'MEMBER') throw forbidden();
   const me = ctx.viewer.clientId;
+  // Partnerships first, then the pair's lock: the order a membership ending takes them in (its
+  // hooks end partnerships, then release held requests under the pair's lock), so the two cannot
+  // wait on each other.
+  // A blocked member keeps no window on the blocker's goals through a partnership.
+  await endPartnershipsOnBlock(ctx, me, c.otherClientId);
   await lockPair(ctx, me, c.otherClientId);
   await ctx.db.query(
     `INSERT INTO member_blocks (clinic_id, blocker_client_id, blocked_client_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
@@ -329,8 +334,6 @@ export async function blockMember(ctx: AuthedContext, globalId: string) {
     }
   }
   if (!closed.length) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: c.id, subjectClientId: me });
-  // A blocked member keeps no window on the blocker's goals through a partnership.
-  await endPartnershipsOnBlock(ctx, me, c.otherClientId);
   const loader = ctx.loaders.of(connectionLoaders).visibleById;
   loader.clearAll();
   return (await loader.load(c.id))!;

@@ -15,7 +15,7 @@ import { membershipEndedHooks } from '../memberships/membership.service';
 import { PartnershipStatus } from './goal.enums';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput } from './goal.inputs';
 import { AccountabilityPartnership } from './goal.types';
-import { blockedProposalSql, heldFromPartnerSql, PARTNERSHIP_SIDES, partnershipsOfClients } from './partnership-sql';
+import { blockedProposalSql, heldOnceClosedSql, PARTNERSHIP_SIDES, heldFromPartnerSql, partnershipsOfClients } from './partnership-sql';
 
 const PARTNERSHIP = 'AccountabilityPartnership';
 
@@ -129,16 +129,22 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
   // A proposal to this member from the one they ask, hidden from them by their block, is declined
   // now (as they would have declined it): otherwise it would stand in the way, and "already
   // proposed" would tell them of it.
-  const declined = await ctx.db.query<{ id: string; client_id: string }>(
+  const declined = await ctx.db.query<{ id: string; client_id: string; still_hidden: boolean }>(
     `UPDATE accountability_partnerships p SET status = 'DECLINED', responded_at = now()
        FROM memberships pm
       WHERE p.status = 'PROPOSED' AND p.proposer_membership_id = $2 AND p.partner_membership_id = $1 AND pm.id = p.proposer_membership_id
         AND ${blockedProposalSql('$3::uuid')}
-      RETURNING p.id, pm.client_id`,
+      RETURNING p.id, pm.client_id,
+                EXISTS (SELECT 1 FROM member_blocks hb WHERE hb.blocker_client_id = $3 AND hb.blocked_client_id = pm.client_id AND hb.created_at <= p.created_at) AS still_hidden`,
     [own.membershipId, partnerId, viewer.clientId],
   );
-  // Recorded as the decline it now is, about its proposer (as an answer is): it was never the viewer's to see.
-  for (const d of declined) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: PARTNERSHIP, resourceId: d.id, subjectClientId: d.client_id });
+  // Recorded as the decline it now is, about its proposer, and about the viewer too when, made
+  // before the block, it shows to them once declined.
+  for (const d of declined) {
+    for (const clientId of d.still_hidden ? [d.client_id] : [d.client_id, viewer.clientId]) {
+      ctx.audit.record({ action: AuditAction.UPDATE, resourceType: PARTNERSHIP, resourceId: d.id, subjectClientId: clientId });
+    }
+  }
   try {
     const [row] = await ctx.db.query<{ id: string }>(
       `INSERT INTO accountability_partnerships (clinic_id, group_id, proposer_membership_id, partner_membership_id, status, message,
@@ -200,11 +206,13 @@ export async function endPartnership(ctx: AuthedContext, input: EndPartnershipIn
     [p.id, input.reason ?? (party ? 'Ended by a member' : 'Ended by staff')],
   );
   if (!updated.length) throw conflict(`This partnership is already ${p.status}`, { status: p.status });
-  // About both members (a held proposal: its proposer alone): each one's access report shows who ended it.
-  partnershipUpdated(ctx, p);
   const loader = ctx.loaders.of(partnershipLoaders).visibleById;
   loader.clear(p.id);
-  return (await loader.load(p.id))!;
+  const ended = (await loader.load(p.id))!;
+  // About both members (a proposal still held once ended: its proposer alone), as it stands now:
+  // each one's access report shows who ended what they can see.
+  partnershipUpdated(ctx, ended);
+  return ended;
 }
 
 /**
@@ -216,9 +224,9 @@ export async function endPartnership(ctx: AuthedContext, input: EndPartnershipIn
  * Recorded about both, as an ending is.
  */
 export async function endPartnershipsOnBlock(ctx: RequestContext, blockerClientId: string, blockedClientId: string): Promise<void> {
-  // Read (and locked) as they stand before the ending: whether a proposal was held is told by its status then.
+  // Read and locked before the ending; whom each ending concerns is judged as it will stand, ended.
   const ending = await ctx.db.query<{ id: string; p_client: string; a_client: string; held: boolean }>(
-    `SELECT p.id, pm.client_id AS p_client, am.client_id AS a_client, ${heldFromPartnerSql} AS held
+    `SELECT p.id, pm.client_id AS p_client, am.client_id AS a_client, ${heldOnceClosedSql} AS held
        FROM accountability_partnerships p JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN memberships am ON am.id = p.partner_membership_id
       WHERE (p.status = 'ACTIVE' AND ((pm.client_id = $1 AND am.client_id = $2) OR (pm.client_id = $2 AND am.client_id = $1)))
          OR (p.status = 'PROPOSED' AND pm.client_id = $1 AND am.client_id = $2)
@@ -242,8 +250,9 @@ async function endPartnershipsOfMemberships(ctx: RequestContext, membershipIds: 
   const rows = await ctx.db.query<{ id: string; group_id: string; status: string; both_continue: boolean; a_client: string; b_client: string; a_status: string; b_status: string; held: boolean }>(
     `SELECT p.id, p.group_id, p.status, (p.proposer_continues_after_group AND p.partner_continues_after_group) AS both_continue,
             a.client_id AS a_client, b.client_id AS b_client, a.status AS a_status, b.status AS b_status,
+            -- Held once ended (recorded about its proposer alone): made after the partner blocked them.
             EXISTS (SELECT 1 FROM member_blocks hb WHERE hb.blocker_client_id = b.client_id AND hb.blocked_client_id = a.client_id
-                      AND (p.status = 'PROPOSED' OR hb.created_at <= p.created_at)) AS held
+                      AND hb.created_at <= p.created_at) AS held
        FROM accountability_partnerships p
        JOIN memberships a ON a.id = p.proposer_membership_id JOIN memberships b ON b.id = p.partner_membership_id
       WHERE (p.proposer_membership_id = ANY($1::uuid[]) OR p.partner_membership_id = ANY($1::uuid[])) AND p.status IN ('PROPOSED', 'ACTIVE')`,
