@@ -104,6 +104,18 @@ describe('migrations', () => {
     expect(grants).toEqual({ read_clients: true, update_audit: false, read_audit_view: true, update_audit_view: false });
   });
 
+  it('a database migrated by session 9\'s landing (connections\' two changes as one migration) runs neither part again', async () => {
+    const parts = ['ConnectionsBlockedShownAs1764300000000', 'ConnectionsHeldRequests1764305000000'];
+    expect(await appliedMigrations()).toEqual(expect.arrayContaining(parts));
+    // As that landing recorded it: one name for both parts' work (the schema already holds both).
+    await inDatabase(`DELETE FROM migrations WHERE name IN ('${parts.join("', '")}')`);
+    await inDatabase(`INSERT INTO migrations (timestamp, name) VALUES (1764300000000, 'ConnectionsSilentBlocksAndHeldRequests1764300000000')`);
+    expect(await runMigrations(url)).toEqual([]);
+    const names = await appliedMigrations();
+    expect(names).toEqual(expect.arrayContaining(parts));
+    expect(names).not.toContain('ConnectionsSilentBlocksAndHeldRequests1764300000000');
+  });
+
   it('keeps every audit record, in order, through the move to one row per request and back', async () => {
     // The previous test left every migration applied; the batch migration is the newest one touching the trail.
     const clinic = '11111111-1111-4111-8111-111111111111';

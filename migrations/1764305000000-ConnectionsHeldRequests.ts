@@ -1,12 +1,9 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Contact requests tell no one's state and no one's block.
+ * Contact requests tell no one's state (`blocked_shown_as`, the block's half, is
+ * ConnectionsBlockedShownAs1764300000000).
  *
- * - `blocked_shown_as`: a blocked connection shows both members the status a decline or a
- *   withdrawal would have left, chosen when the block is made (DECLINED where the blocker was
- *   answering a pending request, WITHDRAWN otherwise). Every block showed DECLINED before, which
- *   an accepted connection can never become any other way; existing blocks keep what they showed.
  * - `held_from_recipient`: a request its recipient may not see yet (the group's policy did not
  *   allow it on their side when it was made) or ever (its sender is someone they blocked). Set
  *   when the request is made and cleared only when the policy comes to allow it, so whether a row
@@ -15,18 +12,14 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * - Held requests stand apart from the pair's open connection (one open, visible connection per
  *   pair as before; at most one held request per asker and recipient): under the pair key, a
  *   member asking someone who had a request held from them would be told "already pending".
+ *
+ * Databases migrated by session 9's landing ran this together with the block's half as
+ * ConnectionsSilentBlocksAndHeldRequests1764300000000: `runMigrations` records both halves for them.
  */
-export class ConnectionsSilentBlocksAndHeldRequests1764300000000 implements MigrationInterface {
-  name = 'ConnectionsSilentBlocksAndHeldRequests1764300000000';
+export class ConnectionsHeldRequests1764305000000 implements MigrationInterface {
+  name = 'ConnectionsHeldRequests1764305000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE connections ADD COLUMN blocked_shown_as text CHECK (blocked_shown_as IN ('DECLINED', 'WITHDRAWN'))`);
-    // The policies are lifted for the backfill: a migration role that owns the table but is not superuser would see no rows.
-    await q.query(`ALTER TABLE connections NO FORCE ROW LEVEL SECURITY`);
-    await q.query(`UPDATE connections SET blocked_shown_as = 'DECLINED' WHERE status = 'BLOCKED'`);
-    await q.query(`ALTER TABLE connections FORCE ROW LEVEL SECURITY`);
-    await q.query(`ALTER TABLE connections ADD CONSTRAINT connections_blocked_shown_as_when_blocked CHECK ((status = 'BLOCKED') = (blocked_shown_as IS NOT NULL))`);
-
     await q.query(`ALTER TABLE connections ADD COLUMN held_from_recipient boolean NOT NULL DEFAULT false`);
     await q.query(`DROP INDEX connections_open_pair_key`);
     await q.query(`CREATE UNIQUE INDEX connections_open_pair_key ON connections
@@ -52,7 +45,5 @@ export class ConnectionsSilentBlocksAndHeldRequests1764300000000 implements Migr
       (LEAST(requester_client_id, recipient_client_id), GREATEST(requester_client_id, recipient_client_id))
       WHERE status IN ('REQUESTED', 'ACCEPTED')`);
     await q.query(`ALTER TABLE connections DROP COLUMN held_from_recipient`);
-    await q.query(`ALTER TABLE connections DROP CONSTRAINT connections_blocked_shown_as_when_blocked`);
-    await q.query(`ALTER TABLE connections DROP COLUMN blocked_shown_as`);
   }
 }
