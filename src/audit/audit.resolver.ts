@@ -1,7 +1,7 @@
-import { IsOptional, ValidateNested } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { Args, ArgsType, Authorized, Ctx, Field, ID, InputType, Query, Resolver } from 'type-graphql';
 import { Rule } from '../auth/viewer';
-import { badCursor, ConnectionType, decodeCursor, PageArgs, pageOf } from '../common/connection';
+import { badCursor, ConnectionType, decodeCursor, FilteredPageArgs, pageOf } from '../common/connection';
 import { badInput } from '../errors/domain-error';
 import { databaseIdOf, fromGlobalId } from '../common/global-id';
 import { SafeText } from '../common/safe-text';
@@ -49,12 +49,7 @@ class AuditEventFilter {
 }
 
 @ArgsType()
-class AuditEventsArgs extends PageArgs {
-  @Field(() => AuditEventFilter, { nullable: true, description: 'Conditions on the events returned.' })
-  @IsOptional()
-  @ValidateNested()
-  filter?: AuditEventFilter | null;
-
+class AuditEventsArgs extends FilteredPageArgs(AuditEventFilter, 'Conditions on the events returned.') {
   @Field(() => AuditAction, { nullable: true, description: 'Only events of this action.', deprecationReason: 'Use filter.action.' })
   @IsOptional()
   action?: AuditAction | null;

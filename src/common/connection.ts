@@ -1,5 +1,5 @@
 import { ArgsType, ClassType, Field, Int, ObjectType } from 'type-graphql';
-import { Max, Min } from 'class-validator';
+import { IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import { badInput } from '../errors/domain-error';
 import { UUID_RE } from './global-id';
 import { SafeText } from './safe-text';
@@ -29,6 +29,22 @@ export class PageArgs {
   @Field(() => String, { nullable: true, description: 'Return items after this cursor (an `endCursor` from a previous page).' })
   @SafeText({ max: 500 })
   after?: string | null;
+}
+
+/**
+ * Page arguments with a `filter` of input type `Filter`: the shape of every filtered list. The
+ * filter's own rules (text hygiene, sizes) run: type-graphql validates nested input objects only
+ * when told to.
+ */
+export function FilteredPageArgs<F extends object>(Filter: ClassType<F>, description: string) {
+  @ArgsType()
+  class FilteredArgs extends PageArgs {
+    @Field(() => Filter, { nullable: true, description })
+    @IsOptional()
+    @ValidateNested()
+    filter?: F | null;
+  }
+  return FilteredArgs;
 }
 
 export interface Edge<T> {
@@ -123,6 +139,21 @@ export function decodeCursor(cursor: string | null | undefined, kinds: readonly 
 
 /** The error for an `after` no list of ours could have returned. */
 export const badCursor = () => badInput('Invalid cursor: pass an endCursor returned by this list', { argument: 'after' });
+
+/**
+ * A page of rows read in keyset order with `LIMIT first + 1`: `nodes` are what the page's rows
+ * (the first `first`) became once judged (a rule may drop some), each with its row's cursor
+ * (`keyOf`: the keyset values, ending with the row's id, as every keyset here breaks ties by id).
+ * `hasNextPage` and `endCursor` follow the rows read, so paging goes on past a dropped row.
+ */
+export function keysetPage<R, T extends { id: string }>(rows: readonly R[], first: number, nodes: T[], keyOf: (row: R) => unknown[]): Page<T> {
+  const read = rows.slice(0, first).map(keyOf);
+  const keys = new Map(read.map((k) => [k[k.length - 1], k]));
+  const page = pageOf(nodes, first, (n) => keys.get(n.id) ?? []);
+  page.pageInfo.hasNextPage = rows.length > first;
+  if (read.length) page.pageInfo.endCursor = encodeCursor(read[read.length - 1]);
+  return page;
+}
 
 /** Builds a page from rows fetched with `LIMIT first + 1` in keyset order. */
 export function pageOf<T>(rows: T[], first: number, keyOf: (row: T) => unknown[], totalCount?: number): Page<T> {

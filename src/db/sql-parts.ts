@@ -19,6 +19,16 @@ export class SqlParts {
     this.conditions.push(condition);
   }
 
+  /**
+   * Rows after a keyset cursor (a time, then an id) in `ORDER BY time DESC, id`: newest first,
+   * ties by id. Nothing without a cursor.
+   */
+  afterNewestFirst(time: string, id: string, cursor: readonly unknown[] | undefined): void {
+    if (!cursor) return;
+    const [at, after] = [this.param(cursor[0]), this.param(cursor[1])];
+    this.and(`(${time} < ${at}::timestamptz OR (${time} = ${at}::timestamptz AND ${id} > ${after}::uuid))`);
+  }
+
   /** `WHERE a AND b`, or nothing. */
   get where(): string {
     return this.conditions.length ? `WHERE ${this.conditions.join(' AND ')}` : '';

@@ -5,19 +5,17 @@ import { createClinic, ownerQuery } from '../support/factories';
 import { gql } from '../support/test-app';
 import { testEnv } from '../support/test-env';
 import {
-  acceptAgreement,
-  activateGroup,
   activeGroup,
   CONSENTS_OF,
   consentNodes,
   consentEventRows,
   consentRow,
   createGoal,
-  createGroup,
   expectRefused,
   GRANT_CONSENT,
   grantConsent,
   insertExpiredConsent,
+  memberInTwoGroups,
   MY_CONSENTS,
   ok,
   REVOKE_CONSENT,
@@ -418,18 +416,13 @@ describe('consents(clientId:) a page at a time', () => {
 
   /** Kim in the lead clinician's group and in another clinician's, with consents for each and a clinic-wide one (revoked). */
   async function twoGroups() {
-    const w = await activeGroup({ members: 1 });
-    const [kim] = w.members;
-    const other = await w.clinic.addStaff('CLINICIAN', 'Other Clinician');
-    const g2 = await createGroup(w.clinic, other);
-    await activateGroup(w.clinic, g2);
-    ok(await gql(w.clinic.admin.auth, `mutation($input: EnrollClientInput!) { enrollClient(input: $input) { membership { id } } }`, { input: { groupId: g2.gid, clientId: kim.client.gid } }));
-    await acceptAgreement(kim, g2);
+    const w = await memberInTwoGroups();
+    const { kim, g2 } = w;
     const goalsHere = await grantConsent(kim.auth, { type: 'GOAL_SHARING', groupId: w.group.gid });
     const goalsThere = await grantConsent(kim.auth, { type: 'GOAL_SHARING', groupId: g2.gid });
     const contact = await grantConsent(kim.auth, { type: 'CONTACT_SHARING' });
     await revokeConsent(kim.auth, contact);
-    return { ...w, kim, g2, goalsHere, goalsThere, contact };
+    return { ...w, goalsHere, goalsThere, contact };
   }
 
   it('pages newest first with keyset cursors; a clinician\'s pages are chosen among the consents they may see, so each is full', async () => {

@@ -163,6 +163,21 @@ export interface ConsentRef {
   gid: string;
 }
 
+/**
+ * An ACTIVE group whose one member (Kim) is also in a second group led by another clinician, its
+ * agreement accepted there too: what the lead clinician must not see of Kim's other group.
+ */
+export async function memberInTwoGroups() {
+  const w = await activeGroup({ members: 1 });
+  const [kim] = w.members;
+  const other = await w.clinic.addStaff('CLINICIAN', 'Other Clinician');
+  const g2 = await createGroup(w.clinic, other);
+  await activateGroup(w.clinic, g2);
+  ok(await gql(w.clinic.admin.auth, `mutation($input: EnrollClientInput!) { enrollClient(input: $input) { membership { id } } }`, { input: { groupId: g2.gid, clientId: kim.client.gid } }));
+  await acceptAgreement(kim, g2);
+  return { ...w, kim, other, g2 };
+}
+
 export async function grantConsent(auth: string, input: Record<string, unknown>): Promise<ConsentRef & { consent: any }> {
   const consent = ok(await gql(auth, GRANT_CONSENT, { input })).grantConsent.consent;
   return { id: uuidOf(consent.id), gid: consent.id, consent };

@@ -1,7 +1,7 @@
 import { gql } from '../support/test-app';
 import { ownerQuery } from '../support/factories';
 import {
-  activateGroup, activeGroup, CHANGE_MEMBERSHIP_STATUS, checkIn, createGoal, createGroup, grantConsent, ok, shareGoals,
+  activeGroup, CHANGE_MEMBERSHIP_STATUS, checkIn, createGoal, grantConsent, memberInTwoGroups, ok, shareGoals,
 } from '../goals/goal-fixtures';
 
 /** Regression tests for the leaks a privacy review of the resolvers found (each was reproduced first). */
@@ -57,13 +57,8 @@ describe('privacy review findings', () => {
   });
 
   it('a clinician sees a client\'s group-scoped consents only for the groups they facilitate', async () => {
-    const w = await activeGroup({ members: 1 });
-    const [kim] = w.members;
-    const other = await w.clinic.addStaff('CLINICIAN', 'Other Clinician');
-    const g2 = await createGroup(w.clinic, other);
-    await activateGroup(w.clinic, g2);
-    ok(await gql(w.clinic.admin.auth, `mutation($input: EnrollClientInput!) { enrollClient(input: $input) { membership { id } } }`, { input: { groupId: g2.gid, clientId: kim.client.gid } }));
-    ok(await gql(kim.auth, `mutation($input: AcceptGroupAgreementInput!) { acceptGroupAgreement(input: $input) { membership { id } } }`, { input: { groupId: g2.gid } }));
+    const w = await memberInTwoGroups();
+    const { kim } = w;
     const res = ok(await gql(w.clinic.clinician.auth, `query($id: ID!){ consents(clientId:$id){ edges { node { type group { id } } } } }`, { id: kim.client.gid }));
     const groups = res.consents.edges.map((e: { node: unknown }) => e.node).filter((c: { group: { id: string } | null }) => c.group).map((c: { group: { id: string } }) => c.group.id);
     expect(groups.length).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
-import { ArrayMaxSize, IsOptional, IsUrl, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsOptional, IsUrl } from 'class-validator';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
-import { ConnectionType, PageArgs } from '../../common/connection';
+import { ConnectionType, FilteredPageArgs } from '../../common/connection';
 import { toGlobalId } from '../../common/global-id';
 import { SafeText } from '../../common/safe-text';
 import type { AuthedContext } from '../../context';
@@ -120,12 +120,7 @@ class GroupEventFilter {
 }
 
 @ArgsType()
-class GroupEventsArgs extends PageArgs {
-  @Field(() => GroupEventFilter, { nullable: true, description: 'Conditions on the events returned; without it, upcoming events of every group the viewer may see.' })
-  @IsOptional()
-  @ValidateNested()
-  filter?: GroupEventFilter | null;
-}
+class GroupEventsArgs extends FilteredPageArgs(GroupEventFilter, 'Conditions on the events returned; without it, upcoming events of every group the viewer may see.') {}
 
 @InputType({ description: 'Conditions on the connections returned; all that are given must hold.' })
 class ConnectionFilter {
@@ -140,12 +135,7 @@ class ConnectionFilter {
 }
 
 @ArgsType()
-class ConnectionsArgs extends PageArgs {
-  @Field(() => ConnectionFilter, { nullable: true, description: 'Conditions on the connections returned; without it, all of yours.' })
-  @IsOptional()
-  @ValidateNested()
-  filter?: ConnectionFilter | null;
-}
+class ConnectionsArgs extends FilteredPageArgs(ConnectionFilter, 'Conditions on the connections returned; without it, all of yours.') {}
 
 const ConnectionConnection = ConnectionType(Connection, 'Connection', 'A page of your contact requests and connections, newest first, then by id.');
 

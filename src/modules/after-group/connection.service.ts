@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { AuditAction } from '../../audit/audit-action';
-import { decodeCursor, Page, pageOf } from '../../common/connection';
+import { decodeCursor, keysetPage, Page, pageOf } from '../../common/connection';
 import { uuidOf } from '../../common/global-id';
 import { SqlParts } from '../../db/sql-parts';
 import type { AuthedContext, RequestContext } from '../../context';
@@ -83,19 +83,13 @@ export const connectionLoaders = (ctx: RequestContext) => {
       q.and(`NOT (coalesce(x.blocked_shown_as, x.status) = 'DECLINED' AND x.recipient_client_id = $1 AND x.closed_at < now() - interval '30 days')`);
       if (filter.status?.length) q.and(`${STATUS_SHOWN_SQL} = ANY(${q.param(filter.status)}::text[])`);
       if (filter.direction) q.and(filter.direction === ConnectionDirection.SENT ? 'x.requester_client_id = $1' : 'x.recipient_client_id = $1');
-      if (cursor) {
-        const [at, id] = [q.param(cursor[0]), q.param(cursor[1])];
-        q.and(`(x.created_at < ${at}::timestamptz OR (x.created_at = ${at}::timestamptz AND x.id > ${id}::uuid))`);
-      }
+      q.afterNewestFirst('x.created_at', 'x.id', cursor);
       const rows = await ctx.db.query<ConnectionRow & { created_key: string }>(
         `${select} WHERE ${mineOnly} ${q.andAll}
          ORDER BY x.created_at DESC, x.id LIMIT ${q.param(first + 1)}`,
         q.params,
       );
-      const keyById = new Map(rows.map((r) => [r.id, r.created_key]));
-      const page = pageOf(shown(me, rows.slice(0, first)), first, (c) => [keyById.get(c.id), c.id]);
-      page.pageInfo.hasNextPage = rows.length > first;
-      return page;
+      return keysetPage(rows, first, shown(me, rows.slice(0, first)), (r) => [r.created_key, r.id]);
     },
   };
 };

@@ -1,7 +1,7 @@
 import { SqlParts } from '../../db/sql-parts';
 import DataLoader from 'dataloader';
 import { AuditAction } from '../../audit/audit-action';
-import { decodeCursor, Page, pageOf } from '../../common/connection';
+import { decodeCursor, keysetPage, Page, pageOf } from '../../common/connection';
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
 import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
@@ -109,11 +109,7 @@ export async function listEvents(ctx: AuthedContext, filter: EventFilter, first:
     `SELECT *, starts_at::text AS starts_key FROM group_events ${q.where} ORDER BY starts_at, id LIMIT ${limit}`,
     q.params,
   );
-  const keyById = new Map(rows.map((r) => [r.id, r.starts_key]));
-  const visible = await visibleEvents(ctx, rows.slice(0, first).map(eventFromRow));
-  const page = pageOf(visible, first, (e) => [keyById.get(e.id), e.id]);
-  page.pageInfo.hasNextPage = rows.length > first;
-  return page;
+  return keysetPage(rows, first, await visibleEvents(ctx, rows.slice(0, first).map(eventFromRow)), (r) => [r.starts_key, r.id]);
 }
 
 export interface NewEvent {

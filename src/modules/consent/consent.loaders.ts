@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { AuditAction } from '../../audit/audit-action';
-import { CursorValue, Page, pageOf } from '../../common/connection';
+import { CursorValue, keysetPage, Page, pageOf } from '../../common/connection';
 import { SqlParts } from '../../db/sql-parts';
 import type { RequestContext } from '../../context';
 import { clientLoaders } from '../clients/client.loaders';
@@ -59,19 +59,13 @@ export const consentLoaders = (ctx: RequestContext) => ({
     }
     if (filter.type?.length) q.and(`type = ANY(${q.param(filter.type)}::text[])`);
     if (filter.status?.length) q.and(`${CONSENT_STATUS_SQL} = ANY(${q.param(filter.status)}::text[])`);
-    if (cursor) {
-      const [at, id] = [q.param(cursor[0]), q.param(cursor[1])];
-      q.and(`(granted_at < ${at}::timestamptz OR (granted_at = ${at}::timestamptz AND id > ${id}::uuid))`);
-    }
+    q.afterNewestFirst('granted_at', 'id', cursor);
     const rows = await ctx.db.query<ConsentRow & { granted_key: string }>(
       `SELECT ${CONSENT_COLUMNS}, granted_at::text AS granted_key FROM consent_records WHERE client_id = $1 ${q.andAll}
         ORDER BY granted_at DESC, id LIMIT ${q.param(first + 1)}`,
       q.params,
     );
-    const keyById = new Map(rows.map((r) => [r.id, r.granted_key]));
-    const page = pageOf(await visible(ctx, rows.slice(0, first).map(consentFromRow)), first, (c) => [keyById.get(c.id), c.id]);
-    page.pageInfo.hasNextPage = rows.length > first;
-    return page;
+    return keysetPage(rows, first, await visible(ctx, rows.slice(0, first).map(consentFromRow)), (r) => [r.granted_key, r.id]);
   },
 
   events: new DataLoader<string, ConsentEvent[]>(async (ids) => {

@@ -1,8 +1,8 @@
-import { ArrayMaxSize, IsOptional, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsOptional } from 'class-validator';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Actor, actorKey, actorLoader } from '../../audit/actor';
 import { Rule } from '../../auth/viewer';
-import { ConnectionType, PageArgs } from '../../common/connection';
+import { ConnectionType, FilteredPageArgs } from '../../common/connection';
 import { SafeText } from '../../common/safe-text';
 import type { AuthedContext } from '../../context';
 import { Client } from '../clients/client.entity';
@@ -34,15 +34,10 @@ class ConsentFilter {
 }
 
 @ArgsType()
-class ConsentsArgs extends PageArgs {
+class ConsentsArgs extends FilteredPageArgs(ConsentFilter, 'Conditions on the consents returned; without it, every one (history included).') {
   @Field(() => ID, { description: 'The client.' })
   @SafeText({ max: 200 })
   clientId: string;
-
-  @Field(() => ConsentFilter, { nullable: true, description: 'Conditions on the consents returned; without it, every one (history included).' })
-  @IsOptional()
-  @ValidateNested()
-  filter?: ConsentFilter | null;
 }
 
 const ConsentRecordConnection = ConnectionType(ConsentRecord, 'ConsentRecord', 'A page of a client\'s consents, newest first, then by id.');

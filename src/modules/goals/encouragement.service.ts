@@ -1,5 +1,5 @@
 import { AuditAction } from '../../audit/audit-action';
-import { decodeCursor, Page, pageOf } from '../../common/connection';
+import { decodeCursor, keysetPage, Page } from '../../common/connection';
 import { uuidOf } from '../../common/global-id';
 import { SqlParts } from '../../db/sql-parts';
 import type { AuthedContext } from '../../context';
@@ -67,10 +67,7 @@ async function received(ctx: AuthedContext, limit: number, options: { onlyId?: s
   if (viewer.kind !== 'MEMBER') throw forbidden();
   const q = new SqlParts(viewer.clientId);
   if (options.onlyId) q.and(`e.id = ${q.param(options.onlyId)}`);
-  if (options.cursor) {
-    const [at, id] = [q.param(options.cursor[0]), q.param(options.cursor[1])];
-    q.and(`(e.sent_at < ${at}::timestamptz OR (e.sent_at = ${at}::timestamptz AND e.id > ${id}::uuid))`);
-  }
+  q.afterNewestFirst('e.sent_at', 'e.id', options.cursor);
   const rows = await ctx.db.query<{ id: string; sender_client_id: string; goal_id: string; message: string; sent_at: Date; sent_key: string; title: string; given_name: string; family_name: string; preferred_name: string | null }>(
     `SELECT e.id, e.sender_client_id, e.goal_id, e.message, e.sent_at, e.sent_at::text AS sent_key, g.title, c.given_name, c.family_name, c.preferred_name
        FROM encouragements e JOIN goals g ON g.id = e.goal_id JOIN clients c ON c.id = e.sender_client_id
@@ -104,10 +101,7 @@ function shown(ctx: AuthedContext, list: Encouragement[]): Encouragement[] {
 export async function myEncouragements(ctx: AuthedContext, first: number, after: string | null | undefined): Promise<Page<Encouragement>> {
   const cursor = decodeCursor(after, ['timestamp', 'uuid']);
   const rows = await received(ctx, first + 1, { cursor });
-  const keyById = new Map(rows.map((r) => [r.encouragement.id, r.sentKey]));
-  const page = pageOf(shown(ctx, rows.slice(0, first).map((r) => r.encouragement)), first, (e) => [keyById.get(e.id), e.id]);
-  page.pageInfo.hasNextPage = rows.length > first;
-  return page;
+  return keysetPage(rows, first, shown(ctx, rows.slice(0, first).map((r) => r.encouragement)), (r) => [r.sentKey, r.encouragement.id]);
 }
 
 /** One of the viewing member's encouragements by id, as their list shows it (`node(id:)`). */

@@ -1,8 +1,8 @@
-import { IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { IsOptional, Max, Min } from 'class-validator';
 import { badInput } from '../../errors/domain-error';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Float, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
-import { ConnectionType, listSize, PageArgs } from '../../common/connection';
+import { ConnectionType, FilteredPageArgs, listSize } from '../../common/connection';
 import { SafeText } from '../../common/safe-text';
 import { CalendarDate, toSqlDate } from '../../common/scalars';
 import type { AuthedContext } from '../../context';
@@ -44,13 +44,7 @@ class GoalFilter {
 }
 
 @ArgsType()
-class GoalsArgs extends PageArgs {
-  @Field(() => GoalFilter, { nullable: true, description: 'Conditions on the goals returned.' })
-  @IsOptional()
-  // type-graphql validates nested input objects only when told to: the filter's own rules (text hygiene) run.
-  @ValidateNested()
-  filter?: GoalFilter | null;
-}
+class GoalsArgs extends FilteredPageArgs(GoalFilter, 'Conditions on the goals returned.') {}
 
 @ArgsType()
 class CheckInsArgs {

@@ -2,7 +2,7 @@ import { SqlParts } from '../../db/sql-parts';
 import { AuditAction } from '../../audit/audit-action';
 import { auditRefusedRead, refusedWrite, stateConflict } from '../../audit/denied-subject';
 import { actorOf } from '../../auth/viewer';
-import { decodeCursor, Page, pageOf } from '../../common/connection';
+import { decodeCursor, keysetPage, Page } from '../../common/connection';
 import { uuidOf } from '../../common/global-id';
 import { toSqlDate } from '../../common/scalars';
 import type { AuthedContext } from '../../context';
@@ -74,12 +74,7 @@ export async function listGoals(ctx: AuthedContext, filter: GoalFilter, first: n
   );
   // Only the returned page goes through the rule (and so the audit); the extra row tells hasNextPage.
   const goals = await ctx.loaders.of(goalLoaders).fromRows(rows.slice(0, first));
-  const keyById = new Map(rows.map((r) => [r.id, r.created_key]));
-  const visible = goals.filter((g): g is Goal => g instanceof Goal);
-  const result = pageOf(visible, first, (g) => [keyById.get(g.id), g.id]);
-  result.pageInfo.hasNextPage = rows.length > first;
-  if (rows.length > first && visible.length) result.pageInfo.endCursor = result.edges[result.edges.length - 1].cursor;
-  return result;
+  return keysetPage(rows, first, goals.filter((g): g is Goal => g instanceof Goal), (r) => [r.created_key, r.id]);
 }
 
 /** The membership a goal is written for, and whether the viewer may write goals there. */

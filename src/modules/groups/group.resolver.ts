@@ -1,7 +1,7 @@
-import { IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { IsOptional, Max, Min } from 'class-validator';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
-import { ConnectionType, listSize, PageArgs } from '../../common/connection';
+import { ConnectionType, FilteredPageArgs, listSize } from '../../common/connection';
 import { isSafeText, SafeText } from '../../common/safe-text';
 import { badInput } from '../../errors/domain-error';
 import type { AuthedContext } from '../../context';
@@ -44,13 +44,7 @@ class GroupFilter {
 }
 
 @ArgsType()
-class GroupsArgs extends PageArgs {
-  @Field(() => GroupFilter, { nullable: true, description: 'Conditions on the groups returned.' })
-  @IsOptional()
-  // type-graphql validates nested input objects only when told to: the filter's own rules (text hygiene) run.
-  @ValidateNested()
-  filter?: GroupFilter | null;
-}
+class GroupsArgs extends FilteredPageArgs(GroupFilter, 'Conditions on the groups returned.') {}
 
 @ArgsType()
 class MembersArgs {

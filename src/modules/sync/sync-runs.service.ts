@@ -1,5 +1,5 @@
 import { actorKey, actorLoader } from '../../audit/actor';
-import { decodeCursor, Page, pageOf } from '../../common/connection';
+import { decodeCursor, keysetPage, Page } from '../../common/connection';
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
 import { SqlParts } from '../../db/sql-parts';
@@ -17,10 +17,7 @@ export async function syncRunsPage(ctx: AuthedContext, first: number, after: str
   const cursor = decodeCursor(after, ['timestamp', 'uuid']);
   const q = new SqlParts();
   if (filter.groupId) q.and(`group_id = ${q.param(uuidOf(filter.groupId, 'TherapyGroup') ?? '00000000-0000-0000-0000-000000000000')}`);
-  if (cursor) {
-    const [at, id] = [q.param(cursor[0]), q.param(cursor[1])];
-    q.and(`(created_at < ${at}::timestamptz OR (created_at = ${at}::timestamptz AND id > ${id}::uuid))`);
-  }
+  q.afterNewestFirst('created_at', 'id', cursor);
   const rows = await ctx.db.query<{
     id: string; group_id: string; created_at: Date; created_key: string; actor_type: string; actor_id: string | null; mode: SyncRun['mode']; dry_run: boolean;
     applied: boolean; row_count: number; error_count: number; counts: unknown;
@@ -48,8 +45,5 @@ export async function syncRunsPage(ctx: AuthedContext, first: number, after: str
       counts: JSON.stringify(r.counts),
     });
   });
-  const keyById = new Map(rows.map((r) => [r.id, r.created_key]));
-  const page = pageOf(runs, first, (run) => [keyById.get(run.id), run.id]);
-  page.pageInfo.hasNextPage = rows.length > first;
-  return page;
+  return keysetPage(rows, first, runs, (r) => [r.created_key, r.id]);
 }

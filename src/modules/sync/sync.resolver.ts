@@ -1,7 +1,7 @@
-import { IsOptional, ValidateNested } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, InputType, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
-import { ConnectionType, PageArgs } from '../../common/connection';
+import { ConnectionType, FilteredPageArgs } from '../../common/connection';
 import { SafeText } from '../../common/safe-text';
 import type { AuthedContext } from '../../context';
 import { visibleGroup } from '../groups/group.loaders';
@@ -19,12 +19,7 @@ class SyncRunFilter {
 }
 
 @ArgsType()
-class SyncRunsArgs extends PageArgs {
-  @Field(() => SyncRunFilter, { nullable: true, description: 'Conditions on the runs returned; without it, every group\'s.' })
-  @IsOptional()
-  @ValidateNested()
-  filter?: SyncRunFilter | null;
-}
+class SyncRunsArgs extends FilteredPageArgs(SyncRunFilter, 'Conditions on the runs returned; without it, every group\'s.') {}
 
 const SyncRunConnection = ConnectionType(SyncRun, 'SyncRun', 'A page of roster sync runs, newest first, then by id.');
 
