@@ -30,10 +30,12 @@ export const heldFromPartnerSql = blockedProposalSql('am.client_id');
 
 /**
  * Whether proposal `p` stays held from its partner once it is no longer pending (ended, declined):
+ * `partner` and `proposer` are their client ids (SQL).
  * made after the partner blocked its proposer. A change that closes a proposal is recorded about
  * whom it concerns afterwards: one made before the block shows to the partner once closed.
  */
-export const heldOnceClosedSql = `EXISTS (SELECT 1 FROM member_blocks hb WHERE hb.blocker_client_id = am.client_id AND hb.blocked_client_id = pm.client_id AND hb.created_at <= p.created_at)`;
+export const heldOnceClosedSql = (partner: string, proposer: string) =>
+  `EXISTS (SELECT 1 FROM member_blocks hb WHERE hb.blocker_client_id = ${partner} AND hb.blocked_client_id = ${proposer} AND hb.created_at <= p.created_at)`;
 
 /** A partnership `p` with each side's membership and client: the proposer `pm`/`pc`, the partner `am`/`ac`. */
 export const PARTNERSHIP_SIDES = `accountability_partnerships p

@@ -135,7 +135,7 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
       WHERE p.status = 'PROPOSED' AND p.proposer_membership_id = $2 AND p.partner_membership_id = $1 AND pm.id = p.proposer_membership_id
         AND ${blockedProposalSql('$3::uuid')}
       RETURNING p.id, pm.client_id,
-                EXISTS (SELECT 1 FROM member_blocks hb WHERE hb.blocker_client_id = $3 AND hb.blocked_client_id = pm.client_id AND hb.created_at <= p.created_at) AS still_hidden`,
+                ${heldOnceClosedSql('$3', 'pm.client_id')} AS still_hidden`,
     [own.membershipId, partnerId, viewer.clientId],
   );
   // Recorded as the decline it now is, about its proposer, and about the viewer too when, made
@@ -226,7 +226,7 @@ export async function endPartnership(ctx: AuthedContext, input: EndPartnershipIn
 export async function endPartnershipsOnBlock(ctx: RequestContext, blockerClientId: string, blockedClientId: string): Promise<void> {
   // Read and locked before the ending; whom each ending concerns is judged as it will stand, ended.
   const ending = await ctx.db.query<{ id: string; p_client: string; a_client: string; held: boolean }>(
-    `SELECT p.id, pm.client_id AS p_client, am.client_id AS a_client, ${heldOnceClosedSql} AS held
+    `SELECT p.id, pm.client_id AS p_client, am.client_id AS a_client, ${heldOnceClosedSql('am.client_id', 'pm.client_id')} AS held
        FROM accountability_partnerships p JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN memberships am ON am.id = p.partner_membership_id
       WHERE (p.status = 'ACTIVE' AND ((pm.client_id = $1 AND am.client_id = $2) OR (pm.client_id = $2 AND am.client_id = $1)))
          OR (p.status = 'PROPOSED' AND pm.client_id = $1 AND am.client_id = $2)
@@ -251,8 +251,7 @@ async function endPartnershipsOfMemberships(ctx: RequestContext, membershipIds: 
     `SELECT p.id, p.group_id, p.status, (p.proposer_continues_after_group AND p.partner_continues_after_group) AS both_continue,
             a.client_id AS a_client, b.client_id AS b_client, a.status AS a_status, b.status AS b_status,
             -- Held once ended (recorded about its proposer alone): made after the partner blocked them.
-            EXISTS (SELECT 1 FROM member_blocks hb WHERE hb.blocker_client_id = b.client_id AND hb.blocked_client_id = a.client_id
-                      AND hb.created_at <= p.created_at) AS held
+            ${heldOnceClosedSql('b.client_id', 'a.client_id')} AS held
        FROM accountability_partnerships p
        JOIN memberships a ON a.id = p.proposer_membership_id JOIN memberships b ON b.id = p.partner_membership_id
       WHERE (p.proposer_membership_id = ANY($1::uuid[]) OR p.partner_membership_id = ANY($1::uuid[])) AND p.status IN ('PROPOSED', 'ACTIVE')`,
