@@ -8,6 +8,7 @@ import {
   createGoal,
   END_PARTNERSHIP,
   expectRefused,
+  GOAL_NODE,
   grantConsent,
   Member,
   ok,
@@ -279,6 +280,29 @@ describe('encouragement', () => {
     await expectRefused('NOT_FOUND', [clinic.id], () => gql(lee.auth, SEND, { input: { goalId: privateGoal.gid, message: 'Hi' } }));
     await expectRefused('NOT_FOUND', [clinic.id], () => gql(sam.auth, SEND, { input: { goalId: partnersGoal.gid, message: 'Hi' } }));
     expect(await encouragementsTo(kim.client.id)).toEqual([]);
+  });
+
+  it('stops while the goal\'s owner is on hold: the partner sees none of their goals and cannot encourage (NOT_FOUND, nothing stored); the partnership stays ACTIVE and shows them again on return', async () => {
+    const { clinic, kim, lee, partnersGoal, groupGoal } = await world();
+    const leesGoal = await createGoal(lee, { visibility: 'PARTNERS' });
+    const hold = async (status: string) =>
+      ok(await gql(clinic.clinician.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: kim.membershipGid, status, reason: 'Clinical hold' } }));
+    const leesView = async () => ok(await gql(lee.auth, PARTNER_GOALS)).myPartnerships.map((p: any) => [p.status, p.partnerGoals.map((g: any) => g.id)]);
+    expect(await leesView()).toEqual([['ACTIVE', [partnersGoal.gid, groupGoal.gid]]]);
+
+    await hold('ON_HOLD');
+    const res = await gql(lee.auth, PARTNER_GOALS);
+    expect(ok(res).myPartnerships.map((p: any) => [p.status, p.partnerGoals])).toEqual([['ACTIVE', []]]);
+    expect(await goalReads(res.body.extensions!.requestId)).toEqual([]);
+    await expectRefused('NOT_FOUND', [clinic.id], () => gql(lee.auth, GOAL_NODE, { id: partnersGoal.gid }));
+    await expectRefused('NOT_FOUND', [clinic.id], () => gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, message: 'Thinking of you' } }));
+    expect(await encouragementsTo(kim.client.id)).toEqual([]);
+    // Kim, on hold, still sees Lee's goals: a hold withdraws the member's own data, not their view.
+    expect(ok(await gql(kim.auth, PARTNER_GOALS)).myPartnerships.map((p: any) => p.partnerGoals.map((g: any) => g.id))).toEqual([[leesGoal.gid]]);
+    expect((await partnershipRows(clinic.id)).map((p: any) => p.status)).toEqual(['ACTIVE']);
+
+    await hold('ACTIVE');
+    expect(await leesView()).toEqual([['ACTIVE', [partnersGoal.gid, groupGoal.gid]]]);
   });
 
   it('refuses messages to oneself, about another goal\'s check-in, or over 500 characters; nothing stored', async () => {

@@ -73,10 +73,13 @@ describe('goalAudience', () => {
     for (const lifecycleStatus of [L.ON_HOLD, L.COMPLETED]) expect(goalAudience(member(), goal({ lifecycleStatus }), rule())).toBe('PEER');
   });
 
-  it('shows an active partner PARTNERS and GROUP goals without the sharing consent, never PRIVATE or PROPOSED ones', () => {
+  it('shows an active partner PARTNERS and GROUP goals without the sharing consent, never PRIVATE or PROPOSED ones, nor while the owner is on hold', () => {
     const partner = rule({ partnerMembershipIds: new Set(['m-peer']), ownerSharesGoals: false, seesPeersIn: () => false });
     expect(goalAudience(member(), goal({ visibility: V.PARTNERS }), partner)).toBe('PARTNER');
     expect(goalAudience(member(), goal({ visibility: V.GROUP, ownerMembershipStatus: S.COMPLETED }), partner)).toBe('PARTNER');
+    // A hold withdraws the owner's goals from their partner too (and a peer's view needs the owner ACTIVE).
+    expect(goalAudience(member(), goal({ visibility: V.PARTNERS, ownerMembershipStatus: S.ON_HOLD }), partner)).toBeNull();
+    expect(goalAudience(member(), goal({ visibility: V.GROUP, ownerMembershipStatus: S.ON_HOLD }), rule({ partnerMembershipIds: new Set(['m-peer']) }))).toBeNull();
     expect(goalAudience(member(), goal({ visibility: V.PRIVATE }), partner)).toBeNull();
     expect(goalAudience(member(), goal({ visibility: V.PARTNERS, lifecycleStatus: L.PROPOSED }), partner)).toBeNull();
   });

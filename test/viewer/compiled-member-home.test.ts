@@ -211,6 +211,30 @@ describe('the compiled member home answers exactly as the resolvers do', () => {
     expect((compiled.data as any).myPartnerships.map((p: any) => [p.status, p.partnerGoals.length])).toEqual([['ACTIVE', 2], ['ENDED', 0]]);
   });
 
+  it('a partner on hold: their goals leave my home screen and goals list on both paths, unaudited, and come back when they return', async () => {
+    const world = await activeGroup({ clinic, members: 2 });
+    const [kim, pat] = world.members;
+    await goalsOf(pat, [['PARTNERS', 'ACTIVE'], ['GROUP', 'ACTIVE']]);
+    await shareGoals(pat, world.group);
+    await partner(kim, pat);
+    const hold = (status: string) => ownerQuery(`UPDATE memberships SET status = $2 WHERE id = $1`, [pat.membershipId, status]);
+    const patsGoalsSeen = async () => {
+      const { compiled } = await both(kim.auth, EVERYTHING, { first: 50 });
+      expect(compiled.statements).toBe(2);
+      const data = compiled.data as any;
+      return {
+        partnerGoals: data.myPartnerships.map((p: any) => [p.status, p.partnerGoals.length]),
+        listed: data.goals.edges.filter((e: any) => e.node.ownerDisplayName !== `${kim.client.givenName} ${kim.client.familyName[0]}.`).length,
+        audited: compiled.audit.filter((l) => l.includes('|READ|Goal|') && l.includes(pat.client.id)).length,
+      };
+    };
+    expect(await patsGoalsSeen()).toEqual({ partnerGoals: [['ACTIVE', 2]], listed: 2, audited: 2 });
+    await hold('ON_HOLD');
+    expect(await patsGoalsSeen()).toEqual({ partnerGoals: [['ACTIVE', 0]], listed: 0, audited: 0 });
+    await hold('ACTIVE');
+    expect(await patsGoalsSeen()).toEqual({ partnerGoals: [['ACTIVE', 2]], listed: 2, audited: 2 });
+  });
+
   it('a member in no group, a member who has not accepted the agreement, and a client with no memberships at all', async () => {
     const world = await activeGroup({ clinic, members: 2, accept: false });
     await goalsOf(world.members[1], [['GROUP', 'ACTIVE']]);

@@ -184,7 +184,8 @@ export const mayShowMemberSql = (client: string) => {
         AND COALESCE(own.agreement_version_accepted, 0) >= tg.agreement_version
         AND ${consentAnswerSql(client, `'${ConsentType.GROUP_AGREEMENT}'`, `'GROUP'`, 'own.group_id', 'NULL::text')} IS NOT NULL`;
   return `(g.client_id = ${client} OR (g.visibility <> '${GoalVisibility.PRIVATE}' AND g.lifecycle_status IN (${SHOWN_TO_OTHERS_SQL}) AND (
-      g.membership_id IN (SELECT other FROM (${partnershipsOfClients(`m.client_id = ${client}`)}) partners WHERE partners.status = 'ACTIVE')
+      (g.membership_id IN (SELECT other FROM (${partnershipsOfClients(`m.client_id = ${client}`)}) partners WHERE partners.status = 'ACTIVE')
+          AND EXISTS (SELECT 1 FROM memberships owner WHERE owner.id = g.membership_id AND owner.status <> '${MembershipStatus.ON_HOLD}'))
       OR (g.visibility = '${GoalVisibility.GROUP}'
           AND g.group_id IN (${peerGroups})
           AND EXISTS (SELECT 1 FROM memberships owner WHERE owner.id = g.membership_id AND owner.status = '${MembershipStatus.ACTIVE}')

@@ -29,7 +29,7 @@ export const SHOWN_TO_OTHERS: readonly GoalLifecycleStatus[] = [GoalLifecycleSta
 /**
  * Who the viewer is to a goal, or null when they may not see it:
  * the member (OWNER); supervisors and the group's clinicians (CLINICAL; admins never);
- * an active partner, for PARTNERS or GROUP goals (PARTNER); a peer who sees the group, for GROUP
+ * an active partner, for PARTNERS or GROUP goals while the owner is not on hold (PARTNER); a peer who sees the group, for GROUP
  * goals while the owner holds GOAL_SHARING consent (PEER); an integration with `goals:read`
  * under the owner's PARTNER_DATA_SHARING consent (INTEGRATION). Peers and partners never see
  * proposed or cancelled goals.
@@ -43,7 +43,9 @@ export function goalAudience(viewer: Viewer, goal: GoalFacts, facts: GoalRuleFac
     case 'MEMBER': {
       if (goal.clientId === viewer.clientId) return 'OWNER';
       if (!SHOWN_TO_OTHERS.includes(goal.lifecycleStatus) || goal.visibility === GoalVisibility.PRIVATE) return null;
-      if (facts.partnerMembershipIds.has(goal.membershipId)) return 'PARTNER';
+      // A hold withdraws the member's own data from the room, partners included: holds are often
+      // clinical, and the partnership resumes its view when the member is back.
+      if (facts.partnerMembershipIds.has(goal.membershipId)) return goal.ownerMembershipStatus === 'ON_HOLD' ? null : 'PARTNER';
       // Peers see each other only while both are ACTIVE members (DESIGN §4).
       if (goal.visibility === GoalVisibility.GROUP && goal.ownerMembershipStatus === 'ACTIVE' && facts.seesPeersIn(goal.groupId) && facts.ownerSharesGoals) {
         return 'PEER';

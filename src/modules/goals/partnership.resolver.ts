@@ -77,7 +77,7 @@ export class PartnershipResolver {
   @FieldResolver(() => [Goal], {
     nullable: true,
     description:
-      'For the viewing member, while the partnership is ACTIVE: the other member\'s goals in this group that they may see, oldest first (PARTNERS- and GROUP-visible goals that are not proposed or cancelled; the goal rule decides, and each goal shown is audited). Empty unless the partnership is ACTIVE; null for staff.',
+      'For the viewing member, while the partnership is ACTIVE: the other member\'s goals in this group that they may see, oldest first (PARTNERS- and GROUP-visible goals that are not proposed or cancelled; the goal rule decides, and each goal shown is audited). Empty unless the partnership is ACTIVE, and while the other member\'s membership is on hold; null for staff.',
   })
   partnerGoals(@Root() p: AccountabilityPartnership, @Ctx() ctx: AuthedContext) {
     if (ctx.viewer.kind !== 'MEMBER') return null;
