@@ -73,7 +73,8 @@ export class AuditLog {
   async commit(db: RequestDb, options: { includeAccess: boolean }): Promise<void> {
     const viewer = this.viewer();
     const clinicId = db.clinicId;
-    const rows = [...(options.includeAccess ? this.entries.values() : []), ...this.denials];
+    const denials = [...this.denials];
+    const rows = [...(options.includeAccess ? this.entries.values() : []), ...denials];
     const disclosures = options.includeAccess ? [...this.disclosures.values()] : [];
     this.entries.clear();
     this.denials.length = 0;
@@ -100,7 +101,14 @@ export class AuditLog {
         );
       }
     }
-    await db.commit(writes);
+    try {
+      await db.commit(writes);
+    } catch (error) {
+      // Nothing was written: what the request read is not released, but its denials must survive
+      // (`settleRequest` writes them in a transaction of their own).
+      this.denials.push(...denials);
+      throw error;
+    }
   }
 }
 

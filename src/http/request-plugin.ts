@@ -109,6 +109,8 @@ export async function settleRequest(ctx: RequestContext, result: FormattedExecut
   } catch (error) {
     await ctx.db.finish(false).catch(() => undefined);
     ctx.log.error({ requestId: ctx.requestId, err: describeInternal(error) }, 'commit failed');
+    // A refusal is kept even when the request's own commit failed, as when a mutation rolls back.
+    await writeDenials(ctx).catch((e) => ctx.log.error({ requestId: ctx.requestId, err: describeInternal(e) }, 'denials not written'));
     if (result) {
       result.data = null;
       result.errors = [{ message: INTERNAL_MESSAGE, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }];

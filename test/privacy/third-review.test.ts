@@ -50,6 +50,16 @@ describe('a refused write names the member it was about (session 10)', () => {
       ['NOT_FOUND', () => gql(w.outsider.auth, `mutation($input: GrantConsentInput!) { grantConsent(input: $input) { consent { id } } }`, {
         input: { clientId: w.kim.client.gid, type: 'TREATMENT', method: 'VERBAL' } }),
         { resource_type: 'Client', resource_id: w.kim.client.id, subject_client_id: w.kim.client.id }],
+      // A member recording consent for a peer, staff naming a group she is not in, or a key that does not exist.
+      ['NOT_FOUND', () => gql(w.lee.auth, `mutation($input: GrantConsentInput!) { grantConsent(input: $input) { consent { id } } }`, {
+        input: { clientId: w.kim.client.gid, type: 'GOAL_SHARING', groupId: w.group.gid } }),
+        { resource_type: 'Client', resource_id: w.kim.client.id, subject_client_id: w.kim.client.id }],
+      ['NOT_FOUND', () => gql(w.clinic.admin.auth, `mutation($input: GrantConsentInput!) { grantConsent(input: $input) { consent { id } } }`, {
+        input: { clientId: w.kim.client.gid, type: 'GROUP_AGREEMENT', groupId: w.other.group.gid, method: 'SIGNED_FORM' } }),
+        { resource_type: 'Client', resource_id: w.kim.client.id, subject_client_id: w.kim.client.id }],
+      ['NOT_FOUND', () => gql(w.clinic.admin.auth, `mutation($input: GrantConsentInput!) { grantConsent(input: $input) { consent { id } } }`, {
+        input: { clientId: w.kim.client.gid, type: 'PARTNER_DATA_SHARING', provision: 'DENY', integrationId: toGlobalId('ApiKey', '00000000-0000-4000-8000-000000000000'), method: 'SIGNED_FORM' } }),
+        { resource_type: 'Client', resource_id: w.kim.client.id, subject_client_id: w.kim.client.id }],
       // A peer who sees Kim's shared goal may not check in on it.
       ['FORBIDDEN', () => gql(w.lee.auth, RECORD_CHECK_IN, { input: { goalId: shared.gid, value: 1 } }),
         { resource_type: 'Goal', resource_id: shared.id, subject_client_id: w.kim.client.id }],
@@ -67,7 +77,21 @@ describe('a refused write names the member it was about (session 10)', () => {
     }
     // Kim's access report shows the attempts on her records, as it shows a refused look.
     const denials = ok(await gql(w.kim.auth, REPORT)).myAccessReport.accesses.filter((a: { action: string }) => a.action === 'DENIED');
-    expect(denials.map((a: { resourceType: string }) => a.resourceType).sort()).toEqual(['Client', 'ConsentRecord', 'Goal', 'Membership', 'Membership']);
+    expect(denials.map((a: { resourceType: string }) => a.resourceType).sort()).toEqual(['Client', 'Client', 'Client', 'Client', 'ConsentRecord', 'Goal', 'Membership', 'Membership']);
+  });
+});
+
+describe('a consent already revoked (session 11)', () => {
+  it('answers CONFLICT on a second revocation, DENIED about the member whose consent\'s state it told; nothing else changes', async () => {
+    const w = await world();
+    const consent = await grantConsent(w.kim.auth, { type: 'GOAL_SHARING', groupId: w.group.gid });
+    const REVOKE = `mutation($input: RevokeConsentInput!) { revokeConsent(input: $input) { consent { id status } } }`;
+    expect(ok(await gql(w.lead.auth, REVOKE, { input: { consentId: consent.gid } })).revokeConsent.consent.status).toBe('REVOKED');
+    const before = await fullState(w.clinic.id);
+    const again = await gql(w.lead.auth, REVOKE, { input: { consentId: consent.gid } });
+    expectError(again, 'CONFLICT');
+    expect(await rowsOf(again)).toEqual([{ action: 'DENIED', resource_type: 'ConsentRecord', resource_id: consent.id, subject_client_id: w.kim.client.id, code: 'CONFLICT' }]);
+    expect(await fullState(w.clinic.id)).toEqual(before);
   });
 });
 
@@ -320,7 +344,7 @@ describe('a block mutes', () => {
     expect((await ownerQuery(`SELECT status FROM accountability_partnerships WHERE id = $1`, [uuidOf(withSam.id)]))[0].status).toBe('ENDED');
   });
 
-  it('encouragements from a member one blocked no longer show; others\' still do', async () => {
+  it('encouragements from a member one blocked no longer show, in the inbox or the access report; others\' still do', async () => {
     const w = await activeGroup({ members: 3 });
     const [kim, lee, sam] = w.members;
     await ownerQuery(`UPDATE therapy_groups SET peer_contact_policy = 'ANYTIME' WHERE id = $1`, [w.group.id]);
@@ -335,7 +359,13 @@ describe('a block mutes', () => {
     expect(ok(await gql(kim.auth, MINE)).myEncouragements.edges.map((e: { node: { message: string } }) => e.node).map((e: { message: string }) => e.message).sort()).toEqual(['From Lee', 'From Sam']);
     const connection = await connect(lee, kim);
     ok(await gql(kim.auth, BLOCK, { input: { connectionId: connection } }));
-    ok(await gql(lee.auth, SEND, { input: { goalId: goal.gid, message: 'From Lee again' } }));
+    const again = await gql(lee.auth, SEND, { input: { goalId: goal.gid, message: 'From Lee again' } });
+    ok(again);
+    // Recorded about Lee alone: Kim's access report shows the message Lee sent before the block, not this one.
+    expect((await rowsOf(again)).filter((r) => r.action === 'CREATE')).toEqual([expect.objectContaining({ resource_type: 'Encouragement', subject_client_id: lee.client.id })]);
+    const created = ok(await gql(kim.auth, `{ myAccessReport { accesses { action resourceType actor { name } } } }`)).myAccessReport.accesses
+      .filter((a: { action: string; resourceType: string }) => a.action === 'CREATE' && a.resourceType === 'Encouragement');
+    expect(created.map((a: { actor: { name: string } }) => a.actor.name).sort()).toEqual([lee, sam].map((m) => `${m.client.givenName} ${m.client.familyName[0]}.`).sort());
     expect(ok(await gql(kim.auth, MINE)).myEncouragements.edges.map((e: { node: { message: string } }) => e.node).map((e: { message: string }) => e.message)).toEqual(['From Sam']);
     // Lee is told nothing: sending still succeeds, and the messages are kept.
     expect(await ownerQuery(`SELECT message FROM encouragements WHERE sender_client_id = $1 ORDER BY sent_at`, [lee.client.id])).toEqual([

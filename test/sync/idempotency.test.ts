@@ -47,6 +47,21 @@ describe('syncRoster with an idempotencyKey', () => {
     expect([await fullState(w.clinic.id), await neighbours(w)]).toEqual(before);
   });
 
+  it('records a retry\'s release as the run\'s: the same reads of stored clients and memberships, about the same members', async () => {
+    const w = await syncWorld();
+    await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 3)));
+    const reads = async (requestId: string) =>
+      ownerQuery(`SELECT action, resource_type, resource_id, subject_client_id FROM audit_events WHERE request_id = $1 AND action = 'READ' ORDER BY resource_type, resource_id`, [requestId]);
+    // A dry run telling which stored names differ, and its retry.
+    const rows = rosterRows(1, 3).map((r, i) => (i === 0 ? { ...r, givenName: 'Renamed' } : r));
+    const dry = await syncRoster(w.writer.auth, w.group, rows, { dryRun: true, idempotencyKey: 'dry-1' });
+    const retry = await syncRoster(w.writer.auth, w.group, rows, { dryRun: true, idempotencyKey: 'dry-1' });
+    expect(ok(retry).syncRoster).toEqual(ok(dry).syncRoster);
+    const first = await reads(dry.body.extensions!.requestId);
+    expect(first.map((r) => r.resource_type)).toEqual(['Client', 'Client', 'Client', 'Membership', 'Membership', 'Membership']);
+    expect(await reads(retry.body.extensions!.requestId)).toEqual(first);
+  });
+
   it('answers IDEMPOTENCY_KEY_REUSED for the same key with another input (a dry run\'s key cannot apply), writing nothing', async () => {
     const w = await syncWorld();
     await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 2), { idempotencyKey: 'k1', dryRun: true }));

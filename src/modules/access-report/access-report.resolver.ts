@@ -19,7 +19,7 @@ export class AccessReportResolver {
   }
 
   @Authorized(Rule.ADMIN, Rule.SUPERVISOR)
-  @Query(() => AccessReport, { description: 'The same report for a client, produced by staff (the production is itself audited). Admins and supervisors.' })
+  @Query(() => AccessReport, { description: 'The same report for a client, produced by staff. Its production is itself audited: an EXPORT about the client, and about each member it names as having acted on their records. Admins and supervisors.' })
   clientAccessReport(
     @Arg('clientId', () => ID, { description: 'The client.' }) clientId: string,
     @Ctx() ctx: AuthedContext,

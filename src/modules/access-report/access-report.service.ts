@@ -23,7 +23,7 @@ export async function buildAccessReport(ctx: AuthedContext, clientId: string, fi
     clientId,
     subjectDisplayName: client.displayName,
     generatedAt: now,
-    accesses: accesses.slice(0, first).map((a) => a.entry),
+    accesses: namingActors(ctx, clientId, accesses.slice(0, first)).map((a) => a.entry),
     disclosures: disclosures.slice(0, first).map((d) => d.entry),
   });
 }
@@ -32,7 +32,22 @@ export async function buildAccessReport(ctx: AuthedContext, clientId: string, fi
 export async function accessHistory(ctx: AuthedContext, report: AccessReport, first: number, after?: string | null): Promise<Page<AccessReportEntry>> {
   // Cursors name (batch, position), as the audit trail's own.
   const cursor = decodeCursor(after, ['integer', 'integer'])?.map(Number) as [number, number] | undefined;
-  return entriesOf(pageOf(await accessesOf(ctx, report.clientId, first + 1, cursor), first, (r) => [r.batch, r.position]));
+  const page = pageOf(await accessesOf(ctx, report.clientId, first + 1, cursor), first, (r) => [r.batch, r.position]);
+  namingActors(ctx, report.clientId, page.edges.map((e) => e.node));
+  return entriesOf(page);
+}
+
+/**
+ * A report staff produce names the members who acted on the subject's records (a peer who read
+ * their contact card): what that member did is about them too, so each member named is recorded
+ * (an EXPORT of the report, about them), as an admin's page of `auditEvents` is. A member's own
+ * report is theirs: the people it names learn nothing of it.
+ */
+function namingActors<T extends { actorClientId: string | null }>(ctx: AuthedContext, clientId: string, shown: T[]): T[] {
+  if (ctx.viewer.kind !== 'STAFF') return shown;
+  const named = new Set(shown.map((a) => a.actorClientId).filter((id): id is string => id !== null));
+  ctx.audit.recordMany([...named].map((id) => ({ action: AuditAction.EXPORT, resourceType: 'AccessReport', resourceId: clientId, subjectClientId: id })));
+  return shown;
 }
 
 /** The whole history of disclosures, a page at a time, newest first. */
@@ -58,9 +73,10 @@ async function accessesOf(ctx: AuthedContext, clientId: string, limit: number, b
   );
   const actors = ctx.loaders.of(actorLoader);
   return Promise.all(
-    rows.map(async (a): Promise<Keyed<AccessReportEntry, { batch: number; position: number }>> => ({
+    rows.map(async (a): Promise<Keyed<AccessReportEntry, { batch: number; position: number; actorClientId: string | null }>> => ({
       batch: Number(a.batch),
       position: a.position,
+      actorClientId: a.actor_type === 'CLIENT' ? a.actor_id : null,
       entry: { occurredAt: a.occurred_at, action: a.action, resourceType: a.resource_type, actor: await actors.load(actorKey(a.actor_type, a.actor_id)) },
     })),
   );

@@ -1,9 +1,9 @@
 import { AuditAction } from '../../audit/audit-action';
-import { refusedWrite } from '../../audit/denied-subject';
+import { refusedWrite, stateConflict } from '../../audit/denied-subject';
 import { actorOf } from '../../auth/viewer';
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
-import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
+import { badInput, forbidden, notFound } from '../../errors/domain-error';
 import { clientLoaders } from '../clients/client.loaders';
 import { getClient } from '../clients/client.service';
 import { groupLoaders, visibleGroup } from '../groups/group.loaders';
@@ -72,10 +72,10 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
   const clientId = input.clientId ? uuidOf(input.clientId, 'Client') : viewer.kind === 'MEMBER' ? viewer.clientId : undefined;
   if (!clientId) throw input.clientId ? notFound('Client') : badInput('clientId is required', { field: 'clientId' });
   // Another client's id (this clinic's or another's) does not exist for a member.
-  if (viewer.kind === 'MEMBER' && clientId !== viewer.clientId) throw notFound('Client');
+  if (viewer.kind === 'MEMBER' && clientId !== viewer.clientId) throw await refusedWrite(ctx, 'Client', clientId, notFound('Client'));
   const mayRead = await staffMayRead(ctx, clientId);
   if (viewer.kind === 'STAFF' && !mayRead) throw await refusedWrite(ctx, 'Client', clientId, notFound('Client'));
-  if (!canGrantOrRevokeFor(viewer, clientId, mayRead)) throw forbidden();
+  if (!canGrantOrRevokeFor(viewer, clientId, mayRead)) throw await refusedWrite(ctx, 'Client', clientId, forbidden());
 
   const methods = allowedMethods(viewer);
   const method = input.method ?? (viewer.kind === 'MEMBER' ? ConsentMethod.ELECTRONIC : undefined);
@@ -91,13 +91,13 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
     const group = groupId ? await ctx.loaders.of(groupLoaders).visibleById.load(groupId) : null;
     if (!group || !mayRecordForGroup(viewer, group.access)) throw await refusedWrite(ctx, 'Client', clientId, notFound('Group'));
     const [member] = await ctx.db.query(`SELECT 1 FROM memberships WHERE group_id = $1 AND client_id = $2`, [groupId, clientId]);
-    if (!member) throw notFound('Group');
+    if (!member) throw await refusedWrite(ctx, 'Client', clientId, notFound('Group'));
     scopeKind = ConsentScopeKind.GROUP;
   } else if (input.integrationId) {
     apiKeyId = uuidOf(input.integrationId, 'ApiKey') ?? null;
     // A revoked key receives nothing: a consent naming it would only stand ready for nothing.
     const [key] = apiKeyId ? await ctx.db.query(`SELECT 1 FROM api_keys WHERE id = $1 AND revoked_at IS NULL`, [apiKeyId]) : [];
-    if (!key) throw notFound('Integration');
+    if (!key) throw await refusedWrite(ctx, 'Client', clientId, notFound('Integration'));
     scopeKind = ConsentScopeKind.INTEGRATION;
   }
   if (input.type === ConsentType.PARTNER_DATA_SHARING && scopeKind !== ConsentScopeKind.INTEGRATION) {
@@ -148,7 +148,9 @@ export async function revokeConsent(ctx: AuthedContext, input: RevokeConsentInpu
       WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
     [id, actor.actorType, actor.actorId, input.reason ?? null],
   );
-  if (updated.length === 0) throw conflict('This consent is already revoked', { status: consent.status });
+  if (updated.length === 0) {
+    throw stateConflict(ctx, { resourceType: CONSENT, resourceId: id, subjectClientId: consent.clientId }, 'This consent is already revoked', { status: consent.status });
+  }
   await ctx.db.query(
     `INSERT INTO consent_events (clinic_id, consent_id, event, actor_type, actor_id, reason) VALUES ($1, $2, 'REVOKED', $3, $4, $5)`,
     [ctx.db.clinicId, id, actor.actorType, actor.actorId, input.reason ?? null],

@@ -36,12 +36,16 @@ export async function sendEncouragement(ctx: AuthedContext, input: SendEncourage
   }
   const message = input.message.trim();
   if (!message) throw badInput('message is empty', { field: 'message' });
-  const [row] = await ctx.db.query<{ id: string; sent_at: Date }>(
+  const [row] = await ctx.db.query<{ id: string; sent_at: Date; held: boolean }>(
     `INSERT INTO encouragements (clinic_id, sender_client_id, recipient_client_id, goal_id, check_in_id, message)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, sent_at`,
+     VALUES ($1, $2, $3, $4, $5, $6)
+     RETURNING id, sent_at, EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = $3 AND b.blocked_client_id = $2) AS held`,
     [ctx.db.clinicId, viewer.clientId, goal.clientId, goal.id, checkInId, message],
   );
-  ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'Encouragement', resourceId: row.id, subjectClientId: goal.clientId });
+  // A block is silent: the message is taken and kept, never shown to the blocker, and recorded
+  // about its sender alone, as a held partnership proposal is, so the blocker's access report
+  // shows nothing of it.
+  ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'Encouragement', resourceId: row.id, subjectClientId: row.held ? viewer.clientId : goal.clientId });
   const [me] = await ctx.db.query<{ given_name: string; family_name: string; preferred_name: string | null }>(
     `SELECT given_name, family_name, preferred_name FROM clients WHERE id = $1`,
     [viewer.clientId],

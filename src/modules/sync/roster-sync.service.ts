@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isUniqueViolation } from '../../db/pg-errors';
 import { AuditAction } from '../../audit/audit-action';
+import type { AuditEntry } from '../../audit/audit-log';
 import { actorOf } from '../../auth/viewer';
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext } from '../../context';
@@ -27,13 +28,27 @@ const syncedRequests = new WeakSet<object>();
 export async function syncRoster(ctx: AuthedContext, input: SyncRosterInput): Promise<SyncRosterPayload> {
   if (syncedRequests.has(ctx.db)) throw badInput('One syncRoster per request: send each roster in a request of its own', { field: 'syncRoster' });
   syncedRequests.add(ctx.db);
-  return withIdempotency(ctx, 'syncRoster', input.idempotencyKey, input, () => runSync(ctx, input), {
-    save: (p) => p,
-    load: async (saved) => saved as SyncRosterPayload,
+  const run = await withIdempotency(ctx, 'syncRoster', input.idempotencyKey, input, () => runSync(ctx, input), {
+    save: (r) => r,
+    // A retry releases again what the run released (changed fields tell stored values, changes
+    // the roster): the run's reads are kept with its answer and recorded again for each retry.
+    load: async (saved) => {
+      const stored = saved as Partial<SyncRun> & SyncRosterPayload;
+      const run: SyncRun = stored.payload ? (stored as SyncRun) : { payload: stored, reads: [] };
+      ctx.audit.recordMany(run.reads);
+      return run;
+    },
     // A run refused for its row errors wrote nothing: the key stays free for the corrected roster
     // (a dry run is kept: it is the answer its retries expect).
-    keep: (p) => p.applied || input.dryRun === true,
+    keep: (r) => r.payload.applied || input.dryRun === true,
   });
+  return run.payload;
+}
+
+/** A sync's answer and the reads of stored records it made to plan it (each audited). */
+interface SyncRun {
+  payload: SyncRosterPayload;
+  reads: AuditEntry[];
 }
 
 async function resolveGroup(ctx: AuthedContext, input: SyncRosterInput): Promise<string> {
@@ -49,7 +64,7 @@ async function resolveGroup(ctx: AuthedContext, input: SyncRosterInput): Promise
  * Serialised per group by the group row lock, planned in memory, then written set-based:
  * one statement per kind of change whatever the number of rows.
  */
-async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<SyncRosterPayload> {
+async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<SyncRun> {
   const groupId = await resolveGroup(ctx, input);
   // Syncs of one clinic run one after another: two rosters may introduce the same new person.
   await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('roster-sync:' || $1))`, [ctx.db.clinicId]);
@@ -76,8 +91,11 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
   // Comparing rows with stored demographics and memberships reads them (a dry run's changed
   // fields tell stored values, its ends and status changes the roster): audited as reads of each
   // client matched and each open membership, whether or not anything is written.
-  ctx.audit.recordMany(clients.map((c) => ({ action: AuditAction.READ, resourceType: 'Client', resourceId: c.id, subjectClientId: c.id })));
-  ctx.audit.recordMany(open.map((m) => ({ action: AuditAction.READ, resourceType: 'Membership', resourceId: m.id, subjectClientId: m.client_id })));
+  const reads: AuditEntry[] = [
+    ...clients.map((c) => ({ action: AuditAction.READ, resourceType: 'Client', resourceId: c.id, subjectClientId: c.id })),
+    ...open.map((m) => ({ action: AuditAction.READ, resourceType: 'Membership', resourceId: m.id, subjectClientId: m.client_id })),
+  ];
+  ctx.audit.recordMany(reads);
   const clientsByKey = new Map<string, ExistingClient>(
     clients.map((c) => [keyOf({ system: c.system, value: c.value }), { id: c.id, givenName: c.given_name, familyName: c.family_name, preferredName: c.preferred_name, email: c.email, phone: c.phone, dateOfBirth: c.date_of_birth }]),
   );
@@ -108,7 +126,7 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
   if (apply) await applyPlan(ctx, groupId, plan);
   const payload = toPayload(input, plan, apply, requiresConfirmation);
   await recordRun(ctx, groupId, input, payload);
-  return payload;
+  return { payload, reads };
 }
 
 async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan) {
