@@ -1,3 +1,6 @@
+/** Enum values as an SQL list for `IN (…)`: code constants only, never user input. */
+export const sqlList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+
 /**
  * A statement assembled from optional conditions: `param(value)` adds a parameter and returns its
  * placeholder, `and(condition)` adds a condition. Each combination of parts is its own SQL text

@@ -118,6 +118,22 @@ describe('the alumni directory', () => {
     expect(await alumniSeenBy(ann.auth, world)).not.toContainEqual(entry(zoe));
   });
 
+  it('lists a member as their current membership stands: back in the group, or discharged from a later membership, they leave it for everyone', async () => {
+    const { world, ann, ben } = await directoryWorld();
+    const [again] = await ownerQuery<{ id: string }>(
+      `INSERT INTO memberships (clinic_id, group_id, client_id, status, period_start, status_reason)
+       VALUES ($1, $2, $3, 'ACTIVE', current_date, 'Re-enrolled') RETURNING id`,
+      [world.clinic.id, world.group.id, ann.client.id],
+    );
+    expect(await alumniSeenBy(ben.auth, world)).toEqual([entry(ben)]);
+    expect(await alumniSeenBy(world.lead.auth, world)).toEqual([entry(ben)]);
+    await ownerQuery(`UPDATE memberships SET status = 'DISCHARGED', period_end = current_date WHERE id = $1`, [again.id]);
+    expect(await alumniSeenBy(ben.auth, world)).toEqual([entry(ben)]);
+    expect(await alumniSeenBy(ann.auth, world)).toBeNull();
+    // Ann's first membership and her consent are unchanged: the directory follows the latest.
+    expect(await ownerQuery(`SELECT status FROM memberships WHERE id = $1`, [ann.membershipId])).toEqual([{ status: 'COMPLETED' }]);
+  });
+
   it('drops a member who revokes ALUMNI_DIRECTORY on the very next request, for everyone, themself included', async () => {
     const { world, ann, ben, consents } = await directoryWorld();
     expect(await alumniSeenBy(ann.auth, world)).toEqual([entry(ann), entry(ben)].sort(byName));

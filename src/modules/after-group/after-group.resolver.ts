@@ -275,7 +275,7 @@ export class GroupEventResolver {
 export class GroupAlumniResolver {
   @FieldResolver(() => [AlumniEntry], {
     nullable: true,
-    description: 'The alumni directory: display names of members who COMPLETED the group and hold ALUMNI_DIRECTORY consent for it. Visible to those alumni themselves and to staff with access to the group; null for everyone else.',
+    description: 'The alumni directory: display names of members whose membership of the group (the open one, else the latest) is COMPLETED and who hold ALUMNI_DIRECTORY consent for it. Visible to those alumni themselves and to staff with access to the group; null for everyone else.',
   })
   alumni(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
     return alumniDirectory(ctx, group.id);

@@ -1,23 +1,29 @@
 import DataLoader from 'dataloader';
 import type { RequestContext } from '../../context';
+import { sqlList } from '../../db/sql-parts';
 import { displayNameOf } from '../clients/client.entity';
 import { consentCheckLoader } from '../consent/consent-check';
 import { ConsentType } from '../consent/consent.enums';
 import { groupLoaders } from '../groups/group.loaders';
+import { ENDED, MembershipStatus } from '../memberships/membership-status';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { AlumniEntry } from './after-group.types';
 
 /**
- * Opted-in alumni of each group: COMPLETED memberships whose client holds ALUMNI_DIRECTORY
- * consent for the group (asked of the consent service in one batch). Revoking removes at once.
+ * Opted-in alumni of each group: clients whose membership of it, as the member's own view picks
+ * it (the open one, else the latest), is COMPLETED, and who hold ALUMNI_DIRECTORY consent for the
+ * group (asked of the consent service in one batch). Revoking removes at once; so does coming back
+ * to the group or a later membership's discharge.
  */
 export const alumniLoader = (ctx: RequestContext) =>
   new DataLoader<string, AlumniEntry[]>(async (groupIds) => {
     const rows = await ctx.db.query<{ id: string; group_id: string; client_id: string; given_name: string; family_name: string; preferred_name: string | null }>(
-      `SELECT DISTINCT ON (m.group_id, m.client_id) m.id, m.group_id, m.client_id, c.given_name, c.family_name, c.preferred_name
-         FROM memberships m JOIN clients c ON c.id = m.client_id
-        WHERE m.group_id = ANY($1) AND m.status = 'COMPLETED'
-        ORDER BY m.group_id, m.client_id, m.updated_at DESC`,
+      `SELECT cur.id, cur.group_id, cur.client_id, c.given_name, c.family_name, c.preferred_name
+         FROM (SELECT DISTINCT ON (m.group_id, m.client_id) m.id, m.group_id, m.client_id, m.status
+                 FROM memberships m WHERE m.group_id = ANY($1)
+                ORDER BY m.group_id, m.client_id, (m.status IN (${sqlList(ENDED)})), m.created_at DESC) cur
+         JOIN clients c ON c.id = cur.client_id
+        WHERE cur.status = '${MembershipStatus.COMPLETED}'`,
       [[...groupIds]],
     );
     const answers = await ctx.loaders

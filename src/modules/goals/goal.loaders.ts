@@ -8,6 +8,7 @@ import { ConsentType } from '../consent/consent.enums';
 import { groupLoaders } from '../groups/group.loaders';
 import { memberSeesPeers } from '../groups/group.policy';
 import { MembershipStatus, SEATED } from '../memberships/membership-status';
+import { sqlList } from '../../db/sql-parts';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { GoalVisibility } from './goal.enums';
 import { GoalFacts, goalAudience, GoalRuleFacts, SHOWN_TO_OTHERS } from './goal.policy';
@@ -173,7 +174,6 @@ export const SELECT_GOALS = `SELECT ${GOAL_COLUMNS} FROM goals g JOIN clients c 
  * goals the rule hides, `hasNextPage` counts only goals they would see, and paging never stalls.
  * The rule still decides each row (and audits it).
  */
-const sqlList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 
 /** The lifecycle statuses others may see a goal in (`SHOWN_TO_OTHERS`), as a SQL list. */
 const SHOWN_TO_OTHERS_SQL = sqlList(SHOWN_TO_OTHERS);

@@ -52,13 +52,13 @@ export class PartnershipResolver {
   }
 
   @Authorized(Rule.MEMBER)
-  @Mutation(() => PartnershipPayload, { description: 'Asks an ACTIVE peer of the same group to be accountability partners. Members only.' })
+  @Mutation(() => PartnershipPayload, { description: 'Asks an ACTIVE peer of the same group to be accountability partners; you must be ACTIVE too (CONFLICT). Members only.' })
   async proposePartnership(@Arg('input', { description: 'Whom to ask.' }) input: ProposePartnershipInput, @Ctx() ctx: AuthedContext) {
     return { partnership: await proposePartnership(ctx, input) };
   }
 
   @Authorized(Rule.MEMBER)
-  @Mutation(() => PartnershipPayload, { description: 'Accepts or declines a partnership you were asked into. Members only.' })
+  @Mutation(() => PartnershipPayload, { description: 'Accepts or declines a partnership you were asked into. Accepting needs you ACTIVE (CONFLICT); a proposer since put on hold is partnered as any, their goals shown to you once they are back (a peer\'s hold is not told). Members only.' })
   async respondToPartnership(@Arg('input', { description: 'Your answer.' }) input: RespondToPartnershipInput, @Ctx() ctx: AuthedContext) {
     return { partnership: await respondToPartnership(ctx, input) };
   }

@@ -6,12 +6,14 @@ import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
 import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
 import { isUniqueViolation } from '../../db/pg-errors';
+import { sqlList } from '../../db/sql-parts';
 import { displayNameOf } from '../clients/client.entity';
 import { consentCheckLoader } from '../consent/consent-check';
 import { ConsentType } from '../consent/consent.enums';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { membershipLoaders } from '../memberships/membership.loaders';
 import { membershipEndedHooks } from '../memberships/membership.service';
+import { SEATED } from '../memberships/membership-status';
 import { PartnershipStatus } from './goal.enums';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput } from './goal.inputs';
 import { AccountabilityPartnership } from './goal.types';
@@ -124,8 +126,8 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
   const facts = await ctx.loaders.of(viewerFactsLoader).get();
   const own = facts.ownMemberships.get(partner.groupId);
   if (!own) throw conflict('Partnerships are between ACTIVE members of the same group');
-  // Both ACTIVE, asked once, under the lock that keeps them so until the partnership is written.
-  await lockActiveMemberships(ctx, [own.membershipId, partnerId]);
+  // Both seated, asked once, under the lock that keeps them so until the partnership is written.
+  await lockSeatedPair(ctx, own.membershipId, partnerId);
   // A proposal to this member from the one they ask, hidden from them by their block, is declined
   // now (as they would have declined it): otherwise it would stand in the way, and "already
   // proposed" would tell them of it.
@@ -161,13 +163,19 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
 }
 
 /**
- * Both memberships, still ACTIVE, share-locked until the request commits: a status change ending
- * either waits for this partnership to commit, and then its hook ends it, as it ends every open
- * partnership of the membership; one that committed first is seen here (CONFLICT).
+ * The acting member's membership still ACTIVE and the other's still seated (ACTIVE or ON_HOLD),
+ * share-locked until the request commits: a status change ending either waits for this
+ * partnership to commit, and then its hook ends it, as it ends every open partnership of the
+ * membership; one that committed first is seen here (CONFLICT). The other member may be on hold:
+ * refusing then would tell a peer of the hold, which is not theirs to learn (their goals stay
+ * withheld from the partner until they return).
  */
-async function lockActiveMemberships(ctx: AuthedContext, membershipIds: string[]) {
-  const rows = await ctx.db.query(`SELECT id FROM memberships WHERE id = ANY($1) AND status = 'ACTIVE' FOR SHARE`, [membershipIds]);
-  if (rows.length !== membershipIds.length) throw conflict('Partnerships are between ACTIVE members of the same group');
+async function lockSeatedPair(ctx: AuthedContext, ownMembershipId: string, otherMembershipId: string) {
+  const rows = await ctx.db.query(
+    `SELECT id FROM memberships WHERE (id = $1 AND status = 'ACTIVE') OR (id = $2 AND status IN (${sqlList(SEATED)})) FOR SHARE`,
+    [ownMembershipId, otherMembershipId],
+  );
+  if (rows.length !== 2) throw conflict('Partnerships are between ACTIVE members of the same group');
 }
 
 async function ownPartnership(ctx: AuthedContext, globalId: string): Promise<Partnership> {
@@ -181,7 +189,7 @@ export async function respondToPartnership(ctx: AuthedContext, input: RespondToP
   const viewer = ctx.viewer;
   const p = await ownPartnership(ctx, input.partnershipId);
   if (viewer.kind !== 'MEMBER' || p.partnerClientId !== viewer.clientId) throw forbidden('Only the member asked can answer');
-  if (input.accept) await lockActiveMemberships(ctx, [p.proposerMembershipId, p.partnerMembershipId]);
+  if (input.accept) await lockSeatedPair(ctx, p.partnerMembershipId, p.proposerMembershipId);
   const updated = await ctx.db.query(
     `UPDATE accountability_partnerships SET status = $2, responded_at = now(), partner_continues_after_group = $3
       WHERE id = $1 AND status = 'PROPOSED' RETURNING id`,

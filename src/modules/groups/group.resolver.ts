@@ -159,9 +159,14 @@ export class GroupResolver {
     return loader.load({ groupId: group.id, args: { ...page, statuses: null }, scope });
   }
 
-  @FieldResolver(() => Int, { description: 'Members currently ACTIVE.' })
+  @FieldResolver(() => Int, {
+    description:
+      'Members currently ACTIVE, to those who see the roster. To members, applicants and alumni, members holding a seat (ACTIVE or ON_HOLD): who is on hold is not theirs to learn, and with `openSeats` the ACTIVE count would tell it.',
+  })
   async activeMemberCount(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
-    return (await ctx.loaders.of(groupLoaders).counts.load(group.id)).active;
+    const loaders = ctx.loaders.of(groupLoaders);
+    const [counts, visible] = await Promise.all([loaders.counts.load(group.id), loaders.visibleById.load(group.id)]);
+    return visible && canSeeRoster(visible.access) ? counts.active : counts.seated;
   }
 
   @FieldResolver(() => Int, { description: 'Free seats: capacity minus ACTIVE and ON_HOLD members (never below zero).' })

@@ -1,0 +1,125 @@
+/**
+ * Regression tests for what the session 11 reviews of member-to-member flows found: a hold told
+ * to peers through a group's counts and through a partnership answer. Each failed against the
+ * code before its fix.
+ */
+import { AuditAction } from '../../src/audit/audit-action';
+import type { CompiledRead } from '../../src/http/compiled-reads';
+import { ownerQuery } from '../support/factories';
+import { expectError, getTestApp, gql } from '../support/test-app';
+import { activeGroup, CHANGE_MEMBERSHIP_STATUS, createGoal, GOAL_NODE, Member, ok, PROPOSE, RESPOND, shareGoals } from '../goals/goal-fixtures';
+
+const COUNTS = `query($id: ID!) { group(id: $id) { capacity activeMemberCount openSeats } }`;
+
+/** A group of three with capacity 5, and Sam (the third) moved to `status` by the lead. */
+async function groupWithSam(status: string) {
+  const w = await activeGroup({ members: 3, capacity: 5 });
+  const [kim, lee, sam] = w.members;
+  const end = (m: Member) => gql(w.lead.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: m.membershipGid, status, reason: 'Clinical' } });
+  return { ...w, kim, lee, sam, moveSam: async () => ok(await end(sam)) };
+}
+
+describe('a peer on hold is not told to the group (session 11)', () => {
+  it('counts: a member sees the seated count, the same whether a peer is ACTIVE or ON_HOLD; staff still see ACTIVE apart', async () => {
+    const held = await groupWithSam('ON_HOLD');
+    const before = ok(await gql(held.kim.auth, COUNTS, { id: held.group.gid })).group;
+    expect(before).toEqual({ capacity: 5, activeMemberCount: 3, openSeats: 2 });
+    await held.moveSam();
+    expect(ok(await gql(held.kim.auth, COUNTS, { id: held.group.gid })).group).toEqual(before);
+    expect(ok(await gql(held.lead.auth, COUNTS, { id: held.group.gid })).group).toEqual({ capacity: 5, activeMemberCount: 2, openSeats: 2 });
+
+    // A peer who left frees a seat: that the group shows, as it always did.
+    const left = await groupWithSam('WITHDRAWN');
+    await left.moveSam();
+    expect(ok(await gql(left.kim.auth, COUNTS, { id: left.group.gid })).group).toEqual({ capacity: 5, activeMemberCount: 2, openSeats: 3 });
+  });
+});
+
+describe('accepting a proposal from a member now on hold (session 11)', () => {
+  it('starts the partnership as it would for an ACTIVE proposer, telling nothing of the hold; their goals show once they return', async () => {
+    const w = await groupWithSam('ON_HOLD');
+    const proposal = ok(await gql(w.sam.auth, PROPOSE, { input: { partnerMembershipId: w.kim.membershipGid } })).proposePartnership.partnership;
+    await w.moveSam();
+    const GOAL = `mutation($input: CreateGoalInput!) { createGoal(input: $input) { goal { id } } }`;
+    const samsGoal = ok(await gql(w.lead.auth, GOAL, { input: { membershipId: w.sam.membershipGid, title: 'Sleep by 11', measureKind: 'BOOLEAN', visibility: 'PARTNERS' } })).createGoal.goal;
+
+    expect(ok(await gql(w.kim.auth, `{ myPartnerships { id status } }`)).myPartnerships).toEqual([{ id: proposal.id, status: 'PROPOSED' }]);
+    const accepted = ok(await gql(w.kim.auth, RESPOND, { input: { partnershipId: proposal.id, accept: true } })).respondToPartnership.partnership;
+    expect(accepted.status).toBe('ACTIVE');
+    const PARTNER_GOALS = `{ myPartnerships { status partnerGoals { id } } }`;
+    expect(ok(await gql(w.kim.auth, PARTNER_GOALS)).myPartnerships).toEqual([{ status: 'ACTIVE', partnerGoals: [] }]);
+    const [stored] = await ownerQuery(`SELECT status FROM accountability_partnerships WHERE group_id = $1`, [w.group.id]);
+    expect(stored).toEqual({ status: 'ACTIVE' });
+
+    ok(await gql(w.lead.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: w.sam.membershipGid, status: 'ACTIVE', reason: 'Back' } }));
+    expect(ok(await gql(w.kim.auth, PARTNER_GOALS)).myPartnerships).toEqual([{ status: 'ACTIVE', partnerGoals: [{ id: samsGoal.id }] }]);
+  });
+
+  it('still refuses a member on hold who answers or proposes themself (their own state): CONFLICT, nothing changes', async () => {
+    const w = await groupWithSam('ON_HOLD');
+    const proposal = ok(await gql(w.kim.auth, PROPOSE, { input: { partnerMembershipId: w.sam.membershipGid } })).proposePartnership.partnership;
+    await w.moveSam();
+    const before = await ownerQuery(`SELECT id, status FROM accountability_partnerships WHERE group_id = $1 ORDER BY id`, [w.group.id]);
+    expectError(await gql(w.sam.auth, RESPOND, { input: { partnershipId: proposal.id, accept: true } }), 'CONFLICT');
+    expectError(await gql(w.sam.auth, PROPOSE, { input: { partnerMembershipId: w.lee.membershipGid } }), 'CONFLICT');
+    expect(await ownerQuery(`SELECT id, status FROM accountability_partnerships WHERE group_id = $1 ORDER BY id`, [w.group.id])).toEqual(before);
+  });
+});
+
+describe('an access report staff produce names other members (session 11)', () => {
+  it('is recorded about each member it names as having acted, as a page of auditEvents is; a member\'s own report is not', async () => {
+    const w = await groupWithSam('ACTIVE');
+    await shareGoals(w.kim, w.group);
+    const goal = await createGoal(w.kim, { visibility: 'GROUP' });
+    ok(await gql(w.lee.auth, GOAL_NODE, { id: goal.gid }));
+    const rows = (res: { body: { extensions?: { requestId?: string } } }) =>
+      ownerQuery(`SELECT action, resource_type, resource_id, subject_client_id FROM audit_events WHERE request_id = $1 ORDER BY subject_client_id`, [res.body.extensions!.requestId]);
+
+    const REPORT = `query($id: ID!) { clientAccessReport(clientId: $id) { accesses { action resourceType actor { name } } } }`;
+    const res = await gql(w.clinic.admin.auth, REPORT, { id: w.kim.client.gid });
+    expect(ok(res).clientAccessReport.accesses).toContainEqual({ action: 'READ', resourceType: 'Goal', actor: { name: `${w.lee.client.givenName} ${w.lee.client.familyName[0]}.` } });
+    expect((await rows(res)).filter((r) => r.action === 'EXPORT')).toEqual(
+      [
+        { action: 'EXPORT', resource_type: 'AccessReport', resource_id: w.kim.client.id, subject_client_id: w.kim.client.id },
+        { action: 'EXPORT', resource_type: 'AccessReport', resource_id: w.kim.client.id, subject_client_id: w.lee.client.id },
+      ].sort((a, b) => a.subject_client_id.localeCompare(b.subject_client_id)),
+    );
+    // Lee's own report shows the admin's look at what he did.
+    const lees = ok(await gql(w.lee.auth, `{ myAccessReport { accesses { action resourceType actor { kind } } } }`)).myAccessReport.accesses;
+    expect(lees).toContainEqual({ action: 'EXPORT', resourceType: 'AccessReport', actor: { kind: 'STAFF' } });
+
+    // Kim reading her own report names Lee to her alone: nothing is recorded about him.
+    const own = await gql(w.kim.auth, `{ myAccessReport { accesses { action } } }`);
+    ok(own);
+    expect((await rows(own)).filter((r) => r.subject_client_id === w.lee.client.id)).toEqual([]);
+  });
+});
+
+describe('a request whose commit fails (session 11)', () => {
+  it('still keeps its denials, while nothing it read is recorded or released', async () => {
+    const w = await activeGroup({ members: 1 });
+    const kim = w.members[0];
+    // A compiled read that records a refusal, then leaves the transaction aborted (as a statement
+    // timeout would), and declines: the resolvers fail and the request's commit fails.
+    const failing: CompiledRead = {
+      shape: { clinic: { fields: { name: {} } } },
+      run: async (ctx) => {
+        ctx.audit.record({ action: AuditAction.READ, resourceType: 'Client', resourceId: kim.client.id, subjectClientId: kim.client.id });
+        ctx.audit.denied({ resourceType: 'Client', resourceId: kim.client.id, subjectClientId: kim.client.id, code: 'NOT_FOUND' });
+        await ctx.db.query(`SELECT 1 / 0`).catch(() => undefined);
+        return undefined;
+      },
+    };
+    const app = await getTestApp({ compiledReads: [failing] });
+    try {
+      const res = await gql(w.clinic.admin.auth, `{ clinic { name } }`, {}, app);
+      expectError(res, 'INTERNAL_SERVER_ERROR');
+      expect(res.data ?? null).toBeNull();
+      expect(await ownerQuery(`SELECT action, resource_type, subject_client_id, code FROM audit_events WHERE request_id = $1`, [res.body.extensions!.requestId])).toEqual([
+        { action: 'DENIED', resource_type: 'Client', subject_client_id: kim.client.id, code: 'NOT_FOUND' },
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+});
