@@ -84,7 +84,7 @@ const MEMBER_LOOKUP = new SessionStatement(
                     'agreement_version_accepted', m.agreement_version_accepted)), '[]')
              FROM (SELECT DISTINCT ON (group_id) id, group_id, status, agreement_version_accepted FROM memberships
                     WHERE client_id = $1
-                    ORDER BY group_id, (status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')), created_at DESC) m) AS memberships
+                    ORDER BY group_id, (status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')), created_at DESC, id DESC) m) AS memberships
      FROM clients WHERE id = $1`),
 );
 

@@ -9,8 +9,6 @@ import { ownerQuery } from '../support/factories';
 import { expectError, getTestApp, gql } from '../support/test-app';
 import { activeGroup, CHANGE_MEMBERSHIP_STATUS, createGoal, GOAL_NODE, Member, ok, PROPOSE, RESPOND, shareGoals } from '../goals/goal-fixtures';
 
-const COUNTS = `query($id: ID!) { group(id: $id) { capacity activeMemberCount openSeats } }`;
-
 /** A group of three with capacity 5, and Sam (the third) moved to `status` by the lead. */
 async function groupWithSam(status: string) {
   const w = await activeGroup({ members: 3, capacity: 5 });
@@ -20,18 +18,32 @@ async function groupWithSam(status: string) {
 }
 
 describe('a peer on hold is not told to the group (session 11)', () => {
-  it('counts: a member sees the seated count, the same whether a peer is ACTIVE or ON_HOLD; staff still see ACTIVE apart', async () => {
-    const held = await groupWithSam('ON_HOLD');
-    const before = ok(await gql(held.kim.auth, COUNTS, { id: held.group.gid })).group;
-    expect(before).toEqual({ capacity: 5, activeMemberCount: 3, openSeats: 2 });
-    await held.moveSam();
-    expect(ok(await gql(held.kim.auth, COUNTS, { id: held.group.gid })).group).toEqual(before);
-    expect(ok(await gql(held.lead.auth, COUNTS, { id: held.group.gid })).group).toEqual({ capacity: 5, activeMemberCount: 2, openSeats: 2 });
+  const VIEW = `query($id: ID!) { group(id: $id) { capacity activeMemberCount openSeats members(first: 50) { edges { node { id } } } } }`;
+  const seen = async (auth: string, w: { group: { gid: string } }) => {
+    const g = ok(await gql(auth, VIEW, { id: w.group.gid })).group;
+    return { capacity: g.capacity, activeMemberCount: g.activeMemberCount, openSeats: g.openSeats, rows: g.members.edges.length };
+  };
 
-    // A peer who left frees a seat: that the group shows, as it always did.
+  it('to a member, a peer on hold looks as one who left, in the counts as on the roster; staff see who holds a seat', async () => {
+    const held = await groupWithSam('ON_HOLD');
+    expect(await seen(held.kim.auth, held)).toEqual({ capacity: 5, activeMemberCount: 3, openSeats: 2, rows: 3 });
+    await held.moveSam();
     const left = await groupWithSam('WITHDRAWN');
     await left.moveSam();
-    expect(ok(await gql(left.kim.auth, COUNTS, { id: left.group.gid })).group).toEqual({ capacity: 5, activeMemberCount: 2, openSeats: 3 });
+    expect(await seen(held.kim.auth, held)).toEqual({ capacity: 5, activeMemberCount: 2, openSeats: 3, rows: 2 });
+    expect(await seen(held.kim.auth, held)).toEqual(await seen(left.kim.auth, left));
+    expect(ok(await gql(held.lead.auth, VIEW, { id: held.group.gid })).group).toMatchObject({ activeMemberCount: 2, openSeats: 2 });
+    expect(ok(await gql(left.lead.auth, VIEW, { id: left.group.gid })).group).toMatchObject({ activeMemberCount: 2, openSeats: 3 });
+  });
+
+  it('to a viewer without the roster (a clinician of another group), a peer on hold still holds a seat: nothing changes', async () => {
+    const w = await groupWithSam('ON_HOLD');
+    const other = await w.clinic.addStaff('CLINICIAN', 'Olive Other');
+    const COUNTS = `query($id: ID!) { group(id: $id) { activeMemberCount openSeats members(first: 5) { edges { node { id } } } } }`;
+    const before = ok(await gql(other.auth, COUNTS, { id: w.group.gid })).group;
+    expect(before).toEqual({ activeMemberCount: 3, openSeats: 2, members: null });
+    await w.moveSam();
+    expect(ok(await gql(other.auth, COUNTS, { id: w.group.gid })).group).toEqual(before);
   });
 });
 

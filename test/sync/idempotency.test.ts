@@ -60,6 +60,12 @@ describe('syncRoster with an idempotencyKey', () => {
     const first = await reads(dry.body.extensions!.requestId);
     expect(first.map((r) => r.resource_type)).toEqual(['Client', 'Client', 'Client', 'Membership', 'Membership', 'Membership']);
     expect(await reads(retry.body.extensions!.requestId)).toEqual(first);
+
+    // A key stored before the reads were kept with it (its response the bare payload) still replays.
+    await ownerQuery(`UPDATE idempotency_keys SET response = response -> 'payload' WHERE owner_id = $1 AND key = 'dry-1'`, [w.writer.id]);
+    const legacy = await syncRoster(w.writer.auth, w.group, rows, { dryRun: true, idempotencyKey: 'dry-1' });
+    expect(ok(legacy).syncRoster).toEqual(ok(dry).syncRoster);
+    expect(await reads(legacy.body.extensions!.requestId)).toEqual([]);
   });
 
   it('answers IDEMPOTENCY_KEY_REUSED for the same key with another input (a dry run\'s key cannot apply), writing nothing', async () => {

@@ -21,7 +21,7 @@ export const alumniLoader = (ctx: RequestContext) =>
       `SELECT cur.id, cur.group_id, cur.client_id, c.given_name, c.family_name, c.preferred_name
          FROM (SELECT DISTINCT ON (m.group_id, m.client_id) m.id, m.group_id, m.client_id, m.status
                  FROM memberships m WHERE m.group_id = ANY($1)
-                ORDER BY m.group_id, m.client_id, (m.status IN (${sqlList(ENDED)})), m.created_at DESC) cur
+                ORDER BY m.group_id, m.client_id, (m.status IN (${sqlList(ENDED)})), m.created_at DESC, m.id DESC) cur
          JOIN clients c ON c.id = cur.client_id
         WHERE cur.status = '${MembershipStatus.COMPLETED}'`,
       [[...groupIds]],

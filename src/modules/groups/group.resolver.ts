@@ -161,17 +161,18 @@ export class GroupResolver {
 
   @FieldResolver(() => Int, {
     description:
-      'Members currently ACTIVE, to those who see the roster. To members, applicants and alumni, members holding a seat (ACTIVE or ON_HOLD): who is on hold is not theirs to learn, and with `openSeats` the ACTIVE count would tell it.',
+      'Members currently ACTIVE. Who is on hold is not for peers to learn: to viewers without the roster who are not members of the group (applicants, alumni, other staff), members holding a seat, ACTIVE or ON_HOLD.',
   })
   async activeMemberCount(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
-    const loaders = ctx.loaders.of(groupLoaders);
-    const [counts, visible] = await Promise.all([loaders.counts.load(group.id), loaders.visibleById.load(group.id)]);
-    return visible && canSeeRoster(visible.access) ? counts.active : counts.seated;
+    return (await seatCounts(ctx, group)).members;
   }
 
-  @FieldResolver(() => Int, { description: 'Free seats: capacity minus ACTIVE and ON_HOLD members (never below zero).' })
+  @FieldResolver(() => Int, {
+    description:
+      'Free seats: capacity minus ACTIVE and ON_HOLD members (never below zero). To the group\'s own members, a member on hold counts as the roster shows them, as not there, so the counts tell a hold no more than the roster does.',
+  })
   async openSeats(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
-    return Math.max(0, group.capacity - (await ctx.loaders.of(groupLoaders).counts.load(group.id)).seated);
+    return Math.max(0, group.capacity - (await seatCounts(ctx, group)).taken);
   }
 
   @FieldResolver(() => Int, { nullable: true, description: 'Members waiting for a seat. Staff and roster integrations; null for members.' })
@@ -185,4 +186,17 @@ export class GroupResolver {
     const visible = await ctx.loaders.of(groupLoaders).visibleById.load(group.id);
     return visible && canSeeRoster(visible.access) ? ctx.loaders.of(externalIdLoaders).byResource.load(group.id) : null;
   }
+}
+
+/**
+ * A group's counts as this viewer may have them: members, and seats taken.
+ * With the roster, the truth. Members of the group see a member on hold as the roster shows them
+ * (not there), so a hold looks like a departure; viewers who see no roster see them seated, so
+ * it looks like nothing. Either way no count tells a hold, or whose, that the roster does not.
+ */
+async function seatCounts(ctx: AuthedContext, group: TherapyGroup): Promise<{ members: number; taken: number }> {
+  const loaders = ctx.loaders.of(groupLoaders);
+  const [counts, visible] = await Promise.all([loaders.counts.load(group.id), loaders.visibleById.load(group.id)]);
+  if (visible && canSeeRoster(visible.access)) return { members: counts.active, taken: counts.seated };
+  return visible?.access === 'MEMBER' ? { members: counts.active, taken: counts.active } : { members: counts.seated, taken: counts.seated };
 }
