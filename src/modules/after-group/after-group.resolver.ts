@@ -11,7 +11,8 @@ import { TherapyGroup } from '../groups/therapy-group.entity';
 import { AlumniEntry, Connection, ConnectionDirection, ConnectionStatus, ContactCard, ContactPreferences, EventAudience, GroupEvent, GroupEventKind, RsvpCounts, RsvpResponse } from './after-group.types';
 import { alumniDirectory } from './alumni.service';
 import {
-  blockMember, connectionLoaders, contactCardLoader, contactPreferencesOf, requestConnection, respondToConnection, setContactPreferences, withdrawConnection,
+  blockedByViewerLoader, blockMember, connectionLoaders, contactCardLoader, contactPreferencesOf, requestConnection, respondToConnection, setContactPreferences,
+  unblockMember, withdrawConnection,
 } from './connection.service';
 import { attendeesOf, createGroupEvent, listEvents, myRsvp, rsvp, rsvpCounts } from './event.service';
 
@@ -192,9 +193,18 @@ export class ConnectionResolver {
   }
 
   @Authorized(Rule.MEMBER)
-  @Mutation(() => ConnectionPayload, { description: 'Blocks the other member of a connection, silently: an open one closes as the decline (a request you were asked) or withdrawal (anything else) it looks like to both of you, one already closed stays as it was, and their later contact requests and partnership proposals are taken like any and never reach you; their encouragements no longer show. A partnership between you ends as you could end it yourself (an ACTIVE one, and a proposal of yours still waiting: ENDED, \"Ended by a member\"), so they no longer see the goals you share with partners. Members only.' })
+  @Mutation(() => ConnectionPayload, { description: 'Blocks the other member of a connection, silently: an open one closes as the decline (a request you were asked) or withdrawal (anything else) it looks like to both of you, one already closed stays as it was, and their later contact requests and partnership proposals are taken like any and never reach you; their encouragements no longer show. A partnership between you ends as you could end it yourself (an ACTIVE one, and a proposal of yours still waiting: ENDED, \"Ended by a member\"), so they no longer see the goals you share with partners. `blockedByYou` shows it to you; `unblockMember` lifts it. Members only.' })
   async blockMember(@Arg('input', { description: 'Which connection\'s other member.' }) input: ConnectionRefInput, @Ctx() ctx: AuthedContext) {
     return { connection: await blockMember(ctx, input.connectionId) };
+  }
+
+  @Authorized(Rule.MEMBER)
+  @Mutation(() => ConnectionPayload, {
+    description:
+      'Lifts your block of the other member of a connection. Nothing the block closed opens again, and what they did while it stood (requests, proposals, encouragements) stays held from you for good; from now on their requests, proposals and encouragements reach you as anyone\'s do, and their encouragements from before the block show again. They are told nothing, as they were told nothing of the block. CONFLICT (reason NOT_BLOCKED) when you do not block them. Members only.',
+  })
+  async unblockMember(@Arg('input', { description: 'Which connection\'s other member.' }) input: ConnectionRefInput, @Ctx() ctx: AuthedContext) {
+    return { connection: await unblockMember(ctx, input.connectionId) };
   }
 
   @Authorized(Rule.MEMBER)
@@ -217,6 +227,13 @@ export class ConnectionResolver {
   })
   contact(@Root() c: Connection, @Ctx() ctx: AuthedContext) {
     return ctx.loaders.of(contactCardLoader).load(c);
+  }
+
+  @FieldResolver(() => Boolean, {
+    description: 'True while you block the other member (`blockMember`, lifted by `unblockMember`). Never tells a member that they are blocked: false to them.',
+  })
+  async blockedByYou(@Root() c: Connection, @Ctx() ctx: AuthedContext) {
+    return (await ctx.loaders.of(blockedByViewerLoader).get()).has(c.otherClientId);
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Name of the group you share.' })

@@ -19,6 +19,7 @@ import { peerContactPolicyChangedHooks } from '../groups/group.service';
 import { endPartnershipsOnBlock } from '../goals/partnership.service';
 import { contactAllowed, MAX_PENDING_REQUESTS, revealsContact, statusShown } from './after-group.policy';
 import { Connection, ConnectionDirection, ConnectionStatus, ContactCard, ContactPreferences } from './after-group.types';
+import { heldByBlockSql } from './block-sql';
 
 const CONNECTION = 'Connection';
 
@@ -157,7 +158,7 @@ export async function requestConnection(ctx: AuthedContext, peerMembershipId: st
   // sender they were blocked.
   const [blocks] = await ctx.db.query<{ mine: boolean; theirs: boolean }>(
     `SELECT bool_or(blocker_client_id = $1) AS mine, bool_or(blocker_client_id = $2) AS theirs FROM member_blocks
-      WHERE (blocker_client_id = $1 AND blocked_client_id = $2) OR (blocker_client_id = $2 AND blocked_client_id = $1)`,
+      WHERE ((blocker_client_id = $1 AND blocked_client_id = $2) OR (blocker_client_id = $2 AND blocked_client_id = $1)) AND ended_at IS NULL`,
     [viewer.clientId, peer.clientId],
   );
   if (blocks?.mine) throw notFound('Member');
@@ -307,7 +308,8 @@ export async function blockMember(ctx: AuthedContext, globalId: string) {
   await endPartnershipsOnBlock(ctx, me, c.otherClientId);
   await lockPair(ctx, me, c.otherClientId);
   await ctx.db.query(
-    `INSERT INTO member_blocks (clinic_id, blocker_client_id, blocked_client_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+    `INSERT INTO member_blocks (clinic_id, blocker_client_id, blocked_client_id) VALUES ($1, $2, $3)
+     ON CONFLICT (clinic_id, blocker_client_id, blocked_client_id) WHERE ended_at IS NULL DO NOTHING`,
     [ctx.db.clinicId, me, c.otherClientId],
   );
   const closed = await ctx.db.query<{ id: string; held_from_recipient: boolean; recipient_client_id: string }>(
@@ -328,10 +330,57 @@ export async function blockMember(ctx: AuthedContext, globalId: string) {
     }
   }
   if (!closed.length) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: c.id, subjectClientId: me });
+  ctx.loaders.of(blockedByViewerLoader).clear();
   const loader = ctx.loaders.of(connectionLoaders).visibleById;
   loader.clearAll();
   return (await loader.load(c.id))!;
 }
+
+/**
+ * Lifts the viewer's block of the other member of one of their connections. Nothing the block
+ * closed opens again (connections, partnerships), and what the member did while it stood (a
+ * request, a proposal, an encouragement) stays held for good; from now on what they do reaches
+ * the viewer as anyone's does, and what they did before the block shows as it did. The other
+ * member is told nothing, as they were told nothing of the block: recorded about the viewer
+ * alone. CONFLICT (NOT_BLOCKED) when the viewer does not block them.
+ */
+export async function unblockMember(ctx: AuthedContext, globalId: string) {
+  const c = await mine(ctx, globalId);
+  if (ctx.viewer.kind !== 'MEMBER') throw forbidden();
+  const me = ctx.viewer.clientId;
+  await lockPair(ctx, me, c.otherClientId);
+  const lifted = await ctx.db.query(
+    `UPDATE member_blocks SET ended_at = now() WHERE blocker_client_id = $1 AND blocked_client_id = $2 AND ended_at IS NULL RETURNING 1`,
+    [me, c.otherClientId],
+  );
+  if (!lifted.length) throw conflict('You do not block this member', { reason: 'NOT_BLOCKED' });
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: c.id, subjectClientId: me });
+  ctx.loaders.of(blockedByViewerLoader).clear();
+  const loader = ctx.loaders.of(connectionLoaders).visibleById;
+  loader.clearAll();
+  return (await loader.load(c.id))!;
+}
+
+/** The members the viewing member blocks now: one statement per request, for `Connection.blockedByYou`. */
+export const blockedByViewerLoader = (ctx: RequestContext) => {
+  let blocked: Promise<Set<string>> | undefined;
+  return {
+    get(): Promise<Set<string>> {
+      blocked ??= (async () => {
+        if (ctx.viewer?.kind !== 'MEMBER') return new Set<string>();
+        const rows = await ctx.db.query<{ blocked_client_id: string }>(
+          `SELECT blocked_client_id FROM member_blocks WHERE blocker_client_id = $1 AND ended_at IS NULL`,
+          [ctx.viewer.clientId],
+        );
+        return new Set(rows.map((r) => r.blocked_client_id));
+      })();
+      return blocked;
+    },
+    clear() {
+      blocked = undefined;
+    },
+  };
+};
 
 /**
  * The other member's contact card, only while ACCEPTED and both hold ACTIVE CONTACT_SHARING
@@ -400,7 +449,7 @@ export async function releaseHeldRequests(ctx: RequestContext, scope: { groupIds
     `SELECT x.id, x.group_id, x.requester_client_id, x.recipient_client_id FROM connections x
       WHERE x.held_from_recipient AND x.status = 'REQUESTED'
         AND (x.group_id = ANY($1::uuid[]) OR x.group_id IN (SELECT group_id FROM memberships WHERE id = ANY($2::uuid[])))
-        AND NOT EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = x.recipient_client_id AND b.blocked_client_id = x.requester_client_id)`,
+        AND NOT ${heldByBlockSql('x.recipient_client_id', 'x.requester_client_id', 'x.created_at')}`,
     [scope.groupIds ?? [], scope.membershipIds ?? []],
   );
   if (!rows.length) return;
@@ -420,7 +469,7 @@ export async function releaseHeldRequests(ctx: RequestContext, scope: { groupIds
         SELECT DISTINCT ON (LEAST(c.requester_client_id, c.recipient_client_id), GREATEST(c.requester_client_id, c.recipient_client_id)) c.id
           FROM connections c
          WHERE c.id = ANY($1) AND c.held_from_recipient AND c.status = 'REQUESTED'
-           AND NOT EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = c.recipient_client_id AND b.blocked_client_id = c.requester_client_id)
+           AND NOT ${heldByBlockSql('c.recipient_client_id', 'c.requester_client_id', 'c.created_at')}
            AND NOT EXISTS (SELECT 1 FROM connections o WHERE o.id <> c.id AND o.status IN ('REQUESTED', 'ACCEPTED') AND NOT o.held_from_recipient
                              AND LEAST(o.requester_client_id, o.recipient_client_id) = LEAST(c.requester_client_id, c.recipient_client_id)
                              AND GREATEST(o.requester_client_id, o.recipient_client_id) = GREATEST(c.requester_client_id, c.recipient_client_id))

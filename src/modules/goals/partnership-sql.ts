@@ -1,3 +1,5 @@
+import { heldByBlockSql, madeWhileBlockedSql } from '../after-group/block-sql';
+
 /**
  * The partnerships of the clients `clientCondition` picks (a condition on their memberships `m`,
  * e.g. `m.client_id = $1`: SQL, never a value), each with its status and the other side's
@@ -18,9 +20,7 @@ export const partnershipsOfClients = (clientCondition: string): string =>
  * Hidden while it is pending, and in every status once made after the block: one the proposer
  * withdrew, or the viewer's own proposal declined, was never theirs to see.
  */
-export const blockedProposalSql = (viewer: string) =>
-  `EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = ${viewer} AND b.blocked_client_id = pm.client_id
-            AND (p.status = 'PROPOSED' OR b.created_at <= p.created_at))`;
+export const blockedProposalSql = (viewer: string) => heldByBlockSql(viewer, 'pm.client_id', 'p.created_at', `p.status = 'PROPOSED'`);
 
 /**
  * Whether proposal `p` (over PARTNERSHIP_SIDES) is held from its partner (`blockedProposalSql` as
@@ -34,8 +34,7 @@ export const heldFromPartnerSql = blockedProposalSql('am.client_id');
  * made after the partner blocked its proposer. A change that closes a proposal is recorded about
  * whom it concerns afterwards: one made before the block shows to the partner once closed.
  */
-export const heldOnceClosedSql = (partner: string, proposer: string) =>
-  `EXISTS (SELECT 1 FROM member_blocks hb WHERE hb.blocker_client_id = ${partner} AND hb.blocked_client_id = ${proposer} AND hb.created_at <= p.created_at)`;
+export const heldOnceClosedSql = (partner: string, proposer: string) => madeWhileBlockedSql(partner, proposer, 'p.created_at');
 
 /** A partnership `p` with each side's membership and client: the proposer `pm`/`pc`, the partner `am`/`ac`. */
 export const PARTNERSHIP_SIDES = `accountability_partnerships p
