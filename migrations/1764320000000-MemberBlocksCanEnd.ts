@@ -1,14 +1,24 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
+/** Tables written here hold their tenant policy for the owner too (FORCE): lifted around backfills. */
+const BACKFILLED = ['member_blocks', 'connections', 'encouragements', 'accountability_partnerships'];
+
 /**
  * A block can be lifted (`unblockMember`): each block is a period, from `created_at` until
- * `ended_at`, and a member may block the same member again later (a new row). What the blocked
- * member did while a block stood stays held from the blocker for good, so the period is kept,
- * not deleted. At most one standing block per pair (`member_blocks_standing_key`); the server may
- * set `ended_at` and nothing else.
+ * `ended_at`, and a member may block the same member again later (a new row); at most one standing
+ * block per pair (`member_blocks_standing_key`). The server may set `ended_at`, and no longer
+ * deletes blocks.
  *
- * Down: ended blocks are history the old table cannot hold; they are deleted (those members are
- * unblocked), and the standing ones keep the old key.
+ * What the blocked member did while a block stood stays held from the blocker for good. That is
+ * recorded on the thing itself when it is written (`held_by_block` on a contact request, an
+ * encouragement, a partnership proposal), under the same snapshot that decides it, never
+ * reconstructed from timestamps: each transaction's `now()` is its start, which need not follow
+ * the order in which a block and a request committed. Existing rows are backfilled with the rule
+ * they were read with until now (a request held from a member who blocks its sender; anything
+ * sent or proposed since the block).
+ *
+ * Down: ended blocks become standing again (one per pair, the earliest), so nothing held for good
+ * is shown by the code before this migration, which reads held-ness from standing blocks.
  */
 export class MemberBlocksCanEnd1764320000000 implements MigrationInterface {
   name = 'MemberBlocksCanEnd1764320000000';
@@ -20,16 +30,36 @@ export class MemberBlocksCanEnd1764320000000 implements MigrationInterface {
     await q.query(`ALTER TABLE member_blocks DROP CONSTRAINT member_blocks_pkey`);
     await q.query(`ALTER TABLE member_blocks ADD PRIMARY KEY (clinic_id, id)`);
     await q.query(`CREATE UNIQUE INDEX member_blocks_standing_key ON member_blocks (clinic_id, blocker_client_id, blocked_client_id) WHERE ended_at IS NULL`);
-    await q.query(`CREATE INDEX member_blocks_pair_idx ON member_blocks (clinic_id, blocker_client_id, blocked_client_id, created_at)`);
+    await q.query(`REVOKE DELETE ON member_blocks FROM kinship_app`);
     await q.query(`GRANT UPDATE (ended_at) ON member_blocks TO kinship_app`);
+
+    await q.query(`ALTER TABLE connections ADD COLUMN held_by_block boolean NOT NULL DEFAULT false`);
+    await q.query(`ALTER TABLE encouragements ADD COLUMN held_by_block boolean NOT NULL DEFAULT false`);
+    await q.query(`ALTER TABLE accountability_partnerships ADD COLUMN held_by_block boolean NOT NULL DEFAULT false`);
+    for (const table of BACKFILLED) await q.query(`ALTER TABLE ${table} NO FORCE ROW LEVEL SECURITY`);
+    await q.query(`UPDATE connections x SET held_by_block = true
+      WHERE x.held_from_recipient AND EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = x.recipient_client_id AND b.blocked_client_id = x.requester_client_id)`);
+    await q.query(`UPDATE encouragements e SET held_by_block = true
+      WHERE EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = e.recipient_client_id AND b.blocked_client_id = e.sender_client_id AND b.created_at <= e.sent_at)`);
+    await q.query(`UPDATE accountability_partnerships p SET held_by_block = true
+      FROM memberships pm, memberships am
+      WHERE pm.id = p.proposer_membership_id AND am.id = p.partner_membership_id
+        AND EXISTS (SELECT 1 FROM member_blocks b WHERE b.blocker_client_id = am.client_id AND b.blocked_client_id = pm.client_id AND b.created_at <= p.created_at)`);
+    for (const table of BACKFILLED) await q.query(`ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    for (const table of BACKFILLED) await q.query(`ALTER TABLE ${table} NO FORCE ROW LEVEL SECURITY`);
+    await q.query(`DELETE FROM member_blocks b USING member_blocks o
+      WHERE o.clinic_id = b.clinic_id AND o.blocker_client_id = b.blocker_client_id AND o.blocked_client_id = b.blocked_client_id
+        AND (o.created_at, o.id) < (b.created_at, b.id)`);
+    await q.query(`UPDATE member_blocks SET ended_at = NULL WHERE ended_at IS NOT NULL`);
+    for (const table of BACKFILLED) await q.query(`ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`);
+    await q.query(`ALTER TABLE accountability_partnerships DROP COLUMN held_by_block`);
+    await q.query(`ALTER TABLE encouragements DROP COLUMN held_by_block`);
+    await q.query(`ALTER TABLE connections DROP COLUMN held_by_block`);
     await q.query(`REVOKE UPDATE (ended_at) ON member_blocks FROM kinship_app`);
-    await q.query(`ALTER TABLE member_blocks NO FORCE ROW LEVEL SECURITY`);
-    await q.query(`DELETE FROM member_blocks WHERE ended_at IS NOT NULL`);
-    await q.query(`ALTER TABLE member_blocks FORCE ROW LEVEL SECURITY`);
-    await q.query(`DROP INDEX member_blocks_pair_idx`);
+    await q.query(`GRANT DELETE ON member_blocks TO kinship_app`);
     await q.query(`DROP INDEX member_blocks_standing_key`);
     await q.query(`ALTER TABLE member_blocks DROP CONSTRAINT member_blocks_pkey`);
     await q.query(`ALTER TABLE member_blocks ADD PRIMARY KEY (clinic_id, blocker_client_id, blocked_client_id)`);

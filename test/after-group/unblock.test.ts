@@ -8,19 +8,24 @@ import { randomUUID } from 'node:crypto';
 import { toGlobalId } from '../../src/common/global-id';
 import { ownerQuery } from '../support/factories';
 import { expectError, gql, GqlResult } from '../support/test-app';
-import { createGoal, PROPOSE, shareGoals } from '../goals/goal-fixtures';
+import { acceptAgreement, activateGroup, createGoal, createGroup, PROPOSE, shareGoals } from '../goals/goal-fixtures';
 import {
   afterGroupState,
   BLOCK,
   connect,
+  connectionRows,
   connectionsOf,
   displayName,
+  endMembership,
   expectRefused,
+  graduate,
   groupWith,
   Member,
   ok,
   requested,
   respond,
+  setPolicy,
+  uuidOf,
   WITHDRAW,
 } from './after-group-fixtures';
 
@@ -85,6 +90,12 @@ describe('unblockMember', () => {
     expect(await inbox(lee)).toEqual(['Before the block']);
     ok(await gql(kim.auth, SEND, { input: { goalId: goal.gid, message: 'After the block' } }));
     expect(await inbox(lee)).toEqual(['After the block', 'Before the block']);
+    // A second period: what Kim sends during it is held for good too; the rest shows once lifted.
+    ok(await gql(lee.auth, BLOCK, { input: { connectionId: id } }));
+    ok(await gql(kim.auth, SEND, { input: { goalId: goal.gid, message: 'During the second block' } }));
+    expect(await inbox(lee)).toEqual([]);
+    ok(await gql(lee.auth, UNBLOCK, { input: { connectionId: id } }));
+    expect(await inbox(lee)).toEqual(['After the block', 'Before the block']);
     // The request and the proposal made during the block stay held from Lee.
     expect((await connectionsOf(lee)).map((c: { id: string }) => c.id)).toEqual([id]);
     await expectRefused('NOT_FOUND', [clinic.id], () => respond(lee, heldRequest.id, true));
@@ -97,6 +108,69 @@ describe('unblockMember', () => {
     expect((await connectionsOf(lee)).map((c: { id: string }) => c.id)).toEqual([fresh.id, id]);
     expect(ok(await respond(lee, fresh.id, true)).respondToConnection.connection.status).toBe('ACCEPTED');
     expect((await connectionsOf(kim)).find((c: { id: string }) => c.id === fresh.id)).toMatchObject({ status: 'ACCEPTED', otherDisplayName: displayName(lee) });
+  });
+
+  it('a request made during the block, still pending to its sender, is declined when the blocker asks them after lifting it: never two requests side by side', async () => {
+    const { clinic, kim, lee, id } = await pair();
+    ok(await gql(lee.auth, BLOCK, { input: { connectionId: id } }));
+    const held = await requested(kim, lee);
+    ok(await gql(lee.auth, UNBLOCK, { input: { connectionId: id } }));
+
+    const res = await gql(lee.auth, `mutation($input: RequestConnectionInput!) { requestConnection(input: $input) { connection { id status } } }`, {
+      input: { peerMembershipId: kim.membershipGid },
+    });
+    const fromLee = ok(res).requestConnection.connection;
+    // Kim sees her request declined and Lee's waiting, as if Lee had declined it and asked; Lee never sees Kim's.
+    const kims = (await connectionsOf(kim)).map((c: { id: string; status: string; direction: string }) => [c.id, c.status, c.direction]);
+    expect(kims).toEqual([[fromLee.id, 'REQUESTED', 'RECEIVED'], [held.id, 'DECLINED', 'SENT'], [id, 'WITHDRAWN', 'SENT']]);
+    expect((await connectionsOf(lee)).map((c: { id: string }) => c.id)).toEqual([fromLee.id, id]);
+    expect((await connectionRows(clinic.id)).find((r) => r.id === uuidOf(held.id))).toMatchObject({ status: 'DECLINED', held_from_recipient: true, held_by_block: true });
+    // The decline is recorded about Kim alone.
+    expect((await rowsOf(res)).filter((r) => r.resource_type === 'Connection' && r.action === 'UPDATE')).toEqual([
+      { action: 'UPDATE', resource_type: 'Connection', subject_client_id: kim.client.id },
+    ]);
+  });
+
+  it('a request held by the group\'s policy when the block came is held for good: never released to the blocker, even after the lift', async () => {
+    // Kim and Lee share an ANYTIME group (the connection Lee blocks through) and an AFTER_COMPLETION one.
+    const world = await groupWith('AFTER_COMPLETION', 2);
+    const { clinic } = world;
+    const [kim, lee] = world.members;
+    const other = await createGroup(clinic, clinic.clinician, 10);
+    await setPolicy(clinic, other, 'ANYTIME');
+    const inOther = async (m: Member) => {
+      const res = ok(await gql(clinic.admin.auth, `mutation($input: EnrollClientInput!) { enrollClient(input: $input) { membership { id } } }`, {
+        input: { groupId: other.gid, clientId: m.client.gid },
+      })).enrollClient.membership;
+      return { ...m, membershipGid: res.id, membershipId: uuidOf(res.id) };
+    };
+    const [kim2, lee2] = [await inOther(kim), await inOther(lee)];
+    await activateGroup(clinic, other);
+    for (const m of [kim, lee]) await acceptAgreement(m, other);
+    // The handle Lee blocks through: Kim's request there, declined.
+    const handle = (await requested(kim2, lee2)).id;
+    ok(await respond(lee2, handle, false));
+    // Kim finishes the first group and asks Lee there: held from Lee (still a member) by the policy.
+    await graduate(world, kim);
+    const beforeBlock = await requested(kim, lee);
+    ok(await gql(lee.auth, BLOCK, { input: { connectionId: handle } }));
+    ok(await gql(lee.auth, UNBLOCK, { input: { connectionId: handle } }));
+    // Lee's membership ends: the policy now allows the exchange, and nothing is released.
+    await endMembership(clinic, lee);
+    expect((await connectionsOf(lee)).map((c: { id: string }) => c.id)).toEqual([handle]);
+    expect((await connectionRows(clinic.id)).find((r) => r.id === uuidOf(beforeBlock.id))).toMatchObject({ status: 'REQUESTED', held_from_recipient: true, held_by_block: true });
+  });
+
+  it('keeps the blocker\'s blocked connection in their list past 30 days while the block stands, so they can lift it', async () => {
+    // Sam asks Ann; Ann blocks through the request, which shows Sam a decline.
+    const [sam, ann] = (await groupWith('ANYTIME', 2)).members;
+    const request = await requested(sam, ann);
+    ok(await gql(ann.auth, BLOCK, { input: { connectionId: request.id } }));
+    await ownerQuery(`UPDATE connections SET closed_at = now() - interval '31 days' WHERE id = $1`, [uuidOf(request.id)]);
+    expect((await connectionsOf(ann)).map((c: { id: string }) => c.id)).toEqual([request.id]);
+    ok(await gql(ann.auth, UNBLOCK, { input: { connectionId: request.id } }));
+    // Lifted, it is the old decline it shows as, and leaves the list as declines do.
+    expect(await connectionsOf(ann)).toEqual([]);
   });
 
   it('answers CONFLICT (NOT_BLOCKED) to a member who does not block the other, the blocked member included; NOT_FOUND for a connection not theirs; nothing changes', async () => {

@@ -19,7 +19,7 @@ import { peerContactPolicyChangedHooks } from '../groups/group.service';
 import { endPartnershipsOnBlock } from '../goals/partnership.service';
 import { contactAllowed, MAX_PENDING_REQUESTS, revealsContact, statusShown } from './after-group.policy';
 import { Connection, ConnectionDirection, ConnectionStatus, ContactCard, ContactPreferences } from './after-group.types';
-import { heldByBlockSql } from './block-sql';
+import { blockStandsSql } from './block-sql';
 
 const CONNECTION = 'Connection';
 
@@ -80,8 +80,10 @@ export const connectionLoaders = (ctx: RequestContext) => {
       const cursor = decodeCursor(after, ['timestamp', 'uuid']);
       if (!me) return pageOf([], first, () => []);
       const q = new SqlParts(me);
-      // A decline (or a block that shows as one) leaves the decliner's list after 30 days.
-      q.and(`NOT (coalesce(x.blocked_shown_as, x.status) = 'DECLINED' AND x.recipient_client_id = $1 AND x.closed_at < now() - interval '30 days')`);
+      // A decline (or a block that shows as one) leaves the decliner's list after 30 days; a block
+      // not while it stands, so the blocker can find it to lift it.
+      q.and(`NOT (coalesce(x.blocked_shown_as, x.status) = 'DECLINED' AND x.recipient_client_id = $1 AND x.closed_at < now() - interval '30 days'
+                  AND NOT (x.status = 'BLOCKED' AND ${blockStandsSql('$1', 'x.requester_client_id')}))`);
       if (filter.status?.length) q.and(`${STATUS_SHOWN_SQL} = ANY(${q.param(filter.status)}::text[])`);
       if (filter.direction) q.and(filter.direction === ConnectionDirection.SENT ? 'x.requester_client_id = $1' : 'x.recipient_client_id = $1');
       q.afterNewestFirst('x.created_at', 'x.id', cursor);
@@ -180,6 +182,15 @@ export async function requestConnection(ctx: AuthedContext, peerMembershipId: st
   if (pending >= MAX_PENDING_REQUESTS) {
     throw new DomainError(ErrorCode.RATE_LIMITED, `At most ${MAX_PENDING_REQUESTS} pending requests at once`, { limit: MAX_PENDING_REQUESTS });
   }
+  // A request to the viewer from the peer, made while the viewer blocked them, is declined now (as
+  // they would have declined it): left pending beside this one, it would tell its sender that it
+  // never reached the viewer. It stays held from the viewer; recorded about its sender alone.
+  const declined = await ctx.db.query<{ id: string }>(
+    `UPDATE connections SET status = 'DECLINED', responded_at = now(), closed_at = now()
+      WHERE requester_client_id = $1 AND recipient_client_id = $2 AND status = 'REQUESTED' AND held_by_block RETURNING id`,
+    [peer.clientId, viewer.clientId],
+  );
+  for (const d of declined) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: d.id, subjectClientId: peer.clientId });
   // An open connection both of them see (a held one is not the recipient's to know of) stands in
   // the way; so does the asker's own held request to the same member.
   const [open] = await ctx.db.query(
@@ -192,9 +203,9 @@ export async function requestConnection(ctx: AuthedContext, peerMembershipId: st
   if (open) throw conflict('A request between you two is already pending or accepted', { reason: 'CONNECTION_EXISTS' });
   try {
     const [row] = await ctx.db.query<{ id: string }>(
-      `INSERT INTO connections (clinic_id, group_id, requester_client_id, recipient_client_id, status, message, held_from_recipient)
-       VALUES ($1, $2, $3, $4, 'REQUESTED', $5, $6) RETURNING id`,
-      [ctx.db.clinicId, peer.groupId, viewer.clientId, peer.clientId, message ?? null, held],
+      `INSERT INTO connections (clinic_id, group_id, requester_client_id, recipient_client_id, status, message, held_from_recipient, held_by_block)
+       VALUES ($1, $2, $3, $4, 'REQUESTED', $5, $6, $7) RETURNING id`,
+      [ctx.db.clinicId, peer.groupId, viewer.clientId, peer.clientId, message ?? null, held, !!blocks?.theirs],
     );
     ctx.audit.record({ action: AuditAction.CREATE, resourceType: CONNECTION, resourceId: row.id, subjectClientId: viewer.clientId });
     return (await ctx.loaders.of(connectionLoaders).visibleById.load(row.id))!;
@@ -311,6 +322,11 @@ export async function blockMember(ctx: AuthedContext, globalId: string) {
     `INSERT INTO member_blocks (clinic_id, blocker_client_id, blocked_client_id) VALUES ($1, $2, $3)
      ON CONFLICT (clinic_id, blocker_client_id, blocked_client_id) WHERE ended_at IS NULL DO NOTHING`,
     [ctx.db.clinicId, me, c.otherClientId],
+  );
+  // A request of theirs held from the blocker (by the group's policy) is held for good now.
+  await ctx.db.query(
+    `UPDATE connections SET held_by_block = true WHERE requester_client_id = $2 AND recipient_client_id = $1 AND status = 'REQUESTED' AND held_from_recipient`,
+    [me, c.otherClientId],
   );
   const closed = await ctx.db.query<{ id: string; held_from_recipient: boolean; recipient_client_id: string }>(
     `UPDATE connections SET status = 'BLOCKED', closed_at = now(),
@@ -449,7 +465,7 @@ export async function releaseHeldRequests(ctx: RequestContext, scope: { groupIds
     `SELECT x.id, x.group_id, x.requester_client_id, x.recipient_client_id FROM connections x
       WHERE x.held_from_recipient AND x.status = 'REQUESTED'
         AND (x.group_id = ANY($1::uuid[]) OR x.group_id IN (SELECT group_id FROM memberships WHERE id = ANY($2::uuid[])))
-        AND NOT ${heldByBlockSql('x.recipient_client_id', 'x.requester_client_id', 'x.created_at')}`,
+        AND NOT x.held_by_block AND NOT ${blockStandsSql('x.recipient_client_id', 'x.requester_client_id')}`,
     [scope.groupIds ?? [], scope.membershipIds ?? []],
   );
   if (!rows.length) return;
@@ -469,7 +485,7 @@ export async function releaseHeldRequests(ctx: RequestContext, scope: { groupIds
         SELECT DISTINCT ON (LEAST(c.requester_client_id, c.recipient_client_id), GREATEST(c.requester_client_id, c.recipient_client_id)) c.id
           FROM connections c
          WHERE c.id = ANY($1) AND c.held_from_recipient AND c.status = 'REQUESTED'
-           AND NOT ${heldByBlockSql('c.recipient_client_id', 'c.requester_client_id', 'c.created_at')}
+           AND NOT c.held_by_block AND NOT ${blockStandsSql('c.recipient_client_id', 'c.requester_client_id')}
            AND NOT EXISTS (SELECT 1 FROM connections o WHERE o.id <> c.id AND o.status IN ('REQUESTED', 'ACCEPTED') AND NOT o.held_from_recipient
                              AND LEAST(o.requester_client_id, o.recipient_client_id) = LEAST(c.requester_client_id, c.recipient_client_id)
                              AND GREATEST(o.requester_client_id, o.recipient_client_id) = GREATEST(c.requester_client_id, c.recipient_client_id))

@@ -2,7 +2,7 @@ import { AuditAction } from '../../audit/audit-action';
 import { decodeCursor, keysetPage, Page } from '../../common/connection';
 import { uuidOf } from '../../common/global-id';
 import { SqlParts } from '../../db/sql-parts';
-import { blockStandsSql, heldByBlockSql } from '../after-group/block-sql';
+import { blockStandsSql } from '../after-group/block-sql';
 import type { AuthedContext } from '../../context';
 import { badInput, DomainError, forbidden, notFound } from '../../errors/domain-error';
 import { ErrorCode } from '../../errors/error-codes';
@@ -38,9 +38,9 @@ export async function sendEncouragement(ctx: AuthedContext, input: SendEncourage
   const message = input.message.trim();
   if (!message) throw badInput('message is empty', { field: 'message' });
   const [row] = await ctx.db.query<{ id: string; sent_at: Date; held: boolean }>(
-    `INSERT INTO encouragements (clinic_id, sender_client_id, recipient_client_id, goal_id, check_in_id, message)
-     VALUES ($1, $2, $3, $4, $5, $6)
-     RETURNING id, sent_at, ${blockStandsSql('$3', '$2')} AS held`,
+    `INSERT INTO encouragements (clinic_id, sender_client_id, recipient_client_id, goal_id, check_in_id, message, held_by_block)
+     VALUES ($1, $2, $3, $4, $5, $6, ${blockStandsSql('$3::uuid', '$2::uuid')})
+     RETURNING id, sent_at, held_by_block AS held`,
     [ctx.db.clinicId, viewer.clientId, goal.clientId, goal.id, checkInId, message],
   );
   // A block is silent: the message is taken and kept, never shown to the blocker, and recorded
@@ -78,7 +78,7 @@ async function received(ctx: AuthedContext, limit: number, options: { onlyId?: s
        FROM encouragements e JOIN goals g ON g.id = e.goal_id JOIN clients c ON c.id = e.sender_client_id
       WHERE e.recipient_client_id = $1 ${q.andAll}
         AND NOT EXISTS (SELECT 1 FROM encouragement_mutes m WHERE m.recipient_client_id = $1 AND m.sender_client_id = e.sender_client_id)
-        AND NOT ${heldByBlockSql('$1', 'e.sender_client_id', 'e.sent_at')}
+        AND NOT e.held_by_block AND NOT ${blockStandsSql('$1', 'e.sender_client_id')}
       ORDER BY e.sent_at DESC, e.id LIMIT ${q.param(limit)}`,
     q.params,
   );

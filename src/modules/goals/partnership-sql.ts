@@ -1,4 +1,4 @@
-import { heldByBlockSql, madeWhileBlockedSql } from '../after-group/block-sql';
+import { blockStandsSql } from '../after-group/block-sql';
 
 /**
  * The partnerships of the clients `clientCondition` picks (a condition on their memberships `m`,
@@ -15,26 +15,27 @@ export const partnershipsOfClients = (clientCondition: string): string =>
      FROM memberships m JOIN accountability_partnerships x ON x.partner_membership_id = m.id WHERE ${clientCondition}`;
 
 /**
- * A proposal (`p` over PARTNERSHIP_SIDES) from a member the viewer (`viewer`, SQL) blocked: never
- * theirs to see, while its proposer sees it pending, as with contact requests (a block is silent).
- * Hidden while it is pending, and in every status once made after the block: one the proposer
- * withdrew, or the viewer's own proposal declined, was never theirs to see.
+ * Whether proposal `p` was made while its partner blocked its proposer (`held_by_block`, set as it
+ * was written): held from the partner for good, in every status, and recorded about its proposer
+ * alone. One made before a block shows to the partner once closed, and again once the block is
+ * lifted.
  */
-export const blockedProposalSql = (viewer: string) => heldByBlockSql(viewer, 'pm.client_id', 'p.created_at', `p.status = 'PROPOSED'`);
+export const HELD_FOR_GOOD_SQL = 'p.held_by_block';
+
+/**
+ * A proposal (`p` over PARTNERSHIP_SIDES) held from the viewer (`viewer`, SQL; null for staff):
+ * made while the viewer, its partner (`partner`, SQL: `am.client_id` unless given), blocked its
+ * proposer; or still pending while they block the proposer now. Its proposer sees it pending, as
+ * with contact requests (a block is silent).
+ */
+export const blockedProposalSql = (viewer: string, partner = 'am.client_id') =>
+  `((${HELD_FOR_GOOD_SQL} AND coalesce(${partner} = ${viewer}, false)) OR (p.status = 'PROPOSED' AND ${blockStandsSql(viewer, 'pm.client_id')}))`;
 
 /**
  * Whether proposal `p` (over PARTNERSHIP_SIDES) is held from its partner (`blockedProposalSql` as
  * the partner sees it). Records about it name its proposer alone.
  */
 export const heldFromPartnerSql = blockedProposalSql('am.client_id');
-
-/**
- * Whether proposal `p` stays held from its partner once it is no longer pending (ended, declined):
- * `partner` and `proposer` are their client ids (SQL).
- * made after the partner blocked its proposer. A change that closes a proposal is recorded about
- * whom it concerns afterwards: one made before the block shows to the partner once closed.
- */
-export const heldOnceClosedSql = (partner: string, proposer: string) => madeWhileBlockedSql(partner, proposer, 'p.created_at');
 
 /** A partnership `p` with each side's membership and client: the proposer `pm`/`pc`, the partner `am`/`ac`. */
 export const PARTNERSHIP_SIDES = `accountability_partnerships p

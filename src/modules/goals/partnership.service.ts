@@ -17,7 +17,8 @@ import { SEATED } from '../memberships/membership-status';
 import { PartnershipStatus } from './goal.enums';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput } from './goal.inputs';
 import { AccountabilityPartnership } from './goal.types';
-import { blockedProposalSql, heldOnceClosedSql, PARTNERSHIP_SIDES, heldFromPartnerSql, partnershipsOfClients } from './partnership-sql';
+import { blockedProposalSql, HELD_FOR_GOOD_SQL, PARTNERSHIP_SIDES, heldFromPartnerSql, partnershipsOfClients } from './partnership-sql';
+import { blockStandsSql } from '../after-group/block-sql';
 
 const PARTNERSHIP = 'AccountabilityPartnership';
 
@@ -135,9 +136,9 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
     `UPDATE accountability_partnerships p SET status = 'DECLINED', responded_at = now()
        FROM memberships pm
       WHERE p.status = 'PROPOSED' AND p.proposer_membership_id = $2 AND p.partner_membership_id = $1 AND pm.id = p.proposer_membership_id
-        AND ${blockedProposalSql('$3::uuid')}
+        AND ${blockedProposalSql('$3::uuid', '$3::uuid')}
       RETURNING p.id, pm.client_id,
-                ${heldOnceClosedSql('$3', 'pm.client_id')} AS still_hidden`,
+                ${HELD_FOR_GOOD_SQL} AS still_hidden`,
     [own.membershipId, partnerId, viewer.clientId],
   );
   // Recorded as the decline it now is, about its proposer, and about the viewer too when, made
@@ -149,10 +150,11 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
   }
   try {
     const [row] = await ctx.db.query<{ id: string }>(
+      // Made while the partner blocks the proposer: held from the partner for good (HELD_FOR_GOOD_SQL).
       `INSERT INTO accountability_partnerships (clinic_id, group_id, proposer_membership_id, partner_membership_id, status, message,
-                                                proposer_continues_after_group)
-       VALUES ($1, $2, $3, $4, 'PROPOSED', $5, $6) RETURNING id`,
-      [ctx.db.clinicId, partner.groupId, own.membershipId, partnerId, input.message ?? null, input.continueAfterGroup],
+                                                proposer_continues_after_group, held_by_block)
+       VALUES ($1, $2, $3, $4, 'PROPOSED', $5, $6, ${blockStandsSql('$7::uuid', '$8::uuid')}) RETURNING id`,
+      [ctx.db.clinicId, partner.groupId, own.membershipId, partnerId, input.message ?? null, input.continueAfterGroup, partner.clientId, viewer.clientId],
     );
     ctx.audit.record({ action: AuditAction.CREATE, resourceType: PARTNERSHIP, resourceId: row.id, subjectClientId: viewer.clientId });
     return (await ctx.loaders.of(partnershipLoaders).visibleById.load(row.id))!;
@@ -234,7 +236,7 @@ export async function endPartnership(ctx: AuthedContext, input: EndPartnershipIn
 export async function endPartnershipsOnBlock(ctx: RequestContext, blockerClientId: string, blockedClientId: string): Promise<void> {
   // Read and locked before the ending; whom each ending concerns is judged as it will stand, ended.
   const ending = await ctx.db.query<{ id: string; p_client: string; a_client: string; held: boolean }>(
-    `SELECT p.id, pm.client_id AS p_client, am.client_id AS a_client, ${heldOnceClosedSql('am.client_id', 'pm.client_id')} AS held
+    `SELECT p.id, pm.client_id AS p_client, am.client_id AS a_client, ${HELD_FOR_GOOD_SQL} AS held
        FROM accountability_partnerships p JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN memberships am ON am.id = p.partner_membership_id
       WHERE (p.status = 'ACTIVE' AND ((pm.client_id = $1 AND am.client_id = $2) OR (pm.client_id = $2 AND am.client_id = $1)))
          OR (p.status = 'PROPOSED' AND pm.client_id = $1 AND am.client_id = $2)
@@ -258,8 +260,8 @@ async function endPartnershipsOfMemberships(ctx: RequestContext, membershipIds: 
   const rows = await ctx.db.query<{ id: string; group_id: string; status: string; both_continue: boolean; a_client: string; b_client: string; a_status: string; b_status: string; held: boolean }>(
     `SELECT p.id, p.group_id, p.status, (p.proposer_continues_after_group AND p.partner_continues_after_group) AS both_continue,
             a.client_id AS a_client, b.client_id AS b_client, a.status AS a_status, b.status AS b_status,
-            -- Held once ended (recorded about its proposer alone): made after the partner blocked them.
-            ${heldOnceClosedSql('b.client_id', 'a.client_id')} AS held
+            -- Held once ended (recorded about its proposer alone): made while the partner blocked them.
+            ${HELD_FOR_GOOD_SQL} AS held
        FROM accountability_partnerships p
        JOIN memberships a ON a.id = p.proposer_membership_id JOIN memberships b ON b.id = p.partner_membership_id
       WHERE (p.proposer_membership_id = ANY($1::uuid[]) OR p.partner_membership_id = ANY($1::uuid[])) AND p.status IN ('PROPOSED', 'ACTIVE')`,
