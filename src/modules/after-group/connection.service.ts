@@ -366,7 +366,8 @@ export async function unblockMember(ctx: AuthedContext, globalId: string) {
   const me = ctx.viewer.clientId;
   await lockPair(ctx, me, c.otherClientId);
   const lifted = await ctx.db.query(
-    `UPDATE member_blocks SET ended_at = now() WHERE blocker_client_id = $1 AND blocked_client_id = $2 AND ended_at IS NULL RETURNING 1`,
+    // A block that committed while this request waited for the pair began after this transaction did.
+    `UPDATE member_blocks SET ended_at = greatest(now(), created_at) WHERE blocker_client_id = $1 AND blocked_client_id = $2 AND ended_at IS NULL RETURNING 1`,
     [me, c.otherClientId],
   );
   if (!lifted.length) throw conflict('You do not block this member', { reason: 'NOT_BLOCKED' });
