@@ -1,7 +1,10 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Tables written here hold their tenant policy for the owner too (FORCE): lifted around backfills. */
-const BACKFILLED = ['member_blocks', 'connections', 'encouragements', 'accountability_partnerships'];
+/**
+ * Tables the backfill reads or writes hold their tenant policy for the owner too (FORCE), and the
+ * owner role that runs migrations does not bypass RLS: lifted around the backfill, or it sees no row.
+ */
+const BACKFILLED = ['member_blocks', 'connections', 'encouragements', 'accountability_partnerships', 'memberships'];
 
 /**
  * A block can be lifted (`unblockMember`): each block is a period, from `created_at` until
@@ -17,8 +20,10 @@ const BACKFILLED = ['member_blocks', 'connections', 'encouragements', 'accountab
  * they were read with until now (a request held from a member who blocks its sender; anything
  * sent or proposed since the block).
  *
- * Down: ended blocks become standing again (one per pair, the earliest), so nothing held for good
- * is shown by the code before this migration, which reads held-ness from standing blocks.
+ * Down: refused while any block has been lifted. The code before this migration reads held-ness
+ * from standing blocks, so a lifted block cannot be represented: deleted, what was done during it
+ * would show to the blocker; standing again, what the two did after the lift (an accepted
+ * connection, an active partnership) would stand under a block that code never expects.
  */
 export class MemberBlocksCanEnd1764320000000 implements MigrationInterface {
   name = 'MemberBlocksCanEnd1764320000000';
@@ -50,11 +55,11 @@ export class MemberBlocksCanEnd1764320000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     for (const table of BACKFILLED) await q.query(`ALTER TABLE ${table} NO FORCE ROW LEVEL SECURITY`);
-    await q.query(`DELETE FROM member_blocks b USING member_blocks o
-      WHERE o.clinic_id = b.clinic_id AND o.blocker_client_id = b.blocker_client_id AND o.blocked_client_id = b.blocked_client_id
-        AND (o.created_at, o.id) < (b.created_at, b.id)`);
-    await q.query(`UPDATE member_blocks SET ended_at = NULL WHERE ended_at IS NOT NULL`);
+    const [{ lifted }] = await q.query(`SELECT count(*)::int AS lifted FROM member_blocks WHERE ended_at IS NOT NULL`);
     for (const table of BACKFILLED) await q.query(`ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`);
+    if (lifted > 0) {
+      throw new Error(`MemberBlocksCanEnd cannot be reverted: ${lifted} block(s) have been lifted, which the schema before it cannot hold without showing what was held`);
+    }
     await q.query(`ALTER TABLE accountability_partnerships DROP COLUMN held_by_block`);
     await q.query(`ALTER TABLE encouragements DROP COLUMN held_by_block`);
     await q.query(`ALTER TABLE connections DROP COLUMN held_by_block`);

@@ -171,6 +171,15 @@ describe('unblockMember', () => {
     ok(await gql(ann.auth, UNBLOCK, { input: { connectionId: request.id } }));
     // Lifted, it is the old decline it shows as, and leaves the list as declines do.
     expect(await connectionsOf(ann)).toEqual([]);
+
+    // Blocked through a request Ann had already declined (it stays as it closed): the same.
+    const [kim, lee] = (await groupWith('ANYTIME', 2)).members;
+    const declined = await requested(kim, lee);
+    ok(await respond(lee, declined.id, false));
+    ok(await gql(lee.auth, BLOCK, { input: { connectionId: declined.id } }));
+    await ownerQuery(`UPDATE connections SET closed_at = now() - interval '31 days' WHERE id = $1`, [uuidOf(declined.id)]);
+    expect(ok(await gql(lee.auth, BLOCKED_BY_YOU, { id: declined.id })).node).toEqual({ status: 'DECLINED', blockedByYou: true });
+    expect((await connectionsOf(lee)).map((c: { id: string }) => c.id)).toEqual([declined.id]);
   });
 
   it('answers CONFLICT (NOT_BLOCKED) to a member who does not block the other, the blocked member included; NOT_FOUND for a connection not theirs; nothing changes', async () => {

@@ -163,10 +163,25 @@ describe('migrations', () => {
     const [{ newest }] = await inDatabase(`SELECT max(id)::text AS newest FROM audit_events`);
     expect(BigInt(newest)).toBeGreaterThan(BigInt(numbers[numbers.length - 1]));
   });
-  it('MemberBlocksCanEnd marks what was held by a block on the row itself, and its down makes lifted blocks stand again', async () => {
-    await runMigrations(url);
+  it('MemberBlocksCanEnd, run by a non-superuser owner as in production, marks what was held by a block on the row itself; its down refuses once a block was lifted', async () => {
+    // A database owned by a role like README's kinship_owner: RLS applies to it, as it does not to a superuser.
+    const suffix = randomBytes(4).toString('hex');
+    const [role, db, password] = [`kinship_mig_owner_${suffix}`, `kinship_mig_owned_${suffix}`, `pw-${suffix}`];
+    await onServer(`CREATE ROLE ${role} LOGIN PASSWORD '${password}' CREATEROLE`);
+    await onServer(`CREATE DATABASE ${db} OWNER ${role}`);
+    const asOwner = withDatabase(testEnv().serverUrl, db, { user: role, password });
+    const asSuperuser = withDatabase(testEnv().serverUrl, db);
+    const sql = async <T = any>(text: string): Promise<T[]> => {
+      const c = new PgClient({ connectionString: asSuperuser });
+      await c.connect();
+      try {
+        return (await c.query(text)).rows as T[];
+      } finally {
+        await c.end();
+      }
+    };
     const undoTo = async (name: string) => {
-      const ds = createDataSource(url, { ...DEFAULT_POOL, max: 1 });
+      const ds = createDataSource(asOwner, { ...DEFAULT_POOL, max: 1 });
       await ds.initialize();
       try {
         while ((await ds.query(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`))[0].name !== name) await ds.undoLastMigration({ transaction: 'each' });
@@ -175,54 +190,58 @@ describe('migrations', () => {
         await ds.destroy();
       }
     };
-    await undoTo('MemberBlocksCanEnd1764320000000');
-    // Kim (blocked by Lee a day ago) sent, proposed and asked before and after the block.
-    const [clinic, kim, lee, group, kimM, leeM, goal] = [
-      '31111111-1111-4111-8111-111111111111', '32222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333',
-      '34444444-4444-4444-8444-444444444444', '35555555-5555-4555-8555-555555555555', '36666666-6666-4666-8666-666666666666',
-      '37777777-7777-4777-8777-777777777777',
-    ];
-    await inDatabase(`
-      INSERT INTO clinics (id, name, slug) VALUES ('${clinic}', 'Blocks', 'blocks-migration');
-      INSERT INTO clients (id, clinic_id, given_name, family_name) VALUES ('${kim}', '${clinic}', 'Kim', 'Park'), ('${lee}', '${clinic}', 'Lee', 'Chen');
-      INSERT INTO therapy_groups (id, clinic_id, name, modality, format, capacity) VALUES ('${group}', '${clinic}', 'G', 'CBT', 'OPEN', 10);
-      INSERT INTO memberships (id, clinic_id, group_id, client_id, status, period_start) VALUES
-        ('${kimM}', '${clinic}', '${group}', '${kim}', 'ACTIVE', current_date - 10), ('${leeM}', '${clinic}', '${group}', '${lee}', 'ACTIVE', current_date - 10);
-      INSERT INTO goals (id, clinic_id, membership_id, client_id, group_id, title, measure_kind, measure_period, lifecycle_status, visibility, created_by_type)
-        VALUES ('${goal}', '${clinic}', '${leeM}', '${lee}', '${group}', 'Walk', 'BOOLEAN', 'DAILY', 'ACTIVE', 'GROUP', 'CLIENT');
-      INSERT INTO member_blocks (clinic_id, blocker_client_id, blocked_client_id, created_at) VALUES ('${clinic}', '${lee}', '${kim}', now() - interval '1 day');
-      INSERT INTO encouragements (clinic_id, sender_client_id, recipient_client_id, goal_id, message, sent_at) VALUES
-        ('${clinic}', '${kim}', '${lee}', '${goal}', 'before', now() - interval '2 days'), ('${clinic}', '${kim}', '${lee}', '${goal}', 'after', now());
-      INSERT INTO accountability_partnerships (clinic_id, group_id, proposer_membership_id, partner_membership_id, status, message, created_at) VALUES
-        ('${clinic}', '${group}', '${kimM}', '${leeM}', 'DECLINED', 'before', now() - interval '2 days'),
-        ('${clinic}', '${group}', '${kimM}', '${leeM}', 'PROPOSED', 'after', now());
-      INSERT INTO connections (clinic_id, group_id, requester_client_id, recipient_client_id, status, message, held_from_recipient) VALUES
-        ('${clinic}', '${group}', '${kim}', '${lee}', 'REQUESTED', 'held', true), ('${clinic}', '${group}', '${lee}', '${kim}', 'DECLINED', 'visible', false);`);
+    try {
+      await runMigrations(asOwner);
+      await undoTo('MemberBlocksCanEnd1764320000000');
+      // Kim (blocked by Lee a day ago) sent, proposed and asked before and after the block.
+      const [clinic, kim, lee, group, kimM, leeM, goal] = [
+        '31111111-1111-4111-8111-111111111111', '32222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333',
+        '34444444-4444-4444-8444-444444444444', '35555555-5555-4555-8555-555555555555', '36666666-6666-4666-8666-666666666666',
+        '37777777-7777-4777-8777-777777777777',
+      ];
+      await sql(`
+        INSERT INTO clinics (id, name, slug) VALUES ('${clinic}', 'Blocks', 'blocks-migration');
+        INSERT INTO clients (id, clinic_id, given_name, family_name) VALUES ('${kim}', '${clinic}', 'Kim', 'Park'), ('${lee}', '${clinic}', 'Lee', 'Chen');
+        INSERT INTO therapy_groups (id, clinic_id, name, modality, format, capacity) VALUES ('${group}', '${clinic}', 'G', 'CBT', 'OPEN', 10);
+        INSERT INTO memberships (id, clinic_id, group_id, client_id, status, period_start) VALUES
+          ('${kimM}', '${clinic}', '${group}', '${kim}', 'ACTIVE', current_date - 10), ('${leeM}', '${clinic}', '${group}', '${lee}', 'ACTIVE', current_date - 10);
+        INSERT INTO goals (id, clinic_id, membership_id, client_id, group_id, title, measure_kind, measure_period, lifecycle_status, visibility, created_by_type)
+          VALUES ('${goal}', '${clinic}', '${leeM}', '${lee}', '${group}', 'Walk', 'BOOLEAN', 'DAILY', 'ACTIVE', 'GROUP', 'CLIENT');
+        INSERT INTO member_blocks (clinic_id, blocker_client_id, blocked_client_id, created_at) VALUES ('${clinic}', '${lee}', '${kim}', now() - interval '1 day');
+        INSERT INTO encouragements (clinic_id, sender_client_id, recipient_client_id, goal_id, message, sent_at) VALUES
+          ('${clinic}', '${kim}', '${lee}', '${goal}', 'before', now() - interval '2 days'), ('${clinic}', '${kim}', '${lee}', '${goal}', 'after', now());
+        INSERT INTO accountability_partnerships (clinic_id, group_id, proposer_membership_id, partner_membership_id, status, message, created_at) VALUES
+          ('${clinic}', '${group}', '${kimM}', '${leeM}', 'DECLINED', 'before', now() - interval '2 days'),
+          ('${clinic}', '${group}', '${kimM}', '${leeM}', 'PROPOSED', 'after', now());
+        INSERT INTO connections (clinic_id, group_id, requester_client_id, recipient_client_id, status, message, held_from_recipient) VALUES
+          ('${clinic}', '${group}', '${kim}', '${lee}', 'REQUESTED', 'held', true), ('${clinic}', '${group}', '${lee}', '${kim}', 'DECLINED', 'visible', false);`);
 
-    await runMigrations(url);
-    const flags = async () => inDatabase(`
-      SELECT 'encouragement' AS kind, message, held_by_block FROM encouragements WHERE clinic_id = '${clinic}'
-      UNION ALL SELECT 'proposal', message, held_by_block FROM accountability_partnerships WHERE clinic_id = '${clinic}'
-      UNION ALL SELECT 'request', message, held_by_block FROM connections WHERE clinic_id = '${clinic}' ORDER BY 1, 2`);
-    expect(await flags()).toEqual([
-      { kind: 'encouragement', message: 'after', held_by_block: true }, { kind: 'encouragement', message: 'before', held_by_block: false },
-      { kind: 'proposal', message: 'after', held_by_block: true }, { kind: 'proposal', message: 'before', held_by_block: false },
-      { kind: 'request', message: 'held', held_by_block: true }, { kind: 'request', message: 'visible', held_by_block: false },
-    ]);
+      await runMigrations(asOwner);
+      expect(
+        await sql(`
+          SELECT 'encouragement' AS kind, message, held_by_block FROM encouragements
+          UNION ALL SELECT 'proposal', message, held_by_block FROM accountability_partnerships
+          UNION ALL SELECT 'request', message, held_by_block FROM connections ORDER BY 1, 2`),
+      ).toEqual([
+        { kind: 'encouragement', message: 'after', held_by_block: true }, { kind: 'encouragement', message: 'before', held_by_block: false },
+        { kind: 'proposal', message: 'after', held_by_block: true }, { kind: 'proposal', message: 'before', held_by_block: false },
+        { kind: 'request', message: 'held', held_by_block: true }, { kind: 'request', message: 'visible', held_by_block: false },
+      ]);
 
-    // Lifted, then blocked again: down keeps one standing block for the pair, the earliest.
-    await inDatabase(`UPDATE member_blocks SET ended_at = now() WHERE clinic_id = '${clinic}';
-      INSERT INTO member_blocks (clinic_id, blocker_client_id, blocked_client_id) VALUES ('${clinic}', '${lee}', '${kim}');
-      INSERT INTO member_blocks (clinic_id, blocker_client_id, blocked_client_id, created_at, ended_at) VALUES ('${clinic}', '${kim}', '${lee}', now() - interval '3 hours', now() - interval '2 hours')`);
-    await undoTo('MemberBlocksCanEnd1764320000000');
-    const blocks = await inDatabase(`SELECT blocker_client_id, blocked_client_id, created_at < now() - interval '12 hours' AS first_period FROM member_blocks WHERE clinic_id = '${clinic}' ORDER BY 1`);
-    expect(blocks).toEqual(
-      [
-        { blocker_client_id: lee, blocked_client_id: kim, first_period: true },
-        { blocker_client_id: kim, blocked_client_id: lee, first_period: false },
-      ].sort((a, b) => a.blocker_client_id.localeCompare(b.blocker_client_id)),
-    );
-    await runMigrations(url);
-    expect(await inDatabase(`SELECT count(*)::int AS standing FROM member_blocks WHERE clinic_id = '${clinic}' AND ended_at IS NULL`)).toEqual([{ standing: 2 }]);
+      // Lifted: the schema before cannot hold it, and the down says so, changing nothing.
+      await sql(`UPDATE member_blocks SET ended_at = now()`);
+      await expect(undoTo('MemberBlocksCanEnd1764320000000')).rejects.toThrow(/cannot be reverted: 1 block\(s\) have been lifted/);
+      expect(await sql(`SELECT count(*)::int AS n FROM migrations WHERE name = 'MemberBlocksCanEnd1764320000000'`)).toEqual([{ n: 1 }]);
+      // Standing blocks only: it reverts, and the old key holds them.
+      await sql(`DELETE FROM member_blocks WHERE ended_at IS NOT NULL;
+        INSERT INTO member_blocks (clinic_id, blocker_client_id, blocked_client_id) VALUES ('${clinic}', '${lee}', '${kim}')`);
+      await undoTo('MemberBlocksCanEnd1764320000000');
+      expect(await sql(`SELECT blocker_client_id, blocked_client_id FROM member_blocks`)).toEqual([{ blocker_client_id: lee, blocked_client_id: kim }]);
+      await runMigrations(asOwner);
+    } finally {
+      await onServer(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await onServer(`DROP OWNED BY ${role} CASCADE`).catch(() => undefined);
+      await onServer(`DROP ROLE IF EXISTS ${role}`);
+    }
   });
 });

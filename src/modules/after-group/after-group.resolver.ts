@@ -201,7 +201,7 @@ export class ConnectionResolver {
   @Authorized(Rule.MEMBER)
   @Mutation(() => ConnectionPayload, {
     description:
-      'Lifts your block of the other member of a connection. Nothing the block closed opens again, and what they did while it stood (requests, proposals, encouragements) stays held from you for good; from now on their requests, proposals and encouragements reach you as anyone\'s do, and their encouragements from before the block show again. They are told nothing, as they were told nothing of the block. CONFLICT (reason NOT_BLOCKED) when you do not block them. Members only.',
+      'Lifts your block of the other member of a connection. Nothing the block closed opens again, and what they did while it stood (requests, proposals, encouragements), like a request of theirs still waiting unseen when you blocked them, stays held from you for good (one still pending to them is declined if you ask them); from now on their requests, proposals and encouragements reach you as anyone\'s do, and their encouragements from before the block show again. They are told nothing, as they were told nothing of the block. CONFLICT (reason NOT_BLOCKED) when you do not block them. Members only.',
   })
   async unblockMember(@Arg('input', { description: 'Which connection\'s other member.' }) input: ConnectionRefInput, @Ctx() ctx: AuthedContext) {
     return { connection: await unblockMember(ctx, input.connectionId) };

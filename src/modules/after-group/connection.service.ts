@@ -83,7 +83,7 @@ export const connectionLoaders = (ctx: RequestContext) => {
       // A decline (or a block that shows as one) leaves the decliner's list after 30 days; a block
       // not while it stands, so the blocker can find it to lift it.
       q.and(`NOT (coalesce(x.blocked_shown_as, x.status) = 'DECLINED' AND x.recipient_client_id = $1 AND x.closed_at < now() - interval '30 days'
-                  AND NOT (x.status = 'BLOCKED' AND ${blockStandsSql('$1', 'x.requester_client_id')}))`);
+                  AND NOT ${blockStandsSql('$1', 'x.requester_client_id')})`);
       if (filter.status?.length) q.and(`${STATUS_SHOWN_SQL} = ANY(${q.param(filter.status)}::text[])`);
       if (filter.direction) q.and(filter.direction === ConnectionDirection.SENT ? 'x.requester_client_id = $1' : 'x.recipient_client_id = $1');
       q.afterNewestFirst('x.created_at', 'x.id', cursor);
