@@ -8,6 +8,7 @@ import { Client as PgClient } from 'pg';
 import { testEnv } from '../support/test-env';
 import {
   CANCEL_SESSION,
+  createNote,
   expectRefused,
   gql,
   minutesFromNow,
@@ -21,6 +22,7 @@ import {
   UPDATE_SESSION,
   World,
 } from './session-fixtures';
+import { ownerQuery } from '../support/factories';
 
 let neighbour: World;
 beforeAll(async () => {
@@ -111,5 +113,72 @@ describe('an ARCHIVED group', () => {
       const res = await expectRefused('CONFLICT', clinics, attempt);
       expect(res.errors![0].extensions).toMatchObject({ groupStatus: 'ARCHIVED' });
     }
+  });
+});
+
+describe('what pins a session, and what one document reads after a session write (session 11)', () => {
+  it('a note pins the session to its date, as attendance does: CONFLICT NOTES_RECORDED, nothing changed; its topic may still change', async () => {
+    const world = await sessionWorld({ members: 1, firstStart: minutesFromNow(60 * 24) });
+    await createNote(world, { kind: 'PROGRESS', body: 'Prepared the worksheet together.', member: world.members[0] });
+    const clinics = [world.clinic.id, neighbour.clinic.id];
+    const moved = await expectRefused('CONFLICT', clinics, () =>
+      gql(world.lead.auth, UPDATE_SESSION, { input: { sessionId: world.session.gid, scheduledStart: minutesFromNow(-60 * 24 * 30) } }),
+    );
+    expect(moved.errors![0].extensions).toMatchObject({ reason: 'NOTES_RECORDED' });
+    expect(ok(await gql(world.lead.auth, UPDATE_SESSION, { input: { sessionId: world.session.gid, topic: 'Worksheets' } })).updateSession.session).toMatchObject({
+      topic: 'Worksheets', scheduledStart: world.session.scheduledStart,
+    });
+  });
+
+  it('another clinician\'s psychotherapy note neither pins the session nor tells that it exists', async () => {
+    const world = await sessionWorld({ members: 1, firstStart: minutesFromNow(60 * 24) });
+    const co = await world.clinic.addStaff('CLINICIAN', 'Casey Co');
+    ok(await gql(world.clinic.admin.auth, `mutation($input: AssignFacilitatorInput!) { assignFacilitator(input: $input) { __typename } }`, {
+      input: { groupId: world.group.gid, staffMemberId: co.gid, role: 'CO' },
+    }));
+    await createNote(world, { kind: 'PSYCHOTHERAPY', body: 'Private process note.', member: world.members[0] }, co.auth);
+    const later = minutesFromNow(60 * 48);
+    expect(ok(await gql(world.lead.auth, UPDATE_SESSION, { input: { sessionId: world.session.gid, scheduledStart: later } })).updateSession.session.scheduledStart)
+      .toBe(new Date(later).toISOString());
+  });
+
+  it('later fields of one document see a session moved or cancelled by an earlier one', async () => {
+    const world = await sessionWorld({ members: 1, firstStart: minutesFromNow(60 * 24) });
+    const [after] = await schedule(world.lead.auth, world.group, { firstStart: minutesFromNow(60 * 24 * 7) });
+    const doc = `mutation($id: ID!) {
+      a: updateSession(input: { sessionId: $id, topic: "First" }) { session { group { nextSession { id status } } } }
+      b: cancelSession(input: { sessionId: $id, reason: "Snow" }) { session { group { nextSession { id status } } } }
+    }`;
+    const data = ok(await gql(world.lead.auth, doc, { id: world.session.gid }));
+    expect(data.a.session.group.nextSession).toEqual({ id: world.session.gid, status: 'SCHEDULED' });
+    expect(data.b.session.group.nextSession).toEqual({ id: after.gid, status: 'SCHEDULED' });
+  });
+
+  it('one attendance record per member: a member seated under two memberships that day is refused the second (BAD_USER_INPUT, nothing written)', async () => {
+    const world = await sessionWorld({ members: 2 });
+    const [kim, lee] = world.members;
+    // Kim finished and rejoined: a second membership, also seated on the session's date.
+    await ownerQuery(`UPDATE memberships SET status = 'COMPLETED', period_end = current_date WHERE id = $1`, [kim.id]);
+    const [again] = await ownerQuery<{ id: string }>(
+      `INSERT INTO memberships (clinic_id, group_id, client_id, status, period_start, status_reason)
+       SELECT clinic_id, group_id, client_id, 'ACTIVE', current_date - 1, 'Rejoined' FROM memberships WHERE id = $1 RETURNING id`,
+      [kim.id],
+    );
+    const { toGlobalId } = await import('../../src/common/global-id');
+    const againGid = toGlobalId('Membership', again.id);
+    const clinics = [world.clinic.id, neighbour.clinic.id];
+    const both = await expectRefused('BAD_USER_INPUT', clinics, () =>
+      gql(world.lead.auth, RECORD_ATTENDANCE, { input: { sessionId: world.session.gid, records: [
+        { membershipId: kim.gid, status: 'PRESENT' }, { membershipId: lee.gid, status: 'PRESENT' }, { membershipId: againGid, status: 'PRESENT' },
+      ] } }),
+    );
+    expect(both.errors![0].extensions).toMatchObject({ field: 'records', indexes: [2] });
+    // Recorded under one, the other is refused later too; re-recording the same membership replaces.
+    await recordAttendance(world.lead.auth, world.session, [{ membershipId: kim.gid, status: 'PRESENT' }]);
+    const later = await expectRefused('BAD_USER_INPUT', clinics, () =>
+      gql(world.lead.auth, RECORD_ATTENDANCE, { input: { sessionId: world.session.gid, records: [{ membershipId: againGid, status: 'LATE' }] } }),
+    );
+    expect(later.errors![0].extensions).toMatchObject({ indexes: [0] });
+    expect((await recordAttendance(world.lead.auth, world.session, [{ membershipId: kim.gid, status: 'LATE' }])).attendance.map((a: { status: string }) => a.status)).toEqual(['LATE']);
   });
 });

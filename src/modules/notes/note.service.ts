@@ -48,8 +48,13 @@ export async function createSessionNote(ctx: AuthedContext, input: CreateSession
     ctx.audit.denied({ resourceType: NOTE, code: 'FORBIDDEN' });
     throw forbidden('Only the group\'s facilitators and supervisors write notes');
   }
-  // An ARCHIVED group is read-only history (its row shared-locked, as session writes take it).
-  const [groupRow] = await ctx.db.query<{ status: GroupStatus }>(`SELECT status FROM therapy_groups WHERE id = $1 FOR SHARE`, [session.groupId]);
+  // An ARCHIVED group is read-only history (its row shared-locked, as session writes take it), and
+  // the session's row too: a move (which a note pins) commits before the member is judged seated
+  // on its date, or waits for this note.
+  const [groupRow] = await ctx.db.query<{ status: GroupStatus }>(
+    `SELECT g.status FROM therapy_groups g, group_sessions s WHERE g.id = $1 AND s.id = $2 FOR SHARE OF g, s`,
+    [session.groupId, session.id],
+  );
   if (groupRow?.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: groupRow.status });
   let membershipId: string | null = null;
   let clientId: string | null = null;

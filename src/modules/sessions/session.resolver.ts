@@ -82,7 +82,7 @@ export class SessionResolver {
   @Authorized(...SESSION_MANAGERS)
   @Mutation(() => SessionPayload, {
     description:
-      'Moves, retitles or marks a session HELD, or records who facilitated; what is not given stays as it stands (a concurrent change is never written back over). CONFLICT for a cancelled session, HELD before it has started (reason SESSION_NOT_STARTED), moving a session with attendance or setting one members attended back to SCHEDULED (reason ATTENDANCE_RECORDED), or a session of an ARCHIVED group. Admins, supervisors and the group\'s facilitators.',
+      'Moves, retitles or marks a session HELD, or records who facilitated; what is not given stays as it stands (a concurrent change is never written back over). CONFLICT for a cancelled session, HELD before it has started (reason SESSION_NOT_STARTED), moving a session with attendance or setting one members attended back to SCHEDULED (reason ATTENDANCE_RECORDED), moving a session with notes you may see (reason NOTES_RECORDED: a note keeps its meeting\'s date), or a session of an ARCHIVED group. Admins, supervisors and the group\'s facilitators.',
   })
   async updateSession(@Arg('input', { description: 'The changes.' }) input: UpdateSessionInput, @Ctx() ctx: AuthedContext) {
     return { session: await updateSession(ctx, input) };
@@ -97,7 +97,7 @@ export class SessionResolver {
   @Authorized(...SESSION_MANAGERS)
   @Mutation(() => RecordAttendancePayload, {
     description:
-      'Records attendance for many members at once, all or nothing: each must have been a seated member at the session time; the session must not be cancelled, nor in an ARCHIVED group; before it starts only absences are recorded (PRESENT, LATE or LEFT_EARLY answer CONFLICT, reason SESSION_NOT_STARTED); an attended record marks it HELD; re-recording replaces (audited). Admins, supervisors and the group\'s facilitators.',
+      'Records attendance for many members at once, all or nothing: each must have been a seated member at the session time, and a member is recorded once per session (a second membership of theirs seated that day answers BAD_USER_INPUT with its index); the session must not be cancelled, nor in an ARCHIVED group; before it starts only absences are recorded (PRESENT, LATE or LEFT_EARLY answer CONFLICT, reason SESSION_NOT_STARTED); an attended record marks it HELD; re-recording replaces (audited). Admins, supervisors and the group\'s facilitators.',
   })
   async recordAttendance(@Arg('input', { description: 'The session and one record per member.' }) input: RecordAttendanceInput, @Ctx() ctx: AuthedContext) {
     const attendance = await recordAttendance(ctx, input);

@@ -61,6 +61,11 @@ interface LockedSession {
   attended: boolean;
   /** Any attendance is recorded (an absence too). */
   hasAttendance: boolean;
+  /**
+   * A note the viewer may see is written for it (RLS: another clinician's psychotherapy note is not
+   * seen, so it neither pins the session nor tells that it exists).
+   */
+  hasNotes: boolean;
   /** The database's clock, which every "has it started" question is asked against. */
   now: Date;
 }
@@ -74,14 +79,18 @@ interface LockedSession {
 async function lockSessionForWrite(ctx: AuthedContext, session: GroupSession): Promise<LockedSession> {
   const [group] = await ctx.db.query<{ status: GroupStatus }>(`SELECT status FROM therapy_groups WHERE id = $1 FOR SHARE`, [session.groupId]);
   if (group?.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: group.status });
-  const [row] = await ctx.db.query<{ status: SessionStatus; scheduled_start: Date; minutes: number; attended: boolean; has_attendance: boolean; now: Date }>(
+  const [row] = await ctx.db.query<{ status: SessionStatus; scheduled_start: Date; minutes: number; attended: boolean; has_attendance: boolean; has_notes: boolean; now: Date }>(
     `SELECT s.status, s.scheduled_start, (extract(epoch FROM s.scheduled_end - s.scheduled_start) / 60)::int AS minutes, now() AS now,
             EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id AND a.status = ANY($2::text[])) AS attended,
-            EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id) AS has_attendance
+            EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id) AS has_attendance,
+            EXISTS (SELECT 1 FROM session_notes n WHERE n.session_id = s.id) AS has_notes
        FROM group_sessions s WHERE s.id = $1 FOR NO KEY UPDATE OF s`,
     [session.id, ATTENDED],
   );
-  return { status: row.status, scheduledStart: row.scheduled_start, durationMinutes: row.minutes, attended: row.attended, hasAttendance: row.has_attendance, now: row.now };
+  return {
+    status: row.status, scheduledStart: row.scheduled_start, durationMinutes: row.minutes, attended: row.attended, hasAttendance: row.has_attendance,
+    hasNotes: row.has_notes, now: row.now,
+  };
 }
 
 /**
@@ -136,6 +145,8 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
   const moved = start.getTime() !== locked.scheduledStart.getTime();
   // Attendance was judged against the session's date (who was seated then): it stays where it was held.
   if (moved && locked.hasAttendance) throw conflict('Attendance is recorded for this session: it cannot be moved', { reason: 'ATTENDANCE_RECORDED' });
+  // So was every note (about someone seated on that date): a signed record keeps its meeting's date.
+  if (moved && locked.hasNotes) throw conflict('Notes are written for this session: it cannot be moved', { reason: 'NOTES_RECORDED' });
   if (status === SessionStatus.HELD && start > locked.now) throw conflict('A session is HELD only once it has started', { reason: 'SESSION_NOT_STARTED' });
   if (status === SessionStatus.SCHEDULED && locked.attended) {
     throw conflict('Members attended this session: it stays HELD', { reason: 'ATTENDANCE_RECORDED', status: locked.status });
@@ -156,24 +167,32 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
   );
   await attachExternalIds(ctx, SESSION, session.id, input.externalIds);
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: SESSION, resourceId: session.id });
-  const loader = ctx.loaders.of(sessionLoaders).visibleById;
-  loader.clear(session.id);
-  return (await loader.load(session.id))!;
+  return reloadedAfterWrite(ctx, session);
 }
 
 export async function cancelSession(ctx: AuthedContext, input: CancelSessionInput): Promise<GroupSession> {
   const session = await managedSession(ctx, input.sessionId);
-  await lockSessionForWrite(ctx, session);
+  const locked = await lockSessionForWrite(ctx, session);
   const updated = await ctx.db.query(
     `UPDATE group_sessions SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), updated_at = now()
       WHERE id = $1 AND status <> 'CANCELLED' RETURNING id`,
     [session.id, input.reason.trim()],
   );
-  if (!updated.length) throw conflict('This session is already cancelled', { status: session.status });
+  if (!updated.length) throw conflict('This session is already cancelled', { status: locked.status });
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: SESSION, resourceId: session.id });
-  const loader = ctx.loaders.of(sessionLoaders).visibleById;
-  loader.clear(session.id);
-  return (await loader.load(session.id))!;
+  return reloadedAfterWrite(ctx, session);
+}
+
+/**
+ * The session as written, and every list of this request that could hold it as it stood (the
+ * group's sessions, its next session): later fields of the same document read it anew.
+ */
+async function reloadedAfterWrite(ctx: AuthedContext, session: GroupSession): Promise<GroupSession> {
+  const loaders = ctx.loaders.of(sessionLoaders);
+  loaders.byGroup.clearAll();
+  loaders.next.clear(session.groupId);
+  loaders.visibleById.clear(session.id);
+  return (await loaders.visibleById.load(session.id))!;
 }
 
 /** Minutes of attendance recorded at most: a day. */
@@ -199,8 +218,10 @@ export async function recordAttendance(ctx: AuthedContext, input: RecordAttendan
   input.records.forEach((r, i) => {
     if (r.joinedAt && r.leftAt && r.leftAt < r.joinedAt) throw badInput(`records[${i}]: leftAt is before joinedAt`, { field: `records.${i}.leftAt`, index: i });
   });
-  const eligible = await ctx.db.query<{ id: string; client_id: string }>(
-    `SELECT m.id, m.client_id FROM memberships m, group_sessions s, clinics c
+  const eligible = await ctx.db.query<{ id: string; client_id: string; recorded_under_other: boolean }>(
+    `SELECT m.id, m.client_id,
+            EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id AND a.client_id = m.client_id AND a.membership_id <> ALL($2::uuid[])) AS recorded_under_other
+       FROM memberships m, group_sessions s, clinics c
       WHERE s.id = $1 AND c.id = s.clinic_id AND m.id = ANY($2::uuid[]) AND m.group_id = s.group_id
         AND m.period_start IS NOT NULL AND m.period_start <= (s.scheduled_start AT TIME ZONE c.timezone)::date
         AND (m.period_end IS NULL OR m.period_end >= (s.scheduled_start AT TIME ZONE c.timezone)::date)`,
@@ -212,6 +233,21 @@ export async function recordAttendance(ctx: AuthedContext, input: RecordAttendan
     throw badInput('Some memberships were not active members of the group at the session time', {
       field: 'records',
       indexes: missing.map((m) => m.index),
+    });
+  }
+  // One record per person: a member who finished and rejoined on one day holds two memberships
+  // seated that day, and attends once (as one PROGRESS note is written per member per session).
+  const taken = new Set(eligible.filter((m) => m.recorded_under_other).map((m) => m.client_id));
+  const seen = new Set<string>();
+  const twice = ids.map((id, index) => ({ client: clientOf.get(id)!, index })).filter(({ client }) => {
+    const again = seen.has(client) || taken.has(client);
+    seen.add(client);
+    return again;
+  });
+  if (twice.length) {
+    throw badInput('A member is recorded once per session: these memberships are of a member listed, or recorded, under another', {
+      field: 'records',
+      indexes: twice.map((t) => t.index),
     });
   }
   const minutesOf = (r: (typeof input.records)[number]) => {
