@@ -94,7 +94,9 @@ export interface RequestOutcome {
 export async function settleRequest(ctx: RequestContext, result: FormattedExecutionResult | undefined, outcome: RequestOutcome): Promise<void> {
   const { operationType, operationName, started, retryable } = outcome;
   const errors = result?.errors ?? [];
-  const keep = !(operationType === 'mutation' && errors.length > 0);
+  // A failed mutation is rolled back whole; a response whose data is null released nothing, so
+  // nothing it read is recorded or ledgered as released (its denials still are).
+  const keep = !(operationType === 'mutation' && errors.length > 0) && !(result !== undefined && result.data == null && errors.length > 0);
   try {
     if (ctx.db.active) {
       if (keep) {
@@ -102,7 +104,7 @@ export async function settleRequest(ctx: RequestContext, result: FormattedExecut
       } else {
         await ctx.db.finish(false);
         // Nothing it read was audited and nothing it wrote stands: no part of its payload is released.
-        if (result) result.data = null;
+        if (result && result.data !== undefined) result.data = null;
         await writeDenials(ctx);
       }
     }

@@ -3,6 +3,7 @@
  * holds from the very next one; integrations receive gated data only under consent, and every
  * release is written to the disclosure ledger once per record per request.
  */
+import { toGlobalId } from '../../src/common/global-id';
 import { ownerQuery } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
 import {
@@ -186,6 +187,22 @@ describe('integrations receive gated data only under PARTNER_DATA_SHARING, and e
     await expectRefused('NOT_FOUND', [clinic.id], () => gql(key.auth, GOAL, { id: goals[0].gid }));
     await expectRefused('NOT_FOUND', [clinic.id], () => gql(key.auth, `query($id: ID!) { node(id: $id) { id } }`, { id: goals[0].gid }));
     expect(await disclosuresOf(kim.client.id)).toEqual([]);
+  });
+
+  it('a response nulled whole releases nothing: no disclosure and no read is recorded for goals it loaded, only the refusal (session 11)', async () => {
+    const { kim, key } = await world();
+    await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid });
+    // goal(id:) is non-null: its NOT_FOUND nulls the whole answer, goals page included.
+    const res = await gql(key.auth, `query($id: ID!) { goals(first: 100) { edges { node { id title } } } goal(id: $id) { id } }`, {
+      id: toGlobalId('Goal', '00000000-0000-4000-8000-000000000000'),
+    });
+    expectError(res, 'NOT_FOUND');
+    expect(res.data ?? null).toBeNull();
+    expect(await disclosuresOf(kim.client.id)).toEqual([]);
+    expect(await ownerQuery(`SELECT action FROM audit_events WHERE request_id = $1`, [res.body.extensions!.requestId])).toEqual([{ action: 'DENIED' }]);
+    // The same goals asked alone are released, and ledgered.
+    expect(ok(await gql(key.auth, `{ goals(first: 100) { edges { node { id } } } }`)).goals.edges).toHaveLength(2);
+    expect(await disclosuresOf(kim.client.id)).toHaveLength(2);
   });
 
   it('a consent naming another integration does not count', async () => {

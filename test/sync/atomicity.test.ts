@@ -231,3 +231,29 @@ describe('while a sync is in flight', () => {
     expect(outcome).toEqual({ clinic: { name: 'Sync Clinic' } });
   });
 });
+
+describe('a client changed while a sync reads it (session 11)', () => {
+  it('keeps the change: a field the roster omits is read as the committed update, never written back over', async () => {
+    const w = await syncWorld();
+    await synced(syncRoster(w.writer.auth, w.group, [rosterRow(1, { phone: '+15550100001' })]));
+    const [client] = await ownerQuery<{ id: string }>(
+      `SELECT resource_id AS id FROM external_identifiers WHERE clinic_id = $1 AND system = $2 AND value = $3`,
+      [w.clinic.id, EHR, value(1)],
+    );
+    const holder = await ownerConnection();
+    let payload: any;
+    try {
+      // An admin's change to the phone, not yet committed when the sync reads the client.
+      await holder.query('BEGIN');
+      await holder.query(`UPDATE clients SET phone = '+15550100002' WHERE id = $1`, [client.id]);
+      const sync = syncRoster(w.writer.auth, w.group, [rosterRow(1, { familyName: 'Renamed' })]);
+      await waitForLockWaiters(1);
+      await holder.query('COMMIT');
+      payload = await synced(sync);
+    } finally {
+      await holder.end();
+    }
+    expect(payload.clientsUpdated.map((c: { fields: string[] }) => c.fields)).toEqual([['familyName']]);
+    expect(await ownerQuery(`SELECT family_name, phone FROM clients WHERE id = $1`, [client.id])).toEqual([{ family_name: 'Renamed', phone: '+15550100002' }]);
+  });
+});

@@ -77,9 +77,12 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
     .map((m) => m.externalId);
   const [clients, open, [{ today }]] = await Promise.all([
     ctx.db.query<{ system: string; value: string; id: string; given_name: string; family_name: string; preferred_name: string | null; email: string | null; phone: string | null; date_of_birth: string | null }>(
+      // Locked as read (in id order): a field the row omits keeps the value read here, so a client
+      // changed meanwhile by updateClient is read as that change committed, never written back over.
       `SELECT e.system, e.value, c.id, c.given_name, c.family_name, c.preferred_name, c.email, c.phone, c.date_of_birth
          FROM external_identifiers e JOIN clients c ON c.id = e.resource_id
-        WHERE e.resource_type = 'Client' AND (e.system, e.value) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+        WHERE e.resource_type = 'Client' AND (e.system, e.value) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+        ORDER BY c.id FOR NO KEY UPDATE OF c`,
       [refs.map((r) => r.system), refs.map((r) => r.value)],
     ),
     ctx.db.query<{ id: string; client_id: string; status: MembershipStatus; waitlisted_at: Date | null }>(
