@@ -47,6 +47,7 @@ function plan(options: {
   capacity?: number;
   acceptsNewMembers?: boolean;
   seatsMembers?: boolean;
+  promotesWaitlist?: boolean;
 }) {
   const clients = options.clients ?? [];
   const input: PlanInput = {
@@ -57,6 +58,7 @@ function plan(options: {
     capacity: options.capacity ?? 10,
     acceptsNewMembers: options.acceptsNewMembers ?? true,
     seatsMembers: options.seatsMembers,
+    promotesWaitlist: options.promotesWaitlist,
     today: TODAY,
   };
   return planRoster(input);
@@ -336,3 +338,31 @@ describe('planRoster', () => {
     expect(plan({ ...full, rows: [row(1, { status: S.ACTIVE }), row(2)] }).errors).toEqual([expect.objectContaining({ index: 0, code: 'CAPACITY_REACHED' })]);
   });
 });
+
+describe('waitlist promotion after every row (session 11)', () => {
+  const waiting = (n: number, minutesAgo: number): ExistingMembership => ({ ...membership(n, S.WAITLISTED), waitlistedAt: new Date(Date.parse('2025-06-15T12:00:00Z') - minutesAgo * 60_000) });
+  const open = () => [membership(1, S.ACTIVE), membership(2, S.ACTIVE), waiting(3, 60), waiting(4, 30)];
+  const clients = [1, 2, 3, 4].map((n) => client(n));
+  const changes = (p: ReturnType<typeof plan>) => p.statusChanges.map((c) => [c.index, c.membershipId, c.from, c.to]).sort();
+
+  it('seats the earliest waitlisted member, listed or not, in the seat a later row frees; the rows\' order does not matter', () => {
+    const freed = row(1, { status: S.COMPLETED });
+    for (const rows of [[row(3), freed], [freed, row(3)], [row(4), freed, row(3)]]) {
+      const p = plan({ rows, clients, open: open(), capacity: 2, promotesWaitlist: true });
+      const index = (n: number) => rows.findIndex((r) => r.externalId.value === `P-${n}`);
+      expect(changes(p)).toEqual([
+        [index(1), 'membership-1', S.ACTIVE, S.COMPLETED],
+        [index(3), 'membership-3', S.WAITLISTED, S.ACTIVE],
+      ].sort());
+      // Client 4 (listed or not) waits: joined the waitlist later.
+      expect(p.unchanged).toBe(rows.length - 2);
+    }
+  });
+
+  it('seats an unlisted earlier member before a listed later one', () => {
+    const p = plan({ rows: [row(4), row(1, { status: S.COMPLETED })], clients, open: open(), capacity: 2, promotesWaitlist: true });
+    expect(changes(p)).toEqual([[1, 'membership-1', S.ACTIVE, S.COMPLETED], [null, 'membership-3', S.WAITLISTED, S.ACTIVE]].sort());
+    expect(p.unchanged).toBe(1);
+  });
+});
+

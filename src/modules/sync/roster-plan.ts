@@ -178,6 +178,9 @@ export function planRoster(input: PlanInput): RosterPlan {
   if (plan.errors.length) return plan;
 
   const rowOfClient = new Map<string, number>();
+  // Waitlisted members whose row asked for a seat when none was free at that row: they wait their
+  // turn with the unlisted ones for any seat a later row frees (counted unchanged until then).
+  const deferred = new Map<string, { index: number; key: string; counted: boolean }>();
   input.rows.forEach((row, index) => {
     const key = keyOf(row.externalId);
     const existing = input.clientsByKey.get(key);
@@ -243,6 +246,9 @@ export function planRoster(input: PlanInput): RosterPlan {
       if (seated >= input.capacity) {
         // No seat: a waitlisted member stays waitlisted, which is what capacity means; so does
         // anyone whose row did not ask for a status (an omitted status means "ACTIVE if it can be").
+        if (membership.status === MembershipStatus.WAITLISTED && desired === MembershipStatus.ACTIVE) {
+          deferred.set(membership.id, { index, key, counted: !touched });
+        }
         if (membership.status === MembershipStatus.WAITLISTED || row.status == null) return void (touched || plan.unchanged++);
         plan.errors.push({ index, externalId: displayKey(key), field: 'status', code: 'CAPACITY_REACHED', message: 'the group is full' });
         return;
@@ -253,16 +259,20 @@ export function planRoster(input: PlanInput): RosterPlan {
     plan.statusChanges.push({ index, key, membershipId: membership.id, clientId: membership.clientId, from: membership.status, to: desired });
   });
   if (input.promotesWaitlist && plan.errors.length === 0) {
-    // Seats still free after every row: the earliest waitlisted members not named by a row move up.
+    // Seats still free after every row: the earliest waitlisted members move up, in the order they
+    // joined the waitlist: those not named by a row, and those whose row asked for a seat before one
+    // was free (as changeMembershipStatus promotes the earliest, whatever the rows' order).
     const touched = new Set([...plan.statusChanges.map((c) => c.membershipId), ...plan.ends.map((e) => e.membershipId)]);
     const listed = new Set([...rowOfClient.keys()]);
     const waiting = open
-      .filter((m) => m.status === MembershipStatus.WAITLISTED && !touched.has(m.id) && !listed.has(m.clientId))
+      .filter((m) => m.status === MembershipStatus.WAITLISTED && !touched.has(m.id) && (!listed.has(m.clientId) || deferred.has(m.id)))
       .sort((a, b) => (a.waitlistedAt?.getTime() ?? 0) - (b.waitlistedAt?.getTime() ?? 0) || (a.id < b.id ? -1 : 1));
     for (const m of waiting) {
       if (seated >= input.capacity) break;
       seated += 1;
-      plan.statusChanges.push({ index: null, key: null, membershipId: m.id, clientId: m.clientId, from: MembershipStatus.WAITLISTED, to: MembershipStatus.ACTIVE });
+      const row = deferred.get(m.id);
+      if (row?.counted) plan.unchanged--;
+      plan.statusChanges.push({ index: row?.index ?? null, key: row?.key ?? null, membershipId: m.id, clientId: m.clientId, from: MembershipStatus.WAITLISTED, to: MembershipStatus.ACTIVE });
     }
   }
   return plan;
