@@ -29,7 +29,7 @@ export class EnrollClientInput {
   @ExternalIdsField('The enrolment\'s identifiers in outside systems (at most 10; a pair already on another membership answers CONFLICT).')
   externalIds?: ExternalIdentifierInput[] | null;
 
-  @Field(() => String, { nullable: true, description: 'Retry key (1–200 characters), kept 24 hours per caller: the same key and input return the stored result without writing again; the same key with another input answers IDEMPOTENCY_KEY_REUSED.' })
+  @Field(() => String, { nullable: true, description: 'Retry key (1–200 characters), kept 24 hours per caller: the same key and input write nothing again and return the record the first request wrote, as it stands now and as you may now see it; the same key with another input answers IDEMPOTENCY_KEY_REUSED.' })
   @IsOptional()
   @SafeText({ max: 200 })
   idempotencyKey?: string | null;
@@ -48,7 +48,7 @@ export class ChangeMembershipStatusInput {
   @SafeText({ min: 1, max: 500 })
   reason: string;
 
-  @Field(() => String, { nullable: true, description: 'Retry key (1–200 characters), kept 24 hours per caller: the same key and input return the stored result without writing again; the same key with another input answers IDEMPOTENCY_KEY_REUSED.' })
+  @Field(() => String, { nullable: true, description: 'Retry key (1–200 characters), kept 24 hours per caller: the same key and input write nothing again and return the record the first request wrote, as it stands now and as you may now see it; the same key with another input answers IDEMPOTENCY_KEY_REUSED.' })
   @IsOptional()
   @SafeText({ max: 200 })
   idempotencyKey?: string | null;
