@@ -7,7 +7,7 @@ import { AuditAction } from '../../src/audit/audit-action';
 import type { CompiledRead } from '../../src/http/compiled-reads';
 import { ownerQuery } from '../support/factories';
 import { expectError, getTestApp, gql } from '../support/test-app';
-import { activeGroup, CHANGE_MEMBERSHIP_STATUS, createGoal, GOAL_NODE, Member, ok, PROPOSE, RESPOND, shareGoals } from '../goals/goal-fixtures';
+import { acceptAgreement, activeGroup, agreementConsentOf, CHANGE_MEMBERSHIP_STATUS, createGoal, GOAL_NODE, Member, ok, PROPOSE, RESPOND, revokeConsent, shareGoals } from '../goals/goal-fixtures';
 
 /** A group of three with capacity 5, and Sam (the third) moved to `status` by the lead. */
 async function groupWithSam(status: string) {
@@ -133,5 +133,32 @@ describe('a request whose commit fails (session 11)', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('accepting the group agreement again (session 11)', () => {
+  it('supersedes the earlier acceptance, so revoking the one in force withdraws the agreement: peers disappear on the next request', async () => {
+    const w = await groupWithSam('ACTIVE');
+    const MEMBERS = `query($id: ID!) { group(id: $id) { members(first: 50) { edges { node { id } } } } }`;
+    const seen = async () => ok(await gql(w.kim.auth, MEMBERS, { id: w.group.gid })).group.members.edges.length;
+    expect(await seen()).toBe(3);
+    const first = await agreementConsentOf(w.kim, w.group);
+    // The agreement changes (version 2) and Kim accepts it.
+    ok(await gql(w.clinic.admin.auth, `mutation($input: UpdateGroupInput!) { updateGroup(input: $input) { group { agreementVersion } } }`, {
+      input: { id: w.group.gid, agreementText: 'New: phones off during sessions.' },
+    }));
+    await acceptAgreement(w.kim, w.group);
+    const second = await agreementConsentOf(w.kim, w.group);
+    expect(second.id).not.toBe(first.id);
+    expect(await ownerQuery(`SELECT revoked_at IS NOT NULL AS revoked, revoked_by_type, revocation_reason FROM consent_records WHERE id = $1`, [first.id])).toEqual([
+      { revoked: true, revoked_by_type: 'CLIENT', revocation_reason: 'Superseded: agreement version 2 accepted' },
+    ]);
+    expect(await ownerQuery(`SELECT event FROM consent_events WHERE consent_id = $1 ORDER BY id`, [first.id])).toEqual([{ event: 'GRANTED' }, { event: 'REVOKED' }]);
+    expect(await seen()).toBe(3);
+
+    await revokeConsent(w.kim.auth, second);
+    expect(await seen()).toBe(1);
+    // Lee's agreement is untouched.
+    expect((await agreementConsentOf(w.lee, w.group)).id).toEqual(expect.any(String));
   });
 });

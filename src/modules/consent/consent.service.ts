@@ -53,6 +53,27 @@ export async function recordConsent(ctx: RequestContext, c: NewConsent): Promise
   return row.id;
 }
 
+/**
+ * Revokes the client's active PERMITs of `type` for one group, as the viewer, with `reason` (each
+ * with its REVOKED event, audited): for a decision recorded anew that replaces them.
+ */
+export async function supersedeConsents(ctx: AuthedContext, clientId: string, type: ConsentType, groupId: string, reason: string): Promise<void> {
+  const actor = actorOf(ctx.viewer);
+  const revoked = await ctx.db.query<{ id: string }>(
+    `UPDATE consent_records SET revoked_at = now(), revoked_by_type = $4, revoked_by_id = $5, revocation_reason = $6
+      WHERE client_id = $1 AND type = $2 AND scope_kind = 'GROUP' AND scope_group_id = $3 AND provision = 'PERMIT' AND revoked_at IS NULL
+      RETURNING id`,
+    [clientId, type, groupId, actor.actorType, actor.actorId, reason],
+  );
+  if (!revoked.length) return;
+  await ctx.db.query(
+    `INSERT INTO consent_events (clinic_id, consent_id, event, actor_type, actor_id, reason) SELECT $1, id, 'REVOKED', $2, $3, $4 FROM unnest($5::uuid[]) AS id`,
+    [ctx.db.clinicId, actor.actorType, actor.actorId, reason, revoked.map((r) => r.id)],
+  );
+  ctx.audit.recordMany(revoked.map((r) => ({ action: AuditAction.UPDATE, resourceType: CONSENT, resourceId: r.id, subjectClientId: clientId })));
+  ctx.loaders.of(consentCheckLoader).clearAll();
+}
+
 async function staffMayRead(ctx: AuthedContext, clientId: string) {
   return ctx.viewer.kind === 'STAFF' && (await ctx.loaders.of(clientLoaders).visibleById.load(clientId)) !== null;
 }

@@ -8,7 +8,7 @@ import { DomainError, badInput, conflict, forbidden, notFound } from '../../erro
 import { ErrorCode } from '../../errors/error-codes';
 import { clientLoaders } from '../clients/client.loaders';
 import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentType } from '../consent/consent.enums';
-import { recordConsent } from '../consent/consent.service';
+import { recordConsent, supersedeConsents } from '../consent/consent.service';
 import { GroupFormat, GroupStatus } from '../groups/group.enums';
 import { canManageMemberships } from '../groups/group.policy';
 import { acceptsEnrolment } from '../groups/group-status';
@@ -221,6 +221,9 @@ export async function acceptGroupAgreement(ctx: AuthedContext, input: AcceptGrou
     [own.membershipId, group.agreementVersion],
   );
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: MEMBERSHIP, resourceId: own.membershipId, subjectClientId: ctx.viewer.clientId });
+  // One agreement stands for the group: an earlier acceptance (of this version or an older one) is
+  // superseded, so revoking the one now in force withdraws the agreement, not just its latest copy.
+  await supersedeConsents(ctx, ctx.viewer.clientId, ConsentType.GROUP_AGREEMENT, groupId, `Superseded: agreement version ${group.agreementVersion} accepted`);
   await recordConsent(ctx, {
     clientId: ctx.viewer.clientId,
     type: ConsentType.GROUP_AGREEMENT,
