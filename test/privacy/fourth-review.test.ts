@@ -6,7 +6,8 @@
 import { AuditAction } from '../../src/audit/audit-action';
 import type { CompiledRead } from '../../src/http/compiled-reads';
 import { ownerQuery } from '../support/factories';
-import { expectError, getTestApp, gql } from '../support/test-app';
+import { expectError, getTestApp, gql, GqlResult } from '../support/test-app';
+import { ownerConnection, waitForLockWaiters } from '../sync/sync-fixtures';
 import { acceptAgreement, activeGroup, agreementConsentOf, CHANGE_MEMBERSHIP_STATUS, createGoal, GOAL_NODE, Member, ok, PROPOSE, RESPOND, revokeConsent, shareGoals } from '../goals/goal-fixtures';
 
 /** A group of three with capacity 5, and Sam (the third) moved to `status` by the lead. */
@@ -162,3 +163,80 @@ describe('accepting the group agreement again (session 11)', () => {
     expect((await agreementConsentOf(w.lee, w.group)).id).toEqual(expect.any(String));
   });
 });
+
+describe('groups and staff, from a review of their writes (session 11)', () => {
+  const UPDATE_STAFF = `mutation($input: UpdateStaffMemberInput!) { updateStaffMember(input: $input) { staffMember { id role active } } }`;
+  const ASSIGN = `mutation($input: AssignFacilitatorInput!) { assignFacilitator(input: $input) { facilitator { id } } }`;
+
+  it('an admin saving their own record with role: null (as forms send) is not demoting themself', async () => {
+    const w = await groupWithSam('ACTIVE');
+    const res = await gql(w.clinic.admin.auth, UPDATE_STAFF, { input: { id: w.clinic.admin.gid, name: 'Ada Admin', role: null } });
+    expect(ok(res).updateStaffMember.staffMember).toMatchObject({ role: 'ADMIN', active: true });
+  });
+
+  it('removeFacilitator leaves an ARCHIVED group\'s history as it is: CONFLICT, nothing changed', async () => {
+    const w = await groupWithSam('ACTIVE');
+    const [assignment] = await ownerQuery<{ id: string }>(`SELECT id FROM group_facilitators WHERE group_id = $1`, [w.group.id]);
+    await ownerQuery(`UPDATE therapy_groups SET status = 'ARCHIVED' WHERE id = $1`, [w.group.id]);
+    const before = await ownerQuery(`SELECT * FROM group_facilitators WHERE group_id = $1`, [w.group.id]);
+    const { toGlobalId } = await import('../../src/common/global-id');
+    const res = await gql(w.clinic.admin.auth, `mutation($input: RemoveFacilitatorInput!) { removeFacilitator(input: $input) { facilitator { id } } }`, {
+      input: { facilitatorId: toGlobalId('GroupFacilitator', assignment.id) },
+    });
+    expectError(res, 'CONFLICT');
+    expect(await ownerQuery(`SELECT * FROM group_facilitators WHERE group_id = $1`, [w.group.id])).toEqual(before);
+  });
+
+  it('capacity is judged against the seats taken under the group\'s lock, not a count read earlier in the document', async () => {
+    const w = await groupWithSam('ACTIVE');
+    const holder = await ownerConnection();
+    let res: GqlResult;
+    try {
+      // Two more members seated by a transaction that holds the group until it commits.
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM therapy_groups WHERE id = $1 FOR UPDATE`, [w.group.id]);
+      for (const name of ['Uma', 'Vic']) {
+        const client = await w.clinic.addClient({ givenName: name });
+        await holder.query(
+          `INSERT INTO memberships (clinic_id, group_id, client_id, status, period_start, status_reason) VALUES ($1, $2, $3, 'ACTIVE', current_date, 'test')`,
+          [w.clinic.id, w.group.id, client.id],
+        );
+      }
+      const doc = gql(w.clinic.admin.auth, `mutation($client: ID!, $group: ID!) {
+        a: updateClient(input: { id: $client, pronouns: "she/her" }) { client { memberships { group { openSeats } } } }
+        b: updateGroup(input: { id: $group, capacity: 3 }) { group { capacity } } }`, { client: w.kim.client.gid, group: w.group.gid });
+      await waitForLockWaiters(1);
+      await holder.query('COMMIT');
+      res = await doc;
+    } finally {
+      await holder.end();
+    }
+    expectError(res, 'CONFLICT');
+    expect(res.errors![0].extensions).toMatchObject({ field: 'capacity', seated: 5 });
+    expect(await ownerQuery(`SELECT capacity FROM therapy_groups WHERE id = $1`, [w.group.id])).toEqual([{ capacity: 5 }]);
+  });
+
+  it('a clinician made ADMIN while being assigned as a facilitator: the assignment waits for the change and is refused', async () => {
+    const w = await groupWithSam('ACTIVE');
+    const casey = await w.clinic.addStaff('CLINICIAN', 'Casey Co');
+    const holder = await ownerConnection();
+    let promoted: GqlResult;
+    let assigned: GqlResult;
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM staff_members WHERE id = $1 FOR UPDATE`, [casey.id]);
+      const promote = gql(w.clinic.admin.auth, UPDATE_STAFF, { input: { id: casey.gid, role: 'ADMIN' } });
+      await waitForLockWaiters(1);
+      const assign = gql(w.clinic.admin.auth, ASSIGN, { input: { groupId: w.group.gid, staffMemberId: casey.gid, role: 'CO' } });
+      await waitForLockWaiters(2);
+      await holder.query('ROLLBACK');
+      [promoted, assigned] = await Promise.all([promote, assign]);
+    } finally {
+      await holder.end();
+    }
+    expect(ok(promoted).updateStaffMember.staffMember.role).toBe('ADMIN');
+    expectError(assigned, 'BAD_USER_INPUT');
+    expect(await ownerQuery(`SELECT 1 FROM group_facilitators WHERE staff_member_id = $1`, [casey.id])).toEqual([]);
+  });
+});
+

@@ -127,7 +127,8 @@ export async function updateGroup(ctx: AuthedContext, input: UpdateGroupInput): 
     'end_date' in set ? (set.end_date as string | null) : group.endDate,
   );
   if (input.capacity !== undefined && input.capacity !== null) {
-    const counts = await ctx.loaders.of(groupLoaders).counts.load(id);
+    // Counted now, under the group's lock: a count read earlier in this request may be stale.
+    const counts = await ctx.loaders.of(groupLoaders).counts.clear(id).load(id);
     if (input.capacity < counts.seated) {
       throw conflict(`Capacity ${input.capacity} is below the ${counts.seated} seated members`, { field: 'capacity', seated: counts.seated });
     }
@@ -194,7 +195,7 @@ export async function assignFacilitator(ctx: AuthedContext, input: AssignFacilit
     throw conflict(`A ${group.status} group takes no new facilitators`);
   }
   const [staff] = staffId
-    ? await ctx.db.query<{ role: string; active: boolean }>(`SELECT role, active FROM staff_members WHERE id = $1`, [staffId])
+    ? await ctx.db.query<{ role: string; active: boolean }>(`SELECT role, active FROM staff_members WHERE id = $1 FOR SHARE`, [staffId])
     : [];
   if (!staff) throw notFound('StaffMember');
   if (!staff.active) throw conflict('This staff member is inactive', { field: 'staffMemberId' });
@@ -225,7 +226,10 @@ export async function removeFacilitator(ctx: AuthedContext, facilitatorGlobalId:
   const existing = id ? await ctx.db.manager.findOneBy(GroupFacilitator, { id }) : null;
   if (!id || !existing) throw notFound('GroupFacilitator');
   const group = await lockGroup(ctx, existing.groupId);
-  if (existing.endedAt) throw conflict('This assignment has already ended');
+  if (group.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: group.status });
+  // Read again under the group's lock: a removal that committed meanwhile has ended it.
+  const [now] = await ctx.db.query<{ ended: boolean }>(`SELECT ended_at IS NOT NULL AS ended FROM group_facilitators WHERE id = $1`, [id]);
+  if (existing.endedAt || now?.ended) throw conflict('This assignment has already ended');
   if (existing.role === FacilitatorRole.LEAD && group.status === GroupStatus.ACTIVE && !(await hasCurrentLead(ctx, group.id, id))) {
     throw conflict('An ACTIVE group cannot be left without a lead facilitator: assign another lead first', {
       reason: 'LEAD_FACILITATOR_REQUIRED',

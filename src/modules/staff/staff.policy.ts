@@ -6,5 +6,5 @@ export const canSeeStaffEmail = (viewer: Viewer) => isStaff(viewer) || hasRoster
 export const canManageStaff = (viewer: Viewer): viewer is StaffViewer => isStaff(viewer) && viewer.role === 'ADMIN';
 
 /** An admin may not deactivate or demote themselves: a clinic must never lock out its last admin by accident. */
-export const isSelfLockout = (viewer: StaffViewer, targetId: string, change: { role?: string; active?: boolean }) =>
-  viewer.staffId === targetId && ((change.role !== undefined && change.role !== 'ADMIN') || change.active === false);
+export const isSelfLockout = (viewer: StaffViewer, targetId: string, change: { role?: string | null; active?: boolean | null }) =>
+  viewer.staffId === targetId && ((change.role != null && change.role !== 'ADMIN') || change.active === false);

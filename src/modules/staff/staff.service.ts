@@ -79,7 +79,11 @@ async function keepAnAdmin(ctx: RequestContext, id: string, existing: StaffMembe
  * (facilitators are clinicians or supervisors) or an ACTIVE group without an active lead.
  */
 async function keepFacilitationValid(ctx: RequestContext, id: string, existing: StaffMember, changes: Partial<StaffMember>) {
-  if (changes.role !== undefined && !canFacilitate(changes.role) && canFacilitate(existing.role)) {
+  const takesFacilitation = changes.role !== undefined && !canFacilitate(changes.role) && canFacilitate(existing.role);
+  // Their row, locked before their assignments are read: assignFacilitator share-locks it as it
+  // reads their role, so an assignment made meanwhile is seen here, or is judged by this change.
+  if (takesFacilitation || (changes.active === false && existing.active)) await ctx.db.query(`SELECT 1 FROM staff_members WHERE id = $1 FOR UPDATE`, [id]);
+  if (takesFacilitation) {
     const [facilitating] = await ctx.db.query(`SELECT 1 FROM group_facilitators WHERE staff_member_id = $1 AND ended_at IS NULL LIMIT 1`, [id]);
     if (facilitating) throw conflict('Facilitators are clinicians or supervisors: end their facilitator assignments first', { field: 'role', reason: 'FACILITATES_GROUPS' });
   }
