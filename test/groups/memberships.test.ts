@@ -573,3 +573,35 @@ describe('accepting the group agreement', () => {
     expect(res.errors![0].extensions).toMatchObject({ groupStatus: 'ARCHIVED' });
   });
 });
+
+describe('the waitlist goes first (session 11)', () => {
+  const positions = async (groupId: string) =>
+    ownerQuery(`SELECT client_id, status FROM memberships WHERE group_id = $1 AND status = 'WAITLISTED' ORDER BY waitlisted_at, id`, [groupId]);
+
+  it('a newcomer waits behind a waitlisted member when a seat frees in a CLOSED group still forming (no one is promoted there)', async () => {
+    const clinic = await createClinic('Waitlist Clinic');
+    const { group, members } = await groupWithMembers(clinic, { members: 2, capacity: 2, format: 'CLOSED', activate: false });
+    const carol = await clinic.addClient({ givenName: 'Carol' });
+    const waiting = await enrol(clinic, group, carol);
+    expect(waiting.status).toBe('WAITLISTED');
+    await changeMembershipStatus(clinic, members[0], 'WITHDRAWN');
+    const dan = await clinic.addClient({ givenName: 'Dan' });
+    const newcomer = await enrol(clinic, group, dan);
+    expect(newcomer.status).toBe('WAITLISTED');
+    expect(await positions(group.id)).toEqual([{ client_id: carol.id, status: 'WAITLISTED' }, { client_id: dan.id, status: 'WAITLISTED' }]);
+    expect(await ownerQuery(`SELECT reason FROM membership_events WHERE membership_id = $1`, [newcomer.id])).toEqual([{ reason: 'Others are waiting for the free seats: waitlisted' }]);
+    // Staff seat the one who waited.
+    expect((await changeMembershipStatus(clinic, waiting, 'ACTIVE')).status).toBe('ACTIVE');
+  });
+
+  it('with seats free beyond those waiting, a newcomer is seated as before', async () => {
+    const clinic = await createClinic('Waitlist Clinic');
+    const { group } = await groupWithMembers(clinic, { members: 1, capacity: 4 });
+    const early = await enrol(clinic, group, await clinic.addClient({}), { initialStatus: 'WAITLISTED' });
+    expect((await enrol(clinic, group, await clinic.addClient({}))).status).toBe('ACTIVE');
+    expect((await enrol(clinic, group, await clinic.addClient({}))).status).toBe('ACTIVE');
+    // Three seated and one waiting fill four: the next waits behind the first.
+    expect((await enrol(clinic, group, await clinic.addClient({}))).status).toBe('WAITLISTED');
+    expect((await positions(group.id))[0]).toEqual({ client_id: early.client.id, status: 'WAITLISTED' });
+  });
+});

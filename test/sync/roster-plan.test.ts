@@ -366,3 +366,15 @@ describe('waitlist promotion after every row (session 11)', () => {
   });
 });
 
+describe('newcomers and the waitlist (session 11)', () => {
+  it('seats a newcomer only beyond those waiting; the waiting member takes the free seat', () => {
+    const open = [membership(1, S.ACTIVE), { ...membership(2, S.WAITLISTED), waitlistedAt: new Date('2025-06-01T00:00:00Z') }];
+    const p = plan({ rows: [row(9)], clients: [client(1), client(2)], open, capacity: 2, promotesWaitlist: true });
+    expect(p.enrols.map((e) => [e.index, e.status, e.waitlistedForCapacity])).toEqual([[0, S.WAITLISTED, true]]);
+    expect(p.statusChanges.map((c) => [c.membershipId, c.to])).toEqual([['membership-2', S.ACTIVE]]);
+    // With a seat beyond the waiting one, the newcomer is seated.
+    const roomy = plan({ rows: [row(9)], clients: [client(1), client(2)], open, capacity: 3, promotesWaitlist: true });
+    expect(roomy.enrols.map((e) => e.status)).toEqual([S.ACTIVE]);
+  });
+});
+

@@ -27,7 +27,7 @@ export class MembershipResolver {
   @Authorized(...ROSTER_WRITERS)
   @Mutation(() => MembershipPayload, {
     description:
-      'Enrols a client: ACTIVE when a seat is free, WAITLISTED otherwise. CLOSED groups refuse new members once started (CONFLICT); a second open membership in the same group is a CONFLICT. Admins, supervisors, the group\'s facilitators, `roster:write` integrations.',
+      'Enrols a client: ACTIVE when a seat is free beyond everyone already waitlisted (the waitlist goes first), WAITLISTED otherwise. CLOSED groups refuse new members once started (CONFLICT); a second open membership in the same group is a CONFLICT. Admins, supervisors, the group\'s facilitators, `roster:write` integrations.',
   })
   async enrollClient(@Arg('input', { description: 'What to do; see the input type.' }) input: EnrollClientInput, @Ctx() ctx: AuthedContext) {
     return { membership: await enrollClient(ctx, input) };

@@ -24,11 +24,17 @@ import { canTransition, isEnded, isSeated, MEMBERSHIP_TRANSITIONS, MembershipSta
 const MEMBERSHIP = 'Membership';
 
 async function seatedCount(ctx: RequestContext, groupId: string): Promise<number> {
-  const [row] = await ctx.db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM memberships WHERE group_id = $1 AND status IN ('ACTIVE', 'ON_HOLD')`,
+  return (await seatsTaken(ctx, groupId)).seated;
+}
+
+/** Seated (ACTIVE, ON_HOLD) and waitlisted members of the group, counted as they stand now. */
+async function seatsTaken(ctx: RequestContext, groupId: string): Promise<{ seated: number; waiting: number }> {
+  const [row] = await ctx.db.query<{ seated: number; waiting: number }>(
+    `SELECT count(*) FILTER (WHERE status IN ('ACTIVE', 'ON_HOLD'))::int AS seated, count(*) FILTER (WHERE status = 'WAITLISTED')::int AS waiting
+       FROM memberships WHERE group_id = $1`,
     [groupId],
   );
-  return row.n;
+  return row;
 }
 
 async function recordEvent(
@@ -103,14 +109,21 @@ async function enrol(ctx: AuthedContext, input: EnrollClientInput): Promise<Memb
   if (open) throw stateConflict(ctx, { resourceType: MEMBERSHIP, subjectClientId: clientId }, 'The client already has an open membership in this group', { reason: 'ALREADY_ENROLLED' });
 
   let status = initial;
-  if (status === MembershipStatus.ACTIVE && (await seatedCount(ctx, groupId)) >= group.capacity) status = MembershipStatus.WAITLISTED;
+  // A newcomer takes a seat only beyond everyone already waiting for one: the waitlist goes first.
+  let reason: string | null = null;
+  if (status === MembershipStatus.ACTIVE) {
+    const { seated, waiting } = await seatsTaken(ctx, groupId);
+    if (seated >= group.capacity) reason = 'Group full: waitlisted';
+    else if (seated + waiting >= group.capacity) reason = 'Others are waiting for the free seats: waitlisted';
+    if (reason) status = MembershipStatus.WAITLISTED;
+  }
   const [row] = await ctx.db.query<{ id: string }>(
     `INSERT INTO memberships (clinic_id, group_id, client_id, status, status_reason, period_start, waitlisted_at)
      VALUES ($1, $2, $3, $4, $5, CASE WHEN $4 = 'ACTIVE' THEN clinic_today() END, CASE WHEN $4 = 'WAITLISTED' THEN clock_timestamp() END)
      RETURNING id`,
     [ctx.db.clinicId, groupId, clientId, status, input.reason ?? null],
   );
-  await recordEvent(ctx, row.id, null, status, input.reason ?? (status !== initial ? 'Group full: waitlisted' : null));
+  await recordEvent(ctx, row.id, null, status, input.reason ?? reason);
   await attachExternalIds(ctx, MEMBERSHIP, row.id, input.externalIds);
   ctx.audit.record({ action: AuditAction.CREATE, resourceType: MEMBERSHIP, resourceId: row.id, subjectClientId: clientId });
   clearMembershipCaches(ctx, groupId);

@@ -176,6 +176,9 @@ export function planRoster(input: PlanInput): RosterPlan {
     }
   }
   if (plan.errors.length) return plan;
+  // Waitlisted members still waiting: a newcomer takes a seat only beyond them (the waitlist goes first).
+  const ending = new Set(plan.ends.map((e) => e.membershipId));
+  let waiting = open.filter((m) => m.status === MembershipStatus.WAITLISTED && !ending.has(m.id)).length;
 
   const rowOfClient = new Map<string, number>();
   // Waitlisted members whose row asked for a seat when none was free at that row: they wait their
@@ -225,9 +228,10 @@ export function planRoster(input: PlanInput): RosterPlan {
         plan.errors.push({ index, externalId: displayKey(key), field: 'status', code: 'CONFLICT', message: 'this group takes no new members' });
         return;
       }
-      const seatFree = seated < input.capacity;
+      const seatFree = seated + waiting < input.capacity;
       const status = desired === MembershipStatus.ACTIVE && !seatFree ? MembershipStatus.WAITLISTED : desired;
       if (isSeated(status)) seated += 1;
+      if (status === MembershipStatus.WAITLISTED) waiting += 1;
       plan.enrols.push({ index, key, clientId: existing?.id ?? null, status, waitlistedForCapacity: status !== desired });
       return;
     }
@@ -256,6 +260,7 @@ export function planRoster(input: PlanInput): RosterPlan {
       seated += 1;
     }
     if (isSeated(membership.status) && !isSeated(desired)) seated -= 1;
+    if (membership.status === MembershipStatus.WAITLISTED) waiting -= 1;
     plan.statusChanges.push({ index, key, membershipId: membership.id, clientId: membership.clientId, from: membership.status, to: desired });
   });
   if (input.promotesWaitlist && plan.errors.length === 0) {

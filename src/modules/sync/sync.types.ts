@@ -162,7 +162,7 @@ export class SyncRosterPayload {
   @Field(() => Int, { description: 'Rows that changed nothing.' })
   unchangedCount: number;
 
-  @Field(() => Int, { description: 'Rows enrolled as WAITLISTED because the group was full.' })
+  @Field(() => Int, { description: 'Rows enrolled as WAITLISTED because no seat was free beyond those already waitlisted (the waitlist goes first).' })
   waitlistedForCapacity: number;
 
   @Field({ description: 'True when a REPLACE would end more than 20% of the seated (ACTIVE or ON_HOLD) memberships and needs confirmLargeChange.' })
