@@ -19,4 +19,12 @@ export class Loaders {
     }
     return set;
   }
+
+  /**
+   * Drops every loader set of the request: later fields read afresh. For writes that change what
+   * the viewer may see (a consent granted or revoked), whose answers reach many loaders' caches.
+   */
+  forgetAll(): void {
+    this.sets.clear();
+  }
 }

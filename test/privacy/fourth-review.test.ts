@@ -240,3 +240,29 @@ describe('groups and staff, from a review of their writes (session 11)', () => {
   });
 });
 
+
+describe('a consent changed earlier in one document (session 11)', () => {
+  const MEMBERS = `members(first: 50) { edges { node { id } } }`;
+
+  it('judges the later fields: a GROUP_AGREEMENT DENY hides peers in its own payload; accepting the agreement shows them in its', async () => {
+    const w = await groupWithSam('ACTIVE');
+    const denied = ok(await gql(w.kim.auth, `mutation($input: GrantConsentInput!) { grantConsent(input: $input) { consent { status group { ${MEMBERS} } } } }`, {
+      input: { type: 'GROUP_AGREEMENT', groupId: w.group.gid, provision: 'DENY' },
+    })).grantConsent.consent;
+    expect(denied.group.members.edges).toEqual([{ node: { id: w.kim.membershipGid } }]);
+
+    // A new agreement (version 2): Sam accepts it, then Lee; Lee's acceptance shows Sam in the answer itself.
+    ok(await gql(w.clinic.admin.auth, `mutation($input: UpdateGroupInput!) { updateGroup(input: $input) { group { agreementVersion } } }`, {
+      input: { id: w.group.gid, agreementText: 'Version two.' },
+    }));
+    await acceptAgreement(w.sam, w.group);
+    const accepted = ok(await gql(w.lee.auth, `mutation($input: AcceptGroupAgreementInput!) { acceptGroupAgreement(input: $input) { membership { group { ${MEMBERS} } } } }`, {
+      input: { groupId: w.group.gid },
+    })).acceptGroupAgreement.membership;
+    const ids = (edges: { node: { id: string } }[]) => edges.map((e) => e.node.id).sort();
+    // As the next request answers it: Lee's peers (Kim's own DENY hides peers from her, not her from them).
+    const next = ok(await gql(w.lee.auth, `query($id: ID!) { group(id: $id) { ${MEMBERS} } }`, { id: w.group.gid })).group.members.edges;
+    expect(ids(accepted.group.members.edges)).toEqual(ids(next));
+    expect(ids(next)).toEqual([w.kim.membershipGid, w.lee.membershipGid, w.sam.membershipGid].sort());
+  });
+});

@@ -152,6 +152,8 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
     method,
     documentVersion: input.documentVersion,
   });
+  // What the viewer may see can change with it: later fields of the document read afresh.
+  ctx.loaders.forgetAll();
   return (await ctx.loaders.of(consentLoaders).visibleById.load(id))!;
 }
 
@@ -177,9 +179,9 @@ export async function revokeConsent(ctx: AuthedContext, input: RevokeConsentInpu
     [ctx.db.clinicId, id, actor.actorType, actor.actorId, input.reason ?? null],
   );
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONSENT, resourceId: id, subjectClientId: consent.clientId });
-  ctx.loaders.of(consentCheckLoader).clearAll();
-  loader.clear(id);
-  return (await loader.load(id))!;
+  // What the viewer may see can change with it: later fields of the document read afresh.
+  ctx.loaders.forgetAll();
+  return (await ctx.loaders.of(consentLoaders).visibleById.load(id))!;
 }
 
 export async function consentsOfClient(ctx: AuthedContext, clientGlobalId: string, first: number, after: string | null | undefined, filter: ConsentFilter) {

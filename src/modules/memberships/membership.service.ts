@@ -1,7 +1,7 @@
 import { AuditAction } from '../../audit/audit-action';
 import { refusedWrite, stateConflict } from '../../audit/denied-subject';
 import { attachExternalIds } from '../external-ids/external-id.service';
-import { actorOf } from '../../auth/viewer';
+import { actorOf, OwnMembershipRow } from '../../auth/viewer';
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
 import { DomainError, badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
@@ -247,6 +247,11 @@ export async function acceptGroupAgreement(ctx: AuthedContext, input: AcceptGrou
     method: ConsentMethod.ELECTRONIC,
     documentVersion: String(group.agreementVersion),
   });
-  clearMembershipCaches(ctx, groupId);
+  // The viewer's own membership as authentication read it now has the agreement accepted, and
+  // what they may see changed: later fields of the document judge them afresh.
+  // (The viewer object itself: the loaders' context and the resolvers' share it, not the property.)
+  const viewer = ctx.viewer as { ownMemberships: readonly OwnMembershipRow[] };
+  viewer.ownMemberships = viewer.ownMemberships.map((m) => (m.id === own.membershipId ? { ...m, agreement_version_accepted: group.agreementVersion } : m));
+  ctx.loaders.forgetAll();
   return loadVisibleMembership(ctx, own.membershipId);
 }
