@@ -294,6 +294,16 @@ describe('integrations receive gated data only under PARTNER_DATA_SHARING, and e
     expect(deny.consent.dataClasses).toEqual(['check-ins']);
   });
 
+  it('another type naming an integration is refused: only PARTNER_DATA_SHARING is ever asked of one, so it would decide nothing (session 11)', async () => {
+    const { clinic, kim, key } = await world();
+    for (const type of ['GOAL_SHARING', 'CONTACT_SHARING', 'RESEARCH']) {
+      const res = await expectRefused('BAD_USER_INPUT', [clinic.id], () =>
+        gql(kim.auth, GRANT_CONSENT, { input: { type, integrationId: key.gid, provision: 'DENY' } }),
+      );
+      expect(res.errors![0].extensions).toMatchObject({ field: 'integrationId' });
+    }
+  });
+
   it('a completion rate over too long a range is refused before any check-in is read: nothing disclosed', async () => {
     const { kim, key, goals } = await world();
     await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid });

@@ -18,7 +18,7 @@ export class GrantConsentInput {
   @SafeText({ max: 200 })
   groupId?: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'Scope: one partner integration (ApiKey id), for PARTNER_DATA_SHARING.' })
+  @Field(() => ID, { nullable: true, description: 'Scope: one partner integration (ApiKey id), for PARTNER_DATA_SHARING only (BAD_USER_INPUT with another type, which no integration is ever asked).' })
   @IsOptional()
   @SafeText({ max: 200 })
   integrationId?: string | null;

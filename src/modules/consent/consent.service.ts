@@ -124,6 +124,11 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
   if (input.type === ConsentType.PARTNER_DATA_SHARING && scopeKind !== ConsentScopeKind.INTEGRATION) {
     throw badInput('PARTNER_DATA_SHARING names one integration: give integrationId', { field: 'integrationId' });
   }
+  // Only PARTNER_DATA_SHARING is ever asked of an integration: another type naming one would be
+  // stored and decide nothing (a DENY that withholds nothing).
+  if (scopeKind === ConsentScopeKind.INTEGRATION && input.type !== ConsentType.PARTNER_DATA_SHARING) {
+    throw badInput(`${input.type} is recorded clinic-wide or for a group, not for an integration: omit integrationId`, { field: 'integrationId' });
+  }
   if ([ConsentType.GROUP_AGREEMENT, ConsentType.ALUMNI_DIRECTORY].includes(input.type) && scopeKind !== ConsentScopeKind.GROUP) {
     throw badInput(`${input.type} applies to one group: give groupId`, { field: 'groupId' });
   }
