@@ -266,3 +266,23 @@ describe('a consent changed earlier in one document (session 11)', () => {
     expect(ids(next)).toEqual([w.kim.membershipGid, w.lee.membershipGid, w.sam.membershipGid].sort());
   });
 });
+
+describe('a lead whose assignment has lapsed (session 11)', () => {
+  it('can be removed from an ACTIVE group (it kept no one in force), and so renewed; one in force still cannot', async () => {
+    const w = await groupWithSam('ACTIVE');
+    const [lead] = await ownerQuery<{ id: string }>(`SELECT id FROM group_facilitators WHERE group_id = $1 AND role = 'LEAD'`, [w.group.id]);
+    const { toGlobalId } = await import('../../src/common/global-id');
+    const REMOVE = `mutation($input: RemoveFacilitatorInput!) { removeFacilitator(input: $input) { facilitator { id } } }`;
+    const refused = await gql(w.clinic.admin.auth, REMOVE, { input: { facilitatorId: toGlobalId('GroupFacilitator', lead.id) } });
+    expectError(refused, 'CONFLICT');
+    expect(refused.errors![0].extensions).toMatchObject({ reason: 'LEAD_FACILITATOR_REQUIRED' });
+
+    await ownerQuery(`UPDATE group_facilitators SET period_start = current_date - 30, period_end = current_date - 2 WHERE id = $1`, [lead.id]);
+    ok(await gql(w.clinic.admin.auth, REMOVE, { input: { facilitatorId: toGlobalId('GroupFacilitator', lead.id) } }));
+    const renewed = await gql(w.clinic.admin.auth, `mutation($input: AssignFacilitatorInput!) { assignFacilitator(input: $input) { facilitator { id } } }`, {
+      input: { groupId: w.group.gid, staffMemberId: w.lead.gid, role: 'LEAD' },
+    });
+    ok(renewed);
+    expect(await ownerQuery(`SELECT count(*)::int AS open FROM group_facilitators WHERE group_id = $1 AND ended_at IS NULL`, [w.group.id])).toEqual([{ open: 1 }]);
+  });
+});

@@ -228,9 +228,13 @@ export async function removeFacilitator(ctx: AuthedContext, facilitatorGlobalId:
   const group = await lockGroup(ctx, existing.groupId);
   if (group.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: group.status });
   // Read again under the group's lock: a removal that committed meanwhile has ended it.
-  const [now] = await ctx.db.query<{ ended: boolean }>(`SELECT ended_at IS NOT NULL AS ended FROM group_facilitators WHERE id = $1`, [id]);
+  const [now] = await ctx.db.query<{ ended: boolean; in_force: boolean }>(
+    `SELECT f.ended_at IS NOT NULL AS ended, ${facilitatingSql('f')} AS in_force FROM group_facilitators f WHERE f.id = $1`,
+    [id],
+  );
   if (existing.endedAt || now?.ended) throw conflict('This assignment has already ended');
-  if (existing.role === FacilitatorRole.LEAD && group.status === GroupStatus.ACTIVE && !(await hasCurrentLead(ctx, group.id, id))) {
+  // Only a lead in force keeps the group led: ending one whose period has lapsed (or not begun) changes nothing.
+  if (existing.role === FacilitatorRole.LEAD && now?.in_force && group.status === GroupStatus.ACTIVE && !(await hasCurrentLead(ctx, group.id, id))) {
     throw conflict('An ACTIVE group cannot be left without a lead facilitator: assign another lead first', {
       reason: 'LEAD_FACILITATOR_REQUIRED',
     });

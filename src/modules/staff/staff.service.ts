@@ -9,7 +9,7 @@ import { StaffMember } from './staff-member.entity';
 import { CreateStaffMemberInput, UpdateStaffMemberInput } from './staff.inputs';
 import { isSelfLockout } from './staff.policy';
 import { canFacilitate } from '../groups/group.policy';
-import { otherActiveLeadSql } from '../groups/facilitator-sql';
+import { facilitatingSql, otherActiveLeadSql } from '../groups/facilitator-sql';
 import { staffLoaders } from './staff.loaders';
 
 export async function listStaff(ctx: RequestContext, first: number, after?: string | null): Promise<Page<StaffMember>> {
@@ -97,7 +97,7 @@ async function keepFacilitationValid(ctx: RequestContext, id: string, existing: 
     );
     const [led] = await ctx.db.query(
       `SELECT 1 FROM group_facilitators f JOIN therapy_groups g ON g.id = f.group_id
-        WHERE f.staff_member_id = $1 AND f.role = 'LEAD' AND f.ended_at IS NULL AND g.status = 'ACTIVE'
+        WHERE f.staff_member_id = $1 AND f.role = 'LEAD' AND ${facilitatingSql('f')} AND g.status = 'ACTIVE'
           AND NOT ${otherActiveLeadSql('g.id', 'f.id')}
         LIMIT 1`,
       [id],
