@@ -130,6 +130,33 @@ describe('what pins a session, and what one document reads after a session write
     });
   });
 
+  it('what pins a session is read after its lock: attendance committed while a move waited for the session still pins it', async () => {
+    const world = await sessionWorld({ members: 1 });
+    const { Client } = await import('pg');
+    const { testEnv } = await import('../support/test-env');
+    const holder = new Client({ connectionString: testEnv().ownerUrl, application_name: 'kinship-test-owner' });
+    await holder.connect();
+    let moved: Awaited<ReturnType<typeof gql>>;
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM group_sessions WHERE id = $1 FOR SHARE`, [world.session.id]);
+      const [m] = (await holder.query(`SELECT clinic_id, client_id FROM memberships WHERE id = $1`, [world.members[0].id])).rows;
+      await holder.query(
+        `INSERT INTO attendance (clinic_id, session_id, membership_id, client_id, status, minutes) VALUES ($1, $2, $3, $4, 'PRESENT', 90)`,
+        [m.clinic_id, world.session.id, world.members[0].id, m.client_id],
+      );
+      const move = gql(world.lead.auth, UPDATE_SESSION, { input: { sessionId: world.session.gid, scheduledStart: minutesFromNow(-60 * 24 * 3) } });
+      const { waitForLockWaiters } = await import('../sync/sync-fixtures');
+      await waitForLockWaiters(1);
+      await holder.query('COMMIT');
+      moved = await move;
+    } finally {
+      await holder.end();
+    }
+    expect(moved.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'ATTENDANCE_RECORDED' });
+    expect((await sessionRow(world.session.id)).scheduled_start.toISOString()).toBe(world.session.scheduledStart);
+  });
+
   it('another clinician\'s psychotherapy note neither pins the session nor tells that it exists', async () => {
     const world = await sessionWorld({ members: 1, firstStart: minutesFromNow(60 * 24) });
     const co = await world.clinic.addStaff('CLINICIAN', 'Casey Co');

@@ -376,5 +376,14 @@ describe('newcomers and the waitlist (session 11)', () => {
     const roomy = plan({ rows: [row(9)], clients: [client(1), client(2)], open, capacity: 3, promotesWaitlist: true });
     expect(roomy.enrols.map((e) => e.status)).toEqual([S.ACTIVE]);
   });
+
+  it('does not keep a newcomer waiting for a waitlisted member a later row withdraws: the rows\' order does not matter', () => {
+    const open = [membership(1, S.ACTIVE), { ...membership(2, S.WAITLISTED), waitlistedAt: new Date('2025-06-01T00:00:00Z') }];
+    for (const rows of [[row(9), row(2, { status: S.WITHDRAWN })], [row(2, { status: S.WITHDRAWN }), row(9)]]) {
+      const p = plan({ rows, clients: [client(1), client(2)], open, capacity: 2, promotesWaitlist: true });
+      expect(p.enrols.map((e) => e.status)).toEqual([S.ACTIVE]);
+      expect(p.statusChanges.map((c) => [c.membershipId, c.to])).toEqual([['membership-2', S.WITHDRAWN]]);
+    }
+  });
 });
 

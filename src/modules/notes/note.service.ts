@@ -52,7 +52,7 @@ export async function createSessionNote(ctx: AuthedContext, input: CreateSession
   // the session's row too: a move (which a note pins) commits before the member is judged seated
   // on its date, or waits for this note.
   const [groupRow] = await ctx.db.query<{ status: GroupStatus }>(
-    `SELECT g.status FROM therapy_groups g, group_sessions s WHERE g.id = $1 AND s.id = $2 FOR SHARE OF g, s`,
+    `SELECT g.status FROM therapy_groups g, group_sessions s WHERE g.id = $1 AND s.id = $2 FOR SHARE OF g FOR NO KEY UPDATE OF s`,
     [session.groupId, session.id],
   );
   if (groupRow?.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: groupRow.status });

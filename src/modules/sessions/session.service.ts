@@ -79,12 +79,15 @@ interface LockedSession {
 async function lockSessionForWrite(ctx: AuthedContext, session: GroupSession): Promise<LockedSession> {
   const [group] = await ctx.db.query<{ status: GroupStatus }>(`SELECT status FROM therapy_groups WHERE id = $1 FOR SHARE`, [session.groupId]);
   if (group?.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: group.status });
+  await ctx.db.query(`SELECT 1 FROM group_sessions WHERE id = $1 FOR NO KEY UPDATE`, [session.id]);
+  // Read in a statement of its own, after the lock: a locking statement's subqueries keep the
+  // snapshot it took before waiting, and would miss a note or attendance committed meanwhile.
   const [row] = await ctx.db.query<{ status: SessionStatus; scheduled_start: Date; minutes: number; attended: boolean; has_attendance: boolean; has_notes: boolean; now: Date }>(
     `SELECT s.status, s.scheduled_start, (extract(epoch FROM s.scheduled_end - s.scheduled_start) / 60)::int AS minutes, now() AS now,
             EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id AND a.status = ANY($2::text[])) AS attended,
             EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id) AS has_attendance,
             EXISTS (SELECT 1 FROM session_notes n WHERE n.session_id = s.id) AS has_notes
-       FROM group_sessions s WHERE s.id = $1 FOR NO KEY UPDATE OF s`,
+       FROM group_sessions s WHERE s.id = $1`,
     [session.id, ATTENDED],
   );
   return {

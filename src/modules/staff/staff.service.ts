@@ -80,21 +80,26 @@ async function keepAnAdmin(ctx: RequestContext, id: string, existing: StaffMembe
  */
 async function keepFacilitationValid(ctx: RequestContext, id: string, existing: StaffMember, changes: Partial<StaffMember>) {
   const takesFacilitation = changes.role !== undefined && !canFacilitate(changes.role) && canFacilitate(existing.role);
-  // Their row, locked before their assignments are read: assignFacilitator share-locks it as it
-  // reads their role, so an assignment made meanwhile is seen here, or is judged by this change.
-  if (takesFacilitation || (changes.active === false && existing.active)) await ctx.db.query(`SELECT 1 FROM staff_members WHERE id = $1 FOR UPDATE`, [id]);
-  if (takesFacilitation) {
-    const [facilitating] = await ctx.db.query(`SELECT 1 FROM group_facilitators WHERE staff_member_id = $1 AND ended_at IS NULL LIMIT 1`, [id]);
-    if (facilitating) throw conflict('Facilitators are clinicians or supervisors: end their facilitator assignments first', { field: 'role', reason: 'FACILITATES_GROUPS' });
-  }
-  if (changes.active === false && existing.active) {
-    // The groups they lead, locked as removeFacilitator and changeGroupStatus lock them: two leads
-    // of one group deactivated at once are judged one after the other.
+  const deactivates = changes.active === false && existing.active;
+  if (deactivates) {
+    // The groups they lead, locked as removeFacilitator and changeGroupStatus lock them (groups
+    // before staff rows, as assignFacilitator takes them): two leads of one group deactivated at
+    // once are judged one after the other.
     await ctx.db.query(
       `SELECT g.id FROM therapy_groups g WHERE g.id IN (SELECT f.group_id FROM group_facilitators f WHERE f.staff_member_id = $1 AND f.role = 'LEAD' AND f.ended_at IS NULL)
         ORDER BY g.id FOR UPDATE`,
       [id],
     );
+  }
+  // Their row, locked before their assignments are read: assignFacilitator share-locks it as it
+  // reads their role, so an assignment made meanwhile is seen here, or is judged by this change.
+  // NO KEY UPDATE: rows that reference them (a note they author) are not held up.
+  if (takesFacilitation || deactivates) await ctx.db.query(`SELECT 1 FROM staff_members WHERE id = $1 FOR NO KEY UPDATE`, [id]);
+  if (takesFacilitation) {
+    const [facilitating] = await ctx.db.query(`SELECT 1 FROM group_facilitators WHERE staff_member_id = $1 AND ended_at IS NULL LIMIT 1`, [id]);
+    if (facilitating) throw conflict('Facilitators are clinicians or supervisors: end their facilitator assignments first', { field: 'role', reason: 'FACILITATES_GROUPS' });
+  }
+  if (deactivates) {
     const [led] = await ctx.db.query(
       `SELECT 1 FROM group_facilitators f JOIN therapy_groups g ON g.id = f.group_id
         WHERE f.staff_member_id = $1 AND f.role = 'LEAD' AND ${facilitatingSql('f')} AND g.status = 'ACTIVE'

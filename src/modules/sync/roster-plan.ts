@@ -178,6 +178,11 @@ export function planRoster(input: PlanInput): RosterPlan {
   if (plan.errors.length) return plan;
   // Waitlisted members still waiting: a newcomer takes a seat only beyond them (the waitlist goes first).
   const ending = new Set(plan.ends.map((e) => e.membershipId));
+  // So are those a row ends, wherever the row stands (a newcomer judged before it is not kept waiting for them).
+  for (const row of input.rows) {
+    const m = row.externalId ? input.openByClient.get(input.clientsByKey.get(keyOf(row.externalId))?.id ?? '') : undefined;
+    if (m?.status === MembershipStatus.WAITLISTED && row.status && isEnded(row.status)) ending.add(m.id);
+  }
   let waiting = open.filter((m) => m.status === MembershipStatus.WAITLISTED && !ending.has(m.id)).length;
 
   const rowOfClient = new Map<string, number>();
@@ -260,7 +265,7 @@ export function planRoster(input: PlanInput): RosterPlan {
       seated += 1;
     }
     if (isSeated(membership.status) && !isSeated(desired)) seated -= 1;
-    if (membership.status === MembershipStatus.WAITLISTED) waiting -= 1;
+    if (membership.status === MembershipStatus.WAITLISTED && !ending.has(membership.id)) waiting -= 1;
     plan.statusChanges.push({ index, key, membershipId: membership.id, clientId: membership.clientId, from: membership.status, to: desired });
   });
   if (input.promotesWaitlist && plan.errors.length === 0) {
