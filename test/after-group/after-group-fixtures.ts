@@ -17,6 +17,7 @@ import {
   GroupWorld,
   Member,
   ok,
+  uuidOf,
 } from '../goals/goal-fixtures';
 
 export { ok, uuidOf, revokeConsent, agreementConsentOf } from '../goals/goal-fixtures';
@@ -73,6 +74,25 @@ export async function groupWith(
   await activateGroup(clinic, group);
   for (const m of members) await acceptAgreement(m, group);
   return { clinic, group, lead, members };
+}
+
+/**
+ * A second group of `clinic`, ANYTIME, that `members` also join (agreement accepted): each of
+ * them as a member of it, so the pair can connect there whatever the first group allows.
+ */
+export async function sharedAnytimeGroup(clinic: ClinicFixture, members: Member[]): Promise<{ group: GroupRef; members: Member[] }> {
+  const group = await createGroup(clinic, clinic.clinician, 10);
+  await setPolicy(clinic, group, 'ANYTIME');
+  const joined: Member[] = [];
+  for (const m of members) {
+    const res = ok(await gql(clinic.admin.auth, `mutation($input: EnrollClientInput!) { enrollClient(input: $input) { membership { id } } }`, {
+      input: { groupId: group.gid, clientId: m.client.gid },
+    })).enrollClient.membership;
+    joined.push({ ...m, membershipGid: res.id, membershipId: uuidOf(res.id) });
+  }
+  await activateGroup(clinic, group);
+  for (const m of members) await acceptAgreement(m, group);
+  return { group, members: joined };
 }
 
 export async function setPolicy(clinic: ClinicFixture, group: GroupRef, policy: PeerContactPolicy) {

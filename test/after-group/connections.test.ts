@@ -30,10 +30,11 @@ import {
   revokeConsent,
   setContactPrefs,
   setPolicy,
+  sharedAnytimeGroup,
   uuidOf,
   WITHDRAW,
 } from './after-group-fixtures';
-import { acceptAgreement, activateGroup, createGoal, createGroup, grantConsent, listedGoalIds, partner, PROPOSE } from '../goals/goal-fixtures';
+import { createGoal, grantConsent, listedGoalIds, partner, PROPOSE } from '../goals/goal-fixtures';
 
 /** Kim, Lee and Sam in an ANYTIME group, each with an email and a phone on file. */
 async function trio(policy: 'ANYTIME' | 'AFTER_COMPLETION' | 'NEVER' = 'ANYTIME') {
@@ -727,17 +728,7 @@ describe('two members who share two groups', () => {
   async function twoGroups() {
     const world = await trio('AFTER_COMPLETION');
     const { clinic, kim, lee } = world;
-    const g2 = await createGroup(clinic, clinic.clinician, 10);
-    await setPolicy(clinic, g2, 'ANYTIME');
-    const inG2 = async (m: Member) => {
-      const res = ok(await gql(clinic.admin.auth, `mutation($input: EnrollClientInput!) { enrollClient(input: $input) { membership { id } } }`, {
-        input: { groupId: g2.gid, clientId: m.client.gid },
-      })).enrollClient.membership;
-      return { ...m, membershipGid: res.id, membershipId: uuidOf(res.id) };
-    };
-    const [kim2, lee2] = [await inG2(kim), await inG2(lee)];
-    await activateGroup(clinic, g2);
-    for (const m of [kim, lee]) await acceptAgreement(m, g2);
+    const { group: g2, members: [kim2, lee2] } = await sharedAnytimeGroup(clinic, [kim, lee]);
     await graduate(world, kim);
     return { ...world, g2, kim2, lee2 };
   }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { toGlobalId } from '../../src/common/global-id';
 import { ownerQuery } from '../support/factories';
 import { expectError, gql, GqlResult } from '../support/test-app';
-import { acceptAgreement, activateGroup, createGoal, createGroup, PROPOSE, shareGoals } from '../goals/goal-fixtures';
+import { createGoal, PROPOSE, shareGoals } from '../goals/goal-fixtures';
 import {
   afterGroupState,
   BLOCK,
@@ -24,7 +24,7 @@ import {
   ok,
   requested,
   respond,
-  setPolicy,
+  sharedAnytimeGroup,
   uuidOf,
   WITHDRAW,
 } from './after-group-fixtures';
@@ -136,17 +136,7 @@ describe('unblockMember', () => {
     const world = await groupWith('AFTER_COMPLETION', 2);
     const { clinic } = world;
     const [kim, lee] = world.members;
-    const other = await createGroup(clinic, clinic.clinician, 10);
-    await setPolicy(clinic, other, 'ANYTIME');
-    const inOther = async (m: Member) => {
-      const res = ok(await gql(clinic.admin.auth, `mutation($input: EnrollClientInput!) { enrollClient(input: $input) { membership { id } } }`, {
-        input: { groupId: other.gid, clientId: m.client.gid },
-      })).enrollClient.membership;
-      return { ...m, membershipGid: res.id, membershipId: uuidOf(res.id) };
-    };
-    const [kim2, lee2] = [await inOther(kim), await inOther(lee)];
-    await activateGroup(clinic, other);
-    for (const m of [kim, lee]) await acceptAgreement(m, other);
+    const { members: [kim2, lee2] } = await sharedAnytimeGroup(clinic, [kim, lee]);
     // The handle Lee blocks through: Kim's request there, declined.
     const handle = (await requested(kim2, lee2)).id;
     ok(await respond(lee2, handle, false));

@@ -19,8 +19,8 @@ async function onServer(sql: string) {
   }
 }
 
-async function inDatabase<T = any>(sql: string): Promise<T[]> {
-  const db = new PgClient({ connectionString: url });
+async function inDatabase<T = any>(sql: string, at: string = url): Promise<T[]> {
+  const db = new PgClient({ connectionString: at });
   await db.connect();
   try {
     return (await db.query(sql)).rows as T[];
@@ -171,15 +171,7 @@ describe('migrations', () => {
     await onServer(`CREATE DATABASE ${db} OWNER ${role}`);
     const asOwner = withDatabase(testEnv().serverUrl, db, { user: role, password });
     const asSuperuser = withDatabase(testEnv().serverUrl, db);
-    const sql = async <T = any>(text: string): Promise<T[]> => {
-      const c = new PgClient({ connectionString: asSuperuser });
-      await c.connect();
-      try {
-        return (await c.query(text)).rows as T[];
-      } finally {
-        await c.end();
-      }
-    };
+    const sql = <T = any>(text: string) => inDatabase<T>(text, asSuperuser);
     const undoTo = async (name: string) => {
       const ds = createDataSource(asOwner, { ...DEFAULT_POOL, max: 1 });
       await ds.initialize();

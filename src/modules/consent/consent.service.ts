@@ -54,24 +54,32 @@ export async function recordConsent(ctx: RequestContext, c: NewConsent): Promise
 }
 
 /**
- * Revokes the client's active PERMITs of `type` for one group, as the viewer, with `reason` (each
- * with its REVOKED event, audited): for a decision recorded anew that replaces them.
+ * Revokes the client's active consents `which` picks (SQL over consent_records, `$1` the client,
+ * then `params`), as the viewer, with `reason`: each with its REVOKED event, audited about the
+ * client. Returns the ids revoked (none when all were revoked already).
  */
-export async function supersedeConsents(ctx: AuthedContext, clientId: string, type: ConsentType, groupId: string, reason: string): Promise<void> {
+async function revokeWhere(ctx: AuthedContext, clientId: string, which: string, params: unknown[], reason: string | null): Promise<string[]> {
   const actor = actorOf(ctx.viewer);
+  const at = params.length + 2;
   const revoked = await ctx.db.query<{ id: string }>(
-    `UPDATE consent_records SET revoked_at = now(), revoked_by_type = $4, revoked_by_id = $5, revocation_reason = $6
-      WHERE client_id = $1 AND type = $2 AND scope_kind = 'GROUP' AND scope_group_id = $3 AND provision = 'PERMIT' AND revoked_at IS NULL
-      RETURNING id`,
-    [clientId, type, groupId, actor.actorType, actor.actorId, reason],
+    `UPDATE consent_records SET revoked_at = now(), revoked_by_type = $${at}, revoked_by_id = $${at + 1}, revocation_reason = $${at + 2}
+      WHERE client_id = $1 AND ${which} AND revoked_at IS NULL RETURNING id`,
+    [clientId, ...params, actor.actorType, actor.actorId, reason],
   );
-  if (!revoked.length) return;
+  if (!revoked.length) return [];
+  const ids = revoked.map((r) => r.id);
   await ctx.db.query(
     `INSERT INTO consent_events (clinic_id, consent_id, event, actor_type, actor_id, reason) SELECT $1, id, 'REVOKED', $2, $3, $4 FROM unnest($5::uuid[]) AS id`,
-    [ctx.db.clinicId, actor.actorType, actor.actorId, reason, revoked.map((r) => r.id)],
+    [ctx.db.clinicId, actor.actorType, actor.actorId, reason, ids],
   );
-  ctx.audit.recordMany(revoked.map((r) => ({ action: AuditAction.UPDATE, resourceType: CONSENT, resourceId: r.id, subjectClientId: clientId })));
+  ctx.audit.recordMany(ids.map((id) => ({ action: AuditAction.UPDATE, resourceType: CONSENT, resourceId: id, subjectClientId: clientId })));
   ctx.loaders.of(consentCheckLoader).clearAll();
+  return ids;
+}
+
+/** Revokes the client's active PERMITs of `type` for one group: for a decision recorded anew that replaces them. */
+export async function supersedeConsents(ctx: AuthedContext, clientId: string, type: ConsentType, groupId: string, reason: string): Promise<void> {
+  await revokeWhere(ctx, clientId, `type = $2 AND scope_kind = 'GROUP' AND scope_group_id = $3 AND provision = 'PERMIT'`, [type, groupId], reason);
 }
 
 async function staffMayRead(ctx: AuthedContext, clientId: string) {
@@ -170,20 +178,9 @@ export async function revokeConsent(ctx: AuthedContext, input: RevokeConsentInpu
   if (!canGrantOrRevokeFor(ctx.viewer, consent.clientId, await staffMayRead(ctx, consent.clientId))) throw await refusedWrite(ctx, CONSENT, id, forbidden());
   // Revoking a DENY widens what is shared, as granting a PERMIT does.
   await refuseUnlessMayRecord(ctx, consent.clientId, consent.type, consent.scopeKind, consent.provision === ConsentProvision.DENY);
-  const actor = actorOf(ctx.viewer);
-  const updated = await ctx.db.query(
-    `UPDATE consent_records SET revoked_at = now(), revoked_by_type = $2, revoked_by_id = $3, revocation_reason = $4
-      WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
-    [id, actor.actorType, actor.actorId, input.reason ?? null],
-  );
-  if (updated.length === 0) {
+  if (!(await revokeWhere(ctx, consent.clientId, 'id = $2', [id], input.reason ?? null)).length) {
     throw stateConflict(ctx, { resourceType: CONSENT, resourceId: id, subjectClientId: consent.clientId }, 'This consent is already revoked', { status: consent.status });
   }
-  await ctx.db.query(
-    `INSERT INTO consent_events (clinic_id, consent_id, event, actor_type, actor_id, reason) VALUES ($1, $2, 'REVOKED', $3, $4, $5)`,
-    [ctx.db.clinicId, id, actor.actorType, actor.actorId, input.reason ?? null],
-  );
-  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: CONSENT, resourceId: id, subjectClientId: consent.clientId });
   // What the viewer may see can change with it: later fields of the document read afresh.
   ctx.loaders.forgetAll();
   return (await ctx.loaders.of(consentLoaders).visibleById.load(id))!;
