@@ -10,6 +10,8 @@ import {
   activeGroup,
   agreementConsentOf,
   BOARD,
+  consentEventRows,
+  consentRow,
   checkIn,
   createGoal,
   expectRefused,
@@ -147,6 +149,54 @@ describe('a revocation holds from the next request; an expired consent is not ho
     expect(await listedGoalIds(sam.auth)).toEqual([goal.gid]);
     await revokeConsent(kim.auth, clinicWide);
     expect(await listedGoalIds(sam.auth)).toEqual([]);
+  });
+});
+
+describe('the same decision recorded again replaces the earlier copy', () => {
+  it('a second GOAL_SHARING permit supersedes the first, so revoking the one in force withdraws the sharing; other decisions stand', async () => {
+    const { clinic, group, members } = await activeGroup({ members: 3 });
+    const [sam, kim, lee] = members;
+    const goal = await createGoal(kim, { visibility: 'GROUP' });
+    const first = await shareGoals(kim, group);
+    const leesSharing = await shareGoals(lee, group);
+    // A different decision of the same type: clinic-wide, and a PARTNER_DATA_SHARING narrowed to goals beside one for everything.
+    const key = await clinic.addApiKey(['goals:read'], 'Coach App');
+    const everything = await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid });
+    const goalsOnly = await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid, dataClasses: ['goals'] });
+
+    // Kim records it again (say, the app asked twice): the first copy is revoked, with its reason.
+    const second = await shareGoals(kim, group);
+    expect((await consentRow(first.id)).revocation_reason).toBe('Superseded: the same consent recorded again');
+    expect(await consentEventRows(first.id)).toEqual([
+      { event: 'GRANTED', actor_type: 'CLIENT', actor_id: kim.client.id, reason: null },
+      { event: 'REVOKED', actor_type: 'CLIENT', actor_id: kim.client.id, reason: 'Superseded: the same consent recorded again' },
+    ]);
+    expect(await listedGoalIds(sam.auth)).toEqual([goal.gid]);
+
+    // Revoking the one in force withdraws the sharing: no older copy grants on.
+    await revokeConsent(kim.auth, second);
+    expect(await listedGoalIds(sam.auth)).toEqual([]);
+    await expectRefused('NOT_FOUND', [clinic.id], () => gql(sam.auth, GOAL, { id: goal.gid }));
+
+    // Lee's identical consent, and Kim's other decisions, are untouched.
+    expect((await consentRow(leesSharing.id)).revoked_at).toBeNull();
+    expect((await consentRow(everything.id)).revoked_at).toBeNull();
+    expect((await consentRow(goalsOnly.id)).revoked_at).toBeNull();
+    // A DENY recorded twice is one DENY in force too.
+    const deny = await grantConsent(kim.auth, { type: 'GOAL_SHARING', provision: 'DENY' });
+    const denyAgain = await grantConsent(kim.auth, { type: 'GOAL_SHARING', provision: 'DENY' });
+    expect((await consentRow(deny.id)).revoked_at).not.toBeNull();
+    expect((await consentRow(denyAgain.id)).revoked_at).toBeNull();
+    const active = await ownerQuery(
+      `SELECT type, provision, scope_kind, data_classes FROM consent_records WHERE client_id = $1 AND revoked_at IS NULL ORDER BY type, provision, cardinality(data_classes)`,
+      [kim.client.id],
+    );
+    expect(active).toEqual([
+      { type: 'GOAL_SHARING', provision: 'DENY', scope_kind: 'CLINIC', data_classes: [] },
+      { type: 'GROUP_AGREEMENT', provision: 'PERMIT', scope_kind: 'GROUP', data_classes: [] },
+      { type: 'PARTNER_DATA_SHARING', provision: 'PERMIT', scope_kind: 'INTEGRATION', data_classes: [] },
+      { type: 'PARTNER_DATA_SHARING', provision: 'PERMIT', scope_kind: 'INTEGRATION', data_classes: ['goals'] },
+    ]);
   });
 });
 

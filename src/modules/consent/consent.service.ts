@@ -20,15 +20,19 @@ const CONSENT = 'ConsentRecord';
 /** The data classes a PARTNER_DATA_SHARING consent may narrow to: those the goal reads ask for. */
 export const DATA_CLASSES: readonly string[] = ['goals', 'check-ins'];
 
-export interface NewConsent {
-  clientId: string;
+/** What makes two consents the same decision: their type, provision, scope and data classes. */
+export interface ConsentDecision {
   type: ConsentType;
+  provision: ConsentProvision;
   scopeKind: ConsentScopeKind;
   groupId?: string | null;
   apiKeyId?: string | null;
-  provision: ConsentProvision;
+  dataClasses?: readonly string[] | null;
+}
+
+export interface NewConsent extends ConsentDecision {
+  clientId: string;
   purpose?: string | null;
-  dataClasses?: string[] | null;
   expiresAt?: Date | null;
   method: ConsentMethod;
   documentVersion?: string | null;
@@ -77,9 +81,23 @@ async function revokeWhere(ctx: AuthedContext, clientId: string, which: string, 
   return ids;
 }
 
-/** Revokes the client's active PERMITs of `type` for one group: for a decision recorded anew that replaces them. */
-export async function supersedeConsents(ctx: AuthedContext, clientId: string, type: ConsentType, groupId: string, reason: string): Promise<void> {
-  await revokeWhere(ctx, clientId, `type = $2 AND scope_kind = 'GROUP' AND scope_group_id = $3 AND provision = 'PERMIT'`, [type, groupId], reason);
+/**
+ * Revokes the client's in-force consents that record `decision` again (expired ones have lapsed
+ * already and stay as they are): for a decision recorded anew that replaces them, so that
+ * revoking the one in force withdraws the decision, not just its latest copy. The lock keeps two
+ * recordings of the client's decisions of one type from each missing the other's copy.
+ */
+export async function supersedeConsents(ctx: AuthedContext, clientId: string, decision: ConsentDecision, reason: string): Promise<void> {
+  await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('consent:' || $1 || ':' || $2))`, [clientId, decision.type]);
+  const classes = decision.dataClasses ?? [];
+  await revokeWhere(
+    ctx,
+    clientId,
+    `type = $2 AND provision = $3 AND scope_kind = $4 AND scope_group_id IS NOT DISTINCT FROM $5::uuid AND scope_api_key_id IS NOT DISTINCT FROM $6::uuid
+     AND data_classes @> $7::text[] AND data_classes <@ $7::text[] AND (expires_at IS NULL OR expires_at > now())`,
+    [decision.type, decision.provision, decision.scopeKind, decision.groupId ?? null, decision.apiKeyId ?? null, classes],
+    reason,
+  );
 }
 
 async function staffMayRead(ctx: AuthedContext, clientId: string) {
@@ -152,19 +170,11 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
     const [{ future }] = await ctx.db.query<{ future: boolean }>(`SELECT $1::timestamptz > now() AS future`, [input.expiresAt]);
     if (!future) throw badInput('expiresAt must be in the future', { field: 'expiresAt' });
   }
-  const id = await recordConsent(ctx, {
-    clientId,
-    type: input.type,
-    scopeKind,
-    groupId,
-    apiKeyId,
-    provision: input.provision,
-    purpose: input.purpose,
-    dataClasses: input.dataClasses,
-    expiresAt: input.expiresAt,
-    method,
-    documentVersion: input.documentVersion,
-  });
+  const decision: ConsentDecision = { type: input.type, provision: input.provision, scopeKind, groupId, apiKeyId, dataClasses: input.dataClasses };
+  // The same decision recorded again (a renewal, a signed form after an electronic grant) replaces
+  // the earlier copy: otherwise revoking the newest left an older PERMIT granting as before.
+  await supersedeConsents(ctx, clientId, decision, 'Superseded: the same consent recorded again');
+  const id = await recordConsent(ctx, { ...decision, clientId, purpose: input.purpose, expiresAt: input.expiresAt, method, documentVersion: input.documentVersion });
   // What the viewer may see can change with it: later fields of the document read afresh.
   ctx.loaders.forgetAll();
   return (await ctx.loaders.of(consentLoaders).visibleById.load(id))!;

@@ -236,7 +236,12 @@ export async function acceptGroupAgreement(ctx: AuthedContext, input: AcceptGrou
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: MEMBERSHIP, resourceId: own.membershipId, subjectClientId: ctx.viewer.clientId });
   // One agreement stands for the group: an earlier acceptance (of this version or an older one) is
   // superseded, so revoking the one now in force withdraws the agreement, not just its latest copy.
-  await supersedeConsents(ctx, ctx.viewer.clientId, ConsentType.GROUP_AGREEMENT, groupId, `Superseded: agreement version ${group.agreementVersion} accepted`);
+  await supersedeConsents(
+    ctx,
+    ctx.viewer.clientId,
+    { type: ConsentType.GROUP_AGREEMENT, provision: ConsentProvision.PERMIT, scopeKind: ConsentScopeKind.GROUP, groupId },
+    `Superseded: agreement version ${group.agreementVersion} accepted`,
+  );
   await recordConsent(ctx, {
     clientId: ctx.viewer.clientId,
     type: ConsentType.GROUP_AGREEMENT,
