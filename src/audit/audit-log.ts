@@ -15,6 +15,11 @@ export interface AuditEntry {
   resourceId?: string | null;
   subjectClientId?: string | null;
   code?: string | null;
+  /**
+   * Written in a batch of its own, with no request id: a psychotherapy note's records, which
+   * name no member, must not be joined to the request's other records, which do.
+   */
+  apart?: boolean;
 }
 
 export interface DisclosureEntry {
@@ -42,7 +47,7 @@ export class AuditLog {
 
   /** Once per action, resource and subject per request (a record about two clients is two entries). */
   record(entry: AuditEntry): void {
-    const key = `${entry.action}:${entry.resourceType}:${entry.resourceId ?? ''}:${entry.subjectClientId ?? ''}`;
+    const key = `${entry.action}:${entry.resourceType}:${entry.resourceId ?? ''}:${entry.subjectClientId ?? ''}:${entry.apart ? 'apart' : ''}`;
     if (!this.entries.has(key)) this.entries.set(key, entry);
   }
 
@@ -91,14 +96,17 @@ export class AuditLog {
     }
     if (viewer && clinicId && rows.length) {
       const { actorType, actorId } = actorOf(viewer);
-      for (let at = 0; at < rows.length; at += BATCH_LIMIT) {
-        const batch = rows.slice(at, at + BATCH_LIMIT);
-        writes.push(
-          INSERT_AUDIT_BATCH.execute([
-            clinicId, actorType, actorId, this.requestId, arrayLiteral(batch.map((r) => r.action)), arrayLiteral(batch.map((r) => r.resourceType)),
-            arrayLiteral(batch.map((r) => r.resourceId)), arrayLiteral(batch.map((r) => r.subjectClientId)), arrayLiteral(batch.map((r) => r.code)),
-          ]),
-        );
+      const groups: [string | null, AuditEntry[]][] = [[this.requestId, rows.filter((r) => !r.apart)], [null, rows.filter((r) => r.apart)]];
+      for (const [requestId, group] of groups) {
+        for (let at = 0; at < group.length; at += BATCH_LIMIT) {
+          const batch = group.slice(at, at + BATCH_LIMIT);
+          writes.push(
+            INSERT_AUDIT_BATCH.execute([
+              clinicId, actorType, actorId, requestId, arrayLiteral(batch.map((r) => r.action)), arrayLiteral(batch.map((r) => r.resourceType)),
+              arrayLiteral(batch.map((r) => r.resourceId)), arrayLiteral(batch.map((r) => r.subjectClientId)), arrayLiteral(batch.map((r) => r.code)),
+            ]),
+          );
+        }
       }
     }
     try {

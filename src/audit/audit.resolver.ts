@@ -81,7 +81,7 @@ function idFilter(value: string, types: readonly string[], name: string, inFilte
 export class AuditResolver {
   @Authorized(Rule.ADMIN)
   @Query(() => AuditEventConnection, {
-    description: 'The clinic\'s audit trail, newest first. Admins only. Reading it is audited too: an EXPORT of `AuditEvents` about each member a page names (as subject or actor), which that member\'s access report shows.',
+    description: 'The clinic\'s audit trail, newest first. Admins only. Reading it is audited too: an EXPORT of `AuditEvents` about each member a page names (as subject or actor), which that member\'s access report shows. Events about a note the admin may not see (another clinician\'s psychotherapy note, its addenda, an id that names no note) are not listed; a psychotherapy note\'s events carry no request id.',
   })
   async auditEvents(@Args() args: AuditEventsArgs, @Ctx() ctx: AuthedContext) {
     const q = new SqlParts(args.first + 1);
@@ -103,6 +103,10 @@ export class AuditResolver {
     if (filter.actorId) q.and(`a.actor_id = ${q.param(idFilter(filter.actorId, ACTOR_TYPES, 'actorId', true))}::uuid`);
     if (filter.occurredFrom) q.and(`a.occurred_at >= ${q.param(filter.occurredFrom)}`);
     if (filter.occurredBefore) q.and(`a.occurred_at < ${q.param(filter.occurredBefore)}`);
+    // An event about a note shows only to who may see the note: RLS hides another author's
+    // psychotherapy notes (and their addenda), and an event naming one would tell that it exists.
+    q.and(`(a.resource_type NOT IN ('SessionNote', 'NoteAddendum') OR a.resource_id IS NULL
+            OR EXISTS (SELECT 1 FROM session_notes n WHERE n.id = a.resource_id) OR EXISTS (SELECT 1 FROM note_addenda d WHERE d.id = a.resource_id))`);
     const rows = await ctx.db.query<AuditEvent & { batch: string; n: number }>(
       `SELECT a.id::text AS id, a.batch_id::text AS batch, a.position::int AS n, a.occurred_at AS "occurredAt", a.actor_type AS "actorType",
               a.actor_id AS "actorId", a.action, a.resource_type AS "resourceType", a.resource_id AS "resourceId",

@@ -272,6 +272,58 @@ describe('psychotherapy notes in access reports', () => {
   });
 });
 
+describe('psychotherapy notes in the audit trail', () => {
+  const AUDIT_EVENTS = `query($filter: AuditEventFilter) { auditEvents(first: 100, filter: $filter) { edges { node { resourceType resourceId requestId subjectClientId } } } }`;
+  const READ_WITH_MEMBER = `query($id: ID!) { sessionNote(id: $id) { body membership { id displayName } addenda { body } } }`;
+
+  it('writes a psychotherapy note\'s records apart from the request\'s others, and lists them to no admin', async () => {
+    const world = await privacyWorld();
+    ok(await gql(world.lead.auth, ADD_ADDENDUM, { input: { noteId: world.progressB.gid, body: 'Correction: a week, not a month.' } }));
+    const addendum = ok(await gql(world.lead.auth, ADD_ADDENDUM, { input: { noteId: world.psychotherapyB.gid, body: 'Later reflection.' } }));
+    expect(addendum.addNoteAddendum.addendum.body).toBe('Later reflection.');
+    // The author reads the note with the member it is about, as a clinician's app would.
+    const read = await gql(world.lead.auth, READ_WITH_MEMBER, { id: world.psychotherapyB.gid });
+    expect(ok(read).sessionNote).toMatchObject({ body: 'Process: countertransference with B.', membership: { id: world.b.gid } });
+    const requestId = read.body.extensions!.requestId;
+
+    // The request's own batch names B (the membership), and nothing of the note.
+    const inRequest = await ownerQuery<{ resource_type: string; subject_client_id: string | null }>(
+      `SELECT resource_type, subject_client_id FROM audit_events WHERE request_id = $1 ORDER BY position`,
+      [requestId],
+    );
+    expect(inRequest).toEqual([{ resource_type: 'Membership', subject_client_id: world.b.client.id }]);
+    // The note's records (created, signed, its addendum, read) are all kept, in batches with no request id and no subject.
+    const addendumId = (await ownerQuery<{ id: string }>(`SELECT id FROM note_addenda WHERE note_id = $1`, [world.psychotherapyB.id]))[0].id;
+    const apart = await ownerQuery<{ action: string; resource_type: string; request_id: string | null; subject_client_id: string | null }>(
+      `SELECT action, resource_type, request_id, subject_client_id FROM audit_events WHERE resource_id IN ($1, $2) ORDER BY batch_id, position`,
+      [world.psychotherapyB.id, addendumId],
+    );
+    expect(apart.map((r) => `${r.action} ${r.resource_type}`)).toEqual([
+      'CREATE SessionNote', 'READ SessionNote', // created, its body read back in the payload
+      'SIGN SessionNote',
+      'CREATE NoteAddendum', 'READ NoteAddendum',
+      'READ SessionNote', 'READ NoteAddendum',
+    ]);
+    expect(apart.every((r) => r.request_id === null && r.subject_client_id === null)).toBe(true);
+
+    // An admin's trail shows none of them, by type or by the author's other records; the other notes' records show.
+    const adminSees = async (filter: Record<string, unknown>) =>
+      ok(await gql(world.clinic.admin.auth, AUDIT_EVENTS, { filter })).auditEvents.edges.map((e: any) => e.node);
+    const notes = await adminSees({ resourceType: 'SessionNote' });
+    expect(notes.map((n: any) => n.resourceId)).toEqual(expect.arrayContaining([world.groupNote.id, world.progressA.id, world.progressB.id]));
+    for (const listed of [notes, await adminSees({ resourceType: 'NoteAddendum' }), await adminSees({ actorId: world.lead.gid }), await adminSees({})]) {
+      expect(listed.length).toBeGreaterThan(0);
+      expect(listed.map((n: any) => n.resourceId)).not.toContain(world.psychotherapyB.id);
+      expect(listed.map((n: any) => n.resourceId)).not.toContain(addendumId);
+      expect(listed.filter((n: any) => n.requestId === null && ['SessionNote', 'NoteAddendum'].includes(n.resourceType))).toEqual([]);
+    }
+    // The request shows whole to the admin: its one record, nothing missing beside it.
+    expect((await adminSees({ actorId: world.lead.gid })).filter((n: any) => n.requestId === requestId)).toEqual([
+      { resourceType: 'Membership', resourceId: world.b.id, requestId, subjectClientId: world.b.client.id },
+    ]);
+  });
+});
+
 describe('integrations and notes', () => {
   it('never shows an integration a note: not in groupSession.notes, not by node, and sessionNote is refused', async () => {
     const world = await privacyWorld();
@@ -318,9 +370,10 @@ describe('the audit trail of note reads', () => {
     const listReads = await ownerQuery(`SELECT resource_id FROM audit_events WHERE request_id = $1 AND action = 'READ' AND resource_type = 'SessionNote'`, [
       list.body.extensions!.requestId,
     ]);
-    expect(listReads.map((r) => r.resource_id).sort()).toEqual(
-      [world.groupNote.id, world.progressA.id, world.progressB.id, world.psychotherapyB.id].sort(),
-    );
+    expect(listReads.map((r) => r.resource_id).sort()).toEqual([world.groupNote.id, world.progressA.id, world.progressB.id].sort());
+    // The psychotherapy note's read is kept too, apart from the request (below, "in the audit trail").
+    const psychotherapyReads = await ownerQuery(`SELECT DISTINCT request_id FROM audit_events WHERE resource_id = $1 AND action = 'READ'`, [world.psychotherapyB.id]);
+    expect(psychotherapyReads).toEqual([{ request_id: null }]);
 
     const byNode = await gql(world.b.auth, NOTE_NODE, { id: world.progressB.gid });
     ok(byNode);

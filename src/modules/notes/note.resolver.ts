@@ -10,7 +10,7 @@ import { staffLoaders } from '../staff/staff.loaders';
 import { forbidden } from '../../errors/domain-error';
 import { AddNoteAddendumInput, CosignSessionNoteInput, CreateSessionNoteInput, SignSessionNoteInput, UpdateSessionNoteInput } from './note.inputs';
 import { noteLoaders } from './note.loaders';
-import { addNoteAddendum, auditSubject, cosignSessionNote, createSessionNote, getNote, readBody, signSessionNote, updateSessionNote } from './note.service';
+import { addNoteAddendum, cosignSessionNote, createSessionNote, getNote, noteAudit, NoteAuditFields, readBody, signSessionNote, updateSessionNote } from './note.service';
 import { NoteAddendum, NoteWarning, SessionNote } from './note.types';
 
 @ObjectType({ simpleResolvers: true, description: 'Result of createSessionNote, updateSessionNote or cosignSessionNote.' })
@@ -91,7 +91,7 @@ export class NoteResolver {
 
   @FieldResolver(() => String, { nullable: true, description: 'The text. Null for viewers who see metadata only (admins). Every read is audited.' })
   body(@Root() note: SessionNote, @Ctx() ctx: AuthedContext) {
-    return readBody(ctx, note, { clientId: auditSubject(note), resourceType: 'SessionNote' });
+    return readBody(ctx, note, 'SessionNote', noteAudit(note));
   }
 
   @FieldResolver(() => StaffMember, { nullable: true, description: 'Who wrote it.' })
@@ -123,7 +123,7 @@ export class NoteResolver {
   async addenda(@Root() note: SessionNote, @Ctx() ctx: AuthedContext) {
     const rows = await ctx.loaders.of(noteLoaders).addenda.load(note.id);
     return rows.map((a) =>
-      Object.assign(Object.create(NoteAddendum.prototype) as NoteAddendum, a, { read: note.read, subjectClientId: auditSubject(note), contentHash: note.read === 'BODY' ? a.contentHash : null }),
+      Object.assign(Object.create(NoteAddendum.prototype) as NoteAddendum, a, { read: note.read, audit: noteAudit(note), contentHash: note.read === 'BODY' ? a.contentHash : null }),
     );
   }
 }
@@ -131,8 +131,8 @@ export class NoteResolver {
 @Resolver(() => NoteAddendum)
 export class NoteAddendumResolver {
   @FieldResolver(() => String, { nullable: true, description: 'The text (null for metadata-only viewers). Every read is audited.' })
-  body(@Root() a: NoteAddendum & { subjectClientId?: string | null }, @Ctx() ctx: AuthedContext) {
-    return readBody(ctx, a, { clientId: a.subjectClientId ?? null, resourceType: 'NoteAddendum' });
+  body(@Root() a: NoteAddendum & { audit?: NoteAuditFields }, @Ctx() ctx: AuthedContext) {
+    return readBody(ctx, a, 'NoteAddendum', a.audit ?? { subjectClientId: null, apart: true });
   }
 
   @FieldResolver(() => StaffMember, { nullable: true, description: 'Who wrote it.' })

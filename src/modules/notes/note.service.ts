@@ -18,8 +18,19 @@ import { NoteAddendum, NoteKind, NoteStatus, NoteWarning, SessionNote } from './
 const NOTE = 'SessionNote';
 const noteLocked = () => new DomainError(ErrorCode.NOTE_LOCKED, 'This note is signed and locked: add an addendum instead');
 
-/** Psychotherapy notes never name their subject in the audit trail: access reports must not reveal them. */
-export const auditSubject = (note: Pick<SessionNote, 'kind' | 'clientId'>) => (note.kind === NoteKind.PSYCHOTHERAPY ? null : note.clientId);
+/** How a note's records name it in the audit trail (and its addenda's). */
+export interface NoteAuditFields {
+  subjectClientId: string | null;
+  apart?: boolean;
+}
+
+/**
+ * Psychotherapy notes never name their subject in the audit trail (access reports must not
+ * reveal them), and their records are written apart from the request's others, which may name
+ * the member (the note's `membership`), so that no one can join the two by request id.
+ */
+export const noteAudit = (note: Pick<SessionNote, 'kind' | 'clientId'>): NoteAuditFields =>
+  note.kind === NoteKind.PSYCHOTHERAPY ? { subjectClientId: null, apart: true } : { subjectClientId: note.clientId };
 
 export async function getNote(ctx: AuthedContext, globalId: string): Promise<SessionNote> {
   const id = uuidOf(globalId, NOTE);
@@ -33,9 +44,9 @@ export async function getNote(ctx: AuthedContext, globalId: string): Promise<Ses
 }
 
 /** Decrypts a body the viewer may read, auditing the read in the request's transaction. */
-export function readBody(ctx: AuthedContext, item: { id: string; encryptedBody: Buffer; keyId: string; read: 'BODY' | 'METADATA' }, subject: { clientId: string | null; resourceType: string }) {
+export function readBody(ctx: AuthedContext, item: { id: string; encryptedBody: Buffer; keyId: string; read: 'BODY' | 'METADATA' }, resourceType: string, audit: NoteAuditFields) {
   if (item.read !== 'BODY') return null;
-  ctx.audit.record({ action: AuditAction.READ, resourceType: subject.resourceType, resourceId: item.id, subjectClientId: subject.clientId });
+  ctx.audit.record({ action: AuditAction.READ, resourceType, resourceId: item.id, ...audit });
   return ctx.noteCipher.decrypt(item.id, item.encryptedBody, item.keyId);
 }
 
@@ -98,7 +109,7 @@ export async function createSessionNote(ctx: AuthedContext, input: CreateSession
     }
     throw error;
   }
-  ctx.audit.record({ action: AuditAction.CREATE, resourceType: NOTE, resourceId: id, subjectClientId: auditSubject({ kind: input.kind, clientId }) });
+  ctx.audit.record({ action: AuditAction.CREATE, resourceType: NOTE, resourceId: id, ...noteAudit({ kind: input.kind, clientId }) });
   return reloadNote(ctx, { id, sessionId: session.id, clientId });
 }
 
@@ -142,7 +153,7 @@ export async function updateSessionNote(ctx: AuthedContext, input: UpdateSession
     [note.id, input.expectedVersion, encrypted?.body ?? null, encrypted?.keyId ?? null, input.sharedWithClient ?? null],
   );
   if (!updated.length) await explainMiss(ctx, note.id, input.expectedVersion);
-  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: NOTE, resourceId: note.id, subjectClientId: auditSubject(note) });
+  ctx.audit.record({ action: AuditAction.UPDATE, resourceType: NOTE, resourceId: note.id, ...noteAudit(note) });
   return reloadNote(ctx, note);
 }
 
@@ -182,7 +193,7 @@ export async function signSessionNote(ctx: AuthedContext, input: SignSessionNote
     [note.id, expected, ctx.viewer.kind === 'STAFF' ? ctx.viewer.staffId : null, contentHash(text)],
   );
   if (!updated.length) await explainMiss(ctx, note.id, expected);
-  ctx.audit.record({ action: AuditAction.SIGN, resourceType: NOTE, resourceId: note.id, subjectClientId: auditSubject(note) });
+  ctx.audit.record({ action: AuditAction.SIGN, resourceType: NOTE, resourceId: note.id, ...noteAudit(note) });
   return { note: await reloadNote(ctx, note), signed: true, warnings };
 }
 
@@ -231,7 +242,7 @@ export async function addNoteAddendum(ctx: AuthedContext, input: AddNoteAddendum
     `INSERT INTO note_addenda (id, clinic_id, note_id, author_staff_id, body, key_id, content_hash) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at`,
     [id, ctx.db.clinicId, note.id, ctx.viewer.staffId, body, keyId, contentHash(input.body)],
   );
-  ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'NoteAddendum', resourceId: id, subjectClientId: auditSubject(note) });
+  ctx.audit.record({ action: AuditAction.CREATE, resourceType: 'NoteAddendum', resourceId: id, ...noteAudit(note) });
   ctx.loaders.of(noteLoaders).addenda.clear(note.id);
   const addendum = Object.assign(new NoteAddendum(), {
     id,
@@ -242,8 +253,8 @@ export async function addNoteAddendum(ctx: AuthedContext, input: AddNoteAddendum
     contentHash: contentHash(input.body),
     createdAt: row.created_at,
     read: 'BODY' as const,
-    // Reading it back in the payload is audited against the note's client, as `addenda` is.
-    subjectClientId: auditSubject(note),
+    // Reading it back in the payload is audited as the note's records are, as `addenda` is.
+    audit: noteAudit(note),
   });
   return { addendum, warnings };
 }
