@@ -107,6 +107,10 @@ export async function settleRequest(ctx: RequestContext, result: FormattedExecut
         if (result && result.data !== undefined) result.data = null;
         await writeDenials(ctx);
       }
+    } else if (ctx.db.clientGone) {
+      // Its client left and its transaction was rolled back under it: nothing it read is recorded,
+      // since nothing reached anyone, but a refusal it met is, as after a failed mutation.
+      await writeDenials(ctx).catch((e) => ctx.log.error({ requestId: ctx.requestId, err: describeInternal(e) }, 'denials not written'));
     }
   } catch (error) {
     await ctx.db.finish(false).catch(() => undefined);

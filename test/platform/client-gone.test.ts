@@ -112,6 +112,43 @@ it('a compiled read answered by the front door after its client left: nothing co
   }
 });
 
+it('keeps a refusal met before the client left: its DENIED record is written in a transaction of its own, nothing read is', async () => {
+  const denyLines: { level: number; msg: string; requestId?: string }[] = [];
+  const refusing = await getTestApp({
+    log: pino({ level: 'info' }, { write: (line: string) => void denyLines.push(JSON.parse(line)) }),
+    // Refuses a look at another client, reads one more record, and answers only after the client has gone.
+    compiledReads: [
+      {
+        shape: { viewer: { fields: { kind: {} } } },
+        run: async (ctx, fields) => {
+          ctx.audit.denied({ resourceType: 'Client', resourceId: probed, subjectClientId: probed, code: 'NOT_FOUND' });
+          ctx.audit.record({ action: 'READ' as never, resourceType: 'Client', resourceId: probed, subjectClientId: probed });
+          await ctx.db.query(`SELECT pg_sleep(0.4)`);
+          return new Map([[fields[0], { kind: 'MEMBER' }]]);
+        },
+      },
+    ],
+  });
+  const refusingServer = http.createServer(refusing.app).listen(0);
+  const clinic = await createClinic('Client Gone Refusal');
+  const member = await clinic.addClient();
+  const probed = (await clinic.addClient()).id;
+  try {
+    const requestId = randomUUID();
+    const received = await leaveMidRequest(refusingServer, member.auth, requestId, `{ viewer { kind } }`);
+    await new Promise((r) => setTimeout(r, 900));
+
+    expect(received).toBe('');
+    expect(denyLines.filter((l) => l.requestId === requestId && l.level >= 50)).toEqual([]);
+    expect(await ownerQuery(`SELECT action, resource_id, subject_client_id, code FROM audit_events WHERE request_id = $1`, [requestId])).toEqual([
+      { action: 'DENIED', resource_id: probed, subject_client_id: probed, code: 'NOT_FOUND' },
+    ]);
+  } finally {
+    refusingServer.close();
+    await refusing.close();
+  }
+});
+
 it('a request whose client left while it waited for a pooled connection does nothing once one frees: no transaction, no audit, no error', async () => {
   const narrowLines: { level: number; msg: string; requestId?: string }[] = [];
   const narrow = await getTestApp({
