@@ -2,6 +2,7 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 import { createClinic, ownerQuery, tokenFor } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
 import { TEST_AUDIENCE, TEST_ISSUER, testEnv } from '../support/test-env';
+import { ownerConnection, waitForLockWaiters } from '../sync/sync-fixtures';
 
 const VIEWER = `{ viewer { kind } }`;
 
@@ -104,5 +105,33 @@ describe('authentication', () => {
 
   it('refuses an unknown API key', async () => {
     expectError(await gql('Bearer kin_thisKeyDoesNotExistAnywhere000000000000000', VIEWER), 'UNAUTHENTICATED');
+  });
+});
+
+describe('revoking an API key', () => {
+  it('revokes once: an admin whose revocation waited behind another\'s gets CONFLICT, and the first stays as recorded', async () => {
+    const clinic = await createClinic('Revocation Race Clinic');
+    const other = await clinic.addStaff('ADMIN', 'Other Admin');
+    const key = await clinic.addApiKey(['roster:read'], 'Raced key');
+    const neighbour = await clinic.addApiKey(['roster:read'], 'Neighbour key');
+    // The other admin's revocation is under way (its row lock held) when ours reads the key as live.
+    const held = await ownerConnection();
+    try {
+      await held.query('BEGIN');
+      await held.query(`UPDATE api_keys SET revoked_at = now() - interval '1 minute', revoked_by_staff_id = $2 WHERE id = $1`, [key.id, other.id]);
+      const ours = gql(clinic.admin.auth, `mutation($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { revokedAt } } }`, { id: key.gid });
+      await waitForLockWaiters(1);
+      await held.query('COMMIT');
+      const res = await ours;
+      expectError(res, 'CONFLICT');
+      expect(res.data).toBeNull();
+      const requestId = res.body.extensions!.requestId;
+      expect(await ownerQuery(`SELECT action FROM audit_events WHERE request_id = $1`, [requestId])).toEqual([]);
+    } finally {
+      await held.end();
+    }
+    const [stored] = await ownerQuery(`SELECT revoked_by_staff_id, revoked_at < now() - interval '30 seconds' AS kept FROM api_keys WHERE id = $1`, [key.id]);
+    expect(stored).toEqual({ revoked_by_staff_id: other.id, kept: true });
+    expect((await ownerQuery(`SELECT revoked_at FROM api_keys WHERE id = $1`, [neighbour.id]))[0].revoked_at).toBeNull();
   });
 });

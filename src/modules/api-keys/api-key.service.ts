@@ -31,8 +31,11 @@ export async function revokeApiKey(ctx: AdminContext, globalId: string): Promise
   const id = uuidOf(globalId, 'ApiKey');
   const existing = id ? await ctx.db.manager.findOneBy(ApiKey, { id }) : null;
   if (!id || !existing) throw notFound('ApiKey');
-  if (existing.revokedAt) throw conflict('This API key is already revoked');
-  await ctx.db.query(`UPDATE api_keys SET revoked_at = now(), revoked_by_staff_id = $2 WHERE id = $1`, [id, ctx.viewer.staffId]);
+  // Revoked once: a concurrent revocation that committed first is not overwritten (who and when stay its own).
+  const revoked = existing.revokedAt
+    ? []
+    : await ctx.db.query(`UPDATE api_keys SET revoked_at = now(), revoked_by_staff_id = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [id, ctx.viewer.staffId]);
+  if (!revoked.length) throw conflict('This API key is already revoked');
   ctx.audit.record({ action: AuditAction.DELETE, resourceType: 'ApiKey', resourceId: id });
   return ctx.db.manager.findOneByOrFail(ApiKey, { id });
 }
