@@ -200,6 +200,36 @@ describe('the same decision recorded again replaces the earlier copy', () => {
   });
 });
 
+describe('revoking withdraws the decision, whatever copies of it were stored before', () => {
+  it('revokes every in-force copy of the revoked consent\'s decision, and nothing else', async () => {
+    const { clinic, group, members } = await activeGroup({ members: 2 });
+    const [sam, kim] = members;
+    const goal = await createGoal(kim, { visibility: 'GROUP' });
+    // Two identical permits, as databases hold them from before a new grant superseded the old.
+    const older = await shareGoals(kim, group);
+    const [copy] = await ownerQuery<{ id: string }>(
+      `INSERT INTO consent_records (clinic_id, client_id, type, scope_kind, scope_group_id, provision, method, recorded_by_type, recorded_by_id)
+       VALUES ($1, $2, 'GOAL_SHARING', 'GROUP', $3, 'PERMIT', 'ELECTRONIC', 'CLIENT', $2) RETURNING id`,
+      [clinic.id, kim.client.id, group.id],
+    );
+    const clinicWide = await grantConsent(kim.auth, { type: 'GOAL_SHARING' });
+    expect(await listedGoalIds(sam.auth)).toEqual([goal.gid]);
+    await revokeConsent(kim.auth, clinicWide);
+    expect(await listedGoalIds(sam.auth)).toEqual([goal.gid]);
+
+    // Kim revokes the older: the copy goes with it, and Sam sees her goal no more.
+    await revokeConsent(kim.auth, older, 'not any more');
+    expect(await listedGoalIds(sam.auth)).toEqual([]);
+    for (const id of [older.id, copy.id]) {
+      expect(await consentRow(id)).toMatchObject({ revocation_reason: 'not any more', revoked_by_id: kim.client.id });
+      expect((await consentEventRows(id)).map((e: any) => e.event)).toEqual(expect.arrayContaining(['REVOKED']));
+    }
+    // Her agreement, and Sam's own consents, stand.
+    expect((await consentRow((await agreementConsentOf(kim, group)).id)).revoked_at).toBeNull();
+    expect(await ownerQuery(`SELECT 1 FROM consent_records WHERE client_id = $1 AND revoked_at IS NOT NULL`, [sam.client.id])).toEqual([]);
+  });
+});
+
 describe('integrations receive gated data only under PARTNER_DATA_SHARING, and every release is ledgered', () => {
   const ROSTER = `query { clients(first: 100) { edges { node { id } } } groups(first: 100) { edges { node { id } } } }`;
   const GOALS_WITH_CHECK_INS = `query { goals(first: 100) { edges { node { id title checkIns { id value note mood } } } } }`;

@@ -62,7 +62,7 @@ export class ConsentResolver {
   }
 
   @Authorized(...Rule.STAFF, Rule.MEMBER)
-  @Mutation(() => ConsentPayload, { description: 'Revokes an active consent (the member, or staff on their behalf, by the same rules as recording it: revoking a DENY widens sharing as granting a permit does). Gated data disappears from the next request on.' })
+  @Mutation(() => ConsentPayload, { description: 'Revokes an active consent (the member, or staff on their behalf, by the same rules as recording it: revoking a DENY widens sharing as granting a permit does). Any other in-force copy of the same decision (type, provision, scope, data classes) is revoked with it, so the decision is withdrawn, not one copy. Gated data disappears from the next request on.' })
   async revokeConsent(@Arg('input', { description: 'What to do; see the input type.' }) input: RevokeConsentInput, @Ctx() ctx: AuthedContext) {
     return { consent: await revokeConsent(ctx, input) };
   }

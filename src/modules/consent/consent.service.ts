@@ -82,22 +82,26 @@ async function revokeWhere(ctx: AuthedContext, clientId: string, which: string, 
 }
 
 /**
- * Revokes the client's in-force consents that record `decision` again (expired ones have lapsed
- * already and stay as they are): for a decision recorded anew that replaces them, so that
- * revoking the one in force withdraws the decision, not just its latest copy. The lock keeps two
- * recordings of the client's decisions of one type from each missing the other's copy.
+ * The SQL condition (over consent_records, params from `$2`) picking the client's in-force
+ * consents that record `decision`: expired ones have lapsed already and stay as they are. Taken
+ * under a lock per client and type, so two recordings of one decision cannot each miss the other.
+ */
+async function inForceCopies(ctx: AuthedContext, clientId: string, decision: ConsentDecision): Promise<{ which: string; params: unknown[] }> {
+  await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('consent:' || $1 || ':' || $2))`, [clientId, decision.type]);
+  return {
+    which: `(type = $2 AND provision = $3 AND scope_kind = $4 AND scope_group_id IS NOT DISTINCT FROM $5::uuid AND scope_api_key_id IS NOT DISTINCT FROM $6::uuid
+             AND data_classes @> $7::text[] AND data_classes <@ $7::text[] AND (expires_at IS NULL OR expires_at > now()))`,
+    params: [decision.type, decision.provision, decision.scopeKind, decision.groupId ?? null, decision.apiKeyId ?? null, decision.dataClasses ?? []],
+  };
+}
+
+/**
+ * Revokes the client's in-force copies of `decision`: for a decision recorded anew that replaces
+ * them, so that revoking the one in force withdraws the decision, not just its latest copy.
  */
 export async function supersedeConsents(ctx: AuthedContext, clientId: string, decision: ConsentDecision, reason: string): Promise<void> {
-  await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('consent:' || $1 || ':' || $2))`, [clientId, decision.type]);
-  const classes = decision.dataClasses ?? [];
-  await revokeWhere(
-    ctx,
-    clientId,
-    `type = $2 AND provision = $3 AND scope_kind = $4 AND scope_group_id IS NOT DISTINCT FROM $5::uuid AND scope_api_key_id IS NOT DISTINCT FROM $6::uuid
-     AND data_classes @> $7::text[] AND data_classes <@ $7::text[] AND (expires_at IS NULL OR expires_at > now())`,
-    [decision.type, decision.provision, decision.scopeKind, decision.groupId ?? null, decision.apiKeyId ?? null, classes],
-    reason,
-  );
+  const copies = await inForceCopies(ctx, clientId, decision);
+  await revokeWhere(ctx, clientId, copies.which, copies.params, reason);
 }
 
 async function staffMayRead(ctx: AuthedContext, clientId: string) {
@@ -188,7 +192,11 @@ export async function revokeConsent(ctx: AuthedContext, input: RevokeConsentInpu
   if (!canGrantOrRevokeFor(ctx.viewer, consent.clientId, await staffMayRead(ctx, consent.clientId))) throw await refusedWrite(ctx, CONSENT, id, forbidden());
   // Revoking a DENY widens what is shared, as granting a PERMIT does.
   await refuseUnlessMayRecord(ctx, consent.clientId, consent.type, consent.scopeKind, consent.provision === ConsentProvision.DENY);
-  if (!(await revokeWhere(ctx, consent.clientId, 'id = $2', [id], input.reason ?? null)).length) {
+  // Every in-force copy of the same decision goes with it: copies recorded before a new grant
+  // superseded them would otherwise go on granting what the member withdrew.
+  const copies = await inForceCopies(ctx, consent.clientId, { ...consent, groupId: consent.scopeGroupId, apiKeyId: consent.scopeApiKeyId });
+  const revoked = await revokeWhere(ctx, consent.clientId, `(id = $${copies.params.length + 2} OR ${copies.which})`, [...copies.params, id], input.reason ?? null);
+  if (!revoked.includes(id)) {
     throw stateConflict(ctx, { resourceType: CONSENT, resourceId: id, subjectClientId: consent.clientId }, 'This consent is already revoked', { status: consent.status });
   }
   // What the viewer may see can change with it: later fields of the document read afresh.
