@@ -360,7 +360,7 @@ describe('who is going', () => {
     expect(sorted(seenByCat.attendees)).toEqual(names(world.fay));
   });
 
-  it('a member on hold is counted but not named to fellow attendees, as peers stop seeing them anywhere (session 10)', async () => {
+  it('a member on hold is neither counted nor named to peers: the counts move as for any departure (session 12)', async () => {
     const world = await eventWorld();
     const e = await threeEvents(world);
     for (const m of [world.cat, world.dan, world.fay]) await rsvped(m, e.members.id, 'GOING');
@@ -368,10 +368,33 @@ describe('who is going', () => {
       input: { membershipId: world.dan.membershipGid, status: 'ON_HOLD', reason: 'Break' },
     }));
     const seenByCat = (await eventsFor(world.cat.auth)).get(e.members.id);
-    expect(seenByCat.counts).toEqual({ going: 3, maybe: 0 });
+    expect(seenByCat.counts).toEqual({ going: 2, maybe: 0 });
     expect(sorted(seenByCat.attendees)).toEqual(names(world.fay));
-    // Staff still see who is going.
-    expect(sorted((await eventsFor(world.lead.auth, world.group)).get(e.members.id).attendees)).toEqual(sorted(names(world.cat, world.dan, world.fay)));
+    // Dan himself still counts his own answer; staff count and see everyone going.
+    expect((await eventsFor(world.dan.auth)).get(e.members.id).counts).toEqual({ going: 3, maybe: 0 });
+    const seenByLead = (await eventsFor(world.lead.auth, world.group)).get(e.members.id);
+    expect(seenByLead.counts).toEqual({ going: 3, maybe: 0 });
+    expect(sorted(seenByLead.attendees)).toEqual(sorted(names(world.cat, world.dan, world.fay)));
+  });
+
+  it('a current member cannot tell a peer\'s completion from a discharge by the counts; alumni count the directory\'s alumni (session 12)', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    for (const m of [world.ann, world.ben, world.cat, world.dan, world.fay]) await rsvped(m, e.both.id, 'GOING');
+    const counted = async (m: Member) => (await eventsFor(m.auth)).get(e.both.id).counts.going;
+    // Cat counts herself and her ACTIVE peers; Ann (an alumna in the directory) counts them and herself; Ben (not in it) them, Ann and himself.
+    expect(await counted(world.cat)).toBe(3);
+    expect(await counted(world.ann)).toBe(4);
+    expect(await counted(world.ben)).toBe(5);
+    // Dan completes (outside the directory), Fay is discharged: to Cat both are simply gone.
+    await endMembership(world.clinic, world.dan, 'COMPLETED');
+    await endMembership(world.clinic, world.fay, 'DISCHARGED');
+    expect(await counted(world.cat)).toBe(1);
+    // Ann sees the directory's alumni only (herself), and Cat; Dan counts himself, Cat and Ann.
+    expect(await counted(world.ann)).toBe(2);
+    expect(await counted(world.dan)).toBe(3);
+    // Staff count every invitee's answer: Ann, Ben, Cat and Dan (Fay is no longer invited).
+    expect((await eventsFor(world.lead.auth, world.group)).get(e.both.id).counts.going).toBe(4);
   });
 
   it('going is not consent: a member without the agreement consent, or an alumnus outside the directory, sees no names', async () => {
@@ -397,10 +420,12 @@ describe('who is going', () => {
     await acceptAgreement(gus, world.group);
     await graduate(world, gus);
     for (const m of [world.ann, world.ben, gus]) await rsvped(m, e.alumni.id, 'GOING');
-    // Ben (not in the directory) is counted but never named to Ann or Gus.
+    // Ben (not in the directory) is neither named nor counted to Ann or Gus (session 12: counts tell no more than names could); staff count him.
     expect(sorted((await eventsFor(world.ann.auth)).get(e.alumni.id).attendees)).toEqual(names(gus));
     expect(sorted((await eventsFor(gus.auth)).get(e.alumni.id).attendees)).toEqual(names(world.ann));
-    expect((await eventsFor(gus.auth)).get(e.alumni.id).counts).toEqual({ going: 3, maybe: 0 });
+    expect((await eventsFor(gus.auth)).get(e.alumni.id).counts).toEqual({ going: 2, maybe: 0 });
+    expect((await eventsFor(world.ben.auth)).get(e.alumni.id).counts).toEqual({ going: 3, maybe: 0 });
+    expect((await eventsFor(world.lead.auth, world.group)).get(e.alumni.id).counts).toEqual({ going: 3, maybe: 0 });
   });
 
   it('event for both: alumni are named under ALUMNI_DIRECTORY, members under the group agreement', async () => {

@@ -271,7 +271,7 @@ export class GroupEventResolver {
 
   @FieldResolver(() => [String], {
     nullable: true,
-    description: 'Display names of others going: for staff; for an invitee only while they are going themself, and only of attendees who consent (ALUMNI_DIRECTORY for alumni, the group agreement for members).',
+    description: 'Display names of others going: for staff; for an invitee only while they are going themself, and only of attendees who consent (ALUMNI_DIRECTORY for alumni, the group agreement for members), never of a member on hold. In display-name order.',
   })
   attendees(@Root() e: GroupEvent, @Ctx() ctx: AuthedContext) {
     return attendeesOf(ctx, e);

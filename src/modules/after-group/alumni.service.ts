@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { RequestContext } from '../../context';
 import { sqlList } from '../../db/sql-parts';
-import { displayNameOf } from '../clients/client.entity';
+import { byDisplayName, displayNameOf } from '../clients/client.entity';
 import { consentCheckLoader } from '../consent/consent-check';
 import { ConsentType } from '../consent/consent.enums';
 import { groupLoaders } from '../groups/group.loaders';
@@ -40,7 +40,7 @@ export const alumniLoader = (ctx: RequestContext) =>
             displayName: displayNameOf({ givenName: r.given_name, familyName: r.family_name, preferredName: r.preferred_name }),
           }),
         )
-        .sort((a, b) => a.displayName.localeCompare(b.displayName)),
+        .sort(byDisplayName),
     );
   });
 

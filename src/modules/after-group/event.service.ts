@@ -5,7 +5,7 @@ import { decodeCursor, keysetPage, Page, pageOf } from '../../common/connection'
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
 import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
-import { displayNameOf } from '../clients/client.entity';
+import { byDisplayName, displayNameOf } from '../clients/client.entity';
 import { consentCheckLoader } from '../consent/consent-check';
 import { ConsentType } from '../consent/consent.enums';
 import { groupLoaders } from '../groups/group.loaders';
@@ -60,16 +60,18 @@ export const eventLoaders = (ctx: RequestContext) => ({
               (SELECT m.status FROM memberships m WHERE m.group_id = e.group_id AND m.client_id = r.client_id
                 ORDER BY (m.status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')), m.created_at DESC LIMIT 1) AS status
          FROM event_rsvps r JOIN group_events e ON e.id = r.event_id JOIN clients c ON c.id = r.client_id
-        WHERE r.event_id = ANY($1) ORDER BY c.family_name, c.given_name`,
+        WHERE r.event_id = ANY($1)`,
       [[...eventIds]],
     );
-    const all = rows.map((r) => ({
-      eventId: r.event_id,
-      clientId: r.client_id,
-      response: r.response,
-      membershipStatus: r.status,
-      displayName: displayNameOf({ givenName: r.given_name, familyName: r.family_name, preferredName: r.preferred_name }),
-    }));
+    const all = rows
+      .map((r) => ({
+        eventId: r.event_id,
+        clientId: r.client_id,
+        response: r.response,
+        membershipStatus: r.status,
+        displayName: displayNameOf({ givenName: r.given_name, familyName: r.family_name, preferredName: r.preferred_name }),
+      }))
+      .sort(byDisplayName);
     return eventIds.map((id) => all.filter((r) => r.eventId === id));
   }),
 });
@@ -197,8 +199,25 @@ export async function myRsvp(ctx: AuthedContext, event: GroupEvent): Promise<Rsv
   return (await ctx.loaders.of(eventLoaders).rsvps.load(event.id)).find((r) => r.clientId === clientId)?.response ?? null;
 }
 
-/** Counted as the attendee list is drawn: only answers of those still invited (one who RSVPed and then left is not going). */
+/**
+ * Answers of those still invited (one who RSVPed and then left is not going). Staff count them
+ * all. A member counts only those they could be shown: themself, ACTIVE members, and, when the
+ * viewer is an alumnus, alumni in the group's alumni directory. So a peer's hold, completion or
+ * discharge moves the counts exactly as any departure does, and tells nothing the roster does not.
+ */
 export async function rsvpCounts(ctx: AuthedContext, event: GroupEvent) {
   const invited = (await ctx.loaders.of(eventLoaders).rsvps.load(event.id)).filter((r) => isInvited(event.audience, r.membershipStatus ?? undefined));
-  return { going: invited.filter((r) => r.response === RsvpResponse.GOING).length, maybe: invited.filter((r) => r.response === RsvpResponse.MAYBE).length };
+  const counted = ctx.viewer.kind === 'STAFF' ? invited : await countedForMember(ctx, event, invited);
+  return { going: counted.filter((r) => r.response === RsvpResponse.GOING).length, maybe: counted.filter((r) => r.response === RsvpResponse.MAYBE).length };
+}
+
+async function countedForMember(ctx: AuthedContext, event: GroupEvent, invited: Rsvp[]): Promise<Rsvp[]> {
+  const self = ctx.viewer.kind === 'MEMBER' ? ctx.viewer.clientId : null;
+  const ownStatus = self ? (await ctx.loaders.of(viewerFactsLoader).get()).ownMemberships.get(event.groupId)?.status : undefined;
+  const alumni = ownStatus === 'COMPLETED' ? invited.filter((r) => r.clientId !== self && r.membershipStatus === 'COMPLETED') : [];
+  const answers = await ctx.loaders.of(consentCheckLoader).loadMany(
+    alumni.map((r) => ({ clientId: r.clientId, type: ConsentType.ALUMNI_DIRECTORY, scope: { kind: 'GROUP' as const, groupId: event.groupId } })),
+  );
+  const listed = new Set(alumni.filter((_, i) => typeof answers[i] === 'string').map((r) => r.clientId));
+  return invited.filter((r) => r.clientId === self || r.membershipStatus === 'ACTIVE' || listed.has(r.clientId));
 }

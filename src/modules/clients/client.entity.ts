@@ -62,6 +62,14 @@ export class Client implements Node {
 /** A client row's name columns (`t` its SQL alias) for a compiled read's `jsonRow`, keyed as `displayNameOf` reads them. */
 export const nameColumns = (t: string): [string, string][] => [['givenName', `${t}.given_name`], ['familyName', `${t}.family_name`], ['preferredName', `${t}.preferred_name`]];
 
+/**
+ * The order of lists members see of each other: by the display name they see, then by client id.
+ * Never by legal names, which the order would otherwise tell about (a preferred name that is not
+ * the legal one, how hidden surnames compare).
+ */
+export const byDisplayName = (a: { displayName: string; clientId: string }, b: { displayName: string; clientId: string }): number =>
+  a.displayName.localeCompare(b.displayName) || (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0);
+
 export function displayNameOf(c: Pick<Client, 'preferredName' | 'givenName' | 'familyName'>): string {
   const first = (c.preferredName?.trim() || c.givenName).split(/\s+/)[0];
   const initial = [...c.familyName.trim()][0] ?? '';

@@ -232,7 +232,7 @@ export const goalLoaders = (ctx: RequestContext) => {
         `${SELECT_GOALS}
           WHERE g.group_id = ANY($1) AND g.visibility = 'GROUP' AND om.status = 'ACTIVE'
             AND g.lifecycle_status IN (${SHOWN_TO_OTHERS_SQL})
-          ORDER BY c.family_name, c.given_name, g.created_at, g.id`,
+          ORDER BY g.created_at, g.id`,
         [[...groupIds]],
       );
       const visible = await applyGoalRules(ctx, rows.map(goalFromRow));

@@ -1,3 +1,4 @@
+import { byDisplayName } from '../clients/client.entity';
 import { SqlParts } from '../../db/sql-parts';
 import { AuditAction } from '../../audit/audit-action';
 import { auditRefusedRead, refusedWrite, stateConflict } from '../../audit/denied-subject';
@@ -224,13 +225,13 @@ export async function accountabilityBoard(ctx: AuthedContext, groupId: string) {
   const visible = await ctx.loaders.of(groupLoaders).visibleById.load(groupId);
   if (!visible || visible.access === 'DIRECTORY') return [];
   const goals = await ctx.loaders.of(goalLoaders).boardByGroup.load(groupId);
-  const byOwner = new Map<string, { displayName: string; goals: Goal[] }>();
+  const byOwner = new Map<string, { clientId: string; displayName: string; goals: Goal[] }>();
   for (const g of goals) {
     if (ctx.viewer.kind === 'MEMBER' && g.clientId === ctx.viewer.clientId) continue;
     // Named to everyone the board shows to (it needs access to the group, and so a roster scope for keys).
-    const entry = byOwner.get(g.clientId) ?? { displayName: g.ownerDisplayName ?? '', goals: [] };
+    const entry = byOwner.get(g.clientId) ?? { clientId: g.clientId, displayName: g.ownerDisplayName ?? '', goals: [] };
     entry.goals.push(g);
     byOwner.set(g.clientId, entry);
   }
-  return [...byOwner.values()];
+  return [...byOwner.values()].sort(byDisplayName);
 }
