@@ -389,6 +389,26 @@ describe('the roster connection', () => {
     expect(second.pageInfo.hasNextPage).toBe(false);
   });
 
+  it('refuses a cursor naming no membership of the group with BAD_USER_INPUT, failing that roster alone (session 12)', async () => {
+    const clinic = await createClinic();
+    const one = await groupWithMembers(clinic, { capacity: 5, members: 3, activate: false });
+    const two = await groupWithMembers(clinic, { capacity: 5, members: 2, activate: false });
+    const cursorOf = (id: string) => Buffer.from(JSON.stringify([id])).toString('base64url');
+    const query = `query($one: ID!, $two: ID!, $after: String) {
+      a: group(id: $one) { members(first: 2, after: $after) { totalCount edges { node { id } } } }
+      b: group(id: $two) { members(first: 5) { totalCount edges { node { id } } } } }`;
+    // Another group's membership, a membership of no group, and a text no list gave.
+    for (const after of [cursorOf(two.members[0].id), cursorOf(randomUUID()), 'bm90LWEtY3Vyc29y']) {
+      const res = await gql(clinic.admin.auth, query, { one: one.group.gid, two: two.group.gid, after });
+      expect(res.errors!.map((e: any) => [e.extensions.code, e.path.join('.')])).toEqual([['BAD_USER_INPUT', 'a.members']]);
+      expect(res.data.a).toEqual({ members: null });
+      expect(res.data.b.members.edges.map((e: any) => e.node.id)).toEqual(two.members.map((m) => m.gid));
+    }
+    // The group's own cursor still pages.
+    const page = ok(await gql(clinic.admin.auth, query, { one: one.group.gid, two: two.group.gid, after: cursorOf(one.members[0].id) }));
+    expect(page.a.members.edges.map((e: any) => e.node.id)).toEqual(one.members.slice(1, 3).map((m) => m.gid));
+  });
+
   it('filters the roster by status for staff', async () => {
     const clinic = await createClinic();
     const { group, members } = await groupWithMembers(clinic, { capacity: 2, members: 4, activate: false });

@@ -1,7 +1,7 @@
 import { IsOptional, Max, Min } from 'class-validator';
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { Rule } from '../../auth/viewer';
-import { ConnectionType, FilteredPageArgs, listSize } from '../../common/connection';
+import { ConnectionType, decodeCursor, FilteredPageArgs, listSize } from '../../common/connection';
 import { isSafeText, SafeText } from '../../common/safe-text';
 import { badInput } from '../../errors/domain-error';
 import type { AuthedContext } from '../../context';
@@ -148,6 +148,8 @@ export class GroupResolver {
   async members(@Root() group: TherapyGroup, @Args({ validate: false }) args: MembersArgs, @Ctx() ctx: AuthedContext) {
     args.first = listSize(args.first, 'first');
     if (args.after && (args.after.length > 500 || !isSafeText(args.after))) throw badInput('Invalid cursor', { argument: 'after' });
+    // Checked here, not in the batch: a malformed cursor fails this field, not every roster batched with it.
+    decodeCursor(args.after, ['uuid']);
     const visible = await ctx.loaders.of(groupLoaders).visibleById.load(group.id);
     if (!visible) return null;
     const loader = ctx.loaders.of(membershipLoaders).membersOfGroup;

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { AuditAction } from '../../audit/audit-action';
-import { decodeCursor, Page, pageOf } from '../../common/connection';
+import { badCursor, decodeCursor, Page, pageOf } from '../../common/connection';
 import type { RequestContext } from '../../context';
 import { groupLoaders } from '../groups/group.loaders';
 import { memberSeesPeers } from '../groups/group.policy';
@@ -72,7 +72,7 @@ export const membershipLoaders = (ctx: RequestContext) => ({
         shapes.set(shape, [...(shapes.get(shape) ?? []), k]);
       }
       const viewerClient = ctx.viewer?.kind === 'MEMBER' ? ctx.viewer.clientId : null;
-      const pages = new Map<string, Page<Membership>>();
+      const pages = new Map<string, Page<Membership> | Error>();
       for (const group of shapes.values()) {
         const { args, scope } = group[0];
         const cursor = decodeCursor(args.after, ['uuid']);
@@ -84,12 +84,16 @@ export const membershipLoaders = (ctx: RequestContext) => ({
         if (statusParam) q.and(`m.status = ANY(${statusParam})`);
         if (scope === 'PEERS') q.and(`(m.client_id = ${q.param(viewerClient)}::uuid OR m.status = 'ACTIVE')`);
         if (scope === 'SELF') q.and(`m.client_id = ${q.param(viewerClient)}::uuid`);
-        if (cursor) q.and(`(m.created_at, m.id) > (SELECT created_at, id FROM memberships WHERE id = ${q.param(cursor[0])}::uuid)`);
+        // A cursor names a membership of this group (one the viewer may not see listed now still
+        // places the page, as a peer's who went on hold since); any other answers BAD_USER_INPUT.
+        const cursorParam = cursor ? q.param(cursor[0]) : undefined;
+        if (cursorParam) q.and(`(m.created_at, m.id) > (SELECT created_at, id FROM memberships WHERE id = ${cursorParam}::uuid AND group_id = g.id)`);
+        const cursorFound = cursorParam ? `EXISTS (SELECT 1 FROM memberships WHERE id = ${cursorParam}::uuid AND group_id = g.id)` : 'true';
         // Only roster viewers get totalCount: a member learns nothing from counts of rows they cannot see.
         const total = scope === 'ALL' ? `(SELECT count(*)::int FROM memberships t WHERE t.group_id = g.id ${statusParam ? `AND t.status = ANY(${statusParam})` : ''})` : 'NULL::int';
-        const rows = await ctx.db.query<MembershipRow & { page_group_id: string; total: number | null }>(
-          `SELECT g.id AS page_group_id, n.total, x.* FROM unnest($1::uuid[]) WITH ORDINALITY AS g(id, ord)
-             CROSS JOIN LATERAL (SELECT ${total} AS total) n
+        const rows = await ctx.db.query<MembershipRow & { page_group_id: string; total: number | null; cursor_found: boolean }>(
+          `SELECT g.id AS page_group_id, n.total, n.cursor_found, x.* FROM unnest($1::uuid[]) WITH ORDINALITY AS g(id, ord)
+             CROSS JOIN LATERAL (SELECT ${total} AS total, ${cursorFound} AS cursor_found) n
              LEFT JOIN LATERAL (
                SELECT ${MEMBERSHIP_COLUMNS} FROM memberships m JOIN clients c ON c.id = m.client_id
                 WHERE m.group_id = g.id ${q.andAll}
@@ -100,12 +104,17 @@ export const membershipLoaders = (ctx: RequestContext) => ({
         );
         // An empty page still has one row per group, carrying its total.
         const totals = new Map(rows.map((r) => [r.page_group_id, r.total ?? undefined]));
+        const misplaced = new Set(rows.filter((r) => !r.cursor_found).map((r) => r.page_group_id));
         const members = rows.filter((r) => r.id !== null);
         const fetched = members.map(membershipFromRow);
         const views = await applyViews(ctx, fetched, false);
         // Full rows are the fetched objects themselves (peer views are redacted copies).
         const full = new Set(fetched);
         for (const k of group) {
+          if (misplaced.has(k.groupId)) {
+            pages.set(JSON.stringify([k.groupId, k.args, k.scope]), badCursor());
+            continue;
+          }
           const mine = views.filter((v, i) => v !== null && members[i].group_id === k.groupId) as Membership[];
           const page = pageOf(mine, args.first, (m) => [m.id], totals.get(k.groupId));
           // The look-ahead row only tells hasNextPage: it is not shown, so not audited.
