@@ -204,6 +204,13 @@ export async function createApp(options: AppOptions) {
       res.status(413).json({ errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
     } else if (e?.type === 'entity.parse.failed') {
       res.status(400).json({ errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+    } else if (e?.status === 415) {
+      // A charset other than UTF-8, or a Content-Encoding the body parser does not inflate.
+      const message = e.type === 'charset.unsupported' ? 'Send the JSON body in UTF-8' : 'Unsupported Content-Encoding: send the body as is, or gzip, deflate or br';
+      res.status(415).json({ errors: [{ message, extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }] });
+    } else if (e?.status && e.status >= 400 && e.status < 500) {
+      // The body could not be read as sent (a gzip body that is not gzip, a length that does not match).
+      res.status(e.status).json({ errors: [{ message: 'The request body could not be read', extensions: { code: 'BAD_REQUEST' } }] });
     } else {
       log.error({ err: { type: (error as Error)?.name } }, 'unhandled http error');
       res.status(e?.status && e.status < 500 ? e.status : 500).json({

@@ -198,6 +198,29 @@ describe('HTTP transport', () => {
     expect(await clinicCounts(clinic.id)).toEqual(before);
   });
 
+  it('answers a body it cannot read with a stable 4xx code, not an internal error: another charset, an unknown encoding, a false gzip', async () => {
+    const { app } = await getTestApp();
+    const before = await clinicCounts(clinic.id);
+    const body = JSON.stringify({ query: CREATE_CLIENT, variables: { input: { givenName: 'Odd', familyName: 'Body' } } });
+    const send = (headers: Record<string, string>) => {
+      const req = request(app).post('/graphql').set('authorization', clinic.admin.auth);
+      for (const [k, v] of Object.entries(headers)) req.set(k, v);
+      return req.send(body);
+    };
+    const cases: [Record<string, string>, number, string][] = [
+      [{ 'content-type': 'application/json; charset=latin1' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [{ 'content-type': 'application/json', 'content-encoding': 'compress' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [{ 'content-type': 'application/json', 'content-encoding': 'gzip' }, 400, 'BAD_REQUEST'],
+    ];
+    for (const [headers, status, code] of cases) {
+      const res = await send(headers);
+      expect(res.status).toBe(status);
+      expect(res.body.errors.map((e: any) => e.extensions.code)).toEqual([code]);
+      expect(res.body.data).toBeUndefined();
+    }
+    expect(await clinicCounts(clinic.id)).toEqual(before);
+  });
+
   it('blocks a GET without a preflight header (CSRF prevention), and serves it with one', async () => {
     const { app } = await getTestApp();
     const blocked = await request(app).get('/graphql').query({ query: VIEWER }).set('authorization', clinic.admin.auth);
