@@ -218,6 +218,23 @@ describe('attendance that is refused, all or nothing', () => {
     );
   });
 
+  it('names each id that is no membership by its index, however many there are, not as one listed twice (session 12)', async () => {
+    const world = await sessionWorld({ members: 1 });
+    const res = await expectRefused('BAD_USER_INPUT', [world.clinic.id, neighbour.clinic.id], () =>
+      gql(world.lead.auth, RECORD_ATTENDANCE, {
+        input: {
+          sessionId: world.session.gid,
+          records: [
+            { membershipId: 'x', status: 'ABSENT' },
+            { membershipId: world.members[0].gid, status: 'ABSENT' },
+            { membershipId: world.members[0].client.gid, status: 'ABSENT' },
+          ],
+        },
+      }),
+    );
+    expect(res.errors![0].extensions).toMatchObject({ field: 'records', indexes: [0, 2] });
+  });
+
   it('refuses a clinician who does not facilitate the group (FORBIDDEN) and a member (FORBIDDEN)', async () => {
     const world = await sessionWorld({ members: 1 });
     const outsider = await world.clinic.addStaff('CLINICIAN');

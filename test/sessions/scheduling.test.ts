@@ -250,6 +250,26 @@ describe('changing and cancelling sessions', () => {
     );
   });
 
+  it('refuses sessions that would end past what a DateTime carries (year 9999): a series, a long one, a move (session 12)', async () => {
+    const world = await sessionWorld({ members: 1 });
+    const attempts = [
+      { groupId: world.group.gid, firstStart: '9999-06-01T18:00:00Z', durationMinutes: 60, weekly: { count: 52 } },
+      { groupId: world.group.gid, firstStart: '9999-12-01T18:00:00Z', durationMinutes: 60, weekly: { until: '9999-12-31' } },
+      { groupId: world.group.gid, firstStart: '9999-12-31T23:00:00Z', durationMinutes: 480 },
+    ];
+    for (const input of attempts) {
+      const res = await expectRefused('BAD_USER_INPUT', [world.clinic.id, neighbour.clinic.id], () => gql(world.lead.auth, SCHEDULE, { input }));
+      expect(res.errors![0].extensions).toMatchObject({ field: input.weekly ? 'weekly' : 'durationMinutes' });
+    }
+    const moved = await expectRefused('BAD_USER_INPUT', [world.clinic.id, neighbour.clinic.id], () =>
+      gql(world.lead.auth, UPDATE_SESSION, { input: { sessionId: world.session.gid, scheduledStart: '9999-12-31T22:30:00Z' } }),
+    );
+    expect(moved.errors![0].extensions).toMatchObject({ field: 'scheduledStart' });
+    // Late in year 9999 is still a date: a session well before its end is scheduled.
+    const late = ok(await gql(world.lead.auth, SCHEDULE, { input: { groupId: world.group.gid, firstStart: '9999-12-01T18:00:00Z', durationMinutes: 60, weekly: { count: 4 } } }));
+    expect(late.scheduleSessions.sessions).toHaveLength(4);
+  });
+
   it('cancels with a reason and keeps the session\'s notes and attendance', async () => {
     const world = await sessionWorld({ members: 2 });
     await recordAttendance(world.lead.auth, world.session, [

@@ -47,6 +47,18 @@ describe('syncRoster with an idempotencyKey', () => {
     expect([await fullState(w.clinic.id), await neighbours(w)]).toEqual(before);
   });
 
+  it('counts a key\'s length in characters, as documented: 200 emoji are a key, 201 are not (session 12)', async () => {
+    const w = await syncWorld();
+    const longest = '\u{1F600}'.repeat(200);
+    const first = await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 2), { idempotencyKey: longest }));
+    expect(first.applied).toBe(true);
+    expect((await keyRows(w.clinic.id)).map((k: any) => [...k.key].length)).toEqual([200]);
+    expect(await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 2), { idempotencyKey: longest }))).toEqual(first);
+    const before = await fullState(w.clinic.id);
+    expectError(await syncRoster(w.writer.auth, w.group, rosterRows(3, 2), { idempotencyKey: `${longest}\u{1F600}` }), 'BAD_USER_INPUT');
+    expect(await fullState(w.clinic.id)).toEqual(before);
+  });
+
   it('records a retry\'s release as the run\'s: the same reads of stored clients and memberships, about the same members', async () => {
     const w = await syncWorld();
     await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 3)));

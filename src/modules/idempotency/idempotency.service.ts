@@ -43,7 +43,9 @@ export async function withIdempotency<T>(
   },
 ): Promise<T> {
   if (key === null || key === undefined) return run();
-  if (key.length < 1 || key.length > 200 || /[\u0000-\u001f]/.test(key)) {
+  // Characters, as SafeText and the column's CHECK count them (an emoji is one, not two UTF-16 units).
+  const characters = [...key].length;
+  if (characters < 1 || characters > 200 || /[\u0000-\u001f]/.test(key)) {
     throw badInput('idempotencyKey must be 1–200 printable characters', { field: 'idempotencyKey' });
   }
   const hash = requestHash(operation, input);

@@ -17,6 +17,15 @@ import { ATTENDED, Attendance, GroupSession, SessionStatus } from './session.typ
 const SESSION = 'GroupSession';
 export const MAX_SERIES = 104;
 
+const WEEK_MS = 7 * 86_400_000;
+/** The last instant a DateTime carries (9999-12-31T23:59:59.999Z), less 3 hours for a series' daylight-saving drift. */
+const LATEST_END = Date.UTC(9999, 11, 31, 20, 59, 59, 999);
+
+/** A session ending past what a DateTime can carry would be stored, and come back as no client can read it: refused. */
+function refuseBeyondYear9999(lastStart: number, minutes: number, field: string): void {
+  if (lastStart + minutes * 60_000 > LATEST_END) throw badInput('Sessions must end before 9999-12-31T21:00:00Z', { field });
+}
+
 export async function getSession(ctx: AuthedContext, globalId: string): Promise<GroupSession> {
   const id = uuidOf(globalId, SESSION);
   const session = id ? await ctx.loaders.of(sessionLoaders).visibleById.load(id) : null;
@@ -116,6 +125,8 @@ export async function scheduleSessions(ctx: AuthedContext, input: ScheduleSessio
   }
   const count = weekly?.count ?? (weekly ? MAX_SERIES : 1);
   const until = toSqlDate(weekly?.until) ?? null;
+  const seriesEnd = input.firstStart.getTime() + (count - 1) * WEEK_MS;
+  refuseBeyondYear9999(until ? Math.min(seriesEnd, Date.parse(`${until}T00:00:00Z`) + 2 * 86_400_000) : seriesEnd, input.durationMinutes, weekly ? 'weekly' : 'durationMinutes');
   const recurrenceId = weekly ? randomUUID() : null;
   const rows = await ctx.db.query<Parameters<typeof sessionFromRow>[0]>(
     `WITH tz AS (SELECT timezone FROM clinics WHERE id = $1),
@@ -146,6 +157,7 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
   const minutes = input.durationMinutes ?? locked.durationMinutes;
   const status = input.status ?? locked.status;
   const moved = start.getTime() !== locked.scheduledStart.getTime();
+  refuseBeyondYear9999(start.getTime(), minutes, input.scheduledStart ? 'scheduledStart' : 'durationMinutes');
   // Attendance was judged against the session's date (who was seated then): it stays where it was held.
   if (moved && locked.hasAttendance) throw conflict('Attendance is recorded for this session: it cannot be moved', { reason: 'ATTENDANCE_RECORDED' });
   // So was every note (about someone seated on that date): a signed record keeps its meeting's date.
@@ -217,7 +229,9 @@ export async function recordAttendance(ctx: AuthedContext, input: RecordAttendan
     throw conflict('Members attend a session once it has started: record absences only, until then', { reason: 'SESSION_NOT_STARTED' });
   }
   const ids = input.records.map((r) => uuidOf(r.membershipId, 'Membership') ?? '');
-  if (new Set(ids).size !== ids.length) throw badInput('A membership is listed twice', { field: 'records' });
+  // Ids that name no membership are reported below, by index, with the others not found.
+  const named = ids.filter((id) => id !== '');
+  if (new Set(named).size !== named.length) throw badInput('A membership is listed twice', { field: 'records' });
   input.records.forEach((r, i) => {
     if (r.joinedAt && r.leftAt && r.leftAt < r.joinedAt) throw badInput(`records[${i}]: leftAt is before joinedAt`, { field: `records.${i}.leftAt`, index: i });
   });
