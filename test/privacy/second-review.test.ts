@@ -226,10 +226,19 @@ describe('inputs PostgreSQL would refuse are refused first, as bad input', () =>
     });
     expectError(res, 'BAD_USER_INPUT');
     expect(await ownerQuery(`SELECT count(*)::int AS n FROM clients WHERE clinic_id = $1`, [w.clinic.id])).toEqual(before);
-    // Year 0001 is a date PostgreSQL keeps.
-    ok(await gql(w.clinic.admin.auth, `mutation($input: CreateClientInput!) { createClient(input: $input) { client { id } } }`, {
-      input: { givenName: 'Ada', familyName: 'Year', dateOfBirth: '0001-01-01' },
-    }));
+    // A birth date is judged as a roster sync judges it (session 12): from 1900-01-01 through the clinic's today.
+    const CREATE = `mutation($input: CreateClientInput!) { createClient(input: $input) { client { id dateOfBirth } } }`;
+    for (const dateOfBirth of ['0001-01-01', '1899-12-31', '2999-01-01']) {
+      const refused = await gql(w.clinic.admin.auth, CREATE, { input: { givenName: 'Ada', familyName: 'Year', dateOfBirth } });
+      expectError(refused, 'BAD_USER_INPUT');
+      expect(refused.errors![0].extensions).toMatchObject({ field: 'dateOfBirth' });
+    }
+    expect(await ownerQuery(`SELECT count(*)::int AS n FROM clients WHERE clinic_id = $1`, [w.clinic.id])).toEqual(before);
+    const ada = ok(await gql(w.clinic.admin.auth, CREATE, { input: { givenName: 'Ada', familyName: 'Year', dateOfBirth: '1900-01-01' } })).createClient.client;
+    expect(ada.dateOfBirth).toBe('1900-01-01');
+    const UPDATE = `mutation($input: UpdateClientInput!) { updateClient(input: $input) { client { dateOfBirth } } }`;
+    expectError(await gql(w.clinic.admin.auth, UPDATE, { input: { id: ada.id, dateOfBirth: '1890-05-01' } }), 'BAD_USER_INPUT');
+    expect((await ownerQuery(`SELECT date_of_birth::text AS d FROM clients WHERE id = $1`, [uuidOf(ada.id)]))[0].d).toBe('1900-01-01');
   });
 
   it('a goal due before today with no start date is BAD_USER_INPUT, nothing stored', async () => {

@@ -35,7 +35,7 @@ export class CreateClientInput {
   @SafeText({ max: 20 })
   phone?: string | null;
 
-  @Field(() => CalendarDate, { nullable: true, description: 'Date of birth, YYYY-MM-DD, not in the future.' })
+  @Field(() => CalendarDate, { nullable: true, description: 'Date of birth, YYYY-MM-DD: from 1900-01-01 through today in the clinic\'s calendar, as a roster sync accepts it (BAD_USER_INPUT otherwise).' })
   @IsOptional()
   dateOfBirth?: Date | null;
 
@@ -85,7 +85,7 @@ export class UpdateClientInput {
   @SafeText({ max: 20 })
   phone?: string | null;
 
-  @Field(() => CalendarDate, { nullable: true, description: 'Date of birth, YYYY-MM-DD.' })
+  @Field(() => CalendarDate, { nullable: true, description: 'Date of birth, YYYY-MM-DD: from 1900-01-01 through today in the clinic\'s calendar (BAD_USER_INPUT otherwise).' })
   @IsOptional()
   dateOfBirth?: Date | null;
 

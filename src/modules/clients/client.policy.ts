@@ -30,3 +30,9 @@ export const canWriteClients = (viewer: Viewer) =>
 
 /** Whether this viewer needs the facilitation facts to decide client reads. */
 export const needsFacilitationFacts = (viewer: Viewer) => viewer.kind === 'STAFF' && viewer.role === 'CLINICIAN';
+
+/**
+ * A birth date a clinic's record may hold, the same for `createClient`, `updateClient` and a
+ * roster sync (YYYY-MM-DD strings): from 1900-01-01 through the clinic's today.
+ */
+export const isPlausibleBirthDate = (day: string, clinicToday: string): boolean => day >= '1900-01-01' && day <= clinicToday;

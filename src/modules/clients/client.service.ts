@@ -12,7 +12,7 @@ import { withIdempotency } from '../idempotency/idempotency.service';
 import { Client } from './client.entity';
 import { CreateClientInput, UpdateClientInput } from './client.inputs';
 import { clientLoaders } from './client.loaders';
-import { canWriteClients, clientListScope } from './client.policy';
+import { canWriteClients, clientListScope, isPlausibleBirthDate } from './client.policy';
 
 export const RESOURCE = 'Client';
 
@@ -81,10 +81,18 @@ function columnsOf(input: Partial<CreateClientInput>) {
   if (input.pronouns !== undefined) out.pronouns = input.pronouns?.trim() || null;
   if (input.email !== undefined) out.email = input.email?.trim() || null;
   if (input.phone !== undefined) out.phone = input.phone || null;
-  if (input.dateOfBirth !== undefined) {
-    const day = toSqlDate(input.dateOfBirth) ?? null;
-    if (day && day > new Date().toISOString().slice(0, 10)) throw badInput('dateOfBirth is in the future', { field: 'dateOfBirth' });
-    out.dateOfBirth = day;
+  if (input.dateOfBirth !== undefined) out.dateOfBirth = toSqlDate(input.dateOfBirth) ?? null;
+  return out;
+}
+
+/** The record's columns from the input, its birth date judged as a roster sync judges it (the clinic's today). */
+async function checkedColumnsOf(ctx: AuthedContext, input: Partial<CreateClientInput>) {
+  const out = columnsOf(input);
+  if (out.dateOfBirth) {
+    const [{ today }] = await ctx.db.query<{ today: string }>(`SELECT clinic_today()::text AS today`);
+    if (!isPlausibleBirthDate(out.dateOfBirth as string, today)) {
+      throw badInput('dateOfBirth must fall between 1900-01-01 and today, in the clinic\'s calendar', { field: 'dateOfBirth' });
+    }
   }
   return out;
 }
@@ -98,13 +106,11 @@ export async function createClient(ctx: AuthedContext, input: CreateClientInput)
 }
 
 async function insertClient(ctx: AuthedContext, input: CreateClientInput): Promise<Client> {
+  const c = await checkedColumnsOf(ctx, input);
   const [row] = await ctx.db.query<{ id: string }>(
     `INSERT INTO clients (clinic_id, given_name, family_name, preferred_name, pronouns, email, phone, date_of_birth)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-    (() => {
-      const c = columnsOf(input);
-      return [ctx.db.clinicId, c.givenName, c.familyName, c.preferredName ?? null, c.pronouns ?? null, c.email ?? null, c.phone ?? null, c.dateOfBirth ?? null];
-    })(),
+    [ctx.db.clinicId, c.givenName, c.familyName, c.preferredName ?? null, c.pronouns ?? null, c.email ?? null, c.phone ?? null, c.dateOfBirth ?? null],
   );
   await attachExternalIds(ctx, RESOURCE, row.id, input.externalIds);
   ctx.audit.record({ action: AuditAction.CREATE, resourceType: RESOURCE, resourceId: row.id, subjectClientId: row.id });
@@ -116,7 +122,7 @@ export async function updateClient(ctx: AuthedContext, input: UpdateClientInput)
   const loader = ctx.loaders.of(clientLoaders).visibleById;
   const id = uuidOf(input.id, RESOURCE);
   if (!id || !(await loader.load(id))) throw notFound(RESOURCE);
-  const changes = columnsOf(input);
+  const changes = await checkedColumnsOf(ctx, input);
   if (Object.keys(changes).length > 0) {
     await ctx.db.manager.update(Client, { id }, { ...changes, updatedAt: () => 'now()' } as never);
   }

@@ -1,5 +1,6 @@
 import { isSafeText } from '../../common/safe-text';
 import { canTransition, isEnded, isSeated, MembershipStatus } from '../memberships/membership-status';
+import { isPlausibleBirthDate } from '../clients/client.policy';
 
 export interface RosterRow {
   externalId: { system: string; value: string };
@@ -106,7 +107,7 @@ const blankToNull = (v: string | null | undefined) => (v === undefined || v === 
 function validDate(value: string, today: string): boolean {
   if (!DATE_RE.test(value)) return false;
   const d = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value && value >= '1900-01-01' && value <= today;
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value && isPlausibleBirthDate(value, today);
 }
 
 /** Longest external identifier system or value, in characters. */
