@@ -7,6 +7,7 @@ import { toGlobalId } from '../../src/common/global-id';
 import { ownerQuery } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
 import {
+  acceptAgreement,
   activeGroup,
   agreementConsentOf,
   BOARD,
@@ -227,6 +228,36 @@ describe('revoking withdraws the decision, whatever copies of it were stored bef
     // Her agreement, and Sam's own consents, stand.
     expect((await consentRow((await agreementConsentOf(kim, group)).id)).revoked_at).toBeNull();
     expect(await ownerQuery(`SELECT 1 FROM consent_records WHERE client_id = $1 AND revoked_at IS NOT NULL`, [sam.client.id])).toEqual([]);
+  });
+});
+
+describe('the group agreement recorded by staff (session 12)', () => {
+  it('a signed form naming the current version records the acceptance, as the app does; another version records the consent alone', async () => {
+    const { group, lead, members } = await activeGroup({ members: 3, accept: false });
+    const [sam, kim, lee] = members;
+    await acceptAgreement(kim, group);
+    expect(await memberNames(sam.auth, group)).toHaveLength(1);
+    const acceptance = async (m: typeof sam) =>
+      (await ownerQuery(`SELECT agreement_version_accepted AS v, agreement_accepted_at IS NOT NULL AS at FROM memberships WHERE id = $1`, [m.membershipId]))[0];
+    const record = (documentVersion?: string) =>
+      grantConsent(lead.auth, { clientId: sam.client.gid, type: 'GROUP_AGREEMENT', groupId: group.gid, method: 'SIGNED_FORM', documentVersion });
+
+    // A form of no version, or of another one: the consent is stored, the membership is as it was.
+    await record();
+    await record('0');
+    expect(await acceptance(sam)).toEqual({ v: null, at: false });
+    expect(await memberNames(sam.auth, group)).toHaveLength(1);
+
+    // The current version's form: Sam sees the group from the next request, and the change is audited about her.
+    const signed = await record('1');
+    expect(await acceptance(sam)).toEqual({ v: 1, at: true });
+    expect(await memberNames(sam.auth, group)).toHaveLength(3);
+    const [{ request_id: requestId }] = await ownerQuery(`SELECT request_id FROM audit_events WHERE resource_id = $1 AND action = 'CREATE'`, [signed.id]);
+    expect(await ownerQuery(`SELECT resource_type, subject_client_id FROM audit_events WHERE request_id = $1 AND action = 'UPDATE' AND resource_type = 'Membership'`, [requestId]))
+      .toEqual([{ resource_type: 'Membership', subject_client_id: sam.client.id }]);
+    // Lee, who accepted nothing, is untouched.
+    expect(await acceptance(lee)).toEqual({ v: null, at: false });
+    expect(await memberNames(lee.auth, group)).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,6 @@
 import { AuditAction } from '../../audit/audit-action';
 import { refusedWrite, stateConflict } from '../../audit/denied-subject';
-import { actorOf } from '../../auth/viewer';
+import { actorOf, OwnMembershipRow } from '../../auth/viewer';
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
 import { badInput, forbidden, notFound } from '../../errors/domain-error';
@@ -104,6 +104,34 @@ export async function supersedeConsents(ctx: AuthedContext, clientId: string, de
   await revokeWhere(ctx, clientId, copies.which, copies.params, reason);
 }
 
+async function lockedAgreementVersion(ctx: AuthedContext, groupId: string): Promise<number | null> {
+  const [group] = await ctx.db.query<{ version: number }>(`SELECT agreement_version AS version FROM therapy_groups WHERE id = $1 FOR SHARE`, [groupId]);
+  return group?.version ?? null;
+}
+
+/**
+ * A GROUP_AGREEMENT permit naming the group's current agreement version (the form a member signed,
+ * recorded by staff; or the member's own grant) records the acceptance on the client's open
+ * membership, as acceptGroupAgreement does: otherwise recording the signed form changed nothing
+ * the member sees. Any other version (or none) records the consent alone.
+ */
+async function recordAgreementAccepted(ctx: AuthedContext, clientId: string, groupId: string, version: number): Promise<void> {
+  const accepted = await ctx.db.query<{ id: string }>(
+    `UPDATE memberships SET agreement_version_accepted = $3, agreement_accepted_at = now(), updated_at = now()
+      WHERE group_id = $1 AND client_id = $2 AND status NOT IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')
+        AND COALESCE(agreement_version_accepted, 0) < $3
+      RETURNING id`,
+    [groupId, clientId, version],
+  );
+  ctx.audit.recordMany(accepted.map((m) => ({ action: AuditAction.UPDATE, resourceType: 'Membership', resourceId: m.id, subjectClientId: clientId })));
+  // A member's own grant: authentication's record of their memberships judges the later fields (the shared viewer object).
+  if (ctx.viewer.kind === 'MEMBER' && ctx.viewer.clientId === clientId && accepted.length) {
+    const ids = new Set(accepted.map((m) => m.id));
+    const viewer = ctx.viewer as { ownMemberships: readonly OwnMembershipRow[] };
+    viewer.ownMemberships = viewer.ownMemberships.map((m) => (ids.has(m.id) ? { ...m, agreement_version_accepted: version } : m));
+  }
+}
+
 async function staffMayRead(ctx: AuthedContext, clientId: string) {
   return ctx.viewer.kind === 'STAFF' && (await ctx.loaders.of(clientLoaders).visibleById.load(clientId)) !== null;
 }
@@ -174,11 +202,17 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
     const [{ future }] = await ctx.db.query<{ future: boolean }>(`SELECT $1::timestamptz > now() AS future`, [input.expiresAt]);
     if (!future) throw badInput('expiresAt must be in the future', { field: 'expiresAt' });
   }
+  // The group's agreement version, read (share-locked) before the consent lock, in the order
+  // acceptGroupAgreement takes them.
+  const agreementVersion = input.type === ConsentType.GROUP_AGREEMENT && input.provision === ConsentProvision.PERMIT && groupId ? await lockedAgreementVersion(ctx, groupId) : null;
   const decision: ConsentDecision = { type: input.type, provision: input.provision, scopeKind, groupId, apiKeyId, dataClasses: input.dataClasses };
   // The same decision recorded again (a renewal, a signed form after an electronic grant) replaces
   // the earlier copy: otherwise revoking the newest left an older PERMIT granting as before.
   await supersedeConsents(ctx, clientId, decision, 'Superseded: the same consent recorded again');
   const id = await recordConsent(ctx, { ...decision, clientId, purpose: input.purpose, expiresAt: input.expiresAt, method, documentVersion: input.documentVersion });
+  if (agreementVersion !== null && groupId && input.documentVersion?.trim() === String(agreementVersion)) {
+    await recordAgreementAccepted(ctx, clientId, groupId, agreementVersion);
+  }
   // What the viewer may see can change with it: later fields of the document read afresh.
   ctx.loaders.forgetAll();
   return (await ctx.loaders.of(consentLoaders).visibleById.load(id))!;
