@@ -16,8 +16,9 @@ export interface AuditEntry {
   subjectClientId?: string | null;
   code?: string | null;
   /**
-   * Written in a batch of its own, with no request id: a psychotherapy note's records, which
-   * name no member, must not be joined to the request's other records, which do.
+   * Written in a batch of its own, with no request id and an id from a sequence of its own: a
+   * psychotherapy note's records, which name no member (`subjectClientId` null), must not be
+   * joined to the request's other records, which do.
    */
   apart?: boolean;
 }
@@ -67,8 +68,9 @@ export class AuditLog {
     this.record({ action: AuditAction.DISCLOSE, resourceType: entry.resourceType, resourceId: entry.resourceId, subjectClientId: entry.clientId });
   }
 
-  get pending(): number {
-    return this.entries.size + this.denials.length;
+  /** Refusals not yet written: what a request that commits nothing else still writes. */
+  get pendingDenials(): number {
+    return this.denials.length;
   }
 
   /**
@@ -96,17 +98,17 @@ export class AuditLog {
     }
     if (viewer && clinicId && rows.length) {
       const { actorType, actorId } = actorOf(viewer);
-      const groups: [string | null, AuditEntry[]][] = [[this.requestId, rows.filter((r) => !r.apart)], [null, rows.filter((r) => r.apart)]];
-      for (const [requestId, group] of groups) {
-        for (let at = 0; at < group.length; at += BATCH_LIMIT) {
-          const batch = group.slice(at, at + BATCH_LIMIT);
-          writes.push(
-            INSERT_AUDIT_BATCH.execute([
-              clinicId, actorType, actorId, requestId, arrayLiteral(batch.map((r) => r.action)), arrayLiteral(batch.map((r) => r.resourceType)),
-              arrayLiteral(batch.map((r) => r.resourceId)), arrayLiteral(batch.map((r) => r.subjectClientId)), arrayLiteral(batch.map((r) => r.code)),
-            ]),
-          );
-        }
+      const columns = (batch: AuditEntry[]) => [
+        arrayLiteral(batch.map((r) => r.action)), arrayLiteral(batch.map((r) => r.resourceType)), arrayLiteral(batch.map((r) => r.resourceId)),
+        arrayLiteral(batch.map((r) => r.subjectClientId)), arrayLiteral(batch.map((r) => r.code)),
+      ];
+      const together = rows.filter((r) => !r.apart);
+      const apart = rows.filter((r) => r.apart);
+      for (let at = 0; at < together.length; at += BATCH_LIMIT) {
+        writes.push(INSERT_AUDIT_BATCH.execute([clinicId, actorType, actorId, this.requestId, ...columns(together.slice(at, at + BATCH_LIMIT))]));
+      }
+      for (let at = 0; at < apart.length; at += BATCH_LIMIT) {
+        writes.push(INSERT_APART_AUDIT_BATCH.execute([clinicId, actorType, actorId, ...columns(apart.slice(at, at + BATCH_LIMIT))]));
       }
     }
     try {
@@ -147,4 +149,17 @@ const INSERT_AUDIT_BATCH = new SessionStatement(
    )
    INSERT INTO audit_subjects (clinic_id, subject_client_id, batch_id)
    SELECT DISTINCT $1::uuid, s.id, batch.id FROM batch, unnest($8::uuid[]) AS s(id) WHERE s.id IS NOT NULL`,
+);
+
+/**
+ * Records kept apart from their request (`AuditEntry.apart`; they name no member, so no
+ * `audit_subjects` row): no request id, and a batch id from a sequence of their own, so that
+ * nothing in the request's numbering shows they exist.
+ */
+const INSERT_APART_AUDIT_BATCH = new SessionStatement(
+  'kinship_insert_apart_audit_batch',
+  ['uuid', 'text', 'uuid', 'text[]', 'text[]', 'uuid[]', 'uuid[]', 'text[]'],
+  `INSERT INTO audit_batches (id, clinic_id, actor_type, actor_id, request_id, actions, resource_types, resource_ids, subject_client_ids, codes)
+   OVERRIDING SYSTEM VALUE
+   VALUES (nextval('audit_apart_batch_ids'), $1, $2, $3, NULL, $4, $5, $6, $7, $8)`,
 );

@@ -305,6 +305,11 @@ describe('psychotherapy notes in the audit trail', () => {
       'READ SessionNote', 'READ NoteAddendum',
     ]);
     expect(apart.every((r) => r.request_id === null && r.subject_client_id === null)).toBe(true);
+    // Numbered from a sequence of their own: no gap in the main sequence after the request's batch tells of them.
+    const batchIds = async (where: string, param: unknown[]) =>
+      (await ownerQuery<{ b: string }>(`SELECT DISTINCT batch_id::text AS b FROM audit_events WHERE ${where}`, param)).map((r) => BigInt(r.b));
+    expect((await batchIds(`resource_id IN ($1, $2)`, [world.psychotherapyB.id, addendumId])).every((b) => b >= 900000000000000n)).toBe(true);
+    expect((await batchIds(`request_id = $1`, [requestId])).every((b) => b < 900000000000000n)).toBe(true);
 
     // An admin's trail shows none of them, by type or by the author's other records; the other notes' records show.
     const adminSees = async (filter: Record<string, unknown>) =>
