@@ -35,6 +35,8 @@ async function myConsentsOfType(auth: string, type: string) {
   return all.filter((c) => c.type === type).map((c) => ({ id: c.id, status: c.status, events: c.history.map((h: any) => h.event) }));
 }
 
+const CHANGE_GROUP_STATUS = `mutation($input: ChangeGroupStatusInput!) { changeGroupStatus(input: $input) { group { id status } } }`;
+
 const boardTitles = async (auth: string, groupGid: string) =>
   (ok(await gql(auth, BOARD, { id: groupGid })).group.accountabilityBoard as any[]).flatMap((e) => e.goals.map((g: any) => g.title));
 
@@ -201,6 +203,40 @@ describe('the same decision recorded again replaces the earlier copy', () => {
   });
 });
 
+describe('a copy recorded again never cuts short one that outlasts it, and a lapsed copy is revoked alone (session 12)', () => {
+  it('an admin\'s DENY with an expiry leaves the member\'s standing DENY in force; one without an expiry supersedes a lapsing one', async () => {
+    const { clinic, members } = await activeGroup({ members: 1 });
+    const [kim] = members;
+    const key = await clinic.addApiKey(['goals:read'], 'Coach App');
+    await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid });
+    const standing = await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid, provision: 'DENY' });
+    const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+    const lapsing = await grantConsent(clinic.admin.auth, {
+      clientId: kim.client.gid, type: 'PARTNER_DATA_SHARING', integrationId: key.gid, provision: 'DENY', method: 'VERBAL', expiresAt: inAnHour,
+    });
+    // Kim's DENY stands: when the admin's lapses, hers still withholds.
+    expect((await consentRow(standing.id)).revoked_at).toBeNull();
+    expect((await consentRow(lapsing.id)).revoked_at).toBeNull();
+    // Kim records her DENY again, with no expiry: both earlier copies lapse no later, so both are superseded.
+    const again = await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid, provision: 'DENY' });
+    for (const c of [standing, lapsing]) expect((await consentRow(c.id)).revocation_reason).toBe('Superseded: the same consent recorded again');
+    expect((await consentRow(again.id)).revoked_at).toBeNull();
+  });
+
+  it('revoking a lapsed copy leaves its renewal in force', async () => {
+    const { clinic, group, members } = await activeGroup({ members: 2 });
+    const [sam, kim] = members;
+    const goal = await createGoal(kim, { visibility: 'GROUP' });
+    const lapsed = await insertExpiredConsent(clinic.id, kim.client.id, 'GOAL_SHARING', { groupId: group.id });
+    const renewed = await shareGoals(kim, group);
+    expect((await consentRow(lapsed.id)).revoked_at).toBeNull(); // lapsed copies are not superseded
+    await revokeConsent(kim.auth, lapsed, 'tidying up');
+    expect((await consentRow(lapsed.id)).revocation_reason).toBe('tidying up');
+    expect((await consentRow(renewed.id)).revoked_at).toBeNull();
+    expect(await listedGoalIds(sam.auth)).toEqual([goal.gid]);
+  });
+});
+
 describe('revoking withdraws the decision, whatever copies of it were stored before', () => {
   it('revokes every in-force copy of the revoked consent\'s decision, and nothing else', async () => {
     const { clinic, group, members } = await activeGroup({ members: 2 });
@@ -258,6 +294,14 @@ describe('the group agreement recorded by staff (session 12)', () => {
     // Lee, who accepted nothing, is untouched.
     expect(await acceptance(lee)).toEqual({ v: null, at: false });
     expect(await memberNames(lee.auth, group)).toHaveLength(1);
+  });
+
+  it('records the consent alone in an ARCHIVED group, read-only history', async () => {
+    const { clinic, group, members } = await activeGroup({ members: 1, accept: false });
+    const [sam] = members;
+    for (const status of ['CONCLUDED', 'ARCHIVED']) ok(await gql(clinic.admin.auth, CHANGE_GROUP_STATUS, { input: { groupId: group.gid, status } }));
+    await grantConsent(clinic.supervisor.auth, { clientId: sam.client.gid, type: 'GROUP_AGREEMENT', groupId: group.gid, method: 'SIGNED_FORM', documentVersion: '1' });
+    expect((await ownerQuery(`SELECT agreement_version_accepted AS v FROM memberships WHERE id = $1`, [sam.membershipId]))[0]).toEqual({ v: null });
   });
 });
 

@@ -6,10 +6,11 @@ import type { AuthedContext, RequestContext } from '../../context';
 import { badInput, forbidden, notFound } from '../../errors/domain-error';
 import { clientLoaders } from '../clients/client.loaders';
 import { getClient } from '../clients/client.service';
+import { GroupStatus } from '../groups/group.enums';
 import { groupLoaders, visibleGroup } from '../groups/group.loaders';
 import { consentCheckLoader } from './consent-check';
 import { ConsentRecord } from './consent-record.entity';
-import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentType } from './consent.enums';
+import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentStatus, ConsentType } from './consent.enums';
 import { GrantConsentInput, RevokeConsentInput } from './consent.inputs';
 import { CONSENT_CURSOR, ConsentFilter, consentLoaders } from './consent.loaders';
 import { decodeCursor } from '../../common/connection';
@@ -96,24 +97,38 @@ async function inForceCopies(ctx: AuthedContext, clientId: string, decision: Con
 }
 
 /**
- * Revokes the client's in-force copies of `decision`: for a decision recorded anew that replaces
- * them, so that revoking the one in force withdraws the decision, not just its latest copy.
+ * Revokes the client's in-force copies of `decision` that the new copy outlasts (it lapses no
+ * earlier than they do): for a decision recorded anew that replaces them, so that revoking the
+ * one in force withdraws the decision, not just its latest copy. A copy that would outlast it
+ * stands: a standing DENY is never cut short by a copy recorded with an expiry (which would widen
+ * sharing when it lapsed, a change the recorder may not be allowed to make).
  */
-export async function supersedeConsents(ctx: AuthedContext, clientId: string, decision: ConsentDecision, reason: string): Promise<void> {
+export async function supersedeConsents(ctx: AuthedContext, clientId: string, decision: ConsentDecision & { expiresAt?: Date | null }, reason: string): Promise<void> {
   const copies = await inForceCopies(ctx, clientId, decision);
-  await revokeWhere(ctx, clientId, copies.which, copies.params, reason);
+  const until = copies.params.length + 2;
+  await revokeWhere(
+    ctx,
+    clientId,
+    `${copies.which} AND ($${until}::timestamptz IS NULL OR expires_at <= $${until}::timestamptz)`,
+    [...copies.params, decision.expiresAt ?? null],
+    reason,
+  );
 }
 
-async function lockedAgreementVersion(ctx: AuthedContext, groupId: string): Promise<number | null> {
-  const [group] = await ctx.db.query<{ version: number }>(`SELECT agreement_version AS version FROM therapy_groups WHERE id = $1 FOR SHARE`, [groupId]);
-  return group?.version ?? null;
+async function lockedAgreementGroup(ctx: AuthedContext, groupId: string): Promise<{ version: number; status: GroupStatus } | null> {
+  const [group] = await ctx.db.query<{ version: number; status: GroupStatus }>(
+    `SELECT agreement_version AS version, status FROM therapy_groups WHERE id = $1 FOR SHARE`,
+    [groupId],
+  );
+  return group ?? null;
 }
 
 /**
  * A GROUP_AGREEMENT permit naming the group's current agreement version (the form a member signed,
  * recorded by staff; or the member's own grant) records the acceptance on the client's open
  * membership, as acceptGroupAgreement does: otherwise recording the signed form changed nothing
- * the member sees. Any other version (or none) records the consent alone.
+ * the member sees. Any other version (or none), or an ARCHIVED group (read-only history), records
+ * the consent alone.
  */
 async function recordAgreementAccepted(ctx: AuthedContext, clientId: string, groupId: string, version: number): Promise<void> {
   const accepted = await ctx.db.query<{ id: string }>(
@@ -202,16 +217,17 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
     const [{ future }] = await ctx.db.query<{ future: boolean }>(`SELECT $1::timestamptz > now() AS future`, [input.expiresAt]);
     if (!future) throw badInput('expiresAt must be in the future', { field: 'expiresAt' });
   }
-  // The group's agreement version, read (share-locked) before the consent lock, in the order
-  // acceptGroupAgreement takes them.
-  const agreementVersion = input.type === ConsentType.GROUP_AGREEMENT && input.provision === ConsentProvision.PERMIT && groupId ? await lockedAgreementVersion(ctx, groupId) : null;
+  // A group agreement's group is share-locked before the consent lock, the order acceptGroupAgreement
+  // takes them in (else the consent's foreign-key check on the group, after the consent lock, could
+  // deadlock with it).
+  const agreementGroup = input.type === ConsentType.GROUP_AGREEMENT && groupId ? await lockedAgreementGroup(ctx, groupId) : null;
   const decision: ConsentDecision = { type: input.type, provision: input.provision, scopeKind, groupId, apiKeyId, dataClasses: input.dataClasses };
   // The same decision recorded again (a renewal, a signed form after an electronic grant) replaces
   // the earlier copy: otherwise revoking the newest left an older PERMIT granting as before.
-  await supersedeConsents(ctx, clientId, decision, 'Superseded: the same consent recorded again');
+  await supersedeConsents(ctx, clientId, { ...decision, expiresAt: input.expiresAt }, 'Superseded: the same consent recorded again');
   const id = await recordConsent(ctx, { ...decision, clientId, purpose: input.purpose, expiresAt: input.expiresAt, method, documentVersion: input.documentVersion });
-  if (agreementVersion !== null && groupId && input.documentVersion?.trim() === String(agreementVersion)) {
-    await recordAgreementAccepted(ctx, clientId, groupId, agreementVersion);
+  if (agreementGroup && groupId && input.provision === ConsentProvision.PERMIT && agreementGroup.status !== GroupStatus.ARCHIVED && input.documentVersion?.trim() === String(agreementGroup.version)) {
+    await recordAgreementAccepted(ctx, clientId, groupId, agreementGroup.version);
   }
   // What the viewer may see can change with it: later fields of the document read afresh.
   ctx.loaders.forgetAll();
@@ -226,10 +242,13 @@ export async function revokeConsent(ctx: AuthedContext, input: RevokeConsentInpu
   if (!canGrantOrRevokeFor(ctx.viewer, consent.clientId, await staffMayRead(ctx, consent.clientId))) throw await refusedWrite(ctx, CONSENT, id, forbidden());
   // Revoking a DENY widens what is shared, as granting a PERMIT does.
   await refuseUnlessMayRecord(ctx, consent.clientId, consent.type, consent.scopeKind, consent.provision === ConsentProvision.DENY);
-  // Every in-force copy of the same decision goes with it: copies recorded before a new grant
-  // superseded them would otherwise go on granting what the member withdrew.
-  const copies = await inForceCopies(ctx, consent.clientId, { ...consent, groupId: consent.scopeGroupId, apiKeyId: consent.scopeApiKeyId });
-  const revoked = await revokeWhere(ctx, consent.clientId, `(id = $${copies.params.length + 2} OR ${copies.which})`, [...copies.params, id], input.reason ?? null);
+  // Revoking a consent in force withdraws its decision: every in-force copy goes with it (copies
+  // recorded before a new grant superseded them would go on granting what the member withdrew). A
+  // lapsed one is revoked alone: its renewal is another decision, in force on its own.
+  const copies = consent.status === ConsentStatus.ACTIVE ? await inForceCopies(ctx, consent.clientId, { ...consent, groupId: consent.scopeGroupId, apiKeyId: consent.scopeApiKeyId }) : null;
+  const revoked = copies
+    ? await revokeWhere(ctx, consent.clientId, `(id = $${copies.params.length + 2} OR ${copies.which})`, [...copies.params, id], input.reason ?? null)
+    : await revokeWhere(ctx, consent.clientId, 'id = $2', [id], input.reason ?? null);
   if (!revoked.includes(id)) {
     throw stateConflict(ctx, { resourceType: CONSENT, resourceId: id, subjectClientId: consent.clientId }, 'This consent is already revoked', { status: consent.status });
   }
