@@ -377,24 +377,30 @@ describe('who is going', () => {
     expect(sorted(seenByLead.attendees)).toEqual(sorted(names(world.cat, world.dan, world.fay)));
   });
 
-  it('a current member cannot tell a peer\'s completion from a discharge by the counts; alumni count the directory\'s alumni (session 12)', async () => {
+  it('a current member cannot tell a peer\'s completion from a discharge by the counts; alumni in the directory count to whom they are named (session 12)', async () => {
     const world = await eventWorld();
     const e = await threeEvents(world);
     for (const m of [world.ann, world.ben, world.cat, world.dan, world.fay]) await rsvped(m, e.both.id, 'GOING');
     const counted = async (m: Member) => (await eventsFor(m.auth)).get(e.both.id).counts.going;
-    // Cat counts herself and her ACTIVE peers; Ann (an alumna in the directory) counts them and herself; Ben (not in it) them, Ann and himself.
-    expect(await counted(world.cat)).toBe(3);
+    // Cat (sees peers) counts herself, her ACTIVE peers and Ann (in the directory); Ann counts herself and the members;
+    // Ben (outside the directory, so named no alumnus) counts himself and the members.
+    expect(await counted(world.cat)).toBe(4);
     expect(await counted(world.ann)).toBe(4);
-    expect(await counted(world.ben)).toBe(5);
+    expect(await counted(world.ben)).toBe(4);
     // Dan completes (outside the directory), Fay is discharged: to Cat both are simply gone.
     await endMembership(world.clinic, world.dan, 'COMPLETED');
     await endMembership(world.clinic, world.fay, 'DISCHARGED');
-    expect(await counted(world.cat)).toBe(1);
-    // Ann sees the directory's alumni only (herself), and Cat; Dan counts himself, Cat and Ann.
+    expect(await counted(world.cat)).toBe(2);
     expect(await counted(world.ann)).toBe(2);
-    expect(await counted(world.dan)).toBe(3);
+    expect(await counted(world.dan)).toBe(2);
     // Staff count every invitee's answer: Ann, Ben, Cat and Dan (Fay is no longer invited).
     expect((await eventsFor(world.lead.auth, world.group)).get(e.both.id).counts.going).toBe(4);
+    // Ann leaves the directory: counts move only for those who saw her named (Cat), not for Ben.
+    await revokeConsent(world.ann.auth, (await ownerQuery<{ id: string }>(
+      `SELECT id FROM consent_records WHERE client_id = $1 AND type = 'ALUMNI_DIRECTORY' AND revoked_at IS NULL`, [world.ann.client.id],
+    )).map((r) => ({ id: r.id, gid: toGlobalId('ConsentRecord', r.id) }))[0]);
+    expect(await counted(world.cat)).toBe(1);
+    expect(await counted(world.ben)).toBe(2);
   });
 
   it('going is not consent: a member without the agreement consent, or an alumnus outside the directory, sees no names', async () => {
@@ -405,9 +411,10 @@ describe('who is going', () => {
     await revokeConsent(world.dan.auth, await agreementConsentOf(world.dan, world.group), 'privacy');
     expect((await eventsFor(world.dan.auth)).get(e.both.id).attendees).toBeNull();
     expect(ok(await gql(world.dan.auth, EVENT_NODE, { id: e.both.id })).node.attendees).toBeNull();
-    // Ben completed without joining the alumni directory: counted, never named, and names no one.
+    // Ben completed without joining the alumni directory: never named, and names no one; he counts himself and
+    // the members, not Ann (the directory's, named only to those who see it).
     expect((await eventsFor(world.ben.auth)).get(e.both.id).attendees).toBeNull();
-    expect((await eventsFor(world.ben.auth)).get(e.both.id).counts).toEqual({ going: 5, maybe: 0 });
+    expect((await eventsFor(world.ben.auth)).get(e.both.id).counts).toEqual({ going: 4, maybe: 0 });
     // Those who do consent still see each other (and not Dan or Ben).
     expect(sorted((await eventsFor(world.cat.auth)).get(e.both.id).attendees)).toEqual(names(world.ann, world.fay));
   });
@@ -424,7 +431,7 @@ describe('who is going', () => {
     expect(sorted((await eventsFor(world.ann.auth)).get(e.alumni.id).attendees)).toEqual(names(gus));
     expect(sorted((await eventsFor(gus.auth)).get(e.alumni.id).attendees)).toEqual(names(world.ann));
     expect((await eventsFor(gus.auth)).get(e.alumni.id).counts).toEqual({ going: 2, maybe: 0 });
-    expect((await eventsFor(world.ben.auth)).get(e.alumni.id).counts).toEqual({ going: 3, maybe: 0 });
+    expect((await eventsFor(world.ben.auth)).get(e.alumni.id).counts).toEqual({ going: 1, maybe: 0 });
     expect((await eventsFor(world.lead.auth, world.group)).get(e.alumni.id).counts).toEqual({ going: 3, maybe: 0 });
   });
 

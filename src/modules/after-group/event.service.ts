@@ -201,9 +201,10 @@ export async function myRsvp(ctx: AuthedContext, event: GroupEvent): Promise<Rsv
 
 /**
  * Answers of those still invited (one who RSVPed and then left is not going). Staff count them
- * all. A member counts only those they could be shown: themself, ACTIVE members, and, when the
- * viewer is an alumnus, alumni in the group's alumni directory. So a peer's hold, completion or
- * discharge moves the counts exactly as any departure does, and tells nothing the roster does not.
+ * all. A member counts themself, ACTIVE members, and alumni in the group's alumni directory when
+ * the viewer is someone such alumni are named to (a current member who sees peers, an alumnus in
+ * the directory). So a peer's hold, completion or discharge moves the counts exactly as any
+ * departure does, and no count moves with a consent the viewer could not see change.
  */
 export async function rsvpCounts(ctx: AuthedContext, event: GroupEvent) {
   const invited = (await ctx.loaders.of(eventLoaders).rsvps.load(event.id)).filter((r) => isInvited(event.audience, r.membershipStatus ?? undefined));
@@ -212,12 +213,16 @@ export async function rsvpCounts(ctx: AuthedContext, event: GroupEvent) {
 }
 
 async function countedForMember(ctx: AuthedContext, event: GroupEvent, invited: Rsvp[]): Promise<Rsvp[]> {
-  const self = ctx.viewer.kind === 'MEMBER' ? ctx.viewer.clientId : null;
-  const ownStatus = self ? (await ctx.loaders.of(viewerFactsLoader).get()).ownMemberships.get(event.groupId)?.status : undefined;
-  const alumni = ownStatus === 'COMPLETED' ? invited.filter((r) => r.clientId !== self && r.membershipStatus === 'COMPLETED') : [];
-  const answers = await ctx.loaders.of(consentCheckLoader).loadMany(
-    alumni.map((r) => ({ clientId: r.clientId, type: ConsentType.ALUMNI_DIRECTORY, scope: { kind: 'GROUP' as const, groupId: event.groupId } })),
-  );
-  const listed = new Set(alumni.filter((_, i) => typeof answers[i] === 'string').map((r) => r.clientId));
-  return invited.filter((r) => r.clientId === self || r.membershipStatus === 'ACTIVE' || listed.has(r.clientId));
+  const viewer = ctx.viewer;
+  const self = viewer.kind === 'MEMBER' ? viewer.clientId : null;
+  const counted = invited.filter((r) => r.clientId === self || r.membershipStatus === 'ACTIVE');
+  const alumni = invited.filter((r) => r.clientId !== self && r.membershipStatus === 'COMPLETED');
+  if (viewer.kind !== 'MEMBER' || !alumni.length) return counted;
+  const [facts, group] = await Promise.all([ctx.loaders.of(viewerFactsLoader).get(), ctx.loaders.of(groupLoaders).rowById.load(event.groupId)]);
+  const ownStatus = facts.ownMemberships.get(event.groupId)?.status;
+  const inDirectory = { clientId: viewer.clientId, type: ConsentType.ALUMNI_DIRECTORY, scope: { kind: 'GROUP' as const, groupId: event.groupId } };
+  const [own, ...answers] = await ctx.loaders.of(consentCheckLoader).loadMany([inDirectory, ...alumni.map((r) => ({ ...inDirectory, clientId: r.clientId }))]);
+  const namedAlumni = ownStatus === 'COMPLETED' ? typeof own === 'string' : group !== null && memberSeesPeers(viewer, group, facts);
+  if (!namedAlumni) return counted;
+  return [...counted, ...alumni.filter((_, i) => typeof answers[i] === 'string')];
 }

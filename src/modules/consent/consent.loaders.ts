@@ -6,6 +6,7 @@ import type { RequestContext } from '../../context';
 import { clientLoaders } from '../clients/client.loaders';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { CONSENT_COLUMNS, CONSENT_STATUS_SQL, ConsentEvent, consentFromRow, ConsentRecord, ConsentRow } from './consent-record.entity';
+import { ConsentScopeKind } from './consent.enums';
 import type { ConsentStatus, ConsentType } from './consent.enums';
 import { canReadConsent } from './consent.policy';
 
@@ -18,10 +19,13 @@ async function visible(ctx: RequestContext, records: ConsentRecord[]): Promise<C
       ? await ctx.loaders.of(clientLoaders).visibleById.loadMany([...new Set(records.map((r) => r.clientId))])
       : [];
   const readable = new Set(staffClients.filter((c) => c && !(c instanceof Error)).map((c) => (c as { id: string }).id));
-  // A clinician sees group-scoped consents only of groups they facilitate: others would reveal the client's other groups.
+  // A clinician sees clinic-wide consents and those of groups they facilitate: others would reveal
+  // the client's other groups, or the partner apps they share data with (an integration's consent).
   const facilitated = viewer.kind === 'STAFF' && viewer.role === 'CLINICIAN' ? (await ctx.loaders.of(viewerFactsLoader).get()).facilitatedGroupIds : undefined;
   const out = records.filter(
-    (r) => canReadConsent(viewer, r, readable.has(r.clientId)) && (!facilitated || !r.scopeGroupId || facilitated.has(r.scopeGroupId)),
+    (r) =>
+      canReadConsent(viewer, r, readable.has(r.clientId)) &&
+      (!facilitated || r.scopeKind === ConsentScopeKind.CLINIC || (r.scopeKind === ConsentScopeKind.GROUP && !!r.scopeGroupId && facilitated.has(r.scopeGroupId))),
   );
   ctx.audit.recordMany(out.map((r) => ({ action: AuditAction.READ, resourceType: 'ConsentRecord', resourceId: r.id, subjectClientId: r.clientId })));
   return out;
@@ -55,7 +59,7 @@ export const consentLoaders = (ctx: RequestContext) => ({
     const q = new SqlParts(clientId);
     if (viewer.role === 'CLINICIAN') {
       const facilitated = (await ctx.loaders.of(viewerFactsLoader).get()).facilitatedGroupIds;
-      q.and(`(scope_group_id IS NULL OR scope_group_id = ANY(${q.param([...facilitated])}::uuid[]))`);
+      q.and(`(scope_kind = 'CLINIC' OR (scope_kind = 'GROUP' AND scope_group_id = ANY(${q.param([...facilitated])}::uuid[])))`);
     }
     if (filter.type?.length) q.and(`type = ANY(${q.param(filter.type)}::text[])`);
     if (filter.status?.length) q.and(`${CONSENT_STATUS_SQL} = ANY(${q.param(filter.status)}::text[])`);

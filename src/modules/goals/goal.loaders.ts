@@ -226,7 +226,11 @@ export const goalLoaders = (ctx: RequestContext) => {
       return clientIds.map((id) => visible.filter((g): g is Goal => g !== null && g.clientId === id));
     }),
 
-    /** GROUP-visible goals of each group, for the accountability board (rules applied per goal). */
+    /**
+     * GROUP-visible goals of each group, for the accountability board: only of owners who share
+     * their goals with the group (GOAL_SHARING), whoever looks, since a board may be shown to the
+     * room; then the viewer's own goal rule per goal (which audits what it shows).
+     */
     boardByGroup: new DataLoader<string, Goal[]>(async (groupIds) => {
       const rows = await ctx.db.query<GoalRow>(
         `${SELECT_GOALS}
@@ -235,7 +239,11 @@ export const goalLoaders = (ctx: RequestContext) => {
           ORDER BY g.created_at, g.id`,
         [[...groupIds]],
       );
-      const visible = await applyGoalRules(ctx, rows.map(goalFromRow));
+      const goals = rows.map(goalFromRow);
+      const sharing = await ctx.loaders.of(consentCheckLoader).loadMany(
+        goals.map((g) => ({ clientId: g.clientId, type: ConsentType.GOAL_SHARING, scope: { kind: 'GROUP' as const, groupId: g.groupId } })),
+      );
+      const visible = await applyGoalRules(ctx, goals.filter((_, i) => typeof sharing[i] === 'string'));
       return groupIds.map((id) => visible.filter((g): g is Goal => g !== null && g.groupId === id));
     }),
 
