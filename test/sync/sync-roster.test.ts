@@ -289,6 +289,13 @@ describe('dry runs', () => {
     // …is what happened: a promotion the plan does not show would surprise the integrator who previewed it.
     const after = Object.fromEntries((await rosterOf(w.group.id)).map((r) => [r.value, r.status]));
     expect(after).toEqual(predicted);
+    // The promotion is the system's, recorded as promoteFromWaitlist records one (session 12); the row's change is the integration's.
+    const promoted = (await rosterOf(w.group.id)).find((r) => r.value === 'P-0003')!;
+    expect(await ownerQuery(`SELECT status_reason FROM memberships WHERE id = $1`, [promoted.membership_id])).toEqual([{ status_reason: 'Promoted from waitlist' }]);
+    expect(await ownerQuery(`SELECT to_status, reason, actor_type, actor_id FROM membership_events WHERE membership_id = $1 ORDER BY id DESC LIMIT 1`, [promoted.membership_id]))
+      .toEqual([{ to_status: 'ACTIVE', reason: 'Promoted from waitlist: a seat freed', actor_type: 'SYSTEM', actor_id: null }]);
+    const completed = (await rosterOf(w.group.id)).find((r) => r.value === 'P-0001')!;
+    expect(await ownerQuery(`SELECT actor_type FROM membership_events WHERE membership_id = $1 ORDER BY id DESC LIMIT 1`, [completed.membership_id])).toEqual([{ actor_type: 'INTEGRATION' }]);
   });
 });
 

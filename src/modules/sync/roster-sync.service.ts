@@ -169,7 +169,8 @@ async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan) 
     );
     for (const u of plan.updates) audit.push({ action: AuditAction.UPDATE, type: 'Client', id: u.clientId, subject: u.clientId });
   }
-  const events: { membershipId: string; from: MembershipStatus | null; to: MembershipStatus; reason: string }[] = [];
+  // A promotion from the waitlist because the sync freed a seat is the system's, as promoteFromWaitlist records it.
+  const events: { membershipId: string; from: MembershipStatus | null; to: MembershipStatus; reason: string; system?: boolean }[] = [];
   if (plan.ends.length) {
     await ctx.db.query(
       `UPDATE memberships SET status = 'WITHDRAWN', status_reason = 'ROSTER_SYNC', period_end = clinic_today(), updated_at = now() WHERE id = ANY($1::uuid[])`,
@@ -182,15 +183,16 @@ async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan) 
   }
   if (plan.statusChanges.length) {
     await ctx.db.query(
-      `UPDATE memberships m SET status = x.to_status, status_reason = 'ROSTER_SYNC', updated_at = now(),
+      `UPDATE memberships m SET status = x.to_status, status_reason = x.reason, updated_at = now(),
               period_start = CASE WHEN x.to_status = 'ACTIVE' THEN COALESCE(m.period_start, clinic_today()) ELSE m.period_start END,
               period_end = CASE WHEN x.to_status IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED') THEN clinic_today() ELSE m.period_end END,
               waitlisted_at = CASE WHEN x.to_status = 'WAITLISTED' THEN clock_timestamp() ELSE m.waitlisted_at END
-         FROM unnest($1::uuid[], $2::text[]) AS x(id, to_status) WHERE m.id = x.id`,
-      [plan.statusChanges.map((s) => s.membershipId), plan.statusChanges.map((s) => s.to)],
+         FROM unnest($1::uuid[], $2::text[], $3::text[]) AS x(id, to_status, reason) WHERE m.id = x.id`,
+      [plan.statusChanges.map((s) => s.membershipId), plan.statusChanges.map((s) => s.to), plan.statusChanges.map((s) => (s.index === null ? 'Promoted from waitlist' : 'ROSTER_SYNC'))],
     );
     for (const s of plan.statusChanges) {
-      events.push({ membershipId: s.membershipId, from: s.from, to: s.to, reason: s.index === null ? 'Promoted from waitlist: a seat freed' : 'ROSTER_SYNC' });
+      const promoted = s.index === null;
+      events.push({ membershipId: s.membershipId, from: s.from, to: s.to, reason: promoted ? 'Promoted from waitlist: a seat freed' : 'ROSTER_SYNC', system: promoted });
       audit.push({ action: AuditAction.UPDATE, type: 'Membership', id: s.membershipId, subject: s.clientId });
     }
   }
@@ -212,8 +214,12 @@ async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan) 
   if (events.length) {
     await ctx.db.query(
       `INSERT INTO membership_events (clinic_id, membership_id, from_status, to_status, reason, actor_type, actor_id)
-       SELECT $1, x.m, x.f, x.t, x.r, $2, $3 FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[]) AS x(m, f, t, r)`,
-      [clinicId, actor.actorType, actor.actorId, events.map((e) => e.membershipId), events.map((e) => e.from), events.map((e) => e.to), events.map((e) => e.reason)],
+       SELECT $1, x.m, x.f, x.t, x.r, CASE WHEN x.sys THEN 'SYSTEM' ELSE $2 END, CASE WHEN x.sys THEN NULL ELSE $3::uuid END
+         FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::boolean[]) AS x(m, f, t, r, sys)`,
+      [
+        clinicId, actor.actorType, actor.actorId, events.map((e) => e.membershipId), events.map((e) => e.from), events.map((e) => e.to),
+        events.map((e) => e.reason), events.map((e) => e.system === true),
+      ],
     );
   }
   for (const a of audit) ctx.audit.record({ action: a.action, resourceType: a.type, resourceId: a.id, subjectClientId: a.subject });

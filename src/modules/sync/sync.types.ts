@@ -168,7 +168,7 @@ export class SyncRosterPayload {
   @Field({ description: 'True when a REPLACE would end more than 20% of the seated (ACTIVE or ON_HOLD) memberships and needs confirmLargeChange.' })
   requiresConfirmation: boolean;
 
-  @Field(() => [SyncRowError], { description: 'Every row problem; when any, nothing was written.' })
+  @Field(() => [SyncRowError], { description: 'The rows\' problems; when any, nothing was written. Every input problem comes at once; what rows mean against the stored roster (CONFLICT, CAPACITY_REACHED, DUPLICATE of a stored client) is judged once every row is well-formed.' })
   errors: SyncRowError[];
 }
 
