@@ -167,7 +167,7 @@ export async function settleRequest(ctx: RequestContext, result: FormattedExecut
 /** A refused attempt is recorded even though the mutation's own writes were rolled back. */
 async function writeDenials(ctx: RequestContext) {
   const clinicId = ctx.db.clinicId;
-  if (!ctx.viewer || !clinicId || ctx.audit.pending === 0) return;
+  if (!ctx.viewer || !clinicId || ctx.audit.pendingDenials === 0) return;
   await ctx.db.begin({ clinicId, staffId: ctx.viewer.kind === 'STAFF' ? ctx.viewer.staffId : undefined });
   try {
     await ctx.audit.commit(ctx.db, { includeAccess: false });

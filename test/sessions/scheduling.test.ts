@@ -254,7 +254,7 @@ describe('changing and cancelling sessions', () => {
     const world = await sessionWorld({ members: 1 });
     const attempts = [
       { groupId: world.group.gid, firstStart: '9999-06-01T18:00:00Z', durationMinutes: 60, weekly: { count: 52 } },
-      { groupId: world.group.gid, firstStart: '9999-12-01T18:00:00Z', durationMinutes: 60, weekly: { until: '9999-12-31' } },
+      { groupId: world.group.gid, firstStart: '9999-12-03T21:00:00Z', durationMinutes: 60, weekly: { until: '9999-12-31' } },
       { groupId: world.group.gid, firstStart: '9999-12-31T23:00:00Z', durationMinutes: 480 },
     ];
     for (const input of attempts) {
@@ -265,9 +265,11 @@ describe('changing and cancelling sessions', () => {
       gql(world.lead.auth, UPDATE_SESSION, { input: { sessionId: world.session.gid, scheduledStart: '9999-12-31T22:30:00Z' } }),
     );
     expect(moved.errors![0].extensions).toMatchObject({ field: 'scheduledStart' });
-    // Late in year 9999 is still a date: a session well before its end is scheduled.
+    // Late in year 9999 is still a date: a series ending well before it is scheduled, by count or until.
     const late = ok(await gql(world.lead.auth, SCHEDULE, { input: { groupId: world.group.gid, firstStart: '9999-12-01T18:00:00Z', durationMinutes: 60, weekly: { count: 4 } } }));
     expect(late.scheduleSessions.sessions).toHaveLength(4);
+    const untilEnd = ok(await gql(world.lead.auth, SCHEDULE, { input: { groupId: world.group.gid, firstStart: '9999-12-01T18:00:00Z', durationMinutes: 60, weekly: { until: '9999-12-31' } } }));
+    expect(untilEnd.scheduleSessions.sessions).toHaveLength(5);
   });
 
   it('cancels with a reason and keeps the session\'s notes and attendance', async () => {

@@ -125,8 +125,11 @@ export async function scheduleSessions(ctx: AuthedContext, input: ScheduleSessio
   }
   const count = weekly?.count ?? (weekly ? MAX_SERIES : 1);
   const until = toSqlDate(weekly?.until) ?? null;
-  const seriesEnd = input.firstStart.getTime() + (count - 1) * WEEK_MS;
-  refuseBeyondYear9999(until ? Math.min(seriesEnd, Date.parse(`${until}T00:00:00Z`) + 2 * 86_400_000) : seriesEnd, input.durationMinutes, weekly ? 'weekly' : 'durationMinutes');
+  // The last start: `count` weeks on, or the last week whose local day is on or before `until`
+  // (a local day ends at most 14 hours after the same UTC day).
+  const first = input.firstStart.getTime();
+  const weeks = until ? Math.min(count - 1, Math.max(0, Math.floor((Date.parse(`${until}T00:00:00Z`) + 38 * 3_600_000 - first) / WEEK_MS))) : count - 1;
+  refuseBeyondYear9999(first + weeks * WEEK_MS, input.durationMinutes, weekly ? 'weekly' : 'durationMinutes');
   const recurrenceId = weekly ? randomUUID() : null;
   const rows = await ctx.db.query<Parameters<typeof sessionFromRow>[0]>(
     `WITH tz AS (SELECT timezone FROM clinics WHERE id = $1),
