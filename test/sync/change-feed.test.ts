@@ -125,6 +125,25 @@ describe('the change feed', () => {
     expect(entries.filter((e) => e.entityType === 'Client').map((e) => e.entityId).sort()).toEqual(clientIds.sort());
   });
 
+  it('lists an external identifier given to an existing record as an UPDATE of externalIds, once (session 12)', async () => {
+    const clinic = await createClinic('Feed Ids Clinic');
+    const neighbour = await createClinic('Feed Ids Neighbour');
+    const reader = await clinic.addApiKey(['changes:read']);
+    const theirs = await neighbour.addApiKey(['changes:read']);
+    const client = await createClient(clinic.admin.auth, { externalIds: [{ system: 'urn:ehr', value: 'E-1' }] });
+    const { cursor } = await drain(reader.auth);
+    const { cursor: theirCursor } = await drain(theirs.auth);
+
+    const ehr = { system: 'urn:ehr:new', value: 'N-1' };
+    ok(await gql(clinic.admin.auth, UPDATE_CLIENT, { input: { id: client, externalIds: [ehr] } }));
+    const { entries, cursor: next } = await drain(reader.auth, cursor);
+    expect(entries.map((e) => [...brief(e), e.changedFields])).toEqual([['Client', client, 'UPDATE', ['externalIds']]]);
+    // The same identifier again changes nothing, and tells nothing.
+    ok(await gql(clinic.admin.auth, UPDATE_CLIENT, { input: { id: client, externalIds: [ehr] } }));
+    expect((await drain(reader.auth, next)).entries).toEqual([]);
+    expect((await drain(theirs.auth, theirCursor)).entries).toEqual([]);
+  });
+
   it('returns the entries after the cursor, in order, page by page', async () => {
     const clinic = await createClinic('Feed Clinic');
     for (let i = 0; i < 7; i++) await createClient(clinic.admin.auth);

@@ -20,7 +20,7 @@ export class ChangeLogEntry {
   @Field({ description: 'CREATE or UPDATE (records are never deleted).' })
   operation: string;
 
-  @Field(() => [String], { description: 'Names of the columns that changed (all, for CREATE). Never their values.' })
+  @Field(() => [String], { description: 'Names of the columns that changed (all, for CREATE; `externalIds` when an external identifier was added to an existing record). Never their values.' })
   changedFields: string[];
 
   @Field({ description: 'When the change was made.' })

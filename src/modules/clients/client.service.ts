@@ -126,7 +126,7 @@ export async function updateClient(ctx: AuthedContext, input: UpdateClientInput)
   if (Object.keys(changes).length > 0) {
     await ctx.db.manager.update(Client, { id }, { ...changes, updatedAt: () => 'now()' } as never);
   }
-  await attachExternalIds(ctx, RESOURCE, id, input.externalIds);
+  await attachExternalIds(ctx, RESOURCE, id, input.externalIds, { existing: true });
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: RESOURCE, resourceId: id, subjectClientId: id });
   loader.clear(id);
   return (await loader.load(id))!;

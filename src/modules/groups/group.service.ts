@@ -141,7 +141,7 @@ export async function updateGroup(ctx: AuthedContext, input: UpdateGroupInput): 
     );
     ctx.audit.record({ action: AuditAction.UPDATE, resourceType: GROUP, resourceId: id });
   }
-  await attachExternalIds(ctx, GROUP, id, input.externalIds);
+  await attachExternalIds(ctx, GROUP, id, input.externalIds, { existing: true });
   const loaders = ctx.loaders.of(groupLoaders);
   loaders.rowById.clear(id);
   loaders.visibleById.clear(id);

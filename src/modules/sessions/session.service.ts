@@ -183,7 +183,7 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
       WHERE id = $1`,
     [session.id, start, minutes, input.topic !== undefined, input.topic ?? null, status, facilitators],
   );
-  await attachExternalIds(ctx, SESSION, session.id, input.externalIds);
+  await attachExternalIds(ctx, SESSION, session.id, input.externalIds, { existing: true });
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: SESSION, resourceId: session.id });
   return reloadedAfterWrite(ctx, session);
 }
