@@ -2,8 +2,11 @@
  * Regression tests for what the session 12 reviews found in what members see of each other:
  * lists ordered by legal names that peers never see. Each failed against the code before its fix.
  */
-import { gql } from '../support/test-app';
-import { acceptAgreement, activeGroup, createGoal, enrolNew, grantConsent, ok, partner, shareGoals } from '../goals/goal-fixtures';
+import { randomUUID } from 'node:crypto';
+import { toGlobalId } from '../../src/common/global-id';
+import { ownerQuery } from '../support/factories';
+import { expectError, gql } from '../support/test-app';
+import { acceptAgreement, activeGroup, createGoal, enrolNew, grantConsent, ok, partner, PROPOSE, RESPOND, shareGoals, uuidOf } from '../goals/goal-fixtures';
 import { createEvent, rsvped } from '../after-group/after-group-fixtures';
 
 describe('lists members see of each other are ordered by the names they see (session 12)', () => {
@@ -65,5 +68,49 @@ describe('what staff see of members\' sharing decisions (session 12)', () => {
     const byNode = await gql(w.lead.auth, `query($id: ID!) { node(id: $id) { id } }`, { id: pds.gid });
     expect(byNode.errors?.[0]?.extensions?.code ?? (byNode.data?.node === null ? 'NULL' : 'SHOWN')).toMatch(/NOT_FOUND|NULL/);
     expect(await listed(w.clinic.supervisor.auth)).toEqual(expect.arrayContaining([sharing.gid, pds.gid]));
+  });
+});
+
+describe('a partnership proposal waits for its partner\'s group agreement (session 12)', () => {
+  it('is held from a member who has not accepted the agreement, by every path, and shows once they have', async () => {
+    const w = await activeGroup({ members: 2, accept: false });
+    const [kim, lee] = w.members;
+    await acceptAgreement(kim, w.group);
+    const proposal = ok(await gql(kim.auth, PROPOSE, { input: { partnerMembershipId: lee.membershipGid } })).proposePartnership.partnership;
+    const COMPILED = `{ myPartnerships { id status partnerDisplayName proposerDisplayName } }`;
+    const RESOLVED = `{ myPartnerships { id status respondedAt proposerDisplayName } }`;
+    for (const q of [COMPILED, RESOLVED]) expect(ok(await gql(lee.auth, q)).myPartnerships).toEqual([]);
+    const missing = await gql(lee.auth, RESPOND, { input: { partnershipId: toGlobalId('AccountabilityPartnership', randomUUID()), accept: true } });
+    const refused = await gql(lee.auth, RESPOND, { input: { partnershipId: proposal.id, accept: true } });
+    expectError(refused, 'NOT_FOUND');
+    expect(refused.errors![0].message).toBe(missing.errors![0].message);
+    expect((await ownerQuery(`SELECT status FROM accountability_partnerships WHERE id = $1`, [uuidOf(proposal.id)]))[0].status).toBe('PROPOSED');
+    // Kim sees her proposal pending, and her look is recorded about her alone (Lee has been shown nothing).
+    const seen = await gql(kim.auth, COMPILED);
+    expect(ok(seen).myPartnerships.map((p: any) => p.status)).toEqual(['PROPOSED']);
+    expect(await ownerQuery(`SELECT subject_client_id FROM audit_events WHERE request_id = $1 AND resource_type = 'AccountabilityPartnership'`, [seen.body.extensions!.requestId]))
+      .toEqual([{ subject_client_id: kim.client.id }]);
+
+    // Lee accepts the agreement: the proposal shows, by both paths, and can be accepted.
+    await acceptAgreement(lee, w.group);
+    for (const q of [COMPILED, RESOLVED]) expect(ok(await gql(lee.auth, q)).myPartnerships.map((p: any) => p.id)).toEqual([proposal.id]);
+    expect(ok(await gql(lee.auth, RESPOND, { input: { partnershipId: proposal.id, accept: true } })).respondToPartnership.partnership.status).toBe('ACTIVE');
+  });
+});
+
+describe('a closed episode takes no check-ins, whatever was read before (session 12)', () => {
+  it('refuses a check-in after a discharge earlier in the same document: CONFLICT, and the document writes nothing', async () => {
+    const w = await activeGroup({ members: 1 });
+    const [kim] = w.members;
+    const goal = await createGoal(kim, { visibility: 'PRIVATE' });
+    const doc = `mutation($goal: ID!, $m: ID!) {
+      a: recordCheckIn(input: { goalId: $goal, value: 1 }) { checkIn { id } }
+      b: changeMembershipStatus(input: { membershipId: $m, status: DISCHARGED, reason: "Discharged" }) { membership { status } }
+      c: recordCheckIn(input: { goalId: $goal, value: 1 }) { checkIn { id } } }`;
+    const res = await gql(w.lead.auth, doc, { goal: goal.gid, m: kim.membershipGid });
+    expect(res.errors!.map((e: any) => [e.extensions.code, e.path.join('.')])).toEqual([['CONFLICT', 'c']]);
+    expect(res.data).toBeNull();
+    expect(await ownerQuery(`SELECT count(*)::int AS n FROM goal_check_ins WHERE goal_id = $1`, [goal.id])).toEqual([{ n: 0 }]);
+    expect((await ownerQuery(`SELECT status FROM memberships WHERE id = $1`, [kim.membershipId]))[0].status).toBe('ACTIVE');
   });
 });

@@ -192,17 +192,28 @@ export async function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInpu
   // The goal row is locked first (FOR NO KEY UPDATE: inserts only take key-share locks on it), so
   // concurrent check-ins on one goal write its streak summary one after the other, each summary
   // read after the other's check-in committed; its status is checked again under the lock (a
-  // concurrent updateGoal may have just completed or cancelled it).
+  // concurrent updateGoal may have just completed or cancelled it), and so is its membership's,
+  // share-locked (a discharge earlier in the document, or committing meanwhile, closes the episode).
   const rows = await ctx.db.query<CheckInRow>(
-    `WITH goal AS (SELECT id FROM goals WHERE id = $2 AND lifecycle_status = ANY($10::text[]) FOR NO KEY UPDATE)
+    `WITH goal AS (SELECT g.id FROM goals g JOIN memberships m ON m.id = g.membership_id
+                    WHERE g.id = $2 AND g.lifecycle_status = ANY($10::text[]) AND m.status <> ALL($11::text[])
+                    FOR NO KEY UPDATE OF g FOR SHARE OF m)
      INSERT INTO goal_check_ins (clinic_id, goal_id, client_id, value, note, mood, recorded_at, recorded_by_type, recorded_by_id)
      SELECT $1, goal.id, $3, $4, $5, $6, COALESCE($7::timestamptz, now()), $8, $9 FROM goal
       WHERE $7::timestamptz IS NULL OR ($7::timestamptz <= now() + interval '5 minutes' AND $7::timestamptz >= now() - interval '7 days')
      RETURNING ${CHECK_IN_COLUMNS}`,
-    [ctx.db.clinicId, goal.id, goal.clientId, input.value, input.note ?? null, input.mood ?? null, input.recordedAt ?? null, actor.actorType, actor.actorId, [...TAKES_CHECK_INS]],
+    [ctx.db.clinicId, goal.id, goal.clientId, input.value, input.note ?? null, input.mood ?? null, input.recordedAt ?? null, actor.actorType, actor.actorId, [...TAKES_CHECK_INS], [...CLOSED_EPISODES]],
   );
   if (rows.length === 0) {
-    const [now] = await ctx.db.query<{ lifecycle_status: GoalLifecycleStatus }>(`SELECT lifecycle_status FROM goals WHERE id = $1`, [goal.id]);
+    const [now] = await ctx.db.query<{ lifecycle_status: GoalLifecycleStatus; membership_status: string }>(
+      `SELECT g.lifecycle_status, m.status AS membership_status FROM goals g JOIN memberships m ON m.id = g.membership_id WHERE g.id = $1`,
+      [goal.id],
+    );
+    if (now && CLOSED_EPISODES.includes(now.membership_status)) {
+      throw stateConflict(ctx, { resourceType: GOAL, resourceId: goal.id, subjectClientId: goal.clientId }, `The goal's membership is ${now.membership_status}: it takes no more check-ins`, {
+        membershipStatus: now.membership_status,
+      });
+    }
     if (now && !TAKES_CHECK_INS.includes(now.lifecycle_status)) {
       throw stateConflict(ctx, { resourceType: GOAL, resourceId: goal.id, subjectClientId: goal.clientId }, `Check-ins go on ACTIVE or ON_HOLD goals; this one is ${now.lifecycle_status}`, {
         lifecycleStatus: now.lifecycle_status,

@@ -1,3 +1,4 @@
+import { consentAnswerSql } from '../consent/consent-check';
 import { blockStandsSql } from '../after-group/block-sql';
 
 /**
@@ -32,10 +33,25 @@ export const blockedProposalSql = (viewer: string, partner = 'am.client_id') =>
   `((${HELD_FOR_GOOD_SQL} AND coalesce(${partner} = ${viewer}, false)) OR (p.status = 'PROPOSED' AND ${blockStandsSql(viewer, 'pm.client_id')}))`;
 
 /**
- * Whether proposal `p` (over PARTNERSHIP_SIDES) is held from its partner (`blockedProposalSql` as
+ * A proposal (`p` over PARTNERSHIP_SIDES) still pending for the viewer (`viewer`, SQL; null for
+ * staff), its partner, while they do not see the group's peers (its agreement not accepted at
+ * the current version, or their GROUP_AGREEMENT consent not active, as `memberSeesPeers` asks):
+ * held from them until they do, since it names its proposer. Its proposer sees it pending.
+ */
+export const awaitingAgreementSql = (viewer: string) =>
+  `(p.status = 'PROPOSED' AND coalesce(am.client_id = ${viewer}, false)
+    AND NOT (am.status IN ('ACTIVE', 'ON_HOLD')
+             AND coalesce(am.agreement_version_accepted, 0) >= (SELECT t.agreement_version FROM therapy_groups t WHERE t.id = am.group_id)
+             AND ${consentAnswerSql('am.client_id', `'GROUP_AGREEMENT'`, `'GROUP'`, 'am.group_id', 'NULL::text')} IS NOT NULL))`;
+
+/** A proposal the viewer (`viewer`, SQL) is not shown: held by a block, or awaiting their agreement. */
+export const hiddenProposalSql = (viewer: string) => `(${blockedProposalSql(viewer)} OR ${awaitingAgreementSql(viewer)})`;
+
+/**
+ * Whether proposal `p` (over PARTNERSHIP_SIDES) is held from its partner (`hiddenProposalSql` as
  * the partner sees it). Records about it name its proposer alone.
  */
-export const heldFromPartnerSql = blockedProposalSql('am.client_id');
+export const heldFromPartnerSql = hiddenProposalSql('am.client_id');
 
 /** A partnership `p` with each side's membership and client: the proposer `pm`/`pc`, the partner `am`/`ac`. */
 export const PARTNERSHIP_SIDES = `accountability_partnerships p

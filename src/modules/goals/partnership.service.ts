@@ -17,7 +17,7 @@ import { SEATED } from '../memberships/membership-status';
 import { PartnershipStatus } from './goal.enums';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput } from './goal.inputs';
 import { AccountabilityPartnership } from './goal.types';
-import { blockedProposalSql, HELD_FOR_GOOD_SQL, PARTNERSHIP_SIDES, heldFromPartnerSql, partnershipsOfClients } from './partnership-sql';
+import { blockedProposalSql, HELD_FOR_GOOD_SQL, PARTNERSHIP_SIDES, heldFromPartnerSql, hiddenProposalSql, partnershipsOfClients } from './partnership-sql';
 import { blockStandsSql } from '../after-group/block-sql';
 
 const PARTNERSHIP = 'AccountabilityPartnership';
@@ -90,7 +90,7 @@ function partnershipUpdated(ctx: RequestContext, p: Pick<Partnership, 'id' | 'pr
 export const partnershipLoaders = (ctx: RequestContext) => ({
   visibleById: new DataLoader<string, Partnership | null>(async (ids) => {
     const member = ctx.viewer?.kind === 'MEMBER' ? ctx.viewer.clientId : null;
-    const rows = await ctx.db.query<PartnershipRow>(`${SELECT_PARTNERSHIPS} WHERE p.id = ANY($1) AND NOT ${blockedProposalSql('$2::uuid')}`, [[...ids], member]);
+    const rows = await ctx.db.query<PartnershipRow>(`${SELECT_PARTNERSHIPS} WHERE p.id = ANY($1) AND NOT ${hiddenProposalSql('$2::uuid')}`, [[...ids], member]);
     const facts = await ctx.loaders.of(viewerFactsLoader).get();
     const viewer = ctx.viewer;
     const visible = rows.map(fromRow).filter((p) => {
@@ -106,7 +106,7 @@ export const partnershipLoaders = (ctx: RequestContext) => ({
   /** The viewing member's partnerships (any status), newest first. */
   mine: new DataLoader<string, Partnership[]>(async (clientIds) => {
     const rows = await ctx.db.query<PartnershipRow>(
-      `${SELECT_PARTNERSHIPS} WHERE p.id IN (SELECT id FROM (${partnershipsOfClients('m.client_id = ANY($1)')}) mine) AND NOT ${blockedProposalSql('$2::uuid')}
+      `${SELECT_PARTNERSHIPS} WHERE p.id IN (SELECT id FROM (${partnershipsOfClients('m.client_id = ANY($1)')}) mine) AND NOT ${hiddenProposalSql('$2::uuid')}
         ORDER BY p.created_at DESC, p.id`,
       [[...clientIds], ctx.viewer?.kind === 'MEMBER' ? ctx.viewer.clientId : null],
     );

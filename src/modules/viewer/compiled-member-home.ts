@@ -11,7 +11,7 @@ import { displayNameOf, nameColumns } from '../clients/client.entity';
 import { canReadClient } from '../clients/client.policy';
 import { consentAnswerSql } from '../consent/consent-check';
 import { GoalLifecycleStatus } from '../goals/goal.enums';
-import { blockedProposalSql, heldFromPartnerSql, PARTNERSHIP_SIDES, partnershipsOfClients } from '../goals/partnership-sql';
+import { heldFromPartnerSql, hiddenProposalSql, PARTNERSHIP_SIDES, partnershipsOfClients } from '../goals/partnership-sql';
 import { partnershipReads } from '../goals/partnership.service';
 import { clinicClockLoader, mayShowMemberSql } from '../goals/goal.loaders';
 import { GoalFacts, goalAudience, GoalRuleFacts, partnerGoalsMembership } from '../goals/goal.policy';
@@ -127,7 +127,7 @@ function homeShape(p: HomeParts) {
       WHERE g.membership_id IN (SELECT id FROM memberships WHERE client_id = $1)) AS own_goals` : ''}
   ${judgesGoals ? `, ARRAY(SELECT other FROM mine WHERE status = 'ACTIVE') AS partner_ids` : ''}
   ${p.partnerships ? `, (SELECT json_agg(${PARTNERSHIP_ROW.sql} ORDER BY p.created_at DESC, p.id)
-      FROM ${PARTNERSHIP_SIDES} WHERE p.id IN (SELECT id FROM mine) AND NOT ${blockedProposalSql('$1')}) AS partnerships` : ''}
+      FROM ${PARTNERSHIP_SIDES} WHERE p.id IN (SELECT id FROM mine) AND NOT ${hiddenProposalSql('$1')}) AS partnerships` : ''}
   ${p.partnerGoals ? `, (SELECT json_agg(${partner.sql} ORDER BY g.created_at, g.id) ${GOALS_FROM}
       WHERE g.membership_id IN (SELECT other FROM mine WHERE status = 'ACTIVE')) AS partner_goals` : ''}
   ${p.list ? `, (SELECT json_agg(${page.sql} ORDER BY g.created_at, g.id) ${GOALS_FROM}
