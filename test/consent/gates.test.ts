@@ -217,10 +217,24 @@ describe('a copy recorded again never cuts short one that outlasts it, and a lap
     // Kim's DENY stands: when the admin's lapses, hers still withholds.
     expect((await consentRow(standing.id)).revoked_at).toBeNull();
     expect((await consentRow(lapsing.id)).revoked_at).toBeNull();
-    // Kim records her DENY again, with no expiry: both earlier copies lapse no later, so both are superseded.
+    // A supervisor revokes the admin's lapsing copy: Kim's standing DENY outlasts it, and stands.
+    await revokeConsent(clinic.supervisor.auth, lapsing, 'recorded in error');
+    expect((await consentRow(lapsing.id)).revocation_reason).toBe('recorded in error');
+    expect((await consentRow(standing.id)).revoked_at).toBeNull();
+    // Kim records her DENY again, with no expiry: her earlier copy lapses no later, so it is superseded.
     const again = await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid, provision: 'DENY' });
-    for (const c of [standing, lapsing]) expect((await consentRow(c.id)).revocation_reason).toBe('Superseded: the same consent recorded again');
+    expect((await consentRow(standing.id)).revocation_reason).toBe('Superseded: the same consent recorded again');
     expect((await consentRow(again.id)).revoked_at).toBeNull();
+  });
+
+  it('a PERMIT recorded again with an expiry replaces the standing one: sharing ends when the newest says', async () => {
+    const { group, members } = await activeGroup({ members: 1 });
+    const [kim] = members;
+    const standing = await shareGoals(kim, group);
+    const untilCohortEnds = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    const bounded = await grantConsent(kim.auth, { type: 'GOAL_SHARING', groupId: group.gid, expiresAt: untilCohortEnds });
+    expect((await consentRow(standing.id)).revocation_reason).toBe('Superseded: the same consent recorded again');
+    expect((await consentRow(bounded.id)).revoked_at).toBeNull();
   });
 
   it('revoking a lapsed copy leaves its renewal in force', async () => {

@@ -83,36 +83,34 @@ async function revokeWhere(ctx: AuthedContext, clientId: string, which: string, 
 }
 
 /**
- * The SQL condition (over consent_records, params from `$2`) picking the client's in-force
- * consents that record `decision`: expired ones have lapsed already and stay as they are. Taken
- * under a lock per client and type, so two recordings of one decision cannot each miss the other.
+ * The SQL condition (over consent_records, params from `$2`) picking the client's in-force copies
+ * of `decision` (expired ones have lapsed already and stay as they are), taken under a lock per
+ * client and type, so two recordings of one decision cannot each miss the other. For a DENY, only
+ * copies that lapse no later than `until` (null: whenever): a standing DENY is never cut short or
+ * withdrawn by a copy recorded with an expiry, which would widen sharing (a change its recorder
+ * may not be allowed to make). A PERMIT's copies all go: that only narrows.
  */
-async function inForceCopies(ctx: AuthedContext, clientId: string, decision: ConsentDecision): Promise<{ which: string; params: unknown[] }> {
+async function inForceCopies(ctx: AuthedContext, clientId: string, decision: ConsentDecision, until: Date | null | undefined): Promise<{ which: string; params: unknown[] }> {
   await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('consent:' || $1 || ':' || $2))`, [clientId, decision.type]);
   return {
     which: `(type = $2 AND provision = $3 AND scope_kind = $4 AND scope_group_id IS NOT DISTINCT FROM $5::uuid AND scope_api_key_id IS NOT DISTINCT FROM $6::uuid
-             AND data_classes @> $7::text[] AND data_classes <@ $7::text[] AND (expires_at IS NULL OR expires_at > now()))`,
-    params: [decision.type, decision.provision, decision.scopeKind, decision.groupId ?? null, decision.apiKeyId ?? null, decision.dataClasses ?? []],
+             AND data_classes @> $7::text[] AND data_classes <@ $7::text[] AND (expires_at IS NULL OR expires_at > now())
+             AND ($8::timestamptz IS NULL OR expires_at <= $8::timestamptz))`,
+    params: [
+      decision.type, decision.provision, decision.scopeKind, decision.groupId ?? null, decision.apiKeyId ?? null, decision.dataClasses ?? [],
+      decision.provision === ConsentProvision.DENY ? (until ?? null) : null,
+    ],
   };
 }
 
 /**
- * Revokes the client's in-force copies of `decision` that the new copy outlasts (it lapses no
- * earlier than they do): for a decision recorded anew that replaces them, so that revoking the
- * one in force withdraws the decision, not just its latest copy. A copy that would outlast it
- * stands: a standing DENY is never cut short by a copy recorded with an expiry (which would widen
- * sharing when it lapsed, a change the recorder may not be allowed to make).
+ * Revokes the client's in-force copies of `decision` that a new copy lapsing at `expiresAt`
+ * replaces (`inForceCopies`): so that revoking the one in force withdraws the decision, not just
+ * its latest copy.
  */
 export async function supersedeConsents(ctx: AuthedContext, clientId: string, decision: ConsentDecision & { expiresAt?: Date | null }, reason: string): Promise<void> {
-  const copies = await inForceCopies(ctx, clientId, decision);
-  const until = copies.params.length + 2;
-  await revokeWhere(
-    ctx,
-    clientId,
-    `${copies.which} AND ($${until}::timestamptz IS NULL OR expires_at <= $${until}::timestamptz)`,
-    [...copies.params, decision.expiresAt ?? null],
-    reason,
-  );
+  const copies = await inForceCopies(ctx, clientId, decision, decision.expiresAt);
+  await revokeWhere(ctx, clientId, copies.which, copies.params, reason);
 }
 
 async function lockedAgreementGroup(ctx: AuthedContext, groupId: string): Promise<{ version: number; status: GroupStatus } | null> {
@@ -242,10 +240,14 @@ export async function revokeConsent(ctx: AuthedContext, input: RevokeConsentInpu
   if (!canGrantOrRevokeFor(ctx.viewer, consent.clientId, await staffMayRead(ctx, consent.clientId))) throw await refusedWrite(ctx, CONSENT, id, forbidden());
   // Revoking a DENY widens what is shared, as granting a PERMIT does.
   await refuseUnlessMayRecord(ctx, consent.clientId, consent.type, consent.scopeKind, consent.provision === ConsentProvision.DENY);
-  // Revoking a consent in force withdraws its decision: every in-force copy goes with it (copies
-  // recorded before a new grant superseded them would go on granting what the member withdrew). A
-  // lapsed one is revoked alone: its renewal is another decision, in force on its own.
-  const copies = consent.status === ConsentStatus.ACTIVE ? await inForceCopies(ctx, consent.clientId, { ...consent, groupId: consent.scopeGroupId, apiKeyId: consent.scopeApiKeyId }) : null;
+  // Revoking a consent in force withdraws its decision: the in-force copies go with it (copies
+  // recorded before a new grant superseded them would go on granting what the member withdrew),
+  // but a DENY only takes copies it outlasts. A lapsed one is revoked alone: its renewal is
+  // another decision, in force on its own.
+  const copies =
+    consent.status === ConsentStatus.ACTIVE
+      ? await inForceCopies(ctx, consent.clientId, { ...consent, groupId: consent.scopeGroupId, apiKeyId: consent.scopeApiKeyId }, consent.expiresAt)
+      : null;
   const revoked = copies
     ? await revokeWhere(ctx, consent.clientId, `(id = $${copies.params.length + 2} OR ${copies.which})`, [...copies.params, id], input.reason ?? null)
     : await revokeWhere(ctx, consent.clientId, 'id = $2', [id], input.reason ?? null);
