@@ -151,6 +151,9 @@ const INSERT_AUDIT_BATCH = new SessionStatement(
    SELECT DISTINCT $1::uuid, s.id, batch.id FROM batch, unnest($8::uuid[]) AS s(id) WHERE s.id IS NOT NULL`,
 );
 
+/** Where apart batches' ids begin (migration `1764330000000`'s sequence); the main sequence stays below. */
+export const APART_BATCH_IDS_FROM = '900000000000000';
+
 /**
  * Records kept apart from their request (`AuditEntry.apart`; they name no member, so no
  * `audit_subjects` row): no request id, and a batch id from a sequence of their own, so that

@@ -9,7 +9,7 @@ import { SqlParts } from '../db/sql-parts';
 import type { AuthedContext } from '../context';
 import { AuditAction } from './audit-action';
 import { AuditEvent } from './audit-event.types';
-import { aboutClientSql } from './audit-log';
+import { aboutClientSql, APART_BATCH_IDS_FROM } from './audit-log';
 
 const AuditEventConnection = ConnectionType(AuditEvent, 'AuditEvent', 'A page of audit events, newest first.');
 
@@ -81,7 +81,7 @@ function idFilter(value: string, types: readonly string[], name: string, inFilte
 export class AuditResolver {
   @Authorized(Rule.ADMIN)
   @Query(() => AuditEventConnection, {
-    description: 'The clinic\'s audit trail, newest first. Admins only. Reading it is audited too: an EXPORT of `AuditEvents` about each member a page names (as subject or actor), which that member\'s access report shows. Events about a note the admin may not see (another clinician\'s psychotherapy note, its addenda, an id that names no note) are not listed; a psychotherapy note\'s events carry no request id.',
+    description: 'The clinic\'s audit trail, newest first. Admins only. Reading it is audited too: an EXPORT of `AuditEvents` about each member a page names (as subject or actor), which that member\'s access report shows. A psychotherapy note\'s events are not listed (they are kept apart, with no request id, for review in the database), nor any event about a note the admin may not see (an id that names no note, records from before they were kept apart).',
   })
   async auditEvents(@Args() args: AuditEventsArgs, @Ctx() ctx: AuthedContext) {
     const q = new SqlParts(args.first + 1);
@@ -103,8 +103,12 @@ export class AuditResolver {
     if (filter.actorId) q.and(`a.actor_id = ${q.param(idFilter(filter.actorId, ACTOR_TYPES, 'actorId', true))}::uuid`);
     if (filter.occurredFrom) q.and(`a.occurred_at >= ${q.param(filter.occurredFrom)}`);
     if (filter.occurredBefore) q.and(`a.occurred_at < ${q.param(filter.occurredBefore)}`);
+    // Apart batches (psychotherapy notes' records) are never listed: kept for a review in the
+    // database, they would otherwise sort above every other event, their ids being the higher range.
+    q.and(`a.batch_id < ${APART_BATCH_IDS_FROM}`);
     // An event about a note shows only to who may see the note: RLS hides another author's
-    // psychotherapy notes (and their addenda), and an event naming one would tell that it exists.
+    // psychotherapy notes (and their addenda), and an event naming one would tell that it exists
+    // (records written before they were kept apart).
     q.and(`(a.resource_type NOT IN ('SessionNote', 'NoteAddendum') OR a.resource_id IS NULL
             OR EXISTS (SELECT 1 FROM session_notes n WHERE n.id = a.resource_id) OR EXISTS (SELECT 1 FROM note_addenda d WHERE d.id = a.resource_id))`);
     const rows = await ctx.db.query<AuditEvent & { batch: string; n: number }>(
