@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { toGlobalId } from '../../src/common/global-id';
 import { ownerQuery } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
-import { acceptAgreement, activeGroup, createGoal, enrolNew, grantConsent, ok, partner, PROPOSE, RESPOND, shareGoals, uuidOf } from '../goals/goal-fixtures';
+import { acceptAgreement, activeGroup, CHANGE_MEMBERSHIP_STATUS, createGoal, END_PARTNERSHIP, enrolNew, grantConsent, ok, partner, PROPOSE, RESPOND, shareGoals, uuidOf } from '../goals/goal-fixtures';
 import { createEvent, rsvped } from '../after-group/after-group-fixtures';
 
 describe('lists members see of each other are ordered by the names they see (session 12)', () => {
@@ -95,6 +95,36 @@ describe('a partnership proposal waits for its partner\'s group agreement (sessi
     await acceptAgreement(lee, w.group);
     for (const q of [COMPILED, RESOLVED]) expect(ok(await gql(lee.auth, q)).myPartnerships.map((p: any) => p.id)).toEqual([proposal.id]);
     expect(ok(await gql(lee.auth, RESPOND, { input: { partnershipId: proposal.id, accept: true } })).respondToPartnership.partnership.status).toBe('ACTIVE');
+  });
+
+  it('stays held once ended unanswered: withdrawn by its proposer, or ended with a membership, it never reaches the partner', async () => {
+    const w = await activeGroup({ members: 3, accept: false });
+    const [kim, lee, sam] = w.members;
+    await acceptAgreement(kim, w.group);
+    const NODE = `query($id: ID!) { node(id: $id) { id ... on AccountabilityPartnership { status proposerDisplayName } } }`;
+    const propose = async (to: typeof lee) => ok(await gql(kim.auth, PROPOSE, { input: { partnerMembershipId: to.membershipGid } })).proposePartnership.partnership;
+    const toLee = await propose(lee);
+    const toSam = await propose(sam);
+    expectError(await gql(lee.auth, NODE, { id: toLee.id }), 'NOT_FOUND');
+    // Kim withdraws hers to Lee; Kim's membership ends, ending the one to Sam.
+    const withdrawn = await gql(kim.auth, END_PARTNERSHIP, { input: { partnershipId: toLee.id, reason: 'Changed my mind' } });
+    expect(ok(withdrawn).endPartnership.partnership.status).toBe('ENDED');
+    const discharged = await gql(w.lead.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: kim.membershipGid, status: 'WITHDRAWN', reason: 'Moved away' } });
+    ok(discharged);
+    for (const [member, id] of [[lee, toLee.id], [sam, toSam.id]] as const) {
+      for (const q of [`{ myPartnerships { id status partnerDisplayName proposerDisplayName } }`, `{ myPartnerships { id endReason } }`]) {
+        expect(ok(await gql(member.auth, q)).myPartnerships).toEqual([]);
+      }
+      expectError(await gql(member.auth, NODE, { id }), 'NOT_FOUND');
+    }
+    // The endings are recorded about Kim alone.
+    for (const res of [withdrawn, discharged]) {
+      const subjects = await ownerQuery<{ s: string }>(
+        `SELECT DISTINCT subject_client_id AS s FROM audit_events WHERE request_id = $1 AND resource_type = 'AccountabilityPartnership'`,
+        [res.body.extensions!.requestId],
+      );
+      expect(subjects).toEqual([{ s: kim.client.id }]);
+    }
   });
 });
 

@@ -193,11 +193,12 @@ export async function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInpu
   // concurrent check-ins on one goal write its streak summary one after the other, each summary
   // read after the other's check-in committed; its status is checked again under the lock (a
   // concurrent updateGoal may have just completed or cancelled it), and so is its membership's,
-  // share-locked (a discharge earlier in the document, or committing meanwhile, closes the episode).
+  // share-locked (a discharge earlier in the document, or committing meanwhile, closes the episode);
+  // the membership named first, as a document that changed the membership already holds it.
   const rows = await ctx.db.query<CheckInRow>(
-    `WITH goal AS (SELECT g.id FROM goals g JOIN memberships m ON m.id = g.membership_id
+    `WITH goal AS (SELECT g.id FROM memberships m JOIN goals g ON g.membership_id = m.id
                     WHERE g.id = $2 AND g.lifecycle_status = ANY($10::text[]) AND m.status <> ALL($11::text[])
-                    FOR NO KEY UPDATE OF g FOR SHARE OF m)
+                    FOR SHARE OF m FOR NO KEY UPDATE OF g)
      INSERT INTO goal_check_ins (clinic_id, goal_id, client_id, value, note, mood, recorded_at, recorded_by_type, recorded_by_id)
      SELECT $1, goal.id, $3, $4, $5, $6, COALESCE($7::timestamptz, now()), $8, $9 FROM goal
       WHERE $7::timestamptz IS NULL OR ($7::timestamptz <= now() + interval '5 minutes' AND $7::timestamptz >= now() - interval '7 days')

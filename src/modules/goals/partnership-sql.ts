@@ -33,13 +33,14 @@ export const blockedProposalSql = (viewer: string, partner = 'am.client_id') =>
   `((${HELD_FOR_GOOD_SQL} AND coalesce(${partner} = ${viewer}, false)) OR (p.status = 'PROPOSED' AND ${blockStandsSql(viewer, 'pm.client_id')}))`;
 
 /**
- * A proposal (`p` over PARTNERSHIP_SIDES) still pending for the viewer (`viewer`, SQL; null for
- * staff), its partner, while they do not see the group's peers (its agreement not accepted at
- * the current version, or their GROUP_AGREEMENT consent not active, as `memberSeesPeers` asks):
- * held from them until they do, since it names its proposer. Its proposer sees it pending.
+ * A proposal (`p` over PARTNERSHIP_SIDES) never answered (pending, or ended unanswered) for the
+ * viewer (`viewer`, SQL; null for staff), its partner, while they do not see the group's peers
+ * (its agreement not accepted at the current version, or their GROUP_AGREEMENT consent not
+ * active, as `memberSeesPeers` asks): held from them until they do, since it names its proposer
+ * (and an ending's reason). Its proposer sees it as it stands.
  */
 export const awaitingAgreementSql = (viewer: string) =>
-  `(p.status = 'PROPOSED' AND coalesce(am.client_id = ${viewer}, false)
+  `((p.status = 'PROPOSED' OR (p.status = 'ENDED' AND p.responded_at IS NULL)) AND coalesce(am.client_id = ${viewer}, false)
     AND NOT (am.status IN ('ACTIVE', 'ON_HOLD')
              AND coalesce(am.agreement_version_accepted, 0) >= (SELECT t.agreement_version FROM therapy_groups t WHERE t.id = am.group_id)
              AND ${consentAnswerSql('am.client_id', `'GROUP_AGREEMENT'`, `'GROUP'`, 'am.group_id', 'NULL::text')} IS NOT NULL))`;

@@ -17,7 +17,7 @@ import { SEATED } from '../memberships/membership-status';
 import { PartnershipStatus } from './goal.enums';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput } from './goal.inputs';
 import { AccountabilityPartnership } from './goal.types';
-import { blockedProposalSql, HELD_FOR_GOOD_SQL, PARTNERSHIP_SIDES, heldFromPartnerSql, hiddenProposalSql, partnershipsOfClients } from './partnership-sql';
+import { awaitingAgreementSql, blockedProposalSql, HELD_FOR_GOOD_SQL, PARTNERSHIP_SIDES, heldFromPartnerSql, hiddenProposalSql, partnershipsOfClients } from './partnership-sql';
 import { blockStandsSql } from '../after-group/block-sql';
 
 const PARTNERSHIP = 'AccountabilityPartnership';
@@ -236,7 +236,7 @@ export async function endPartnership(ctx: AuthedContext, input: EndPartnershipIn
 export async function endPartnershipsOnBlock(ctx: RequestContext, blockerClientId: string, blockedClientId: string): Promise<void> {
   // Read and locked before the ending; whom each ending concerns is judged as it will stand, ended.
   const ending = await ctx.db.query<{ id: string; p_client: string; a_client: string; held: boolean }>(
-    `SELECT p.id, pm.client_id AS p_client, am.client_id AS a_client, ${HELD_FOR_GOOD_SQL} AS held
+    `SELECT p.id, pm.client_id AS p_client, am.client_id AS a_client, (${HELD_FOR_GOOD_SQL} OR ${awaitingAgreementSql('am.client_id')}) AS held
        FROM accountability_partnerships p JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN memberships am ON am.id = p.partner_membership_id
       WHERE (p.status = 'ACTIVE' AND ((pm.client_id = $1 AND am.client_id = $2) OR (pm.client_id = $2 AND am.client_id = $1)))
          OR (p.status = 'PROPOSED' AND pm.client_id = $1 AND am.client_id = $2)
@@ -259,11 +259,12 @@ export async function endPartnershipsOnBlock(ctx: RequestContext, blockerClientI
 async function endPartnershipsOfMemberships(ctx: RequestContext, membershipIds: string[]) {
   const rows = await ctx.db.query<{ id: string; group_id: string; status: string; both_continue: boolean; a_client: string; b_client: string; a_status: string; b_status: string; held: boolean }>(
     `SELECT p.id, p.group_id, p.status, (p.proposer_continues_after_group AND p.partner_continues_after_group) AS both_continue,
-            a.client_id AS a_client, b.client_id AS b_client, a.status AS a_status, b.status AS b_status,
-            -- Held once ended (recorded about its proposer alone): made while the partner blocked them.
-            ${HELD_FOR_GOOD_SQL} AS held
+            pm.client_id AS a_client, am.client_id AS b_client, pm.status AS a_status, am.status AS b_status,
+            -- Held once ended (recorded about its proposer alone): made while the partner blocked them,
+            -- or never answered by a partner who does not see the group's peers.
+            (${HELD_FOR_GOOD_SQL} OR ${awaitingAgreementSql('am.client_id')}) AS held
        FROM accountability_partnerships p
-       JOIN memberships a ON a.id = p.proposer_membership_id JOIN memberships b ON b.id = p.partner_membership_id
+       JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN memberships am ON am.id = p.partner_membership_id
       WHERE (p.proposer_membership_id = ANY($1::uuid[]) OR p.partner_membership_id = ANY($1::uuid[])) AND p.status IN ('PROPOSED', 'ACTIVE')`,
     [membershipIds],
   );
