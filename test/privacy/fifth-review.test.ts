@@ -97,7 +97,7 @@ describe('a partnership proposal waits for its partner\'s group agreement (sessi
     expect(ok(await gql(lee.auth, RESPOND, { input: { partnershipId: proposal.id, accept: true } })).respondToPartnership.partnership.status).toBe('ACTIVE');
   });
 
-  it('stays held once ended unanswered: withdrawn by its proposer, or ended with a membership, it never reaches the partner', async () => {
+  it('stays held for good once ended unanswered: withdrawn by its proposer, or ended with a membership, it never reaches the partner', async () => {
     const w = await activeGroup({ members: 3, accept: false });
     const [kim, lee, sam] = w.members;
     await acceptAgreement(kim, w.group);
@@ -125,6 +125,25 @@ describe('a partnership proposal waits for its partner\'s group agreement (sessi
       );
       expect(subjects).toEqual([{ s: kim.client.id }]);
     }
+    // Held for good: Lee accepting the agreement later does not bring it, its message or its end reason, to him.
+    await acceptAgreement(lee, w.group);
+    expect(ok(await gql(lee.auth, `{ myPartnerships { id } }`)).myPartnerships).toEqual([]);
+    expectError(await gql(lee.auth, NODE, { id: toLee.id }), 'NOT_FOUND');
+  });
+
+  it('one the partner saw stays theirs when their own membership ends it', async () => {
+    const w = await activeGroup({ members: 2 });
+    const [kim, lee] = w.members;
+    const proposal = ok(await gql(kim.auth, PROPOSE, { input: { partnerMembershipId: lee.membershipGid } })).proposePartnership.partnership;
+    expect(ok(await gql(lee.auth, `{ myPartnerships { id } }`)).myPartnerships.map((p: any) => p.id)).toEqual([proposal.id]);
+    const completed = await gql(w.lead.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: lee.membershipGid, status: 'COMPLETED', reason: 'Finished' } });
+    ok(completed);
+    expect(ok(await gql(lee.auth, `{ myPartnerships { id status } }`)).myPartnerships).toEqual([{ id: proposal.id, status: 'ENDED' }]);
+    const subjects = await ownerQuery<{ s: string }>(
+      `SELECT DISTINCT subject_client_id AS s FROM audit_events WHERE request_id = $1 AND resource_type = 'AccountabilityPartnership' ORDER BY 1`,
+      [completed.body.extensions!.requestId],
+    );
+    expect(subjects.map((r) => r.s).sort()).toEqual([kim.client.id, lee.client.id].sort());
   });
 });
 

@@ -16,10 +16,10 @@ export const partnershipsOfClients = (clientCondition: string): string =>
      FROM memberships m JOIN accountability_partnerships x ON x.partner_membership_id = m.id WHERE ${clientCondition}`;
 
 /**
- * Whether proposal `p` was made while its partner blocked its proposer (`held_by_block`, set as it
- * was written): held from the partner for good, in every status, and recorded about its proposer
- * alone. One made before a block shows to the partner once closed, and again once the block is
- * lifted.
+ * Whether proposal `p` is held from its partner for good, in every status, and recorded about its
+ * proposer alone (`held_by_block`): made while the partner blocked its proposer (set as it was
+ * written), or ended while it awaited the partner's group agreement (set by the ending). One made
+ * before a block shows to the partner once closed, and again once the block is lifted.
  */
 export const HELD_FOR_GOOD_SQL = 'p.held_by_block';
 
@@ -33,15 +33,17 @@ export const blockedProposalSql = (viewer: string, partner = 'am.client_id') =>
   `((${HELD_FOR_GOOD_SQL} AND coalesce(${partner} = ${viewer}, false)) OR (p.status = 'PROPOSED' AND ${blockStandsSql(viewer, 'pm.client_id')}))`;
 
 /**
- * A proposal (`p` over PARTNERSHIP_SIDES) never answered (pending, or ended unanswered) for the
- * viewer (`viewer`, SQL; null for staff), its partner, while they do not see the group's peers
- * (its agreement not accepted at the current version, or their GROUP_AGREEMENT consent not
- * active, as `memberSeesPeers` asks): held from them until they do, since it names its proposer
- * (and an ending's reason). Its proposer sees it as it stands.
+ * A proposal (`p` over PARTNERSHIP_SIDES) still pending for the viewer (`viewer`, SQL; null for
+ * staff), its partner, while they do not see the group's peers (its agreement not accepted at the
+ * current version, or their GROUP_AGREEMENT consent not active, as `memberSeesPeers` asks): held
+ * from them until they do, since it names its proposer. Its proposer sees it pending. One that
+ * ends while held stays held for good (`HELD_FOR_GOOD_SQL`, marked by the ending): it is never
+ * shown later with its message and end reason. `seatedAlso` (SQL, uuid[]) names memberships
+ * judged as still seated: those whose ending is being written, judged as they stood before it.
  */
-export const awaitingAgreementSql = (viewer: string) =>
-  `((p.status = 'PROPOSED' OR (p.status = 'ENDED' AND p.responded_at IS NULL)) AND coalesce(am.client_id = ${viewer}, false)
-    AND NOT (am.status IN ('ACTIVE', 'ON_HOLD')
+export const awaitingAgreementSql = (viewer: string, seatedAlso?: string) =>
+  `(p.status = 'PROPOSED' AND coalesce(am.client_id = ${viewer}, false)
+    AND NOT ((am.status IN ('ACTIVE', 'ON_HOLD')${seatedAlso ? ` OR am.id = ANY(${seatedAlso})` : ''})
              AND coalesce(am.agreement_version_accepted, 0) >= (SELECT t.agreement_version FROM therapy_groups t WHERE t.id = am.group_id)
              AND ${consentAnswerSql('am.client_id', `'GROUP_AGREEMENT'`, `'GROUP'`, 'am.group_id', 'NULL::text')} IS NOT NULL))`;
 

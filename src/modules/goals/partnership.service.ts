@@ -210,9 +210,12 @@ export async function endPartnership(ctx: AuthedContext, input: EndPartnershipIn
   const p = await ownPartnership(ctx, input.partnershipId);
   const party = viewer.kind === 'MEMBER' && (p.partnerClientId === viewer.clientId || p.proposerClientId === viewer.clientId);
   if (!party && viewer.kind !== 'STAFF') throw forbidden();
+  // A proposal ended while it awaited its partner's agreement stays held from them for good.
   const updated = await ctx.db.query(
-    `UPDATE accountability_partnerships SET status = 'ENDED', ended_at = now(), end_reason = $2
-      WHERE id = $1 AND status IN ('PROPOSED', 'ACTIVE') RETURNING id`,
+    `UPDATE accountability_partnerships p SET status = 'ENDED', ended_at = now(), end_reason = $2,
+            held_by_block = p.held_by_block OR ${awaitingAgreementSql('am.client_id')}
+       FROM memberships am
+      WHERE p.id = $1 AND am.id = p.partner_membership_id AND p.status IN ('PROPOSED', 'ACTIVE') RETURNING p.id`,
     [p.id, input.reason ?? (party ? 'Ended by a member' : 'Ended by staff')],
   );
   if (!updated.length) throw conflict(`This partnership is already ${p.status}`, { status: p.status });
@@ -245,8 +248,9 @@ export async function endPartnershipsOnBlock(ctx: RequestContext, blockerClientI
   );
   if (!ending.length) return;
   await ctx.db.query(
-    `UPDATE accountability_partnerships SET status = 'ENDED', ended_at = now(), end_reason = 'Ended by a member' WHERE id = ANY($1)`,
-    [ending.map((e) => e.id)],
+    `UPDATE accountability_partnerships p SET status = 'ENDED', ended_at = now(), end_reason = 'Ended by a member', held_by_block = p.held_by_block OR x.held
+       FROM unnest($1::uuid[], $2::boolean[]) AS x(id, held) WHERE p.id = x.id`,
+    [ending.map((e) => e.id), ending.map((e) => e.held)],
   );
   for (const e of ending) partnershipUpdated(ctx, { id: e.id, proposerClientId: e.p_client, partnerClientId: e.a_client, heldFromPartner: e.held });
   ctx.loaders.of(partnershipLoaders).visibleById.clearAll();
@@ -261,8 +265,8 @@ async function endPartnershipsOfMemberships(ctx: RequestContext, membershipIds: 
     `SELECT p.id, p.group_id, p.status, (p.proposer_continues_after_group AND p.partner_continues_after_group) AS both_continue,
             pm.client_id AS a_client, am.client_id AS b_client, pm.status AS a_status, am.status AS b_status,
             -- Held once ended (recorded about its proposer alone): made while the partner blocked them,
-            -- or never answered by a partner who does not see the group's peers.
-            (${HELD_FOR_GOOD_SQL} OR ${awaitingAgreementSql('am.client_id')}) AS held
+            -- or pending for a partner who did not see the group's peers before these endings.
+            (${HELD_FOR_GOOD_SQL} OR ${awaitingAgreementSql('am.client_id', '$1::uuid[]')}) AS held
        FROM accountability_partnerships p
        JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN memberships am ON am.id = p.partner_membership_id
       WHERE (p.proposer_membership_id = ANY($1::uuid[]) OR p.partner_membership_id = ANY($1::uuid[])) AND p.status IN ('PROPOSED', 'ACTIVE')`,
@@ -280,9 +284,9 @@ async function endPartnershipsOfMemberships(ctx: RequestContext, membershipIds: 
   });
   if (!toEnd.length) return;
   await ctx.db.query(
-    `UPDATE accountability_partnerships SET status = 'ENDED', ended_at = now(), end_reason = 'A membership ended'
-      WHERE id = ANY($1) AND status IN ('PROPOSED', 'ACTIVE')`,
-    [toEnd.map((r) => r.id)],
+    `UPDATE accountability_partnerships p SET status = 'ENDED', ended_at = now(), end_reason = 'A membership ended', held_by_block = p.held_by_block OR x.held
+       FROM unnest($1::uuid[], $2::boolean[]) AS x(id, held) WHERE p.id = x.id AND p.status IN ('PROPOSED', 'ACTIVE')`,
+    [toEnd.map((r) => r.id), toEnd.map((r) => r.held)],
   );
   // An ending concerns both members, as one by either of them does (a held proposal: its proposer alone).
   for (const r of toEnd) partnershipUpdated(ctx, { id: r.id, proposerClientId: r.a_client, partnerClientId: r.b_client, heldFromPartner: r.held });
