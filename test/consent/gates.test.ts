@@ -221,9 +221,13 @@ describe('a copy recorded again never cuts short one that outlasts it, and a lap
     await revokeConsent(clinic.supervisor.auth, lapsing, 'recorded in error');
     expect((await consentRow(lapsing.id)).revocation_reason).toBe('recorded in error');
     expect((await consentRow(standing.id)).revoked_at).toBeNull();
-    // Kim records her DENY again, with no expiry: her earlier copy lapses no later, so it is superseded.
+    // The admin records a lapsing DENY again; Kim records hers again, with no expiry: both earlier copies lapse no later, so both are superseded.
+    const lapsingAgain = await grantConsent(clinic.admin.auth, {
+      clientId: kim.client.gid, type: 'PARTNER_DATA_SHARING', integrationId: key.gid, provision: 'DENY', method: 'VERBAL', expiresAt: inAnHour,
+    });
+    expect((await consentRow(lapsingAgain.id)).revoked_at).toBeNull();
     const again = await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid, provision: 'DENY' });
-    expect((await consentRow(standing.id)).revocation_reason).toBe('Superseded: the same consent recorded again');
+    for (const c of [standing, lapsingAgain]) expect((await consentRow(c.id)).revocation_reason).toBe('Superseded: the same consent recorded again');
     expect((await consentRow(again.id)).revoked_at).toBeNull();
   });
 
@@ -305,6 +309,11 @@ describe('the group agreement recorded by staff (session 12)', () => {
     const [{ request_id: requestId }] = await ownerQuery(`SELECT request_id FROM audit_events WHERE resource_id = $1 AND action = 'CREATE'`, [signed.id]);
     expect(await ownerQuery(`SELECT resource_type, subject_client_id FROM audit_events WHERE request_id = $1 AND action = 'UPDATE' AND resource_type = 'Membership'`, [requestId]))
       .toEqual([{ resource_type: 'Membership', subject_client_id: sam.client.id }]);
+    // An older form entered afterwards is history, recorded alone: the current acceptance's consent stands.
+    const older = await record('0');
+    expect((await consentRow(signed.id)).revoked_at).toBeNull();
+    expect((await consentRow(older.id)).revoked_at).toBeNull();
+    expect(await acceptance(sam)).toEqual({ v: 1, at: true });
     // Lee, who accepted nothing, is untouched.
     expect(await acceptance(lee)).toEqual({ v: null, at: false });
     expect(await memberNames(lee.auth, group)).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client as PgClient } from 'pg';
-import { ownerQuery, StaffFixture } from '../support/factories';
+import { ownerQuery, StaffFixture, tokenFor } from '../support/factories';
 import { testEnv } from '../support/test-env';
 import {
   ADD_ADDENDUM,
@@ -218,6 +218,18 @@ describe('psychotherapy notes: the author alone', () => {
     await expectHidden(world.lead.auth, coNote);
     expect(await listedNotes(world.lead.auth, world.session)).not.toContain(coNote.gid);
     expect(ok(await gql(world.coFacilitator.auth, SESSION_NOTE, { id: coNote.gid })).sessionNote.body).toBe('Co-facilitator process note.');
+  });
+
+  it('is not read by its author once made an admin: admins read no note bodies (session 12)', async () => {
+    const world = await privacyWorld();
+    const note = await createNote(world, { kind: 'PSYCHOTHERAPY', body: 'Supervisor process note.', member: world.a }, world.clinic.supervisor.auth);
+    expect(ok(await gql(world.clinic.supervisor.auth, SESSION_NOTE, { id: note.gid })).sessionNote.body).toBe('Supervisor process note.');
+    ok(await gql(world.clinic.admin.auth, `mutation($input: UpdateStaffMemberInput!) { updateStaffMember(input: $input) { staffMember { role } } }`, {
+      input: { id: world.clinic.supervisor.gid, role: 'ADMIN' },
+    }));
+    const asAdmin = await tokenFor(world.clinic.id, world.clinic.supervisor.id, 'ADMIN');
+    await expectHidden(asAdmin, note);
+    expect(await listedNotes(asAdmin, world.session)).not.toContain(note.gid);
   });
 
   it('returns no psychotherapy row to a direct SELECT as the server\'s role unless app.staff_id is the author', async () => {

@@ -222,7 +222,7 @@ async function countedForMember(ctx: AuthedContext, event: GroupEvent, invited: 
   const ownStatus = facts.ownMemberships.get(event.groupId)?.status;
   const inDirectory = { clientId: viewer.clientId, type: ConsentType.ALUMNI_DIRECTORY, scope: { kind: 'GROUP' as const, groupId: event.groupId } };
   const [own, ...answers] = await ctx.loaders.of(consentCheckLoader).loadMany([inDirectory, ...alumni.map((r) => ({ ...inDirectory, clientId: r.clientId }))]);
-  const namedAlumni = ownStatus === 'COMPLETED' ? typeof own === 'string' : group !== null && memberSeesPeers(viewer, group, facts);
-  if (!namedAlumni) return counted;
+  // Alumni are counted to whom they would be named (were the viewer going).
+  if (!seesFellowAttendees(ownStatus, typeof own === 'string', group !== null && memberSeesPeers(viewer, group, facts))) return counted;
   return [...counted, ...alumni.filter((_, i) => typeof answers[i] === 'string')];
 }

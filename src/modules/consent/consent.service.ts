@@ -221,8 +221,11 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
   const agreementGroup = input.type === ConsentType.GROUP_AGREEMENT && groupId ? await lockedAgreementGroup(ctx, groupId) : null;
   const decision: ConsentDecision = { type: input.type, provision: input.provision, scopeKind, groupId, apiKeyId, dataClasses: input.dataClasses };
   // The same decision recorded again (a renewal, a signed form after an electronic grant) replaces
-  // the earlier copy: otherwise revoking the newest left an older PERMIT granting as before.
-  await supersedeConsents(ctx, clientId, { ...decision, expiresAt: input.expiresAt }, 'Superseded: the same consent recorded again');
+  // the earlier copy: otherwise revoking the newest left an older PERMIT granting as before. A
+  // group agreement form of another version than the group's is history, recorded alone: it
+  // replaces no acceptance of the current one.
+  const olderAgreementForm = agreementGroup !== null && !!input.documentVersion?.trim() && input.documentVersion.trim() !== String(agreementGroup.version);
+  if (!olderAgreementForm) await supersedeConsents(ctx, clientId, { ...decision, expiresAt: input.expiresAt }, 'Superseded: the same consent recorded again');
   const id = await recordConsent(ctx, { ...decision, clientId, purpose: input.purpose, expiresAt: input.expiresAt, method, documentVersion: input.documentVersion });
   if (agreementGroup && groupId && input.provision === ConsentProvision.PERMIT && agreementGroup.status !== GroupStatus.ARCHIVED && input.documentVersion?.trim() === String(agreementGroup.version)) {
     await recordAgreementAccepted(ctx, clientId, groupId, agreementGroup.version);

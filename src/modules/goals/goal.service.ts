@@ -189,12 +189,12 @@ export async function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInpu
     });
   }
   const actor = actorOf(ctx.viewer);
-  // The goal row is locked first (FOR NO KEY UPDATE: inserts only take key-share locks on it), so
+  // The goal row is locked (FOR NO KEY UPDATE: inserts only take key-share locks on it), so
   // concurrent check-ins on one goal write its streak summary one after the other, each summary
   // read after the other's check-in committed; its status is checked again under the lock (a
   // concurrent updateGoal may have just completed or cancelled it), and so is its membership's,
-  // share-locked (a discharge earlier in the document, or committing meanwhile, closes the episode);
-  // the membership named first, as a document that changed the membership already holds it.
+  // share-locked first (a discharge earlier in the document, or committing meanwhile, closes the
+  // episode; a document that changed the membership already holds that lock, so takes it first too).
   const rows = await ctx.db.query<CheckInRow>(
     `WITH goal AS (SELECT g.id FROM memberships m JOIN goals g ON g.membership_id = m.id
                     WHERE g.id = $2 AND g.lifecycle_status = ANY($10::text[]) AND m.status <> ALL($11::text[])

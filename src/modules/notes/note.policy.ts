@@ -12,12 +12,13 @@ export interface NoteFacts {
 
 /**
  * Who reads what (null = the note does not exist for this viewer):
- * PSYCHOTHERAPY — the author alone, everyone else nothing at all (the database enforces it too);
+ * PSYCHOTHERAPY — the author alone while they write notes (not once made an admin: admins read no
+ *   note bodies), everyone else nothing at all (the database enforces it too);
  * GROUP / PROGRESS — the group's facilitators and supervisors read bodies, admins metadata;
  * a member reads their own PROGRESS note once SIGNED and shared; integrations never.
  */
 export function noteRead(viewer: Viewer, note: NoteFacts, groupAccess: GroupAccess | null): NoteRead | null {
-  if (note.kind === NoteKind.PSYCHOTHERAPY) return viewer.kind === 'STAFF' && viewer.staffId === note.authorStaffId ? 'BODY' : null;
+  if (note.kind === NoteKind.PSYCHOTHERAPY) return viewer.kind === 'STAFF' && viewer.role !== 'ADMIN' && viewer.staffId === note.authorStaffId ? 'BODY' : null;
   switch (viewer.kind) {
     case 'STAFF':
       if (viewer.role === 'ADMIN') return 'METADATA';

@@ -36,7 +36,7 @@ export type NoteRead = 'BODY' | 'METADATA';
   simpleResolvers: true,
   implements: Node,
   description:
-    'A clinical note. Bodies are encrypted at rest and every body read is audited. GROUP and PROGRESS: the group\'s facilitators and supervisors; admins see metadata only (body null); a member reads their own PROGRESS notes once signed and shared. PSYCHOTHERAPY: the author alone.',
+    'A clinical note. Bodies are encrypted at rest and every body read is audited. GROUP and PROGRESS: the group\'s facilitators and supervisors; admins see metadata only (body null); a member reads their own PROGRESS notes once signed and shared. PSYCHOTHERAPY: the author alone (not once they are an admin).',
 })
 export class SessionNote implements Node {
   id: string;
