@@ -286,7 +286,7 @@ describe('revoking withdraws the decision, whatever copies of it were stored bef
 });
 
 describe('the group agreement recorded by staff (session 12)', () => {
-  it('a signed form naming the current version records the acceptance, as the app does; another version records the consent alone', async () => {
+  it('a signed form naming the current version records the acceptance, as the app does; one of another version is a CONFLICT', async () => {
     const { group, lead, members } = await activeGroup({ members: 3, accept: false });
     const [sam, kim, lee] = members;
     await acceptAgreement(kim, group);
@@ -296,11 +296,16 @@ describe('the group agreement recorded by staff (session 12)', () => {
     const record = (documentVersion?: string) =>
       grantConsent(lead.auth, { clientId: sam.client.gid, type: 'GROUP_AGREEMENT', groupId: group.gid, method: 'SIGNED_FORM', documentVersion });
 
-    // A form of no version, or of another one: the consent is stored, the membership is as it was.
+    // A form of no version: the consent is stored, the membership is as it was.
     await record();
-    await record('0');
     expect(await acceptance(sam)).toEqual({ v: null, at: false });
     expect(await memberNames(sam.auth, group)).toHaveLength(1);
+    // A form of another version consents to text no longer in force: CONFLICT, nothing stored.
+    const consentsBefore = await ownerQuery(`SELECT count(*)::int AS n FROM consent_records WHERE client_id = $1`, [sam.client.id]);
+    const stale = await gql(lead.auth, GRANT_CONSENT, { input: { clientId: sam.client.gid, type: 'GROUP_AGREEMENT', groupId: group.gid, method: 'SIGNED_FORM', documentVersion: '0' } });
+    expectError(stale, 'CONFLICT');
+    expect(stale.errors![0].extensions).toMatchObject({ currentVersion: 1 });
+    expect(await ownerQuery(`SELECT count(*)::int AS n FROM consent_records WHERE client_id = $1`, [sam.client.id])).toEqual(consentsBefore);
 
     // The current version's form: Sam sees the group from the next request, and the change is audited about her.
     const signed = await record('1');
@@ -309,10 +314,9 @@ describe('the group agreement recorded by staff (session 12)', () => {
     const [{ request_id: requestId }] = await ownerQuery(`SELECT request_id FROM audit_events WHERE resource_id = $1 AND action = 'CREATE'`, [signed.id]);
     expect(await ownerQuery(`SELECT resource_type, subject_client_id FROM audit_events WHERE request_id = $1 AND action = 'UPDATE' AND resource_type = 'Membership'`, [requestId]))
       .toEqual([{ resource_type: 'Membership', subject_client_id: sam.client.id }]);
-    // An older form entered afterwards is history, recorded alone: the current acceptance's consent stands.
-    const older = await record('0');
+    // An older form entered afterwards is refused too: the current acceptance's consent stands.
+    expectError(await gql(lead.auth, GRANT_CONSENT, { input: { clientId: sam.client.gid, type: 'GROUP_AGREEMENT', groupId: group.gid, method: 'SIGNED_FORM', documentVersion: '0' } }), 'CONFLICT');
     expect((await consentRow(signed.id)).revoked_at).toBeNull();
-    expect((await consentRow(older.id)).revoked_at).toBeNull();
     expect(await acceptance(sam)).toEqual({ v: 1, at: true });
     // Lee, who accepted nothing, is untouched.
     expect(await acceptance(lee)).toEqual({ v: null, at: false });

@@ -3,7 +3,9 @@
  * until `ended_at` (`unblockMember`), and the same member may be blocked again later (a new row).
  * A block mutes while it stands. What the blocked member did while one stood (a contact request,
  * a partnership proposal, an encouragement) is marked `held_by_block` when it is written, under
- * the snapshot that saw the block, and stays held from the blocker for good. A leaf module: the
+ * the snapshot that saw the block, and stays held from the blocker for good (a partnership
+ * proposal's flag also marks one that ended while it awaited its partner's group agreement:
+ * `HELD_FOR_GOOD_SQL`). A leaf module: the
  * goals module's SQL uses it too. Arguments are SQL expressions, never values.
  */
 

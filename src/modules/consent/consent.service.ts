@@ -3,7 +3,7 @@ import { refusedWrite, stateConflict } from '../../audit/denied-subject';
 import { actorOf, OwnMembershipRow } from '../../auth/viewer';
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
-import { badInput, forbidden, notFound } from '../../errors/domain-error';
+import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
 import { clientLoaders } from '../clients/client.loaders';
 import { getClient } from '../clients/client.service';
 import { GroupStatus } from '../groups/group.enums';
@@ -220,12 +220,16 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
   // deadlock with it).
   const agreementGroup = input.type === ConsentType.GROUP_AGREEMENT && groupId ? await lockedAgreementGroup(ctx, groupId) : null;
   const decision: ConsentDecision = { type: input.type, provision: input.provision, scopeKind, groupId, apiKeyId, dataClasses: input.dataClasses };
+  // A group agreement permit naming another version than the group's consents to text no longer in
+  // force: refused as acceptGroupAgreement refuses it (as a live consent it would let the member see
+  // peers again, and supersede the acceptance of the current one).
+  const agreementVersionNamed = input.documentVersion?.trim();
+  if (agreementGroup && input.provision === ConsentProvision.PERMIT && agreementVersionNamed && agreementVersionNamed !== String(agreementGroup.version)) {
+    throw conflict(`The agreement changed: the current version is ${agreementGroup.version}`, { currentVersion: agreementGroup.version });
+  }
   // The same decision recorded again (a renewal, a signed form after an electronic grant) replaces
-  // the earlier copy: otherwise revoking the newest left an older PERMIT granting as before. A
-  // group agreement form of another version than the group's is history, recorded alone: it
-  // replaces no acceptance of the current one.
-  const olderAgreementForm = agreementGroup !== null && !!input.documentVersion?.trim() && input.documentVersion.trim() !== String(agreementGroup.version);
-  if (!olderAgreementForm) await supersedeConsents(ctx, clientId, { ...decision, expiresAt: input.expiresAt }, 'Superseded: the same consent recorded again');
+  // the earlier copy: otherwise revoking the newest left an older PERMIT granting as before.
+  await supersedeConsents(ctx, clientId, { ...decision, expiresAt: input.expiresAt }, 'Superseded: the same consent recorded again');
   const id = await recordConsent(ctx, { ...decision, clientId, purpose: input.purpose, expiresAt: input.expiresAt, method, documentVersion: input.documentVersion });
   if (agreementGroup && groupId && input.provision === ConsentProvision.PERMIT && agreementGroup.status !== GroupStatus.ARCHIVED && input.documentVersion?.trim() === String(agreementGroup.version)) {
     await recordAgreementAccepted(ctx, clientId, groupId, agreementGroup.version);
