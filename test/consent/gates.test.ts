@@ -6,6 +6,7 @@
 import { toGlobalId } from '../../src/common/global-id';
 import { ownerQuery } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
+import { ownerConnection, waitForLockWaiters } from '../sync/sync-fixtures';
 import {
   acceptAgreement,
   activeGroup,
@@ -18,6 +19,7 @@ import {
   expectRefused,
   GOAL,
   GRANT_CONSENT,
+  REVOKE_CONSENT,
   grantConsent,
   insertExpiredConsent,
   listedGoalIds,
@@ -252,6 +254,38 @@ describe('a copy recorded again never cuts short one that outlasts it, and a lap
     expect((await consentRow(lapsed.id)).revocation_reason).toBe('tidying up');
     expect((await consentRow(renewed.id)).revoked_at).toBeNull();
     expect(await listedGoalIds(sam.auth)).toEqual([goal.gid]);
+  });
+});
+
+describe('a revocation racing a new copy of the same decision (session 12)', () => {
+  it('is judged under the decision\'s lock: it answers the copy\'s fresh state, and the new copy stands', async () => {
+    const { clinic, group, members } = await activeGroup({ members: 1 });
+    const [kim] = members;
+    const first = await shareGoals(kim, group);
+    // A recording of the same decision is under way (the lock held), superseding the first copy.
+    const held = await ownerConnection();
+    let secondId = '';
+    try {
+      await held.query('BEGIN');
+      await held.query(`SELECT pg_advisory_xact_lock(hashtext('consent:' || $1 || ':' || $2))`, [kim.client.id, 'GOAL_SHARING']);
+      const revoking = gql(kim.auth, REVOKE_CONSENT, { input: { consentId: first.gid, reason: 'stop' } });
+      await waitForLockWaiters(1);
+      await held.query(`UPDATE consent_records SET revoked_at = now(), revoked_by_type = 'CLIENT', revoked_by_id = $2, revocation_reason = 'Superseded: the same consent recorded again' WHERE id = $1`, [first.id, kim.client.id]);
+      const [second] = (await held.query(
+        `INSERT INTO consent_records (clinic_id, client_id, type, scope_kind, scope_group_id, provision, method, recorded_by_type, recorded_by_id)
+         VALUES ($1, $2, 'GOAL_SHARING', 'GROUP', $3, 'PERMIT', 'ELECTRONIC', 'CLIENT', $2) RETURNING id`,
+        [clinic.id, kim.client.id, group.id],
+      )).rows;
+      secondId = second.id;
+      await held.query('COMMIT');
+      const res = await revoking;
+      expectError(res, 'CONFLICT');
+      expect(res.errors![0].extensions).toMatchObject({ status: 'REVOKED' });
+    } finally {
+      await held.end();
+    }
+    expect((await consentRow(secondId)).revoked_at).toBeNull();
+    expect((await consentRow(first.id)).revocation_reason).toBe('Superseded: the same consent recorded again');
   });
 });
 

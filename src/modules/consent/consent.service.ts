@@ -91,7 +91,7 @@ async function revokeWhere(ctx: AuthedContext, clientId: string, which: string, 
  * may not be allowed to make). A PERMIT's copies all go: that only narrows.
  */
 async function inForceCopies(ctx: AuthedContext, clientId: string, decision: ConsentDecision, until: Date | null | undefined): Promise<{ which: string; params: unknown[] }> {
-  await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('consent:' || $1 || ':' || $2))`, [clientId, decision.type]);
+  await lockDecisions(ctx, clientId, decision.type);
   return {
     which: `(type = $2 AND provision = $3 AND scope_kind = $4 AND scope_group_id IS NOT DISTINCT FROM $5::uuid AND scope_api_key_id IS NOT DISTINCT FROM $6::uuid
              AND data_classes @> $7::text[] AND data_classes <@ $7::text[] AND (expires_at IS NULL OR expires_at > now())
@@ -102,6 +102,10 @@ async function inForceCopies(ctx: AuthedContext, clientId: string, decision: Con
     ],
   };
 }
+
+/** The lock under which a client's consents of one type are recorded and revoked (re-entrant within a transaction). */
+const lockDecisions = (ctx: AuthedContext, clientId: string, type: ConsentType) =>
+  ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('consent:' || $1 || ':' || $2))`, [clientId, type]);
 
 /**
  * Revokes the client's in-force copies of `decision` that a new copy lapsing at `expiresAt`
@@ -125,8 +129,8 @@ async function lockedAgreementGroup(ctx: AuthedContext, groupId: string): Promis
  * A GROUP_AGREEMENT permit naming the group's current agreement version (the form a member signed,
  * recorded by staff; or the member's own grant) records the acceptance on the client's open
  * membership, as acceptGroupAgreement does: otherwise recording the signed form changed nothing
- * the member sees. Any other version (or none), or an ARCHIVED group (read-only history), records
- * the consent alone.
+ * the member sees. A permit of no version, or in an ARCHIVED group (read-only history), records
+ * the consent alone (another version is refused before anything is written).
  */
 async function recordAgreementAccepted(ctx: AuthedContext, clientId: string, groupId: string, version: number): Promise<void> {
   const accepted = await ctx.db.query<{ id: string }>(
@@ -247,19 +251,24 @@ export async function revokeConsent(ctx: AuthedContext, input: RevokeConsentInpu
   if (!canGrantOrRevokeFor(ctx.viewer, consent.clientId, await staffMayRead(ctx, consent.clientId))) throw await refusedWrite(ctx, CONSENT, id, forbidden());
   // Revoking a DENY widens what is shared, as granting a PERMIT does.
   await refuseUnlessMayRecord(ctx, consent.clientId, consent.type, consent.scopeKind, consent.provision === ConsentProvision.DENY);
+  // Judged under the lock a concurrent recording of the same decision takes: one that superseded
+  // this copy meanwhile is seen, and named in the answer.
+  await lockDecisions(ctx, consent.clientId, consent.type);
+  loader.clear(id);
+  const current = (await loader.load(id)) ?? consent;
   // Revoking a consent in force withdraws its decision: the in-force copies go with it (copies
   // recorded before a new grant superseded them would go on granting what the member withdrew),
   // but a DENY only takes copies it outlasts. A lapsed one is revoked alone: its renewal is
   // another decision, in force on its own.
   const copies =
-    consent.status === ConsentStatus.ACTIVE
-      ? await inForceCopies(ctx, consent.clientId, { ...consent, groupId: consent.scopeGroupId, apiKeyId: consent.scopeApiKeyId }, consent.expiresAt)
+    current.status === ConsentStatus.ACTIVE
+      ? await inForceCopies(ctx, consent.clientId, { ...current, groupId: current.scopeGroupId, apiKeyId: current.scopeApiKeyId }, current.expiresAt)
       : null;
   const revoked = copies
     ? await revokeWhere(ctx, consent.clientId, `(id = $${copies.params.length + 2} OR ${copies.which})`, [...copies.params, id], input.reason ?? null)
     : await revokeWhere(ctx, consent.clientId, 'id = $2', [id], input.reason ?? null);
   if (!revoked.includes(id)) {
-    throw stateConflict(ctx, { resourceType: CONSENT, resourceId: id, subjectClientId: consent.clientId }, 'This consent is already revoked', { status: consent.status });
+    throw stateConflict(ctx, { resourceType: CONSENT, resourceId: id, subjectClientId: consent.clientId }, 'This consent is already revoked', { status: current.status });
   }
   // What the viewer may see can change with it: later fields of the document read afresh.
   ctx.loaders.forgetAll();
