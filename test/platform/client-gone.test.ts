@@ -7,13 +7,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { randomUUID } from 'node:crypto';
+import type { AuthedContext } from '../../src/context';
 import { ClientGoneError, RequestDb } from '../../src/db/request-db';
 import { createClinic, ownerQuery } from '../support/factories';
 import { getTestApp, gql, TestApp } from '../support/test-app';
 
 let app: TestApp;
 let server: http.Server;
-const lines: { level: number; msg: string; requestId?: string }[] = [];
+const lines: LogLine[] = [];
 
 beforeAll(async () => {
   const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
@@ -55,6 +56,41 @@ async function leaveMidRequest(on: http.Server, auth: string, requestId: string,
   return received;
 }
 
+type LogLine = { level: number; msg: string; requestId?: string };
+
+/**
+ * An app whose compiled read of `{ viewer { kind } }` does `before`, holds the request in the
+ * database for 0.4 s (long enough for the client to leave), then does `after` and answers MEMBER;
+ * with its log lines and a server to disconnect from.
+ */
+async function slowViewerKindApp(steps: { before?: (ctx: AuthedContext) => void; after?: (ctx: AuthedContext) => void }) {
+  const lines: LogLine[] = [];
+  const slow = await getTestApp({
+    log: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) }),
+    compiledReads: [
+      {
+        shape: { viewer: { fields: { kind: {} } } },
+        run: async (ctx, fields) => {
+          steps.before?.(ctx);
+          await ctx.db.query(`SELECT pg_sleep(0.4)`);
+          steps.after?.(ctx);
+          return new Map([[fields[0], { kind: 'MEMBER' }]]);
+        },
+      },
+    ],
+  });
+  const slowServer = http.createServer(slow.app).listen(0);
+  return {
+    app: slow,
+    server: slowServer,
+    lines,
+    close: async () => {
+      slowServer.close();
+      await slow.close();
+    },
+  };
+}
+
 it('rolls back, audits nothing and logs no internal error when the client disconnects mid-request', async () => {
   const clinic = await createClinic('Client Gone Clinic');
   const member = await clinic.addClient();
@@ -74,77 +110,53 @@ it('rolls back, audits nothing and logs no internal error when the client discon
 });
 
 it('a compiled read answered by the front door after its client left: nothing committed, audited or sent, no internal error', async () => {
-  const frontLines: { level: number; msg: string; requestId?: string }[] = [];
-  const front = await getTestApp({
-    log: pino({ level: 'info' }, { write: (line: string) => void frontLines.push(JSON.parse(line)) }),
-    // Answers (with an audited read) only after the client has gone.
-    compiledReads: [
-      {
-        shape: { viewer: { fields: { kind: {} } } },
-        run: async (ctx, fields) => {
-          await ctx.db.query(`SELECT pg_sleep(0.4)`);
-          ctx.audit.record({ action: 'READ' as never, resourceType: 'Client', resourceId: null, subjectClientId: null });
-          return new Map([[fields[0], { kind: 'MEMBER' }]]);
-        },
-      },
-    ],
+  // Answers (with an audited read) only after the client has gone.
+  const front = await slowViewerKindApp({
+    after: (ctx) => ctx.audit.record({ action: 'READ' as never, resourceType: 'Client', resourceId: null, subjectClientId: null }),
   });
-  const frontServer = http.createServer(front.app).listen(0);
   try {
     const clinic = await createClinic('Client Gone Front Door');
     const member = await clinic.addClient();
     const requestId = randomUUID();
-    const received = await leaveMidRequest(frontServer, member.auth, requestId, `{ viewer { kind } }`);
+    const received = await leaveMidRequest(front.server, member.auth, requestId, `{ viewer { kind } }`);
     await new Promise((r) => setTimeout(r, 900));
 
     expect(received).toBe('');
-    const mine = frontLines.filter((l) => l.requestId === requestId);
+    const mine = front.lines.filter((l) => l.requestId === requestId);
     expect(mine.filter((l) => l.level >= 50)).toEqual([]);
     expect(mine.map((l) => l.msg)).toContain('graphql request');
     expect(await ownerQuery(`SELECT 1 FROM audit_events WHERE request_id = $1`, [requestId])).toEqual([]);
     // The connection went back to the pool clean: the next request is answered in full.
-    const next = await gql(member.auth, `{ viewer { kind } }`, {}, front);
+    const next = await gql(member.auth, `{ viewer { kind } }`, {}, front.app);
     expect(next.data.viewer.kind).toBe('MEMBER');
     expect(await ownerQuery(`SELECT 1 FROM audit_events WHERE request_id = $1`, [next.body.extensions?.requestId])).toHaveLength(1);
   } finally {
-    frontServer.close();
     await front.close();
   }
 });
 
 it('keeps a refusal met before the client left: its DENIED record is written in a transaction of its own, nothing read is', async () => {
-  const denyLines: { level: number; msg: string; requestId?: string }[] = [];
-  const refusing = await getTestApp({
-    log: pino({ level: 'info' }, { write: (line: string) => void denyLines.push(JSON.parse(line)) }),
-    // Refuses a look at another client, reads one more record, and answers only after the client has gone.
-    compiledReads: [
-      {
-        shape: { viewer: { fields: { kind: {} } } },
-        run: async (ctx, fields) => {
-          ctx.audit.denied({ resourceType: 'Client', resourceId: probed, subjectClientId: probed, code: 'NOT_FOUND' });
-          ctx.audit.record({ action: 'READ' as never, resourceType: 'Client', resourceId: probed, subjectClientId: probed });
-          await ctx.db.query(`SELECT pg_sleep(0.4)`);
-          return new Map([[fields[0], { kind: 'MEMBER' }]]);
-        },
-      },
-    ],
-  });
-  const refusingServer = http.createServer(refusing.app).listen(0);
   const clinic = await createClinic('Client Gone Refusal');
   const member = await clinic.addClient();
   const probed = (await clinic.addClient()).id;
+  // Refuses a look at another client, reads one more record, and answers only after the client has gone.
+  const refusing = await slowViewerKindApp({
+    before: (ctx) => {
+      ctx.audit.denied({ resourceType: 'Client', resourceId: probed, subjectClientId: probed, code: 'NOT_FOUND' });
+      ctx.audit.record({ action: 'READ' as never, resourceType: 'Client', resourceId: probed, subjectClientId: probed });
+    },
+  });
   try {
     const requestId = randomUUID();
-    const received = await leaveMidRequest(refusingServer, member.auth, requestId, `{ viewer { kind } }`);
+    const received = await leaveMidRequest(refusing.server, member.auth, requestId, `{ viewer { kind } }`);
     await new Promise((r) => setTimeout(r, 900));
 
     expect(received).toBe('');
-    expect(denyLines.filter((l) => l.requestId === requestId && l.level >= 50)).toEqual([]);
+    expect(refusing.lines.filter((l) => l.requestId === requestId && l.level >= 50)).toEqual([]);
     expect(await ownerQuery(`SELECT action, resource_id, subject_client_id, code FROM audit_events WHERE request_id = $1`, [requestId])).toEqual([
       { action: 'DENIED', resource_id: probed, subject_client_id: probed, code: 'NOT_FOUND' },
     ]);
   } finally {
-    refusingServer.close();
     await refusing.close();
   }
 });
