@@ -159,8 +159,7 @@ export async function requestConnection(ctx: AuthedContext, peerMembershipId: st
   // like any other and held from the peer for good: answering it differently would tell its
   // sender they were blocked.
   const [blocks] = await ctx.db.query<{ mine: boolean; theirs: boolean }>(
-    `SELECT bool_or(blocker_client_id = $1) AS mine, bool_or(blocker_client_id = $2) AS theirs FROM member_blocks
-      WHERE ((blocker_client_id = $1 AND blocked_client_id = $2) OR (blocker_client_id = $2 AND blocked_client_id = $1)) AND ended_at IS NULL`,
+    `SELECT ${blockStandsSql('$1::uuid', '$2::uuid')} AS mine, ${blockStandsSql('$2::uuid', '$1::uuid')} AS theirs`,
     [viewer.clientId, peer.clientId],
   );
   if (blocks?.mine) throw notFound('Member');

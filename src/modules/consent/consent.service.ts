@@ -1,6 +1,6 @@
 import { AuditAction } from '../../audit/audit-action';
 import { refusedWrite, stateConflict } from '../../audit/denied-subject';
-import { actorOf, OwnMembershipRow } from '../../auth/viewer';
+import { actorOf } from '../../auth/viewer';
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
 import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
@@ -8,6 +8,7 @@ import { clientLoaders } from '../clients/client.loaders';
 import { getClient } from '../clients/client.service';
 import { GroupStatus } from '../groups/group.enums';
 import { groupLoaders, visibleGroup } from '../groups/group.loaders';
+import { noteOwnAgreementAccepted } from '../groups/viewer-facts';
 import { consentCheckLoader } from './consent-check';
 import { ConsentRecord } from './consent-record.entity';
 import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentStatus, ConsentType } from './consent.enums';
@@ -84,14 +85,13 @@ async function revokeWhere(ctx: AuthedContext, clientId: string, which: string, 
 
 /**
  * The SQL condition (over consent_records, params from `$2`) picking the client's in-force copies
- * of `decision` (expired ones have lapsed already and stay as they are), taken under a lock per
- * client and type, so two recordings of one decision cannot each miss the other. For a DENY, only
+ * of `decision` (expired ones have lapsed already and stay as they are); callers hold
+ * `lockDecisions`, so two recordings of one decision cannot each miss the other. For a DENY, only
  * copies that lapse no later than `until` (null: whenever): a standing DENY is never cut short or
  * withdrawn by a copy recorded with an expiry, which would widen sharing (a change its recorder
  * may not be allowed to make). A PERMIT's copies all go: that only narrows.
  */
-async function inForceCopies(ctx: AuthedContext, clientId: string, decision: ConsentDecision, until: Date | null | undefined): Promise<{ which: string; params: unknown[] }> {
-  await lockDecisions(ctx, clientId, decision.type);
+function inForceCopies(decision: ConsentDecision, until: Date | null | undefined): { which: string; params: unknown[] } {
   return {
     which: `(type = $2 AND provision = $3 AND scope_kind = $4 AND scope_group_id IS NOT DISTINCT FROM $5::uuid AND scope_api_key_id IS NOT DISTINCT FROM $6::uuid
              AND data_classes @> $7::text[] AND data_classes <@ $7::text[] AND (expires_at IS NULL OR expires_at > now())
@@ -113,7 +113,8 @@ const lockDecisions = (ctx: AuthedContext, clientId: string, type: ConsentType) 
  * its latest copy.
  */
 export async function supersedeConsents(ctx: AuthedContext, clientId: string, decision: ConsentDecision & { expiresAt?: Date | null }, reason: string): Promise<void> {
-  const copies = await inForceCopies(ctx, clientId, decision, decision.expiresAt);
+  await lockDecisions(ctx, clientId, decision.type);
+  const copies = inForceCopies(decision, decision.expiresAt);
   await revokeWhere(ctx, clientId, copies.which, copies.params, reason);
 }
 
@@ -141,12 +142,8 @@ async function recordAgreementAccepted(ctx: AuthedContext, clientId: string, gro
     [groupId, clientId, version],
   );
   ctx.audit.recordMany(accepted.map((m) => ({ action: AuditAction.UPDATE, resourceType: 'Membership', resourceId: m.id, subjectClientId: clientId })));
-  // A member's own grant: authentication's record of their memberships judges the later fields (the shared viewer object).
-  if (ctx.viewer.kind === 'MEMBER' && ctx.viewer.clientId === clientId && accepted.length) {
-    const ids = new Set(accepted.map((m) => m.id));
-    const viewer = ctx.viewer as { ownMemberships: readonly OwnMembershipRow[] };
-    viewer.ownMemberships = viewer.ownMemberships.map((m) => (ids.has(m.id) ? { ...m, agreement_version_accepted: version } : m));
-  }
+  // A member's own grant: their memberships as authentication read them judge the later fields.
+  if (ctx.viewer.kind === 'MEMBER' && ctx.viewer.clientId === clientId) noteOwnAgreementAccepted(ctx, accepted.map((m) => m.id), version);
 }
 
 async function staffMayRead(ctx: AuthedContext, clientId: string) {
@@ -235,7 +232,7 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
   // the earlier copy: otherwise revoking the newest left an older PERMIT granting as before.
   await supersedeConsents(ctx, clientId, { ...decision, expiresAt: input.expiresAt }, 'Superseded: the same consent recorded again');
   const id = await recordConsent(ctx, { ...decision, clientId, purpose: input.purpose, expiresAt: input.expiresAt, method, documentVersion: input.documentVersion });
-  if (agreementGroup && groupId && input.provision === ConsentProvision.PERMIT && agreementGroup.status !== GroupStatus.ARCHIVED && input.documentVersion?.trim() === String(agreementGroup.version)) {
+  if (agreementGroup && groupId && input.provision === ConsentProvision.PERMIT && agreementGroup.status !== GroupStatus.ARCHIVED && agreementVersionNamed === String(agreementGroup.version)) {
     await recordAgreementAccepted(ctx, clientId, groupId, agreementGroup.version);
   }
   // What the viewer may see can change with it: later fields of the document read afresh.
@@ -262,7 +259,7 @@ export async function revokeConsent(ctx: AuthedContext, input: RevokeConsentInpu
   // another decision, in force on its own.
   const copies =
     current.status === ConsentStatus.ACTIVE
-      ? await inForceCopies(ctx, consent.clientId, { ...current, groupId: current.scopeGroupId, apiKeyId: current.scopeApiKeyId }, current.expiresAt)
+      ? inForceCopies({ ...current, groupId: current.scopeGroupId, apiKeyId: current.scopeApiKeyId }, current.expiresAt)
       : null;
   const revoked = copies
     ? await revokeWhere(ctx, consent.clientId, `(id = $${copies.params.length + 2} OR ${copies.which})`, [...copies.params, id], input.reason ?? null)

@@ -7,8 +7,9 @@ import { consentAnswerSql, consentCheckLoader, ConsentQuestion } from '../consen
 import { ConsentType } from '../consent/consent.enums';
 import { groupLoaders } from '../groups/group.loaders';
 import { memberSeesPeers } from '../groups/group.policy';
-import { MembershipStatus, SEATED } from '../memberships/membership-status';
+import { MembershipStatus } from '../memberships/membership-status';
 import { sqlList } from '../../db/sql-parts';
+import { seesPeersSql } from '../groups/sees-peers-sql';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { GoalVisibility } from './goal.enums';
 import { GoalFacts, goalAudience, GoalRuleFacts, SHOWN_TO_OTHERS } from './goal.policy';
@@ -179,10 +180,7 @@ export const SELECT_GOALS = `SELECT ${GOAL_COLUMNS} FROM goals g JOIN clients c 
 const SHOWN_TO_OTHERS_SQL = sqlList(SHOWN_TO_OTHERS);
 
 export const mayShowMemberSql = (client: string) => {
-  const peerGroups = `SELECT own.group_id FROM memberships own JOIN therapy_groups tg ON tg.id = own.group_id
-      WHERE own.client_id = ${client} AND own.status IN (${sqlList(SEATED)})
-        AND COALESCE(own.agreement_version_accepted, 0) >= tg.agreement_version
-        AND ${consentAnswerSql(client, `'${ConsentType.GROUP_AGREEMENT}'`, `'GROUP'`, 'own.group_id', 'NULL::text')} IS NOT NULL`;
+  const peerGroups = `SELECT own.group_id FROM memberships own WHERE own.client_id = ${client} AND ${seesPeersSql('own')}`;
   return `(g.client_id = ${client} OR (g.visibility <> '${GoalVisibility.PRIVATE}' AND g.lifecycle_status IN (${SHOWN_TO_OTHERS_SQL}) AND (
       (g.membership_id IN (SELECT other FROM (${partnershipsOfClients(`m.client_id = ${client}`)}) partners WHERE partners.status = 'ACTIVE')
           AND EXISTS (SELECT 1 FROM memberships owner WHERE owner.id = g.membership_id AND owner.status <> '${MembershipStatus.ON_HOLD}'))

@@ -170,18 +170,20 @@ const TAKES_CHECK_INS: readonly GoalLifecycleStatus[] = [GoalLifecycleStatus.ACT
 /** Memberships that ended badly: their episode is closed, and its goals take no more check-ins (a COMPLETED one's may, for partnerships that go on). */
 const CLOSED_EPISODES: readonly string[] = ['WITHDRAWN', 'DISCHARGED'];
 
+/** Refuses a check-in on a goal whose membership's episode closed, or whose status takes none (CONFLICT, audited). */
+function refuseUnlessTakesCheckIns(ctx: AuthedContext, goal: Goal, membershipStatus: string, lifecycleStatus: GoalLifecycleStatus): void {
+  const about = { resourceType: GOAL, resourceId: goal.id, subjectClientId: goal.clientId };
+  if (CLOSED_EPISODES.includes(membershipStatus)) {
+    throw stateConflict(ctx, about, `The goal's membership is ${membershipStatus}: it takes no more check-ins`, { membershipStatus });
+  }
+  if (!TAKES_CHECK_INS.includes(lifecycleStatus)) {
+    throw stateConflict(ctx, about, `Check-ins go on ACTIVE or ON_HOLD goals; this one is ${lifecycleStatus}`, { lifecycleStatus });
+  }
+}
+
 export async function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInput): Promise<GoalCheckIn> {
   const goal = await writableGoal(ctx, input.goalId);
-  if (CLOSED_EPISODES.includes(goal.ownerMembershipStatus)) {
-    throw stateConflict(ctx, { resourceType: GOAL, resourceId: goal.id, subjectClientId: goal.clientId }, `The goal's membership is ${goal.ownerMembershipStatus}: it takes no more check-ins`, {
-      membershipStatus: goal.ownerMembershipStatus,
-    });
-  }
-  if (!TAKES_CHECK_INS.includes(goal.lifecycleStatus)) {
-    throw stateConflict(ctx, { resourceType: GOAL, resourceId: goal.id, subjectClientId: goal.clientId }, `Check-ins go on ACTIVE or ON_HOLD goals; this one is ${goal.lifecycleStatus}`, {
-      lifecycleStatus: goal.lifecycleStatus,
-    });
-  }
+  refuseUnlessTakesCheckIns(ctx, goal, goal.ownerMembershipStatus, goal.lifecycleStatus);
   if (!valueFits(goal.measure.kind, input.value)) {
     throw badInput(`value ${input.value} does not fit a ${goal.measure.kind} goal`, {
       field: 'value',
@@ -210,16 +212,7 @@ export async function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInpu
       `SELECT g.lifecycle_status, m.status AS membership_status FROM goals g JOIN memberships m ON m.id = g.membership_id WHERE g.id = $1`,
       [goal.id],
     );
-    if (now && CLOSED_EPISODES.includes(now.membership_status)) {
-      throw stateConflict(ctx, { resourceType: GOAL, resourceId: goal.id, subjectClientId: goal.clientId }, `The goal's membership is ${now.membership_status}: it takes no more check-ins`, {
-        membershipStatus: now.membership_status,
-      });
-    }
-    if (now && !TAKES_CHECK_INS.includes(now.lifecycle_status)) {
-      throw stateConflict(ctx, { resourceType: GOAL, resourceId: goal.id, subjectClientId: goal.clientId }, `Check-ins go on ACTIVE or ON_HOLD goals; this one is ${now.lifecycle_status}`, {
-        lifecycleStatus: now.lifecycle_status,
-      });
-    }
+    if (now) refuseUnlessTakesCheckIns(ctx, goal, now.membership_status, now.lifecycle_status);
     throw badInput('recordedAt must be within the last 7 days and not in the future', { field: 'recordedAt' });
   }
   const history = await refreshStreakSummary((sql, params) => ctx.db.query(sql, params), goal.id);

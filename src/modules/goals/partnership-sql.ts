@@ -1,4 +1,4 @@
-import { consentAnswerSql } from '../consent/consent-check';
+import { seesPeersSql } from '../groups/sees-peers-sql';
 import { blockStandsSql } from '../after-group/block-sql';
 
 /**
@@ -42,10 +42,7 @@ export const blockedProposalSql = (viewer: string, partner = 'am.client_id') =>
  * judged as still seated: those whose ending is being written, judged as they stood before it.
  */
 export const awaitingAgreementSql = (viewer: string, seatedAlso?: string) =>
-  `(p.status = 'PROPOSED' AND coalesce(am.client_id = ${viewer}, false)
-    AND NOT ((am.status IN ('ACTIVE', 'ON_HOLD')${seatedAlso ? ` OR am.id = ANY(${seatedAlso})` : ''})
-             AND coalesce(am.agreement_version_accepted, 0) >= (SELECT t.agreement_version FROM therapy_groups t WHERE t.id = am.group_id)
-             AND ${consentAnswerSql('am.client_id', `'GROUP_AGREEMENT'`, `'GROUP'`, 'am.group_id', 'NULL::text')} IS NOT NULL))`;
+  `(p.status = 'PROPOSED' AND coalesce(am.client_id = ${viewer}, false) AND NOT ${seesPeersSql('am', seatedAlso)})`;
 
 /** A proposal the viewer (`viewer`, SQL) is not shown: held by a block, or awaiting their agreement. */
 export const hiddenProposalSql = (viewer: string) => `(${blockedProposalSql(viewer)} OR ${awaitingAgreementSql(viewer)})`;

@@ -1,4 +1,4 @@
-import type { MemberViewer } from '../../auth/viewer';
+import type { MemberViewer, OwnMembershipRow } from '../../auth/viewer';
 import type { RequestContext } from '../../context';
 import { consentCheckLoader } from '../consent/consent-check';
 import { ConsentType } from '../consent/consent.enums';
@@ -57,3 +57,15 @@ export const ownMembershipFacts = (viewer: MemberViewer): ReadonlyMap<string, Ow
   new Map(
     viewer.ownMemberships.map((r) => [r.group_id, { membershipId: r.id, groupId: r.group_id, status: r.status, agreementVersionAccepted: r.agreement_version_accepted }]),
   );
+
+/**
+ * Records on the viewer's own memberships as authentication read them that this request accepted
+ * the group agreement's `version` on `membershipIds`, so later fields of the document judge them
+ * afresh. The viewer object itself: the loaders' context and the resolvers' share it, not the
+ * property. Nothing for other viewers or memberships not theirs.
+ */
+export function noteOwnAgreementAccepted(ctx: RequestContext, membershipIds: readonly string[], version: number): void {
+  if (ctx.viewer?.kind !== 'MEMBER' || !membershipIds.length) return;
+  const viewer = ctx.viewer as { ownMemberships: readonly OwnMembershipRow[] };
+  viewer.ownMemberships = viewer.ownMemberships.map((m) => (membershipIds.includes(m.id) ? { ...m, agreement_version_accepted: version } : m));
+}

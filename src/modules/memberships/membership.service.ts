@@ -1,7 +1,7 @@
 import { AuditAction } from '../../audit/audit-action';
 import { refusedWrite, stateConflict } from '../../audit/denied-subject';
 import { attachExternalIds } from '../external-ids/external-id.service';
-import { actorOf, OwnMembershipRow } from '../../auth/viewer';
+import { actorOf } from '../../auth/viewer';
 import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
 import { DomainError, badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
@@ -14,7 +14,7 @@ import { canManageMemberships } from '../groups/group.policy';
 import { acceptsEnrolment } from '../groups/group-status';
 import { groupLoaders } from '../groups/group.loaders';
 import { lockGroup } from '../groups/group.service';
-import { viewerFactsLoader } from '../groups/viewer-facts';
+import { noteOwnAgreementAccepted, viewerFactsLoader } from '../groups/viewer-facts';
 import { withIdempotency } from '../idempotency/idempotency.service';
 import { Membership } from './membership.entity';
 import { AcceptGroupAgreementInput, ChangeMembershipStatusInput, EnrollClientInput } from './membership.inputs';
@@ -252,11 +252,8 @@ export async function acceptGroupAgreement(ctx: AuthedContext, input: AcceptGrou
     method: ConsentMethod.ELECTRONIC,
     documentVersion: String(group.agreementVersion),
   });
-  // The viewer's own membership as authentication read it now has the agreement accepted, and
-  // what they may see changed: later fields of the document judge them afresh.
-  // (The viewer object itself: the loaders' context and the resolvers' share it, not the property.)
-  const viewer = ctx.viewer as { ownMemberships: readonly OwnMembershipRow[] };
-  viewer.ownMemberships = viewer.ownMemberships.map((m) => (m.id === own.membershipId ? { ...m, agreement_version_accepted: group.agreementVersion } : m));
+  // What the viewer may see changed: later fields of the document judge them afresh.
+  noteOwnAgreementAccepted(ctx, [own.membershipId], group.agreementVersion);
   ctx.loaders.forgetAll();
   return loadVisibleMembership(ctx, own.membershipId);
 }
