@@ -88,11 +88,13 @@ beforeAll(async () => {
   clinic = await createClinic('Compiled Home Clinic', 'Pacific/Auckland');
   ({ group, members: [me, lee, sam, ana, bo] } = await activeGroup({ clinic, members: 5 }));
   await sessionsFor(group, [-30, 5, 30, 2]);
-  // Lee is my partner; Sam shares goals with the group; Ana does not; Bo proposed to me and left.
+  // Lee is my partner; Sam shares goals with the group; Ana does not, and proposed to me; Bo proposed
+  // to me and left (a proposal whose proposer no longer sees the group: held from me on both paths).
   await partner(me, lee);
   samSharing = await shareGoals(sam, group);
   await shareGoals(lee, group);
   ok(await gql(bo.auth, PROPOSE, { input: { partnerMembershipId: me.membershipGid } }));
+  ok(await gql(ana.auth, PROPOSE, { input: { partnerMembershipId: me.membershipGid } }));
   await goalsOf(me, [['GROUP', 'ACTIVE'], ['PRIVATE', 'ACTIVE'], ['PARTNERS', 'COMPLETED'], ['GROUP', 'PROPOSED']]);
   await goalsOf(lee, [['PARTNERS', 'ACTIVE'], ['GROUP', 'ON_HOLD'], ['PRIVATE', 'ACTIVE'], ['PARTNERS', 'CANCELLED']]);
   await goalsOf(sam, [['GROUP', 'ACTIVE'], ['PARTNERS', 'ACTIVE'], ['GROUP', 'COMPLETED']]);
@@ -145,8 +147,9 @@ describe('the compiled member home answers exactly as the resolvers do', () => {
     expect(home.viewer.client.memberships[2].group.nextSession).not.toBeNull();
     expect(home.viewer.client.memberships[0].goals).toHaveLength(4);
     expect(home.viewer.client.memberships[0].goals[0].currentStreak).toBeGreaterThan(0);
-    const [fromBo, withLee] = home.myPartnerships;
-    expect(fromBo).toMatchObject({ status: 'PROPOSED', partnerGoals: [] });
+    const [fromAna, withLee] = home.myPartnerships;
+    expect(home.myPartnerships).toHaveLength(2);
+    expect(fromAna).toMatchObject({ status: 'PROPOSED', partnerGoals: [] });
     // Lee's PARTNERS goal and ON_HOLD GROUP goal; not the PRIVATE or the cancelled one.
     expect(withLee.partnerGoals.map((g: any) => g.visibility)).toEqual(['PARTNERS', 'GROUP']);
     // My five goals (one in the group I completed) and Lee's two.

@@ -34,15 +34,18 @@ export const blockedProposalSql = (viewer: string, partner = 'am.client_id') =>
 
 /**
  * A proposal (`p` over PARTNERSHIP_SIDES) still pending for the viewer (`viewer`, SQL; null for
- * staff), its partner, while they do not see the group's peers (its agreement not accepted at the
- * current version, or their GROUP_AGREEMENT consent not active, as `memberSeesPeers` asks): held
- * from them until they do, since it names its proposer. Its proposer sees it pending. One that
- * ends while held stays held for good (`HELD_FOR_GOOD_SQL`, marked by the ending): it is never
- * shown later with its message and end reason. `seatedAlso` (SQL, uuid[]) names memberships
- * judged as still seated: those whose ending is being written, judged as they stood before it.
+ * staff), its partner, while either side does not see the group's peers (its agreement not
+ * accepted at the current version, or the GROUP_AGREEMENT consent not active, as
+ * `memberSeesPeers` asks): held from the partner until both do. The partner's side, since it
+ * names its proposer; the proposer's, since accepting would open the partner's goals to a member
+ * who has stepped back from the group's sharing. Its proposer sees it pending. One that ends
+ * while held stays held for good (`HELD_FOR_GOOD_SQL`, marked by the ending): it is never shown
+ * later with its message and end reason. `seatedAlso` (SQL, uuid[]) names memberships judged as
+ * still seated: those whose ending is being written, judged as they stood before it.
  */
 export const awaitingAgreementSql = (viewer: string, seatedAlso?: string) =>
-  `(p.status = 'PROPOSED' AND coalesce(am.client_id = ${viewer}, false) AND NOT ${seesPeersSql('am', seatedAlso)})`;
+  `(p.status = 'PROPOSED' AND coalesce(am.client_id = ${viewer}, false)
+    AND NOT (${seesPeersSql('am', seatedAlso)} AND ${seesPeersSql('pm', seatedAlso)}))`;
 
 /** A proposal the viewer (`viewer`, SQL) is not shown: held by a block, or awaiting their agreement. */
 export const hiddenProposalSql = (viewer: string) => `(${blockedProposalSql(viewer)} OR ${awaitingAgreementSql(viewer)})`;

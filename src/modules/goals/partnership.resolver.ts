@@ -45,7 +45,7 @@ class MutePayload {
 @Resolver(() => AccountabilityPartnership)
 export class PartnershipResolver {
   @Authorized(Rule.MEMBER)
-  @Query(() => [AccountabilityPartnership], { description: 'The viewing member\'s partnerships, newest first. A proposal to you shows once you see the group\'s peers (its current agreement accepted, your GROUP_AGREEMENT consent active); until then it is held, and its proposer sees it pending; one that ends while held never shows to you. Members only.' })
+  @Query(() => [AccountabilityPartnership], { description: 'The viewing member\'s partnerships, newest first. A proposal to you shows once you and its proposer both see the group\'s peers (its current agreement accepted, the GROUP_AGREEMENT consent active); until then it is held, and its proposer sees it pending; one that ends while held never shows to you. Members only.' })
   async myPartnerships(@Ctx() ctx: AuthedContext) {
     if (ctx.viewer.kind !== 'MEMBER') throw forbidden();
     return ctx.loaders.of(partnershipLoaders).mine.load(ctx.viewer.clientId);

@@ -214,8 +214,8 @@ export async function endPartnership(ctx: AuthedContext, input: EndPartnershipIn
   const updated = await ctx.db.query(
     `UPDATE accountability_partnerships p SET status = 'ENDED', ended_at = now(), end_reason = $2,
             held_by_block = p.held_by_block OR ${awaitingAgreementSql('am.client_id')}
-       FROM memberships am
-      WHERE p.id = $1 AND am.id = p.partner_membership_id AND p.status IN ('PROPOSED', 'ACTIVE') RETURNING p.id`,
+       FROM memberships am, memberships pm
+      WHERE p.id = $1 AND am.id = p.partner_membership_id AND pm.id = p.proposer_membership_id AND p.status IN ('PROPOSED', 'ACTIVE') RETURNING p.id`,
     [p.id, input.reason ?? (party ? 'Ended by a member' : 'Ended by staff')],
   );
   if (!updated.length) throw conflict(`This partnership is already ${p.status}`, { status: p.status });
