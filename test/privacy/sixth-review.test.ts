@@ -4,6 +4,7 @@
 import { ownerQuery } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
 import { acceptAgreement, activeGroup, agreementConsentOf, END_PARTNERSHIP, ok, PROPOSE, RESPOND, revokeConsent, uuidOf } from '../goals/goal-fixtures';
+import { BLOCK, CONNECTIONS, groupWith, requested, respond } from '../after-group/after-group-fixtures';
 
 const COMPILED = `{ myPartnerships { id status partnerDisplayName proposerDisplayName } }`;
 const RESOLVED = `{ myPartnerships { id status respondedAt proposerDisplayName } }`;
@@ -49,5 +50,42 @@ describe('a partnership proposal waits for its proposer\'s group agreement too (
     await acceptAgreement(kim, w.group);
     expect(ok(await gql(lee.auth, RESOLVED)).myPartnerships).toEqual([]);
     expectError(await gql(lee.auth, NODE, { id: proposal.id }), 'NOT_FOUND');
+  });
+});
+
+describe('a block past the 30 days a decline shows for (session 13)', () => {
+  const UNBLOCK = `mutation($input: ConnectionRefInput!) { unblockMember(input: $input) { connection { id } } }`;
+  const MY_REPORT = `{ myAccessReport(first: 500) { accesses { action resourceType actor { kind name } } } }`;
+  const connectionReadsAbout = async (requestId: string) =>
+    (await ownerQuery<{ s: string }>(`SELECT subject_client_id AS s FROM audit_events WHERE request_id = $1 AND resource_type = 'Connection' AND action = 'READ'`, [requestId])).map((r) => r.s);
+
+  it('is read by the blocker as their own: the member blocked sees in their access report what a decline would show, nothing more', async () => {
+    // Sam asks Ann, who blocks through the request (Sam sees a decline); Kim asks Lee, who declines.
+    const [sam, ann] = (await groupWith('ANYTIME', 2)).members;
+    const [kim, lee] = (await groupWith('ANYTIME', 2)).members;
+    const blocked = await requested(sam, ann);
+    ok(await gql(ann.auth, BLOCK, { input: { connectionId: blocked.id } }));
+    const declined = await requested(kim, lee);
+    ok(await respond(lee, declined.id, false));
+
+    // Within 30 days both lists show the row, read about the other member alike.
+    const annList = await gql(ann.auth, CONNECTIONS);
+    expect(ok(annList).connections.edges.map((e: any) => e.node.id)).toEqual([blocked.id]);
+    expect(await connectionReadsAbout(annList.body.extensions!.requestId)).toEqual([sam.client.id]);
+    const leeList = await gql(lee.auth, CONNECTIONS);
+    expect(await connectionReadsAbout(leeList.body.extensions!.requestId)).toEqual([kim.client.id]);
+
+    // 31 days on: the decline has left Lee's list; Ann's block keeps hers, read about her alone.
+    await ownerQuery(`UPDATE connections SET closed_at = now() - interval '31 days' WHERE id = ANY($1)`, [[uuidOf(blocked.id), uuidOf(declined.id)]]);
+    const reportBefore = ok(await gql(sam.auth, MY_REPORT)).myAccessReport.accesses;
+    const later = await gql(ann.auth, CONNECTIONS);
+    expect(ok(later).connections.edges.map((e: any) => e.node.id)).toEqual([blocked.id]);
+    expect(await connectionReadsAbout(later.body.extensions!.requestId)).toEqual([ann.client.id]);
+    expect(ok(await gql(lee.auth, CONNECTIONS)).connections.edges).toEqual([]);
+    // Sam's report has not moved, as with a decline no longer listed.
+    expect(ok(await gql(sam.auth, MY_REPORT)).myAccessReport.accesses).toEqual(reportBefore);
+    // Lifted, the block's row leaves Ann's list as a decline's did: no list read stops in Sam's report.
+    ok(await gql(ann.auth, UNBLOCK, { input: { connectionId: blocked.id } }));
+    expect(ok(await gql(ann.auth, CONNECTIONS)).connections.edges).toEqual([]);
   });
 });

@@ -56,12 +56,15 @@ function asSeenBy(viewerClientId: string, r: ConnectionRow): Connection {
 export const connectionLoaders = (ctx: RequestContext) => {
   const me = ctx.viewer?.kind === 'MEMBER' ? ctx.viewer.clientId : null;
   // created_key: the creation time as the list's cursors hold it (microseconds, as stored).
-  const select = `SELECT x.*, x.created_at::text AS created_key, c.given_name, c.family_name, c.preferred_name FROM connections x
+  const columns = `x.*, x.created_at::text AS created_key, c.given_name, c.family_name, c.preferred_name`;
+  const from = `FROM connections x
       JOIN clients c ON c.id = CASE WHEN x.requester_client_id = $1 THEN x.recipient_client_id ELSE x.requester_client_id END`;
+  const select = `SELECT ${columns} ${from}`;
   const mineOnly = `(x.requester_client_id = $1 OR (x.recipient_client_id = $1 AND NOT x.held_from_recipient))`;
-  const shown = (viewer: string, rows: ConnectionRow[]): Connection[] => {
+  /** `kept_by_block`: a row the list shows only because the viewer's block stands (see `page`). */
+  const shown = (viewer: string, rows: (ConnectionRow & { kept_by_block?: boolean })[]): Connection[] => {
     const seen = rows.map((r) => asSeenBy(viewer, r));
-    ctx.audit.recordMany(seen.map(connectionRead));
+    ctx.audit.recordMany(seen.map((c, i) => (rows[i].kept_by_block ? { ...connectionRead(c), subjectClientId: viewer } : connectionRead(c))));
     return seen;
   };
   return {
@@ -81,14 +84,17 @@ export const connectionLoaders = (ctx: RequestContext) => {
       if (!me) return pageOf([], first, () => []);
       const q = new SqlParts(me);
       // A decline (or a block that shows as one) leaves the decliner's list after 30 days; a block
-      // not while it stands, so the blocker can find it to lift it.
-      q.and(`NOT (coalesce(x.blocked_shown_as, x.status) = 'DECLINED' AND x.recipient_client_id = $1 AND x.closed_at < now() - interval '30 days'
-                  AND NOT ${blockStandsSql('$1', 'x.requester_client_id')})`);
+      // not while it stands, so the blocker can find it to lift it. Shown past that only for the
+      // blocker, it is recorded about them alone: a READ about the member blocked, on days a
+      // decline would no longer be read, would tell them in their access report that they were
+      // blocked (and, when the reads stop, that the block was lifted).
+      const pastDeclineWindow = `(coalesce(x.blocked_shown_as, x.status) = 'DECLINED' AND x.recipient_client_id = $1 AND x.closed_at < now() - interval '30 days')`;
+      q.and(`NOT (${pastDeclineWindow} AND NOT ${blockStandsSql('$1', 'x.requester_client_id')})`);
       if (filter.status?.length) q.and(`${STATUS_SHOWN_SQL} = ANY(${q.param(filter.status)}::text[])`);
       if (filter.direction) q.and(filter.direction === ConnectionDirection.SENT ? 'x.requester_client_id = $1' : 'x.recipient_client_id = $1');
       q.afterNewestFirst('x.created_at', 'x.id', cursor);
-      const rows = await ctx.db.query<ConnectionRow & { created_key: string }>(
-        `${select} WHERE ${mineOnly} ${q.andAll}
+      const rows = await ctx.db.query<ConnectionRow & { created_key: string; kept_by_block: boolean }>(
+        `SELECT ${columns}, ${pastDeclineWindow} AS kept_by_block ${from} WHERE ${mineOnly} ${q.andAll}
          ORDER BY x.created_at DESC, x.id LIMIT ${q.param(first + 1)}`,
         q.params,
       );
