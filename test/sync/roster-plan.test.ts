@@ -387,3 +387,46 @@ describe('newcomers and the waitlist (session 11)', () => {
   });
 });
 
+
+describe('seats a sync frees, whatever the rows\' order (session 13)', () => {
+  const waiting = (n: number, minutesAgo: number): ExistingMembership => ({ ...membership(n, S.WAITLISTED), waitlistedAt: new Date(Date.parse('2025-06-15T12:00:00Z') - minutesAgo * 60_000) });
+  const changes = (p: ReturnType<typeof plan>) => p.statusChanges.map((c) => [c.membershipId, c.from, c.to]).sort();
+  const freed = row(1, { status: S.COMPLETED });
+
+  it('go to the earliest waitlisted member even when a later one\'s row comes after the row that frees it', () => {
+    const clients = [1, 2, 3, 4].map((n) => client(n));
+    const open = [membership(1, S.ACTIVE), membership(2, S.ACTIVE), waiting(3, 60), waiting(4, 30)];
+    for (const rows of [[freed, row(4)], [row(4), freed]]) {
+      const p = plan({ rows, clients, open, capacity: 2, promotesWaitlist: true });
+      expect(p.errors).toEqual([]);
+      expect(changes(p)).toEqual([['membership-1', S.ACTIVE, S.COMPLETED], ['membership-3', S.WAITLISTED, S.ACTIVE]].sort());
+      expect(p.unchanged).toBe(1);
+    }
+  });
+
+  it('seat a newcomer listed before the row that frees the seat, as after it', () => {
+    const open = [membership(1, S.ACTIVE), membership(2, S.ACTIVE)];
+    for (const rows of [[row(9), freed], [freed, row(9)]]) {
+      const p = plan({ rows, clients: [client(1), client(2)], open, capacity: 2, promotesWaitlist: true });
+      expect(p.enrols.map((e) => [e.status, e.waitlistedForCapacity])).toEqual([[S.ACTIVE, false]]);
+    }
+  });
+
+  it('seat a screened member listed before the row that frees the seat; with others waiting, the waitlist goes first', () => {
+    const clients = [1, 2, 3, 5].map((n) => client(n));
+    const open = [membership(1, S.ACTIVE), membership(2, S.ACTIVE), membership(5, S.SCREENING)];
+    for (const rows of [[row(5, { status: S.ACTIVE }), freed], [freed, row(5, { status: S.ACTIVE })]]) {
+      const p = plan({ rows, clients, open, capacity: 2, promotesWaitlist: true });
+      expect(p.errors).toEqual([]);
+      expect(changes(p)).toEqual([['membership-1', S.ACTIVE, S.COMPLETED], ['membership-5', S.SCREENING, S.ACTIVE]].sort());
+    }
+    // Someone waiting for a seat: the freed one is theirs, and the explicit ACTIVE finds none.
+    for (const rows of [[row(5, { status: S.ACTIVE }), freed], [freed, row(5, { status: S.ACTIVE })]]) {
+      const p = plan({ rows, clients, open: [...open, waiting(3, 60)], capacity: 2, promotesWaitlist: true });
+      expect(p.errors).toEqual([expect.objectContaining({ index: rows.findIndex((r) => r.externalId.value === 'P-5'), code: 'CAPACITY_REACHED' })]);
+    }
+    // Without a status the screened member stays as they are, and the waiting member is seated.
+    const p = plan({ rows: [row(5), freed], clients, open: [...open, waiting(3, 60)], capacity: 2, promotesWaitlist: true });
+    expect(changes(p)).toEqual([['membership-1', S.ACTIVE, S.COMPLETED], ['membership-3', S.WAITLISTED, S.ACTIVE]].sort());
+  });
+});

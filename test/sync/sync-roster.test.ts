@@ -171,6 +171,14 @@ describe('who may sync which group', () => {
     expect(await fullState(w.clinic.id)).toEqual(before);
   });
 
+  it('answers NOT_FOUND, not a server error, for an empty group id (session 13)', async () => {
+    const w = await syncWorld();
+    const before = await fullState(w.clinic.id);
+    const res = await gql(w.writer.auth, `mutation($input: SyncRosterInput!) { syncRoster(input: $input) { applied } }`, { input: { group: { id: '' }, members: rosterRows(1, 1) } });
+    expectError(res, 'NOT_FOUND');
+    expect(await fullState(w.clinic.id)).toEqual(before);
+  });
+
   it('refuses read-only integrations and staff other than admins with FORBIDDEN, storing nothing', async () => {
     const w = await syncWorld();
     const reader = await w.clinic.addApiKey(['roster:read'], 'Read-only');
@@ -269,6 +277,24 @@ describe('dry runs', () => {
       membership_events: countsAfter.membership_events - countsBefore.membership_events, // 2 ends + 2 changes + 2 enrolments
     }).toEqual({ clients: 2, external_identifiers: 2, memberships: 2, membership_events: 6 });
     expect(await neighbours(w)).toEqual(before[1]);
+  });
+
+  it('seat a newcomer listed before the member whose row frees the seat, and the earliest waitlisted one first (session 13)', async () => {
+    const w = await syncWorld({ capacity: 2 });
+    await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 2))); // 1, 2 ACTIVE
+    const around = await neighbours(w);
+    const applied = await synced(syncRoster(w.writer.auth, w.group, [rosterRow(9), rosterRow(1, { status: 'COMPLETED' })]));
+    expect(applied.membershipsEnrolled).toEqual([{ index: 0, externalId: `${EHR}|P-0009`, from: null, to: 'ACTIVE' }]);
+    expect(applied.waitlistedForCapacity).toBe(0);
+    expect(Object.fromEntries((await rosterOf(w.group.id)).map((r) => [r.value, r.status]))).toEqual({ 'P-0001': 'COMPLETED', 'P-0002': 'ACTIVE', 'P-0009': 'ACTIVE' });
+
+    // Full again, two waiting (3 before 4): 2 completes, and 4's row comes after that one.
+    await synced(syncRoster(w.writer.auth, w.group, [rosterRow(3)]));
+    await synced(syncRoster(w.writer.auth, w.group, [rosterRow(4)]));
+    const next = await synced(syncRoster(w.writer.auth, w.group, [rosterRow(2, { status: 'COMPLETED' }), rosterRow(4)]));
+    expect(next.errors).toEqual([]);
+    expect(Object.fromEntries((await rosterOf(w.group.id)).map((r) => [r.value, r.status]))).toMatchObject({ 'P-0002': 'COMPLETED', 'P-0003': 'ACTIVE', 'P-0004': 'WAITLISTED' });
+    expect(await neighbours(w)).toEqual(around);
   });
 
   it('perform exactly the plan even when a seat the sync frees would go to someone on the waitlist', async () => {

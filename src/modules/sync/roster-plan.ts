@@ -157,8 +157,9 @@ export function validateRows(rows: RosterRow[], today: string): RowError[] {
 const CLIENT_FIELDS: (keyof ClientFields)[] = ['givenName', 'familyName', 'preferredName', 'email', 'phone', 'dateOfBirth'];
 
 /**
- * The whole sync decided in memory, before any write: ends first (REPLACE), then the rows in
- * order, seating while seats remain and waitlisting after. Dry runs return exactly this plan.
+ * The whole sync decided in memory, before any write: ends first (REPLACE and rows that end or
+ * unseat), then the rows in order, seating while seats remain and waitlisting after, then the
+ * waitlist's turn. Dry runs return exactly this plan.
  */
 export function planRoster(input: PlanInput): RosterPlan {
   const plan: RosterPlan = { errors: validateRows(input.rows, input.today), creates: [], updates: [], enrols: [], statusChanges: [], ends: [], unchanged: 0, activeBefore: 0, seatedBefore: 0 };
@@ -179,10 +180,19 @@ export function planRoster(input: PlanInput): RosterPlan {
   if (plan.errors.length) return plan;
   // Waitlisted members still waiting: a newcomer takes a seat only beyond them (the waitlist goes first).
   const ending = new Set(plan.ends.map((e) => e.membershipId));
-  // So are those a row ends, wherever the row stands (a newcomer judged before it is not kept waiting for them).
+  // What the rows end or unseat counts before any row is judged, wherever it stands: a waitlisted
+  // member a row ends keeps no one waiting, and a seat a row frees is free to the rows before it
+  // (in a group that promotes, the waitlist's first), so the rows' order decides nothing.
+  const freeing = new Set<string>();
   for (const row of input.rows) {
     const m = row.externalId ? input.openByClient.get(input.clientsByKey.get(keyOf(row.externalId))?.id ?? '') : undefined;
-    if (m?.status === MembershipStatus.WAITLISTED && row.status && isEnded(row.status)) ending.add(m.id);
+    if (!m) continue;
+    const desired = row.status ?? statusWhenOmitted(m.status);
+    if (m.status === MembershipStatus.WAITLISTED && isEnded(desired)) ending.add(m.id);
+    if (isSeated(m.status) && !isSeated(desired) && canTransition(m.status, desired) && !freeing.has(m.id)) {
+      freeing.add(m.id);
+      seated -= 1;
+    }
   }
   let waiting = open.filter((m) => m.status === MembershipStatus.WAITLISTED && !ending.has(m.id)).length;
 
@@ -253,19 +263,19 @@ export function planRoster(input: PlanInput): RosterPlan {
         plan.errors.push({ index, externalId: displayKey(key), field: 'status', code: 'CONFLICT', message: 'this group seats no one new (it has concluded, or is a CLOSED group that has started)' });
         return;
       }
-      if (seated >= input.capacity) {
-        // No seat: a waitlisted member stays waitlisted, which is what capacity means; so does
+      const waitlisted = membership.status === MembershipStatus.WAITLISTED;
+      // A group that fills freed seats from its waitlist seats a waitlisted member's row in its turn
+      // there (earliest first, after every row), and anyone else only beyond those waiting.
+      if (seated + (input.promotesWaitlist ? waiting : 0) >= input.capacity || (waitlisted && input.promotesWaitlist)) {
+        // No seat yet: a waitlisted member stays waitlisted, which is what capacity means; so does
         // anyone whose row did not ask for a status (an omitted status means "ACTIVE if it can be").
-        if (membership.status === MembershipStatus.WAITLISTED && desired === MembershipStatus.ACTIVE) {
-          deferred.set(membership.id, { index, key, counted: !touched });
-        }
-        if (membership.status === MembershipStatus.WAITLISTED || row.status == null) return void (touched || plan.unchanged++);
+        if (waitlisted) deferred.set(membership.id, { index, key, counted: !touched });
+        if (waitlisted || row.status == null) return void (touched || plan.unchanged++);
         plan.errors.push({ index, externalId: displayKey(key), field: 'status', code: 'CAPACITY_REACHED', message: 'the group is full' });
         return;
       }
       seated += 1;
     }
-    if (isSeated(membership.status) && !isSeated(desired)) seated -= 1;
     if (membership.status === MembershipStatus.WAITLISTED && !ending.has(membership.id)) waiting -= 1;
     plan.statusChanges.push({ index, key, membershipId: membership.id, clientId: membership.clientId, from: membership.status, to: desired });
   });

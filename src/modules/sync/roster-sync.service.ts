@@ -54,7 +54,7 @@ interface SyncRun {
 async function resolveGroup(ctx: AuthedContext, input: SyncRosterInput): Promise<string> {
   const ref = input.group;
   if ((ref.id == null) === (ref.externalId == null)) throw badInput('Give the group by id or by externalId', { field: 'group' });
-  const id = ref.id ? uuidOf(ref.id, 'TherapyGroup') : await findByExternalId(ctx, 'TherapyGroup', ref.externalId!);
+  const id = ref.id != null ? uuidOf(ref.id, 'TherapyGroup') : await findByExternalId(ctx, 'TherapyGroup', ref.externalId!);
   const visible = id ? await ctx.loaders.of(groupLoaders).visibleById.load(id) : null;
   if (!id || !visible || visible.access !== 'ROSTER') throw notFound('Group');
   return id;
