@@ -5,6 +5,7 @@ import { ownerQuery } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
 import { acceptAgreement, activeGroup, agreementConsentOf, END_PARTNERSHIP, ok, PROPOSE, RESPOND, revokeConsent, uuidOf } from '../goals/goal-fixtures';
 import { BLOCK, CONNECTIONS, groupWith, requested, respond } from '../after-group/after-group-fixtures';
+import { ownerConnection, waitForLockWaiters } from '../sync/sync-fixtures';
 
 const COMPILED = `{ myPartnerships { id status partnerDisplayName proposerDisplayName } }`;
 const RESOLVED = `{ myPartnerships { id status respondedAt proposerDisplayName } }`;
@@ -36,6 +37,49 @@ describe('a partnership proposal waits for its proposer\'s group agreement too (
     await acceptAgreement(kim, w.group);
     for (const q of [COMPILED, RESOLVED]) expect(ok(await gql(lee.auth, q)).myPartnerships.map((p: any) => p.id).sort()).toEqual([proposal.id, other.id].sort());
     expect(ok(await gql(lee.auth, RESPOND, { input: { partnershipId: proposal.id, accept: true } })).respondToPartnership.partnership.status).toBe('ACTIVE');
+  });
+
+  it('is not the partner\'s to answer once held, even when the hold comes while their answer waits', async () => {
+    const w = await activeGroup({ members: 2 });
+    const [kim, lee] = w.members;
+    const proposal = ok(await gql(kim.auth, PROPOSE, { input: { partnerMembershipId: lee.membershipGid } })).proposePartnership.partnership;
+    // Lee's answer has found the proposal and waits for the pair's lock; Kim revokes meanwhile.
+    const holder = await ownerConnection();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM memberships WHERE id = $1 FOR UPDATE`, [kim.membershipId]);
+      const answer = gql(lee.auth, RESPOND, { input: { partnershipId: proposal.id, accept: true } });
+      await waitForLockWaiters(1);
+      await ownerQuery(`UPDATE consent_records SET revoked_at = now(), revoked_by_type = 'CLIENT', revoked_by_id = client_id, revocation_reason = 'changed my mind'
+                         WHERE id = $1`, [(await agreementConsentOf(kim, w.group)).id]);
+      await holder.query('COMMIT');
+      expectError(await answer, 'NOT_FOUND');
+    } finally {
+      await holder.end();
+    }
+    expect(await ownerQuery(`SELECT status, responded_at FROM accountability_partnerships WHERE id = $1`, [uuidOf(proposal.id)])).toEqual([{ status: 'PROPOSED', responded_at: null }]);
+  });
+
+  it('does not stand in the way of the partner\'s own proposal to its proposer: theirs is made, as if none were waiting', async () => {
+    const w = await activeGroup({ members: 2 });
+    const [kim, lee] = w.members;
+    const held = ok(await gql(kim.auth, PROPOSE, { input: { partnerMembershipId: lee.membershipGid, message: 'Walk with me?' } })).proposePartnership.partnership;
+    await revokeConsent(kim.auth, await agreementConsentOf(kim, w.group));
+    const made = await gql(lee.auth, PROPOSE, { input: { partnerMembershipId: kim.membershipGid } });
+    const mine = ok(made).proposePartnership.partnership;
+    expect(mine.status).toBe('PROPOSED');
+    // Kim's ends as Lee could have ended it, held from Lee for good, and the change is recorded about Kim alone.
+    expect(await ownerQuery(`SELECT status, end_reason, held_by_block FROM accountability_partnerships WHERE id = $1`, [uuidOf(held.id)]))
+      .toEqual([{ status: 'ENDED', end_reason: 'Ended by a member', held_by_block: true }]);
+    // Kim, still outside the group's sharing, is not shown Lee's proposal, nor told of it by her ended one.
+    const kimSees = ok(await gql(kim.auth, `{ myPartnerships { id status endReason } }`)).myPartnerships;
+    expect(kimSees).toEqual([{ id: held.id, status: 'ENDED', endReason: 'Ended by a member' }]);
+    expect(await ownerQuery(`SELECT action, subject_client_id AS s FROM audit_events WHERE request_id = $1 AND resource_type = 'AccountabilityPartnership' AND resource_id = $2`,
+      [made.body.extensions!.requestId, uuidOf(held.id)])).toEqual([{ action: 'UPDATE', s: kim.client.id }]);
+    for (const q of [COMPILED, RESOLVED]) expect(ok(await gql(lee.auth, q)).myPartnerships.map((p: any) => p.id)).toEqual([mine.id]);
+    // Kim, back in the group's sharing, finds Lee's proposal beside her replaced one.
+    await acceptAgreement(kim, w.group);
+    expect(ok(await gql(kim.auth, RESOLVED)).myPartnerships.map((p: any) => [p.id, p.status])).toEqual([[mine.id, 'PROPOSED'], [held.id, 'ENDED']]);
   });
 
   it('withdrawn while held, it stays held from the partner for good', async () => {

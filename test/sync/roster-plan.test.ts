@@ -425,6 +425,14 @@ describe('seats a sync frees, whatever the rows\' order (session 13)', () => {
       const p = plan({ rows, clients, open: [...open, waiting(3, 60)], capacity: 2, promotesWaitlist: true });
       expect(p.errors).toEqual([expect.objectContaining({ index: rows.findIndex((r) => r.externalId.value === 'P-5'), code: 'CAPACITY_REACHED' })]);
     }
+    // A waiting member whose row keeps them waitlisted holds no seat back: the screened member, and a newcomer, are seated.
+    for (const rows of [[freed, row(5, { status: S.ACTIVE }), row(3, { status: S.WAITLISTED })], [row(3, { status: S.WAITLISTED }), row(5, { status: S.ACTIVE }), freed]]) {
+      const kept = plan({ rows, clients, open: [...open, waiting(3, 60)], capacity: 2, promotesWaitlist: true });
+      expect(kept.errors).toEqual([]);
+      expect(changes(kept)).toEqual([['membership-1', S.ACTIVE, S.COMPLETED], ['membership-5', S.SCREENING, S.ACTIVE]].sort());
+    }
+    const newcomer = plan({ rows: [freed, row(3, { status: S.WAITLISTED }), row(9)], clients, open: [...open, waiting(3, 60)], capacity: 2, promotesWaitlist: true });
+    expect(newcomer.enrols.map((e) => [e.status, e.waitlistedForCapacity])).toEqual([[S.ACTIVE, false]]);
     // Without a status the screened member stays as they are, and the waiting member is seated.
     const p = plan({ rows: [row(5), freed], clients, open: [...open, waiting(3, 60)], capacity: 2, promotesWaitlist: true });
     expect(changes(p)).toEqual([['membership-1', S.ACTIVE, S.COMPLETED], ['membership-3', S.WAITLISTED, S.ACTIVE]].sort());

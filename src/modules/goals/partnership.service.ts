@@ -129,20 +129,27 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
   if (!own) throw conflict('Partnerships are between ACTIVE members of the same group');
   // Both seated, asked once, under the lock that keeps them so until the partnership is written.
   await lockSeatedPair(ctx, own.membershipId, partnerId);
-  // A proposal to this member from the one they ask, hidden from them by their block, is declined
-  // now (as they would have declined it): otherwise it would stand in the way, and "already
-  // proposed" would tell them of it.
+  // A proposal to this member from the one they ask, hidden from them, would stand in the way, and
+  // "already proposed" would tell them of it. Hidden by their block: declined now, as they would
+  // have declined it. Awaiting its proposer's group agreement: ended now, as they could have ended
+  // it before it was held ("Ended by a member"; not "replaced", which would tell its proposer, who
+  // does not see the group's peers, of this proposal), and held from the viewer for good.
   const declined = await ctx.db.query<{ id: string; client_id: string; still_hidden: boolean }>(
-    `UPDATE accountability_partnerships p SET status = 'DECLINED', responded_at = now()
-       FROM memberships pm
-      WHERE p.status = 'PROPOSED' AND p.proposer_membership_id = $2 AND p.partner_membership_id = $1 AND pm.id = p.proposer_membership_id
-        AND ${blockedProposalSql('$3::uuid', '$3::uuid')}
-      RETURNING p.id, pm.client_id,
-                ${HELD_FOR_GOOD_SQL} AS still_hidden`,
+    `UPDATE accountability_partnerships p
+        SET status = CASE WHEN h.by_block THEN 'DECLINED' ELSE 'ENDED' END,
+            responded_at = CASE WHEN h.by_block THEN now() END,
+            ended_at = CASE WHEN h.by_block THEN NULL ELSE now() END,
+            end_reason = CASE WHEN h.by_block THEN NULL ELSE 'Ended by a member' END,
+            held_by_block = p.held_by_block OR h.awaiting
+       FROM (SELECT p.id, pm.client_id, ${blockedProposalSql('$3::uuid', '$3::uuid')} AS by_block, ${awaitingAgreementSql('$3::uuid')} AS awaiting
+               FROM ${PARTNERSHIP_SIDES}
+              WHERE p.status = 'PROPOSED' AND p.proposer_membership_id = $2 AND p.partner_membership_id = $1) h
+      WHERE p.id = h.id AND p.status = 'PROPOSED' AND (h.by_block OR h.awaiting)
+      RETURNING p.id, h.client_id, ${HELD_FOR_GOOD_SQL} AS still_hidden`,
     [own.membershipId, partnerId, viewer.clientId],
   );
-  // Recorded as the decline it now is, about its proposer, and about the viewer too when, made
-  // before the block, it shows to them once declined.
+  // Recorded as the decline or ending it now is, about its proposer, and about the viewer too
+  // when, made before the block, it shows to them once declined.
   for (const d of declined) {
     for (const clientId of d.still_hidden ? [d.client_id] : [d.client_id, viewer.clientId]) {
       ctx.audit.record({ action: AuditAction.UPDATE, resourceType: PARTNERSHIP, resourceId: d.id, subjectClientId: clientId });
@@ -192,12 +199,24 @@ export async function respondToPartnership(ctx: AuthedContext, input: RespondToP
   const p = await ownPartnership(ctx, input.partnershipId);
   if (viewer.kind !== 'MEMBER' || p.partnerClientId !== viewer.clientId) throw forbidden('Only the member asked can answer');
   if (input.accept) await lockSeatedPair(ctx, p.partnerMembershipId, p.proposerMembershipId);
+  // Judged again as it is written: a proposal held from the viewer meanwhile (its proposer's
+  // consent revoked, a block) is not theirs to answer, as if it did not exist.
   const updated = await ctx.db.query(
-    `UPDATE accountability_partnerships SET status = $2, responded_at = now(), partner_continues_after_group = $3
-      WHERE id = $1 AND status = 'PROPOSED' RETURNING id`,
-    [p.id, input.accept ? 'ACTIVE' : 'DECLINED', input.continueAfterGroup],
+    `UPDATE accountability_partnerships p SET status = $2, responded_at = now(), partner_continues_after_group = $3
+       FROM memberships pm, memberships am
+      WHERE p.id = $1 AND p.status = 'PROPOSED' AND pm.id = p.proposer_membership_id AND am.id = p.partner_membership_id
+        AND NOT ${hiddenProposalSql('$4::uuid')} RETURNING p.id`,
+    [p.id, input.accept ? 'ACTIVE' : 'DECLINED', input.continueAfterGroup, viewer.clientId],
   );
-  if (!updated.length) throw conflict(`This partnership is ${p.status}, not PROPOSED`, { status: p.status });
+  if (!updated.length) {
+    const [now] = await ctx.db.query<{ status: PartnershipStatus; hidden: boolean }>(
+      `SELECT p.status, ${hiddenProposalSql('$2::uuid')} AS hidden FROM ${PARTNERSHIP_SIDES} WHERE p.id = $1`,
+      [p.id, viewer.clientId],
+    );
+    // Still PROPOSED: the UPDATE found it held (a hold lifted since does not make this answer a conflict).
+    if (now.hidden || now.status === PartnershipStatus.PROPOSED) throw notFound(PARTNERSHIP);
+    throw conflict(`This partnership is ${now.status}, not PROPOSED`, { status: now.status });
+  }
   // The answer concerns its proposer too: each one's access report shows it.
   partnershipUpdated(ctx, p);
   const loader = ctx.loaders.of(partnershipLoaders).visibleById;

@@ -178,8 +178,10 @@ export function planRoster(input: PlanInput): RosterPlan {
     }
   }
   if (plan.errors.length) return plan;
-  // Waitlisted members still waiting: a newcomer takes a seat only beyond them (the waitlist goes first).
-  const ending = new Set(plan.ends.map((e) => e.membershipId));
+  // Waitlisted members still waiting: a newcomer takes a seat only beyond them (the waitlist goes
+  // first). Not those who take no seat this sync: ended (REPLACE or their row), or kept waitlisted
+  // by their row (the waitlist's turn passes them by, so they hold no seat back from anyone).
+  const notWaiting = new Set(plan.ends.map((e) => e.membershipId));
   // What the rows end or unseat counts before any row is judged, wherever it stands: a waitlisted
   // member a row ends keeps no one waiting, and a seat a row frees is free to the rows before it
   // (in a group that promotes, the waitlist's first), so the rows' order decides nothing.
@@ -188,13 +190,13 @@ export function planRoster(input: PlanInput): RosterPlan {
     const m = row.externalId ? input.openByClient.get(input.clientsByKey.get(keyOf(row.externalId))?.id ?? '') : undefined;
     if (!m) continue;
     const desired = row.status ?? statusWhenOmitted(m.status);
-    if (m.status === MembershipStatus.WAITLISTED && isEnded(desired)) ending.add(m.id);
+    if (m.status === MembershipStatus.WAITLISTED && (isEnded(desired) || desired === MembershipStatus.WAITLISTED)) notWaiting.add(m.id);
     if (isSeated(m.status) && !isSeated(desired) && canTransition(m.status, desired) && !freeing.has(m.id)) {
       freeing.add(m.id);
       seated -= 1;
     }
   }
-  let waiting = open.filter((m) => m.status === MembershipStatus.WAITLISTED && !ending.has(m.id)).length;
+  let waiting = open.filter((m) => m.status === MembershipStatus.WAITLISTED && !notWaiting.has(m.id)).length;
 
   const rowOfClient = new Map<string, number>();
   // Waitlisted members whose row asked for a seat when none was free at that row: they wait their
@@ -276,7 +278,7 @@ export function planRoster(input: PlanInput): RosterPlan {
       }
       seated += 1;
     }
-    if (membership.status === MembershipStatus.WAITLISTED && !ending.has(membership.id)) waiting -= 1;
+    if (membership.status === MembershipStatus.WAITLISTED && !notWaiting.has(membership.id)) waiting -= 1;
     plan.statusChanges.push({ index, key, membershipId: membership.id, clientId: membership.clientId, from: membership.status, to: desired });
   });
   if (input.promotesWaitlist && plan.errors.length === 0) {
