@@ -270,12 +270,12 @@ describe('group lifecycle', () => {
   });
 
   it.each([
-    ['FORMING', 'CONCLUDED', ['ACTIVE']],
-    ['FORMING', 'PAUSED', ['ACTIVE']],
-    ['FORMING', 'FORMING', ['ACTIVE']],
+    ['FORMING', 'ARCHIVED', ['ACTIVE', 'CONCLUDED']],
+    ['FORMING', 'PAUSED', ['ACTIVE', 'CONCLUDED']],
+    ['FORMING', 'FORMING', ['ACTIVE', 'CONCLUDED']],
     ['ACTIVE', 'FORMING', ['PAUSED', 'CONCLUDED']],
     ['ACTIVE', 'ARCHIVED', ['PAUSED', 'CONCLUDED']],
-    ['PAUSED', 'CONCLUDED', ['ACTIVE']],
+    ['PAUSED', 'ARCHIVED', ['ACTIVE', 'CONCLUDED']],
     ['CONCLUDED', 'ACTIVE', ['ARCHIVED']],
     ['ARCHIVED', 'ACTIVE', []],
     ['ARCHIVED', 'FORMING', []],
@@ -305,8 +305,9 @@ describe('archived groups', () => {
   it('keeps an ARCHIVED group read-only: updateGroup answers CONFLICT and changes nothing', async () => {
     const clinic = await createClinic();
     const neighbour = await createClinic();
-    const { group } = await groupWithMembers(clinic, { members: 1 });
+    const { group, members } = await groupWithMembers(clinic, { members: 1 });
     await changeGroupStatus(clinic, group, 'CONCLUDED');
+    await changeMembershipStatus(clinic, members[0], 'COMPLETED');
     await changeGroupStatus(clinic, group, 'ARCHIVED');
     await expectRefused(clinic, neighbour, 'CONFLICT', () =>
       gql(clinic.admin.auth, UPDATE_GROUP, { input: { id: group.gid, name: 'Rewritten history', agreementText: 'new' } }),

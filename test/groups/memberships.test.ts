@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { toGlobalId } from '../../src/common/global-id';
-import { ClientFixture, ClinicFixture, createClinic, ownerQuery } from '../support/factories';
+import { archiveLeavingMembershipsOpen, ClientFixture, ClinicFixture, createClinic, ownerQuery } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
 import {
   ACCEPT_AGREEMENT,
@@ -121,7 +121,7 @@ describe('enrolling clients', () => {
   it('refuses enrolment into a CONCLUDED or ARCHIVED group with CONFLICT', async () => {
     const clinic = await createClinic();
     const neighbour = await createClinic();
-    const { group } = await groupWithMembers(clinic, { format: 'OPEN', members: 1 });
+    const { group } = await groupWithMembers(clinic, { format: 'OPEN', members: 0 });
     const client = await clinic.addClient();
     for (const status of ['CONCLUDED', 'ARCHIVED']) {
       await changeGroupStatus(clinic, group, status);
@@ -588,7 +588,8 @@ describe('accepting the group agreement', () => {
     const clinic = await createClinic();
     const neighbour = await createClinic();
     const { group, members } = await groupWithMembers(clinic, { members: 1 });
-    for (const status of ['CONCLUDED', 'ARCHIVED']) await changeGroupStatus(clinic, group, status);
+    await changeGroupStatus(clinic, group, 'CONCLUDED');
+    await archiveLeavingMembershipsOpen(group.id);
     const res = await expectRefused(clinic, neighbour, 'CONFLICT', () => gql(members[0].client.auth, ACCEPT_AGREEMENT, { input: { groupId: group.gid } }));
     expect(res.errors![0].extensions).toMatchObject({ groupStatus: 'ARCHIVED' });
   });

@@ -28,6 +28,7 @@ import {
   UPDATE_NOTE,
   uuidOf,
   World,
+  concludeAndArchive,
 } from '../sessions/session-fixtures';
 
 let neighbour: World;
@@ -376,8 +377,9 @@ describe('addenda and co-signature', () => {
     const world = await sessionWorld({ members: 1 });
     const note = await createNote(world, { kind: 'PROGRESS', body: 'Progress noted.', member: world.members[0] });
 
-    // Not before it is signed, and never by a clinician.
-    await expectRefused('FORBIDDEN', [world.clinic.id, neighbour.clinic.id], () => gql(world.clinic.supervisor.auth, COSIGN_NOTE, { input: { noteId: note.gid } }));
+    // Not before it is signed (a state: CONFLICT, session 13), and never by a clinician (a right: FORBIDDEN).
+    await expectRefused('CONFLICT', [world.clinic.id, neighbour.clinic.id], () => gql(world.clinic.supervisor.auth, COSIGN_NOTE, { input: { noteId: note.gid } }));
+    await expectRefused('FORBIDDEN', [world.clinic.id, neighbour.clinic.id], () => gql(world.lead.auth, COSIGN_NOTE, { input: { noteId: note.gid } }));
     await signNote(world, note);
     await expectRefused('FORBIDDEN', [world.clinic.id, neighbour.clinic.id], () => gql(world.lead.auth, COSIGN_NOTE, { input: { noteId: note.gid } }));
 
@@ -567,9 +569,7 @@ describe('whom a note is about', () => {
 
   it('an ARCHIVED group takes no new notes (CONFLICT, nothing stored)', async () => {
     const world = await sessionWorld({ members: 1 });
-    for (const status of ['CONCLUDED', 'ARCHIVED']) {
-      ok(await gql(world.clinic.admin.auth, `mutation($input: ChangeGroupStatusInput!) { changeGroupStatus(input: $input) { group { status } } }`, { input: { groupId: world.group.gid, status } }));
-    }
+    await concludeAndArchive(world);
     const res = await expectRefused('CONFLICT', [world.clinic.id], () => gql(world.lead.auth, CREATE_NOTE, noteInput(world, world.members[0].gid)));
     expect(res.errors![0].extensions).toMatchObject({ groupStatus: 'ARCHIVED' });
   });

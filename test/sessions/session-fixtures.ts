@@ -283,3 +283,17 @@ export async function neighbourClinic(): Promise<World> {
 export const sessionGid = (id: string) => toGlobalId('GroupSession', id);
 export const noteGid = (id: string) => toGlobalId('SessionNote', id);
 export { expectError, gql };
+
+/**
+ * Concludes the world's group, completes its memberships (today: still seated on the dates of its
+ * sessions so far) and archives it, as a clinic closes a group through the API.
+ */
+export async function concludeAndArchive(world: Pick<World, 'clinic' | 'group' | 'members'>) {
+  ok(await gql(world.clinic.admin.auth, CHANGE_GROUP_STATUS, { input: { groupId: world.group.gid, status: 'CONCLUDED' } }));
+  for (const m of world.members) {
+    ok(await gql(world.clinic.admin.auth, `mutation($input: ChangeMembershipStatusInput!) { changeMembershipStatus(input: $input) { membership { id } } }`, {
+      input: { membershipId: m.gid, status: 'COMPLETED', reason: 'Group concluded' },
+    }));
+  }
+  ok(await gql(world.clinic.admin.auth, CHANGE_GROUP_STATUS, { input: { groupId: world.group.gid, status: 'ARCHIVED' } }));
+}

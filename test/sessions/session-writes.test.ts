@@ -21,6 +21,7 @@ import {
   sessionWorld,
   UPDATE_SESSION,
   World,
+  concludeAndArchive,
 } from './session-fixtures';
 import { ownerQuery } from '../support/factories';
 
@@ -30,7 +31,6 @@ beforeAll(async () => {
 });
 
 const NEXT_SESSION = `query($id: ID!) { group(id: $id) { nextSession { id status } } }`;
-const CHANGE_GROUP_STATUS = `mutation($input: ChangeGroupStatusInput!) { changeGroupStatus(input: $input) { group { status } } }`;
 
 describe('a session that has not started', () => {
   it('takes no one\'s attendance (CONFLICT, nothing stored, still SCHEDULED and still next); an absence may be excused ahead of it', async () => {
@@ -100,9 +100,7 @@ describe('concurrent session writes', () => {
 describe('an ARCHIVED group', () => {
   it('keeps its sessions as history: no update, cancellation or attendance (CONFLICT, nothing changed)', async () => {
     const world = await sessionWorld({ members: 1 });
-    for (const status of ['CONCLUDED', 'ARCHIVED']) {
-      ok(await gql(world.clinic.admin.auth, CHANGE_GROUP_STATUS, { input: { groupId: world.group.gid, status } }));
-    }
+    await concludeAndArchive(world);
     const clinics = [world.clinic.id, neighbour.clinic.id];
     const attempts = [
       () => gql(world.lead.auth, UPDATE_SESSION, { input: { sessionId: world.session.gid, topic: 'Rewritten' } }),

@@ -108,3 +108,10 @@ export async function createClinic(name = 'Test Clinic', timezone = 'America/New
     addApiKey,
   };
 }
+
+/**
+ * Archives a group as a database from before session 13 may hold one: with memberships left open
+ * (the API now refuses to archive such a group), to prove old rows stay read-only history.
+ */
+export const archiveLeavingMembershipsOpen = (groupId: string) =>
+  ownerQuery(`UPDATE therapy_groups SET status = 'ARCHIVED' WHERE id = $1 AND status = 'CONCLUDED'`, [groupId]);

@@ -112,6 +112,11 @@ export class RecordCheckInInput {
   @Field(() => Date, { nullable: true, description: 'When it applies; default now. At most 7 days back and 5 minutes ahead (clock skew).' })
   @IsOptional()
   recordedAt?: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Retry key (1–200 characters), kept 24 hours per caller: the same key and input record nothing again and return the check-in the first request recorded (a COUNT goal would otherwise count a retried check-in twice); the same key with another input answers IDEMPOTENCY_KEY_REUSED.' })
+  @IsOptional()
+  @SafeText({ max: 200 })
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'Asks another member of your group to be accountability partners.' })

@@ -19,6 +19,7 @@ import { consentAnswerSql } from '../consent/consent-check';
 import { canWriteGoal } from './goal.policy';
 import { valueFits } from './goal-progress';
 import { refreshStreakSummary } from './streak-summary';
+import { withIdempotency } from '../idempotency/idempotency.service';
 import { Goal, GoalCheckIn } from './goal.types';
 
 const GOAL = 'Goal';
@@ -181,7 +182,26 @@ function refuseUnlessTakesCheckIns(ctx: AuthedContext, goal: Goal, membershipSta
   }
 }
 
-export async function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInput): Promise<GoalCheckIn> {
+/**
+ * A check-in the viewer may see, with its goal's audience (what `node(id:)` answers), or null.
+ * Found through its goal, so the goal's rules decide.
+ */
+export async function visibleCheckIn(ctx: AuthedContext, id: string): Promise<GoalCheckIn | null> {
+  const [row] = await ctx.db.query<{ goal_id: string }>(`SELECT goal_id FROM goal_check_ins WHERE id = $1`, [id]);
+  const goal = row ? await ctx.loaders.of(goalLoaders).visibleById.load(row.goal_id) : null;
+  const checkIn = goal ? (await ctx.loaders.of(goalLoaders).checkIns.load(goal.id)).find((c) => c.id === id) : undefined;
+  return goal && checkIn ? Object.assign(checkIn, { audience: goal.audience }) : null;
+}
+
+/** Records a check-in once per idempotency key: a member app retrying after a timeout counts it once. */
+export function recordCheckIn(ctx: AuthedContext, input: RecordCheckInInput): Promise<GoalCheckIn> {
+  return withIdempotency(ctx, 'recordCheckIn', input.idempotencyKey, input, () => insertCheckIn(ctx, input), {
+    save: (c: GoalCheckIn) => ({ id: c.id }),
+    load: async (saved) => (await visibleCheckIn(ctx, (saved as { id: string }).id)) ?? Promise.reject(notFound('GoalCheckIn')),
+  });
+}
+
+async function insertCheckIn(ctx: AuthedContext, input: RecordCheckInInput): Promise<GoalCheckIn> {
   const goal = await writableGoal(ctx, input.goalId);
   refuseUnlessTakesCheckIns(ctx, goal, goal.ownerMembershipStatus, goal.lifecycleStatus);
   if (!valueFits(goal.measure.kind, input.value)) {

@@ -1,10 +1,14 @@
 import { GroupStatus } from './group.enums';
 
-/** FORMING → ACTIVE ⇄ PAUSED, ACTIVE → CONCLUDED → ARCHIVED; anything else is a CONFLICT. */
+/**
+ * FORMING → ACTIVE ⇄ PAUSED, FORMING, ACTIVE or PAUSED → CONCLUDED → ARCHIVED; anything else is a
+ * CONFLICT. A group that never started, or is paused, can be concluded as it stands (resuming it
+ * first would need a lead in force only to close it).
+ */
 export const GROUP_TRANSITIONS: Readonly<Record<GroupStatus, readonly GroupStatus[]>> = {
-  FORMING: [GroupStatus.ACTIVE],
+  FORMING: [GroupStatus.ACTIVE, GroupStatus.CONCLUDED],
   ACTIVE: [GroupStatus.PAUSED, GroupStatus.CONCLUDED],
-  PAUSED: [GroupStatus.ACTIVE],
+  PAUSED: [GroupStatus.ACTIVE, GroupStatus.CONCLUDED],
   CONCLUDED: [GroupStatus.ARCHIVED],
   ARCHIVED: [],
 };

@@ -53,7 +53,7 @@ export enum GroupStatus {
 }
 registerEnumType(GroupStatus, {
   name: 'GroupStatus',
-  description: 'Lifecycle of a group: FORMING → ACTIVE ⇄ PAUSED, ACTIVE → CONCLUDED → ARCHIVED.',
+  description: 'Lifecycle of a group: FORMING → ACTIVE ⇄ PAUSED, FORMING, ACTIVE or PAUSED → CONCLUDED → ARCHIVED.',
   valuesConfig: {
     FORMING: { description: 'Being put together: screening and enrolling members.' },
     ACTIVE: { description: 'Meeting. Needs a lead facilitator.' },

@@ -1,4 +1,4 @@
-import { SqlParts } from '../../db/sql-parts';
+import { SqlParts, sqlList } from '../../db/sql-parts';
 import { currentClinic, settingsOf } from '../clinic/clinic.service';
 import { AuditAction } from '../../audit/audit-action';
 import { decodeCursor, Page, pageOf } from '../../common/connection';
@@ -9,6 +9,7 @@ import { badInput, conflict, notFound } from '../../errors/domain-error';
 import { isUniqueViolation } from '../../db/pg-errors';
 import { attachExternalIds } from '../external-ids/external-id.service';
 import { promoteFromWaitlist } from '../memberships/membership.service';
+import { ENDED } from '../memberships/membership-status';
 import { GroupFacilitator } from './group-facilitator.entity';
 import { FacilitatorRole, GroupStatus, Modality } from './group.enums';
 import { ChangeGroupStatusInput, CreateGroupInput, UpdateGroupInput, AssignFacilitatorInput } from './group.inputs';
@@ -177,6 +178,18 @@ export async function changeGroupStatus(ctx: AuthedContext, input: ChangeGroupSt
   }
   if (input.status === GroupStatus.ACTIVE && !(await hasCurrentLead(ctx, id))) {
     throw conflict('A group needs a lead facilitator to be ACTIVE', { reason: 'LEAD_FACILITATOR_REQUIRED' });
+  }
+  if (input.status === GroupStatus.ARCHIVED) {
+    // An archived roster is frozen: a membership left open would stay so for good (its member kept
+    // the group's schedule and peers, and never became an alumnus). Memberships change under the
+    // group lock held here, so none opens meanwhile.
+    const [open] = await ctx.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM memberships WHERE group_id = $1 AND status NOT IN (${sqlList(ENDED)})`,
+      [id],
+    );
+    if (open.n > 0) {
+      throw conflict(`Close the group's ${open.n} open membership(s) before archiving it`, { reason: 'OPEN_MEMBERSHIPS', openMemberships: open.n });
+    }
   }
   await ctx.db.query(`UPDATE therapy_groups SET status = $2, updated_at = now() WHERE id = $1`, [id, input.status]);
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: GROUP, resourceId: id });

@@ -23,10 +23,6 @@ import { canTransition, isEnded, isSeated, MEMBERSHIP_TRANSITIONS, MembershipSta
 
 const MEMBERSHIP = 'Membership';
 
-async function seatedCount(ctx: RequestContext, groupId: string): Promise<number> {
-  return (await seatsTaken(ctx, groupId)).seated;
-}
-
 /** Seated (ACTIVE, ON_HOLD) and waitlisted members of the group, counted as they stand now. */
 async function seatsTaken(ctx: RequestContext, groupId: string): Promise<{ seated: number; waiting: number }> {
   const [row] = await ctx.db.query<{ seated: number; waiting: number }>(
@@ -156,8 +152,15 @@ async function changeStatus(ctx: AuthedContext, input: ChangeMembershipStatusInp
     if (group.format === GroupFormat.CLOSED && group.status !== GroupStatus.FORMING) {
       throw conflict('This CLOSED group has started: its cohort takes no one new', { reason: 'GROUP_CLOSED' });
     }
-    if ((await seatedCount(ctx, group.id)) >= group.capacity) {
+    const { seated, waiting } = await seatsTaken(ctx, group.id);
+    if (seated >= group.capacity) {
       throw new DomainError(ErrorCode.CAPACITY_REACHED, `The group is full (${group.capacity} seats)`, { capacity: group.capacity });
+    }
+    // In a group that fills its seats from the waitlist, the waitlist goes first, as for a newcomer
+    // and a sync row: anyone else (a screened member) is seated only beyond those waiting. Staff
+    // seating a waitlisted member choose among them.
+    if (group.format !== GroupFormat.CLOSED && from !== MembershipStatus.WAITLISTED && seated + waiting >= group.capacity) {
+      throw new DomainError(ErrorCode.CAPACITY_REACHED, `Others are waiting for the free seats (${waiting} waitlisted)`, { capacity: group.capacity, waiting });
     }
   }
   await ctx.db.query(

@@ -8,6 +8,7 @@ import { clientLoaders } from '../clients/client.loaders';
 import { consentLoaders } from '../consent/consent.loaders';
 import { myEncouragement } from '../goals/encouragement.service';
 import { goalLoaders } from '../goals/goal.loaders';
+import { visibleCheckIn } from '../goals/goal.service';
 import { partnershipLoaders } from '../goals/partnership.service';
 import { groupLoaders, visibleGroup } from '../groups/group.loaders';
 import { noteLoaders } from '../notes/note.loaders';
@@ -62,12 +63,7 @@ export const NODE_TYPES: Record<string, NodeType> = {
   },
   GoalCheckIn: {
     rules: [Rule.SUPERVISOR, Rule.CLINICIAN, Rule.MEMBER],
-    load: async (ctx, id) => {
-      const [row] = await ctx.db.query<{ goal_id: string }>(`SELECT goal_id FROM goal_check_ins WHERE id = $1`, [id]);
-      const goal = row ? await ctx.loaders.of(goalLoaders).visibleById.load(row.goal_id) : null;
-      const checkIn = goal ? (await ctx.loaders.of(goalLoaders).checkIns.load(goal.id)).find((c) => c.id === id) : undefined;
-      return goal && checkIn ? Object.assign(checkIn, { audience: goal.audience }) : null;
-    },
+    load: (ctx, id) => visibleCheckIn(ctx, id),
   },
   Encouragement: {
     rules: [Rule.MEMBER],

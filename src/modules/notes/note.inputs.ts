@@ -60,7 +60,7 @@ export class SignSessionNoteInput {
   @IsInt()
   expectedVersion?: number | null;
 
-  @Field({ defaultValue: false, description: 'Sign despite warnings (e.g. MEMBER_NAMED in a GROUP note).' })
+  @Field({ defaultValue: false, description: 'Sign despite warnings (MEMBER_NAMED in a GROUP note, or in a PROGRESS note shared with its member that names another member).' })
   acknowledgeWarnings: boolean = false;
 }
 
@@ -81,6 +81,6 @@ export class AddNoteAddendumInput {
   @SafeText({ min: 1, max: MAX_NOTE_CHARS })
   body: string;
 
-  @Field({ defaultValue: false, description: 'Add it despite warnings (MEMBER_NAMED in a GROUP note\'s addendum).' })
+  @Field({ defaultValue: false, description: 'Add it despite warnings (MEMBER_NAMED in the addendum of a GROUP note, or of a PROGRESS note shared with its member).' })
   acknowledgeWarnings: boolean = false;
 }

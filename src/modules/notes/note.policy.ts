@@ -40,9 +40,9 @@ export const canWriteNotes = (viewer: Viewer, groupAccess: GroupAccess | null) =
 /** Drafts are edited and signed by their author only. */
 export const isAuthor = (viewer: Viewer, note: Pick<NoteFacts, 'authorStaffId'>) => viewer.kind === 'STAFF' && viewer.staffId === note.authorStaffId;
 
-/** A supervisor other than the author may co-sign a signed GROUP or PROGRESS note. */
+/** A supervisor other than the author may co-sign a GROUP or PROGRESS note (once it is signed: a state the service checks). */
 export const canCosign = (viewer: Viewer, note: NoteFacts) =>
-  viewer.kind === 'STAFF' && viewer.role === 'SUPERVISOR' && viewer.staffId !== note.authorStaffId && note.kind !== NoteKind.PSYCHOTHERAPY && note.status === NoteStatus.SIGNED;
+  viewer.kind === 'STAFF' && viewer.role === 'SUPERVISOR' && viewer.staffId !== note.authorStaffId && note.kind !== NoteKind.PSYCHOTHERAPY;
 
 /** Addenda: the author, or (not for psychotherapy notes) any staff who reads the body. */
 export const canAddAddendum = (viewer: Viewer, note: NoteFacts, read: NoteRead | null) =>

@@ -36,7 +36,7 @@ class AddendumPayload {
   @Field(() => NoteAddendum, { nullable: true, description: 'The addendum, signed on creation; null when it was not added because of warnings.' })
   addendum: NoteAddendum | null;
 
-  @Field(() => [NoteWarning], { description: 'What to look at (MEMBER_NAMED on a GROUP note); pass acknowledgeWarnings: true to add it anyway.' })
+  @Field(() => [NoteWarning], { description: 'What to look at (MEMBER_NAMED on a GROUP note, or on a PROGRESS note shared with its member); pass acknowledgeWarnings: true to add it anyway.' })
   warnings: NoteWarning[];
 }
 
@@ -71,14 +71,14 @@ export class NoteResolver {
 
   @Authorized(...NOTE_WRITERS)
   @Mutation(() => SignNotePayload, {
-    description: 'Signs a draft (author only): immutable from then on, with a SHA-256 content hash. A GROUP note naming a member returns a MEMBER_NAMED warning and stays a draft unless acknowledgeWarnings is true.',
+    description: 'Signs a draft (author only): immutable from then on, with a SHA-256 content hash. A GROUP note naming a member, or a PROGRESS note shared with its member naming another member of the group, returns a MEMBER_NAMED warning and stays a draft (`signed: false`) unless acknowledgeWarnings is true.',
   })
   signSessionNote(@Arg('input', { description: 'Which note.' }) input: SignSessionNoteInput, @Ctx() ctx: AuthedContext) {
     return signSessionNote(ctx, input);
   }
 
   @Authorized(Rule.SUPERVISOR)
-  @Mutation(() => NotePayload, { description: 'Co-signs a signed GROUP or PROGRESS note. Supervisors other than the author.' })
+  @Mutation(() => NotePayload, { description: 'Co-signs a signed GROUP or PROGRESS note, once: a draft or a note already co-signed answers CONFLICT. Supervisors other than the author (FORBIDDEN otherwise).' })
   async cosignSessionNote(@Arg('input', { description: 'Which note.' }) input: CosignSessionNoteInput, @Ctx() ctx: AuthedContext) {
     return { note: await cosignSessionNote(ctx, input) };
   }

@@ -200,6 +200,8 @@ export async function signSessionNote(ctx: AuthedContext, input: SignSessionNote
 export async function cosignSessionNote(ctx: AuthedContext, input: CosignSessionNoteInput): Promise<SessionNote> {
   const note = await getNote(ctx, input.noteId);
   if (!canCosign(ctx.viewer, note)) throw forbidden('A supervisor other than the author co-signs signed notes');
+  // Not yet signed is a state, not a right: CONFLICT, as co-signing twice is.
+  if (note.status !== NoteStatus.SIGNED) throw conflict(`A ${note.status} note is co-signed once signed`, { status: note.status });
   const updated = await ctx.db.query(
     `UPDATE session_notes SET cosigned_at = now(), cosigned_by_staff_id = $2 WHERE id = $1 AND status = 'SIGNED' AND cosigned_at IS NULL RETURNING id`,
     [note.id, ctx.viewer.kind === 'STAFF' ? ctx.viewer.staffId : null],

@@ -84,12 +84,12 @@ async function visibleAttendance(ctx: RequestContext, rows: Attendance[], groupO
  * then its order), as the viewer may see them: the one read behind every attendance loader.
  */
 async function attendanceWhere(ctx: RequestContext, condition: string, keys: readonly string[]): Promise<Attendance[]> {
-  const rows = await ctx.db.query<AttendanceRow & { group_id: string }>(
-    `SELECT a.*, s.group_id FROM attendance a JOIN group_sessions s ON s.id = a.session_id WHERE ${condition}`,
+  const rows = await ctx.db.query<AttendanceRow & { group_id: string; session_cancelled: boolean }>(
+    `SELECT a.*, s.group_id, s.status = 'CANCELLED' AS session_cancelled FROM attendance a JOIN group_sessions s ON s.id = a.session_id WHERE ${condition}`,
     [[...keys]],
   );
   const groupOf = new Map(rows.map((r) => [r.session_id, r.group_id]));
-  return visibleAttendance(ctx, rows.map(attendanceFromRow), groupOf);
+  return visibleAttendance(ctx, rows.map((r) => Object.assign(attendanceFromRow(r), { sessionCancelled: r.session_cancelled })), groupOf);
 }
 
 export const sessionLoaders = (ctx: RequestContext) => ({

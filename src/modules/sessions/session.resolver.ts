@@ -168,10 +168,10 @@ export class MembershipAttendanceResolver {
     return m.peerView ? null : ctx.loaders.of(sessionLoaders).attendanceByMembership.load(m.id);
   }
 
-  @FieldResolver(() => Float, { nullable: true, description: 'Share (0–1) of recorded sessions attended (PRESENT, LATE or LEFT_EARLY). Null with no records, and for peers.' })
+  @FieldResolver(() => Float, { nullable: true, description: 'Share (0–1) of recorded sessions attended (PRESENT, LATE or LEFT_EARLY), cancelled sessions left out (their records stay in `attendance`). Null with no records, and for peers.' })
   async attendanceRate(@Root() m: Membership, @Ctx() ctx: AuthedContext) {
     if (m.peerView) return null;
-    const records = await ctx.loaders.of(sessionLoaders).attendanceByMembership.load(m.id);
+    const records = (await ctx.loaders.of(sessionLoaders).attendanceByMembership.load(m.id)).filter((a) => !a.sessionCancelled);
     return records.length ? records.filter((a) => ATTENDED.includes(a.status)).length / records.length : null;
   }
 }

@@ -75,6 +75,8 @@ export class Attendance implements Node {
   sessionId: string;
   membershipId: string;
   clientId: string;
+  /** Its session was cancelled after it was recorded: kept, but no part of the attendance rate. */
+  sessionCancelled?: boolean;
 
   @Field(() => AttendanceStatus, { description: 'How they attended.' })
   status: AttendanceStatus;

@@ -1,0 +1,110 @@
+/**
+ * What a session 13 review of the contract found, as a clinic would meet it: a group that can be
+ * concluded and archived as it stands, the waitlist first for every way of seating someone, and an
+ * attendance rate that cancelled sessions do not move. Each failed against the code before its fix.
+ */
+import { createClinic, ownerQuery } from '../support/factories';
+import { expectError, gql } from '../support/test-app';
+import {
+  CHANGE_GROUP_STATUS,
+  CHANGE_MEMBERSHIP_STATUS,
+  changeGroupStatus,
+  changeMembershipStatus,
+  clinicState,
+  createGroup,
+  enrol,
+  groupRow,
+  groupWithMembers,
+  membershipRowsOf,
+  ok,
+} from '../groups/group-fixtures';
+import { activeGroup as goalGroup, createGoal, RECORD_CHECK_IN } from '../goals/goal-fixtures';
+import { CANCEL_SESSION, RECORD_ATTENDANCE, schedule, sessionWorld, minutesFromNow } from '../sessions/session-fixtures';
+
+describe('a group\'s end (session 13)', () => {
+  it('concludes from FORMING or PAUSED as it stands, and archives only once every membership is closed', async () => {
+    const clinic = await createClinic('Conclude Clinic');
+    const neighbour = await createClinic('Conclude Neighbour');
+    const { group: there, members: theirs } = await groupWithMembers(neighbour, { members: 1 });
+    const neighbourBefore = await clinicState(neighbour.id);
+
+    const never = await createGroup(clinic);
+    await changeGroupStatus(clinic, never, 'CONCLUDED');
+    expect((await groupRow(never.id)).status).toBe('CONCLUDED');
+
+    const { group, members } = await groupWithMembers(clinic, { members: 2 });
+    await changeGroupStatus(clinic, group, 'PAUSED');
+    await changeGroupStatus(clinic, group, 'CONCLUDED');
+    // Two members still ACTIVE: archiving would freeze them so.
+    const refused = await gql(clinic.admin.auth, CHANGE_GROUP_STATUS, { input: { groupId: group.gid, status: 'ARCHIVED' } });
+    expectError(refused, 'CONFLICT');
+    expect(refused.errors![0].extensions).toMatchObject({ reason: 'OPEN_MEMBERSHIPS', openMemberships: 2 });
+    expect((await groupRow(group.id)).status).toBe('CONCLUDED');
+    for (const m of members) await changeMembershipStatus(clinic, m, 'COMPLETED', 'Finished the programme');
+    await changeGroupStatus(clinic, group, 'ARCHIVED');
+    expect((await groupRow(group.id)).status).toBe('ARCHIVED');
+    expect((await membershipRowsOf(group.id)).map((m: any) => m.status)).toEqual(['COMPLETED', 'COMPLETED']);
+    // The neighbouring clinic's group and member are untouched.
+    expect(await clinicState(neighbour.id)).toEqual(neighbourBefore);
+    expect(theirs).toHaveLength(1);
+    expect((await groupRow(there.id)).status).toBe('ACTIVE');
+  });
+});
+
+describe('the waitlist goes first for a screened member too (session 13)', () => {
+  it('refuses seating a screened member in a seat others are waiting for (CAPACITY_REACHED, nothing changed); staff may seat a waiting one', async () => {
+    const clinic = await createClinic('Waitlist Clinic');
+    const { group, members } = await groupWithMembers(clinic, { members: 1, capacity: 2 });
+    const waiting = await enrol(clinic, group, await clinic.addClient(), { initialStatus: 'WAITLISTED' });
+    const screened = await enrol(clinic, group, await clinic.addClient(), { initialStatus: 'SCREENING' });
+    const before = await membershipRowsOf(group.id);
+    const res = await gql(clinic.admin.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: screened.gid, status: 'ACTIVE', reason: 'Screened in' } });
+    expectError(res, 'CAPACITY_REACHED');
+    expect(res.errors![0].extensions).toMatchObject({ capacity: 2, waiting: 1 });
+    expect(await membershipRowsOf(group.id)).toEqual(before);
+    // The waiting member takes the seat; the group is then full for anyone.
+    expect((await changeMembershipStatus(clinic, waiting, 'ACTIVE', 'Seat offered')).status).toBe('ACTIVE');
+    expectError(await gql(clinic.admin.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: screened.gid, status: 'ACTIVE', reason: 'Screened in' } }), 'CAPACITY_REACHED');
+    expect(members[0].status).toBe('ACTIVE');
+  });
+});
+
+describe('attendance rate (session 13)', () => {
+  it('leaves out a session cancelled after its attendance was recorded; the record stays', async () => {
+    const world = await sessionWorld({ members: 2 });
+    const [kim, lee] = world.members;
+    const [later] = await schedule(world.lead.auth, world.group, { firstStart: minutesFromNow(-60 * 24 * 3) });
+    for (const s of [world.session, later]) {
+      ok(await gql(world.lead.auth, RECORD_ATTENDANCE, { input: { sessionId: s.gid, records: [{ membershipId: kim.gid, status: s === later ? 'ABSENT_EXCUSED' : 'PRESENT' }, { membershipId: lee.gid, status: 'PRESENT' }] } }));
+    }
+    const RATE = `query($id: ID!) { node(id: $id) { ... on Membership { attendanceRate attendance { status } } } }`;
+    const seen = async (gid: string) => ok(await gql(world.lead.auth, RATE, { id: gid })).node;
+    expect((await seen(kim.gid)).attendanceRate).toBe(0.5);
+    ok(await gql(world.lead.auth, CANCEL_SESSION, { input: { sessionId: later.gid, reason: 'Facilitator ill' } }));
+    const after = await seen(kim.gid);
+    expect(after.attendanceRate).toBe(1);
+    expect(after.attendance.map((a: any) => a.status).sort()).toEqual(['ABSENT_EXCUSED', 'PRESENT']);
+    expect((await seen(lee.gid)).attendanceRate).toBe(1);
+    expect(await ownerQuery(`SELECT count(*)::int AS n FROM attendance WHERE session_id = $1`, [later.id])).toEqual([{ n: 2 }]);
+  });
+});
+
+describe('a check-in retried with its idempotency key (session 13)', () => {
+  it('is recorded once: the retry answers the first check-in, and a COUNT goal counts it once; another input with the key is refused', async () => {
+    const w = await goalGroup({ members: 2 });
+    const [kim, lee] = w.members;
+    const goal = await createGoal(kim, { visibility: 'PRIVATE', measureKind: 'COUNT', target: 3 });
+    const neighbourGoal = await createGoal(lee, { visibility: 'PRIVATE' });
+    const input = { goalId: goal.gid, value: 2, note: 'two walks', idempotencyKey: 'app-7f3a' };
+    const first = ok(await gql(kim.auth, RECORD_CHECK_IN, { input })).recordCheckIn.checkIn;
+    const retried = ok(await gql(kim.auth, RECORD_CHECK_IN, { input })).recordCheckIn.checkIn;
+    expect(retried.id).toBe(first.id);
+    expect(await ownerQuery(`SELECT count(*)::int AS n, sum(value)::int AS total FROM goal_check_ins WHERE goal_id = $1`, [goal.id])).toEqual([{ n: 1, total: 2 }]);
+    const reused = await gql(kim.auth, RECORD_CHECK_IN, { input: { ...input, value: 3 } });
+    expectError(reused, 'IDEMPOTENCY_KEY_REUSED');
+    expect(await ownerQuery(`SELECT count(*)::int AS n FROM goal_check_ins WHERE goal_id = ANY($1)`, [[goal.id, neighbourGoal.id]])).toEqual([{ n: 1 }]);
+    // Keys are per caller: Lee's same key is his own.
+    ok(await gql(lee.auth, RECORD_CHECK_IN, { input: { goalId: neighbourGoal.gid, value: 1, idempotencyKey: 'app-7f3a' } }));
+    expect(await ownerQuery(`SELECT count(*)::int AS n FROM goal_check_ins WHERE goal_id = $1`, [neighbourGoal.id])).toEqual([{ n: 1 }]);
+  });
+});
