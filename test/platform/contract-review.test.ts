@@ -86,6 +86,14 @@ describe('attendance rate (session 13)', () => {
     expect(after.attendance.map((a: any) => a.status).sort()).toEqual(['ABSENT_EXCUSED', 'PRESENT']);
     expect((await seen(lee.gid)).attendanceRate).toBe(1);
     expect(await ownerQuery(`SELECT count(*)::int AS n FROM attendance WHERE session_id = $1`, [later.id])).toEqual([{ n: 2 }]);
+
+    // Recorded and cancelled in one document: the later field reads the rate without it.
+    const [third] = await schedule(world.lead.auth, world.group, { firstStart: minutesFromNow(-60 * 24 * 5) });
+    const doc = await gql(world.lead.auth, `mutation($s: ID!, $m: ID!) {
+      a: recordAttendance(input: { sessionId: $s, records: [{ membershipId: $m, status: ABSENT }] }) { attendance { membership { attendanceRate } } }
+      b: cancelSession(input: { sessionId: $s, reason: "Room flooded" }) { session { attendance { membership { attendanceRate } } } } }`, { s: third.gid, m: kim.gid });
+    expect(ok(doc).a.attendance[0].membership.attendanceRate).toBe(0.5);
+    expect(ok(doc).b.session.attendance[0].membership.attendanceRate).toBe(1);
   });
 });
 

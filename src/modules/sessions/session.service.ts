@@ -203,10 +203,14 @@ export async function cancelSession(ctx: AuthedContext, input: CancelSessionInpu
 
 /**
  * The session as written, and every list of this request that could hold it as it stood (the
- * group's sessions, its next session): later fields of the same document read it anew.
+ * group's sessions, its next session, attendance records carrying whether it was cancelled):
+ * later fields of the same document read it anew.
  */
 async function reloadedAfterWrite(ctx: AuthedContext, session: GroupSession): Promise<GroupSession> {
   const loaders = ctx.loaders.of(sessionLoaders);
+  loaders.attendanceBySession.clear(session.id);
+  loaders.attendanceByMembership.clearAll();
+  loaders.attendanceById.clearAll();
   loaders.byGroup.clearAll();
   loaders.next.clear(session.groupId);
   loaders.visibleById.clear(session.id);
