@@ -33,6 +33,9 @@ const EnvSchema = z
         ctx.addIssue({ code: 'custom', path: ['NOTE_ENCRYPTION_KEYS'], message: 'is required in production (clinical notes are encrypted at rest)' });
       if (!env.JWKS_URL && !env.JWT_SECRET)
         ctx.addIssue({ code: 'custom', path: ['JWKS_URL'], message: 'is required in production (or JWT_SECRET)' });
+      // Keys fetched over plain HTTP can be swapped on the way, and with them anyone's token minted.
+      if (env.JWKS_URL && !/^https:\/\//i.test(env.JWKS_URL))
+        ctx.addIssue({ code: 'custom', path: ['JWKS_URL'], message: 'must be an https URL in production' });
     }
   });
 

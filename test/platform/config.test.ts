@@ -15,4 +15,11 @@ describe('configuration', () => {
   it('requires the database, note keys and token keys in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/DATABASE_URL[\s\S]*NOTE_ENCRYPTION_KEYS[\s\S]*JWKS_URL/);
   });
+
+  it('fetches token keys over https only in production (session 13)', () => {
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/kinship', NOTE_ENCRYPTION_KEYS: 'k1:' + 'a'.repeat(64) };
+    expect(() => loadConfig({ ...production, JWKS_URL: 'http://idp.example/jwks.json' })).toThrow(/JWKS_URL[\s\S]*https/);
+    expect(loadConfig({ ...production, JWKS_URL: 'https://idp.example/jwks.json' }).JWKS_URL).toBe('https://idp.example/jwks.json');
+    expect(loadConfig({ JWKS_URL: 'http://localhost:9000/jwks.json' }).JWKS_URL).toBe('http://localhost:9000/jwks.json');
+  });
 });

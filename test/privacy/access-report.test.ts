@@ -4,7 +4,7 @@
  * of them, so nothing recorded about a member is out of their reach however long they stay.
  */
 import { ownerQuery } from '../support/factories';
-import { expectError, gql } from '../support/test-app';
+import { expectError, gql, testNoteCipher } from '../support/test-app';
 import { activeGroup, createGoal, grantConsent, ok } from '../goals/goal-fixtures';
 
 const REPORT = `query($first: Int!, $accessesAfter: String, $disclosuresAfter: String) { myAccessReport(first: $first) {
@@ -60,18 +60,38 @@ describe('access report history', () => {
     expect(disclosures.every((d) => d.dataClass === 'goals')).toBe(true);
   });
 
-  it('refuses a cursor no page returned, and answers a well-formed forged one without an internal error', async () => {
+  it('refuses a cursor no page returned, and answers a sealed one holding extreme values without an internal error', async () => {
     const w = await activeGroup({ members: 1 });
     const [kim] = w.members;
-    for (const after of ['bm90LWEtY3Vyc29y', Buffer.from(JSON.stringify(['1', 'x'])).toString('base64url')]) {
+    // Cursors are sealed (session 13): a readable one, as they once were, is no cursor of ours.
+    for (const after of ['bm90LWEtY3Vyc29y', Buffer.from(JSON.stringify(['1', 'x'])).toString('base64url'), Buffer.from(JSON.stringify([1, 2])).toString('base64url')]) {
       expectError(await gql(kim.auth, `query($a: String) { myAccessReport { accessHistory(after: $a) { edges { cursor } } } }`, { a: after }), 'BAD_USER_INPUT');
     }
     // Positions past any int: compared as bigint, not cast into an overflow.
-    const huge = (values: number[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
     const res = await gql(kim.auth, `query($a: String, $d: String) { myAccessReport { accessHistory(after: $a) { edges { cursor } } disclosureHistory(after: $d) { edges { cursor } } } }`, {
-      a: huge([1, 99999999999]), d: huge([Number.MAX_SAFE_INTEGER]),
+      a: testNoteCipher.seal(`access history ${kim.client.id}`, [1, 99999999999]), d: testNoteCipher.seal(`disclosure history ${kim.client.id}`, [Number.MAX_SAFE_INTEGER]),
     });
     expect(res.codes).toEqual([]);
     expect(res.data.myAccessReport.accessHistory.edges).toEqual([]);
+  });
+
+  it('seals its cursors: they tell nothing of the records around an access, and serve only the report they came from (session 13)', async () => {
+    const w = await activeGroup({ members: 2 });
+    const [kim, lee] = w.members;
+    // Staff read both members' records, so each report has history.
+    for (const m of [kim, lee]) ok(await gql(w.lead.auth, `query($id: ID!) { client(id: $id) { id } }`, { id: m.client.gid }));
+    ok(await gql(w.lead.auth, `query($id: ID!) { client(id: $id) { id } }`, { id: kim.client.gid }));
+    const HISTORY = `query($a: String) { myAccessReport { accessHistory(first: 1, after: $a) { edges { cursor } pageInfo { endCursor } } } }`;
+    const cursor = ok(await gql(kim.auth, HISTORY)).myAccessReport.accessHistory.pageInfo.endCursor as string;
+    const [batch] = await ownerQuery<{ b: string }>(`SELECT max(batch_id)::text AS b FROM audit_events WHERE subject_client_id = $1`, [kim.client.id]);
+    // Nothing readable: not the batch id, not JSON.
+    expect(cursor).not.toContain(batch.b);
+    expect(() => JSON.parse(Buffer.from(cursor.split('.').pop()!, 'base64url').toString('utf8'))).toThrow();
+    // It pages Kim's history, and no one else's.
+    ok(await gql(kim.auth, HISTORY, { a: cursor }));
+    expectError(await gql(lee.auth, HISTORY, { a: cursor }), 'BAD_USER_INPUT');
+    // Altered by one character, it is refused.
+    const altered = cursor.slice(0, -2) + (cursor.at(-2) === 'A' ? 'B' : 'A') + cursor.at(-1);
+    expectError(await gql(kim.auth, HISTORY, { a: altered }), 'BAD_USER_INPUT');
   });
 });

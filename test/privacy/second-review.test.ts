@@ -380,14 +380,15 @@ describe('every read and change of what concerns a member is audited about them'
     expect(ended.map((r) => r.subject_client_id).sort()).toEqual([kim.client.id, lee.client.id].sort());
   });
 
-  it('an encouragement read names its sender; a connection read and change name the other member', async () => {
+  it('an encouragement read is about its recipient; a connection read and change name the other member', async () => {
     const w = await activeGroup({ members: 2 });
     const [kim, lee] = w.members;
     await partner(kim, lee);
     const g = await createGoal(kim, { visibility: 'PARTNERS', lifecycleStatus: 'ACTIVE' });
     const sent = ok(await gql(lee.auth, SEND, { input: { goalId: g.gid, message: 'Keep going' } })).sendEncouragement.encouragement;
     ok(await gql(kim.auth, `{ myEncouragements { edges { node { id senderDisplayName message } } } }`));
-    expect((await rowsAbout(uuidOf(sent.id))).filter((r) => r.action === 'READ')).toEqual([{ action: 'READ', actor_type: 'CLIENT', subject_client_id: lee.client.id }]);
+    // About its recipient since session 13: about its sender, reads were receipts a mute or block stopped.
+    expect((await rowsAbout(uuidOf(sent.id))).filter((r) => r.action === 'READ')).toEqual([{ action: 'READ', actor_type: 'CLIENT', subject_client_id: kim.client.id }]);
 
     await ownerQuery(`UPDATE therapy_groups SET peer_contact_policy = 'ANYTIME' WHERE id = $1`, [w.group.id]);
     const asked = ok(await gql(kim.auth, `mutation($input: RequestConnectionInput!) { requestConnection(input: $input) { connection { id } } }`, { input: { peerMembershipId: lee.membershipGid } })).requestConnection.connection;

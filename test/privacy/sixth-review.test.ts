@@ -3,7 +3,7 @@
  */
 import { ownerQuery } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
-import { acceptAgreement, activeGroup, agreementConsentOf, END_PARTNERSHIP, ok, PROPOSE, RESPOND, revokeConsent, uuidOf } from '../goals/goal-fixtures';
+import { acceptAgreement, activeGroup, agreementConsentOf, createGoal, END_PARTNERSHIP, ok, partner, PROPOSE, RESPOND, revokeConsent, uuidOf } from '../goals/goal-fixtures';
 import { BLOCK, CONNECTIONS, groupWith, requested, respond } from '../after-group/after-group-fixtures';
 import { ownerConnection, waitForLockWaiters } from '../sync/sync-fixtures';
 
@@ -131,5 +131,31 @@ describe('a block past the 30 days a decline shows for (session 13)', () => {
     // Lifted, the block's row leaves Ann's list as a decline's did: no list read stops in Sam's report.
     ok(await gql(ann.auth, UNBLOCK, { input: { connectionId: blocked.id } }));
     expect(ok(await gql(ann.auth, CONNECTIONS)).connections.edges).toEqual([]);
+  });
+});
+
+describe('an encouragement read by its recipient (session 13)', () => {
+  const SEND = `mutation($input: SendEncouragementInput!) { sendEncouragement(input: $input) { encouragement { id } } }`;
+  const INBOX = `{ myEncouragements(first: 20) { edges { node { id message } } } }`;
+  const MUTE = `mutation($input: MuteSenderInput!) { muteEncouragementSender(input: $input) { muted } }`;
+  const REPORT = `{ myAccessReport(first: 500) { accesses { action resourceType } } }`;
+
+  it('is recorded about the recipient: the sender\'s access report holds no read receipt that a mute or block would stop', async () => {
+    const w = await activeGroup({ members: 2 });
+    const [kim, lee] = w.members;
+    await partner(kim, lee);
+    const goal = await createGoal(kim, { visibility: 'PARTNERS', title: 'Walk daily' });
+    const sent = ok(await gql(lee.auth, SEND, { input: { goalId: goal.gid, message: 'Keep going!' } })).sendEncouragement.encouragement;
+    const read = await gql(kim.auth, INBOX);
+    expect(ok(read).myEncouragements.edges.map((e: any) => e.node.id)).toEqual([sent.id]);
+    expect(await ownerQuery(`SELECT subject_client_id AS s FROM audit_events WHERE request_id = $1 AND resource_type = 'Encouragement'`, [read.body.extensions!.requestId]))
+      .toEqual([{ s: kim.client.id }]);
+    const leeSees = async () => ok(await gql(lee.auth, REPORT)).myAccessReport.accesses.filter((a: any) => a.resourceType === 'Encouragement');
+    expect(await leeSees()).toEqual([]);
+    // Kim mutes Lee: nothing in Lee's report moves either way.
+    ok(await gql(kim.auth, MUTE, { input: { encouragementId: sent.id, muted: true } }));
+    ok(await gql(lee.auth, SEND, { input: { goalId: goal.gid, message: 'Still here' } }));
+    expect(ok(await gql(kim.auth, INBOX)).myEncouragements.edges).toEqual([]);
+    expect(await leeSees()).toEqual([]);
   });
 });

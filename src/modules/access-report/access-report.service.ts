@@ -28,11 +28,24 @@ export async function buildAccessReport(ctx: AuthedContext, clientId: string, fi
   });
 }
 
+/**
+ * The histories' cursors are sealed (`NoteCipher.seal`), for the member's report and staff's
+ * alike: in the clear, an access's (batch, position) told the member how many other records the
+ * request of the peer who read them wrote first (how many newer connections, and whose contact
+ * cards, that peer's list showed) and, by the gaps between batches, the whole server's traffic;
+ * a disclosure's ledger id, the releases made about everyone else.
+ */
+const sealedCursors = (ctx: AuthedContext, purpose: string) => ({
+  encode: (values: unknown[]) => ctx.noteCipher.seal(purpose, values),
+  open: (cursor: string) => ctx.noteCipher.open(purpose, cursor),
+});
+
 /** The whole history of accesses, a page at a time, newest first (the report's `accesses` is its first page). */
 export async function accessHistory(ctx: AuthedContext, report: AccessReport, first: number, after?: string | null): Promise<Page<AccessReportEntry>> {
-  // Cursors name (batch, position), as the audit trail's own.
-  const cursor = decodeCursor(after, ['integer', 'integer'])?.map(Number) as [number, number] | undefined;
-  const page = pageOf(await accessesOf(ctx, report.clientId, first + 1, cursor), first, (r) => [r.batch, r.position]);
+  // Cursors name (batch, position), as the audit trail's own, sealed.
+  const sealed = sealedCursors(ctx, `access history ${report.clientId}`);
+  const cursor = decodeCursor(after, ['integer', 'integer'], sealed.open)?.map(Number) as [number, number] | undefined;
+  const page = pageOf(await accessesOf(ctx, report.clientId, first + 1, cursor), first, (r) => [r.batch, r.position], undefined, sealed.encode);
   namingActors(ctx, report.clientId, page.edges.map((e) => e.node));
   return entriesOf(page);
 }
@@ -52,8 +65,9 @@ function namingActors<T extends { actorClientId: string | null }>(ctx: AuthedCon
 
 /** The whole history of disclosures, a page at a time, newest first. */
 export async function disclosureHistory(ctx: AuthedContext, report: AccessReport, first: number, after?: string | null): Promise<Page<DisclosureReportEntry>> {
-  const cursor = decodeCursor(after, ['integer'])?.map(Number);
-  return entriesOf(pageOf(await disclosuresOf(ctx, report.clientId, first + 1, cursor?.[0]), first, (r) => [r.id]));
+  const sealed = sealedCursors(ctx, `disclosure history ${report.clientId}`);
+  const cursor = decodeCursor(after, ['integer'], sealed.open)?.map(Number);
+  return entriesOf(pageOf(await disclosuresOf(ctx, report.clientId, first + 1, cursor?.[0]), first, (r) => [r.id], undefined, sealed.encode));
 }
 
 /** An entry with the keys its cursor is made of. */

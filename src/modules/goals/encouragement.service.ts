@@ -96,9 +96,15 @@ async function received(ctx: AuthedContext, limit: number, options: { onlyId?: s
   }));
 }
 
-/** Each shows its sender's name and message: a READ of it about the sender. */
+/**
+ * A READ of each, about the member it concerns: its recipient, the viewer (it is about their goal,
+ * and addressed to them). Recorded about its sender, each read would tell the sender, as a read
+ * receipt in their access report, whether the recipient had muted or blocked them: those stop
+ * showing, and their reads with them.
+ */
 function shown(ctx: AuthedContext, list: Encouragement[]): Encouragement[] {
-  ctx.audit.recordMany(list.map((e) => ({ action: AuditAction.READ, resourceType: 'Encouragement', resourceId: e.id, subjectClientId: e.senderClientId })));
+  const recipient = ctx.viewer.kind === 'MEMBER' ? ctx.viewer.clientId : null;
+  ctx.audit.recordMany(list.map((e) => ({ action: AuditAction.READ, resourceType: 'Encouragement', resourceId: e.id, subjectClientId: recipient })));
   return list;
 }
 

@@ -7,9 +7,12 @@ import type { ViewerFacts } from './viewer-facts';
  * How much of a group a viewer may see:
  * - ROSTER: admins, supervisors, the group's facilitators, roster integrations — everything;
  * - MEMBER: a seated client (ACTIVE or ON_HOLD) — the group's details, peers by display name;
- * - APPLICANT: referred, screening or waitlisted — name, schedule, agreement and their own membership;
- * - ALUMNI: a client whose membership ended — name, modality, schedule and their own membership;
- * - DIRECTORY: other clinicians — name, modality, format, status and schedule only;
+ * - APPLICANT: referred, screening or waitlisted — the group's details and agreement, their own membership;
+ * - ALUMNI: a client whose membership ended — the group's details and their own membership;
+ * - DIRECTORY: other clinicians — the group's details;
+ * where "details" are the program's own (name, description, modality, format, status, schedule,
+ * dates, capacity, agreement version, contact policy), never where it meets (location, video
+ * link) nor who is in it (`redactGroupFor`; rosters by `canSeeRoster`);
  * - NONE: the group does not exist for this viewer (NOT_FOUND).
  */
 export type GroupAccess = 'ROSTER' | 'MEMBER' | 'APPLICANT' | 'ALUMNI' | 'DIRECTORY' | 'NONE';

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -38,6 +38,40 @@ export class NoteCipher {
     cipher.setAAD(Buffer.from(rowId, 'utf8'));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return { body: Buffer.concat([iv, cipher.getAuthTag(), ciphertext]), keyId: this.activeKeyId };
+  }
+
+  /**
+   * Seals `values` as an opaque token for `purpose` (AES-256-GCM under a key derived from the
+   * active note key, so any deployment has one and it survives restarts): a caller holding it
+   * learns nothing of what it holds, and cannot forge one. Layout: `keyId.base64url(iv|tag|ct)`.
+   */
+  seal(purpose: string, values: unknown): string {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.derived(this.activeKeyId, purpose), iv);
+    cipher.setAAD(Buffer.from(purpose, 'utf8'));
+    const ciphertext = Buffer.concat([cipher.update(JSON.stringify(values), 'utf8'), cipher.final()]);
+    return `${this.activeKeyId}.${Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64url')}`;
+  }
+
+  /** What `seal` sealed for `purpose`, or undefined for any other token (forged, altered, another purpose or key). */
+  open(purpose: string, token: string): unknown {
+    const dot = token.lastIndexOf('.');
+    const keyId = token.slice(0, dot);
+    if (dot < 1 || !this.keys.has(keyId)) return undefined;
+    const body = Buffer.from(token.slice(dot + 1), 'base64url');
+    if (body.length <= IV_BYTES + TAG_BYTES) return undefined;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.derived(keyId, purpose), body.subarray(0, IV_BYTES));
+      decipher.setAAD(Buffer.from(purpose, 'utf8'));
+      decipher.setAuthTag(body.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+      return JSON.parse(Buffer.concat([decipher.update(body.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private derived(keyId: string, purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.keys.get(keyId)!, Buffer.alloc(0), `kinship sealed token: ${purpose}`, 32));
   }
 
   decrypt(rowId: string, body: Buffer, keyId: string): string {
