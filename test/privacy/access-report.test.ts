@@ -90,6 +90,8 @@ describe('access report history', () => {
     // It pages Kim's history, and no one else's.
     ok(await gql(kim.auth, HISTORY, { a: cursor }));
     expectError(await gql(lee.auth, HISTORY, { a: cursor }), 'BAD_USER_INPUT');
+    // Every cursor has one length, whatever its values' digits.
+    expect(new Set([[1, 5], [1234567, 15], [9007199254740991, 9007199254740991]].map((v) => testNoteCipher.seal('x', v).length)).size).toBe(1);
     // Altered by one character, it is refused.
     const altered = cursor.slice(0, -2) + (cursor.at(-2) === 'A' ? 'B' : 'A') + cursor.at(-1);
     expectError(await gql(kim.auth, HISTORY, { a: altered }), 'BAD_USER_INPUT');

@@ -49,7 +49,11 @@ export class NoteCipher {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.derived(this.activeKeyId, purpose), iv);
     cipher.setAAD(Buffer.from(purpose, 'utf8'));
-    const ciphertext = Buffer.concat([cipher.update(JSON.stringify(values), 'utf8'), cipher.final()]);
+    // Padded to whole blocks of 64 bytes (JSON allows the trailing spaces): GCM keeps the length, and
+    // a token's length would tell how many digits its values have.
+    const json = JSON.stringify(values);
+    const padded = json + ' '.repeat((64 - (Buffer.byteLength(json) % 64)) % 64);
+    const ciphertext = Buffer.concat([cipher.update(padded, 'utf8'), cipher.final()]);
     return `${this.activeKeyId}.${Buffer.concat([iv, cipher.getAuthTag(), ciphertext]).toString('base64url')}`;
   }
 
