@@ -116,3 +116,43 @@ describe('a check-in retried with its idempotency key (session 13)', () => {
     expect(await ownerQuery(`SELECT count(*)::int AS n FROM goal_check_ins WHERE goal_id = $1`, [neighbourGoal.id])).toEqual([{ n: 1 }]);
   });
 });
+
+describe('a group\'s sessions when it ends, and who ran them (session 13)', () => {
+  it('concluding cancels the sessions still to come, and leaves held ones and other groups\' alone', async () => {
+    const world = await sessionWorld({ members: 1 });
+    const other = await sessionWorld({ clinic: world.clinic, members: 1 });
+    const future = await schedule(world.lead.auth, world.group, { firstStart: minutesFromNow(60 * 24), weekly: { count: 3 } });
+    const theirs = await schedule(other.lead.auth, other.group, { firstStart: minutesFromNow(60 * 24) });
+    ok(await gql(world.lead.auth, RECORD_ATTENDANCE, { input: { sessionId: world.session.gid, records: [{ membershipId: world.members[0].gid, status: 'PRESENT' }] } }));
+    ok(await gql(world.clinic.admin.auth, CHANGE_GROUP_STATUS, { input: { groupId: world.group.gid, status: 'CONCLUDED' } }));
+    const statuses = (ids: string[]) =>
+      ownerQuery<{ status: string; cancel_reason: string | null }>(`SELECT status, cancel_reason FROM group_sessions WHERE id = ANY($1) ORDER BY scheduled_start`, [ids]);
+    expect(await statuses([world.session.id, ...future.map((s) => s.id)])).toEqual([
+      { status: 'HELD', cancel_reason: null },
+      ...future.map(() => ({ status: 'CANCELLED', cancel_reason: 'The group concluded' })),
+    ]);
+    expect(await statuses([theirs[0].id, other.session.id])).toEqual([{ status: 'SCHEDULED', cancel_reason: null }, { status: 'SCHEDULED', cancel_reason: null }]);
+    const next = ok(await gql(world.clinic.admin.auth, `query($id: ID!) { group(id: $id) { nextSession { id } } }`, { id: world.group.gid }));
+    expect(next.group.nextSession).toBeNull();
+  });
+
+  it('facilitatorsPresent names only staff assigned to the group on the session\'s date (BAD_USER_INPUT, nothing changed)', async () => {
+    const world = await sessionWorld({ members: 1 });
+    const [{ day }] = await ownerQuery<{ day: string }>(`SELECT to_char(clinic_today(), 'YYYY-MM-DD') AS day FROM clinics WHERE id = $1`, [world.clinic.id]);
+    const shift = (days: number) => { const d = new Date(`${day}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + days); return d.toISOString().slice(0, 10); };
+    const gone = await world.clinic.addStaff('CLINICIAN', 'Rotated Off');
+    const soon = await world.clinic.addStaff('CLINICIAN', 'Starting Soon');
+    const ASSIGN = `mutation($input: AssignFacilitatorInput!) { assignFacilitator(input: $input) { facilitator { id } } }`;
+    ok(await gql(world.clinic.admin.auth, ASSIGN, { input: { groupId: world.group.gid, staffMemberId: gone.gid, role: 'CO', periodStart: shift(-60), periodEnd: shift(-1) } }));
+    ok(await gql(world.clinic.admin.auth, ASSIGN, { input: { groupId: world.group.gid, staffMemberId: soon.gid, role: 'CO', periodStart: shift(7) } }));
+    const UPDATE = `mutation($input: UpdateSessionInput!) { updateSession(input: $input) { session { facilitatorsPresent { id } } } }`;
+    const stored = () => ownerQuery(`SELECT facilitators_present, updated_at FROM group_sessions WHERE id = $1`, [world.session.id]);
+    const before = await stored();
+    for (const staff of [gone, soon]) {
+      expectError(await gql(world.clinic.supervisor.auth, UPDATE, { input: { sessionId: world.session.gid, facilitatorsPresent: [world.lead.gid, staff.gid] } }), 'BAD_USER_INPUT');
+    }
+    expect(await stored()).toEqual(before);
+    const done = ok(await gql(world.clinic.supervisor.auth, UPDATE, { input: { sessionId: world.session.gid, facilitatorsPresent: [world.lead.gid] } }));
+    expect(done.updateSession.session.facilitatorsPresent).toEqual([{ id: world.lead.gid }]);
+  });
+});

@@ -108,7 +108,7 @@ export class GroupResolver {
 
   @Authorized(Rule.ADMIN)
   @Mutation(() => GroupPayload, {
-    description: 'Moves a group along FORMING → ACTIVE ⇄ PAUSED, FORMING, ACTIVE or PAUSED → CONCLUDED → ARCHIVED. Other moves answer CONFLICT with `allowedTransitions`. ACTIVE needs a lead facilitator; ARCHIVED needs every membership closed (COMPLETED, WITHDRAWN or DISCHARGED): CONFLICT with reason OPEN_MEMBERSHIPS and `openMemberships` otherwise, since an archived group\'s roster can no longer change. Admins only.',
+    description: 'Moves a group along FORMING → ACTIVE ⇄ PAUSED, FORMING, ACTIVE or PAUSED → CONCLUDED → ARCHIVED. Other moves answer CONFLICT with `allowedTransitions`. ACTIVE needs a lead facilitator; CONCLUDED cancels the sessions still to come ("The group concluded"); ARCHIVED needs every membership closed (COMPLETED, WITHDRAWN or DISCHARGED): CONFLICT with reason OPEN_MEMBERSHIPS and `openMemberships` otherwise, since an archived group\'s roster can no longer change. Admins only.',
   })
   async changeGroupStatus(@Arg('input', { description: 'What to do; see the input type.' }) input: ChangeGroupStatusInput, @Ctx() ctx: AuthedContext) {
     return { group: (await changeGroupStatus(ctx, input)).group };

@@ -160,6 +160,9 @@ export async function updateGroup(ctx: AuthedContext, input: UpdateGroupInput): 
 /** Modules that react to a group's peer-contact policy changing (held contact requests) register here. */
 export const peerContactPolicyChangedHooks: ((ctx: RequestContext, groupId: string) => Promise<void>)[] = [];
 
+/** Modules that react to a group concluding (its future sessions) register here. */
+export const groupConcludedHooks: ((ctx: AuthedContext, groupId: string) => Promise<void>)[] = [];
+
 async function hasCurrentLead(ctx: AuthedContext, groupId: string, except?: string): Promise<boolean> {
   const [row] = await ctx.db.query<{ led: boolean }>(`SELECT ${otherActiveLeadSql('$1::uuid', '$2::uuid')} AS led`, [groupId, except ?? null]);
   return row.led;
@@ -193,6 +196,7 @@ export async function changeGroupStatus(ctx: AuthedContext, input: ChangeGroupSt
   }
   await ctx.db.query(`UPDATE therapy_groups SET status = $2, updated_at = now() WHERE id = $1`, [id, input.status]);
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: GROUP, resourceId: id });
+  if (input.status === GroupStatus.CONCLUDED) for (const hook of groupConcludedHooks) await hook(ctx, id);
   const loaders = ctx.loaders.of(groupLoaders);
   loaders.rowById.clear(id);
   loaders.visibleById.clear(id);

@@ -74,7 +74,7 @@ export class UpdateSessionInput {
   @IsOptional()
   status?: SessionStatus | null;
 
-  @Field(() => [ID], { nullable: true, description: 'Staff members who facilitated (must be the group\'s facilitators).' })
+  @Field(() => [ID], { nullable: true, description: 'Staff members who facilitated: each assigned to the group on the session\'s date (BAD_USER_INPUT otherwise).' })
   @IsOptional()
   @ArrayMaxSize(10)
   @SafeText({ max: 200 }, { each: true })

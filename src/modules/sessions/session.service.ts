@@ -9,6 +9,7 @@ import type { AuthedContext } from '../../context';
 import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
 import { groupLoaders, VisibleGroup } from '../groups/group.loaders';
 import { GroupStatus } from '../groups/group.enums';
+import { groupConcludedHooks } from '../groups/group.service';
 import { CancelSessionInput, RecordAttendanceInput, ScheduleSessionsInput, UpdateSessionInput } from './session.inputs';
 import { SESSION_COLUMNS, sessionFromRow, sessionLoaders } from './session.loaders';
 import { canManageSessions } from './session.policy';
@@ -172,9 +173,19 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
   let facilitators: string[] | null = null;
   if (input.facilitatorsPresent) {
     facilitators = input.facilitatorsPresent.map((g) => uuidOf(g, 'StaffMember') ?? '');
-    const current = await ctx.loaders.of(groupLoaders).facilitators.load(session.groupId);
-    const allowed = new Set(current.map((f) => f.staffMemberId));
-    if (facilitators.some((id) => !allowed.has(id))) throw badInput('facilitatorsPresent must be facilitators of the group', { field: 'facilitatorsPresent' });
+    // Assigned to the group on the session's date, in the clinic's calendar: not someone whose
+    // assignment had ended or not yet begun (a clinical record of who ran the meeting).
+    const assigned = await ctx.db.query<{ id: string }>(
+      `SELECT DISTINCT f.staff_member_id AS id FROM group_facilitators f JOIN clinics c ON c.id = f.clinic_id
+        WHERE f.group_id = $1 AND f.staff_member_id = ANY($2::uuid[])
+          AND f.period_start <= ($3::timestamptz AT TIME ZONE c.timezone)::date
+          AND (f.period_end IS NULL OR f.period_end >= ($3::timestamptz AT TIME ZONE c.timezone)::date)`,
+      [session.groupId, facilitators.filter((id) => id !== ''), start],
+    );
+    const allowed = new Set(assigned.map((f) => f.id));
+    if (facilitators.some((id) => !allowed.has(id))) {
+      throw badInput('facilitatorsPresent must be facilitators of the group on the session\'s date', { field: 'facilitatorsPresent' });
+    }
   }
   await ctx.db.query(
     `UPDATE group_sessions SET scheduled_start = $2, scheduled_end = $2::timestamptz + make_interval(mins => $3),
@@ -310,3 +321,24 @@ export async function recordAttendance(ctx: AuthedContext, input: RecordAttendan
   return loaders.attendanceBySession.load(session.id);
 }
 
+
+/**
+ * A group that concludes meets no more: its sessions still to come are cancelled ("The group
+ * concluded"), or they would stay its next session for good, and once it is archived nothing
+ * could cancel them.
+ */
+async function cancelFutureSessions(ctx: AuthedContext, groupId: string) {
+  const cancelled = await ctx.db.query<{ id: string }>(
+    `UPDATE group_sessions SET status = 'CANCELLED', cancel_reason = 'The group concluded', cancelled_at = now(), updated_at = now()
+      WHERE group_id = $1 AND status = 'SCHEDULED' AND scheduled_start > now() RETURNING id`,
+    [groupId],
+  );
+  for (const { id } of cancelled) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: SESSION, resourceId: id });
+  const loaders = ctx.loaders.of(sessionLoaders);
+  loaders.byGroup.clearAll();
+  loaders.next.clear(groupId);
+  loaders.visibleById.clearAll();
+}
+
+// Registered at import: the groups module must not import sessions (sessions depend on groups).
+groupConcludedHooks.push(cancelFutureSessions);
