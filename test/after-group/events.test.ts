@@ -353,11 +353,15 @@ describe('who is going', () => {
     const world = await eventWorld();
     const e = await threeEvents(world);
     for (const m of [world.cat, world.dan, world.fay]) await rsvped(m, e.members.id, 'GOING');
-    // Dan withdraws his group agreement consent: he is no longer shown to peers.
+    // Dan withdraws his group agreement consent: he is no longer shown to peers, nor counted (session 13:
+    // counted but not named, the difference told Cat he had revoked it; now it reads as an answer withdrawn).
     await revokeConsent(world.dan.auth, await agreementConsentOf(world.dan, world.group), 'privacy');
     const seenByCat = (await eventsFor(world.cat.auth)).get(e.members.id);
-    expect(seenByCat.counts).toEqual({ going: 3, maybe: 0 });
+    expect(seenByCat.counts).toEqual({ going: 2, maybe: 0 });
     expect(sorted(seenByCat.attendees)).toEqual(names(world.fay));
+    // Dan counts his own answer and the peers who hold it; staff count everyone going.
+    expect((await eventsFor(world.dan.auth)).get(e.members.id).counts).toEqual({ going: 3, maybe: 0 });
+    expect((await eventsFor(world.lead.auth, world.group)).get(e.members.id).counts).toEqual({ going: 3, maybe: 0 });
   });
 
   it('a member on hold is neither counted nor named to peers: the counts move as for any departure (session 12)', async () => {
@@ -412,9 +416,10 @@ describe('who is going', () => {
     expect((await eventsFor(world.dan.auth)).get(e.both.id).attendees).toBeNull();
     expect(ok(await gql(world.dan.auth, EVENT_NODE, { id: e.both.id })).node.attendees).toBeNull();
     // Ben completed without joining the alumni directory: never named, and names no one; he counts himself and
-    // the members, not Ann (the directory's, named only to those who see it).
+    // the members holding the group agreement (not Dan, since session 13), not Ann (the directory's, named only
+    // to those who see it).
     expect((await eventsFor(world.ben.auth)).get(e.both.id).attendees).toBeNull();
-    expect((await eventsFor(world.ben.auth)).get(e.both.id).counts).toEqual({ going: 4, maybe: 0 });
+    expect((await eventsFor(world.ben.auth)).get(e.both.id).counts).toEqual({ going: 3, maybe: 0 });
     // Those who do consent still see each other (and not Dan or Ben).
     expect(sorted((await eventsFor(world.cat.auth)).get(e.both.id).attendees)).toEqual(names(world.ann, world.fay));
   });

@@ -165,7 +165,7 @@ export class GroupEvent implements Node {
 
 @ObjectType({ simpleResolvers: true, description: 'How many have answered what.' })
 export class RsvpCounts {
-  @Field(() => Int, { description: 'Going, among those still invited (an answer from someone who has since left the group no longer counts). Staff count every invitee; a member counts themself, ACTIVE members, and alumni in the directory when such alumni are named to them (a member who sees peers, an alumnus in the directory).' })
+  @Field(() => Int, { description: 'Going, among those still invited (an answer from someone who has since left the group no longer counts). Staff count every invitee; a member counts themself, ACTIVE members holding the group agreement (as `attendees` names them), and alumni in the directory when such alumni are named to them (a member who sees peers, an alumnus in the directory).' })
   going: number;
 
   @Field(() => Int, { description: 'Maybe, counted as `going` is.' })

@@ -201,10 +201,11 @@ export async function myRsvp(ctx: AuthedContext, event: GroupEvent): Promise<Rsv
 
 /**
  * Answers of those still invited (one who RSVPed and then left is not going). Staff count them
- * all. A member counts themself, ACTIVE members, and alumni in the group's alumni directory when
- * the viewer is someone such alumni are named to (a current member who sees peers, an alumnus in
- * the directory). So a peer's hold, completion or discharge moves the counts exactly as any
- * departure does, and no count moves with a consent the viewer could not see change.
+ * all. A member counts themself, ACTIVE members holding the group agreement (those `attendees`
+ * names), and alumni in the group's alumni directory when the viewer is someone such alumni are
+ * named to (a current member who sees peers, an alumnus in the directory). So a peer's hold,
+ * completion, discharge or revoked agreement moves the counts exactly as an answer withdrawn
+ * does, and names and counts never differ by someone counted but not named.
  */
 export async function rsvpCounts(ctx: AuthedContext, event: GroupEvent) {
   const invited = (await ctx.loaders.of(eventLoaders).rsvps.load(event.id)).filter((r) => isInvited(event.audience, r.membershipStatus ?? undefined));
@@ -215,14 +216,22 @@ export async function rsvpCounts(ctx: AuthedContext, event: GroupEvent) {
 async function countedForMember(ctx: AuthedContext, event: GroupEvent, invited: Rsvp[]): Promise<Rsvp[]> {
   const viewer = ctx.viewer;
   const self = viewer.kind === 'MEMBER' ? viewer.clientId : null;
-  const counted = invited.filter((r) => r.clientId === self || r.membershipStatus === 'ACTIVE');
+  const mine = invited.filter((r) => r.clientId === self);
+  const peers = invited.filter((r) => r.clientId !== self && r.membershipStatus === 'ACTIVE');
   const alumni = invited.filter((r) => r.clientId !== self && r.membershipStatus === 'COMPLETED');
-  if (viewer.kind !== 'MEMBER' || !alumni.length) return counted;
+  if (viewer.kind !== 'MEMBER' || (!peers.length && !alumni.length)) return mine;
+  const scope = { kind: 'GROUP' as const, groupId: event.groupId };
+  const [own, ...answers] = await ctx.loaders.of(consentCheckLoader).loadMany([
+    { clientId: viewer.clientId, type: ConsentType.ALUMNI_DIRECTORY, scope },
+    ...peers.map((r) => ({ clientId: r.clientId, type: ConsentType.GROUP_AGREEMENT, scope })),
+    ...alumni.map((r) => ({ clientId: r.clientId, type: ConsentType.ALUMNI_DIRECTORY, scope })),
+  ]);
+  // Peers are counted as `attendees` names them: holding the group agreement.
+  const counted = [...mine, ...peers.filter((_, i) => typeof answers[i] === 'string')];
+  if (!alumni.length) return counted;
   const [facts, group] = await Promise.all([ctx.loaders.of(viewerFactsLoader).get(), ctx.loaders.of(groupLoaders).rowById.load(event.groupId)]);
   const ownStatus = facts.ownMemberships.get(event.groupId)?.status;
-  const inDirectory = { clientId: viewer.clientId, type: ConsentType.ALUMNI_DIRECTORY, scope: { kind: 'GROUP' as const, groupId: event.groupId } };
-  const [own, ...answers] = await ctx.loaders.of(consentCheckLoader).loadMany([inDirectory, ...alumni.map((r) => ({ ...inDirectory, clientId: r.clientId }))]);
   // Alumni are counted to whom they would be named (were the viewer going).
   if (!seesFellowAttendees(ownStatus, typeof own === 'string', group !== null && memberSeesPeers(viewer, group, facts))) return counted;
-  return [...counted, ...alumni.filter((_, i) => typeof answers[i] === 'string')];
+  return [...counted, ...alumni.filter((_, i) => typeof answers[peers.length + i] === 'string')];
 }
