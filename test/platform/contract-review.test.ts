@@ -17,6 +17,7 @@ import {
   groupWithMembers,
   membershipRowsOf,
   ok,
+  uuidOf,
 } from '../groups/group-fixtures';
 import { activeGroup as goalGroup, createGoal, RECORD_CHECK_IN } from '../goals/goal-fixtures';
 import { CANCEL_SESSION, RECORD_ATTENDANCE, schedule, sessionWorld, minutesFromNow } from '../sessions/session-fixtures';
@@ -154,5 +155,24 @@ describe('a group\'s sessions when it ends, and who ran them (session 13)', () =
     expect(await stored()).toEqual(before);
     const done = ok(await gql(world.clinic.supervisor.auth, UPDATE, { input: { sessionId: world.session.gid, facilitatorsPresent: [world.lead.gid] } }));
     expect(done.updateSession.session.facilitatorsPresent).toEqual([{ id: world.lead.gid }]);
+  });
+});
+
+describe('a facilitator assigned again after their assignment lapsed (session 13)', () => {
+  it('is assigned anew: the lapsed assignment ends as history instead of answering "already facilitates"', async () => {
+    const clinic = await createClinic('Rotation Clinic');
+    const { group } = await groupWithMembers(clinic, { members: 1 });
+    const [{ day }] = await ownerQuery<{ day: string }>(`SELECT to_char(clinic_today(), 'YYYY-MM-DD') AS day FROM clinics WHERE id = $1`, [clinic.id]);
+    const shift = (days: number) => { const d = new Date(`${day}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + days); return d.toISOString().slice(0, 10); };
+    const back = await clinic.addStaff('CLINICIAN', 'Back Again');
+    const ASSIGN = `mutation($input: AssignFacilitatorInput!) { assignFacilitator(input: $input) { facilitator { id role current periodStart periodEnd } } }`;
+    const first = ok(await gql(clinic.admin.auth, ASSIGN, { input: { groupId: group.gid, staffMemberId: back.gid, role: 'CO', periodStart: shift(-60), periodEnd: shift(-1) } })).assignFacilitator.facilitator;
+    const again = ok(await gql(clinic.admin.auth, ASSIGN, { input: { groupId: group.gid, staffMemberId: back.gid, role: 'LEAD' } })).assignFacilitator.facilitator;
+    expect(again).toMatchObject({ role: 'LEAD', current: true, periodStart: day, periodEnd: null });
+    const rows = await ownerQuery<{ id: string; ended: boolean; period_end: string | null }>(
+      `SELECT id, ended_at IS NOT NULL AS ended, to_char(period_end, 'YYYY-MM-DD') AS period_end FROM group_facilitators WHERE staff_member_id = $1 ORDER BY period_start`, [back.id]);
+    expect(rows).toEqual([{ id: uuidOf(first.id), ended: true, period_end: shift(-1) }, { id: uuidOf(again.id), ended: false, period_end: null }]);
+    // One still in force stands in the way, as before.
+    expectError(await gql(clinic.admin.auth, ASSIGN, { input: { groupId: group.gid, staffMemberId: back.gid, role: 'CO' } }), 'CONFLICT');
   });
 });

@@ -34,7 +34,7 @@ export class GroupFacilitator implements Node {
   @Column('timestamptz', { nullable: true })
   endedAt: Date | null;
 
-  @Field({ description: 'True while the assignment has not been ended.' })
+  @Field({ description: 'True while the assignment has not been ended (by removeFacilitator, or, once its last day has passed, by a new assignment of the same staff member). Access follows periodStart–periodEnd: an assignment ahead of its start, or past its last day, opens nothing though still current.' })
   get current(): boolean {
     return this.endedAt === null;
   }

@@ -117,7 +117,7 @@ export class GroupResolver {
   @Authorized(Rule.ADMIN)
   @Mutation(() => FacilitatorPayload, {
     description:
-      'Assigns a clinician or supervisor to facilitate a group. A clinician reads the group\'s records (roster, sessions, notes, goals) only on the days the assignment is in force, in the clinic\'s calendar: from periodStart through periodEnd, until it is ended. Admins only.',
+      'Assigns a clinician or supervisor to facilitate a group. A clinician reads the group\'s records (roster, sessions, notes, goals) only on the days the assignment is in force, in the clinic\'s calendar: from periodStart through periodEnd, until it is ended. Their earlier assignment whose last day has passed ends as history; one still in force or ahead answers CONFLICT. Admins only.',
   })
   async assignFacilitator(@Arg('input', { description: 'What to do; see the input type.' }) input: AssignFacilitatorInput, @Ctx() ctx: AuthedContext) {
     return { facilitator: await assignFacilitator(ctx, input) };

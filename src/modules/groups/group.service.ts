@@ -224,6 +224,15 @@ export async function assignFacilitator(ctx: AuthedContext, input: AssignFacilit
     const [{ before }] = await ctx.db.query<{ before: boolean }>(`SELECT $2::date < COALESCE($1::date, clinic_today()) AS before`, [periodStart, periodEnd]);
     if (before) throw badInput('periodEnd is before periodStart', { field: 'periodEnd' });
   }
+  // An earlier assignment of theirs whose last day has passed (never removed) is history: ended now,
+  // as removeFacilitator would end it, so it does not stand in the way of the new one. One still in
+  // force, or ahead, does (CONFLICT).
+  const lapsed = await ctx.db.query<{ id: string }>(
+    `UPDATE group_facilitators SET ended_at = now()
+      WHERE group_id = $1 AND staff_member_id = $2 AND ended_at IS NULL AND period_end < clinic_today() RETURNING id`,
+    [groupId, staffId],
+  );
+  for (const { id } of lapsed) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: 'GroupFacilitator', resourceId: id });
   try {
     const [row] = await ctx.db.query<{ id: string }>(
       `INSERT INTO group_facilitators (clinic_id, group_id, staff_member_id, role, period_start, period_end)
