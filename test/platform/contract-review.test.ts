@@ -176,3 +176,35 @@ describe('a facilitator assigned again after their assignment lapsed (session 13
     expectError(await gql(clinic.admin.auth, ASSIGN, { input: { groupId: group.gid, staffMemberId: back.gid, role: 'CO' } }), 'CONFLICT');
   });
 });
+
+describe('moving a session (session 13)', () => {
+  const UPDATE = `mutation($input: UpdateSessionInput!) { updateSession(input: $input) { session { scheduledStart topic facilitatorsPresent { id } } } }`;
+  const stored = (id: string) => ownerQuery(`SELECT scheduled_start, topic, facilitators_present, status FROM group_sessions WHERE id = $1`, [id]);
+
+  it('a CONCLUDED group\'s sessions are not moved (CONFLICT, nothing changed); retitled, they may be', async () => {
+    const world = await sessionWorld({ members: 1 });
+    ok(await gql(world.clinic.admin.auth, CHANGE_GROUP_STATUS, { input: { groupId: world.group.gid, status: 'CONCLUDED' } }));
+    const before = await stored(world.session.id);
+    const res = await gql(world.lead.auth, UPDATE, { input: { sessionId: world.session.gid, scheduledStart: minutesFromNow(60 * 24 * 7) } });
+    expectError(res, 'CONFLICT');
+    expect(res.errors![0].extensions).toMatchObject({ groupStatus: 'CONCLUDED' });
+    expect(await stored(world.session.id)).toEqual(before);
+    expect(ok(await gql(world.lead.auth, UPDATE, { input: { sessionId: world.session.gid, topic: 'Last meeting' } })).updateSession.session.topic).toBe('Last meeting');
+  });
+
+  it('judges the facilitators already recorded against the date it moves to (BAD_USER_INPUT, nothing changed)', async () => {
+    const world = await sessionWorld({ members: 1 });
+    const [{ day }] = await ownerQuery<{ day: string }>(`SELECT to_char(clinic_today(), 'YYYY-MM-DD') AS day FROM clinics WHERE id = $1`, [world.clinic.id]);
+    const shift = (days: number) => { const d = new Date(`${day}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + days); return d.toISOString().slice(0, 10); };
+    const cover = await world.clinic.addStaff('CLINICIAN', 'Covering This Month');
+    ok(await gql(world.clinic.admin.auth, `mutation($input: AssignFacilitatorInput!) { assignFacilitator(input: $input) { facilitator { id } } }`, {
+      input: { groupId: world.group.gid, staffMemberId: cover.gid, role: 'CO', periodStart: shift(-10), periodEnd: shift(10) },
+    }));
+    ok(await gql(world.lead.auth, UPDATE, { input: { sessionId: world.session.gid, facilitatorsPresent: [world.lead.gid, cover.gid] } }));
+    const before = await stored(world.session.id);
+    expectError(await gql(world.lead.auth, UPDATE, { input: { sessionId: world.session.gid, scheduledStart: minutesFromNow(60 * 24 * 30) } }), 'BAD_USER_INPUT');
+    expect(await stored(world.session.id)).toEqual(before);
+    // Moved within the cover's month, it stands.
+    ok(await gql(world.lead.auth, UPDATE, { input: { sessionId: world.session.gid, scheduledStart: minutesFromNow(60 * 24 * 2) } }));
+  });
+});

@@ -82,7 +82,7 @@ export class SessionResolver {
   @Authorized(...SESSION_MANAGERS)
   @Mutation(() => SessionPayload, {
     description:
-      'Moves, retitles or marks a session HELD, or records who facilitated; what is not given stays as it stands (a concurrent change is never written back over). CONFLICT for a cancelled session, HELD before it has started (reason SESSION_NOT_STARTED), moving a session with attendance or setting one members attended back to SCHEDULED (reason ATTENDANCE_RECORDED), moving a session with notes you may see (reason NOTES_RECORDED: a note keeps its meeting\'s date), or a session of an ARCHIVED group. Admins, supervisors and the group\'s facilitators.',
+      'Moves, retitles or marks a session HELD, or records who facilitated; what is not given stays as it stands (a concurrent change is never written back over). CONFLICT for a cancelled session, HELD before it has started (reason SESSION_NOT_STARTED), moving a session with attendance or setting one members attended back to SCHEDULED (reason ATTENDANCE_RECORDED), moving a session with notes you may see (reason NOTES_RECORDED: a note keeps its meeting\'s date), moving a session of a CONCLUDED group, or a session of an ARCHIVED group. Facilitators recorded (given now, or already, when it moves) must be assigned to the group on its date (BAD_USER_INPUT). Admins, supervisors and the group\'s facilitators.',
   })
   async updateSession(@Arg('input', { description: 'The changes.' }) input: UpdateSessionInput, @Ctx() ctx: AuthedContext) {
     return { session: await updateSession(ctx, input) };

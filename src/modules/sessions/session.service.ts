@@ -78,6 +78,10 @@ interface LockedSession {
   hasNotes: boolean;
   /** The database's clock, which every "has it started" question is asked against. */
   now: Date;
+  /** The group's status (a CONCLUDED group meets no more: its sessions are not moved). */
+  groupStatus: GroupStatus;
+  /** The staff recorded as having facilitated it. */
+  facilitatorsPresent: string[];
 }
 
 /**
@@ -92,8 +96,8 @@ async function lockSessionForWrite(ctx: AuthedContext, session: GroupSession): P
   await ctx.db.query(`SELECT 1 FROM group_sessions WHERE id = $1 FOR NO KEY UPDATE`, [session.id]);
   // Read in a statement of its own, after the lock: a locking statement's subqueries keep the
   // snapshot it took before waiting, and would miss a note or attendance committed meanwhile.
-  const [row] = await ctx.db.query<{ status: SessionStatus; scheduled_start: Date; minutes: number; attended: boolean; has_attendance: boolean; has_notes: boolean; now: Date }>(
-    `SELECT s.status, s.scheduled_start, (extract(epoch FROM s.scheduled_end - s.scheduled_start) / 60)::int AS minutes, now() AS now,
+  const [row] = await ctx.db.query<{ status: SessionStatus; scheduled_start: Date; minutes: number; attended: boolean; has_attendance: boolean; has_notes: boolean; now: Date; facilitators_present: string[] | null }>(
+    `SELECT s.status, s.scheduled_start, (extract(epoch FROM s.scheduled_end - s.scheduled_start) / 60)::int AS minutes, now() AS now, s.facilitators_present,
             EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id AND a.status = ANY($2::text[])) AS attended,
             EXISTS (SELECT 1 FROM attendance a WHERE a.session_id = s.id) AS has_attendance,
             EXISTS (SELECT 1 FROM session_notes n WHERE n.session_id = s.id) AS has_notes
@@ -102,7 +106,7 @@ async function lockSessionForWrite(ctx: AuthedContext, session: GroupSession): P
   );
   return {
     status: row.status, scheduledStart: row.scheduled_start, durationMinutes: row.minutes, attended: row.attended, hasAttendance: row.has_attendance,
-    hasNotes: row.has_notes, now: row.now,
+    hasNotes: row.has_notes, now: row.now, groupStatus: group.status, facilitatorsPresent: row.facilitators_present ?? [],
   };
 }
 
@@ -170,9 +174,13 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
   if (status === SessionStatus.SCHEDULED && locked.attended) {
     throw conflict('Members attended this session: it stays HELD', { reason: 'ATTENDANCE_RECORDED', status: locked.status });
   }
-  let facilitators: string[] | null = null;
-  if (input.facilitatorsPresent) {
-    facilitators = input.facilitatorsPresent.map((g) => uuidOf(g, 'StaffMember') ?? '');
+  // A concluded group meets no more: none of its sessions moves (into the future, it would become
+  // a next meeting that, once the group is archived, nothing could cancel).
+  if (moved && locked.groupStatus === GroupStatus.CONCLUDED) throw conflict('A CONCLUDED group meets no more: its sessions are not moved', { groupStatus: locked.groupStatus });
+  const facilitators = input.facilitatorsPresent ? input.facilitatorsPresent.map((g) => uuidOf(g, 'StaffMember') ?? '') : null;
+  // Those already recorded are judged against the date it moves to, as new ones are.
+  const judged = facilitators ?? (moved && locked.facilitatorsPresent.length ? locked.facilitatorsPresent : null);
+  if (judged) {
     // Assigned to the group on the session's date, in the clinic's calendar: not someone whose
     // assignment had ended or not yet begun (a clinical record of who ran the meeting).
     const assigned = await ctx.db.query<{ id: string }>(
@@ -180,10 +188,10 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
         WHERE f.group_id = $1 AND f.staff_member_id = ANY($2::uuid[])
           AND f.period_start <= ($3::timestamptz AT TIME ZONE c.timezone)::date
           AND (f.period_end IS NULL OR f.period_end >= ($3::timestamptz AT TIME ZONE c.timezone)::date)`,
-      [session.groupId, facilitators.filter((id) => id !== ''), start],
+      [session.groupId, judged.filter((id) => id !== ''), start],
     );
     const allowed = new Set(assigned.map((f) => f.id));
-    if (facilitators.some((id) => !allowed.has(id))) {
+    if (judged.some((id) => !allowed.has(id))) {
       throw badInput('facilitatorsPresent must be facilitators of the group on the session\'s date', { field: 'facilitatorsPresent' });
     }
   }
@@ -338,6 +346,10 @@ async function cancelFutureSessions(ctx: AuthedContext, groupId: string) {
   loaders.byGroup.clearAll();
   loaders.next.clear(groupId);
   loaders.visibleById.clearAll();
+  // Attendance records carry whether their session was cancelled (the attendance rate leaves it out).
+  loaders.attendanceBySession.clearAll();
+  loaders.attendanceByMembership.clearAll();
+  loaders.attendanceById.clearAll();
 }
 
 // Registered at import: the groups module must not import sessions (sessions depend on groups).
