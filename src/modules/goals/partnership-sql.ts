@@ -47,6 +47,13 @@ export const awaitingAgreementSql = (viewer: string, seatedAlso?: string) =>
   `(p.status = 'PROPOSED' AND coalesce(am.client_id = ${viewer}, false)
     AND NOT (${seesPeersSql('am', seatedAlso)} AND ${seesPeersSql('pm', seatedAlso)}))`;
 
+/**
+ * Whether partnership `p` (over PARTNERSHIP_SIDES) is held from its partner for good once it ends
+ * now (the `held_by_block` an ending writes): held for good already, or a proposal awaiting either
+ * side's group agreement. `seatedAlso` as for `awaitingAgreementSql`.
+ */
+export const heldOnceEndedSql = (seatedAlso?: string) => `(${HELD_FOR_GOOD_SQL} OR ${awaitingAgreementSql('am.client_id', seatedAlso)})`;
+
 /** A proposal the viewer (`viewer`, SQL) is not shown: held by a block, or awaiting their agreement. */
 export const hiddenProposalSql = (viewer: string) => `(${blockedProposalSql(viewer)} OR ${awaitingAgreementSql(viewer)})`;
 

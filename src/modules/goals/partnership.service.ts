@@ -17,7 +17,7 @@ import { SEATED } from '../memberships/membership-status';
 import { PartnershipStatus } from './goal.enums';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput } from './goal.inputs';
 import { AccountabilityPartnership } from './goal.types';
-import { awaitingAgreementSql, blockedProposalSql, HELD_FOR_GOOD_SQL, PARTNERSHIP_SIDES, heldFromPartnerSql, hiddenProposalSql, partnershipsOfClients } from './partnership-sql';
+import { awaitingAgreementSql, blockedProposalSql, HELD_FOR_GOOD_SQL, heldOnceEndedSql, PARTNERSHIP_SIDES, heldFromPartnerSql, hiddenProposalSql, partnershipsOfClients } from './partnership-sql';
 import { blockStandsSql } from '../after-group/block-sql';
 
 const PARTNERSHIP = 'AccountabilityPartnership';
@@ -232,7 +232,7 @@ export async function endPartnership(ctx: AuthedContext, input: EndPartnershipIn
   // A proposal ended while it awaited its partner's agreement stays held from them for good.
   const updated = await ctx.db.query(
     `UPDATE accountability_partnerships p SET status = 'ENDED', ended_at = now(), end_reason = $2,
-            held_by_block = p.held_by_block OR ${awaitingAgreementSql('am.client_id')}
+            held_by_block = ${heldOnceEndedSql()}
        FROM memberships am, memberships pm
       WHERE p.id = $1 AND am.id = p.partner_membership_id AND pm.id = p.proposer_membership_id AND p.status IN ('PROPOSED', 'ACTIVE') RETURNING p.id`,
     [p.id, input.reason ?? (party ? 'Ended by a member' : 'Ended by staff')],
@@ -258,18 +258,27 @@ export async function endPartnership(ctx: AuthedContext, input: EndPartnershipIn
 export async function endPartnershipsOnBlock(ctx: RequestContext, blockerClientId: string, blockedClientId: string): Promise<void> {
   // Read and locked before the ending; whom each ending concerns is judged as it will stand, ended.
   const ending = await ctx.db.query<{ id: string; p_client: string; a_client: string; held: boolean }>(
-    `SELECT p.id, pm.client_id AS p_client, am.client_id AS a_client, (${HELD_FOR_GOOD_SQL} OR ${awaitingAgreementSql('am.client_id')}) AS held
+    `SELECT p.id, pm.client_id AS p_client, am.client_id AS a_client, ${heldOnceEndedSql()} AS held
        FROM accountability_partnerships p JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN memberships am ON am.id = p.partner_membership_id
       WHERE (p.status = 'ACTIVE' AND ((pm.client_id = $1 AND am.client_id = $2) OR (pm.client_id = $2 AND am.client_id = $1)))
          OR (p.status = 'PROPOSED' AND pm.client_id = $1 AND am.client_id = $2)
       FOR NO KEY UPDATE OF p`,
     [blockerClientId, blockedClientId],
   );
+  await writeEndings(ctx, ending, 'Ended by a member');
+}
+
+/**
+ * Ends open partnerships read (and judged) by the caller, each held from its partner for good as
+ * `held` says (`heldOnceEndedSql`), and records each about the members it concerns, as it stands
+ * ended (a held proposal: its proposer alone).
+ */
+async function writeEndings(ctx: RequestContext, ending: { id: string; p_client: string; a_client: string; held: boolean }[], reason: string) {
   if (!ending.length) return;
   await ctx.db.query(
-    `UPDATE accountability_partnerships p SET status = 'ENDED', ended_at = now(), end_reason = 'Ended by a member', held_by_block = p.held_by_block OR x.held
-       FROM unnest($1::uuid[], $2::boolean[]) AS x(id, held) WHERE p.id = x.id`,
-    [ending.map((e) => e.id), ending.map((e) => e.held)],
+    `UPDATE accountability_partnerships p SET status = 'ENDED', ended_at = now(), end_reason = $3, held_by_block = p.held_by_block OR x.held
+       FROM unnest($1::uuid[], $2::boolean[]) AS x(id, held) WHERE p.id = x.id AND p.status IN ('PROPOSED', 'ACTIVE')`,
+    [ending.map((e) => e.id), ending.map((e) => e.held), reason],
   );
   for (const e of ending) partnershipUpdated(ctx, { id: e.id, proposerClientId: e.p_client, partnerClientId: e.a_client, heldFromPartner: e.held });
   ctx.loaders.of(partnershipLoaders).visibleById.clearAll();
@@ -280,12 +289,11 @@ export async function endPartnershipsOnBlock(ctx: RequestContext, blockerClientI
  * partners chose to continue and both hold ALUMNI_DIRECTORY consent for the group.
  */
 async function endPartnershipsOfMemberships(ctx: RequestContext, membershipIds: string[]) {
-  const rows = await ctx.db.query<{ id: string; group_id: string; status: string; both_continue: boolean; a_client: string; b_client: string; a_status: string; b_status: string; held: boolean }>(
+  const rows = await ctx.db.query<{ id: string; group_id: string; status: string; both_continue: boolean; p_client: string; a_client: string; p_status: string; a_status: string; held: boolean }>(
     `SELECT p.id, p.group_id, p.status, (p.proposer_continues_after_group AND p.partner_continues_after_group) AS both_continue,
-            pm.client_id AS a_client, am.client_id AS b_client, pm.status AS a_status, am.status AS b_status,
-            -- Held once ended (recorded about its proposer alone): made while the partner blocked them,
-            -- or pending for a partner who did not see the group's peers before these endings.
-            (${HELD_FOR_GOOD_SQL} OR ${awaitingAgreementSql('am.client_id', '$1::uuid[]')}) AS held
+            pm.client_id AS p_client, am.client_id AS a_client, pm.status AS p_status, am.status AS a_status,
+            -- Held once ended, judged as both stood before these endings.
+            ${heldOnceEndedSql('$1::uuid[]')} AS held
        FROM accountability_partnerships p
        JOIN memberships pm ON pm.id = p.proposer_membership_id JOIN memberships am ON am.id = p.partner_membership_id
       WHERE (p.proposer_membership_id = ANY($1::uuid[]) OR p.partner_membership_id = ANY($1::uuid[])) AND p.status IN ('PROPOSED', 'ACTIVE')`,
@@ -293,23 +301,16 @@ async function endPartnershipsOfMemberships(ctx: RequestContext, membershipIds: 
   );
   if (!rows.length) return;
   const questions = rows.flatMap((r) =>
-    [r.a_client, r.b_client].map((clientId) => ({ clientId, type: ConsentType.ALUMNI_DIRECTORY, scope: { kind: 'GROUP' as const, groupId: r.group_id } })),
+    [r.p_client, r.a_client].map((clientId) => ({ clientId, type: ConsentType.ALUMNI_DIRECTORY, scope: { kind: 'GROUP' as const, groupId: r.group_id } })),
   );
   const answers = await ctx.loaders.of(consentCheckLoader).loadMany(questions);
   const toEnd = rows.filter((r, i) => {
     const bothAlumni = typeof answers[2 * i] === 'string' && typeof answers[2 * i + 1] === 'string';
-    const noneLeftBadly = ![r.a_status, r.b_status].some((s) => s === 'WITHDRAWN' || s === 'DISCHARGED');
+    const noneLeftBadly = ![r.p_status, r.a_status].some((s) => s === 'WITHDRAWN' || s === 'DISCHARGED');
     return !(r.status === 'ACTIVE' && r.both_continue && bothAlumni && noneLeftBadly);
   });
-  if (!toEnd.length) return;
-  await ctx.db.query(
-    `UPDATE accountability_partnerships p SET status = 'ENDED', ended_at = now(), end_reason = 'A membership ended', held_by_block = p.held_by_block OR x.held
-       FROM unnest($1::uuid[], $2::boolean[]) AS x(id, held) WHERE p.id = x.id AND p.status IN ('PROPOSED', 'ACTIVE')`,
-    [toEnd.map((r) => r.id), toEnd.map((r) => r.held)],
-  );
   // An ending concerns both members, as one by either of them does (a held proposal: its proposer alone).
-  for (const r of toEnd) partnershipUpdated(ctx, { id: r.id, proposerClientId: r.a_client, partnerClientId: r.b_client, heldFromPartner: r.held });
-  ctx.loaders.of(partnershipLoaders).visibleById.clearAll();
+  await writeEndings(ctx, toEnd, 'A membership ended');
 }
 
 // Registered at import: the memberships module must not import goals (goals depend on memberships).

@@ -5,8 +5,14 @@
  * passed, opens nothing. `today` is `clinic_today()` unless a hot statement has a cheaper form
  * (`clinic_today()` is called for every row compared).
  */
-export const facilitatingSql = (f: string, today = 'clinic_today()') =>
-  `(${f}.ended_at IS NULL AND ${f}.period_start <= ${today} AND (${f}.period_end IS NULL OR ${f}.period_end >= ${today}))`;
+export const facilitatingSql = (f: string, today = 'clinic_today()') => `(${f}.ended_at IS NULL AND ${assignedOnSql(f, today)})`;
+
+/**
+ * Whether assignment `f` covers day `day` (SQL date): begun by then and not past its last day. An
+ * ended assignment kept its last day (`period_end`), so this judges past days too, as the record of
+ * who facilitated a session asks.
+ */
+export const assignedOnSql = (f: string, day: string) => `(${f}.period_start <= ${day} AND (${f}.period_end IS NULL OR ${f}.period_end >= ${day}))`;
 
 /**
  * Whether group `group` has an active lead facilitator other than assignment `except` (SQL

@@ -1,4 +1,4 @@
-import { GroupStatus } from './group.enums';
+import { GroupFormat, GroupStatus } from './group.enums';
 
 /**
  * FORMING → ACTIVE ⇄ PAUSED, FORMING, ACTIVE or PAUSED → CONCLUDED → ARCHIVED; anything else is a
@@ -17,3 +17,11 @@ export const canChangeGroupStatus = (from: GroupStatus, to: GroupStatus) => GROU
 
 /** Groups that still take enrolments. */
 export const acceptsEnrolment = (s: GroupStatus) => s === GroupStatus.FORMING || s === GroupStatus.ACTIVE || s === GroupStatus.PAUSED;
+
+type Seating = { format: GroupFormat; status: GroupStatus };
+
+/** A CLOSED group whose cohort has started seats no one new (a return from a hold is not a new seat). */
+export const cohortClosed = (g: Seating) => g.format === GroupFormat.CLOSED && g.status !== GroupStatus.FORMING;
+
+/** Groups that fill freed seats from their waitlist, where the waitlist goes first: OPEN and ROLLING ones still taking members (CLOSED groups keep theirs for the next cohort). */
+export const promotesWaitlist = (g: Seating) => g.format !== GroupFormat.CLOSED && acceptsEnrolment(g.status);

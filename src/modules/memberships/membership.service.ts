@@ -9,9 +9,9 @@ import { ErrorCode } from '../../errors/error-codes';
 import { clientLoaders } from '../clients/client.loaders';
 import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentType } from '../consent/consent.enums';
 import { recordConsent, supersedeConsents } from '../consent/consent.service';
-import { GroupFormat, GroupStatus } from '../groups/group.enums';
+import { GroupStatus } from '../groups/group.enums';
 import { canManageMemberships } from '../groups/group.policy';
-import { acceptsEnrolment } from '../groups/group-status';
+import { acceptsEnrolment, cohortClosed, promotesWaitlist } from '../groups/group-status';
 import { groupLoaders } from '../groups/group.loaders';
 import { lockGroup } from '../groups/group.service';
 import { noteOwnAgreementAccepted, viewerFactsLoader } from '../groups/viewer-facts';
@@ -95,7 +95,7 @@ async function enrol(ctx: AuthedContext, input: EnrollClientInput): Promise<Memb
 
   const group = await lockGroup(ctx, groupId);
   if (!acceptsEnrolment(group.status)) throw conflict(`A ${group.status} group takes no new members`, { groupStatus: group.status });
-  if (group.format === GroupFormat.CLOSED && group.status !== GroupStatus.FORMING) {
+  if (cohortClosed(group)) {
     throw conflict('This CLOSED group has started and takes no new members', { reason: 'GROUP_CLOSED' });
   }
   const [open] = await ctx.db.query(
@@ -149,7 +149,7 @@ async function changeStatus(ctx: AuthedContext, input: ChangeMembershipStatusInp
     if (!acceptsEnrolment(group.status)) throw conflict(`A ${group.status} group seats no one`, { groupStatus: group.status });
     // A CLOSED group's cohort is fixed once it has started, as enrolClient refuses newcomers: its
     // waitlist and referrals wait for the next cohort (a return from a hold is not a new seat).
-    if (group.format === GroupFormat.CLOSED && group.status !== GroupStatus.FORMING) {
+    if (cohortClosed(group)) {
       throw conflict('This CLOSED group has started: its cohort takes no one new', { reason: 'GROUP_CLOSED' });
     }
     const { seated, waiting } = await seatsTaken(ctx, group.id);
@@ -159,7 +159,7 @@ async function changeStatus(ctx: AuthedContext, input: ChangeMembershipStatusInp
     // In a group that fills its seats from the waitlist, the waitlist goes first, as for a newcomer
     // and a sync row: anyone else (a screened member) is seated only beyond those waiting. Staff
     // seating a waitlisted member choose among them.
-    if (group.format !== GroupFormat.CLOSED && from !== MembershipStatus.WAITLISTED && seated + waiting >= group.capacity) {
+    if (promotesWaitlist(group) && from !== MembershipStatus.WAITLISTED && seated + waiting >= group.capacity) {
       throw new DomainError(ErrorCode.CAPACITY_REACHED, `Others are waiting for the free seats (${waiting} waitlisted)`, { capacity: group.capacity, waiting });
     }
   }

@@ -10,6 +10,7 @@ import { badInput, conflict, forbidden, notFound } from '../../errors/domain-err
 import { groupLoaders, VisibleGroup } from '../groups/group.loaders';
 import { GroupStatus } from '../groups/group.enums';
 import { groupConcludedHooks } from '../groups/group.service';
+import { assignedOnSql } from '../groups/facilitator-sql';
 import { CancelSessionInput, RecordAttendanceInput, ScheduleSessionsInput, UpdateSessionInput } from './session.inputs';
 import { SESSION_COLUMNS, sessionFromRow, sessionLoaders } from './session.loaders';
 import { canManageSessions } from './session.policy';
@@ -185,9 +186,7 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
     // assignment had ended or not yet begun (a clinical record of who ran the meeting).
     const assigned = await ctx.db.query<{ id: string }>(
       `SELECT DISTINCT f.staff_member_id AS id FROM group_facilitators f JOIN clinics c ON c.id = f.clinic_id
-        WHERE f.group_id = $1 AND f.staff_member_id = ANY($2::uuid[])
-          AND f.period_start <= ($3::timestamptz AT TIME ZONE c.timezone)::date
-          AND (f.period_end IS NULL OR f.period_end >= ($3::timestamptz AT TIME ZONE c.timezone)::date)`,
+        WHERE f.group_id = $1 AND f.staff_member_id = ANY($2::uuid[]) AND ${assignedOnSql('f', '($3::timestamptz AT TIME ZONE c.timezone)::date')}`,
       [session.groupId, judged.filter((id) => id !== ''), start],
     );
     const allowed = new Set(assigned.map((f) => f.id));
@@ -221,19 +220,29 @@ export async function cancelSession(ctx: AuthedContext, input: CancelSessionInpu
 }
 
 /**
- * The session as written, and every list of this request that could hold it as it stood (the
- * group's sessions, its next session, attendance records carrying whether it was cancelled):
- * later fields of the same document read it anew.
+ * Drops what this request's loaders hold of a group's sessions once written (one session, or all
+ * of the group's): the session, the group's session lists and next session, and attendance, whose
+ * records carry whether their session was cancelled. Later fields of the same document read anew.
  */
-async function reloadedAfterWrite(ctx: AuthedContext, session: GroupSession): Promise<GroupSession> {
+function forgetWrittenSessions(ctx: AuthedContext, groupId: string, sessionId?: string) {
   const loaders = ctx.loaders.of(sessionLoaders);
-  loaders.attendanceBySession.clear(session.id);
+  if (sessionId) {
+    loaders.visibleById.clear(sessionId);
+    loaders.attendanceBySession.clear(sessionId);
+  } else {
+    loaders.visibleById.clearAll();
+    loaders.attendanceBySession.clearAll();
+  }
+  loaders.byGroup.clearAll();
+  loaders.next.clear(groupId);
   loaders.attendanceByMembership.clearAll();
   loaders.attendanceById.clearAll();
-  loaders.byGroup.clearAll();
-  loaders.next.clear(session.groupId);
-  loaders.visibleById.clear(session.id);
-  return (await loaders.visibleById.load(session.id))!;
+}
+
+/** The session as written (`forgetWrittenSessions`). */
+async function reloadedAfterWrite(ctx: AuthedContext, session: GroupSession): Promise<GroupSession> {
+  forgetWrittenSessions(ctx, session.groupId, session.id);
+  return (await ctx.loaders.of(sessionLoaders).visibleById.load(session.id))!;
 }
 
 /** Minutes of attendance recorded at most: a day. */
@@ -317,16 +326,10 @@ export async function recordAttendance(ctx: AuthedContext, input: RecordAttendan
   if (input.records.some((r) => ATTENDED.includes(r.status)) && status === SessionStatus.SCHEDULED) {
     await ctx.db.query(`UPDATE group_sessions SET status = 'HELD', updated_at = now() WHERE id = $1`, [session.id]);
   }
-  // Every attendance list of this request could hold a replaced record (by member, by id): dropped.
-  const loaders = ctx.loaders.of(sessionLoaders);
-  loaders.attendanceBySession.clear(session.id);
-  loaders.attendanceByMembership.clearAll();
-  loaders.attendanceById.clearAll();
-  // It may have become HELD: the group's session lists too.
-  loaders.byGroup.clearAll();
-  loaders.next.clear(session.groupId);
-  loaders.visibleById.clear(session.id);
-  return loaders.attendanceBySession.load(session.id);
+  // Every attendance list of this request could hold a replaced record (by member, by id), and the
+  // session may have become HELD: all dropped.
+  forgetWrittenSessions(ctx, session.groupId, session.id);
+  return ctx.loaders.of(sessionLoaders).attendanceBySession.load(session.id);
 }
 
 
@@ -342,14 +345,7 @@ async function cancelFutureSessions(ctx: AuthedContext, groupId: string) {
     [groupId],
   );
   for (const { id } of cancelled) ctx.audit.record({ action: AuditAction.UPDATE, resourceType: SESSION, resourceId: id });
-  const loaders = ctx.loaders.of(sessionLoaders);
-  loaders.byGroup.clearAll();
-  loaders.next.clear(groupId);
-  loaders.visibleById.clearAll();
-  // Attendance records carry whether their session was cancelled (the attendance rate leaves it out).
-  loaders.attendanceBySession.clearAll();
-  loaders.attendanceByMembership.clearAll();
-  loaders.attendanceById.clearAll();
+  forgetWrittenSessions(ctx, groupId);
 }
 
 // Registered at import: the groups module must not import sessions (sessions depend on groups).

@@ -9,7 +9,7 @@ import { badInput, conflict, notFound } from '../../errors/domain-error';
 import { clientLoaders } from '../clients/client.loaders';
 import { findByExternalId } from '../external-ids/external-id.service';
 import { GroupFormat, GroupStatus } from '../groups/group.enums';
-import { acceptsEnrolment } from '../groups/group-status';
+import { acceptsEnrolment, cohortClosed, promotesWaitlist } from '../groups/group-status';
 import { lockGroup } from '../groups/group.service';
 import { groupLoaders } from '../groups/group.loaders';
 import { withIdempotency } from '../idempotency/idempotency.service';
@@ -111,8 +111,8 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
     capacity: group.capacity,
     acceptsNewMembers: acceptsEnrolment(group.status) && !(group.format === GroupFormat.CLOSED && group.status !== GroupStatus.FORMING),
     // A started CLOSED cohort seats no one new, as changeMembershipStatus refuses it (returns from a hold are not new seats).
-    seatsMembers: acceptsEnrolment(group.status) && !(group.format === GroupFormat.CLOSED && group.status !== GroupStatus.FORMING),
-    promotesWaitlist: group.format !== GroupFormat.CLOSED && acceptsEnrolment(group.status),
+    seatsMembers: acceptsEnrolment(group.status) && !cohortClosed(group),
+    promotesWaitlist: promotesWaitlist(group),
     today,
   });
   const ending = seatedEndings(plan);
