@@ -80,6 +80,31 @@ describe('syncRoster with an idempotencyKey', () => {
     expect(await reads(legacy.body.extensions!.requestId)).toEqual([]);
   });
 
+  it('records a retry of an applied run as reading what it created too: each new client and membership, about its member (session 14)', async () => {
+    // Before: the created records were recorded as CREATE by the run and not at all by its
+    // retries, whose answer names them (external id, the status each was enrolled with).
+    const w = await syncWorld();
+    await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 2)));
+    const rows = rosterRows(1, 4);
+    const first = await syncRoster(w.writer.auth, w.group, rows, { idempotencyKey: 'apply-1' });
+    expect(ok(first).syncRoster.clientsCreated).toHaveLength(2);
+    const retry = await syncRoster(w.writer.auth, w.group, rows, { idempotencyKey: 'apply-1' });
+    expect(ok(retry).syncRoster).toEqual(ok(first).syncRoster);
+    const events = (requestId: string) =>
+      ownerQuery<{ action: string; resource_type: string; resource_id: string; subject_client_id: string }>(
+        `SELECT action, resource_type, resource_id, subject_client_id FROM audit_events WHERE request_id = $1 AND action IN ('CREATE', 'READ') ORDER BY action, resource_type, resource_id`,
+        [requestId],
+      );
+    const firstEvents = await events(first.body.extensions!.requestId);
+    const created = firstEvents.filter((e) => e.action === 'CREATE').map((e) => ({ ...e, action: 'READ' }));
+    expect(created.map((e) => e.resource_type)).toEqual(['Client', 'Client', 'Membership', 'Membership']);
+    const read = firstEvents.filter((e) => e.action === 'READ');
+    expect(read.map((e) => e.resource_type)).toEqual(['Client', 'Client', 'Membership', 'Membership']);
+    const byResource = (a: { resource_type: string; resource_id: string }, b: { resource_type: string; resource_id: string }) =>
+      `${a.resource_type}${a.resource_id}`.localeCompare(`${b.resource_type}${b.resource_id}`);
+    expect((await events(retry.body.extensions!.requestId)).sort(byResource)).toEqual([...read, ...created].sort(byResource));
+  });
+
   it('answers IDEMPOTENCY_KEY_REUSED for the same key with another input (a dry run\'s key cannot apply), writing nothing', async () => {
     const w = await syncWorld();
     await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 2), { idempotencyKey: 'k1', dryRun: true }));

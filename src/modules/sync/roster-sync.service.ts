@@ -126,13 +126,16 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
     });
   }
   const apply = !input.dryRun && plan.errors.length === 0;
-  if (apply) await applyPlan(ctx, groupId, plan);
+  const created = apply ? await applyPlan(ctx, groupId, plan) : [];
   const payload = toPayload(input, plan, apply, requiresConfirmation);
   await recordRun(ctx, groupId, input, payload);
-  return { payload, reads };
+  // A retry's answer names the clients and memberships this run created (their external ids, the
+  // status each was enrolled with): it reads them, so it records them as reads.
+  return { payload, reads: [...reads, ...created.map((c) => ({ ...c, action: AuditAction.READ }))] };
 }
 
-async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan) {
+/** Writes the plan; returns the audit entries of the records it created. */
+async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan): Promise<AuditEntry[]> {
   const clinicId = ctx.db.clinicId;
   const actor = actorOf(ctx.viewer);
   const newIds = new Map(plan.creates.map((c) => [c.key, randomUUID()]));
@@ -222,12 +225,14 @@ async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan) 
       ],
     );
   }
-  for (const a of audit) ctx.audit.record({ action: a.action, resourceType: a.type, resourceId: a.id, subjectClientId: a.subject });
+  const entries: AuditEntry[] = audit.map((a) => ({ action: a.action, resourceType: a.type, resourceId: a.id, subjectClientId: a.subject }));
+  ctx.audit.recordMany(entries);
   // Partnerships and other dependants end with the memberships, in one batch.
   await onMembershipsEnded(ctx, [...plan.ends.map((e) => e.membershipId), ...plan.statusChanges.filter((c) => isEnded(c.to)).map((c) => c.membershipId)]);
   ctx.loaders.of(clientLoaders).visibleById.clearAll();
   ctx.loaders.of(membershipLoaders).membersOfGroup.clearAll();
   ctx.loaders.of(groupLoaders).counts.clear(groupId);
+  return entries.filter((e) => e.action === AuditAction.CREATE);
 }
 
 function toPayload(input: SyncRosterInput, plan: RosterPlan, applied: boolean, requiresConfirmation: boolean): SyncRosterPayload {
