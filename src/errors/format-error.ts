@@ -1,4 +1,4 @@
-import { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError } from 'type-graphql';
 import { DomainError } from './domain-error';
@@ -32,6 +32,18 @@ function flattenValidation(e: ValidationNode): { field: string; constraints: str
 const stripSuggestions = (message: string) => message.replace(/\s*Did you mean .*\?$/, '');
 
 /**
+ * An argument graphql-js refused while executing: validation lets a nullable variable into a
+ * non-null argument that has a default (`first: $n` with `$n: Int`), and a null sent for it is
+ * refused only when the field runs, as an error with no code (which Apollo calls internal).
+ * Generated clients send null for optional variables: it is the caller's input, so BAD_USER_INPUT.
+ */
+export const isArgumentCoercionError = (original: unknown): original is GraphQLError =>
+  original instanceof GraphQLError &&
+  original.originalError === undefined &&
+  original.extensions?.code === undefined &&
+  /^Argument "[^"]+" (has invalid value|of non-null type "[^"]+" must not be null|of required type "[^"]+" was not provided)/.test(original.message);
+
+/**
  * The one place errors become responses: domain errors keep their code, input validation
  * becomes BAD_USER_INPUT with the failing fields, anything else is masked.
  */
@@ -49,6 +61,9 @@ export function buildFormatError(options: FormatErrorOptions) {
         message: `Invalid input: ${fields.map((f) => `${f.field} ${f.constraints.join(', ')}`).join('; ')}`,
         extensions: { code: ErrorCode.BAD_USER_INPUT, fields },
       };
+    }
+    if (isArgumentCoercionError(original)) {
+      return { ...base, message: stripSuggestions(original.message), extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && PASSTHROUGH_CODES.has(code)) {

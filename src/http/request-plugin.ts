@@ -5,7 +5,7 @@ import { ArgumentValidationError } from 'type-graphql';
 import type { RequestContext } from '../context';
 import { DomainError } from '../errors/domain-error';
 import { ErrorCode } from '../errors/error-codes';
-import { INTERNAL_MESSAGE } from '../errors/format-error';
+import { INTERNAL_MESSAGE, isArgumentCoercionError } from '../errors/format-error';
 import { sqlState } from '../db/pg-errors';
 
 /**
@@ -53,7 +53,7 @@ export function requestLifecyclePlugin(options: { production: boolean }): Apollo
           }
           for (const error of rc.errors) {
             const original = unwrapResolverError(error);
-            if (original instanceof DomainError || original instanceof ArgumentValidationError || !error.path) continue;
+            if (original instanceof DomainError || original instanceof ArgumentValidationError || isArgumentCoercionError(original) || !error.path) continue;
             const state = sqlState(original);
             // Fields after the victim fail only because its transaction is aborted.
             if (retryable && state === '25P02') continue;

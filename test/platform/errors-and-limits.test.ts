@@ -89,6 +89,16 @@ describe('text input hygiene', () => {
     await refused({ familyName: '\u0000' });
   });
 
+  it('refuses a phone number that is not E.164 with BAD_USER_INPUT, as roster sync refuses it (session 14)', async () => {
+    // The PhoneNumber scalar alone took "000" and "1 (415) 555-0123": stored, though the schema says E.164.
+    for (const phone of ['000', '1 (415) 555-0123', '+0 0 0', '+1-415-555-0123']) {
+      const res = await refused({ phone });
+      expect(res.errors![0].message).toMatch(/E\.164/);
+    }
+    const ok = await gql(clinic.admin.auth, CREATE_CLIENT, { input: { givenName: 'Ann', familyName: 'Lee', phone: '+14155550123' } });
+    expect(ok.errors).toBeUndefined();
+  });
+
   it('refuses unpaired surrogates with BAD_USER_INPUT and stores nothing', async () => {
     await refused({ givenName: 'Ann\ud800' });
     await refused({ familyName: '\udc00Lee' });
@@ -99,6 +109,28 @@ describe('text input hygiene', () => {
     const search = await gql(clinic.admin.auth, `query($q: String) { clients(search: $q) { edges { node { id } } } }`, { q: 'a\u0000' });
     expectError(search, 'BAD_USER_INPUT');
     expect(search.data).toBeNull();
+  });
+
+  it('answers null sent for an optional variable in an argument that has a default with BAD_USER_INPUT, not an internal error (session 14)', async () => {
+    // graphql-js admits `$n: Int` where `first: Int! = 50` is expected and refuses the null only
+    // as the field runs, with no code: Apollo called it internal and it was masked and logged so.
+    const before = await clinicCounts(clinic.id);
+    const list = await gql(clinic.admin.auth, `query($n: Int) { clients(first: $n) { totalCount } }`, { n: null });
+    expectError(list, 'BAD_USER_INPUT');
+    expect(list.errors![0].message).toMatch(/^Argument "first" of non-null type "Int!" must not be null/);
+    expect(list.data).toBeNull();
+    // In a mutation's input object: refused before anything is written.
+    const write = await gql(
+      clinic.admin.auth,
+      `mutation($p: ConsentProvision) { createClient(input: { givenName: "Ann", familyName: "Lee" }) { client { id } } grantConsent(input: { type: TREATMENT, method: SIGNED_FORM, provision: $p }) { consent { id } } }`,
+      { p: null },
+    );
+    expectError(write, 'BAD_USER_INPUT');
+    expect(write.errors![0].message).toMatch(/^Argument "input" has invalid value/);
+    expect(write.data).toBeNull();
+    expect(await clinicCounts(clinic.id)).toEqual(before);
+    // The variable given: the default applies as documented.
+    expect((await gql(clinic.admin.auth, `query($n: Int) { clients(first: $n) { totalCount } }`, {})).errors).toBeUndefined();
   });
 
   it('refuses a name over 100 characters, and accepts exactly 100 (counted in characters, not UTF-16 units)', async () => {
