@@ -135,6 +135,13 @@ describe('validateRows: every problem of every row, at once', () => {
     ]);
   });
 
+  it('judges an email as createClient does: what createClient refuses a sync row may not store either (session 14)', () => {
+    const bad = ['a@b.c', 'x@-y-.com', 'ann@exämple.org', 'two@@example.org'];
+    const errors = validateRows(bad.map((email, i) => row(i + 1, { email })), TODAY);
+    expect(errors.map((e) => [e.index, e.field, e.code])).toEqual(bad.map((_, i) => [i, 'email', 'INVALID_EMAIL']));
+    expect(validateRows([row(1, { email: 'ann.lee+group@example.org' })], TODAY)).toEqual([]);
+  });
+
   it('flags every repeat of an external identifier, naming the row that had it first', () => {
     const errors = validateRows([row(1), row(2), row(1), row(1)], TODAY);
     expect(errors.map((e) => [e.index, e.externalId, e.field, e.code])).toEqual([

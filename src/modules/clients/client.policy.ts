@@ -1,4 +1,6 @@
+import { isEmail } from 'class-validator';
 import { hasRosterScope, hasScope, Viewer } from '../../auth/viewer';
+import { EmailAddress } from '../../common/scalars';
 
 /**
  * Who may read a client's record (legal name, contact details, date of birth):
@@ -36,3 +38,19 @@ export const needsFacilitationFacts = (viewer: Viewer) => viewer.kind === 'STAFF
  * roster sync (YYYY-MM-DD strings): from 1900-01-01 through the clinic's today.
  */
 export const isPlausibleBirthDate = (day: string, clinicToday: string): boolean => day >= '1900-01-01' && day <= clinicToday;
+
+/** A phone number as stored: E.164, `+` and 7–15 digits. One rule for createClient, updateClient and roster sync. */
+export const E164_PHONE = /^\+[1-9]\d{6,14}$/;
+
+/**
+ * An email address as createClient takes it (the EmailAddress scalar and `isEmail`): a roster sync
+ * row is judged by the same rule, so no address stored by one path is refused by the other.
+ */
+export function isEmailAddress(value: string): boolean {
+  try {
+    EmailAddress.parseValue(value);
+  } catch {
+    return false;
+  }
+  return isEmail(value);
+}

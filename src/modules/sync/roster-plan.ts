@@ -1,6 +1,6 @@
 import { isSafeText } from '../../common/safe-text';
 import { canTransition, isEnded, isSeated, MembershipStatus } from '../memberships/membership-status';
-import { isPlausibleBirthDate } from '../clients/client.policy';
+import { E164_PHONE, isEmailAddress, isPlausibleBirthDate } from '../clients/client.policy';
 
 export interface RosterRow {
   externalId: { system: string; value: string };
@@ -77,8 +77,6 @@ export interface PlanInput {
   today: string;
 }
 
-const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const PHONE_RE = /^\+[1-9]\d{6,14}$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const NEW_MEMBER_STATUSES = [MembershipStatus.REFERRED, MembershipStatus.SCREENING, MembershipStatus.WAITLISTED, MembershipStatus.ACTIVE];
 
@@ -140,9 +138,9 @@ export function validateRows(rows: RosterRow[], today: string): RowError[] {
     text('familyName', row.familyName, 100, true);
     text('preferredName', row.preferredName, 100, false);
     const email = blankToNull(row.email);
-    if (email && (!EMAIL_RE.test(email) || email.length > 320 || !isSafeText(email))) err('email', 'INVALID_EMAIL', `"${email.slice(0, 60)}" is not an email address`);
+    if (email && (email.length > 320 || !isSafeText(email) || !isEmailAddress(email))) err('email', 'INVALID_EMAIL', `"${email.slice(0, 60)}" is not an email address`);
     const phone = blankToNull(row.phone);
-    if (phone && !PHONE_RE.test(phone)) err('phone', 'INVALID_PHONE', 'phone must be E.164, e.g. +14155550123');
+    if (phone && !E164_PHONE.test(phone)) err('phone', 'INVALID_PHONE', 'phone must be E.164, e.g. +14155550123');
     const dob = blankToNull(row.dateOfBirth);
     if (dob && !validDate(dob, today)) err('dateOfBirth', 'INVALID_DATE', 'dateOfBirth must be a real YYYY-MM-DD date, not in the future');
     if (ext) {
