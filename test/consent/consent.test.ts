@@ -491,7 +491,9 @@ describe('who records a sharing decision beyond one group', () => {
       { type: 'GOAL_SHARING', provision: 'DENY' },
       { type: 'PARTNER_DATA_SHARING', integrationId: key.gid },
     ]) {
-      await expectRefused('FORBIDDEN', [clinic.id], () => asClinician(input));
+      const refused = await expectRefused('FORBIDDEN', [clinic.id], () => asClinician(input));
+      // PARTNER_DATA_SHARING has no group form: the refusal must not send the caller to groupId.
+      if (input.type === 'PARTNER_DATA_SHARING') expect(refused.body.errors![0].message).toMatch(/member, or a supervisor on their behalf/);
     }
     // For their group, and consents that share nothing with others, as before.
     expect(ok(await asClinician({ type: 'GOAL_SHARING', groupId: group.gid })).grantConsent.consent.scopeKind).toBe('GROUP');

@@ -503,6 +503,8 @@ describe('integrations receive gated data only under PARTNER_DATA_SHARING, and e
       { type: 'PARTNER_DATA_SHARING', integrationId: key.gid, provision: 'DENY', dataClasses: ['check-in'] },
       { type: 'PARTNER_DATA_SHARING', integrationId: key.gid, provision: 'DENY', dataClasses: ['Check-ins'] },
       { type: 'GOAL_SHARING', groupId: group.gid, dataClasses: ['goals'] },
+      // Session 14: a class listed twice was stored, and shown back, twice.
+      { type: 'PARTNER_DATA_SHARING', integrationId: key.gid, dataClasses: ['goals', 'goals'] },
     ]) {
       const res = await expectRefused('BAD_USER_INPUT', [clinic.id], () => gql(kim.auth, GRANT_CONSENT, { input }));
       expect(res.errors![0].extensions).toMatchObject({ field: 'dataClasses' });

@@ -152,6 +152,10 @@ describe('a group\'s sessions when it ends, and who ran them (session 13)', () =
     for (const staff of [gone, soon]) {
       expectError(await gql(world.clinic.supervisor.auth, UPDATE, { input: { sessionId: world.session.gid, facilitatorsPresent: [world.lead.gid, staff.gid] } }), 'BAD_USER_INPUT');
     }
+    // Session 14: the same person twice was stored twice, and listed twice in the record of who ran the meeting.
+    const twice = await gql(world.clinic.supervisor.auth, UPDATE, { input: { sessionId: world.session.gid, facilitatorsPresent: [world.lead.gid, world.lead.gid] } });
+    expectError(twice, 'BAD_USER_INPUT');
+    expect(twice.errors![0].message).toBe('A facilitator is listed twice');
     expect(await stored()).toEqual(before);
     const done = ok(await gql(world.clinic.supervisor.auth, UPDATE, { input: { sessionId: world.session.gid, facilitatorsPresent: [world.lead.gid] } }));
     expect(done.updateSession.session.facilitatorsPresent).toEqual([{ id: world.lead.gid }]);

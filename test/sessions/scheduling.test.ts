@@ -142,10 +142,19 @@ describe('scheduling sessions', () => {
     expect(await localTimes(group.id, 'Europe/Berlin')).toEqual(['2026-03-17 18:00', '2026-03-24 18:00', '2026-03-31 18:00', '2026-04-07 18:00']);
   });
 
-  it('caps a series by until-date at 104 sessions', async () => {
+  it('schedules a series by until-date of up to 104 sessions; an until past the 104th is refused, not cut short (session 14)', async () => {
+    // Before, until 2031 quietly scheduled 104 sessions, through 2028: the caller believed the group met until 2031.
     const clinic = await createClinic();
     const { group, lead } = await activeGroup(clinic, { members: 1 });
-    const sessions = await schedule(lead.auth, group, { firstStart: '2027-01-04T14:00:00Z', weekly: { until: '2031-01-01' } });
+    for (const until of ['2031-01-01', '2029-01-01']) {
+      const refused = await expectRefused('BAD_USER_INPUT', [clinic.id, neighbour.clinic.id], () =>
+        gql(lead.auth, SCHEDULE, { input: { groupId: group.gid, firstStart: '2027-01-04T14:00:00Z', durationMinutes: 60, weekly: { until } } }),
+      );
+      expect(refused.errors![0].extensions).toMatchObject({ field: 'weekly.until' });
+      expect(await sessionRowsOf(group.id)).toHaveLength(0);
+    }
+    // The 104th falls on 2028-12-25.
+    const sessions = await schedule(lead.auth, group, { firstStart: '2027-01-04T14:00:00Z', weekly: { until: '2028-12-31' } });
     expect(sessions).toHaveLength(104);
     expect(await sessionRowsOf(group.id)).toHaveLength(104);
   });

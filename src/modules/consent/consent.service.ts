@@ -154,7 +154,14 @@ async function staffMayRead(ctx: AuthedContext, clientId: string) {
 async function refuseUnlessMayRecord(ctx: AuthedContext, clientId: string, type: ConsentType, scopeKind: ConsentScopeKind, widens: boolean) {
   if (scopeKind === ConsentScopeKind.GROUP) return;
   const verdict = mayRecordBeyondOneGroup(ctx.viewer, type, widens);
-  if (verdict === 'GROUP_BY_GROUP') throw await refusedWrite(ctx, 'Client', clientId, forbidden(`A clinician records ${type} for a group they facilitate (groupId), not beyond it`));
+  if (verdict === 'GROUP_BY_GROUP') {
+    // PARTNER_DATA_SHARING names one integration and has no group form: pointing to groupId would send the caller to a BAD_USER_INPUT.
+    const message =
+      type === ConsentType.PARTNER_DATA_SHARING
+        ? 'A clinician does not record PARTNER_DATA_SHARING: the member, or a supervisor on their behalf, does'
+        : `A clinician records ${type} for a group they facilitate (groupId), not beyond it`;
+    throw await refusedWrite(ctx, 'Client', clientId, forbidden(message));
+  }
   if (verdict === 'NOT_FOR_INTEGRATIONS') {
     throw await refusedWrite(ctx, 'Client', clientId, forbidden('Admins do not record a PARTNER_DATA_SHARING permit: the member, or a supervisor on their behalf, does'));
   }
@@ -211,6 +218,8 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
     if (input.type !== ConsentType.PARTNER_DATA_SHARING) throw badInput('dataClasses narrow a PARTNER_DATA_SHARING consent only', { field: 'dataClasses' });
     const unknown = input.dataClasses.filter((c) => !DATA_CLASSES.includes(c));
     if (unknown.length) throw badInput(`Unknown data classes: ${unknown.join(', ')}`, { field: 'dataClasses', allowed: DATA_CLASSES });
+    // Stored as given and shown back: a class listed twice is a caller's slip, refused as recordAttendance refuses one.
+    if (new Set(input.dataClasses).size !== input.dataClasses.length) throw badInput('A data class is listed twice', { field: 'dataClasses' });
   }
   if (input.expiresAt) {
     const [{ future }] = await ctx.db.query<{ future: boolean }>(`SELECT $1::timestamptz > now() AS future`, [input.expiresAt]);

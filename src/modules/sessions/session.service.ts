@@ -151,6 +151,16 @@ export async function scheduleSessions(ctx: AuthedContext, input: ScheduleSessio
     [ctx.db.clinicId, groupId, input.firstStart, count, input.durationMinutes, input.topic ?? null, recurrenceId, until],
   );
   if (rows.length === 0) throw badInput('until is before the first session', { field: 'weekly.until' });
+  if (until && rows.length === MAX_SERIES) {
+    // A series cut short at its limit would look scheduled through `until` and end before it.
+    const [next] = await ctx.db.query<{ within: boolean }>(
+      `SELECT ((($1::timestamptz AT TIME ZONE timezone) + make_interval(weeks => $2::int))::date <= $3::date) AS within FROM clinics WHERE id = $4`,
+      [input.firstStart, MAX_SERIES, until, ctx.db.clinicId],
+    );
+    if (next?.within) {
+      throw badInput(`A weekly series holds at most ${MAX_SERIES} sessions, and until falls after the ${MAX_SERIES}th: schedule the rest as another series`, { field: 'weekly.until' });
+    }
+  }
   if (!weekly) await attachExternalIds(ctx, SESSION, rows[0].id, input.externalIds);
   ctx.audit.recordMany(rows.map((r) => ({ action: AuditAction.CREATE, resourceType: SESSION, resourceId: r.id })));
   return rows.map(sessionFromRow).sort((a, b) => a.scheduledStart.getTime() - b.scheduledStart.getTime());
@@ -179,6 +189,8 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
   // a next meeting that, once the group is archived, nothing could cancel).
   if (moved && locked.groupStatus === GroupStatus.CONCLUDED) throw conflict('A CONCLUDED group meets no more: its sessions are not moved', { groupStatus: locked.groupStatus });
   const facilitators = input.facilitatorsPresent ? input.facilitatorsPresent.map((g) => uuidOf(g, 'StaffMember') ?? '') : null;
+  // A record of who ran the meeting names each of them once.
+  if (facilitators && new Set(facilitators).size !== facilitators.length) throw badInput('A facilitator is listed twice', { field: 'facilitatorsPresent' });
   // Those already recorded are judged against the date it moves to, as new ones are.
   const judged = facilitators ?? (moved && locked.facilitatorsPresent.length ? locked.facilitatorsPresent : null);
   if (judged) {
