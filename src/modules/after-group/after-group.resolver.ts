@@ -163,7 +163,7 @@ class ContactPreferencesPayload {
 @Resolver(() => Connection)
 export class ConnectionResolver {
   @Authorized(Rule.MEMBER)
-  @Query(() => ConnectionConnection, { description: 'Your contact requests (sent and received) and connections, newest first, a page at a time. A request held from you never shows, in any status: one the group\'s peer-contact policy did not allow on your side when it was made shows once the policy allows it (your membership has ended under AFTER_COMPLETION, or the group is set to ANYTIME) unless it was withdrawn first; one from a member you blocked, never. Members only.' })
+  @Query(() => ConnectionConnection, { description: 'Your contact requests (sent and received) and connections, newest first, a page at a time. A request held from you never shows, in any status: one the group\'s peer-contact policy did not allow on your side when it was made shows once the policy allows it (your membership has ended under AFTER_COMPLETION, or the group is set to ANYTIME) unless it was withdrawn first; one from a member you blocked, never. A request you declined leaves your list 30 days after you declined it (the member who asked keeps seeing it as DECLINED); a block stays listed while it stands, so you can lift it. Members only.' })
   connections(@Args() args: ConnectionsArgs, @Ctx() ctx: AuthedContext) {
     return ctx.loaders.of(connectionLoaders).page(args.first, args.after, args.filter ?? {});
   }

@@ -178,7 +178,7 @@ export class GoalResolver {
     return (await streaks(goal, ctx))?.longestStreak ?? null;
   }
 
-  @FieldResolver(() => Date, { nullable: true, description: 'Time of the latest check-in.' })
+  @FieldResolver(() => Date, { nullable: true, description: 'Time of the latest check-in; null before the first. Null for integrations without consent to check-ins.' })
   async lastCheckInAt(@Root() goal: Goal, @Ctx() ctx: AuthedContext) {
     return (await streaks(goal, ctx))?.lastCheckInAt ?? null;
   }

@@ -158,6 +158,6 @@ export class BoardEntry {
   @Field({ description: 'The peer\'s display name.' })
   displayName: string;
 
-  @Field(() => [Goal], { description: 'Their GROUP-visible, active or completed goals.' })
+  @Field(() => [Goal], { description: 'Their GROUP-visible goals that are active, on hold or completed.' })
   goals: Goal[];
 }

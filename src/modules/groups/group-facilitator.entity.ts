@@ -28,7 +28,7 @@ export class GroupFacilitator implements Node {
   periodStart: string;
 
   @Column('date', { nullable: true })
-  @Field(() => CalendarDate, { nullable: true, description: 'Last day of the assignment, once ended.' })
+  @Field(() => CalendarDate, { nullable: true, description: 'Last day of the assignment, once ended (removeFacilitator ends it on the day it is removed). An assignment removed before its first day has a periodEnd before its periodStart: it was never in force.' })
   periodEnd: string | null;
 
   @Column('timestamptz', { nullable: true })

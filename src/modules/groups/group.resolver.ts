@@ -142,7 +142,7 @@ export class GroupResolver {
   @FieldResolver(() => MembershipConnection, {
     nullable: true,
     description:
-      'The roster. Staff with access to the group and roster integrations see every membership; a member sees ACTIVE peers (display name and status only) once they have accepted the current group agreement. Null for clinicians who do not facilitate the group.',
+      'The roster. Staff with access to the group and roster integrations see every membership; a member sees ACTIVE peers (display name and status only) while their own membership is seated (ACTIVE or ON_HOLD), they have accepted the current group agreement and their GROUP_AGREEMENT consent is active. Null for clinicians who do not facilitate the group.',
   })
   // Resolved once per group on list screens: checked here instead of a class-validator pass per call.
   async members(@Root() group: TherapyGroup, @Args({ validate: false }) args: MembersArgs, @Ctx() ctx: AuthedContext) {

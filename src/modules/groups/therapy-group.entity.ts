@@ -52,11 +52,11 @@ export class TherapyGroup implements Node {
   scheduleDescription: string | null;
 
   @Column('text', { nullable: true })
-  @Field(() => String, { nullable: true, description: 'Where the group meets in person. Staff with roster access and current members; null for others.' })
+  @Field(() => String, { nullable: true, description: 'Where the group meets in person. Staff with roster access, roster integrations (`roster:read`, `roster:write`) and current members; null for others.' })
   location: string | null;
 
   @Column('text', { nullable: true })
-  @Field(() => String, { nullable: true, description: 'Video link for remote sessions. Staff with roster access and current members; null for others.' })
+  @Field(() => String, { nullable: true, description: 'Video link for remote sessions. Staff with roster access, roster integrations (`roster:read`, `roster:write`) and current members; null for others.' })
   videoLink: string | null;
 
   @Column('date', { nullable: true })
@@ -68,7 +68,7 @@ export class TherapyGroup implements Node {
   endDate: string | null;
 
   @Column('text', { nullable: true })
-  @Field(() => String, { nullable: true, description: 'The group agreement members accept (confidentiality, conduct). Staff with roster access, current members, and applicants asked to accept it.' })
+  @Field(() => String, { nullable: true, description: 'The group agreement members accept (confidentiality, conduct). Staff with roster access, roster integrations, current members, and applicants asked to accept it.' })
   agreementText: string | null;
 
   @Column('int')

@@ -1,7 +1,11 @@
 import { hasScope, Viewer } from '../../auth/viewer';
 import type { GroupAccess } from '../groups/group.policy';
 
-/** Sessions are visible to staff, current members and roster integrations; not to former members. */
+/**
+ * Sessions (their times, topic and status: the schedule that is part of a group's details) are
+ * visible to everyone who sees the group, applicants and other clinicians included; not to former
+ * members, whose group's schedule is no longer theirs. Attendance follows `attendanceScope`.
+ */
 export const canSeeSessions = (access: GroupAccess | null) => access !== null && access !== 'NONE' && access !== 'ALUMNI';
 
 /**

@@ -60,7 +60,7 @@ const SESSION_MANAGERS = [...Rule.STAFF];
 export class SessionResolver {
   // Every roster scope, as the group's own session list (`canSeeSessions`) shows them.
   @Authorized(...Rule.STAFF, Rule.MEMBER, Rule.scope('roster:read'), Rule.scope('roster:write'), Rule.scope('sessions:read'))
-  @Query(() => GroupSession, { description: 'One session, visible wherever its group is; otherwise NOT_FOUND.' })
+  @Query(() => GroupSession, { description: 'One session, visible wherever its group is except to former members of the group (their group\'s schedule is no longer theirs); otherwise NOT_FOUND.' })
   groupSession(@Arg('id', () => ID, { description: 'Global id of the session.' }) id: string, @Ctx() ctx: AuthedContext) {
     return getSession(ctx, id);
   }
@@ -142,7 +142,7 @@ export class AttendanceResolver {
 
 @Resolver(() => TherapyGroup)
 export class GroupSessionsResolver {
-  @FieldResolver(() => [GroupSession], { nullable: true, description: 'Sessions in a time range, in time order. Null where the group is not visible.' })
+  @FieldResolver(() => [GroupSession], { nullable: true, description: 'Sessions in a time range, in time order. Null where the group is not visible, and for its former members.' })
   async sessions(@Root() group: TherapyGroup, @Args() range: SessionRangeArgs, @Ctx() ctx: AuthedContext) {
     const visible = await ctx.loaders.of(groupLoaders).visibleById.load(group.id);
     if (!canSeeSessions(visible?.access ?? null)) return null;
@@ -154,7 +154,7 @@ export class GroupSessionsResolver {
     });
   }
 
-  @FieldResolver(() => GroupSession, { nullable: true, description: 'The next scheduled session that has not ended.' })
+  @FieldResolver(() => GroupSession, { nullable: true, description: 'The next scheduled session that has not ended. Null where sessions are not visible (former members).' })
   async nextSession(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
     const visible = await ctx.loaders.of(groupLoaders).visibleById.load(group.id);
     return canSeeSessions(visible?.access ?? null) ? ctx.loaders.of(sessionLoaders).next.load(group.id) : null;

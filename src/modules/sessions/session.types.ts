@@ -69,7 +69,7 @@ export class GroupSession implements Node {
   cancelReason: string | null;
 }
 
-@ObjectType({ simpleResolvers: true, implements: Node, description: 'A member\'s attendance at one session. Staff with access to the group see all; a member sees their own.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'A member\'s attendance at one session. Staff with roster access to the group and integrations with `sessions:read` and a roster scope see all; a member sees their own.' })
 export class Attendance implements Node {
   id: string;
   sessionId: string;
