@@ -123,8 +123,12 @@ export class AuditResolver {
     // Who read whose record is itself about those members, as their access report is: each member
     // a page names, as subject or as actor, is recorded once, and the admin's look shows in that
     // member's own report.
+    // (A staff-made access report's EXPORT names two: the member it was about, as its resource, and
+    // the member it named, as its subject.)
     const subjects = new Set(
-      page.edges.flatMap((e) => [e.node.subjectClientId, e.node.actorType === 'CLIENT' ? e.node.actorId : null]).filter((id): id is string => !!id),
+      page.edges
+        .flatMap((e) => [e.node.subjectClientId, e.node.actorType === 'CLIENT' ? e.node.actorId : null, e.node.resourceType === 'AccessReport' ? e.node.resourceId : null])
+        .filter((id): id is string => !!id),
     );
     ctx.audit.recordMany([...subjects].map((id) => ({ action: AuditAction.EXPORT, resourceType: 'AuditEvents', resourceId: id, subjectClientId: id })));
     return page;

@@ -441,6 +441,28 @@ describe('the audit trail', () => {
     }
   });
 
+  it('records a page naming a staff-made access report as read about both members it names: the report\'s member and the member it named (session 14)', async () => {
+    // Before: only the EXPORT's subject (the member the report named) was recorded; the member the
+    // report was about, named by the event's resource id, never learnt an admin had looked.
+    const clinic = await createClinic();
+    const about = await clinic.addClient();
+    const named = await clinic.addClient();
+    await ownerQuery(
+      `INSERT INTO audit_batches (clinic_id, actor_type, actor_id, actions, resource_types, resource_ids, subject_client_ids, codes)
+       VALUES ($1, 'STAFF', $2, '{EXPORT}', '{AccessReport}', ARRAY[$3::uuid], ARRAY[$4::uuid], '{NULL}')`,
+      [clinic.id, clinic.supervisor.id, about.id, named.id],
+    );
+    const res = await gql(clinic.admin.auth, `{ auditEvents(first: 10) { edges { node { action resourceType resourceId subjectClientId } } } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.auditEvents.edges.map((e: { node: object }) => e.node)).toEqual([
+      { action: 'EXPORT', resourceType: 'AccessReport', resourceId: about.id, subjectClientId: named.id },
+    ]);
+    const recorded = await ownerQuery(`SELECT action, resource_type, resource_id, subject_client_id FROM audit_events WHERE request_id = $1 ORDER BY subject_client_id`, [requestIdOf(res)]);
+    expect(recorded).toEqual(
+      [about.id, named.id].sort().map((id) => ({ action: 'EXPORT', resource_type: 'AuditEvents', resource_id: id, subject_client_id: id })),
+    );
+  });
+
   it('lists the clinic\'s events newest first, and never another clinic\'s', async () => {
     const clinic = await createClinic();
     const neighbour = await createClinic();
