@@ -81,7 +81,7 @@ function idFilter(value: string, types: readonly string[], name: string, inFilte
 export class AuditResolver {
   @Authorized(Rule.ADMIN)
   @Query(() => AuditEventConnection, {
-    description: 'The clinic\'s audit trail, newest first. Admins only. Reading it is audited too: an EXPORT of `AuditEvents` about each member a page names (as subject or actor), which that member\'s access report shows. A psychotherapy note\'s events are not listed (they are kept apart, with no request id, for review in the database), nor any event about a note the admin may not see (an id that names no note, records from before they were kept apart).',
+    description: 'The clinic\'s audit trail, newest first. Admins only. Reading it is audited too: an EXPORT of `AuditEvents` about each member a page names (as subject, as actor, or as the member a staff-made access report was about), which that member\'s access report shows. A psychotherapy note\'s events are not listed (they are kept apart, with no request id, for review in the database), nor any event about a note the admin may not see (an id that names no note, records from before they were kept apart).',
   })
   async auditEvents(@Args() args: AuditEventsArgs, @Ctx() ctx: AuthedContext) {
     const q = new SqlParts(args.first + 1);

@@ -37,11 +37,10 @@ const stripSuggestions = (message: string) => message.replace(/\s*Did you mean .
  * refused only when the field runs, as an error with no code (which Apollo calls internal).
  * Generated clients send null for optional variables: it is the caller's input, so BAD_USER_INPUT.
  */
+const ARGUMENT_REFUSED = /^Argument "([^"]+)" (has invalid value|of non-null type "[^"]+" must not be null|of required type "[^"]+" was not provided)/;
+
 export const isArgumentCoercionError = (original: unknown): original is GraphQLError =>
-  original instanceof GraphQLError &&
-  original.originalError === undefined &&
-  original.extensions?.code === undefined &&
-  /^Argument "[^"]+" (has invalid value|of non-null type "[^"]+" must not be null|of required type "[^"]+" was not provided)/.test(original.message);
+  original instanceof GraphQLError && original.originalError === undefined && original.extensions?.code === undefined && ARGUMENT_REFUSED.test(original.message);
 
 /**
  * The one place errors become responses: domain errors keep their code, input validation
@@ -63,7 +62,7 @@ export function buildFormatError(options: FormatErrorOptions) {
       };
     }
     if (isArgumentCoercionError(original)) {
-      return { ...base, message: stripSuggestions(original.message), extensions: { code: ErrorCode.BAD_USER_INPUT } };
+      return { ...base, message: stripSuggestions(original.message), extensions: { code: ErrorCode.BAD_USER_INPUT, argument: ARGUMENT_REFUSED.exec(original.message)![1] } };
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && PASSTHROUGH_CODES.has(code)) {

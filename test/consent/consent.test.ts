@@ -479,7 +479,7 @@ describe('consents(clientId:) a page at a time', () => {
 describe('who records a sharing decision beyond one group', () => {
   const consentCount = async (clinicId: string) => (await ownerQuery(`SELECT count(*)::int AS n FROM consent_records WHERE clinic_id = $1`, [clinicId]))[0].n;
 
-  it('a clinician records GOAL_SHARING, CONTACT_SHARING and PARTNER_DATA_SHARING only for a group they facilitate, whatever other groups the client is in', async () => {
+  it('a clinician records GOAL_SHARING and CONTACT_SHARING only for a group they facilitate, and PARTNER_DATA_SHARING never, whatever other groups the client is in', async () => {
     // Kim is only in the clinician's own group: the answer cannot depend on groups the clinician does not see.
     const { clinic, group, members } = await activeGroup({ members: 1 });
     const kim = members[0];

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { ClinicFixture, createClinic, ownerQuery } from '../support/factories';
 import { expectError, getTestApp, gql, TestApp } from '../support/test-app';
+import { fromGlobalId } from '../../src/common/global-id';
 
 /** The limits the API promises (src/app.ts armorLimits); raising one is a contract change, so they are spelled out here. */
 const MAX_ALIASES = 15;
@@ -97,6 +98,17 @@ describe('text input hygiene', () => {
     }
     const ok = await gql(clinic.admin.auth, CREATE_CLIENT, { input: { givenName: 'Ann', familyName: 'Lee', phone: '+14155550123' } });
     expect(ok.errors).toBeUndefined();
+    // A number stored before the rule may be sent back unchanged with another edit; a new one may not be loose.
+    const id = ok.data.createClient.client.id;
+    await ownerQuery(`UPDATE clients SET phone = '1 (415) 555-0123' WHERE id = $1`, [fromGlobalId(id)!.id]);
+    const UPDATE = `mutation($input: UpdateClientInput!) { updateClient(input: $input) { client { givenName phone } } }`;
+    const kept = await gql(clinic.admin.auth, UPDATE, { input: { id, givenName: 'Anna', phone: '1 (415) 555-0123' } });
+    expect(kept.errors).toBeUndefined();
+    expect(kept.data.updateClient.client).toEqual({ givenName: 'Anna', phone: '1 (415) 555-0123' });
+    const loose = await gql(clinic.admin.auth, UPDATE, { input: { id, givenName: 'Annie', phone: '1 (415) 555-0199' } });
+    expectError(loose, 'BAD_USER_INPUT');
+    expect(loose.errors![0].extensions).toMatchObject({ field: 'phone' });
+    expect((await ownerQuery(`SELECT given_name, phone FROM clients WHERE id = $1`, [fromGlobalId(id)!.id]))[0]).toEqual({ given_name: 'Anna', phone: '1 (415) 555-0123' });
   });
 
   it('refuses unpaired surrogates with BAD_USER_INPUT and stores nothing', async () => {
@@ -118,6 +130,7 @@ describe('text input hygiene', () => {
     const list = await gql(clinic.admin.auth, `query($n: Int) { clients(first: $n) { totalCount } }`, { n: null });
     expectError(list, 'BAD_USER_INPUT');
     expect(list.errors![0].message).toMatch(/^Argument "first" of non-null type "Int!" must not be null/);
+    expect(list.errors![0].extensions).toEqual({ code: 'BAD_USER_INPUT', argument: 'first' });
     expect(list.data).toBeNull();
     // In a mutation's input object: refused before anything is written.
     const write = await gql(
@@ -127,6 +140,7 @@ describe('text input hygiene', () => {
     );
     expectError(write, 'BAD_USER_INPUT');
     expect(write.errors![0].message).toMatch(/^Argument "input" has invalid value/);
+    expect(write.errors![0].extensions).toMatchObject({ argument: 'input' });
     expect(write.data).toBeNull();
     expect(await clinicCounts(clinic.id)).toEqual(before);
     // The variable given: the default applies as documented.

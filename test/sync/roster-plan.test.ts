@@ -140,6 +140,11 @@ describe('validateRows: every problem of every row, at once', () => {
     const errors = validateRows(bad.map((email, i) => row(i + 1, { email })), TODAY);
     expect(errors.map((e) => [e.index, e.field, e.code])).toEqual(bad.map((_, i) => [i, 'email', 'INVALID_EMAIL']));
     expect(validateRows([row(1, { email: 'ann.lee+group@example.org' })], TODAY)).toEqual([]);
+    // What a matched client already has stored is taken back unchanged: a nightly roster resends it.
+    const key = keyOf(row(1).externalId);
+    const stored = new Map([[key, { email: 'a@b.c', phone: '1 (415) 555-0123' }]]);
+    expect(validateRows([row(1, { email: 'a@b.c', phone: '1 (415) 555-0123' })], TODAY, stored)).toEqual([]);
+    expect(validateRows([row(1, { email: 'x@-y-.com', phone: '000' })], TODAY, stored).map((e) => e.code)).toEqual(['INVALID_EMAIL', 'INVALID_PHONE']);
   });
 
   it('flags every repeat of an external identifier, naming the row that had it first', () => {

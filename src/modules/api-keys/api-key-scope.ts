@@ -13,7 +13,7 @@ registerEnumType(ApiKeyScopeEnum, {
   name: 'ApiKeyScope',
   description: 'What an integration\'s API key may do.',
   valuesConfig: {
-    ROSTER_READ: { description: '`roster:read` — every group of the clinic with all its details (location and video link included), memberships, clients\' names and demographics (date of birth, email, phone), staff names, session schedules.' },
+    ROSTER_READ: { description: '`roster:read` — every group of the clinic with all its details (location and video link included), memberships, clients\' names and demographics (date of birth, email, phone), staff names and work emails, session schedules.' },
     ROSTER_WRITE: { description: '`roster:write` — create and update clients, enrol, change membership status, sync rosters; and it reads what roster:read reads of the records it writes (groups with their facilitators\' names and work emails, clients, memberships, session schedules), not the staff directory.' },
     GOALS_READ: { description: '`goals:read` — goals and check-ins of clients who granted PARTNER_DATA_SHARING to this integration.' },
     CONSENT_READ: { description: '`consent:read` — the PARTNER_DATA_SHARING consents that name this integration, by node(id:), for partner apps that gate their own features.' },

@@ -1,9 +1,8 @@
-import { IsEmail, IsOptional, Matches } from 'class-validator';
+import { IsEmail, IsOptional } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
 import { SafeText } from '../../common/safe-text';
 import { CalendarDate, EmailAddress, PhoneNumber } from '../../common/scalars';
 import { ExternalIdentifierInput, ExternalIdsField } from '../external-ids/external-identifier.entity';
-import { E164_PHONE } from './client.policy';
 
 @InputType({ description: 'A new client.' })
 export class CreateClientInput {
@@ -34,8 +33,6 @@ export class CreateClientInput {
   @Field(() => PhoneNumber, { nullable: true, description: 'Phone number in E.164 form, e.g. +14155550123.' })
   @IsOptional()
   @SafeText({ max: 20 })
-  // The scalar takes spaces, dashes and parentheses; stored numbers are E.164, as roster sync stores them.
-  @Matches(E164_PHONE, { message: 'phone must be E.164, e.g. +14155550123' })
   phone?: string | null;
 
   @Field(() => CalendarDate, { nullable: true, description: 'Date of birth, YYYY-MM-DD: from 1900-01-01 through today in the clinic\'s calendar, as a roster sync accepts it (BAD_USER_INPUT otherwise).' })
@@ -86,8 +83,6 @@ export class UpdateClientInput {
   @Field(() => PhoneNumber, { nullable: true, description: 'Phone number in E.164 form.' })
   @IsOptional()
   @SafeText({ max: 20 })
-  // The scalar takes spaces, dashes and parentheses; stored numbers are E.164, as roster sync stores them.
-  @Matches(E164_PHONE, { message: 'phone must be E.164, e.g. +14155550123' })
   phone?: string | null;
 
   @Field(() => CalendarDate, { nullable: true, description: 'Date of birth, YYYY-MM-DD: from 1900-01-01 through today in the clinic\'s calendar (BAD_USER_INPUT otherwise).' })

@@ -41,6 +41,7 @@ export const isPlausibleBirthDate = (day: string, clinicToday: string): boolean 
 
 /** A phone number as stored: E.164, `+` and 7–15 digits. One rule for createClient, updateClient and roster sync. */
 export const E164_PHONE = /^\+[1-9]\d{6,14}$/;
+export const E164_MESSAGE = 'phone must be E.164, e.g. +14155550123';
 
 /**
  * An email address as createClient takes it (the EmailAddress scalar and `isEmail`): a roster sync

@@ -12,7 +12,7 @@ import { withIdempotency } from '../idempotency/idempotency.service';
 import { Client } from './client.entity';
 import { CreateClientInput, UpdateClientInput } from './client.inputs';
 import { clientLoaders } from './client.loaders';
-import { canWriteClients, clientListScope, isPlausibleBirthDate } from './client.policy';
+import { canWriteClients, clientListScope, E164_MESSAGE, E164_PHONE, isPlausibleBirthDate } from './client.policy';
 
 export const RESOURCE = 'Client';
 
@@ -86,8 +86,11 @@ function columnsOf(input: Partial<CreateClientInput>) {
 }
 
 /** The record's columns from the input, its birth date judged as a roster sync judges it (the clinic's today). */
-async function checkedColumnsOf(ctx: AuthedContext, input: Partial<CreateClientInput>) {
+async function checkedColumnsOf(ctx: AuthedContext, input: Partial<CreateClientInput>, stored?: Pick<Client, 'phone'>) {
   const out = columnsOf(input);
+  // The PhoneNumber scalar takes spaces, dashes and "000"; numbers are stored E.164, as roster sync
+  // stores them. One stored before this was checked may be sent back unchanged with other edits.
+  if (typeof out.phone === 'string' && out.phone !== stored?.phone && !E164_PHONE.test(out.phone)) throw badInput(E164_MESSAGE, { field: 'phone' });
   if (out.dateOfBirth) {
     const [{ today }] = await ctx.db.query<{ today: string }>(`SELECT clinic_today()::text AS today`);
     if (!isPlausibleBirthDate(out.dateOfBirth as string, today)) {
@@ -121,8 +124,9 @@ export async function updateClient(ctx: AuthedContext, input: UpdateClientInput)
   if (!canWriteClients(ctx.viewer)) throw forbidden();
   const loader = ctx.loaders.of(clientLoaders).visibleById;
   const id = uuidOf(input.id, RESOURCE);
-  if (!id || !(await loader.load(id))) throw notFound(RESOURCE);
-  const changes = await checkedColumnsOf(ctx, input);
+  const current = id ? await loader.load(id) : null;
+  if (!id || !current) throw notFound(RESOURCE);
+  const changes = await checkedColumnsOf(ctx, input, current);
   if (Object.keys(changes).length > 0) {
     await ctx.db.manager.update(Client, { id }, { ...changes, updatedAt: () => 'now()' } as never);
   }

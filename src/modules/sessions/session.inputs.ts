@@ -14,7 +14,7 @@ export class WeeklyRecurrenceInput {
   @Max(104)
   count?: number | null;
 
-  @Field(() => CalendarDate, { nullable: true, description: 'Last local day a session may fall on. At most 104 sessions: an until after the 104th week answers BAD_USER_INPUT, nothing scheduled.' })
+  @Field(() => CalendarDate, { nullable: true, description: 'Last local day a session may fall on. At most 104 sessions: an until on or after the day a 105th would fall on answers BAD_USER_INPUT, nothing scheduled.' })
   @IsOptional()
   until?: Date | null;
 }

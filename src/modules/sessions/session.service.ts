@@ -137,29 +137,28 @@ export async function scheduleSessions(ctx: AuthedContext, input: ScheduleSessio
   const weeks = until ? Math.min(count - 1, Math.max(0, Math.floor((Date.parse(`${until}T00:00:00Z`) + 38 * 3_600_000 - first) / WEEK_MS))) : count - 1;
   refuseBeyondYear9999(first + weeks * WEEK_MS, input.durationMinutes, weekly ? 'weekly' : 'durationMinutes');
   const recurrenceId = weekly ? randomUUID() : null;
-  const rows = await ctx.db.query<Parameters<typeof sessionFromRow>[0]>(
+  // The series runs one week past `count`: a session there on or before `until` means `until`
+  // asks for more than a series holds (refused below, the insert rolled back with the mutation).
+  const rows = await ctx.db.query<Parameters<typeof sessionFromRow>[0] & { beyond: boolean }>(
     `WITH tz AS (SELECT timezone FROM clinics WHERE id = $1),
      series AS (
-       SELECT ((($3::timestamptz AT TIME ZONE tz.timezone) + make_interval(weeks => n)) AT TIME ZONE tz.timezone) AS start_at,
+       SELECT n, ((($3::timestamptz AT TIME ZONE tz.timezone) + make_interval(weeks => n)) AT TIME ZONE tz.timezone) AS start_at,
               (($3::timestamptz AT TIME ZONE tz.timezone) + make_interval(weeks => n))::date AS local_day
-         FROM tz, generate_series(0, $4::int - 1) AS n
+         FROM tz, generate_series(0, $4::int) AS n
+     ),
+     created AS (
+       INSERT INTO group_sessions (clinic_id, group_id, scheduled_start, scheduled_end, topic, recurrence_id)
+       SELECT $1, $2, start_at, start_at + make_interval(mins => $5), $6, $7 FROM series
+        WHERE n < $4 AND ($8::date IS NULL OR local_day <= $8::date)
+       RETURNING ${SESSION_COLUMNS}
      )
-     INSERT INTO group_sessions (clinic_id, group_id, scheduled_start, scheduled_end, topic, recurrence_id)
-     SELECT $1, $2, start_at, start_at + make_interval(mins => $5), $6, $7 FROM series
-      WHERE $8::date IS NULL OR local_day <= $8::date
-     RETURNING ${SESSION_COLUMNS}`,
+     SELECT created.*, EXISTS (SELECT 1 FROM series WHERE n = $4 AND local_day <= $8::date) AS beyond FROM created`,
     [ctx.db.clinicId, groupId, input.firstStart, count, input.durationMinutes, input.topic ?? null, recurrenceId, until],
   );
   if (rows.length === 0) throw badInput('until is before the first session', { field: 'weekly.until' });
-  if (until && rows.length === MAX_SERIES) {
-    // A series cut short at its limit would look scheduled through `until` and end before it.
-    const [next] = await ctx.db.query<{ within: boolean }>(
-      `SELECT ((($1::timestamptz AT TIME ZONE timezone) + make_interval(weeks => $2::int))::date <= $3::date) AS within FROM clinics WHERE id = $4`,
-      [input.firstStart, MAX_SERIES, until, ctx.db.clinicId],
-    );
-    if (next?.within) {
-      throw badInput(`A weekly series holds at most ${MAX_SERIES} sessions, and until falls after the ${MAX_SERIES}th: schedule the rest as another series`, { field: 'weekly.until' });
-    }
+  // Cut short at its limit, the series would look scheduled through `until` and end before it.
+  if (rows[0].beyond) {
+    throw badInput(`A weekly series holds at most ${MAX_SERIES} sessions, and until reaches a week after the ${MAX_SERIES}th: schedule the rest as another series`, { field: 'weekly.until' });
   }
   if (!weekly) await attachExternalIds(ctx, SESSION, rows[0].id, input.externalIds);
   ctx.audit.recordMany(rows.map((r) => ({ action: AuditAction.CREATE, resourceType: SESSION, resourceId: r.id })));
@@ -190,7 +189,8 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
   if (moved && locked.groupStatus === GroupStatus.CONCLUDED) throw conflict('A CONCLUDED group meets no more: its sessions are not moved', { groupStatus: locked.groupStatus });
   const facilitators = input.facilitatorsPresent ? input.facilitatorsPresent.map((g) => uuidOf(g, 'StaffMember') ?? '') : null;
   // A record of who ran the meeting names each of them once.
-  if (facilitators && new Set(facilitators).size !== facilitators.length) throw badInput('A facilitator is listed twice', { field: 'facilitatorsPresent' });
+  const named = facilitators?.filter((id) => id !== '') ?? [];
+  if (new Set(named).size !== named.length) throw badInput('A facilitator is listed twice', { field: 'facilitatorsPresent' });
   // Those already recorded are judged against the date it moves to, as new ones are.
   const judged = facilitators ?? (moved && locked.facilitatorsPresent.length ? locked.facilitatorsPresent : null);
   if (judged) {

@@ -1,6 +1,6 @@
 import { isSafeText } from '../../common/safe-text';
 import { canTransition, isEnded, isSeated, MembershipStatus } from '../memberships/membership-status';
-import { E164_PHONE, isEmailAddress, isPlausibleBirthDate } from '../clients/client.policy';
+import { E164_MESSAGE, E164_PHONE, isEmailAddress, isPlausibleBirthDate } from '../clients/client.policy';
 
 export interface RosterRow {
   externalId: { system: string; value: string };
@@ -118,7 +118,7 @@ const EXTERNAL_ID_MAX = 200;
 export const validIdentifierPart = (value: string) => isSafeText(value) && [...value].length <= EXTERNAL_ID_MAX;
 
 /** Every problem of every row, so an integrator fixes a file in one pass. */
-export function validateRows(rows: RosterRow[], today: string): RowError[] {
+export function validateRows(rows: RosterRow[], today: string, stored: ReadonlyMap<string, Pick<ExistingClient, 'email' | 'phone'>> = new Map()): RowError[] {
   const errors: RowError[] = [];
   const seen = new Map<string, number>();
   rows.forEach((row, index) => {
@@ -138,9 +138,11 @@ export function validateRows(rows: RosterRow[], today: string): RowError[] {
     text('familyName', row.familyName, 100, true);
     text('preferredName', row.preferredName, 100, false);
     const email = blankToNull(row.email);
-    if (email && (email.length > 320 || !isSafeText(email) || !isEmailAddress(email))) err('email', 'INVALID_EMAIL', `"${email.slice(0, 60)}" is not an email address`);
+    // What a matched client already has stored is taken back unchanged, whatever rule it was stored under (a nightly roster resends it).
+    const same = ext ? stored.get(keyOf(row.externalId)) : undefined;
+    if (email && email !== same?.email && (email.length > 320 || !isSafeText(email) || !isEmailAddress(email))) err('email', 'INVALID_EMAIL', `"${email.slice(0, 60)}" is not an email address`);
     const phone = blankToNull(row.phone);
-    if (phone && !E164_PHONE.test(phone)) err('phone', 'INVALID_PHONE', 'phone must be E.164, e.g. +14155550123');
+    if (phone && phone !== same?.phone && !E164_PHONE.test(phone)) err('phone', 'INVALID_PHONE', E164_MESSAGE);
     const dob = blankToNull(row.dateOfBirth);
     if (dob && !validDate(dob, today)) err('dateOfBirth', 'INVALID_DATE', 'dateOfBirth must be a real YYYY-MM-DD date, not in the future');
     if (ext) {
@@ -160,7 +162,7 @@ const CLIENT_FIELDS: (keyof ClientFields)[] = ['givenName', 'familyName', 'prefe
  * waitlist's turn. Dry runs return exactly this plan.
  */
 export function planRoster(input: PlanInput): RosterPlan {
-  const plan: RosterPlan = { errors: validateRows(input.rows, input.today), creates: [], updates: [], enrols: [], statusChanges: [], ends: [], unchanged: 0, activeBefore: 0, seatedBefore: 0 };
+  const plan: RosterPlan = { errors: validateRows(input.rows, input.today, input.clientsByKey), creates: [], updates: [], enrols: [], statusChanges: [], ends: [], unchanged: 0, activeBefore: 0, seatedBefore: 0 };
   const open = [...input.openByClient.values()];
   plan.activeBefore = open.filter((m) => m.status === MembershipStatus.ACTIVE).length;
   let seated = open.filter((m) => isSeated(m.status)).length;
