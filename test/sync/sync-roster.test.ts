@@ -595,6 +595,33 @@ describe('capacity', () => {
   });
 });
 
+describe('the waitlist\'s order through a sync (session 14)', () => {
+  it('promotes the earliest waitlisted member even when several joined within one millisecond', async () => {
+    // Before: the plan compared waitlisted_at as JavaScript Dates (milliseconds) and broke ties by
+    // random membership ids, while staff were shown positions in PostgreSQL's microsecond order.
+    const w = await syncWorld({ capacity: 1 });
+    await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 4)));
+    const waiting = (await rosterOf(w.group.id)).filter((r) => r.status === 'WAITLISTED');
+    expect(waiting).toHaveLength(3);
+    // One millisecond, microseconds apart, queued against the ids' order: the largest id first.
+    const queue = [...waiting].sort((a, b) => (a.membership_id < b.membership_id ? 1 : -1));
+    await ownerQuery(
+      `UPDATE memberships m SET waitlisted_at = timestamptz '2026-01-05 10:00:00.123' + make_interval(secs => x.n * 0.000001)
+         FROM unnest($1::uuid[]) WITH ORDINALITY AS x(id, n) WHERE m.id = x.id`,
+      [queue.map((q) => q.membership_id)],
+    );
+    const positions = ok(await gql(w.clinic.admin.auth, `query($id: ID!) { group(id: $id) { members(first: 10, status: [WAITLISTED]) { edges { node { id waitlistPosition } } } } }`, { id: w.group.gid }));
+    const first = positions.group.members.edges.find((e: any) => e.node.waitlistPosition === 1).node.id;
+    expect(uuidOf(first)).toBe(queue[0].membership_id);
+
+    const p = await synced(syncRoster(w.writer.auth, w.group, [rosterRow(1, { status: 'COMPLETED' })]));
+    expect(p.statusChanges.filter((c: any) => c.index === null)).toEqual([expect.objectContaining({ membershipId: first, from: 'WAITLISTED', to: 'ACTIVE' })]);
+    const after = await rosterOf(w.group.id);
+    expect(after.filter((r) => r.status === 'ACTIVE').map((r) => r.membership_id)).toEqual([queue[0].membership_id]);
+    expect(after.filter((r) => r.status === 'WAITLISTED').map((r) => r.membership_id).sort()).toEqual([queue[1].membership_id, queue[2].membership_id].sort());
+  });
+});
+
 describe('external identifiers', () => {
   it('are stored exactly as sent, even when the system contains a "|"', async () => {
     const w = await syncWorld();

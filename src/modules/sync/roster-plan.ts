@@ -29,7 +29,18 @@ export interface ExistingMembership {
   status: MembershipStatus;
   /** Waitlist order (earliest first) for WAITLISTED memberships. */
   waitlistedAt?: Date | null;
+  /**
+   * The same order as PostgreSQL keeps it (`waitlisted_at, id`), where the stored rows give it: a
+   * JavaScript Date keeps milliseconds only, and one sync waitlists its rows microseconds apart.
+   */
+  waitlistOrder?: number;
 }
+
+/** Earliest on the waitlist first: by the stored order when both have it, else by time, then id. */
+const byWaitlist = (a: ExistingMembership, b: ExistingMembership) =>
+  a.waitlistOrder !== undefined && b.waitlistOrder !== undefined
+    ? a.waitlistOrder - b.waitlistOrder
+    : (a.waitlistedAt?.getTime() ?? 0) - (b.waitlistedAt?.getTime() ?? 0) || (a.id < b.id ? -1 : 1);
 
 export interface RowError {
   index: number;
@@ -289,7 +300,7 @@ export function planRoster(input: PlanInput): RosterPlan {
     const listed = new Set([...rowOfClient.keys()]);
     const waiting = open
       .filter((m) => m.status === MembershipStatus.WAITLISTED && !touched.has(m.id) && (!listed.has(m.clientId) || deferred.has(m.id)))
-      .sort((a, b) => (a.waitlistedAt?.getTime() ?? 0) - (b.waitlistedAt?.getTime() ?? 0) || (a.id < b.id ? -1 : 1));
+      .sort(byWaitlist);
     for (const m of waiting) {
       if (seated >= input.capacity) break;
       seated += 1;

@@ -33,7 +33,10 @@ export class GroupRefInput {
 }
 
 /** Row fields are plain strings on purpose: each row is validated by the sync, which reports every row's errors at once. */
-@InputType({ description: 'One member as the outside system knows them. Invalid values are reported per row, not as a request error.' })
+@InputType({
+  description:
+    'One member as the outside system knows them. Invalid values are reported per row, not as a request error. For a client already stored, an optional field left out keeps the stored value, while null or a blank string clears it: an export that writes "" for an unknown phone erases the phone on file. Limits: names 1–100 characters, email 320, external identifier parts 200; phone E.164; a matched client\'s stored email and phone are taken back unchanged.',
+})
 export class RosterMemberInput {
   @Field(() => ExternalIdentifierInput, { description: 'The client\'s identifier in the outside system (matches existing clients).' })
   externalId: ExternalIdentifierInput;
