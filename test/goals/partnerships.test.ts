@@ -255,6 +255,26 @@ describe('encouragement', () => {
   const encouragementsTo = (clientId: string) =>
     ownerQuery(`SELECT sender_client_id, recipient_client_id, goal_id, check_in_id, message FROM encouragements WHERE recipient_client_id = $1 ORDER BY sent_at, id`, [clientId]);
 
+  it('a partnership ended earlier in the same document no longer lets its partner encourage: the whole mutation is refused, nothing kept (session 14)', async () => {
+    // Before: the partner set read by the first field stayed cached, and the third field was sent.
+    const { kim, lee, partnersGoal } = await world();
+    const [{ id: partnership }] = await ownerQuery<{ id: string }>(`SELECT id FROM accountability_partnerships WHERE status = 'ACTIVE' AND $1 IN (partner_membership_id, proposer_membership_id)`, [lee.membershipId]);
+    const res = await gql(
+      lee.auth,
+      `mutation($goal: ID!, $p: ID!) {
+        a: sendEncouragement(input: { goalId: $goal, message: "Before" }) { encouragement { id } }
+        b: endPartnership(input: { partnershipId: $p }) { partnership { status } }
+        c: sendEncouragement(input: { goalId: $goal, message: "After" }) { encouragement { id } }
+      }`,
+      { goal: partnersGoal.gid, p: toGlobalId('AccountabilityPartnership', partnership) },
+    );
+    expect(res.errors?.map((e: any) => e.path)).toEqual([['c']]);
+    expect(['FORBIDDEN', 'NOT_FOUND']).toContain(res.errors![0].extensions?.code);
+    expect(res.data).toBeNull();
+    expect(await encouragementsTo(kim.client.id)).toEqual([]);
+    expect(await ownerQuery(`SELECT status FROM accountability_partnerships WHERE id = $1`, [partnership])).toEqual([{ status: 'ACTIVE' }]);
+  });
+
   it('reaches the recipient from a partner about a goal the sender may see, and from a peer about a shared check-in', async () => {
     const { kim, lee, sam, partnersGoal, groupGoal, walkedId } = await world();
     const sent = ok(await gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, message: '  You can do it!  ' } })).sendEncouragement.encouragement;

@@ -91,7 +91,10 @@ export function metPeriods(measure: Measure, checkIns: CheckInPoint[], timeZone:
   const ordered = [...checkIns].sort((a, b) => a.recordedAt.getTime() - b.recordedAt.getTime());
   for (const c of ordered) {
     const p = periodOf(c.recordedAt, timeZone, measure.period);
-    byPeriod.set(p, [...(byPeriod.get(p) ?? []), c.value]);
+    // Appended in place: copying the period's list per check-in made a busy period quadratic.
+    const values = byPeriod.get(p);
+    if (values) values.push(c.value);
+    else byPeriod.set(p, [c.value]);
   }
   return new Set([...byPeriod].filter(([, values]) => periodMet(measure, values)).map(([p]) => p));
 }

@@ -79,11 +79,11 @@ export enum GoalVisibility {
 }
 registerEnumType(GoalVisibility, {
   name: 'GoalVisibility',
-  description: 'Who besides the member and their clinicians may see a goal.',
+  description: 'Who besides the member and their clinicians may see a goal, among people. A partner integration (an app the member granted PARTNER_DATA_SHARING) is not one of them: it receives every goal of the member, whatever its visibility, while that consent stands.',
   valuesConfig: {
-    PRIVATE: { description: 'Not peers or partners: the member, the group\'s clinicians and supervisors (and a partner app the member granted PARTNER_DATA_SHARING).' },
+    PRIVATE: { description: 'Not peers or accountability partners: the member, the group\'s clinicians and supervisors (and a partner integration the member granted PARTNER_DATA_SHARING).' },
     PARTNERS: { description: 'Also active accountability partners.' },
-    GROUP: { description: 'Also peers in the group, while the member holds GOAL_SHARING consent for it; and partners.' },
+    GROUP: { description: 'Also peers in the group, while the member holds GOAL_SHARING consent for it; and active accountability partners.' },
   },
 });
 

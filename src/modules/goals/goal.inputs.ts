@@ -40,7 +40,7 @@ export class CreateGoalInput {
   @IsOptional()
   dueDate?: Date | null;
 
-  @Field(() => GoalVisibility, { defaultValue: GoalVisibility.PRIVATE, description: 'Who may see it; PRIVATE by default.' })
+  @Field(() => GoalVisibility, { defaultValue: GoalVisibility.PRIVATE, description: 'Who may see it, among people (see GoalVisibility: a partner integration the member granted PARTNER_DATA_SHARING receives it whatever this says); PRIVATE by default.' })
   visibility: GoalVisibility = GoalVisibility.PRIVATE;
 
   @Field(() => GoalLifecycleStatus, { defaultValue: GoalLifecycleStatus.ACTIVE, description: 'PROPOSED or ACTIVE (default).' })

@@ -222,7 +222,7 @@ export class GoalResolver {
 
 @Resolver(() => GoalCheckIn)
 export class GoalCheckInResolver {
-  @FieldResolver(() => String, { nullable: true, description: 'The member\'s note: the member, clinicians and partners only.' })
+  @FieldResolver(() => String, { nullable: true, description: 'The member\'s note: the member, their clinicians and active accountability partners only; never peers, nor partner integrations.' })
   note(@Root() c: GoalCheckIn) {
     return seesCheckInNote(c.audience) ? c.note : null;
   }

@@ -238,9 +238,10 @@ export async function endPartnership(ctx: AuthedContext, input: EndPartnershipIn
     [p.id, input.reason ?? (party ? 'Ended by a member' : 'Ended by staff')],
   );
   if (!updated.length) throw conflict(`This partnership is already ${p.status}`, { status: p.status });
-  const loader = ctx.loaders.of(partnershipLoaders).visibleById;
-  loader.clear(p.id);
-  const ended = (await loader.load(p.id))!;
+  // What the two may see of each other changed (partner goals, encouragement): later fields of
+  // the document judge it afresh, not from partner sets this request read before.
+  ctx.loaders.forgetAll();
+  const ended = (await ctx.loaders.of(partnershipLoaders).visibleById.load(p.id))!;
   // About both members (a proposal still held once ended: its proposer alone), as it stands now:
   // each one's access report shows who ended what they can see.
   partnershipUpdated(ctx, ended);
@@ -281,7 +282,8 @@ async function writeEndings(ctx: RequestContext, ending: { id: string; p_client:
     [ending.map((e) => e.id), ending.map((e) => e.held), reason],
   );
   for (const e of ending) partnershipUpdated(ctx, { id: e.id, proposerClientId: e.p_client, partnerClientId: e.a_client, heldFromPartner: e.held });
-  ctx.loaders.of(partnershipLoaders).visibleById.clearAll();
+  // As endPartnership: partner sets read earlier in the request no longer hold.
+  ctx.loaders.forgetAll();
 }
 
 /**
