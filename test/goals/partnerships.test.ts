@@ -34,6 +34,34 @@ const displayName = (m: Member) => `${m.client.givenName} ${m.client.familyName[
 const propose = (from: Member, to: Member) => gql(from.auth, PROPOSE, { input: { partnerMembershipId: to.membershipGid, message: 'Keep each other honest?' } });
 
 describe('partnerships', () => {
+  it('a proposal waits for a status change that locked the group first, and is then refused; never a deadlock (session 14)', async () => {
+    // Before: the proposal share-locked both memberships, then its insert's check of the group key
+    // waited on the status change's group lock, while the status change waited on those memberships.
+    const { clinic, group, members } = await activeGroup({ members: 2 });
+    const [kim, lee] = members;
+    const { Client } = await import('pg');
+    const { testEnv } = await import('../support/test-env');
+    const { waitForLockWaiters } = await import('../sync/sync-fixtures');
+    const holder = new Client({ connectionString: testEnv().ownerUrl, application_name: 'kinship-test-owner' });
+    await holder.connect();
+    let proposed: Awaited<ReturnType<typeof propose>>;
+    try {
+      await holder.query('BEGIN');
+      // As changeMembershipStatus does: the group first, then the membership.
+      await holder.query(`SELECT 1 FROM therapy_groups WHERE id = $1 FOR UPDATE`, [group.id]);
+      const pending = propose(kim, lee);
+      await waitForLockWaiters(1);
+      await holder.query(`UPDATE memberships SET status = 'COMPLETED', period_end = current_date WHERE id = $1`, [kim.membershipId]);
+      await holder.query('COMMIT');
+      proposed = await pending;
+    } finally {
+      await holder.end();
+    }
+    expect(proposed.errors?.[0]?.extensions).toEqual({ code: 'CONFLICT' });
+    expect(proposed.data).toBeNull();
+    expect(await partnershipRows(clinic.id)).toEqual([]);
+  });
+
   it('become ACTIVE when the member asked accepts: propose → accept', async () => {
     const { clinic, group, members } = await activeGroup({ members: 3 });
     const [kim, lee, sam] = members;

@@ -128,7 +128,7 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
   const own = facts.ownMemberships.get(partner.groupId);
   if (!own) throw conflict('Partnerships are between ACTIVE members of the same group');
   // Both seated, asked once, under the lock that keeps them so until the partnership is written.
-  await lockSeatedPair(ctx, own.membershipId, partnerId);
+  await lockSeatedPair(ctx, partner.groupId, own.membershipId, partnerId);
   // A proposal to this member from the one they ask, hidden from them, would stand in the way, and
   // "already proposed" would tell them of it. Hidden by their block: declined now, as they would
   // have declined it. Awaiting its proposer's group agreement: ended now, as they could have ended
@@ -178,8 +178,13 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
  * membership; one that committed first is seen here (CONFLICT). The other member may be on hold:
  * refusing then would tell a peer of the hold, which is not theirs to learn (their goals stay
  * withheld from the partner until they return).
+ *
+ * The group row is key-share locked first, as a status change locks the group before its
+ * memberships: the partnership's insert checks its group key, and taken after the memberships'
+ * locks, that check waited on a status change that waited on them (a deadlock, not a wait).
  */
-async function lockSeatedPair(ctx: AuthedContext, ownMembershipId: string, otherMembershipId: string) {
+async function lockSeatedPair(ctx: AuthedContext, groupId: string, ownMembershipId: string, otherMembershipId: string) {
+  await ctx.db.query(`SELECT 1 FROM therapy_groups WHERE id = $1 FOR KEY SHARE`, [groupId]);
   const rows = await ctx.db.query(
     `SELECT id FROM memberships WHERE (id = $1 AND status = 'ACTIVE') OR (id = $2 AND status IN (${sqlList(SEATED)})) FOR SHARE`,
     [ownMembershipId, otherMembershipId],
@@ -198,7 +203,7 @@ export async function respondToPartnership(ctx: AuthedContext, input: RespondToP
   const viewer = ctx.viewer;
   const p = await ownPartnership(ctx, input.partnershipId);
   if (viewer.kind !== 'MEMBER' || p.partnerClientId !== viewer.clientId) throw forbidden('Only the member asked can answer');
-  if (input.accept) await lockSeatedPair(ctx, p.partnerMembershipId, p.proposerMembershipId);
+  if (input.accept) await lockSeatedPair(ctx, p.groupId, p.partnerMembershipId, p.proposerMembershipId);
   // Judged again as it is written: a proposal held from the viewer meanwhile (its proposer's
   // consent revoked, a block) is not theirs to answer, as if it did not exist.
   const updated = await ctx.db.query(
