@@ -49,7 +49,8 @@ describe('enrolling clients', () => {
       ['WAITLISTED', 2],
     ]);
     expect(answers[0]).toMatchObject({ client: { id: clients[0].gid }, group: { id: group.gid }, displayName: expect.any(String), periodStart: expect.any(String) });
-    expect(answers[2]).toMatchObject({ statusReason: null, periodStart: null, allowedTransitions: ['ACTIVE', 'WITHDRAWN'] });
+    // Session 14: why the group waitlisted them is kept on the membership (it was null).
+    expect(answers[2]).toMatchObject({ statusReason: 'Group full: waitlisted', periodStart: null, allowedTransitions: ['ACTIVE', 'WITHDRAWN'] });
 
     const rows = await membershipRowsOf(group.id);
     expect(rows.map((r) => [r.client_id, r.status, r.clinic_id])).toEqual(clients.map((c, i) => [c.id, i < 2 ? 'ACTIVE' : 'WAITLISTED', clinic.id]));
@@ -592,6 +593,36 @@ describe('accepting the group agreement', () => {
     await archiveLeavingMembershipsOpen(group.id);
     const res = await expectRefused(clinic, neighbour, 'CONFLICT', () => gql(members[0].client.auth, ACCEPT_AGREEMENT, { input: { groupId: group.gid } }));
     expect(res.errors![0].extensions).toMatchObject({ groupStatus: 'ARCHIVED' });
+  });
+});
+
+describe('memberships of a concluded group, and a waitlisting\'s reason (session 14)', () => {
+  it('a CONCLUDED group\'s memberships only close: screening or waitlisting there is refused, nothing changed; closing still works', async () => {
+    const clinic = await createClinic();
+    const neighbour = await createClinic();
+    const { group, members } = await groupWithMembers(clinic, { members: 1 });
+    const referred = await enrol(clinic, group, await clinic.addClient({ givenName: 'Rae' }), { initialStatus: 'REFERRED' });
+    const screening = await enrol(clinic, group, await clinic.addClient({ givenName: 'Sol' }), { initialStatus: 'SCREENING' });
+    await changeGroupStatus(clinic, group, 'CONCLUDED');
+    for (const [m, status] of [[referred, 'SCREENING'], [screening, 'WAITLISTED'], [members[0], 'ON_HOLD']] as const) {
+      const res = await expectRefused(clinic, neighbour, 'CONFLICT', () =>
+        gql(clinic.admin.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: m.gid, status, reason: 'Next step' } }),
+      );
+      expect(res.errors![0].extensions).toMatchObject({ groupStatus: 'CONCLUDED' });
+    }
+    expect((await changeMembershipStatus(clinic, referred, 'WITHDRAWN')).status).toBe('WITHDRAWN');
+    expect((await changeMembershipStatus(clinic, members[0], 'COMPLETED')).status).toBe('COMPLETED');
+  });
+
+  it('a member enrolled into a full group keeps why they were waitlisted, beside the caller\'s reason', async () => {
+    const clinic = await createClinic();
+    const { group } = await groupWithMembers(clinic, { members: 2, capacity: 2 });
+    const plain = await enrol(clinic, group, await clinic.addClient({ givenName: 'Ana' }));
+    const given = await enrol(clinic, group, await clinic.addClient({ givenName: 'Ben' }), { reason: 'Referred by Dr Ortiz' });
+    expect([plain.status, given.status]).toEqual(['WAITLISTED', 'WAITLISTED']);
+    expect((await membershipRow(plain.id)).status_reason).toBe('Group full: waitlisted');
+    expect((await membershipRow(given.id)).status_reason).toBe('Referred by Dr Ortiz (Group full: waitlisted)');
+    expect((await eventRowsOf(given.id)).map((e: any) => e.reason)).toEqual(['Referred by Dr Ortiz (Group full: waitlisted)']);
   });
 });
 

@@ -595,6 +595,32 @@ describe('capacity', () => {
   });
 });
 
+describe('a concluded group through a sync (session 14)', () => {
+  it('closes its memberships but moves no one along the pipeline: a row asking for SCREENING or ON_HOLD is a row error, nothing written', async () => {
+    // Before: only seating was refused, so a nightly roster could screen referrals or hold members of a group that would not meet again.
+    const w = await syncWorld();
+    await synced(syncRoster(w.writer.auth, w.group, [rosterRow(1), rosterRow(2, { status: 'REFERRED' }), rosterRow(3)]));
+    await changeGroupStatus(w.clinic, w.group, 'CONCLUDED');
+    // The run log records each refused run; nothing else changes.
+    const state = async () => {
+      const s = await fullState(w.clinic.id);
+      return [{ ...s, counts: { ...s.counts, sync_runs: 0 } }, await neighbours(w)];
+    };
+    const before = await state();
+    for (const rows of [[rosterRow(2, { status: 'SCREENING' })], [rosterRow(1, { status: 'ON_HOLD' })]]) {
+      const refused = await synced(syncRoster(w.writer.auth, w.group, rows));
+      expect(refused.applied).toBe(false);
+      expect(refused.errors).toEqual([expect.objectContaining({ index: 0, field: 'status', code: 'CONFLICT', message: expect.stringContaining('concluded') })]);
+    }
+    expect(await state()).toEqual(before);
+    // Rows without a status keep what stands; closing goes through.
+    const closed = await synced(syncRoster(w.writer.auth, w.group, [rosterRow(1, { status: 'COMPLETED' }), rosterRow(2), rosterRow(3)]));
+    expect(closed.applied).toBe(true);
+    expect(closed.statusChanges.map((c: any) => [c.index, c.from, c.to])).toEqual([[0, 'ACTIVE', 'COMPLETED']]);
+    expect((await rosterOf(w.group.id)).map((r) => [r.value, r.status])).toEqual([[value(1), 'COMPLETED'], [value(2), 'REFERRED'], [value(3), 'ACTIVE']]);
+  });
+});
+
 describe('the waitlist\'s order through a sync (session 14)', () => {
   it('promotes the earliest waitlisted member even when several joined within one millisecond', async () => {
     // Before: the plan compared waitlisted_at as JavaScript Dates (milliseconds) and broke ties by

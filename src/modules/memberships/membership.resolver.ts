@@ -36,7 +36,7 @@ export class MembershipResolver {
   @Authorized(...ROSTER_WRITERS)
   @Mutation(() => MembershipPayload, {
     description:
-      'Moves a membership along its state machine with a reason (CONFLICT with `allowedTransitions` otherwise; CAPACITY_REACHED when seating into a full group, or, in OPEN and ROLLING groups, a member not on the waitlist into seats those waiting go first for, with `waiting`). Freed seats in OPEN and ROLLING groups go to the earliest waitlisted member. Admins, supervisors, the group\'s facilitators, `roster:write` integrations.',
+      'Moves a membership along its state machine with a reason (CONFLICT with `allowedTransitions` otherwise; CAPACITY_REACHED when seating into a full group, or, in OPEN and ROLLING groups, a member not on the waitlist into seats those waiting go first for, with `waiting`). Freed seats in OPEN and ROLLING groups go to the earliest waitlisted member. In a CONCLUDED group memberships only close (COMPLETED, WITHDRAWN, DISCHARGED; CONFLICT otherwise). Admins, supervisors, the group\'s facilitators, `roster:write` integrations.',
   })
   async changeMembershipStatus(@Arg('input', { description: 'What to do; see the input type.' }) input: ChangeMembershipStatusInput, @Ctx() ctx: AuthedContext) {
     return { membership: await changeMembershipStatus(ctx, input) };

@@ -113,13 +113,15 @@ async function enrol(ctx: AuthedContext, input: EnrollClientInput): Promise<Memb
     else if (seated + waiting >= group.capacity) reason = 'Others are waiting for the free seats: waitlisted';
     if (reason) status = MembershipStatus.WAITLISTED;
   }
+  // Why it was waitlisted instead is kept beside the caller's reason, on the membership and in its history.
+  const statusReason = input.reason && reason ? `${input.reason} (${reason})` : (input.reason ?? reason);
   const [row] = await ctx.db.query<{ id: string }>(
     `INSERT INTO memberships (clinic_id, group_id, client_id, status, status_reason, period_start, waitlisted_at)
      VALUES ($1, $2, $3, $4, $5, CASE WHEN $4 = 'ACTIVE' THEN clinic_today() END, CASE WHEN $4 = 'WAITLISTED' THEN clock_timestamp() END)
      RETURNING id`,
-    [ctx.db.clinicId, groupId, clientId, status, input.reason ?? null],
+    [ctx.db.clinicId, groupId, clientId, status, statusReason],
   );
-  await recordEvent(ctx, row.id, null, status, input.reason ?? reason);
+  await recordEvent(ctx, row.id, null, status, statusReason);
   await attachExternalIds(ctx, MEMBERSHIP, row.id, input.externalIds);
   ctx.audit.record({ action: AuditAction.CREATE, resourceType: MEMBERSHIP, resourceId: row.id, subjectClientId: clientId });
   clearMembershipCaches(ctx, groupId);
@@ -144,7 +146,12 @@ async function changeStatus(ctx: AuthedContext, input: ChangeMembershipStatusInp
       from, to, allowedTransitions: MEMBERSHIP_TRANSITIONS[from],
     });
   }
-  // A seat is taken only in a group that still takes members, as enrolClient says (a CONCLUDED group's roster is final).
+  // A CONCLUDED group's roster is final: its open memberships only close (a referral screened or a
+  // waitlist grown there waits for meetings that will not come).
+  if (group.status === GroupStatus.CONCLUDED && !isEnded(to)) {
+    throw conflict(`A CONCLUDED group's memberships only close: COMPLETED, WITHDRAWN or DISCHARGED, not ${to}`, { groupStatus: group.status });
+  }
+  // A seat is taken only in a group that still takes members, as enrolClient says.
   if (isSeated(to) && !isSeated(from)) {
     if (!acceptsEnrolment(group.status)) throw conflict(`A ${group.status} group seats no one`, { groupStatus: group.status });
     // A CLOSED group's cohort is fixed once it has started, as enrolClient refuses newcomers: its

@@ -83,6 +83,8 @@ export interface PlanInput {
   acceptsNewMembers: boolean;
   /** False for a group that seats no one any more (CONCLUDED, ARCHIVED): no row may take a seat. */
   seatsMembers?: boolean;
+  /** A CONCLUDED group: its open memberships only close, as changeMembershipStatus allows. */
+  onlyCloses?: boolean;
   /** OPEN and ROLLING groups fill freed seats from the waitlist; the plan shows those promotions. */
   promotesWaitlist?: boolean;
   today: string;
@@ -267,6 +269,11 @@ export function planRoster(input: PlanInput): RosterPlan {
     if (membership.status === desired) return void (touched || plan.unchanged++);
     if (!canTransition(membership.status, desired)) {
       plan.errors.push({ index, externalId: displayKey(key), field: 'status', code: 'CONFLICT', message: `a ${membership.status} membership cannot become ${desired}` });
+      return;
+    }
+    if (input.onlyCloses && !isEnded(desired)) {
+      if (row.status == null) return void (touched || plan.unchanged++);
+      plan.errors.push({ index, externalId: displayKey(key), field: 'status', code: 'CONFLICT', message: 'this group has concluded: its memberships only close (COMPLETED, WITHDRAWN or DISCHARGED)' });
       return;
     }
     if (isSeated(desired) && !isSeated(membership.status)) {

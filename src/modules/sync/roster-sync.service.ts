@@ -113,6 +113,7 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
     acceptsNewMembers: acceptsEnrolment(group.status) && !(group.format === GroupFormat.CLOSED && group.status !== GroupStatus.FORMING),
     // A started CLOSED cohort seats no one new, as changeMembershipStatus refuses it (returns from a hold are not new seats).
     seatsMembers: acceptsEnrolment(group.status) && !cohortClosed(group),
+    onlyCloses: group.status === GroupStatus.CONCLUDED,
     promotesWaitlist: promotesWaitlist(group),
     today,
   });
