@@ -6,6 +6,7 @@ import {
   auditRowsOf,
   CANCEL_SESSION,
   createNote,
+  CREATE_NOTE,
   expectError,
   expectRefused,
   gql,
@@ -281,28 +282,42 @@ describe('changing and cancelling sessions', () => {
     expect(untilEnd.scheduleSessions.sessions).toHaveLength(5);
   });
 
-  it('cancels with a reason and keeps the session\'s notes and attendance', async () => {
-    const world = await sessionWorld({ members: 2 });
-    await recordAttendance(world.lead.auth, world.session, [
-      { membershipId: world.members[0].gid, status: 'PRESENT' },
-      { membershipId: world.members[1].gid, status: 'NO_SHOW' },
-    ]);
-    await createNote(world, { kind: 'GROUP', body: 'Practised paced breathing.' });
+  it('cancels with a reason, keeping absences excused ahead of it; a session members attended or one with notes is not cancelled (session 14)', async () => {
+    // Before session 14 a session with PRESENT attendance and a signed note could be cancelled:
+    // the clinical record then hung off a session marked as never held.
+    const world = await sessionWorld({ members: 2, firstStart: minutesFromNow(60 * 24) });
+    await recordAttendance(world.lead.auth, world.session, [{ membershipId: world.members[1].gid, status: 'ABSENT_EXCUSED' }]);
     const attendanceBefore = await attendanceRowsOf(world.session.id);
-    const notesBefore = await noteRowsOf(world.session.id);
     const neighbourBefore = await sessionState(neighbour.clinic.id);
 
     const res = await gql(world.lead.auth, CANCEL_SESSION, { input: { sessionId: world.session.gid, reason: '  Facilitator ill  ' } });
     expect(ok(res).cancelSession.session).toMatchObject({ id: world.session.gid, status: 'CANCELLED', cancelReason: 'Facilitator ill' });
-
     const row = await sessionRow(world.session.id);
     expect(row).toMatchObject({ status: 'CANCELLED', cancel_reason: 'Facilitator ill' });
     expect(row.cancelled_at).toBeInstanceOf(Date);
     expect(await attendanceRowsOf(world.session.id)).toEqual(attendanceBefore);
-    expect(await noteRowsOf(world.session.id)).toEqual(notesBefore);
-    expect(attendanceBefore).toHaveLength(2);
-    expect(notesBefore).toHaveLength(1);
+    expect(attendanceBefore).toHaveLength(1);
     expect(await sessionState(neighbour.clinic.id)).toEqual(neighbourBefore);
+    // A cancelled session takes no notes.
+    const note = await expectRefused('CONFLICT', [world.clinic.id, neighbour.clinic.id], () =>
+      gql(world.lead.auth, CREATE_NOTE, { input: { sessionId: world.session.gid, kind: 'GROUP', body: 'Nothing happened.' } }),
+    );
+    expect(note.errors![0].extensions).toMatchObject({ status: 'CANCELLED' });
+    expect(await noteRowsOf(world.session.id)).toEqual([]);
+
+    const attended = await sessionWorld({ members: 1 });
+    await recordAttendance(attended.lead.auth, attended.session, [{ membershipId: attended.members[0].gid, status: 'PRESENT' }]);
+    const written = await sessionWorld({ members: 1 });
+    await createNote(written, { kind: 'GROUP', body: 'Practised paced breathing.' });
+    for (const [w, reason] of [[attended, 'ATTENDANCE_RECORDED'], [written, 'NOTES_RECORDED']] as const) {
+      const before = await sessionRow(w.session.id);
+      const refused = await expectRefused('CONFLICT', [w.clinic.id, neighbour.clinic.id], () =>
+        gql(w.lead.auth, CANCEL_SESSION, { input: { sessionId: w.session.gid, reason: 'Facilitator ill' } }),
+      );
+      expect(refused.errors![0].extensions).toMatchObject({ reason });
+      expect(await sessionRow(w.session.id)).toEqual(before);
+      expect(before).toMatchObject({ cancel_reason: null, cancelled_at: null });
+    }
   });
 
   it('answers CONFLICT to cancelling twice, keeping the first reason and time', async () => {

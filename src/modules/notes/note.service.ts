@@ -9,6 +9,7 @@ import { ErrorCode } from '../../errors/error-codes';
 import { isUniqueViolation } from '../../db/pg-errors';
 import { groupLoaders } from '../groups/group.loaders';
 import { sessionLoaders } from '../sessions/session.loaders';
+import { SessionStatus } from '../sessions/session.types';
 import { contentHash } from './note-cipher';
 import { AddNoteAddendumInput, CosignSessionNoteInput, CreateSessionNoteInput, SignSessionNoteInput, UpdateSessionNoteInput } from './note.inputs';
 import { noteLoaders } from './note.loaders';
@@ -62,11 +63,13 @@ export async function createSessionNote(ctx: AuthedContext, input: CreateSession
   // An ARCHIVED group is read-only history (its row shared-locked, as session writes take it), and
   // the session's row too: a move (which a note pins) commits before the member is judged seated
   // on its date, or waits for this note.
-  const [groupRow] = await ctx.db.query<{ status: GroupStatus }>(
-    `SELECT g.status FROM therapy_groups g, group_sessions s WHERE g.id = $1 AND s.id = $2 FOR SHARE OF g FOR NO KEY UPDATE OF s`,
+  const [groupRow] = await ctx.db.query<{ status: GroupStatus; session_status: SessionStatus }>(
+    `SELECT g.status, s.status AS session_status FROM therapy_groups g, group_sessions s WHERE g.id = $1 AND s.id = $2 FOR SHARE OF g FOR NO KEY UPDATE OF s`,
     [session.groupId, session.id],
   );
   if (groupRow?.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: groupRow.status });
+  // A note documents a meeting: a cancelled one had none (read under the session's lock, as a cancel takes it).
+  if (groupRow?.session_status === SessionStatus.CANCELLED) throw conflict('This session was cancelled: it takes no notes', { status: SessionStatus.CANCELLED });
   let membershipId: string | null = null;
   let clientId: string | null = null;
   if (input.kind === NoteKind.GROUP) {

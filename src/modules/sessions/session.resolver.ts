@@ -89,7 +89,7 @@ export class SessionResolver {
   }
 
   @Authorized(...SESSION_MANAGERS)
-  @Mutation(() => SessionPayload, { description: 'Cancels a session with a reason; its notes and attendance are kept. CONFLICT once cancelled, or in an ARCHIVED group. Admins, supervisors and the group\'s facilitators.' })
+  @Mutation(() => SessionPayload, { description: 'Cancels a session with a reason; absences excused ahead of it are kept. CONFLICT once cancelled, in an ARCHIVED group, when members attended it (reason ATTENDANCE_RECORDED) or notes you may see are written for it (reason NOTES_RECORDED): a session that was held is marked HELD, not cancelled. Admins, supervisors and the group\'s facilitators.' })
   async cancelSession(@Arg('input', { description: 'Which and why.' }) input: CancelSessionInput, @Ctx() ctx: AuthedContext) {
     return { session: await cancelSession(ctx, input) };
   }

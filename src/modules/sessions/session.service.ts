@@ -221,6 +221,10 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
 export async function cancelSession(ctx: AuthedContext, input: CancelSessionInput): Promise<GroupSession> {
   const session = await managedSession(ctx, input.sessionId);
   const locked = await lockSessionForWrite(ctx, session);
+  // A meeting members attended, or one written up, happened: its clinical record does not hang
+  // off a session marked as never held. (Absences excused ahead of it do not hold it.)
+  if (locked.attended) throw conflict('Members attended this session: it cannot be cancelled', { reason: 'ATTENDANCE_RECORDED', status: locked.status });
+  if (locked.hasNotes) throw conflict('Notes are written for this session: it cannot be cancelled', { reason: 'NOTES_RECORDED', status: locked.status });
   const updated = await ctx.db.query(
     `UPDATE group_sessions SET status = 'CANCELLED', cancel_reason = $2, cancelled_at = now(), updated_at = now()
       WHERE id = $1 AND status <> 'CANCELLED' RETURNING id`,
