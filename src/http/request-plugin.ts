@@ -25,8 +25,11 @@ function describeInternal(error: unknown) {
   };
 }
 
-/** SQLSTATEs with which PostgreSQL rolls a transaction back for a concurrent one (deadlock, serialization): safe to retry. */
-const RETRYABLE_SQL_STATES = new Set(['40P01', '40001']);
+/**
+ * SQLSTATEs with which PostgreSQL rolls a transaction back for a concurrent one (deadlock,
+ * serialization, a lock waited for past the request's `lock_timeout`): safe to retry.
+ */
+const RETRYABLE_SQL_STATES = new Set(['40P01', '40001', '55P03']);
 
 /**
  * One plugin owns the request's life: commit reads (and their audit rows) or roll back a failed
@@ -131,7 +134,7 @@ export async function settleRequest(ctx: RequestContext, result: FormattedExecut
     result.data = null;
     result.errors = [
       {
-        message: 'Another request changed the same records at the same moment; nothing was written. Retry the request.',
+        message: 'Another request was changing the same records at the same moment; nothing was written. Retry the request.',
         extensions: { code: ErrorCode.CONFLICT, retryable: true },
       },
     ];

@@ -595,6 +595,32 @@ describe('capacity', () => {
   });
 });
 
+describe('a sync waiting for another of its clinic (session 14)', () => {
+  it('waits a few seconds, then answers a retryable CONFLICT with nothing written; the retry applies', async () => {
+    // Before: it waited until the 15 s statement timeout, holding a pooled connection, and answered an internal error.
+    const w = await syncWorld();
+    const { Client } = await import('pg');
+    const { testEnv } = await import('../support/test-env');
+    const holder = new Client({ connectionString: testEnv().ownerUrl, application_name: 'kinship-test-owner' });
+    await holder.connect();
+    const before = await fullState(w.clinic.id);
+    let res: Awaited<ReturnType<typeof syncRoster>>;
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT pg_advisory_xact_lock(hashtext('roster-sync:' || $1))`, [w.clinic.id]);
+      res = await syncRoster(w.writer.auth, w.group, rosterRows(1, 3));
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+    expect(res.errors).toEqual([expect.objectContaining({ extensions: { code: 'CONFLICT', retryable: true } })]);
+    expect(res.data).toBeNull();
+    const after = await fullState(w.clinic.id);
+    expect(after).toEqual(before);
+    expect((await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 3)))).applied).toBe(true);
+  });
+});
+
 describe('a concluded group through a sync (session 14)', () => {
   it('closes its memberships but moves no one along the pipeline: a row asking for SCREENING or ON_HOLD is a row error, nothing written', async () => {
     // Before: only seating was refused, so a nightly roster could screen referrals or hold members of a group that would not meet again.

@@ -22,6 +22,9 @@ import { SyncMode, SyncRosterInput, SyncRosterPayload } from './sync.types';
 
 export const LARGE_CHANGE_SHARE = 0.2;
 
+/** How long a roster sync waits for a lock (another sync of its clinic, the group) before a retryable CONFLICT. */
+export const SYNC_LOCK_WAIT_MS = 5000;
+
 /** Requests (by their transaction handle) that already ran a sync: the 1,000-row limit is per request, not per alias. */
 const syncedRequests = new WeakSet<object>();
 
@@ -66,8 +69,15 @@ async function resolveGroup(ctx: AuthedContext, input: SyncRosterInput): Promise
  */
 async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<SyncRun> {
   const groupId = await resolveGroup(ctx, input);
-  // Syncs of one clinic run one after another: two rosters may introduce the same new person.
-  await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('roster-sync:' || $1))`, [ctx.db.clinicId]);
+  // Syncs of one clinic run one after another: two rosters may introduce the same new person. A
+  // sync waits at most SYNC_LOCK_WAIT for another (and for any lock it takes after), then answers
+  // a retryable CONFLICT (55P03): a nightly job syncing many groups at once must not hold the
+  // pool's connections, which every clinic shares, until its statement timeout. (The setting is
+  // made in the FROM item, so before the lock is asked.)
+  await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('roster-sync:' || $1)) FROM (SELECT set_config('lock_timeout', $2, true)) AS wait`, [
+    ctx.db.clinicId,
+    String(SYNC_LOCK_WAIT_MS),
+  ]);
   const group = await lockGroup(ctx, groupId);
   if (group.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: group.status });
   // Rows are validated in the plan, to report every problem at once; identifiers it would refuse

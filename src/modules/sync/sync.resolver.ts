@@ -28,7 +28,7 @@ export class SyncResolver {
   @Authorized(Rule.ADMIN, Rule.scope('roster:write'))
   @Mutation(() => SyncRosterPayload, {
     description:
-      'Pushes a group\'s roster from an outside system: MERGE or REPLACE, dryRun, idempotencyKey. All or nothing: every row error is reported at once and nothing is written while any exists. At most 1,000 members per call, and one call per request (a second, aliased, answers BAD_USER_INPUT and nothing is written); concurrent syncs of one group run one after the other. A REPLACE that would end more than 20% of the seated memberships answers CONFLICT (reason LARGE_CHANGE_REQUIRES_CONFIRMATION, nothing written) unless `confirmLargeChange` is set; a dry run reports it as `requiresConfirmation` instead. Admins and `roster:write` integrations.',
+      'Pushes a group\'s roster from an outside system: MERGE or REPLACE, dryRun, idempotencyKey. All or nothing: every row error is reported at once and nothing is written while any exists. At most 1,000 members per call, and one call per request (a second, aliased, answers BAD_USER_INPUT and nothing is written); syncs of one clinic run one after the other, a sync waiting more than 5 s for another (or for a record it must lock) answering CONFLICT with retryable: true, nothing written. A REPLACE that would end more than 20% of the seated memberships answers CONFLICT (reason LARGE_CHANGE_REQUIRES_CONFIRMATION, nothing written) unless `confirmLargeChange` is set; a dry run reports it as `requiresConfirmation` instead. Admins and `roster:write` integrations.',
   })
   syncRoster(@Arg('input', { description: 'The roster.' }) input: SyncRosterInput, @Ctx() ctx: AuthedContext) {
     return syncRoster(ctx, input);
