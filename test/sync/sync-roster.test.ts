@@ -451,6 +451,25 @@ describe('REPLACE', () => {
     expect(await neighbours(w)).toEqual(before[1]);
   });
 
+  it('needs confirmLargeChange to end more than 20% of the waiting (referred, screening, waitlisted) memberships too, and for an empty REPLACE of a waitlist (session 14)', async () => {
+    // Before: only seated memberships were counted, so a REPLACE cut short or sent to the wrong
+    // group withdrew a whole waitlist, or every referral of a group no one sat in yet, unasked.
+    const w = await syncWorld({ capacity: 2 });
+    await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 7)));
+    expect((await rosterOf(w.group.id)).filter((r) => r.status === 'WAITLISTED')).toHaveLength(5);
+    const before = [await fullState(w.clinic.id), await neighbours(w)];
+    for (const members of [rosterRows(1, 4), []]) {
+      const refused = await syncRoster(w.writer.auth, w.group, members, { mode: 'REPLACE' });
+      expectError(refused, 'CONFLICT');
+      expect(refused.errors![0].extensions).toMatchObject({ reason: 'LARGE_CHANGE_REQUIRES_CONFIRMATION', waiting: 5, wouldEndWaiting: members.length ? 3 : 5 });
+    }
+    expect([await fullState(w.clinic.id), await neighbours(w)]).toEqual(before);
+    // One of five waiting, and none seated, ends unconfirmed.
+    const small = await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 6), { mode: 'REPLACE' }));
+    expect(small).toMatchObject({ applied: true, requiresConfirmation: false });
+    expect(small.membershipsEnded).toHaveLength(1);
+  });
+
   it('ends a removed member\'s accountability partnership, as any other ending of the membership does', async () => {
     const w = await syncWorld();
     await synced(syncRoster(w.writer.auth, w.group, rosterRows(1, 5)));

@@ -63,14 +63,21 @@ export interface RosterPlan {
   activeBefore: number;
   /** ACTIVE or ON_HOLD memberships before the sync. */
   seatedBefore: number;
+  /** Open memberships not seated (referred, screening, waitlisted) before the sync. */
+  waitingBefore: number;
 }
 
 /**
  * Seated memberships a plan ends, whether left out of a REPLACE list or given an ended status by
  * their row: both empty seats, and the large-change confirmation counts them alike.
  */
-export const seatedEndings = (plan: RosterPlan): number =>
-  plan.ends.filter((e) => isSeated(e.from)).length + plan.statusChanges.filter((c) => isSeated(c.from) && isEnded(c.to)).length;
+export const seatedEndings = (plan: RosterPlan): number => endings(plan, true);
+
+/** Memberships not seated (referred, screening, waitlisted) a plan ends: a REPLACE misrouted or cut short ends them as surely. */
+export const waitingEndings = (plan: RosterPlan): number => endings(plan, false);
+
+const endings = (plan: RosterPlan, seated: boolean) =>
+  plan.ends.filter((e) => isSeated(e.from) === seated).length + plan.statusChanges.filter((c) => isSeated(c.from) === seated && isEnded(c.to)).length;
 
 export interface PlanInput {
   rows: RosterRow[];
@@ -175,11 +182,12 @@ const CLIENT_FIELDS: (keyof ClientFields)[] = ['givenName', 'familyName', 'prefe
  * waitlist's turn. Dry runs return exactly this plan.
  */
 export function planRoster(input: PlanInput): RosterPlan {
-  const plan: RosterPlan = { errors: validateRows(input.rows, input.today, input.clientsByKey), creates: [], updates: [], enrols: [], statusChanges: [], ends: [], unchanged: 0, activeBefore: 0, seatedBefore: 0 };
+  const plan: RosterPlan = { errors: validateRows(input.rows, input.today, input.clientsByKey), creates: [], updates: [], enrols: [], statusChanges: [], ends: [], unchanged: 0, activeBefore: 0, seatedBefore: 0, waitingBefore: 0 };
   const open = [...input.openByClient.values()];
   plan.activeBefore = open.filter((m) => m.status === MembershipStatus.ACTIVE).length;
   let seated = open.filter((m) => isSeated(m.status)).length;
   plan.seatedBefore = seated;
+  plan.waitingBefore = open.length - seated;
 
   if (input.mode === 'REPLACE') {
     const listed = new Set(input.rows.map((r) => (r.externalId ? input.clientsByKey.get(keyOf(r.externalId))?.id : undefined)).filter(Boolean));

@@ -16,7 +16,7 @@ import { withIdempotency } from '../idempotency/idempotency.service';
 import { membershipLoaders } from '../memberships/membership.loaders';
 import { onMembershipsEnded } from '../memberships/membership.service';
 import { isEnded, MembershipStatus } from '../memberships/membership-status';
-import { displayKey, ExistingClient, ExistingMembership, keyOf, parseKey, planRoster, RosterPlan, seatedEndings, validIdentifierPart } from './roster-plan';
+import { displayKey, ExistingClient, ExistingMembership, keyOf, parseKey, planRoster, RosterPlan, seatedEndings, validIdentifierPart, waitingEndings } from './roster-plan';
 import { toGlobalId } from '../../common/global-id';
 import { SyncMode, SyncRosterInput, SyncRosterPayload } from './sync.types';
 
@@ -127,15 +127,24 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
     promotesWaitlist: promotesWaitlist(group),
     today,
   });
+  // Either side of the roster counts on its own: a REPLACE misrouted or cut short would otherwise
+  // end a whole waitlist, or every referral of a group no one is seated in yet, unconfirmed.
   const ending = seatedEndings(plan);
-  const requiresConfirmation = input.mode === SyncMode.REPLACE && ending > LARGE_CHANGE_SHARE * plan.seatedBefore;
+  const endingWaiting = waitingEndings(plan);
+  const requiresConfirmation =
+    input.mode === SyncMode.REPLACE && (ending > LARGE_CHANGE_SHARE * plan.seatedBefore || endingWaiting > LARGE_CHANGE_SHARE * plan.waitingBefore);
   if (requiresConfirmation && !input.confirmLargeChange && !input.dryRun && plan.errors.length === 0) {
-    throw conflict(`This REPLACE would end ${ending} of ${plan.seatedBefore} seated (ACTIVE or ON_HOLD) memberships (over 20%): confirm with confirmLargeChange: true`, {
-      reason: 'LARGE_CHANGE_REQUIRES_CONFIRMATION',
-      wouldEnd: ending,
-      seated: plan.seatedBefore,
-      active: plan.activeBefore,
-    });
+    throw conflict(
+      `This REPLACE would end ${ending} of ${plan.seatedBefore} seated (ACTIVE or ON_HOLD) and ${endingWaiting} of ${plan.waitingBefore} waiting (REFERRED, SCREENING or WAITLISTED) memberships (over 20% of either): confirm with confirmLargeChange: true`,
+      {
+        reason: 'LARGE_CHANGE_REQUIRES_CONFIRMATION',
+        wouldEnd: ending,
+        seated: plan.seatedBefore,
+        active: plan.activeBefore,
+        wouldEndWaiting: endingWaiting,
+        waiting: plan.waitingBefore,
+      },
+    );
   }
   const apply = !input.dryRun && plan.errors.length === 0;
   const created = apply ? await applyPlan(ctx, groupId, plan) : [];

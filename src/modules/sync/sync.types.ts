@@ -79,7 +79,7 @@ export class SyncRosterInput {
   @Field({ defaultValue: false, description: 'Plan only: return what would change and write nothing.' })
   dryRun: boolean = false;
 
-  @Field({ defaultValue: false, description: 'Required when a REPLACE would end more than 20% of the seated (ACTIVE or ON_HOLD) memberships, counting those left out and those given an ended status alike.' })
+  @Field({ defaultValue: false, description: 'Required when a REPLACE would end more than 20% of the seated (ACTIVE or ON_HOLD) memberships, or more than 20% of those waiting (REFERRED, SCREENING, WAITLISTED), counting those left out and those given an ended status alike.' })
   confirmLargeChange: boolean = false;
 
   @Field(() => String, { nullable: true, description: 'Retry key (kept 24 hours per caller: the API key, or the admin): the same key and input return the stored result; another input answers IDEMPOTENCY_KEY_REUSED. A run refused (an error, or row errors that kept it from applying) keeps nothing: the corrected roster may use the same key.' })
@@ -168,7 +168,7 @@ export class SyncRosterPayload {
   @Field(() => Int, { description: 'Rows enrolled as WAITLISTED because no seat was free beyond those already waitlisted (the waitlist goes first).' })
   waitlistedForCapacity: number;
 
-  @Field({ description: 'True when a REPLACE would end more than 20% of the seated (ACTIVE or ON_HOLD) memberships and needs confirmLargeChange.' })
+  @Field({ description: 'True when a REPLACE would end more than 20% of the seated (ACTIVE or ON_HOLD) memberships, or of those waiting (REFERRED, SCREENING, WAITLISTED), and needs confirmLargeChange.' })
   requiresConfirmation: boolean;
 
   @Field(() => [SyncRowError], { description: 'The rows\' problems; when any, nothing was written. Every input problem comes at once; what rows mean against the stored roster (CONFLICT, CAPACITY_REACHED, DUPLICATE of a stored client) is judged once every row is well-formed.' })
