@@ -62,6 +62,24 @@ async function failureOf(run: () => Promise<unknown>): Promise<{ code?: string; 
   }
 }
 
+describe('who writes up a session (session 14)', () => {
+  it('a clinician writes notes only for sessions on days their assignment covered; a supervisor for any', async () => {
+    // Before: anyone facilitating the group today could write (and sign) notes for meetings before they joined it.
+    const world = await sessionWorld({ members: 1, firstStart: minutesFromNow(-60 * 24 * 10) });
+    const joined = await world.clinic.addStaff('CLINICIAN', 'Joined Today');
+    const ASSIGN = `mutation($input: AssignFacilitatorInput!) { assignFacilitator(input: $input) { facilitator { id } } }`;
+    ok(await gql(world.clinic.admin.auth, ASSIGN, { input: { groupId: world.group.gid, staffMemberId: joined.gid, role: 'CO' } }));
+    const input = { sessionId: world.session.gid, kind: 'PROGRESS', membershipId: world.members[0].gid, body: 'Engaged well.' };
+    const refused = await expectRefused('FORBIDDEN', [world.clinic.id, neighbour.clinic.id], () => gql(joined.auth, CREATE_NOTE, { input }));
+    expect(refused.errors![0].message).toMatch(/not assigned to this group on the session's date/);
+    expect(await noteRowsOf(world.session.id)).toEqual([]);
+    // The lead (assigned since 2020) and a supervisor may.
+    ok(await gql(world.clinic.supervisor.auth, CREATE_NOTE, { input }));
+    expect(ok(await gql(world.lead.auth, CREATE_NOTE, { input: { sessionId: world.session.gid, kind: 'GROUP', body: 'Themes.' } })).createSessionNote.note.kind).toBe('GROUP');
+    expect((await noteRowsOf(world.session.id)).map((n: any) => n.kind).sort()).toEqual(['GROUP', 'PROGRESS']);
+  });
+});
+
 describe('creating draft notes', () => {
   it('creates a draft GROUP note: no member, version 1, encrypted at rest, audited', async () => {
     const world = await sessionWorld({ members: 2 });

@@ -51,7 +51,8 @@ async function privacyWorld(): Promise<PrivacyWorld> {
   const world = await sessionWorld({ members: 2 });
   const [a, b] = world.members;
   const coFacilitator = await world.clinic.addStaff('CLINICIAN');
-  ok(await gql(world.clinic.admin.auth, ASSIGN_FACILITATOR, { input: { groupId: world.group.gid, staffMemberId: coFacilitator.gid, role: 'CO' } }));
+  // Assigned from long before the session, as the lead is: a clinician writes up days their assignment covered.
+  ok(await gql(world.clinic.admin.auth, ASSIGN_FACILITATOR, { input: { groupId: world.group.gid, staffMemberId: coFacilitator.gid, role: 'CO', periodStart: '2020-01-01' } }));
   const groupNote = await createNote(world, { kind: 'GROUP', body: 'Group note: themes of grief.' });
   const progressA = await createNote(world, { kind: 'PROGRESS', body: 'Progress A: steady.', member: a, sharedWithClient: true });
   const progressB = await createNote(world, { kind: 'PROGRESS', body: 'Progress B: disclosed relapse.', member: b, sharedWithClient: true });

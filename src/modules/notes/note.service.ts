@@ -7,6 +7,7 @@ import type { AuthedContext } from '../../context';
 import { badInput, conflict, DomainError, forbidden, notFound } from '../../errors/domain-error';
 import { ErrorCode } from '../../errors/error-codes';
 import { isUniqueViolation } from '../../db/pg-errors';
+import { assignedOnSql } from '../groups/facilitator-sql';
 import { groupLoaders } from '../groups/group.loaders';
 import { sessionLoaders } from '../sessions/session.loaders';
 import { SessionStatus } from '../sessions/session.types';
@@ -70,6 +71,19 @@ export async function createSessionNote(ctx: AuthedContext, input: CreateSession
   if (groupRow?.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: groupRow.status });
   // A note documents a meeting: a cancelled one had none (read under the session's lock, as a cancel takes it).
   if (groupRow?.session_status === SessionStatus.CANCELLED) throw conflict('This session was cancelled: it takes no notes', { status: SessionStatus.CANCELLED });
+  // A clinician writes up meetings of days their assignment covered, in the clinic's calendar (one
+  // assigned in March did not run January's); supervisors oversee every group.
+  if (ctx.viewer.role === 'CLINICIAN') {
+    const [assigned] = await ctx.db.query(
+      `SELECT 1 FROM group_facilitators f JOIN clinics c ON c.id = f.clinic_id JOIN group_sessions s ON s.id = $3
+        WHERE f.group_id = $1 AND f.staff_member_id = $2 AND ${assignedOnSql('f', '(s.scheduled_start AT TIME ZONE c.timezone)::date')}`,
+      [session.groupId, ctx.viewer.staffId, session.id],
+    );
+    if (!assigned) {
+      ctx.audit.denied({ resourceType: NOTE, code: 'FORBIDDEN' });
+      throw forbidden('You were not assigned to this group on the session\'s date: its facilitators then, or a supervisor, write it up');
+    }
+  }
   let membershipId: string | null = null;
   let clientId: string | null = null;
   if (input.kind === NoteKind.GROUP) {
