@@ -608,8 +608,12 @@ describe('memberships of a concluded group, and a waitlisting\'s reason (session
       const res = await expectRefused(clinic, neighbour, 'CONFLICT', () =>
         gql(clinic.admin.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: m.gid, status, reason: 'Next step' } }),
       );
-      expect(res.errors![0].extensions).toMatchObject({ groupStatus: 'CONCLUDED' });
+      expect(res.errors![0].extensions).toMatchObject({ groupStatus: 'CONCLUDED', allowedTransitions: status === 'SCREENING' ? ['WITHDRAWN'] : expect.any(Array) });
     }
+    // What the membership says it may do next follows its group.
+    const NEXT = `query($id: ID!) { node(id: $id) { ... on Membership { allowedTransitions } } }`;
+    expect(ok(await gql(clinic.admin.auth, NEXT, { id: referred.gid })).node.allowedTransitions).toEqual(['WITHDRAWN']);
+    expect(ok(await gql(clinic.admin.auth, NEXT, { id: members[0].gid })).node.allowedTransitions).toEqual(['COMPLETED', 'WITHDRAWN', 'DISCHARGED']);
     expect((await changeMembershipStatus(clinic, referred, 'WITHDRAWN')).status).toBe('WITHDRAWN');
     expect((await changeMembershipStatus(clinic, members[0], 'COMPLETED')).status).toBe('COMPLETED');
   });

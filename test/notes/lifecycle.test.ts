@@ -63,6 +63,20 @@ async function failureOf(run: () => Promise<unknown>): Promise<{ code?: string; 
 }
 
 describe('who writes up a session (session 14)', () => {
+  it('a session is written up once it has started: CONFLICT SESSION_NOT_STARTED before, nothing stored', async () => {
+    // Before: a note could be written ahead, and concluding the group then cancelled the session under it.
+    const world = await sessionWorld({ members: 1, firstStart: minutesFromNow(60 * 24) });
+    for (const input of [
+      { sessionId: world.session.gid, kind: 'GROUP', body: 'Plan for tomorrow.' },
+      { sessionId: world.session.gid, kind: 'PROGRESS', membershipId: world.members[0].gid, body: 'Prepared the worksheet.' },
+    ]) {
+      const refused = await expectRefused('CONFLICT', [world.clinic.id, neighbour.clinic.id], () => gql(world.lead.auth, CREATE_NOTE, { input }));
+      expect(refused.errors![0].extensions).toMatchObject({ reason: 'SESSION_NOT_STARTED' });
+    }
+    expect(await noteRowsOf(world.session.id)).toEqual([]);
+  });
+
+
   it('a clinician writes notes only for sessions on days their assignment covered; a supervisor for any', async () => {
     // Before: anyone facilitating the group today could write (and sign) notes for meetings before they joined it.
     const world = await sessionWorld({ members: 1, firstStart: minutesFromNow(-60 * 24 * 10) });

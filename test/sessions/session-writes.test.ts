@@ -116,7 +116,8 @@ describe('an ARCHIVED group', () => {
 
 describe('what pins a session, and what one document reads after a session write (session 11)', () => {
   it('a note pins the session to its date, as attendance does: CONFLICT NOTES_RECORDED, nothing changed; its topic may still change', async () => {
-    const world = await sessionWorld({ members: 1, firstStart: minutesFromNow(60 * 24) });
+    // Started an hour ago: a session is written up once it has started (session 14).
+    const world = await sessionWorld({ members: 1, firstStart: minutesFromNow(-60) });
     await createNote(world, { kind: 'PROGRESS', body: 'Prepared the worksheet together.', member: world.members[0] });
     const clinics = [world.clinic.id, neighbour.clinic.id];
     const moved = await expectRefused('CONFLICT', clinics, () =>
@@ -156,10 +157,11 @@ describe('what pins a session, and what one document reads after a session write
   });
 
   it('another clinician\'s psychotherapy note neither pins the session nor tells that it exists', async () => {
-    const world = await sessionWorld({ members: 1, firstStart: minutesFromNow(60 * 24) });
+    const world = await sessionWorld({ members: 1, firstStart: minutesFromNow(-60) });
     const co = await world.clinic.addStaff('CLINICIAN', 'Casey Co');
+    // Assigned from 2020, as the lead: a clinician writes up days their assignment covered, and an hour ago may be yesterday.
     ok(await gql(world.clinic.admin.auth, `mutation($input: AssignFacilitatorInput!) { assignFacilitator(input: $input) { __typename } }`, {
-      input: { groupId: world.group.gid, staffMemberId: co.gid, role: 'CO' },
+      input: { groupId: world.group.gid, staffMemberId: co.gid, role: 'CO', periodStart: '2020-01-01' },
     }));
     await createNote(world, { kind: 'PSYCHOTHERAPY', body: 'Private process note.', member: world.members[0] }, co.auth);
     const later = minutesFromNow(60 * 48);

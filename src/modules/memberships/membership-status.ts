@@ -45,3 +45,9 @@ export const ENDED: readonly MembershipStatus[] = [MembershipStatus.COMPLETED, M
 export const canTransition = (from: MembershipStatus, to: MembershipStatus) => MEMBERSHIP_TRANSITIONS[from].includes(to);
 export const isSeated = (s: MembershipStatus) => SEATED.includes(s);
 export const isEnded = (s: MembershipStatus) => ENDED.includes(s);
+
+/** The steps a membership may take in a group of this status: a CONCLUDED group's only close, an ARCHIVED group's none. */
+export function transitionsIn(groupStatus: string, from: MembershipStatus): readonly MembershipStatus[] {
+  if (groupStatus === 'ARCHIVED') return [];
+  return groupStatus === 'CONCLUDED' ? MEMBERSHIP_TRANSITIONS[from].filter(isEnded) : MEMBERSHIP_TRANSITIONS[from];
+}

@@ -12,7 +12,8 @@ import { AcceptGroupAgreementInput, ChangeMembershipStatusInput, EnrollClientInp
 import { membershipLoaders } from './membership.loaders';
 import { seesMembershipAdministration } from './membership.policy';
 import { acceptGroupAgreement, changeMembershipStatus, enrollClient } from './membership.service';
-import { MEMBERSHIP_TRANSITIONS, MembershipStatus } from './membership-status';
+import { MembershipStatus, transitionsIn } from './membership-status';
+import { groupLoaders } from '../groups/group.loaders';
 
 @ObjectType({ simpleResolvers: true, description: 'Result of a membership mutation.' })
 class MembershipPayload {
@@ -67,9 +68,11 @@ export class MembershipResolver {
     return ctx.loaders.of(membershipLoaders).waitlistPosition.load(m.id);
   }
 
-  @FieldResolver(() => [MembershipStatus], { nullable: true, description: 'Statuses this membership may move to next. Staff and integrations only.' })
-  allowedTransitions(@Root() m: Membership, @Ctx() ctx: AuthedContext) {
-    return seesMembershipAdministration(ctx.viewer, m) ? MEMBERSHIP_TRANSITIONS[m.status] : null;
+  @FieldResolver(() => [MembershipStatus], { nullable: true, description: 'Statuses this membership may move to next, as its group stands (in a CONCLUDED group only the closing ones, in an ARCHIVED group none). Staff and integrations only.' })
+  async allowedTransitions(@Root() m: Membership, @Ctx() ctx: AuthedContext) {
+    if (!seesMembershipAdministration(ctx.viewer, m)) return null;
+    const group = await ctx.loaders.of(groupLoaders).rowById.load(m.groupId);
+    return group ? transitionsIn(group.status, m.status) : null;
   }
 
   @FieldResolver(() => [MembershipEvent], { nullable: true, description: 'Every status change, oldest first. Staff and integrations with access to the group; null otherwise.' })

@@ -19,7 +19,7 @@ import { withIdempotency } from '../idempotency/idempotency.service';
 import { Membership } from './membership.entity';
 import { AcceptGroupAgreementInput, ChangeMembershipStatusInput, EnrollClientInput } from './membership.inputs';
 import { membershipLoaders } from './membership.loaders';
-import { canTransition, isEnded, isSeated, MEMBERSHIP_TRANSITIONS, MembershipStatus } from './membership-status';
+import { canTransition, isEnded, isSeated, MembershipStatus, transitionsIn } from './membership-status';
 
 const MEMBERSHIP = 'Membership';
 
@@ -143,13 +143,13 @@ async function changeStatus(ctx: AuthedContext, input: ChangeMembershipStatusInp
   const to = input.status;
   if (!canTransition(from, to)) {
     throw stateConflict(ctx, { resourceType: MEMBERSHIP, resourceId: id, subjectClientId: current.clientId }, `A ${from} membership cannot become ${to}`, {
-      from, to, allowedTransitions: MEMBERSHIP_TRANSITIONS[from],
+      from, to, allowedTransitions: transitionsIn(group.status, from),
     });
   }
   // A CONCLUDED group's roster is final: its open memberships only close (a referral screened or a
   // waitlist grown there waits for meetings that will not come).
-  if (group.status === GroupStatus.CONCLUDED && !isEnded(to)) {
-    throw conflict(`A CONCLUDED group's memberships only close: COMPLETED, WITHDRAWN or DISCHARGED, not ${to}`, { groupStatus: group.status });
+  if (!transitionsIn(group.status, from).includes(to)) {
+    throw conflict(`A CONCLUDED group's memberships only close: COMPLETED, WITHDRAWN or DISCHARGED, not ${to}`, { groupStatus: group.status, allowedTransitions: transitionsIn(group.status, from) });
   }
   // A seat is taken only in a group that still takes members, as enrolClient says.
   if (isSeated(to) && !isSeated(from)) {

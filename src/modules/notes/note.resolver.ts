@@ -58,7 +58,7 @@ export class NoteResolver {
   }
 
   @Authorized(...NOTE_WRITERS)
-  @Mutation(() => NotePayload, { description: 'Creates a draft note (encrypted at rest). A PROGRESS or PSYCHOTHERAPY note is about a member seated in the group on the session\'s date (BAD_USER_INPUT otherwise); one GROUP note per session and one PROGRESS note per member per session (CONFLICT, reason NOTE_EXISTS); CONFLICT for a cancelled session or an ARCHIVED group. The group\'s facilitators (a clinician only for sessions on days their assignment covered, FORBIDDEN otherwise) and supervisors.' })
+  @Mutation(() => NotePayload, { description: 'Creates a draft note (encrypted at rest). A PROGRESS or PSYCHOTHERAPY note is about a member seated in the group on the session\'s date (BAD_USER_INPUT otherwise); one GROUP note per session and one PROGRESS note per member per session (CONFLICT, reason NOTE_EXISTS); CONFLICT for a session not yet started (reason SESSION_NOT_STARTED), a cancelled session or an ARCHIVED group. The group\'s facilitators (a clinician only for sessions on days their assignment covered, FORBIDDEN otherwise) and supervisors.' })
   async createSessionNote(@Arg('input', { description: 'The note.' }) input: CreateSessionNoteInput, @Ctx() ctx: AuthedContext) {
     return { note: await createSessionNote(ctx, input) };
   }

@@ -64,13 +64,17 @@ export async function createSessionNote(ctx: AuthedContext, input: CreateSession
   // An ARCHIVED group is read-only history (its row shared-locked, as session writes take it), and
   // the session's row too: a move (which a note pins) commits before the member is judged seated
   // on its date, or waits for this note.
-  const [groupRow] = await ctx.db.query<{ status: GroupStatus; session_status: SessionStatus }>(
-    `SELECT g.status, s.status AS session_status FROM therapy_groups g, group_sessions s WHERE g.id = $1 AND s.id = $2 FOR SHARE OF g FOR NO KEY UPDATE OF s`,
+  const [groupRow] = await ctx.db.query<{ status: GroupStatus; session_status: SessionStatus; started: boolean }>(
+    `SELECT g.status, s.status AS session_status, s.scheduled_start <= now() AS started
+       FROM therapy_groups g, group_sessions s WHERE g.id = $1 AND s.id = $2 FOR SHARE OF g FOR NO KEY UPDATE OF s`,
     [session.groupId, session.id],
   );
   if (groupRow?.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: groupRow.status });
   // A note documents a meeting: a cancelled one had none (read under the session's lock, as a cancel takes it).
   if (groupRow?.session_status === SessionStatus.CANCELLED) throw conflict('This session was cancelled: it takes no notes', { status: SessionStatus.CANCELLED });
+  // Nor one still to come: written up ahead, a meeting that never took place (its group concluded,
+  // its sessions still to come cancelled) would keep a record of it.
+  if (groupRow && !groupRow.started) throw conflict('A session is written up once it has started', { reason: 'SESSION_NOT_STARTED' });
   // A clinician writes up meetings of days their assignment covered, in the clinic's calendar (one
   // assigned in March did not run January's); supervisors oversee every group.
   if (ctx.viewer.role === 'CLINICIAN') {

@@ -12,7 +12,7 @@ registerEnumType(SessionStatus, {
   valuesConfig: {
     SCHEDULED: { description: 'Planned.' },
     HELD: { description: 'Took place (set when attendance shows anyone present, or by staff).' },
-    CANCELLED: { description: 'Called off; its notes and attendance are kept.' },
+    CANCELLED: { description: 'Called off (never one members attended or with notes); absences excused ahead of it are kept.' },
   },
 });
 

@@ -73,11 +73,12 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
   // sync waits at most SYNC_LOCK_WAIT for another (and for any lock it takes after), then answers
   // a retryable CONFLICT (55P03): a nightly job syncing many groups at once must not hold the
   // pool's connections, which every clinic shares, until its statement timeout. (The setting is
-  // made in the FROM item, so before the lock is asked.)
-  await ctx.db.query(`SELECT pg_advisory_xact_lock(hashtext('roster-sync:' || $1)) FROM (SELECT set_config('lock_timeout', $2, true)) AS wait`, [
-    ctx.db.clinicId,
-    String(SYNC_LOCK_WAIT_MS),
-  ]);
+  // made in the FROM item, so before the lock is asked; the setting before it is put back once the
+  // sync is written, so later fields of the document wait as they would have.)
+  const [{ before }] = await ctx.db.query<{ before: string }>(
+    `SELECT w.before, pg_advisory_xact_lock(hashtext('roster-sync:' || $1)) FROM (SELECT current_setting('lock_timeout') AS before, set_config('lock_timeout', $2, true)) AS w`,
+    [ctx.db.clinicId, String(SYNC_LOCK_WAIT_MS)],
+  );
   const group = await lockGroup(ctx, groupId);
   if (group.status === GroupStatus.ARCHIVED) throw conflict('An ARCHIVED group is read-only history', { groupStatus: group.status });
   // Rows are validated in the plan, to report every problem at once; identifiers it would refuse
@@ -150,6 +151,7 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
   const created = apply ? await applyPlan(ctx, groupId, plan) : [];
   const payload = toPayload(input, plan, apply, requiresConfirmation);
   await recordRun(ctx, groupId, input, payload);
+  await ctx.db.query(`SELECT set_config('lock_timeout', $1, true)`, [before]);
   // A retry's answer names the clients and memberships this run created (their external ids, the
   // status each was enrolled with): it reads them, so it records them as reads.
   return { payload, reads: [...reads, ...created.map((c) => ({ ...c, action: AuditAction.READ }))] };
