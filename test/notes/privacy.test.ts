@@ -110,6 +110,16 @@ describe('members and notes', () => {
     expect(await sessionState(world.clinic.id)).toEqual(before);
   });
 
+  it('tells a former member the date of service of their shared note, though its session is no longer theirs to see (session 14)', async () => {
+    // Before: `session` is null for alumni, and nothing else on the note said when the meeting was.
+    const world = await privacyWorld();
+    ok(await gql(world.clinic.admin.auth, `mutation($input: ChangeMembershipStatusInput!) { changeMembershipStatus(input: $input) { membership { status } } }`, {
+      input: { membershipId: world.a.gid, status: 'COMPLETED', reason: 'Finished the group' },
+    }));
+    const mine = ok(await gql(world.a.auth, `{ myNotes { id meetingStart session { id } } }`)).myNotes;
+    expect(mine).toEqual([{ id: world.progressA.gid, meetingStart: world.session.scheduledStart, session: null }]);
+  });
+
   it('hides a member\'s own PROGRESS note while it is signed but not shared, or shared but still a draft', async () => {
     const world = await sessionWorld({ members: 1 });
     const [member] = world.members;

@@ -24,11 +24,12 @@ interface NoteRow {
   cosigned_by_staff_id: string | null;
   created_at: Date;
   updated_at: Date;
+  scheduled_start: Date;
 }
 
 const SELECT_NOTES = `SELECT n.id, n.session_id, s.group_id, n.kind, n.membership_id, n.client_id, n.author_staff_id, n.status, n.version,
   n.body, n.key_id, n.shared_with_client, n.content_hash, n.signed_at, n.signed_by_staff_id, n.cosigned_at, n.cosigned_by_staff_id,
-  n.created_at, n.updated_at
+  n.created_at, n.updated_at, s.scheduled_start
   FROM session_notes n JOIN group_sessions s ON s.id = n.session_id`;
 
 const noteFromRow = (r: NoteRow): SessionNote =>
@@ -52,6 +53,7 @@ const noteFromRow = (r: NoteRow): SessionNote =>
     cosignedByStaffId: r.cosigned_by_staff_id,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    meetingStart: r.scheduled_start,
   });
 
 /** Applies who-reads-what to notes of any groups at once; each survivor carries its read level. */

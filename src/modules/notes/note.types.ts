@@ -77,6 +77,9 @@ export class SessionNote implements Node {
 
   @Field({ description: 'When the draft last changed.' })
   updatedAt: Date;
+
+  @Field({ description: 'When the meeting it documents began (its session\'s start): the date of service, shown with the note to whoever may see it, also where `session` is not (a former member reading their shared note).' })
+  meetingStart: Date;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'A correction or addition to a signed note: append-only, signed on creation.' })
