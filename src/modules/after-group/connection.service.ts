@@ -485,7 +485,7 @@ export async function releaseHeldRequests(ctx: RequestContext, scope: { groupIds
   const pairKey = (r: (typeof rows)[number]) => [r.requester_client_id, r.recipient_client_id].sort().join(':');
   const pairs = [...new Map(allowed.map((r) => [pairKey(r), r])).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [, r] of pairs) await lockPair(ctx, r.requester_client_id, r.recipient_client_id);
-  const released = await ctx.db.query<{ id: string; recipient_client_id: string }>(
+  await ctx.db.query(
     `UPDATE connections x SET held_from_recipient = false
       WHERE x.held_from_recipient AND x.status = 'REQUESTED' AND x.id IN (
         SELECT DISTINCT ON (LEAST(c.requester_client_id, c.recipient_client_id), GREATEST(c.requester_client_id, c.recipient_client_id)) c.id
@@ -495,13 +495,9 @@ export async function releaseHeldRequests(ctx: RequestContext, scope: { groupIds
            AND NOT EXISTS (SELECT 1 FROM connections o WHERE o.id <> c.id AND o.status IN ('REQUESTED', 'ACCEPTED') AND NOT o.held_from_recipient
                              AND LEAST(o.requester_client_id, o.recipient_client_id) = LEAST(c.requester_client_id, c.recipient_client_id)
                              AND GREATEST(o.requester_client_id, o.recipient_client_id) = GREATEST(c.requester_client_id, c.recipient_client_id))
-         ORDER BY LEAST(c.requester_client_id, c.recipient_client_id), GREATEST(c.requester_client_id, c.recipient_client_id), c.created_at, c.id)
-      RETURNING x.id, x.recipient_client_id`,
+         ORDER BY LEAST(c.requester_client_id, c.recipient_client_id), GREATEST(c.requester_client_id, c.recipient_client_id), c.created_at, c.id)`,
     [allowed.map((r) => r.id)],
   );
-  // A request now reaches its recipient: recorded about them. Not about its requester, whose
-  // report would show the moment (and who made it) a peer's membership ended.
-  ctx.audit.recordMany(released.map((r) => ({ action: AuditAction.UPDATE, resourceType: CONNECTION, resourceId: r.id, subjectClientId: r.recipient_client_id })));
   ctx.loaders.of(connectionLoaders).visibleById.clearAll();
 }
 
