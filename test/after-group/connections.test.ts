@@ -412,6 +412,17 @@ describe('contact details', () => {
     expect(await contactAudits(clinic.id)).toEqual([]);
   });
 
+  it('is absent, not empty, when both consent but its owner shares nothing: a withheld card and an empty one look alike (session 14)', async () => {
+    // Before: {email: null, phone: null, handle: null} beside a withheld null told Kim that Lee had
+    // revoked CONTACT_SHARING rather than chosen to share nothing.
+    const { clinic, kim, lee, id } = await acceptedPair();
+    await setContactPrefs(lee, { shareEmail: false, sharePhone: false, handle: null });
+    const before = (await contactAudits(clinic.id)).length;
+    expect(await cards(kim, lee, id)).toEqual({ kimSees: null, leeSees: KIM_CARD });
+    // Nothing shown of Lee, nothing recorded as read of Lee's contact details.
+    expect((await contactAudits(clinic.id)).slice(before).map((a: any) => a.subject_client_id)).toEqual([kim.client.id]);
+  });
+
   it('are present when accepted and both consent, each showing only the fields its owner chose', async () => {
     const { kim, lee, id } = await acceptedPair();
     expect(await cards(kim, lee, id)).toEqual({ kimSees: LEE_CARD, leeSees: KIM_CARD });
@@ -753,6 +764,8 @@ describe('two members who share two groups', () => {
     const { kim, lee, kim2, lee2 } = await twoGroups();
     await allowContactSharing(kim);
     await allowContactSharing(lee);
+    // Lee shares something: a card showing nothing is none (session 14).
+    await setContactPrefs(lee, { shareEmail: true, sharePhone: false, handle: null });
     // A declined request through G2, then an accepted connection through G2 again.
     const first = await requested(lee, kim2);
     ok(await respond(kim, first.id, false));

@@ -51,6 +51,26 @@ const rowsOf = (res: GqlResult) =>
   ownerQuery(`SELECT action, resource_type, subject_client_id FROM audit_events WHERE request_id = $1 ORDER BY id`, [res.body.extensions!.requestId]);
 const inbox = async (m: Member) => ok(await gql(m.auth, INBOX)).myEncouragements.edges.map((e: { node: { message: string } }) => e.node.message).sort();
 
+describe('a block shown as a decline, read past the decline window (session 14)', () => {
+  it('an unblock, or a look by node(id:), records about the blocker alone: the member blocked learns nothing from their report', async () => {
+    // Before: the list recorded such reads about the blocker alone, but node(id:) and the unblock
+    // itself recorded a READ about the member blocked, on days a decline would no longer be read.
+    const world = await groupWith('ANYTIME', 2);
+    const [kim, lee] = world.members;
+    const asked = await requested(kim, lee);
+    ok(await gql(lee.auth, BLOCK, { input: { connectionId: asked.id } }));
+    await ownerQuery(`UPDATE connections SET closed_at = now() - interval '31 days' WHERE id = $1`, [uuidOf(asked.id)]);
+    const look = await gql(lee.auth, BLOCKED_BY_YOU, { id: asked.id });
+    expect(ok(look).node).toEqual({ status: 'DECLINED', blockedByYou: true });
+    const lift = await gql(lee.auth, UNBLOCK, { input: { connectionId: asked.id } });
+    expect(ok(lift).unblockMember.connection).toMatchObject({ status: 'DECLINED', blockedByYou: false });
+    for (const res of [look, lift]) {
+      expect((await rowsOf(res)).filter((r) => r.subject_client_id === kim.client.id)).toEqual([]);
+      expect(await rowsOf(res)).toEqual(expect.arrayContaining([expect.objectContaining({ resource_type: 'Connection', subject_client_id: lee.client.id })]));
+    }
+  });
+});
+
 describe('unblockMember', () => {
   it('lifts the block for the blocker alone: blockedByYou shows it only to them, the closed connection stays closed, and the other member sees nothing change', async () => {
     const { clinic, kim, lee, id } = await pair();

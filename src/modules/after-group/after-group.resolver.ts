@@ -223,7 +223,7 @@ export class ConnectionResolver {
   @FieldResolver(() => ContactCard, {
     nullable: true,
     description:
-      'The other member\'s shared contact details: only while ACCEPTED, both hold ACTIVE CONTACT_SHARING consent, and the group\'s peer-contact policy allows the exchange today (null while it is NEVER, or AFTER_COMPLETION with either still in the group). Each reveal is audited.',
+      'The other member\'s shared contact details: only while ACCEPTED, both hold ACTIVE CONTACT_SHARING consent, and the group\'s peer-contact policy allows the exchange today (null while it is NEVER, or AFTER_COMPLETION with either still in the group). Null too when they share nothing (no email, phone or handle), so an empty card never tells a revoked consent from a choice. Each reveal is audited.',
   })
   contact(@Root() c: Connection, @Ctx() ctx: AuthedContext) {
     return ctx.loaders.of(contactCardLoader).load(c);

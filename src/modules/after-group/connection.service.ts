@@ -59,9 +59,17 @@ export const connectionLoaders = (ctx: RequestContext) => {
   const columns = `x.*, x.created_at::text AS created_key, c.given_name, c.family_name, c.preferred_name`;
   const from = `FROM connections x
       JOIN clients c ON c.id = CASE WHEN x.requester_client_id = $1 THEN x.recipient_client_id ELSE x.requester_client_id END`;
-  const select = `SELECT ${columns} ${from}`;
   const mineOnly = `(x.requester_client_id = $1 OR (x.recipient_client_id = $1 AND NOT x.held_from_recipient))`;
-  /** `kept_by_block`: a row the list shows only because the viewer's block stands (see `page`). */
+  /**
+   * A decline (or a block that shows as one) leaves the decliner's list after 30 days; a block
+   * not while it stands, so the blocker can find it to lift it. Read past that (in the list while
+   * the block stands, by `node(id:)` or an unblock at any time), it is recorded about the viewer
+   * alone: a READ about the member declined or blocked, on days a decline would no longer be read,
+   * would tell them in their access report that they were blocked (and, when the reads stop, or an
+   * unblock reads it, that the block was lifted).
+   */
+  const pastDeclineWindow = `(coalesce(x.blocked_shown_as, x.status) = 'DECLINED' AND x.recipient_client_id = $1 AND x.closed_at < now() - interval '30 days')`;
+  /** `kept_by_block`: a row past the decline window (`pastDeclineWindow`), read about the viewer alone. */
   const shown = (viewer: string, rows: (ConnectionRow & { kept_by_block?: boolean })[]): Connection[] => {
     const seen = rows.map((r) => asSeenBy(viewer, r));
     ctx.audit.recordMany(seen.map((c, i) => (rows[i].kept_by_block ? { ...connectionRead(c), subjectClientId: viewer } : connectionRead(c))));
@@ -70,7 +78,10 @@ export const connectionLoaders = (ctx: RequestContext) => {
   return {
     visibleById: new DataLoader<string, Connection | null>(async (ids) => {
       if (!me) return ids.map(() => null);
-      const rows = await ctx.db.query<ConnectionRow>(`${select} WHERE x.id = ANY($2) AND ${mineOnly}`, [me, [...ids]]);
+      const rows = await ctx.db.query<ConnectionRow & { kept_by_block: boolean }>(
+        `SELECT ${columns}, ${pastDeclineWindow} AS kept_by_block ${from} WHERE x.id = ANY($2) AND ${mineOnly}`,
+        [me, [...ids]],
+      );
       const byId = new Map(shown(me, rows).map((c) => [c.id, c]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
@@ -83,12 +94,7 @@ export const connectionLoaders = (ctx: RequestContext) => {
       const cursor = decodeCursor(after, ['timestamp', 'uuid']);
       if (!me) return pageOf([], first, () => []);
       const q = new SqlParts(me);
-      // A decline (or a block that shows as one) leaves the decliner's list after 30 days; a block
-      // not while it stands, so the blocker can find it to lift it. Shown past that only for the
-      // blocker, it is recorded about them alone: a READ about the member blocked, on days a
-      // decline would no longer be read, would tell them in their access report that they were
-      // blocked (and, when the reads stop, that the block was lifted).
-      const pastDeclineWindow = `(coalesce(x.blocked_shown_as, x.status) = 'DECLINED' AND x.recipient_client_id = $1 AND x.closed_at < now() - interval '30 days')`;
+      // Past the decline window only while the viewer's block stands (`pastDeclineWindow`).
       q.and(`NOT (${pastDeclineWindow} AND NOT ${blockStandsSql('$1', 'x.requester_client_id')})`);
       if (filter.status?.length) q.and(`${STATUS_SHOWN_SQL} = ANY(${q.param(filter.status)}::text[])`);
       if (filter.direction) q.and(filter.direction === ConnectionDirection.SENT ? 'x.requester_client_id = $1' : 'x.recipient_client_id = $1');
@@ -434,8 +440,12 @@ export const contactCardLoader = (ctx: RequestContext) =>
       return connections.map((c) => {
         const r = revealed.includes(c) ? byClient.get(c.otherClientId) : undefined;
         if (!r) return null;
+        const card = { email: r.share_email ? r.email : null, phone: r.share_phone ? r.phone : null, handle: r.handle };
+        // A card showing nothing is no card: an empty one beside a withheld one (null) told the
+        // member that the other had revoked CONTACT_SHARING rather than chosen to share nothing.
+        if (card.email === null && card.phone === null && card.handle === null) return null;
         ctx.audit.record({ action: AuditAction.READ, resourceType: 'ContactDetails', resourceId: c.otherClientId, subjectClientId: c.otherClientId });
-        return { email: r.share_email ? r.email : null, phone: r.share_phone ? r.phone : null, handle: r.handle };
+        return card;
       });
     },
     { cacheKeyFn: (c) => c.id },
