@@ -55,7 +55,7 @@ export class SignSessionNoteInput {
   @SafeText({ max: 200 })
   noteId: string;
 
-  @Field(() => Int, { nullable: true, description: 'The version you read; a newer one → CONFLICT.' })
+  @Field(() => Int, { nullable: true, description: 'The version the clinician reviewed: any other version stored now → CONFLICT (currentVersion). Pass it: left out, the version stored now is signed, which may be one saved meanwhile (another tab, an autosave) and never reviewed.' })
   @IsOptional()
   @IsInt()
   expectedVersion?: number | null;
