@@ -352,7 +352,7 @@ describe('planRoster', () => {
 });
 
 describe('waitlist promotion after every row (session 11)', () => {
-  const waiting = (n: number, minutesAgo: number): ExistingMembership => ({ ...membership(n, S.WAITLISTED), waitlistedAt: new Date(Date.parse('2025-06-15T12:00:00Z') - minutesAgo * 60_000) });
+  const waiting = (n: number, minutesAgo: number): ExistingMembership => ({ ...membership(n, S.WAITLISTED), waitlistOrder: -minutesAgo });
   const open = () => [membership(1, S.ACTIVE), membership(2, S.ACTIVE), waiting(3, 60), waiting(4, 30)];
   const clients = [1, 2, 3, 4].map((n) => client(n));
   const changes = (p: ReturnType<typeof plan>) => p.statusChanges.map((c) => [c.index, c.membershipId, c.from, c.to]).sort();
@@ -380,7 +380,7 @@ describe('waitlist promotion after every row (session 11)', () => {
 
 describe('newcomers and the waitlist (session 11)', () => {
   it('seats a newcomer only beyond those waiting; the waiting member takes the free seat', () => {
-    const open = [membership(1, S.ACTIVE), { ...membership(2, S.WAITLISTED), waitlistedAt: new Date('2025-06-01T00:00:00Z') }];
+    const open = [membership(1, S.ACTIVE), { ...membership(2, S.WAITLISTED), waitlistOrder: 1 }];
     const p = plan({ rows: [row(9)], clients: [client(1), client(2)], open, capacity: 2, promotesWaitlist: true });
     expect(p.enrols.map((e) => [e.index, e.status, e.waitlistedForCapacity])).toEqual([[0, S.WAITLISTED, true]]);
     expect(p.statusChanges.map((c) => [c.membershipId, c.to])).toEqual([['membership-2', S.ACTIVE]]);
@@ -390,7 +390,7 @@ describe('newcomers and the waitlist (session 11)', () => {
   });
 
   it('does not keep a newcomer waiting for a waitlisted member a later row withdraws: the rows\' order does not matter', () => {
-    const open = [membership(1, S.ACTIVE), { ...membership(2, S.WAITLISTED), waitlistedAt: new Date('2025-06-01T00:00:00Z') }];
+    const open = [membership(1, S.ACTIVE), { ...membership(2, S.WAITLISTED), waitlistOrder: 1 }];
     for (const rows of [[row(9), row(2, { status: S.WITHDRAWN })], [row(2, { status: S.WITHDRAWN }), row(9)]]) {
       const p = plan({ rows, clients: [client(1), client(2)], open, capacity: 2, promotesWaitlist: true });
       expect(p.enrols.map((e) => e.status)).toEqual([S.ACTIVE]);
@@ -401,7 +401,7 @@ describe('newcomers and the waitlist (session 11)', () => {
 
 
 describe('seats a sync frees, whatever the rows\' order (session 13)', () => {
-  const waiting = (n: number, minutesAgo: number): ExistingMembership => ({ ...membership(n, S.WAITLISTED), waitlistedAt: new Date(Date.parse('2025-06-15T12:00:00Z') - minutesAgo * 60_000) });
+  const waiting = (n: number, minutesAgo: number): ExistingMembership => ({ ...membership(n, S.WAITLISTED), waitlistOrder: -minutesAgo });
   const changes = (p: ReturnType<typeof plan>) => p.statusChanges.map((c) => [c.membershipId, c.from, c.to]).sort();
   const freed = row(1, { status: S.COMPLETED });
 

@@ -1,3 +1,5 @@
+import type { RequestDb } from '../../db/request-db';
+
 /**
  * Whether facilitator assignment `f` (an alias) is in force today, in the clinic's calendar: not
  * ended, begun (`period_start`), and not past its last day (`period_end`). Access to a group's
@@ -13,6 +15,19 @@ export const facilitatingSql = (f: string, today = 'clinic_today()') => `(${f}.e
  * who facilitated a session asks.
  */
 export const assignedOnSql = (f: string, day: string) => `(${f}.period_start <= ${day} AND (${f}.period_end IS NULL OR ${f}.period_end >= ${day}))`;
+
+/**
+ * Those of `staffIds` assigned to the group on the clinic-calendar day of instant `at`
+ * (`assignedOnSql`): who may be recorded as having run a session, and who may write it up.
+ */
+export async function assignedOnDayOf(db: RequestDb, groupId: string, staffIds: readonly string[], at: Date): Promise<Set<string>> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT DISTINCT f.staff_member_id AS id FROM group_facilitators f JOIN clinics c ON c.id = f.clinic_id
+      WHERE f.group_id = $1 AND f.staff_member_id = ANY($2::uuid[]) AND ${assignedOnSql('f', '($3::timestamptz AT TIME ZONE c.timezone)::date')}`,
+    [groupId, staffIds, at],
+  );
+  return new Set(rows.map((r) => r.id));
+}
 
 /**
  * Whether group `group` has an active lead facilitator other than assignment `except` (SQL

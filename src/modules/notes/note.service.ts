@@ -7,7 +7,7 @@ import type { AuthedContext } from '../../context';
 import { badInput, conflict, DomainError, forbidden, notFound } from '../../errors/domain-error';
 import { ErrorCode } from '../../errors/error-codes';
 import { isUniqueViolation } from '../../db/pg-errors';
-import { assignedOnSql } from '../groups/facilitator-sql';
+import { assignedOnDayOf } from '../groups/facilitator-sql';
 import { groupLoaders } from '../groups/group.loaders';
 import { sessionLoaders } from '../sessions/session.loaders';
 import { SessionStatus } from '../sessions/session.types';
@@ -64,8 +64,8 @@ export async function createSessionNote(ctx: AuthedContext, input: CreateSession
   // An ARCHIVED group is read-only history (its row shared-locked, as session writes take it), and
   // the session's row too: a move (which a note pins) commits before the member is judged seated
   // on its date, or waits for this note.
-  const [groupRow] = await ctx.db.query<{ status: GroupStatus; session_status: SessionStatus; started: boolean }>(
-    `SELECT g.status, s.status AS session_status, s.scheduled_start <= now() AS started
+  const [groupRow] = await ctx.db.query<{ status: GroupStatus; session_status: SessionStatus; started: boolean; scheduled_start: Date }>(
+    `SELECT g.status, s.status AS session_status, s.scheduled_start <= now() AS started, s.scheduled_start
        FROM therapy_groups g, group_sessions s WHERE g.id = $1 AND s.id = $2 FOR SHARE OF g FOR NO KEY UPDATE OF s`,
     [session.groupId, session.id],
   );
@@ -77,16 +77,9 @@ export async function createSessionNote(ctx: AuthedContext, input: CreateSession
   if (groupRow && !groupRow.started) throw conflict('A session is written up once it has started', { reason: 'SESSION_NOT_STARTED' });
   // A clinician writes up meetings of days their assignment covered, in the clinic's calendar (one
   // assigned in March did not run January's); supervisors oversee every group.
-  if (ctx.viewer.role === 'CLINICIAN') {
-    const [assigned] = await ctx.db.query(
-      `SELECT 1 FROM group_facilitators f JOIN clinics c ON c.id = f.clinic_id JOIN group_sessions s ON s.id = $3
-        WHERE f.group_id = $1 AND f.staff_member_id = $2 AND ${assignedOnSql('f', '(s.scheduled_start AT TIME ZONE c.timezone)::date')}`,
-      [session.groupId, ctx.viewer.staffId, session.id],
-    );
-    if (!assigned) {
-      ctx.audit.denied({ resourceType: NOTE, code: 'FORBIDDEN' });
-      throw forbidden('You were not assigned to this group on the session\'s date: its facilitators then, or a supervisor, write it up');
-    }
+  if (ctx.viewer.role === 'CLINICIAN' && groupRow && !(await assignedOnDayOf(ctx.db, session.groupId, [ctx.viewer.staffId], groupRow.scheduled_start)).has(ctx.viewer.staffId)) {
+    ctx.audit.denied({ resourceType: NOTE, code: 'FORBIDDEN' });
+    throw forbidden('You were not assigned to this group on the session\'s date: its facilitators then, or a supervisor, write it up');
   }
   let membershipId: string | null = null;
   let clientId: string | null = null;

@@ -10,7 +10,7 @@ import { badInput, conflict, forbidden, notFound } from '../../errors/domain-err
 import { groupLoaders, VisibleGroup } from '../groups/group.loaders';
 import { GroupStatus } from '../groups/group.enums';
 import { groupConcludedHooks } from '../groups/group.service';
-import { assignedOnSql } from '../groups/facilitator-sql';
+import { assignedOnDayOf } from '../groups/facilitator-sql';
 import { CancelSessionInput, RecordAttendanceInput, ScheduleSessionsInput, UpdateSessionInput } from './session.inputs';
 import { SESSION_COLUMNS, sessionFromRow, sessionLoaders } from './session.loaders';
 import { canManageSessions } from './session.policy';
@@ -196,12 +196,7 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
   if (judged) {
     // Assigned to the group on the session's date, in the clinic's calendar: not someone whose
     // assignment had ended or not yet begun (a clinical record of who ran the meeting).
-    const assigned = await ctx.db.query<{ id: string }>(
-      `SELECT DISTINCT f.staff_member_id AS id FROM group_facilitators f JOIN clinics c ON c.id = f.clinic_id
-        WHERE f.group_id = $1 AND f.staff_member_id = ANY($2::uuid[]) AND ${assignedOnSql('f', '($3::timestamptz AT TIME ZONE c.timezone)::date')}`,
-      [session.groupId, judged.filter((id) => id !== ''), start],
-    );
-    const allowed = new Set(assigned.map((f) => f.id));
+    const allowed = await assignedOnDayOf(ctx.db, session.groupId, judged.filter((id) => id !== ''), start);
     if (judged.some((id) => !allowed.has(id))) {
       throw badInput('facilitatorsPresent must be facilitators of the group on the session\'s date', { field: 'facilitatorsPresent' });
     }

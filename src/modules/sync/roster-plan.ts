@@ -27,20 +27,16 @@ export interface ExistingMembership {
   id: string;
   clientId: string;
   status: MembershipStatus;
-  /** Waitlist order (earliest first) for WAITLISTED memberships. */
-  waitlistedAt?: Date | null;
   /**
-   * The same order as PostgreSQL keeps it (`waitlisted_at, id`), where the stored rows give it: a
-   * JavaScript Date keeps milliseconds only, and one sync waitlists its rows microseconds apart.
+   * Waitlist order (earliest first) for WAITLISTED memberships, as PostgreSQL keeps it
+   * (`waitlisted_at, id`): a JavaScript Date keeps milliseconds only, and one sync waitlists its
+   * rows microseconds apart.
    */
   waitlistOrder?: number;
 }
 
-/** Earliest on the waitlist first: by the stored order when both have it, else by time, then id. */
-const byWaitlist = (a: ExistingMembership, b: ExistingMembership) =>
-  a.waitlistOrder !== undefined && b.waitlistOrder !== undefined
-    ? a.waitlistOrder - b.waitlistOrder
-    : (a.waitlistedAt?.getTime() ?? 0) - (b.waitlistedAt?.getTime() ?? 0) || (a.id < b.id ? -1 : 1);
+/** Earliest on the waitlist first. */
+const byWaitlist = (a: ExistingMembership, b: ExistingMembership) => (a.waitlistOrder ?? 0) - (b.waitlistOrder ?? 0) || (a.id < b.id ? -1 : 1);
 
 export interface RowError {
   index: number;

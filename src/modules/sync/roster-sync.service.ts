@@ -96,8 +96,8 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
         ORDER BY c.id FOR NO KEY UPDATE OF c`,
       [refs.map((r) => r.system), refs.map((r) => r.value)],
     ),
-    ctx.db.query<{ id: string; client_id: string; status: MembershipStatus; waitlisted_at: Date | null; waitlist_order: number }>(
-      `SELECT id, client_id, status, waitlisted_at, row_number() OVER (ORDER BY waitlisted_at, id)::int AS waitlist_order
+    ctx.db.query<{ id: string; client_id: string; status: MembershipStatus; waitlist_order: number }>(
+      `SELECT id, client_id, status, row_number() OVER (ORDER BY waitlisted_at, id)::int AS waitlist_order
          FROM memberships WHERE group_id = $1 AND status NOT IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')`,
       [groupId],
     ),
@@ -114,7 +114,7 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
   const clientsByKey = new Map<string, ExistingClient>(
     clients.map((c) => [keyOf({ system: c.system, value: c.value }), { id: c.id, givenName: c.given_name, familyName: c.family_name, preferredName: c.preferred_name, email: c.email, phone: c.phone, dateOfBirth: c.date_of_birth }]),
   );
-  const openByClient = new Map<string, ExistingMembership>(open.map((m) => [m.client_id, { id: m.id, clientId: m.client_id, status: m.status, waitlistedAt: m.waitlisted_at, waitlistOrder: m.waitlist_order }]));
+  const openByClient = new Map<string, ExistingMembership>(open.map((m) => [m.client_id, { id: m.id, clientId: m.client_id, status: m.status, waitlistOrder: m.waitlist_order }]));
   const plan = planRoster({
     rows: input.members,
     mode: input.mode,
