@@ -139,6 +139,65 @@ describe('syncing a new roster', () => {
   });
 });
 
+describe('the ids of what a sync wrote (session 15)', () => {
+  const IDS = `mutation($input: SyncRosterInput!) { syncRoster(input: $input) { applied
+    clientsCreated { index externalId clientId } clientsUpdated { index externalId clientId }
+    membershipsEnrolled { index externalId membershipId to } } }`;
+  const run = (auth: string, groupGid: string, members: unknown[], options: Record<string, unknown> = {}) =>
+    gql(auth, IDS, { input: { group: { id: groupGid }, members, ...options } });
+
+  it('are in the answer once applied, for new and matched clients and new memberships; a dry run names none, and a retry answers the same ids', async () => {
+    const w = await syncWorld();
+    const matched = ok(await gql(w.writer.auth, CREATE_CLIENT, { input: { givenName: 'Given1', familyName: 'Family1', externalIds: [extId(1)] } })).createClient.client;
+    const rows = [rosterRow(1, { email: 'one@example.org' }), rosterRow(2), rosterRow(3)];
+    const before = await neighbours(w);
+
+    const dry = ok(await run(w.writer.auth, w.group.gid, rows, { dryRun: true })).syncRoster;
+    expect(dry).toEqual({
+      applied: false,
+      clientsCreated: [{ index: 1, externalId: extKey(2), clientId: null }, { index: 2, externalId: extKey(3), clientId: null }],
+      // A matched client exists already: even a dry run may name it.
+      clientsUpdated: [{ index: 0, externalId: extKey(1), clientId: matched.id }],
+      membershipsEnrolled: [1, 2, 3].map((n, index) => ({ index, externalId: extKey(n), membershipId: null, to: 'ACTIVE' })),
+    });
+
+    const applied = ok(await run(w.writer.auth, w.group.gid, rows, { idempotencyKey: 'ids-1' })).syncRoster;
+    const roster = await rosterOf(w.group.id);
+    const stored = new Map(roster.map((r) => [r.value, r]));
+    const clientOfRow = async (n: number) => toGlobalId('Client', (await clientOf(w.clinic.id, value(n))).id);
+    expect(applied).toEqual({
+      applied: true,
+      clientsCreated: [{ index: 1, externalId: extKey(2), clientId: await clientOfRow(2) }, { index: 2, externalId: extKey(3), clientId: await clientOfRow(3) }],
+      clientsUpdated: [{ index: 0, externalId: extKey(1), clientId: matched.id }],
+      membershipsEnrolled: [1, 2, 3].map((n, index) => ({ index, externalId: extKey(n), membershipId: toGlobalId('Membership', stored.get(value(n))!.membership_id), to: 'ACTIVE' })),
+    });
+    // The ids address the records the integration may read.
+    const client = ok(await gql(w.writer.auth, `query($id: ID!) { client(id: $id) { id givenName } }`, { id: applied.clientsCreated[0].clientId })).client;
+    expect(client).toEqual({ id: applied.clientsCreated[0].clientId, givenName: 'Given2' });
+
+    const retry = ok(await run(w.writer.auth, w.group.gid, rows, { idempotencyKey: 'ids-1' })).syncRoster;
+    expect(retry).toEqual(applied);
+    expect(await rosterOf(w.group.id)).toEqual(roster);
+    expect(await neighbours(w)).toEqual(before);
+  });
+
+  it('are null when a row error against the stored roster keeps the sync from applying, and nothing is written', async () => {
+    const w = await syncWorld();
+    await synced(syncRoster(w.writer.auth, w.group, [rosterRow(1)]));
+    const before = await fullState(w.clinic.id);
+    // Row 0 asks a step its membership cannot make; row 1 alone would create a client and enrol it.
+    const p = ok(await run(w.writer.auth, w.group.gid, [rosterRow(1, { status: 'REFERRED' }), rosterRow(2)])).syncRoster;
+    expect(p).toEqual({
+      applied: false,
+      clientsCreated: [{ index: 1, externalId: extKey(2), clientId: null }],
+      clientsUpdated: [],
+      membershipsEnrolled: [{ index: 1, externalId: extKey(2), membershipId: null, to: 'ACTIVE' }],
+    });
+    const after = await fullState(w.clinic.id);
+    expect({ ...after, counts: { ...after.counts, sync_runs: 0 } }).toEqual({ ...before, counts: { ...before.counts, sync_runs: 0 } });
+  });
+});
+
 describe('who may sync which group', () => {
   it('answers NOT_FOUND for an unknown group, another clinic\'s group or a non-group id, storing nothing', async () => {
     const w = await syncWorld();

@@ -148,8 +148,10 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
     );
   }
   const apply = !input.dryRun && plan.errors.length === 0;
-  const created = apply ? await applyPlan(ctx, groupId, plan) : [];
-  const payload = toPayload(input, plan, apply, requiresConfirmation);
+  // Ids are drawn before writing, so the answer can give the integrator the records it created.
+  const ids: NewIds = apply ? { clients: new Map(plan.creates.map((c) => [c.key, randomUUID()])), enrolments: plan.enrols.map(() => randomUUID()) } : null;
+  const created = ids ? await applyPlan(ctx, groupId, plan, ids) : [];
+  const payload = toPayload(input, plan, ids, requiresConfirmation);
   await recordRun(ctx, groupId, input, payload);
   await ctx.db.query(`SELECT set_config('lock_timeout', $1, true)`, [before]);
   // A retry's answer names the clients and memberships this run created (their external ids, the
@@ -157,11 +159,13 @@ async function runSync(ctx: AuthedContext, input: SyncRosterInput): Promise<Sync
   return { payload, reads: [...reads, ...created.map((c) => ({ ...c, action: AuditAction.READ }))] };
 }
 
+/** The ids an applied sync gives what it creates: each new client (by row key) and each enrolment (in plan order); null when nothing is written. */
+type NewIds = { clients: Map<string, string>; enrolments: string[] } | null;
+
 /** Writes the plan; returns the audit entries of the records it created. */
-async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan): Promise<AuditEntry[]> {
+async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan, { clients: newIds, enrolments: ids }: NonNullable<NewIds>): Promise<AuditEntry[]> {
   const clinicId = ctx.db.clinicId;
   const actor = actorOf(ctx.viewer);
-  const newIds = new Map(plan.creates.map((c) => [c.key, randomUUID()]));
   const audit: { action: AuditAction; type: string; id: string; subject: string }[] = [];
 
   if (plan.creates.length) {
@@ -223,7 +227,6 @@ async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan):
     }
   }
   if (plan.enrols.length) {
-    const ids = plan.enrols.map(() => randomUUID());
     const clientIds = plan.enrols.map((e) => e.clientId ?? newIds.get(e.key)!);
     await ctx.db.query(
       `INSERT INTO memberships (id, clinic_id, group_id, client_id, status, status_reason, period_start, waitlisted_at)
@@ -258,14 +261,19 @@ async function applyPlan(ctx: AuthedContext, groupId: string, plan: RosterPlan):
   return entries.filter((e) => e.action === AuditAction.CREATE);
 }
 
-function toPayload(input: SyncRosterInput, plan: RosterPlan, applied: boolean, requiresConfirmation: boolean): SyncRosterPayload {
+function toPayload(input: SyncRosterInput, plan: RosterPlan, ids: NewIds, requiresConfirmation: boolean): SyncRosterPayload {
+  const newClientId = (key: string) => (ids ? toGlobalId('Client', ids.clients.get(key)!) : null);
   return {
-    applied,
+    applied: ids !== null,
     dryRun: input.dryRun,
     mode: input.mode,
-    clientsCreated: plan.creates.map((c) => ({ index: c.index, externalId: displayKey(c.key), fields: Object.keys(c.fields).filter((k) => c.fields[k as keyof typeof c.fields] !== null) })),
-    clientsUpdated: plan.updates.map((u) => ({ index: u.index, externalId: displayKey(u.key), fields: u.changed })),
-    membershipsEnrolled: plan.enrols.map((e) => ({ index: e.index, externalId: displayKey(e.key), membershipId: null, from: null, to: e.status })),
+    clientsCreated: plan.creates.map((c) => ({
+      index: c.index, externalId: displayKey(c.key), clientId: newClientId(c.key), fields: Object.keys(c.fields).filter((k) => c.fields[k as keyof typeof c.fields] !== null),
+    })),
+    clientsUpdated: plan.updates.map((u) => ({ index: u.index, externalId: displayKey(u.key), clientId: toGlobalId('Client', u.clientId), fields: u.changed })),
+    membershipsEnrolled: plan.enrols.map((e, i) => ({
+      index: e.index, externalId: displayKey(e.key), membershipId: ids ? toGlobalId('Membership', ids.enrolments[i]) : null, from: null, to: e.status,
+    })),
     statusChanges: plan.statusChanges.map((s) => ({ index: s.index, externalId: s.key ? displayKey(s.key) : null, membershipId: toGlobalId('Membership', s.membershipId), from: s.from, to: s.to })),
     membershipsEnded: plan.ends.map((e) => ({ index: null, externalId: null, membershipId: toGlobalId('Membership', e.membershipId), from: e.from, to: MembershipStatus.WITHDRAWN })),
     unchangedCount: plan.unchanged,

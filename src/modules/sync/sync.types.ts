@@ -96,6 +96,12 @@ export class SyncClientChange {
   @Field({ description: 'The row\'s external identifier, `system|value`.' })
   externalId: string;
 
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The client\'s id: for an update, the stored client the row matched; for a new client, the one created, once the sync is applied (null in a dry run or when row errors kept it from applying).',
+  })
+  clientId: string | null;
+
   @Field(() => [String], { description: 'Fields that change (all, for a new client).' })
   fields: string[];
 }
@@ -108,7 +114,7 @@ export class SyncMembershipChange {
   @Field(() => String, { nullable: true, description: 'The row\'s external identifier, when the change comes from a row.' })
   externalId: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'The existing membership changed or ended (null for new enrolments).' })
+  @Field(() => ID, { nullable: true, description: 'The membership: the existing one changed or ended, or for an enrolment the one created, once the sync is applied (null in a dry run or when row errors kept it from applying).' })
   membershipId: string | null;
 
   @Field(() => MembershipStatus, { nullable: true, description: 'Status before (null for enrolments).' })
