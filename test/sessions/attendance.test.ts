@@ -15,6 +15,7 @@ import {
   recordAttendance,
   schedule,
   SESSION_ATTENDANCE,
+  UPDATE_SESSION,
   sessionRow,
   sessionState,
   sessionWorld,
@@ -345,5 +346,93 @@ describe('the session view runs a constant number of SQL statements', () => {
     console.log(`groupSession view as the facilitator: ${five} SQL statements with 5 members, ${fifteen} with 15`);
     expect(typeof five).toBe('number');
     expect(fifteen).toBe(five);
+  });
+});
+
+describe('the attendance record a clinician keeps (session 15)', () => {
+  const ASSIGN = `mutation($input: AssignFacilitatorInput!) { assignFacilitator(input: $input) { facilitator { id } } }`;
+
+  it('is kept for sessions on days their assignment covered: one assigned today neither records nor overwrites an earlier meeting\'s attendance, nor marks it; a supervisor may', async () => {
+    // Before: anyone facilitating the group today could replace the lead's record of a meeting from before they joined.
+    const world = await sessionWorld({ members: 2, firstStart: minutesFromNow(-60 * 24 * 10) });
+    const [kim, lee] = world.members;
+    await recordAttendance(world.lead.auth, world.session, [{ membershipId: kim.gid, status: 'PRESENT' }]);
+    const joined = await world.clinic.addStaff('CLINICIAN', 'Joined Today');
+    ok(await gql(world.clinic.admin.auth, ASSIGN, { input: { groupId: world.group.gid, staffMemberId: joined.gid, role: 'CO' } }));
+
+    const overwrite = { sessionId: world.session.gid, records: [{ membershipId: kim.gid, status: 'NO_SHOW' }] };
+    const refused = await expectRefused('FORBIDDEN', [world.clinic.id, neighbour.clinic.id], () => gql(joined.auth, RECORD_ATTENDANCE, { input: overwrite }));
+    expect(refused.errors![0].message).toMatch(/not assigned to this group on the session's date/);
+    await expectRefused('FORBIDDEN', [world.clinic.id, neighbour.clinic.id], () =>
+      gql(joined.auth, UPDATE_SESSION, { input: { sessionId: world.session.gid, durationMinutes: 60 } }),
+    );
+    expect((await attendanceRowsOf(world.session.id)).map((r) => [r.membership_id, r.status, r.recorded_by_id])).toEqual([[kim.id, 'PRESENT', world.lead.id]]);
+    const denied = await ownerQuery(`SELECT action, code, actor_id FROM audit_events WHERE resource_id = $1 AND action = 'DENIED'`, [world.session.id]);
+    expect(denied).toEqual([
+      { action: 'DENIED', code: 'FORBIDDEN', actor_id: joined.id },
+      { action: 'DENIED', code: 'FORBIDDEN', actor_id: joined.id },
+    ]);
+
+    // The sessions they will run are theirs to keep; a supervisor oversees the earlier one.
+    const [upcoming] = await schedule(joined.auth, world.group, { firstStart: minutesFromNow(60 * 24 * 3) });
+    ok(await gql(joined.auth, UPDATE_SESSION, { input: { sessionId: upcoming.gid, topic: 'Planning' } }));
+    await recordAttendance(world.clinic.supervisor.auth, world.session, [{ membershipId: lee.gid, status: 'LATE', joinedAt: at(world.session.scheduledStart, 30) }]);
+    expect((await attendanceRowsOf(world.session.id)).map((r) => r.status).sort()).toEqual(['LATE', 'PRESENT']);
+  });
+
+  it('counts a late arrival from joining to the end and an early leaver from the start; an absence carries no times (BAD_USER_INPUT, nothing stored)', async () => {
+    const world = await sessionWorld({ members: 3 });
+    const [kim, lee, max] = world.members;
+    const start = world.session.scheduledStart;
+    // Before: a LATE with joinedAt alone counted the whole session, a NO_SHOW with times counted them.
+    for (const [i, record] of [
+      { membershipId: max.gid, status: 'NO_SHOW', joinedAt: start, leftAt: at(start, 90) },
+      { membershipId: max.gid, status: 'ABSENT_EXCUSED', leftAt: at(start, 90) },
+    ].entries()) {
+      const refused = await expectRefused('BAD_USER_INPUT', [world.clinic.id, neighbour.clinic.id], () =>
+        gql(world.lead.auth, RECORD_ATTENDANCE, { input: { sessionId: world.session.gid, records: [{ membershipId: kim.gid, status: 'PRESENT' }, record] } }),
+      );
+      expect(refused.errors![0].extensions).toMatchObject({ field: i === 0 ? 'records.1.joinedAt' : 'records.1.leftAt', index: 1 });
+    }
+
+    const payload = await recordAttendance(world.lead.auth, world.session, [
+      { membershipId: kim.gid, status: 'LATE', joinedAt: at(start, 40) },
+      { membershipId: lee.gid, status: 'LEFT_EARLY', leftAt: at(start, 25) },
+      { membershipId: max.gid, status: 'NO_SHOW' },
+    ]);
+    const minutes = Object.fromEntries(payload.attendance.map((x: any) => [x.membership.id, x.minutes]));
+    expect(minutes).toEqual({ [kim.gid]: 50, [lee.gid]: 25, [max.gid]: 0 });
+    expect(Object.fromEntries((await attendanceRowsOf(world.session.id)).map((r) => [r.membership_id, r.minutes]))).toEqual({ [kim.id]: 50, [lee.id]: 25, [max.id]: 0 });
+  });
+
+  it('follows a change of the session\'s length: minutes counted to its end are worked out again, audited, and other sessions are untouched', async () => {
+    const world = await sessionWorld({ members: 4 });
+    const [kim, lee, max, ned] = world.members;
+    const start = world.session.scheduledStart;
+    const [other] = await schedule(world.lead.auth, world.group, { firstStart: minutesFromNow(-60 * 24 * 2) });
+    await recordAttendance(world.lead.auth, other, [{ membershipId: kim.gid, status: 'PRESENT' }]);
+    await recordAttendance(world.lead.auth, world.session, [
+      { membershipId: kim.gid, status: 'PRESENT' },
+      { membershipId: lee.gid, status: 'LATE', joinedAt: at(start, 40) },
+      { membershipId: max.gid, status: 'LEFT_EARLY', joinedAt: start, leftAt: at(start, 30) },
+      { membershipId: ned.gid, status: 'ABSENT' },
+    ]);
+    const otherBefore = await attendanceRowsOf(other.id);
+    const neighbourBefore = await sessionState(neighbour.clinic.id);
+
+    // Before: the session became 60 minutes long and kept members attending it for 90.
+    ok(await gql(world.lead.auth, UPDATE_SESSION, { input: { sessionId: world.session.gid, durationMinutes: 60 } }));
+
+    const rows = await attendanceRowsOf(world.session.id);
+    expect(Object.fromEntries(rows.map((r) => [r.membership_id, r.minutes]))).toEqual({ [kim.id]: 60, [lee.id]: 20, [max.id]: 30, [ned.id]: 0 });
+    expect(rows.every((r) => r.recorded_by_id === world.lead.id)).toBe(true);
+    const updates = await ownerQuery(
+      `SELECT resource_id, subject_client_id FROM audit_events WHERE resource_type = 'Attendance' AND action = 'UPDATE' AND resource_id = ANY($1) ORDER BY resource_id`,
+      [rows.map((r) => r.id)],
+    );
+    const changed = rows.filter((r) => r.membership_id === kim.id || r.membership_id === lee.id);
+    expect(updates).toEqual(changed.map((r) => ({ resource_id: r.id, subject_client_id: r.client_id })).sort((a, b) => a.resource_id.localeCompare(b.resource_id)));
+    expect(await attendanceRowsOf(other.id)).toEqual(otherBefore);
+    expect(await sessionState(neighbour.clinic.id)).toEqual(neighbourBefore);
   });
 });

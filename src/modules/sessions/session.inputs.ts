@@ -104,11 +104,11 @@ export class AttendanceRecordInput {
   @Field(() => AttendanceStatus, { description: 'How they attended.' })
   status: AttendanceStatus;
 
-  @Field(() => Date, { nullable: true, description: 'When they joined.' })
+  @Field(() => Date, { nullable: true, description: 'When they joined (a LATE arrival); left out, the session\'s start. Attended statuses only: an absence takes no times.' })
   @IsOptional()
   joinedAt?: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'When they left; not before joinedAt.' })
+  @Field(() => Date, { nullable: true, description: 'When they left (an early leaver); not before joinedAt; left out, the session\'s end. Attended statuses only.' })
   @IsOptional()
   leftAt?: Date | null;
 }

@@ -63,6 +63,29 @@ async function managedSession(ctx: AuthedContext, globalId: string): Promise<Gro
   return session;
 }
 
+/**
+ * A clinician keeps the record of meetings held on days their assignment covered, in the clinic's
+ * calendar, as they write them up (one assigned in March did not run January's): attendance, and
+ * a started session's status and length. Supervisors and admins oversee every group.
+ */
+async function refuseUnassignedClinician(ctx: AuthedContext, session: GroupSession, start: Date): Promise<void> {
+  const viewer = ctx.viewer;
+  if (viewer.kind !== 'STAFF' || viewer.role !== 'CLINICIAN') return;
+  if ((await assignedOnDayOf(ctx.db, session.groupId, [viewer.staffId], start)).has(viewer.staffId)) return;
+  throw await refusedWrite(ctx, SESSION, session.id, forbidden('You were not assigned to this group on the session\'s date: its facilitators then, a supervisor or an admin keep its record'));
+}
+
+/**
+ * Minutes attended, from a record's status and times and its session's bounds (SQL expressions):
+ * none for an absence; otherwise from when they joined (or the start) to when they left (or the
+ * end), at most a day. Stored with the record, and worked out again when the session's length
+ * changes. `$attended` is the parameter holding ATTENDED.
+ */
+const minutesSql = (status: string, joined: string, left: string, start: string, end: string, attended: string) =>
+  `CASE WHEN ${status} = ANY(${attended}::text[])
+        THEN LEAST(${MAX_ATTENDED_MINUTES}, GREATEST(0, round(extract(epoch FROM COALESCE(${left}, ${end}) - COALESCE(${joined}, ${start})) / 60)))::int
+        ELSE 0 END`;
+
 /** A session as it stands under its row lock, with what its writes are judged by. */
 interface LockedSession {
   status: SessionStatus;
@@ -175,6 +198,7 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
   const minutes = input.durationMinutes ?? locked.durationMinutes;
   const status = input.status ?? locked.status;
   const moved = start.getTime() !== locked.scheduledStart.getTime();
+  if (locked.scheduledStart <= locked.now) await refuseUnassignedClinician(ctx, session, locked.scheduledStart);
   refuseBeyondYear9999(start.getTime(), minutes, input.scheduledStart ? 'scheduledStart' : 'durationMinutes');
   // Attendance was judged against the session's date (who was seated then): it stays where it was held.
   if (moved && locked.hasAttendance) throw conflict('Attendance is recorded for this session: it cannot be moved', { reason: 'ATTENDANCE_RECORDED' });
@@ -208,6 +232,19 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
       WHERE id = $1`,
     [session.id, start, minutes, input.topic !== undefined, input.topic ?? null, status, facilitators],
   );
+  // Minutes counted to the session's end follow its new length (a session cut short by half an
+  // hour does not keep members attending past it).
+  if (minutes !== locked.durationMinutes && locked.hasAttendance) {
+    const changed = await ctx.db.query<{ id: string; client_id: string }>(
+      `UPDATE attendance a SET minutes = x.minutes
+         FROM (SELECT a2.id, ${minutesSql('a2.status', 'a2.joined_at', 'a2.left_at', 's.scheduled_start', 's.scheduled_end', '$2')} AS minutes
+                 FROM attendance a2 JOIN group_sessions s ON s.id = a2.session_id WHERE a2.session_id = $1) x
+        WHERE a.id = x.id AND a.minutes IS DISTINCT FROM x.minutes
+        RETURNING a.id, a.client_id`,
+      [session.id, ATTENDED],
+    );
+    ctx.audit.recordMany(changed.map((r) => ({ action: AuditAction.UPDATE, resourceType: 'Attendance', resourceId: r.id, subjectClientId: r.client_id })));
+  }
   await attachExternalIds(ctx, SESSION, session.id, input.externalIds, { existing: true });
   ctx.audit.record({ action: AuditAction.UPDATE, resourceType: SESSION, resourceId: session.id });
   return reloadedAfterWrite(ctx, session);
@@ -270,6 +307,7 @@ export async function recordAttendance(ctx: AuthedContext, input: RecordAttendan
   const locked = await lockSessionForWrite(ctx, session);
   const status = locked.status;
   if (status === SessionStatus.CANCELLED) throw conflict('Attendance is not recorded for a cancelled session', { status });
+  await refuseUnassignedClinician(ctx, session, locked.scheduledStart);
   // Nobody has attended a session that has not begun (an absence may be excused ahead of it).
   if (locked.scheduledStart > locked.now && input.records.some((r) => ATTENDED.includes(r.status))) {
     throw conflict('Members attend a session once it has started: record absences only, until then', { reason: 'SESSION_NOT_STARTED' });
@@ -280,6 +318,9 @@ export async function recordAttendance(ctx: AuthedContext, input: RecordAttendan
   if (new Set(named).size !== named.length) throw badInput('A membership is listed twice', { field: 'records' });
   input.records.forEach((r, i) => {
     if (r.joinedAt && r.leftAt && r.leftAt < r.joinedAt) throw badInput(`records[${i}]: leftAt is before joinedAt`, { field: `records.${i}.leftAt`, index: i });
+    // An absent member neither joined nor left.
+    const time = r.joinedAt ? 'joinedAt' : r.leftAt ? 'leftAt' : null;
+    if (time && !ATTENDED.includes(r.status)) throw badInput(`records[${i}]: a ${r.status} record has no ${time}`, { field: `records.${i}.${time}`, index: i });
   });
   const eligible = await ctx.db.query<{ id: string; client_id: string; recorded_under_other: boolean }>(
     `SELECT m.id, m.client_id,
@@ -313,23 +354,20 @@ export async function recordAttendance(ctx: AuthedContext, input: RecordAttendan
       indexes: twice.map((t) => t.index),
     });
   }
-  const minutesOf = (r: (typeof input.records)[number]) => {
-    // Capped here, not only in SQL: a span of centuries does not fit the int[] it travels in.
-    if (r.joinedAt && r.leftAt) return Math.min(Math.round((r.leftAt.getTime() - r.joinedAt.getTime()) / 60000), MAX_ATTENDED_MINUTES);
-    return ATTENDED.includes(r.status) ? locked.durationMinutes : 0;
-  };
   const staffId = ctx.viewer.kind === 'STAFF' ? ctx.viewer.staffId : null;
   const rows = await ctx.db.query<{ id: string; membership_id: string; client_id: string; replaced: boolean }>(
     `INSERT INTO attendance (clinic_id, session_id, membership_id, client_id, status, joined_at, left_at, minutes, recorded_by_id)
-     SELECT $1, $2, r.membership_id, r.client_id, r.status, r.joined_at, r.left_at, r.minutes, $3
-       FROM unnest($4::uuid[], $5::uuid[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::int[])
-         AS r(membership_id, client_id, status, joined_at, left_at, minutes)
+     SELECT $1, $2, r.membership_id, r.client_id, r.status, r.joined_at, r.left_at,
+            ${minutesSql('r.status', 'r.joined_at', 'r.left_at', 's.scheduled_start', 's.scheduled_end', '$9')}, $3
+       FROM unnest($4::uuid[], $5::uuid[], $6::text[], $7::timestamptz[], $8::timestamptz[])
+         AS r(membership_id, client_id, status, joined_at, left_at)
+       JOIN group_sessions s ON s.id = $2
      ON CONFLICT (session_id, membership_id) DO UPDATE
         SET status = EXCLUDED.status, joined_at = EXCLUDED.joined_at, left_at = EXCLUDED.left_at,
             minutes = EXCLUDED.minutes, recorded_by_id = EXCLUDED.recorded_by_id, recorded_at = now()
      RETURNING id, membership_id, client_id, (xmax <> 0) AS replaced`,
     [ctx.db.clinicId, session.id, staffId, ids, ids.map((id) => clientOf.get(id)), input.records.map((r) => r.status),
-      input.records.map((r) => r.joinedAt ?? null), input.records.map((r) => r.leftAt ?? null), input.records.map(minutesOf)],
+      input.records.map((r) => r.joinedAt ?? null), input.records.map((r) => r.leftAt ?? null), ATTENDED],
   );
   ctx.audit.recordMany(
     rows.map((r) => ({ action: r.replaced ? AuditAction.UPDATE : AuditAction.CREATE, resourceType: 'Attendance', resourceId: r.id, subjectClientId: r.client_id })),

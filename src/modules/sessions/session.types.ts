@@ -87,7 +87,7 @@ export class Attendance implements Node {
   @Field(() => Date, { nullable: true, description: 'When they left.' })
   leftAt: Date | null;
 
-  @Field(() => Int, { nullable: true, description: 'Minutes attended (from joined/left, else the session length when attended, else 0).' })
+  @Field(() => Int, { nullable: true, description: 'Minutes attended: 0 for an absence; otherwise from joinedAt (or the start) to leftAt (or the end), at most a day. Worked out again when the session\'s length changes, except where both times were given.' })
   minutes: number | null;
 
   @Field({ description: 'When this was (last) recorded.' })
