@@ -102,6 +102,29 @@ describe('GROUP goals', () => {
     expect(await pathsTo(sam.auth, groupGoal, group)).toEqual(NOWHERE);
   });
 
+  it('are not shown to a peer on hold, so the owner\'s access report never names them reading while missing from the roster (session 15)', async () => {
+    // Before: a member on hold kept reading peers' GROUP goals, and each read named them in the
+    // owner's access report, while the owner's roster no longer showed them: their hold, told.
+    const { clinic, group, kim, lee, sam, groupGoal } = await world();
+    expect(await pathsTo(sam.auth, groupGoal, group)).toEqual(EVERYWHERE);
+    ok(await gql(clinic.clinician.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: sam.membershipGid, status: 'ON_HOLD', reason: 'Medical leave' } }));
+    const [{ last }] = await ownerQuery(`SELECT max(id) AS last FROM audit_events`);
+
+    expect(await pathsTo(sam.auth, groupGoal, group)).toEqual(NOWHERE);
+    const readsDuringHold = await ownerQuery(
+      `SELECT action, resource_type FROM audit_events WHERE id > $1 AND actor_id = $2 AND subject_client_id = $3 AND action = 'READ'`,
+      [last, sam.client.id, kim.client.id],
+    );
+    expect(readsDuringHold).toEqual([]);
+    // Sam still sees the group's names (the roster lists Kim), and Kim's partner still sees her goal.
+    const names = ok(await gql(sam.auth, MEMBERS_GOALS, { id: group.gid })).group.members.edges.map((e: any) => e.node);
+    expect(names).toEqual(expect.arrayContaining([expect.objectContaining({ id: kim.membershipGid, goals: [] })]));
+    expect((await pathsTo(lee.auth, groupGoal, group)).byId).toBe(true);
+
+    ok(await gql(clinic.clinician.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: sam.membershipGid, status: 'ACTIVE', reason: 'Back' } }));
+    expect(await pathsTo(sam.auth, groupGoal, group)).toEqual(EVERYWHERE);
+  });
+
   it('disappear from peers on the next request when the owner makes them PRIVATE', async () => {
     const { group, kim, sam, lee, groupGoal } = await world();
     ok(await gql(kim.auth, UPDATE_GOAL, { input: { id: groupGoal.gid, visibility: 'PRIVATE' } }));

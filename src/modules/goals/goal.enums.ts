@@ -83,7 +83,7 @@ registerEnumType(GoalVisibility, {
   valuesConfig: {
     PRIVATE: { description: 'Not peers or accountability partners: the member, the group\'s clinicians and supervisors (and a partner integration the member granted PARTNER_DATA_SHARING).' },
     PARTNERS: { description: 'Also active accountability partners.' },
-    GROUP: { description: 'Also peers in the group, while the member holds GOAL_SHARING consent for it; and active accountability partners.' },
+    GROUP: { description: 'Also peers in the group, while both are ACTIVE members (not on hold) and the member holds GOAL_SHARING consent for it; and active accountability partners.' },
   },
 });
 

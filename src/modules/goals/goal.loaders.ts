@@ -169,7 +169,7 @@ export const SELECT_GOALS = `SELECT ${GOAL_COLUMNS} FROM goals g JOIN clients c 
  * Goals (alias `g`) the goal rule shows the member `client` (a SQL uuid expression): the rule of
  * `goalAudience` for members, in SQL, from the same parts the loaders judge with — their own;
  * others' neither PRIVATE nor PROPOSED/CANCELLED, and then an active partner's, or a GROUP goal
- * of an ACTIVE member who holds GOAL_SHARING for a group where the viewer sees peers
+ * of an ACTIVE member who holds GOAL_SHARING for a group where the viewer, ACTIVE too, sees peers
  * (`memberSeesPeers`: an open membership, the current agreement accepted, GROUP_AGREEMENT held).
  * Lists choose their page among these, so a member's page is exact: never padded or emptied by
  * goals the rule hides, `hasNextPage` counts only goals they would see, and paging never stalls.
@@ -180,7 +180,7 @@ export const SELECT_GOALS = `SELECT ${GOAL_COLUMNS} FROM goals g JOIN clients c 
 const SHOWN_TO_OTHERS_SQL = sqlList(SHOWN_TO_OTHERS);
 
 export const mayShowMemberSql = (client: string) => {
-  const peerGroups = `SELECT own.group_id FROM memberships own WHERE own.client_id = ${client} AND ${seesPeersSql('own')}`;
+  const peerGroups = `SELECT own.group_id FROM memberships own WHERE own.client_id = ${client} AND own.status = '${MembershipStatus.ACTIVE}' AND ${seesPeersSql('own')}`;
   return `(g.client_id = ${client} OR (g.visibility <> '${GoalVisibility.PRIVATE}' AND g.lifecycle_status IN (${SHOWN_TO_OTHERS_SQL}) AND (
       (g.membership_id IN (SELECT other FROM (${partnershipsOfClients(`m.client_id = ${client}`)}) partners WHERE partners.status = 'ACTIVE')
           AND EXISTS (SELECT 1 FROM memberships owner WHERE owner.id = g.membership_id AND owner.status <> '${MembershipStatus.ON_HOLD}'))

@@ -30,7 +30,7 @@ export const SHOWN_TO_OTHERS: readonly GoalLifecycleStatus[] = [GoalLifecycleSta
  * Who the viewer is to a goal, or null when they may not see it:
  * the member (OWNER); supervisors and the group's clinicians (CLINICAL; admins never);
  * an active partner, for PARTNERS or GROUP goals while the owner is not on hold (PARTNER); a peer who sees the group, for GROUP
- * goals while the owner holds GOAL_SHARING consent (PEER); an integration with `goals:read`
+ * goals while both are ACTIVE and the owner holds GOAL_SHARING consent (PEER); an integration with `goals:read`
  * under the owner's PARTNER_DATA_SHARING consent (INTEGRATION). Peers and partners never see
  * proposed or cancelled goals.
  */
@@ -46,8 +46,14 @@ export function goalAudience(viewer: Viewer, goal: GoalFacts, facts: GoalRuleFac
       // A hold withdraws the member's own data from the room, partners included: holds are often
       // clinical, and the partnership resumes its view when the member is back.
       if (facts.partnerMembershipIds.has(goal.membershipId)) return goal.ownerMembershipStatus === 'ON_HOLD' ? null : 'PARTNER';
-      // Peers see each other only while both are ACTIVE members (DESIGN §4).
-      if (goal.visibility === GoalVisibility.GROUP && goal.ownerMembershipStatus === 'ACTIVE' && facts.seesPeersIn(goal.groupId) && facts.ownerSharesGoals) {
+      // Peers see each other's goals only while both are ACTIVE members (DESIGN §4). A member on hold
+      // keeps the group's names, not its goals: each read is recorded about the goal's owner, and
+      // would name the reader in the owner's access report as someone still in the group but
+      // missing from the roster, that is, on hold.
+      if (
+        goal.visibility === GoalVisibility.GROUP && goal.ownerMembershipStatus === 'ACTIVE' && facts.viewer.ownMemberships.get(goal.groupId)?.status === 'ACTIVE'
+        && facts.seesPeersIn(goal.groupId) && facts.ownerSharesGoals
+      ) {
         return 'PEER';
       }
       return null;

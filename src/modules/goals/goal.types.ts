@@ -22,7 +22,7 @@ export type GoalAudience = 'OWNER' | 'CLINICAL' | 'PARTNER' | 'PEER' | 'INTEGRAT
   simpleResolvers: true,
   implements: Node,
   description:
-    'A member\'s goal within a membership (aligned with FHIR Goal). Visible to the member, the group\'s clinicians and supervisors, partners (PARTNERS or GROUP visibility), peers (GROUP visibility under the member\'s GOAL_SHARING consent) and integrations under PARTNER_DATA_SHARING.',
+    'A member\'s goal within a membership (aligned with FHIR Goal). Visible to the member, the group\'s clinicians and supervisors, partners (PARTNERS or GROUP visibility), peers (GROUP visibility under the member\'s GOAL_SHARING consent, while both are ACTIVE) and integrations under PARTNER_DATA_SHARING.',
 })
 export class Goal implements Node {
   id: string;
