@@ -292,4 +292,44 @@ describe('tenancy in the database (row-level security, the second wall)', () => 
     const unprotected = tables.filter((t) => !t.enabled || !t.forced || t.policies === 0);
     expect(unprotected).toEqual([]);
   });
+
+  it('ties every reference to a client or a staff member to the row\'s own clinic with a foreign key (session 15)', async () => {
+    // Every uuid column naming a client or a staff member, and whether a foreign key covers it
+    // together with clinic_id.
+    const columns = await ownerQuery<{ table: string; column: string; keyed: boolean }>(
+      `SELECT c.table_name AS table, c.column_name AS column,
+              EXISTS (SELECT 1 FROM pg_constraint k
+                       WHERE k.contype = 'f' AND k.conrelid = (quote_ident(c.table_name))::regclass AND k.convalidated
+                         AND k.confrelid IN ('clients'::regclass, 'staff_members'::regclass)
+                         AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a
+                               WHERE a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey)) = ARRAY(SELECT unnest(ARRAY['clinic_id', c.column_name::text]) ORDER BY 1)) AS keyed
+         FROM information_schema.columns c JOIN pg_class t ON t.relname = c.table_name AND t.relkind = 'r'
+        WHERE c.table_schema = 'public' AND c.data_type = 'uuid'
+          AND (c.column_name ~ '(client|staff)(_member)?_id$' OR c.column_name = 'recorded_by_id')
+        ORDER BY 1, 2`,
+    );
+    const unkeyed = columns.filter((c) => !c.keyed).map((c) => `${c.table}.${c.column}`);
+    // Before: eleven more columns here. Left: who recorded a check-in or a consent names a client,
+    // a staff member or an integration (recorded_by_type says which), and an audit subject may
+    // name a client of no table the request could write.
+    expect(unkeyed).toEqual(['audit_subjects.subject_client_id', 'consent_records.recorded_by_id', 'goal_check_ins.recorded_by_id']);
+    expect(columns.length).toBeGreaterThan(20);
+  });
+
+  it('refuses, as the database, a row naming another clinic\'s client or staff member', async () => {
+    const ours = await createClinic();
+    const theirs = await createClinic();
+    const client = await ours.addClient();
+    const other = await theirs.addClient();
+    await expect(
+      ownerQuery(`INSERT INTO member_blocks (clinic_id, blocker_client_id, blocked_client_id) VALUES ($1, $2, $3)`, [ours.id, client.id, other.id]),
+    ).rejects.toMatchObject({ code: '23503' });
+    await expect(
+      ownerQuery(`INSERT INTO encouragement_mutes (clinic_id, recipient_client_id, sender_client_id) VALUES ($1, $2, $3)`, [ours.id, client.id, other.id]),
+    ).rejects.toMatchObject({ code: '23503' });
+    expect(await ownerQuery(`SELECT 1 FROM member_blocks WHERE clinic_id = $1 UNION ALL SELECT 1 FROM encouragement_mutes WHERE clinic_id = $1`, [ours.id])).toEqual([]);
+    // The same row within one clinic is taken.
+    const peer = await ours.addClient();
+    await ownerQuery(`INSERT INTO encouragement_mutes (clinic_id, recipient_client_id, sender_client_id) VALUES ($1, $2, $3)`, [ours.id, client.id, peer.id]);
+  });
 });
