@@ -4,8 +4,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Every reference to a client or a staff member carries the clinic (DESIGN §4: a row can never
  * reference another clinic's row). These columns were filled from rows read under RLS, so no
  * API path could cross clinics, but the database did not refuse it: a future write taking such
- * an id from its caller would store another clinic's person. Added NOT VALID and then validated,
- * so existing rows are checked without holding writes off for the scan's length.
+ * an id from its caller would store another clinic's person. Each is checked against the rows
+ * there as it is added (in the migration's transaction: writes to these tables wait for it).
  *
  * Left out: `recorded_by_id` of check-ins and consents names a client, a staff member or an
  * integration by `recorded_by_type` (no single table to reference); audit rows are written from
@@ -32,9 +32,8 @@ export class ReferencesCarryTheClinic1764340000000 implements MigrationInterface
 
   async up(q: QueryRunner): Promise<void> {
     for (const [table, column, target] of REFERENCES) {
-      await q.query(`ALTER TABLE ${table} ADD CONSTRAINT ${constraintOf(table, column)} FOREIGN KEY (clinic_id, ${column}) REFERENCES ${target} (clinic_id, id) NOT VALID`);
+      await q.query(`ALTER TABLE ${table} ADD CONSTRAINT ${constraintOf(table, column)} FOREIGN KEY (clinic_id, ${column}) REFERENCES ${target} (clinic_id, id)`);
     }
-    for (const [table, column] of REFERENCES) await q.query(`ALTER TABLE ${table} VALIDATE CONSTRAINT ${constraintOf(table, column)}`);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -1,6 +1,7 @@
 import type { AuthedContext } from '../context';
 import { conflict, DomainError } from '../errors/domain-error';
 import { ErrorCode } from '../errors/error-codes';
+import { MembershipStatus } from '../modules/memberships/membership-status';
 
 /**
  * The member a refused record is about, by resource type, read under the request's tenant (RLS):
@@ -12,8 +13,8 @@ const SUBJECT_SQL: Record<string, string> = {
   Client: `SELECT id AS client_id FROM clients WHERE id = $1`,
   Membership: `SELECT client_id FROM memberships WHERE id = $1`,
   ConsentRecord: `SELECT client_id FROM consent_records WHERE id = $1`,
-  Goal: `SELECT client_id FROM goals WHERE id = $1`,
-  GoalCheckIn: `SELECT client_id FROM goal_check_ins WHERE id = $1`,
+  Goal: `SELECT client_id, group_id FROM goals WHERE id = $1`,
+  GoalCheckIn: `SELECT c.client_id, g.group_id FROM goal_check_ins c JOIN goals g ON g.id = c.goal_id WHERE c.id = $1`,
   Attendance: `SELECT client_id FROM attendance WHERE id = $1`,
   SessionNote: `SELECT client_id FROM session_notes WHERE id = $1 AND kind <> 'PSYCHOTHERAPY'`,
 };
@@ -21,11 +22,17 @@ const SUBJECT_SQL: Record<string, string> = {
 /**
  * Records a refused read (NOT_FOUND) of `resourceType` `id` as DENIED, about the member the
  * record concerns when it is this clinic's: a refused look then shows in their access report.
+ * A member on hold refused a peer's goal of that group is recorded about themself alone: peers'
+ * goals are hidden from them for their hold, and a refused look in the owner's report, naming
+ * someone missing from her roster, would tell her of it.
  */
 export async function auditRefusedRead(ctx: AuthedContext, resourceType: string, id: string | null | undefined, code: string = ErrorCode.NOT_FOUND): Promise<void> {
   const sql = SUBJECT_SQL[resourceType];
-  const [row] = id && sql ? await ctx.db.query<{ client_id: string | null }>(sql, [id]) : [];
-  ctx.audit.denied({ resourceType, resourceId: id ?? null, subjectClientId: row?.client_id ?? null, code });
+  const [row] = id && sql ? await ctx.db.query<{ client_id: string | null; group_id?: string }>(sql, [id]) : [];
+  const viewer = ctx.viewer;
+  const onHoldThere = viewer.kind === 'MEMBER' && !!row?.group_id && viewer.ownMemberships.some((m) => m.group_id === row.group_id && m.status === MembershipStatus.ON_HOLD);
+  const subject = onHoldThere && viewer.kind === 'MEMBER' ? viewer.clientId : (row?.client_id ?? null);
+  ctx.audit.denied({ resourceType, resourceId: id ?? null, subjectClientId: subject, code });
 }
 
 /**

@@ -108,14 +108,18 @@ describe('GROUP goals', () => {
     const { clinic, group, kim, lee, sam, groupGoal } = await world();
     expect(await pathsTo(sam.auth, groupGoal, group)).toEqual(EVERYWHERE);
     ok(await gql(clinic.clinician.auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: sam.membershipGid, status: 'ON_HOLD', reason: 'Medical leave' } }));
-    const [{ last }] = await ownerQuery(`SELECT max(id) AS last FROM audit_events`);
+    const [{ since }] = await ownerQuery(`SELECT clock_timestamp() AS since`);
 
     expect(await pathsTo(sam.auth, groupGoal, group)).toEqual(NOWHERE);
-    const readsDuringHold = await ownerQuery(
-      `SELECT action, resource_type FROM audit_events WHERE id > $1 AND actor_id = $2 AND subject_client_id = $3 AND action = 'READ'`,
-      [last, sam.client.id, kim.client.id],
+    // Neither a read nor a refused look (goal(id:), node(id:)) is recorded about Kim; the refusals
+    // are recorded about Sam himself.
+    const aboutKim = await ownerQuery(`SELECT action FROM audit_events WHERE occurred_at > $1 AND actor_id = $2 AND subject_client_id = $3`, [since, sam.client.id, kim.client.id]);
+    expect(aboutKim).toEqual([]);
+    const refusals = await ownerQuery(
+      `SELECT resource_id, subject_client_id FROM audit_events WHERE occurred_at > $1 AND actor_id = $2 AND action = 'DENIED'`,
+      [since, sam.client.id],
     );
-    expect(readsDuringHold).toEqual([]);
+    expect(refusals).toEqual([1, 2].map(() => ({ resource_id: groupGoal.id, subject_client_id: sam.client.id })));
     // Sam still sees the group's names (the roster lists Kim), and Kim's partner still sees her goal.
     const names = ok(await gql(sam.auth, MEMBERS_GOALS, { id: group.gid })).group.members.edges.map((e: any) => e.node);
     expect(names).toEqual(expect.arrayContaining([expect.objectContaining({ id: kim.membershipGid, goals: [] })]));

@@ -366,16 +366,23 @@ describe('the attendance record a clinician keeps (session 15)', () => {
     await expectRefused('FORBIDDEN', [world.clinic.id, neighbour.clinic.id], () =>
       gql(joined.auth, UPDATE_SESSION, { input: { sessionId: world.session.gid, durationMinutes: 60 } }),
     );
+    // Nor cancelled: an earlier meeting with only an absence on record is not theirs to call off.
+    const [excused] = await schedule(world.lead.auth, world.group, { firstStart: minutesFromNow(-60 * 24 * 9) });
+    await recordAttendance(world.lead.auth, excused, [{ membershipId: lee.gid, status: 'ABSENT_EXCUSED' }]);
+    await expectRefused('FORBIDDEN', [world.clinic.id, neighbour.clinic.id], () =>
+      gql(joined.auth, CANCEL_SESSION, { input: { sessionId: excused.gid, reason: 'Did not happen' } }),
+    );
     expect((await attendanceRowsOf(world.session.id)).map((r) => [r.membership_id, r.status, r.recorded_by_id])).toEqual([[kim.id, 'PRESENT', world.lead.id]]);
-    const denied = await ownerQuery(`SELECT action, code, actor_id FROM audit_events WHERE resource_id = $1 AND action = 'DENIED'`, [world.session.id]);
-    expect(denied).toEqual([
-      { action: 'DENIED', code: 'FORBIDDEN', actor_id: joined.id },
-      { action: 'DENIED', code: 'FORBIDDEN', actor_id: joined.id },
-    ]);
+    const denied = await ownerQuery(`SELECT action, code, actor_id FROM audit_events WHERE resource_id = ANY($1) AND action = 'DENIED'`, [[world.session.id, excused.id]]);
+    expect(denied).toEqual([1, 2, 3].map(() => ({ action: 'DENIED', code: 'FORBIDDEN', actor_id: joined.id })));
 
-    // The sessions they will run are theirs to keep; a supervisor oversees the earlier one.
+    // The sessions they will run are theirs to keep, but not to move into days before they joined;
+    // a supervisor oversees the earlier one.
     const [upcoming] = await schedule(joined.auth, world.group, { firstStart: minutesFromNow(60 * 24 * 3) });
     ok(await gql(joined.auth, UPDATE_SESSION, { input: { sessionId: upcoming.gid, topic: 'Planning' } }));
+    await expectRefused('FORBIDDEN', [world.clinic.id, neighbour.clinic.id], () =>
+      gql(joined.auth, UPDATE_SESSION, { input: { sessionId: upcoming.gid, scheduledStart: minutesFromNow(-60 * 24 * 8), status: 'HELD' } }),
+    );
     await recordAttendance(world.clinic.supervisor.auth, world.session, [{ membershipId: lee.gid, status: 'LATE', joinedAt: at(world.session.scheduledStart, 30) }]);
     expect((await attendanceRowsOf(world.session.id)).map((r) => r.status).sort()).toEqual(['LATE', 'PRESENT']);
   });

@@ -116,7 +116,7 @@ export class EncouragementResolver {
 @Resolver(() => TherapyGroup)
 export class GroupBoardResolver {
   @FieldResolver(() => [BoardEntry], {
-    description: 'The accountability board: each ACTIVE peer who shares GROUP goals (under GOAL_SHARING consent, for every viewer, staff and partners included: a board may be shown to the room), with those goals and their streaks, in display-name order. Empty for viewers without access.',
+    description: 'The accountability board: each ACTIVE peer who shares GROUP goals (under GOAL_SHARING consent, for every viewer, staff and partners included: a board may be shown to the room), with those goals and their streaks, in display-name order. Empty for viewers without access, and for a member on hold (a peer\'s goals need both ACTIVE).',
   })
   accountabilityBoard(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
     return accountabilityBoard(ctx, group.id);

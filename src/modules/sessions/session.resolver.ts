@@ -82,14 +82,14 @@ export class SessionResolver {
   @Authorized(...SESSION_MANAGERS)
   @Mutation(() => SessionPayload, {
     description:
-      'Moves, retitles or marks a session HELD, or records who facilitated; what is not given stays as it stands (a concurrent change is never written back over). CONFLICT for a cancelled session, HELD before it has started (reason SESSION_NOT_STARTED), moving a session with attendance or setting one members attended back to SCHEDULED (reason ATTENDANCE_RECORDED), moving a session with notes you may see (reason NOTES_RECORDED: a note keeps its meeting\'s date), moving a session of a CONCLUDED group, or a session of an ARCHIVED group. Facilitators recorded (given now, or already, when it moves) must be assigned to the group on its date (BAD_USER_INPUT). A new length works out again the attendance minutes counted to the session\'s start or end. Admins, supervisors and the group\'s facilitators; a clinician changes a session that has started only if assigned to the group on its date (FORBIDDEN otherwise).',
+      'Moves, retitles or marks a session HELD, or records who facilitated; what is not given stays as it stands (a concurrent change is never written back over). CONFLICT for a cancelled session, HELD before it has started (reason SESSION_NOT_STARTED), moving a session with attendance or setting one members attended back to SCHEDULED (reason ATTENDANCE_RECORDED), moving a session with notes you may see (reason NOTES_RECORDED: a note keeps its meeting\'s date), moving a session of a CONCLUDED group, or a session of an ARCHIVED group. Facilitators recorded (given now, or already, when it moves) must be assigned to the group on its date (BAD_USER_INPUT). A new length works out again the attendance minutes counted to the session\'s start or end. Admins, supervisors and the group\'s facilitators; a clinician changes a session that has started, or moves one to a time past, only if assigned to the group on its date (FORBIDDEN otherwise).',
   })
   async updateSession(@Arg('input', { description: 'The changes.' }) input: UpdateSessionInput, @Ctx() ctx: AuthedContext) {
     return { session: await updateSession(ctx, input) };
   }
 
   @Authorized(...SESSION_MANAGERS)
-  @Mutation(() => SessionPayload, { description: 'Cancels a session with a reason; absences excused ahead of it are kept. CONFLICT once cancelled, in an ARCHIVED group, when members attended it (reason ATTENDANCE_RECORDED) or notes you may see are written for it (reason NOTES_RECORDED): a session that was held is marked HELD, not cancelled. Admins, supervisors and the group\'s facilitators.' })
+  @Mutation(() => SessionPayload, { description: 'Cancels a session with a reason; absences excused ahead of it are kept. CONFLICT once cancelled, in an ARCHIVED group, when members attended it (reason ATTENDANCE_RECORDED) or notes you may see are written for it (reason NOTES_RECORDED): a session that was held is marked HELD, not cancelled. Admins, supervisors and the group\'s facilitators; a clinician cancels a session that has started only if assigned to the group on its date (FORBIDDEN otherwise).' })
   async cancelSession(@Arg('input', { description: 'Which and why.' }) input: CancelSessionInput, @Ctx() ctx: AuthedContext) {
     return { session: await cancelSession(ctx, input) };
   }

@@ -66,7 +66,8 @@ async function managedSession(ctx: AuthedContext, globalId: string): Promise<Gro
 /**
  * A clinician keeps the record of meetings held on days their assignment covered, in the clinic's
  * calendar, as they write them up (one assigned in March did not run January's): attendance, and
- * a started session's status and length. Supervisors and admins oversee every group.
+ * any change to a session that has started (or is moved to a time past). Supervisors and admins
+ * oversee every group.
  */
 async function refuseUnassignedClinician(ctx: AuthedContext, session: GroupSession, start: Date): Promise<void> {
   const viewer = ctx.viewer;
@@ -198,7 +199,9 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
   const minutes = input.durationMinutes ?? locked.durationMinutes;
   const status = input.status ?? locked.status;
   const moved = start.getTime() !== locked.scheduledStart.getTime();
+  // The meeting's record as it stands, and as it would stand when moved into the past.
   if (locked.scheduledStart <= locked.now) await refuseUnassignedClinician(ctx, session, locked.scheduledStart);
+  if (moved && start <= locked.now) await refuseUnassignedClinician(ctx, session, start);
   refuseBeyondYear9999(start.getTime(), minutes, input.scheduledStart ? 'scheduledStart' : 'durationMinutes');
   // Attendance was judged against the session's date (who was seated then): it stays where it was held.
   if (moved && locked.hasAttendance) throw conflict('Attendance is recorded for this session: it cannot be moved', { reason: 'ATTENDANCE_RECORDED' });
@@ -253,6 +256,7 @@ export async function updateSession(ctx: AuthedContext, input: UpdateSessionInpu
 export async function cancelSession(ctx: AuthedContext, input: CancelSessionInput): Promise<GroupSession> {
   const session = await managedSession(ctx, input.sessionId);
   const locked = await lockSessionForWrite(ctx, session);
+  if (locked.scheduledStart <= locked.now) await refuseUnassignedClinician(ctx, session, locked.scheduledStart);
   // A meeting members attended, or one written up, happened: its clinical record does not hang
   // off a session marked as never held. (Absences excused ahead of it do not hold it.)
   if (locked.attended) throw conflict('Members attended this session: it cannot be cancelled', { reason: 'ATTENDANCE_RECORDED', status: locked.status });
