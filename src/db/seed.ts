@@ -174,16 +174,16 @@ async function seedConsents(db: PgClient, clinicId: string, clients: string[], g
     client: string,
     type: string,
     scope: { group?: string; key?: string },
-    opts: { method?: string; revoked?: boolean } = {},
+    opts: { method?: string; revoked?: boolean; expiresOn?: string } = {},
   ) => {
     const kind = scope.group ? 'GROUP' : scope.key ? 'INTEGRATION' : 'CLINIC';
     const method = opts.method ?? 'ELECTRONIC';
     const recorder = method === 'ELECTRONIC' ? ['CLIENT', client] : ['STAFF', clinicianId];
     const { rows } = await db.query(
       `INSERT INTO consent_records (clinic_id, client_id, type, scope_kind, scope_group_id, scope_api_key_id, provision, method,
-                                    document_version, recorded_by_type, recorded_by_id, granted_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 'PERMIT', $7, '1', $8, $9, now() - interval '50 days') RETURNING id`,
-      [clinicId, client, type, kind, scope.group ?? null, scope.key ?? null, method, recorder[0], recorder[1]],
+                                    document_version, recorded_by_type, recorded_by_id, granted_at, expires_on)
+       VALUES ($1, $2, $3, $4, $5, $6, 'PERMIT', $7, '1', $8, $9, now() - interval '50 days', $10) RETURNING id`,
+      [clinicId, client, type, kind, scope.group ?? null, scope.key ?? null, method, recorder[0], recorder[1], opts.expiresOn ?? null],
     );
     await db.query(
       `INSERT INTO consent_events (clinic_id, consent_id, event, actor_type, actor_id, occurred_at) VALUES ($1, $2, 'GRANTED', $3, $4, now() - interval '50 days')`,
@@ -215,6 +215,8 @@ async function seedConsents(db: PgClient, clinicId: string, clients: string[], g
   }
   await grant(clients[0], 'PARTNER_DATA_SHARING', { key: apiKeyId });
   await grant(clients[1], 'PARTNER_DATA_SHARING', { key: apiKeyId }, { revoked: true });
+  // Given for as long as the member is in the program: it lapses when their last membership ends.
+  await grant(clients[0], 'RESEARCH', {}, { expiresOn: 'MEMBERSHIP_ENDS' });
 }
 
 const GOALS: [string, string, string, number | null, string][] = [

@@ -6,6 +6,7 @@ import { gql } from '../support/test-app';
 import { testEnv } from '../support/test-env';
 import {
   activeGroup,
+  CHANGE_MEMBERSHIP_STATUS,
   CONSENTS_OF,
   consentNodes,
   consentEventRows,
@@ -305,6 +306,28 @@ describe('consent records are append-only in the database', () => {
     expect(await ownerQuery(`SELECT * FROM consent_records WHERE clinic_id = $1 ORDER BY id`, [clinic.id])).toEqual(before);
     expect(await ownerQuery(`SELECT * FROM consent_events WHERE clinic_id = $1 ORDER BY id`, [clinic.id])).toEqual(eventsBefore);
   });
+
+  it('lets the server role bring forward, once, only the expiry of a consent that lapses on an event (session 15)', async () => {
+    const { clinic, members } = await activeGroup({ members: 1 });
+    const open = await grantConsent(members[0].auth, { type: 'RESEARCH' });
+    const untilDone = await grantConsent(members[0].auth, { type: 'TREATMENT', expiresOn: 'MEMBERSHIP_ENDS' });
+    const before = await ownerQuery(`SELECT * FROM consent_records WHERE clinic_id = $1 ORDER BY id`, [clinic.id]);
+    for (const [sql, params] of [
+      [`UPDATE consent_records SET expires_at = now() WHERE id = $1`, [open.id]],
+      [`UPDATE consent_records SET expires_on = NULL WHERE id = $1`, [untilDone.id]],
+      [`UPDATE consent_records SET expires_at = now(), purpose = 'rewritten' WHERE id = $1`, [untilDone.id]],
+    ] as const) {
+      await asServerRole(clinic.id, async (db) => {
+        await expect(db.query(sql, [...params])).rejects.toMatchObject({ code: '42501' });
+      });
+    }
+    expect(await ownerQuery(`SELECT * FROM consent_records WHERE clinic_id = $1 ORDER BY id`, [clinic.id])).toEqual(before);
+    // The lapse itself, then no second one.
+    await asServerRole(clinic.id, async (db) => {
+      await db.query(`UPDATE consent_records SET expires_at = now() WHERE id = $1`, [untilDone.id]);
+      await expect(db.query(`UPDATE consent_records SET expires_at = now() - interval '1 second' WHERE id = $1`, [untilDone.id])).rejects.toMatchObject({ code: '42501' });
+    });
+  });
 });
 
 describe('a member\'s consents are theirs alone', () => {
@@ -534,5 +557,80 @@ describe('who records a sharing decision beyond one group', () => {
     );
     const unknown = await gql(members[0].auth, GRANT_CONSENT, { input: { type: 'PARTNER_DATA_SHARING', integrationId: toGlobalId('ApiKey', randomUUID()) } });
     expect(revoked.body.errors).toEqual(unknown.body.errors);
+  });
+});
+
+describe('consent that lapses when the membership ends (expiresOn, session 15)', () => {
+  const CONSENT = `query($id: ID!) { node(id: $id) { ... on ConsentRecord { status expiresAt expiresOn history { event reason } } } }`;
+  const end = async (auth: string, membershipGid: string, status: string) =>
+    ok(await gql(auth, CHANGE_MEMBERSHIP_STATUS, { input: { membershipId: membershipGid, status, reason: 'Finished the program' } }));
+
+  it('a partner app\'s access given until participation ends stops when the last membership ends: EXPIRED, a LAPSED event, audited; other consents stand', async () => {
+    const { clinic, lead, members } = await activeGroup({ members: 2 });
+    const [kim, lee] = members;
+    const goal = await createGoal(kim, { visibility: 'PRIVATE', lifecycleStatus: 'ACTIVE' });
+    await createGoal(lee, { visibility: 'PRIVATE', lifecycleStatus: 'ACTIVE' });
+    const key = await clinic.addApiKey(['goals:read'], 'Coach App');
+    const untilDone = await grantConsent(kim.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid, expiresOn: 'MEMBERSHIP_ENDS' });
+    expect(untilDone.consent).toMatchObject({ status: 'ACTIVE', expiresAt: null });
+    const research = await grantConsent(kim.auth, { type: 'RESEARCH' });
+    const leesOpenEnded = await grantConsent(lee.auth, { type: 'PARTNER_DATA_SHARING', integrationId: key.gid });
+    const READ = `{ goals(first: 100) { edges { node { id } } } }`;
+    const seen = async () => ok(await gql(key.auth, READ)).goals.edges.map((e: { node: { id: string } }) => e.node.id);
+    expect(await seen()).toContain(goal.gid);
+    const leesBefore = await consentRow(leesOpenEnded.id);
+
+    await end(lead.auth, kim.membershipGid, 'COMPLETED');
+
+    const lapsed = ok(await gql(kim.auth, CONSENT, { id: untilDone.gid })).node;
+    expect(lapsed).toEqual({ status: 'EXPIRED', expiresAt: expect.any(String), expiresOn: 'MEMBERSHIP_ENDS', history: [
+      { event: 'GRANTED', reason: null }, { event: 'LAPSED', reason: 'MEMBERSHIP_ENDS' },
+    ] });
+    expect(await consentEventRows(untilDone.id)).toEqual([
+      { event: 'GRANTED', actor_type: 'CLIENT', actor_id: kim.client.id, reason: null },
+      { event: 'LAPSED', actor_type: 'SYSTEM', actor_id: null, reason: 'MEMBERSHIP_ENDS' },
+    ]);
+    const audits = await ownerQuery(`SELECT action, actor_id, subject_client_id FROM audit_events WHERE resource_id = $1 AND action = 'UPDATE'`, [untilDone.id]);
+    expect(audits).toEqual([{ action: 'UPDATE', actor_id: lead.id, subject_client_id: kim.client.id }]);
+    // The app reads nothing more of Kim's; Lee's open-ended consent and Kim's other consent stand.
+    expect(await seen()).not.toContain(goal.gid);
+    expect((await seen()).length).toBeGreaterThan(0);
+    expect(await consentRow(leesOpenEnded.id)).toEqual(leesBefore);
+    expect((await consentRow(research.id)).expires_at).toBeNull();
+  });
+
+  it('one scoped to a group lapses when that membership ends; a clinic-wide one only when the last open membership does', async () => {
+    const { clinic, group, kim, g2 } = await memberInTwoGroups();
+    const inFirst = await grantConsent(kim.auth, { type: 'GOAL_SHARING', groupId: group.gid, expiresOn: 'MEMBERSHIP_ENDS' });
+    const clinicWide = await grantConsent(kim.auth, { type: 'CONTACT_SHARING', expiresOn: 'MEMBERSHIP_ENDS' });
+    const [second] = await ownerQuery(`SELECT id FROM memberships WHERE client_id = $1 AND group_id = $2`, [kim.client.id, g2.id]);
+
+    await end(clinic.admin.auth, kim.membershipGid, 'WITHDRAWN');
+    expect((await consentRow(inFirst.id)).expires_at).not.toBeNull();
+    expect((await consentRow(clinicWide.id)).expires_at).toBeNull();
+    expect(ok(await gql(kim.auth, CONSENT, { id: clinicWide.gid })).node.status).toBe('ACTIVE');
+
+    await end(clinic.admin.auth, toGlobalId('Membership', second.id), 'DISCHARGED');
+    expect(ok(await gql(kim.auth, CONSENT, { id: clinicWide.gid })).node).toMatchObject({ status: 'EXPIRED', expiresOn: 'MEMBERSHIP_ENDS' });
+  });
+
+  it('is refused for a DENY, for the alumni directory and once the membership has ended: BAD_USER_INPUT, nothing stored', async () => {
+    const { clinic, group, lead, members } = await activeGroup({ members: 2 });
+    const [kim] = members;
+    await end(lead.auth, kim.membershipGid, 'COMPLETED');
+    const [lee] = members.slice(1);
+    const before = await consentsOfClient(lee.client.id);
+    const kimBefore = await consentsOfClient(kim.client.id);
+    for (const [auth, input] of [
+      [lee.auth, { type: 'GOAL_SHARING', provision: 'DENY', expiresOn: 'MEMBERSHIP_ENDS' }],
+      [lee.auth, { type: 'ALUMNI_DIRECTORY', groupId: group.gid, expiresOn: 'MEMBERSHIP_ENDS' }],
+      [kim.auth, { type: 'GOAL_SHARING', groupId: group.gid, expiresOn: 'MEMBERSHIP_ENDS' }],
+      [kim.auth, { type: 'RESEARCH', expiresOn: 'MEMBERSHIP_ENDS' }],
+    ] as const) {
+      const res = await expectRefused('BAD_USER_INPUT', [clinic.id], () => gql(auth, GRANT_CONSENT, { input }));
+      expect(res.errors![0].extensions).toMatchObject({ field: 'expiresOn' });
+    }
+    expect(await consentsOfClient(lee.client.id)).toEqual(before);
+    expect(await consentsOfClient(kim.client.id)).toEqual(kimBefore);
   });
 });

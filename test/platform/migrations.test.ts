@@ -179,6 +179,24 @@ describe('migrations', () => {
     await runMigrations(url);
   });
 
+  it('ConsentLapsesOnMembershipEnd: its down refuses once a consent lapses on an event, which would come back open-ended (session 15)', async () => {
+    expect((await appliedMigrations()).slice(-1)).toEqual(['ConsentLapsesOnMembershipEnd1764350000000']);
+    const [clinic, client] = ['41111111-1111-4111-8111-111111111111', '42222222-2222-4222-8222-222222222222'];
+    await inDatabase(`
+      INSERT INTO clinics (id, name, slug) VALUES ('${clinic}', 'Lapses', 'lapses-migration');
+      INSERT INTO clients (id, clinic_id, given_name, family_name) VALUES ('${client}', '${clinic}', 'Kim', 'Park');
+      INSERT INTO consent_records (clinic_id, client_id, type, scope_kind, provision, method, recorded_by_type, expires_on)
+        VALUES ('${clinic}', '${client}', 'RESEARCH', 'CLINIC', 'PERMIT', 'ELECTRONIC', 'CLIENT', 'MEMBERSHIP_ENDS')`);
+    const ds = createDataSource(url, { ...DEFAULT_POOL, max: 1 });
+    await ds.initialize();
+    try {
+      await expect(ds.undoLastMigration({ transaction: 'each' })).rejects.toThrow(/ConsentLapsesOnMembershipEnd cannot be reverted: 1 consent/);
+    } finally {
+      await ds.destroy();
+    }
+    expect((await appliedMigrations()).slice(-1)).toEqual(['ConsentLapsesOnMembershipEnd1764350000000']);
+  });
+
   it('MemberBlocksCanEnd, run by a non-superuser owner as in production, marks what was held by a block on the row itself; its down refuses once a block was lifted', async () => {
     // A database owned by a role like README's kinship_owner: RLS applies to it, as it does not to a superuser.
     const suffix = randomBytes(4).toString('hex');

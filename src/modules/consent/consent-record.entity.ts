@@ -1,6 +1,6 @@
 import { Field, ObjectType } from 'type-graphql';
 import { Node } from '../../common/node';
-import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentStatus, ConsentType } from './consent.enums';
+import { ConsentExpiryEvent, ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentStatus, ConsentType } from './consent.enums';
 
 /** A consent as read (status derived with the database clock). Rows are append-only. */
 @ObjectType({
@@ -40,8 +40,11 @@ export class ConsentRecord implements Node {
   @Field({ description: 'Start of the consent period.' })
   grantedAt: Date;
 
-  @Field(() => Date, { nullable: true, description: 'End of the consent period, if it expires.' })
+  @Field(() => Date, { nullable: true, description: 'End of the consent period, if it expires: the date given, or the moment its expiry event happened.' })
   expiresAt: Date | null;
+
+  @Field(() => ConsentExpiryEvent, { nullable: true, description: 'The event it lapses on, if any; once it happens, expiresAt says when (and the history a LAPSED event).' })
+  expiresOn: ConsentExpiryEvent | null;
 
   @Field(() => ConsentMethod, { description: 'How it was given.' })
   method: ConsentMethod;
@@ -69,6 +72,7 @@ export interface ConsentRow {
   data_classes: string[];
   granted_at: Date;
   expires_at: Date | null;
+  expires_on: ConsentExpiryEvent | null;
   method: ConsentMethod;
   document_version: string | null;
   recorded_by_type: string;
@@ -83,7 +87,7 @@ export interface ConsentRow {
 export const CONSENT_STATUS_SQL = `CASE WHEN revoked_at IS NOT NULL THEN 'REVOKED' WHEN expires_at IS NOT NULL AND expires_at <= now() THEN 'EXPIRED' ELSE 'ACTIVE' END`;
 
 export const CONSENT_COLUMNS = `id, client_id, type, provision, scope_kind, scope_group_id, scope_api_key_id, purpose, data_classes,
-  granted_at, expires_at, method, document_version, recorded_by_type, recorded_by_id, revoked_at, revoked_by_type, revoked_by_id,
+  granted_at, expires_at, expires_on, method, document_version, recorded_by_type, recorded_by_id, revoked_at, revoked_by_type, revoked_by_id,
   revocation_reason, ${CONSENT_STATUS_SQL} AS status`;
 
 export function consentFromRow(r: ConsentRow): ConsentRecord {
@@ -100,6 +104,7 @@ export function consentFromRow(r: ConsentRow): ConsentRecord {
     dataClasses: r.data_classes,
     grantedAt: r.granted_at,
     expiresAt: r.expires_at,
+    expiresOn: r.expires_on,
     method: r.method,
     documentVersion: r.document_version,
     recordedByType: r.recorded_by_type,
@@ -113,13 +118,13 @@ export function consentFromRow(r: ConsentRow): ConsentRecord {
 
 @ObjectType({ simpleResolvers: true, description: 'One change in a consent\'s history.' })
 export class ConsentEvent {
-  @Field({ description: 'GRANTED or REVOKED.' })
+  @Field({ description: 'GRANTED, REVOKED, or LAPSED (its expiry event happened).' })
   event: string;
 
   @Field({ description: 'When.' })
   occurredAt: Date;
 
-  @Field(() => String, { nullable: true, description: 'Reason given (revocations).' })
+  @Field(() => String, { nullable: true, description: 'Reason given (revocations), or the event a consent lapsed on.' })
   reason: string | null;
 
   actorType: string;

@@ -79,3 +79,17 @@ registerEnumType(ConsentScopeKind, {
     INTEGRATION: { description: 'One partner integration (API key).' },
   },
 });
+
+export enum ConsentExpiryEvent {
+  MEMBERSHIP_ENDS = 'MEMBERSHIP_ENDS',
+}
+registerEnumType(ConsentExpiryEvent, {
+  name: 'ConsentExpiryEvent',
+  description: 'An event a consent lapses on (FHIR Consent\'s period ending on an event rather than a date).',
+  valuesConfig: {
+    MEMBERSHIP_ENDS: {
+      description:
+        'The client\'s participation ends: for a consent scoped to a group, when no membership of theirs in it stays open (COMPLETED, WITHDRAWN or DISCHARGED); clinic-wide or for an integration, when none at the clinic does.',
+    },
+  },
+});

@@ -1,7 +1,7 @@
 import { ArrayMaxSize, IsOptional } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
 import { SafeText } from '../../common/safe-text';
-import { ConsentMethod, ConsentProvision, ConsentType } from './consent.enums';
+import { ConsentExpiryEvent, ConsentMethod, ConsentProvision, ConsentType } from './consent.enums';
 
 @InputType({ description: 'A consent to record. Omit both groupId and integrationId for a clinic-wide consent.' })
 export class GrantConsentInput {
@@ -40,6 +40,14 @@ export class GrantConsentInput {
   @Field(() => Date, { nullable: true, description: 'When it lapses; must be in the future.' })
   @IsOptional()
   expiresAt?: Date | null;
+
+  @Field(() => ConsentExpiryEvent, {
+    nullable: true,
+    description:
+      'An event it lapses on, with or instead of expiresAt (whichever comes first): MEMBERSHIP_ENDS, when the client\'s participation ends (in the consent\'s group, or at the clinic). A PERMIT only (a DENY lapsing would widen sharing unasked), never ALUMNI_DIRECTORY (which is for after the membership), and only while a membership it names is open (BAD_USER_INPUT otherwise).',
+  })
+  @IsOptional()
+  expiresOn?: ConsentExpiryEvent | null;
 
   @Field(() => ConsentMethod, {
     nullable: true,

@@ -11,7 +11,7 @@ import { groupLoaders, visibleGroup } from '../groups/group.loaders';
 import { noteOwnAgreementAccepted } from '../groups/viewer-facts';
 import { consentCheckLoader } from './consent-check';
 import { ConsentRecord } from './consent-record.entity';
-import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentStatus, ConsentType } from './consent.enums';
+import { ConsentExpiryEvent, ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentStatus, ConsentType } from './consent.enums';
 import { GrantConsentInput, RevokeConsentInput } from './consent.inputs';
 import { CONSENT_CURSOR, ConsentFilter, consentLoaders } from './consent.loaders';
 import { decodeCursor } from '../../common/connection';
@@ -36,6 +36,7 @@ export interface NewConsent extends ConsentDecision {
   clientId: string;
   purpose?: string | null;
   expiresAt?: Date | null;
+  expiresOn?: ConsentExpiryEvent | null;
   method: ConsentMethod;
   documentVersion?: string | null;
 }
@@ -45,10 +46,10 @@ export async function recordConsent(ctx: RequestContext, c: NewConsent): Promise
   const actor = ctx.viewer ? actorOf(ctx.viewer) : { actorType: 'SYSTEM', actorId: null };
   const [row] = await ctx.db.query<{ id: string }>(
     `INSERT INTO consent_records (clinic_id, client_id, type, scope_kind, scope_group_id, scope_api_key_id, provision, purpose,
-                                  data_classes, expires_at, method, document_version, recorded_by_type, recorded_by_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+                                  data_classes, expires_at, expires_on, method, document_version, recorded_by_type, recorded_by_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
     [ctx.db.clinicId, c.clientId, c.type, c.scopeKind, c.groupId ?? null, c.apiKeyId ?? null, c.provision, c.purpose ?? null,
-      c.dataClasses ?? [], c.expiresAt ?? null, c.method, c.documentVersion ?? null, actor.actorType, actor.actorId],
+      c.dataClasses ?? [], c.expiresAt ?? null, c.expiresOn ?? null, c.method, c.documentVersion ?? null, actor.actorType, actor.actorId],
   );
   await ctx.db.query(
     `INSERT INTO consent_events (clinic_id, consent_id, event, actor_type, actor_id) VALUES ($1, $2, 'GRANTED', $3, $4)`,
@@ -225,6 +226,7 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
     const [{ future }] = await ctx.db.query<{ future: boolean }>(`SELECT $1::timestamptz > now() AS future`, [input.expiresAt]);
     if (!future) throw badInput('expiresAt must be in the future', { field: 'expiresAt' });
   }
+  if (input.expiresOn) await refuseUnlessEventToCome(ctx, clientId, input, groupId);
   // A group agreement's group is share-locked before the consent lock, the order acceptGroupAgreement
   // takes them in (else the consent's foreign-key check on the group, after the consent lock, could
   // deadlock with it).
@@ -240,13 +242,67 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
   // The same decision recorded again (a renewal, a signed form after an electronic grant) replaces
   // the earlier copy: otherwise revoking the newest left an older PERMIT granting as before.
   await supersedeConsents(ctx, clientId, { ...decision, expiresAt: input.expiresAt }, 'Superseded: the same consent recorded again');
-  const id = await recordConsent(ctx, { ...decision, clientId, purpose: input.purpose, expiresAt: input.expiresAt, method, documentVersion: input.documentVersion });
+  const id = await recordConsent(ctx, {
+    ...decision, clientId, purpose: input.purpose, expiresAt: input.expiresAt, expiresOn: input.expiresOn, method, documentVersion: input.documentVersion,
+  });
   if (agreementGroup && groupId && input.provision === ConsentProvision.PERMIT && agreementGroup.status !== GroupStatus.ARCHIVED && agreementVersionNamed === String(agreementGroup.version)) {
     await recordAgreementAccepted(ctx, clientId, groupId, agreementGroup.version);
   }
   // What the viewer may see can change with it: later fields of the document read afresh.
   ctx.loaders.forgetAll();
   return (await ctx.loaders.of(consentLoaders).visibleById.load(id))!;
+}
+
+/** Open memberships, as SQL over `memberships m`: what MEMBERSHIP_ENDS waits on. */
+const OPEN_MEMBERSHIP = `m.status NOT IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')`;
+
+/**
+ * A consent given until an event must be able to lapse on it: a PERMIT (a DENY lapsing would widen
+ * sharing unasked), not the alumni directory (for after the membership), and while a membership it
+ * waits on is open. Those memberships are share-locked: one ending meanwhile either commits first
+ * (and this answers BAD_USER_INPUT) or waits, and then lapses this consent as it ends.
+ */
+async function refuseUnlessEventToCome(ctx: AuthedContext, clientId: string, input: GrantConsentInput, groupId: string | null): Promise<void> {
+  if (input.provision === ConsentProvision.DENY) throw badInput('A DENY does not lapse on an event: lapsing, it would widen what is shared unasked', { field: 'expiresOn' });
+  if (input.type === ConsentType.ALUMNI_DIRECTORY) throw badInput('ALUMNI_DIRECTORY is for after the membership: it does not lapse when the membership ends', { field: 'expiresOn' });
+  const open = await ctx.db.query(
+    `SELECT 1 FROM memberships m WHERE m.client_id = $1 AND ($2::uuid IS NULL OR m.group_id = $2) AND ${OPEN_MEMBERSHIP} FOR SHARE`,
+    [clientId, groupId],
+  );
+  if (!open.length) throw badInput(groupId ? 'The membership in this group has ended already' : 'No membership at the clinic is open: participation has ended already', { field: 'expiresOn' });
+}
+
+/**
+ * Consents given until the end of the client's participation (MEMBERSHIP_ENDS) lapse as the
+ * memberships end: a group's once no membership of the client's in it stays open, a clinic-wide
+ * or integration one once none at the clinic does. Each gets `expires_at` now and a LAPSED event
+ * (by the system, as the rule it was given with), audited about its client; the request's
+ * consent answers are read afresh. Called as memberships end, in their transaction.
+ */
+export async function lapseConsentsOnMembershipEnd(ctx: RequestContext, membershipIds: string[]): Promise<void> {
+  // One client's endings are judged one after another: two requests each ending one of a client's
+  // two open memberships would otherwise each see the other's still open, and neither lapse a
+  // clinic-wide consent. Judged in a statement after the lock, which sees what the other committed.
+  await ctx.db.query(
+    `SELECT pg_advisory_xact_lock(hashtext('membership-end:' || client_id::text))
+       FROM (SELECT DISTINCT client_id FROM memberships WHERE id = ANY($1::uuid[]) ORDER BY client_id) ended`,
+    [membershipIds],
+  );
+  const lapsed = await ctx.db.query<{ id: string; client_id: string }>(
+    `UPDATE consent_records c SET expires_at = now()
+      WHERE c.expires_on = '${ConsentExpiryEvent.MEMBERSHIP_ENDS}' AND c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > now())
+        AND c.client_id IN (SELECT client_id FROM memberships WHERE id = ANY($1::uuid[]))
+        AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.client_id = c.client_id AND (c.scope_group_id IS NULL OR m.group_id = c.scope_group_id) AND ${OPEN_MEMBERSHIP})
+      RETURNING c.id, c.client_id`,
+    [membershipIds],
+  );
+  if (!lapsed.length) return;
+  await ctx.db.query(
+    `INSERT INTO consent_events (clinic_id, consent_id, event, actor_type, reason) SELECT $1, id, 'LAPSED', 'SYSTEM', $2 FROM unnest($3::uuid[]) AS id`,
+    [ctx.db.clinicId, ConsentExpiryEvent.MEMBERSHIP_ENDS, lapsed.map((c) => c.id)],
+  );
+  ctx.audit.recordMany(lapsed.map((c) => ({ action: AuditAction.UPDATE, resourceType: CONSENT, resourceId: c.id, subjectClientId: c.client_id })));
+  ctx.loaders.forgetAll();
 }
 
 export async function revokeConsent(ctx: AuthedContext, input: RevokeConsentInput): Promise<ConsentRecord> {

@@ -8,7 +8,7 @@ import { DomainError, badInput, conflict, forbidden, notFound } from '../../erro
 import { ErrorCode } from '../../errors/error-codes';
 import { clientLoaders } from '../clients/client.loaders';
 import { ConsentMethod, ConsentProvision, ConsentScopeKind, ConsentType } from '../consent/consent.enums';
-import { recordConsent, supersedeConsents } from '../consent/consent.service';
+import { lapseConsentsOnMembershipEnd, recordConsent, supersedeConsents } from '../consent/consent.service';
 import { GroupStatus } from '../groups/group.enums';
 import { canManageMemberships } from '../groups/group.policy';
 import { acceptsEnrolment, cohortClosed, promotesWaitlist } from '../groups/group-status';
@@ -186,12 +186,16 @@ async function changeStatus(ctx: AuthedContext, input: ChangeMembershipStatusInp
   return loadVisibleMembership(ctx, id);
 }
 
-/** Modules that react to memberships ending (partnerships) register here; each hook takes a batch. */
+/**
+ * Modules that react to memberships ending (partnerships, held contact requests) register here;
+ * each hook takes a batch. Consents given until the membership ends lapse after them.
+ */
 export const membershipEndedHooks: ((ctx: RequestContext, membershipIds: string[]) => Promise<void>)[] = [];
 
 export async function onMembershipsEnded(ctx: RequestContext, membershipIds: string[]) {
   if (!membershipIds.length) return;
   for (const hook of membershipEndedHooks) await hook(ctx, membershipIds);
+  await lapseConsentsOnMembershipEnd(ctx, membershipIds);
 }
 
 /**
