@@ -14,9 +14,10 @@ const APPEND_ONLY = (lapse: boolean) => `CREATE OR REPLACE FUNCTION consent_reco
         END IF;${
           lapse
             ? `
-        -- A consent in force lapsing on its event: expires_at brought forward, nothing else.
-        IF OLD.revoked_at IS NULL AND OLD.expires_on IS NOT NULL AND NEW.expires_at IS NOT NULL
-           AND (OLD.expires_at IS NULL OR (OLD.expires_at > now() AND NEW.expires_at < OLD.expires_at))
+        -- A consent in force lapsing on its event: expires_at brought forward to the moment it
+        -- happens (the transaction's, or the grant's if that came later), nothing else.
+        IF OLD.revoked_at IS NULL AND OLD.expires_on IS NOT NULL AND NEW.expires_at = GREATEST(now(), OLD.granted_at)
+           AND (OLD.expires_at IS NULL OR OLD.expires_at > NEW.expires_at)
            AND (to_jsonb(NEW) - 'expires_at') IS NOT DISTINCT FROM (to_jsonb(OLD) - 'expires_at') THEN
           RETURN NEW;
         END IF;`
@@ -53,8 +54,11 @@ export class ConsentLapsesOnMembershipEnd1764350000000 implements MigrationInter
   }
 
   async down(q: QueryRunner): Promise<void> {
-    // A consent given until an event would come back open-ended: sharing its member limited.
+    // A consent given until an event would come back open-ended: sharing its member limited. (The
+    // tenant policy holds for a non-superuser owner too: lifted to count every clinic's.)
+    await q.query(`ALTER TABLE consent_records NO FORCE ROW LEVEL SECURITY`);
     const [{ n }] = await q.query(`SELECT count(*)::int AS n FROM consent_records WHERE expires_on IS NOT NULL`);
+    await q.query(`ALTER TABLE consent_records FORCE ROW LEVEL SECURITY`);
     if (n > 0) throw new Error(`ConsentLapsesOnMembershipEnd cannot be reverted: ${n} consent(s) lapse on an event`);
     await q.query(APPEND_ONLY(false));
     await q.query(`ALTER TABLE consent_events DROP CONSTRAINT consent_events_event_check`);

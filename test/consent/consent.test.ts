@@ -316,6 +316,9 @@ describe('consent records are append-only in the database', () => {
       [`UPDATE consent_records SET expires_at = now() WHERE id = $1`, [open.id]],
       [`UPDATE consent_records SET expires_on = NULL WHERE id = $1`, [untilDone.id]],
       [`UPDATE consent_records SET expires_at = now(), purpose = 'rewritten' WHERE id = $1`, [untilDone.id]],
+      // A lapse is at the moment it happens: neither backdated (before disclosures it covered) nor set ahead.
+      [`UPDATE consent_records SET expires_at = now() - interval '1 hour' WHERE id = $1`, [untilDone.id]],
+      [`UPDATE consent_records SET expires_at = now() + interval '1 day' WHERE id = $1`, [untilDone.id]],
     ] as const) {
       await asServerRole(clinic.id, async (db) => {
         await expect(db.query(sql, [...params])).rejects.toMatchObject({ code: '42501' });

@@ -264,6 +264,11 @@ describe('migrations', () => {
       await undoTo('MemberBlocksCanEnd1764320000000');
       expect(await sql(`SELECT blocker_client_id, blocked_client_id FROM member_blocks`)).toEqual([{ blocker_client_id: lee, blocked_client_id: kim }]);
       await runMigrations(asOwner);
+
+      // ConsentLapsesOnMembershipEnd's down counts every clinic's consents given until an event, as the owner too (session 15).
+      await sql(`INSERT INTO consent_records (clinic_id, client_id, type, scope_kind, provision, method, recorded_by_type, expires_on)
+        VALUES ('${clinic}', '${kim}', 'RESEARCH', 'CLINIC', 'PERMIT', 'ELECTRONIC', 'CLIENT', 'MEMBERSHIP_ENDS')`);
+      await expect(undoTo('ConsentLapsesOnMembershipEnd1764350000000')).rejects.toThrow(/cannot be reverted: 1 consent/);
     } finally {
       await onServer(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
       await onServer(`DROP OWNED BY ${role} CASCADE`).catch(() => undefined);

@@ -260,11 +260,13 @@ const OPEN_MEMBERSHIP = `m.status NOT IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED'
  * A consent given until an event must be able to lapse on it: a PERMIT (a DENY lapsing would widen
  * sharing unasked), not the alumni directory (for after the membership), and while a membership it
  * waits on is open. Those memberships are share-locked: one ending meanwhile either commits first
- * (and this answers BAD_USER_INPUT) or waits, and then lapses this consent as it ends.
+ * (and this answers BAD_USER_INPUT) or waits, and then lapses this consent as it ends. A group's
+ * row is share-locked first, in the order status changes and syncs lock (group, then membership).
  */
 async function refuseUnlessEventToCome(ctx: AuthedContext, clientId: string, input: GrantConsentInput, groupId: string | null): Promise<void> {
   if (input.provision === ConsentProvision.DENY) throw badInput('A DENY does not lapse on an event: lapsing, it would widen what is shared unasked', { field: 'expiresOn' });
   if (input.type === ConsentType.ALUMNI_DIRECTORY) throw badInput('ALUMNI_DIRECTORY is for after the membership: it does not lapse when the membership ends', { field: 'expiresOn' });
+  if (groupId) await ctx.db.query(`SELECT 1 FROM therapy_groups WHERE id = $1 FOR SHARE`, [groupId]);
   const open = await ctx.db.query(
     `SELECT 1 FROM memberships m WHERE m.client_id = $1 AND ($2::uuid IS NULL OR m.group_id = $2) AND ${OPEN_MEMBERSHIP} FOR SHARE`,
     [clientId, groupId],
@@ -275,7 +277,8 @@ async function refuseUnlessEventToCome(ctx: AuthedContext, clientId: string, inp
 /**
  * Consents given until the end of the client's participation (MEMBERSHIP_ENDS) lapse as the
  * memberships end: a group's once no membership of the client's in it stays open, a clinic-wide
- * or integration one once none at the clinic does. Each gets `expires_at` now and a LAPSED event
+ * or integration one once none at the clinic does. Each gets `expires_at` now (or its grant's time,
+ * for one granted by a request that began after this one and committed first) and a LAPSED event
  * (by the system, as the rule it was given with), audited about its client; the request's
  * consent answers are read afresh. Called as memberships end, in their transaction.
  */
@@ -289,7 +292,7 @@ export async function lapseConsentsOnMembershipEnd(ctx: RequestContext, membersh
     [membershipIds],
   );
   const lapsed = await ctx.db.query<{ id: string; client_id: string }>(
-    `UPDATE consent_records c SET expires_at = now()
+    `UPDATE consent_records c SET expires_at = GREATEST(now(), c.granted_at)
       WHERE c.expires_on = '${ConsentExpiryEvent.MEMBERSHIP_ENDS}' AND c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > now())
         AND c.client_id IN (SELECT client_id FROM memberships WHERE id = ANY($1::uuid[]))
         AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.client_id = c.client_id AND (c.scope_group_id IS NULL OR m.group_id = c.scope_group_id) AND ${OPEN_MEMBERSHIP})
