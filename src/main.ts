@@ -9,7 +9,7 @@ import { loadDemoIdentities, saveDemoIdentities, writeDemoCredentials } from './
 import { loadOrCreateDevSecrets } from './db/dev-secrets';
 import { EmbeddedCluster, startEmbeddedCluster } from './db/embedded-cluster';
 import { runMigrations } from './db/migrate';
-import { APP_ROLE, ensureAppRole, ensureDatabase, withDatabase } from './db/provision';
+import { APP_ROLE, ensureAppRole, ensureDatabase, unsafeServerRole, withDatabase } from './db/provision';
 import { seedDemo } from './db/seed';
 import { createLogger } from './logger';
 import { NoteCipher } from './modules/notes/note-cipher';
@@ -85,6 +85,16 @@ async function main() {
     transactionPooler: config.DB_POOL_MODE === 'transaction',
   });
   await dataSource.initialize();
+  const unsafe = await unsafeServerRole(dataSource);
+  if (unsafe) {
+    console.error(
+      `Refusing to serve: the database role ${unsafe}, so row-level security or the audit trail's append-only grants would not hold.\n` +
+        'Connect DATABASE_URL as a role like kinship_app (NOSUPERUSER NOBYPASSRLS, owning no table): README, "Database, migrations and roles".',
+    );
+    await dataSource.destroy();
+    await cluster?.stop();
+    process.exit(1);
+  }
 
   const publicUrl = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}/graphql`;
   const ids = cluster ? loadDemoIdentities(dataDir) : undefined;

@@ -3,6 +3,7 @@ import { Client as PgClient } from 'pg';
 import { toGlobalId } from '../../src/common/global-id';
 import { ClinicFixture, createClinic, ownerQuery } from '../support/factories';
 import { expectError, gql } from '../support/test-app';
+import { unsafeServerRole } from '../../src/db/provision';
 import { testEnv } from '../support/test-env';
 
 /** Tables holding one clinic's rows (`clinics` itself is keyed on `id`). */
@@ -278,6 +279,21 @@ describe('tenancy in the database (row-level security, the second wall)', () => 
     );
     expect(tables.map((t) => t.tablename)).toEqual(expect.arrayContaining(TENANT_TABLES));
     for (const t of tables) expect(t).toEqual({ tablename: t.tablename, tableowner: expect.not.stringMatching(/^kinship_app$/) });
+  });
+
+  it('is refused at start-up as any role that would step around the second wall: a superuser, BYPASSRLS, or a table owner (session 15)', async () => {
+    const asRole = async (url: string) => {
+      const db = new PgClient({ connectionString: url });
+      await db.connect();
+      try {
+        return await unsafeServerRole({ query: async (sql: string) => (await db.query(sql)).rows });
+      } finally {
+        await db.end();
+      }
+    };
+    expect(await asRole(testEnv().appUrl)).toBeNull();
+    // The test run's owner (the one that migrated) is refused, whatever else it is.
+    expect(await asRole(testEnv().ownerUrl)).toMatch(/is a superuser|bypasses row-level security|owns \d+ of the tables/);
   });
 
   it('enables and forces row-level security, with a policy, on every table but the migrations log', async () => {
