@@ -13,6 +13,11 @@ const TENANT_READS = [...TENANT_TABLES, 'audit_events'];
 const clinicColumn = (table: string) => (table === 'clinics' ? 'id' : 'clinic_id');
 
 const CLIENT = `query($id: ID!) { client(id: $id) { id givenName familyName } }`;
+
+function ok(res: { errors?: unknown[]; data?: any }) {
+  expect(res.errors).toBeUndefined();
+  return res.data;
+}
 const NODE = `query($id: ID!) { node(id: $id) { id ... on Client { givenName } ... on StaffMember { name } ... on ApiKey { name } ... on Clinic { name } } }`;
 
 /** A connection as the server's own role (`kinship_app`): RLS applies, exactly as for the running server. */
@@ -148,6 +153,23 @@ describe('tenancy through the API', () => {
     const key = await mine.addApiKey(['roster:read']);
     const asIntegration = await gql(key.auth, `{ clients(first: 100) { edges { node { id } } } }`);
     expect(asIntegration.data.clients.edges.map((e: { node: { id: string } }) => e.node.id).sort()).toEqual(ids.sort());
+  });
+});
+
+describe('an API key by node(id:) (session 15)', () => {
+  it('is the admin\'s to read, and an integration\'s own, as viewer.apiKey answers it; another key, or a member or clinician, NOT_FOUND', async () => {
+    const clinic = await createClinic();
+    const mine = await clinic.addApiKey(['goals:read'], 'Coach App');
+    const other = await clinic.addApiKey(['roster:read'], 'EHR Sync');
+    const own = ok(await gql(mine.auth, `{ viewer { apiKey { id name } } }`)).viewer.apiKey;
+    expect(own).toEqual({ id: mine.gid, name: 'Coach App' });
+    expect(ok(await gql(mine.auth, NODE, { id: mine.gid })).node).toEqual({ id: mine.gid, name: 'Coach App' });
+    expect(ok(await gql(clinic.admin.auth, NODE, { id: other.gid })).node).toEqual({ id: other.gid, name: 'EHR Sync' });
+    for (const [auth, id] of [[mine.auth, other.gid], [clinic.clinician.auth, mine.gid]]) {
+      expectError(await gql(auth, NODE, { id }), 'NOT_FOUND');
+    }
+    const member = await clinic.addClient();
+    expectError(await gql(member.auth, NODE, { id: mine.gid }), 'NOT_FOUND');
   });
 });
 

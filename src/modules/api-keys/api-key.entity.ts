@@ -4,7 +4,7 @@ import { Node } from '../../common/node';
 import { ApiKeyScopeEnum } from './api-key-scope';
 
 @Entity('api_keys')
-@ObjectType({ simpleResolvers: true, implements: Node, description: 'An integration\'s API key. The secret itself is shown once, at creation; only its hash is stored.' })
+@ObjectType({ simpleResolvers: true, implements: Node, description: 'An integration\'s API key. The secret itself is shown once, at creation; only its hash is stored. Read by admins (`apiKeys`, `node(id:)`) and by the integration itself (`viewer.apiKey`, `node(id:)` of its own id).' })
 export class ApiKey implements Node {
   @PrimaryGeneratedColumn('uuid')
   id: string;

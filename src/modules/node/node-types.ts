@@ -94,9 +94,14 @@ export const NODE_TYPES: Record<string, NodeType> = {
     rules: [...Rule.STAFF, Rule.MEMBER],
     load: (ctx, id) => ctx.loaders.of(eventLoaders).visibleById.load(id),
   },
+  // As `apiKeys` (admins) and `viewer.apiKey` (an integration's own key, never another's).
   ApiKey: {
-    rules: [Rule.ADMIN],
-    load: (ctx, id) => ctx.db.manager.findOneBy(ApiKey, { id }),
+    rules: [],
+    load: (ctx, id) => {
+      const v = ctx.viewer;
+      const sees = (v.kind === 'STAFF' && v.role === 'ADMIN') || (v.kind === 'INTEGRATION' && v.apiKeyId === id);
+      return sees ? ctx.db.manager.findOneBy(ApiKey, { id }) : Promise.resolve(null);
+    },
   },
 };
 
