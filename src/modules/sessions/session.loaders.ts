@@ -127,11 +127,14 @@ export const sessionLoaders = (ctx: RequestContext) => ({
     { cacheKeyFn: (k) => JSON.stringify(k) },
   ),
 
-  /** The next SCHEDULED session of each group (database clock). */
+  /**
+   * The next session of each group that has not ended (database clock): one in progress too, which
+   * taking attendance makes HELD while members are still in the room. Cancelled ones never.
+   */
   next: new DataLoader<string, GroupSession | null>(async (groupIds) => {
     const rows = await ctx.db.query<SessionRow>(
       `SELECT DISTINCT ON (group_id) ${SESSION_COLUMNS} FROM group_sessions
-        WHERE group_id = ANY($1) AND status = 'SCHEDULED' AND scheduled_end > now()
+        WHERE group_id = ANY($1) AND status <> 'CANCELLED' AND scheduled_end > now()
         ORDER BY group_id, scheduled_start, id`,
       [[...groupIds]],
     );

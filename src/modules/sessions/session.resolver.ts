@@ -154,7 +154,7 @@ export class GroupSessionsResolver {
     });
   }
 
-  @FieldResolver(() => GroupSession, { nullable: true, description: 'The next scheduled session that has not ended. Null where sessions are not visible (former members).' })
+  @FieldResolver(() => GroupSession, { nullable: true, description: 'The next session that has not ended, the one in progress included (even once attendance made it HELD); cancelled ones never. Null where sessions are not visible (former members).' })
   async nextSession(@Root() group: TherapyGroup, @Ctx() ctx: AuthedContext) {
     const visible = await ctx.loaders.of(groupLoaders).visibleById.load(group.id);
     return canSeeSessions(visible?.access ?? null) ? ctx.loaders.of(sessionLoaders).next.load(group.id) : null;

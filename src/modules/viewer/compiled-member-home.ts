@@ -112,7 +112,7 @@ function homeShape(p: HomeParts) {
     [
       ['id', 'g.id'], ['name', 'g.name'], ['agreement_version', 'g.agreement_version'],
       ['agreement_consent', judgesGoals ? consentAnswerSql('$1', `'GROUP_AGREEMENT'`, `'GROUP'`, 'g.id', 'NULL::text') : 'NULL'],
-      ['next', p.nextSessions ? `(SELECT ${NEXT_ROW.sql} FROM group_sessions s WHERE s.group_id = g.id AND s.status = 'SCHEDULED' AND s.scheduled_end > now()
+      ['next', p.nextSessions ? `(SELECT ${NEXT_ROW.sql} FROM group_sessions s WHERE s.group_id = g.id AND s.status <> 'CANCELLED' AND s.scheduled_end > now()
                 ORDER BY s.scheduled_start, s.id LIMIT 1)` : 'NULL'],
     ],
     { next: NEXT_ROW.decode },
