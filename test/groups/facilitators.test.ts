@@ -262,6 +262,34 @@ describe('removing facilitators', () => {
   });
 });
 
+describe('deactivating a facilitator (session 15)', () => {
+  it('ends their assignments, audited, so reactivated months later they open no group until assigned again; others\' assignments stand', async () => {
+    // Before: deactivation left the assignments open, and reactivation reopened every roster and record at once.
+    const clinic = await createClinic();
+    const neighbour = await createClinic();
+    const { group: forming, members } = await groupWithMembers(clinic, { members: 2, activate: false });
+    const { group: other } = await groupWithMembers(clinic, { members: 1, lead: clinic.supervisor });
+    await assignFacilitator(clinic, other, clinic.clinician, 'CO');
+    const theirs = await groupWithMembers(neighbour, { members: 1 });
+    const [neighbourRowsBefore, supervisorRowsBefore] = [await facilitatorRowsOf(theirs.group.id), (await facilitatorRowsOf(other.id)).filter((r) => r.staff_member_id === clinic.supervisor.id)];
+    const UPDATE_STAFF = `mutation($input: UpdateStaffMemberInput!) { updateStaffMember(input: $input) { staffMember { id active } } }`;
+
+    ok(await gql(clinic.admin.auth, UPDATE_STAFF, { input: { id: clinic.clinician.gid, active: false } }));
+    const ended = [...(await facilitatorRowsOf(forming.id)), ...(await facilitatorRowsOf(other.id))].filter((r) => r.staff_member_id === clinic.clinician.id);
+    expect(ended).toHaveLength(2);
+    for (const r of ended) expect({ ended: r.ended_at !== null, periodEnd: r.period_end }).toEqual({ ended: true, periodEnd: await today(clinic.id) });
+    const audits = await ownerQuery(`SELECT resource_id FROM audit_events WHERE resource_type = 'GroupFacilitator' AND action = 'UPDATE' AND resource_id = ANY($1)`, [ended.map((r) => r.id)]);
+    expect(audits).toHaveLength(2);
+    expect((await facilitatorRowsOf(other.id)).filter((r) => r.staff_member_id === clinic.supervisor.id)).toEqual(supervisorRowsBefore);
+    expect(await facilitatorRowsOf(theirs.group.id)).toEqual(neighbourRowsBefore);
+
+    ok(await gql(clinic.admin.auth, UPDATE_STAFF, { input: { id: clinic.clinician.gid, active: true } }));
+    const query = `query($id: ID!) { group(id: $id) { members { edges { node { id } } } } }`;
+    expect(ok(await gql(clinic.clinician.auth, query, { id: forming.gid })).group.members).toBeNull();
+    expectError(await gql(clinic.clinician.auth, `query($id: ID!) { client(id: $id) { id } }`, { id: members[0].client.gid }), 'NOT_FOUND');
+  });
+});
+
 describe('an assignment opens the group only within its period', () => {
   const ROSTER = `query($id: ID!) { group(id: $id) { id members(first: 10) { edges { node { client { displayName } } } } } }`;
   const MY_GROUPS = `query($staff: ID!) { groups(filter: { facilitatorId: $staff }) { edges { node { id } } } }`;

@@ -47,6 +47,7 @@ export async function updateStaffMember(ctx: RequestContext & { viewer: StaffVie
   if (input.active !== undefined && input.active !== null) changes.active = input.active;
   await keepAnAdmin(ctx, id, existing, changes);
   await keepFacilitationValid(ctx, id, existing, changes);
+  if (changes.active === false && existing.active) await endAssignmentsOf(ctx, id);
   if (Object.keys(changes).length > 0) {
     try {
       await ctx.db.manager.update(StaffMember, { id }, { ...changes, updatedAt: () => 'now()' } as never);
@@ -59,6 +60,21 @@ export async function updateStaffMember(ctx: RequestContext & { viewer: StaffVie
   const loader = ctx.loaders.of(staffLoaders).byId;
   loader.clear(id);
   return (await loader.load(id))!;
+}
+
+/**
+ * A deactivated staff member's facilitator assignments end with it, as removeFacilitator ends one
+ * (their days so far kept, for the record of who ran each meeting): reactivated months later, they
+ * would otherwise open the groups' rosters and records again unasked. Each ending is audited.
+ */
+async function endAssignmentsOf(ctx: RequestContext, staffId: string) {
+  const ended = await ctx.db.query<{ id: string }>(
+    `UPDATE group_facilitators SET ended_at = now(), period_end = LEAST(COALESCE(period_end, clinic_today()), clinic_today())
+      WHERE staff_member_id = $1 AND ended_at IS NULL RETURNING id`,
+    [staffId],
+  );
+  ctx.audit.recordMany(ended.map((f) => ({ action: AuditAction.UPDATE, resourceType: 'GroupFacilitator', resourceId: f.id })));
+  if (ended.length) ctx.loaders.forgetAll();
 }
 
 /**
