@@ -294,6 +294,15 @@ describe('RSVPs', () => {
     expect(await rsvpRows(world.clinic.id)).toEqual([]);
   });
 
+  it('an RSVP to an event that is over answers CONFLICT with reason EVENT_OVER, and stores nothing (session 15)', async () => {
+    const world = await eventWorld();
+    const e = await threeEvents(world);
+    await ownerQuery(`UPDATE group_events SET starts_at = now() - interval '3 hours', ends_at = now() - interval '1 hour' WHERE id = $1`, [uuidOf(e.members.id)]);
+    const res = await expectRefused('CONFLICT', [world.clinic.id], () => rsvp(world.cat, e.members.id, 'GOING'));
+    expect(res.errors![0].extensions).toMatchObject({ reason: 'EVENT_OVER' });
+    expect(await rsvpRows(world.clinic.id)).toEqual([]);
+  });
+
   it('staff do not answer invitations: FORBIDDEN, nothing stored', async () => {
     const world = await eventWorld();
     const e = await threeEvents(world);

@@ -31,6 +31,7 @@ const MUTE = `mutation($input: MuteSenderInput!) { muteEncouragementSender(input
 const partnershipRows = (clinicId: string) =>
   ownerQuery(`SELECT * FROM accountability_partnerships WHERE clinic_id = $1 ORDER BY created_at, id`, [clinicId]);
 const displayName = (m: Member) => `${m.client.givenName} ${m.client.familyName[0]}.`;
+const fromGid = (gid: string) => Buffer.from(gid, 'base64url').toString().split(':')[1];
 const propose = (from: Member, to: Member) => gql(from.auth, PROPOSE, { input: { partnerMembershipId: to.membershipGid, message: 'Keep each other honest?' } });
 
 describe('partnerships', () => {
@@ -57,7 +58,7 @@ describe('partnerships', () => {
     } finally {
       await holder.end();
     }
-    expect(proposed.errors?.[0]?.extensions).toEqual({ code: 'CONFLICT' });
+    expect(proposed.errors?.[0]?.extensions).toEqual({ code: 'CONFLICT', reason: 'MEMBERSHIP_NOT_ACTIVE' });
     expect(proposed.data).toBeNull();
     expect(await partnershipRows(clinic.id)).toEqual([]);
   });
@@ -90,7 +91,34 @@ describe('partnerships', () => {
     expect(ok(await gql(sam.auth, MY_PARTNERSHIPS)).myPartnerships).toEqual([]);
   });
 
-  it('can be declined, after which either member may ask again', async () => {
+  it('a declined proposer waits 30 days to ask the same member again (CONFLICT RECENTLY_DECLINED, nothing stored); the one who declined may ask at once (session 15)', async () => {
+    // Before: a member still in the group (no connection to block through) could be asked again and again.
+    const { clinic, members } = await activeGroup({ members: 3 });
+    const [kim, lee, sam] = members;
+    const proposed = ok(await propose(kim, lee)).proposePartnership.partnership;
+    ok(await gql(lee.auth, RESPOND, { input: { partnershipId: proposed.id, accept: false } }));
+    const refused = await expectRefused('CONFLICT', [clinic.id], () => propose(kim, lee));
+    const [{ responded_at }] = await ownerQuery(`SELECT responded_at FROM accountability_partnerships WHERE id = $1`, [fromGid(proposed.id)]);
+    const until = new Date(responded_at.getTime() + 30 * 86_400_000).toISOString();
+    expect(refused.errors![0].extensions).toMatchObject({ reason: 'RECENTLY_DECLINED', retryAfter: until });
+    // Kim may ask someone else; a month on, Lee again.
+    expect(ok(await propose(kim, sam)).proposePartnership.partnership.status).toBe('PROPOSED');
+    await ownerQuery(`UPDATE accountability_partnerships SET responded_at = responded_at - interval '31 days', created_at = created_at - interval '31 days' WHERE id = $1`, [fromGid(proposed.id)]);
+    expect(ok(await propose(kim, lee)).proposePartnership.partnership.status).toBe('PROPOSED');
+  });
+
+  it('tells each member which side they are on (direction), so an app knows whose proposal it is to answer; staff see none (session 15)', async () => {
+    const { lead, members } = await activeGroup({ members: 2 });
+    const [kim, lee] = members;
+    const proposed = ok(await propose(kim, lee)).proposePartnership.partnership;
+    const Q = `{ myPartnerships { status direction } }`;
+    expect(ok(await gql(kim.auth, Q)).myPartnerships).toEqual([{ status: 'PROPOSED', direction: 'SENT' }]);
+    expect(ok(await gql(lee.auth, Q)).myPartnerships).toEqual([{ status: 'PROPOSED', direction: 'RECEIVED' }]);
+    const staff = ok(await gql(lead.auth, `query($id: ID!) { node(id: $id) { id ... on AccountabilityPartnership { direction } } }`, { id: proposed.id }));
+    expect(staff.node).toEqual({ id: proposed.id, direction: null });
+  });
+
+  it('can be declined, after which the member who declined may ask at once', async () => {
     const { clinic, members } = await activeGroup({ members: 2 });
     const [kim, lee] = members;
     const proposed = ok(await propose(kim, lee)).proposePartnership.partnership;

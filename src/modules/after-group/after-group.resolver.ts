@@ -259,7 +259,7 @@ export class GroupEventResolver {
   }
 
   @Authorized(Rule.MEMBER)
-  @Mutation(() => GroupEventPayload, { description: 'Answers an invitation. An event you are not invited to answers NOT_FOUND. Members only.' })
+  @Mutation(() => GroupEventPayload, { description: 'Answers an invitation, until the event is over (CONFLICT, reason EVENT_OVER). An event you are not invited to answers NOT_FOUND. Members only.' })
   async rsvpGroupEvent(@Arg('input', { description: 'Your answer.' }) input: RsvpGroupEventInput, @Ctx() ctx: AuthedContext) {
     return { event: await rsvp(ctx, input.eventId, input.response) };
   }

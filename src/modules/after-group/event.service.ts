@@ -149,7 +149,7 @@ export async function rsvp(ctx: AuthedContext, eventGlobalId: string, response: 
   // Not invited looks exactly like no such event.
   if (!id || !event) throw notFound('GroupEvent');
   // Answers change who is named as going: not once the event is over.
-  if ((event.endsAt ?? event.startsAt).getTime() < Date.now()) throw conflict('This event is over: RSVPs are closed');
+  if ((event.endsAt ?? event.startsAt).getTime() < Date.now()) throw conflict('This event is over: RSVPs are closed', { reason: 'EVENT_OVER' });
   await ctx.db.query(
     `INSERT INTO event_rsvps (clinic_id, event_id, client_id, response) VALUES ($1, $2, $3, $4)
      ON CONFLICT (clinic_id, event_id, client_id) DO UPDATE SET response = EXCLUDED.response, updated_at = now()`,

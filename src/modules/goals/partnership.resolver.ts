@@ -5,6 +5,7 @@ import { ConnectionType, PageArgs } from '../../common/connection';
 import { forbidden } from '../../errors/domain-error';
 import { visibleGroup } from '../groups/group.loaders';
 import { TherapyGroup } from '../groups/therapy-group.entity';
+import { ConnectionDirection } from '../after-group/after-group.types';
 import { muteEncouragementSender, myEncouragements, sendEncouragement } from './encouragement.service';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput, SendEncouragementInput } from './goal.inputs';
 import { goalLoaders } from './goal.loaders';
@@ -52,7 +53,7 @@ export class PartnershipResolver {
   }
 
   @Authorized(Rule.MEMBER)
-  @Mutation(() => PartnershipPayload, { description: 'Asks an ACTIVE peer of the same group to be accountability partners; you must be ACTIVE too (CONFLICT). Members only.' })
+  @Mutation(() => PartnershipPayload, { description: 'Asks an ACTIVE peer of the same group to be accountability partners; you must be ACTIVE too (CONFLICT, reason MEMBERSHIP_NOT_ACTIVE). A member who declined your proposal is not asked again for 30 days (CONFLICT, reason RECENTLY_DECLINED, with retryAfter); they may ask you at once. Members only.' })
   async proposePartnership(@Arg('input', { description: 'Whom to ask.' }) input: ProposePartnershipInput, @Ctx() ctx: AuthedContext) {
     return { partnership: await proposePartnership(ctx, input) };
   }
@@ -67,6 +68,16 @@ export class PartnershipResolver {
   @Mutation(() => PartnershipPayload, { description: 'Ends a partnership: either member, or staff with access to the group.' })
   async endPartnership(@Arg('input', { description: 'Which partnership.' }) input: EndPartnershipInput, @Ctx() ctx: AuthedContext) {
     return { partnership: await endPartnership(ctx, input) };
+  }
+
+  @FieldResolver(() => ConnectionDirection, {
+    nullable: true,
+    description: 'For a member: SENT when you proposed it, RECEIVED when you were asked (so yours to answer while PROPOSED). Null for staff, who are neither.',
+  })
+  direction(@Root() p: AccountabilityPartnership, @Ctx() ctx: AuthedContext): ConnectionDirection | null {
+    const viewer = ctx.viewer;
+    if (viewer.kind !== 'MEMBER') return null;
+    return p.proposerClientId === viewer.clientId ? ConnectionDirection.SENT : p.partnerClientId === viewer.clientId ? ConnectionDirection.RECEIVED : null;
   }
 
   @FieldResolver(() => TherapyGroup, { nullable: true, description: 'The group.' })

@@ -129,6 +129,18 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
   if (!own) throw conflict('Partnerships are between ACTIVE members of the same group');
   // Both seated, asked once, under the lock that keeps them so until the partnership is written.
   await lockSeatedPair(ctx, partner.groupId, own.membershipId, partnerId);
+  // A "no" holds for a while: asked again and again, a member still in the group has no block to
+  // reach for (blocks follow a connection, which the group's contact policy may not allow yet).
+  // The proposer sees their declined proposal already, so the refusal tells them nothing new.
+  const [cooling] = await ctx.db.query<{ until: Date }>(
+    `SELECT max(responded_at) + make_interval(days => $3) AS until FROM accountability_partnerships
+      WHERE proposer_membership_id = $1 AND partner_membership_id = $2 AND status = 'DECLINED' AND responded_at > now() - make_interval(days => $3)
+     HAVING max(responded_at) IS NOT NULL`,
+    [own.membershipId, partnerId, PROPOSAL_COOLDOWN_DAYS],
+  );
+  if (cooling) {
+    throw conflict(`They declined your proposal: you may ask them again from ${cooling.until.toISOString()}`, { reason: 'RECENTLY_DECLINED', retryAfter: cooling.until.toISOString() });
+  }
   // A proposal to this member from the one they ask, hidden from them, would stand in the way, and
   // "already proposed" would tell them of it. Hidden by their block: declined now, as they would
   // have declined it. Awaiting its proposer's group agreement: ended now, as they could have ended
@@ -189,8 +201,11 @@ async function lockSeatedPair(ctx: AuthedContext, groupId: string, ownMembership
     `SELECT id FROM memberships WHERE (id = $1 AND status = 'ACTIVE') OR (id = $2 AND status IN (${sqlList(SEATED)})) FOR SHARE`,
     [ownMembershipId, otherMembershipId],
   );
-  if (rows.length !== 2) throw conflict('Partnerships are between ACTIVE members of the same group');
+  if (rows.length !== 2) throw conflict('Partnerships are between ACTIVE members of the same group', { reason: 'MEMBERSHIP_NOT_ACTIVE' });
 }
+
+/** How long a declined proposal keeps its proposer from asking the same member again. */
+export const PROPOSAL_COOLDOWN_DAYS = 30;
 
 async function ownPartnership(ctx: AuthedContext, globalId: string): Promise<Partnership> {
   const id = uuidOf(globalId, PARTNERSHIP);
