@@ -346,6 +346,9 @@ describe('encouragement', () => {
       [displayName(sam), 'Nice walk', 'Walk daily'],
       [displayName(lee), 'You can do it!', 'Call my mother'],
     ]);
+    // The goal each is about, to open it (session 15), in one batched read however many there are.
+    const linked = ok(await gql(kim.auth, `{ myEncouragements(first: 10) { edges { node { goal { id } } } } }`));
+    expect(linked.myEncouragements.edges.map((e: any) => e.node.goal.id)).toEqual([groupGoal.gid, partnersGoal.gid]);
     // Nobody else receives them.
     expect(inboxOf(ok(await gql(lee.auth, MY_ENCOURAGEMENTS)))).toEqual([]);
     expect(inboxOf(ok(await gql(sam.auth, MY_ENCOURAGEMENTS)))).toEqual([]);
@@ -463,5 +466,21 @@ describe('encouragement', () => {
 
     ok(await gql(kim.auth, MUTE, { input: { encouragementId: fromLee.id, muted: false } }));
     expect(await inbox()).toEqual(['From Lee', 'From Sam', 'Still here']);
+  });
+
+  it('lists the senders one muted, by the latest encouragement each sent them, so an app that lost the id can unmute (session 15)', async () => {
+    // Before: muted senders left the inbox and node(id:), and nothing else named them.
+    const { kim, lee, sam, partnersGoal, groupGoal } = await world();
+    const MUTED = `{ mutedSenders { displayName encouragementId mutedAt } }`;
+    const first = ok(await gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, message: 'First' } })).sendEncouragement.encouragement;
+    ok(await gql(sam.auth, SEND, { input: { goalId: groupGoal.gid, message: 'From Sam' } }));
+    ok(await gql(kim.auth, MUTE, { input: { encouragementId: first.id } }));
+    const latest = ok(await gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, message: 'Latest' } })).sendEncouragement.encouragement;
+    expect(ok(await gql(kim.auth, MUTED)).mutedSenders).toEqual([{ displayName: displayName(lee), encouragementId: latest.id, mutedAt: expect.any(String) }]);
+    // Only one's own: Lee and Sam muted no one.
+    for (const m of [lee, sam]) expect(ok(await gql(m.auth, MUTED)).mutedSenders).toEqual([]);
+    ok(await gql(kim.auth, MUTE, { input: { encouragementId: latest.id, muted: false } }));
+    expect(ok(await gql(kim.auth, MUTED)).mutedSenders).toEqual([]);
+    expect(inboxOf(ok(await gql(kim.auth, MY_ENCOURAGEMENTS))).map((e: any) => e.message).sort()).toEqual(['First', 'From Sam', 'Latest']);
   });
 });

@@ -1,6 +1,6 @@
 import { AuditAction } from '../../audit/audit-action';
 import { decodeCursor, keysetPage, Page } from '../../common/connection';
-import { uuidOf } from '../../common/global-id';
+import { toGlobalId, uuidOf } from '../../common/global-id';
 import { SqlParts } from '../../db/sql-parts';
 import { blockStandsSql } from '../after-group/block-sql';
 import type { AuthedContext } from '../../context';
@@ -11,7 +11,7 @@ import { SendEncouragementInput } from './goal.inputs';
 import { goalLoaders } from './goal.loaders';
 import { canEncourage } from './goal.policy';
 import { getGoal } from './goal.service';
-import { Encouragement } from './goal.types';
+import { Encouragement, MutedSender } from './goal.types';
 
 export const ENCOURAGEMENTS_PER_DAY = 20;
 
@@ -119,6 +119,33 @@ export async function myEncouragements(ctx: AuthedContext, first: number, after:
 export async function myEncouragement(ctx: AuthedContext, id: string): Promise<Encouragement | null> {
   const [row] = await received(ctx, 1, { onlyId: id });
   return row ? shown(ctx, [row.encouragement])[0] : null;
+}
+
+/**
+ * The senders the viewing member muted, each by the latest encouragement they sent them (not one a
+ * block held): the handle to unmute with, since muted senders leave the inbox. Each listed one is
+ * a read of that encouragement, recorded about the viewer as the inbox's are.
+ */
+export async function mutedSenders(ctx: AuthedContext): Promise<MutedSender[]> {
+  const viewer = ctx.viewer;
+  if (viewer.kind !== 'MEMBER') throw forbidden();
+  const rows = await ctx.db.query<{ id: string; muted_at: Date; given_name: string; family_name: string; preferred_name: string | null }>(
+    `SELECT DISTINCT ON (m.sender_client_id) e.id, m.created_at AS muted_at, c.given_name, c.family_name, c.preferred_name
+       FROM encouragement_mutes m
+       JOIN encouragements e ON e.recipient_client_id = m.recipient_client_id AND e.sender_client_id = m.sender_client_id AND NOT e.held_by_block
+       JOIN clients c ON c.id = m.sender_client_id
+      WHERE m.recipient_client_id = $1
+      ORDER BY m.sender_client_id, e.sent_at DESC, e.id`,
+    [viewer.clientId],
+  );
+  ctx.audit.recordMany(rows.map((r) => ({ action: AuditAction.READ, resourceType: 'Encouragement', resourceId: r.id, subjectClientId: viewer.clientId })));
+  return rows
+    .map((r) => Object.assign(new MutedSender(), {
+      displayName: displayNameOf({ givenName: r.given_name, familyName: r.family_name, preferredName: r.preferred_name }),
+      encouragementId: toGlobalId('Encouragement', r.id),
+      mutedAt: r.muted_at,
+    }))
+    .sort((a, b) => b.mutedAt.getTime() - a.mutedAt.getTime() || a.encouragementId.localeCompare(b.encouragementId));
 }
 
 /** Mutes the sender of one of your encouragements (you never learn their id; they are not told). */

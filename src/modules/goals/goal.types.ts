@@ -1,4 +1,4 @@
-import { Field, Float, ObjectType } from 'type-graphql';
+import { Field, Float, ID, ObjectType } from 'type-graphql';
 import { Node } from '../../common/node';
 import { CalendarDate } from '../../common/scalars';
 import { GoalAchievementStatus, GoalLifecycleStatus, GoalMeasureKind, GoalVisibility, MeasurePeriod, PartnershipStatus } from './goal.enums';
@@ -151,6 +151,18 @@ export class Encouragement implements Node {
 
   @Field({ description: 'When it was sent.' })
   sentAt: Date;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'A sender you muted, to find them again: unmute with the id of the latest encouragement they sent you.' })
+export class MutedSender {
+  @Field({ description: 'Their display name, as their encouragements showed it.' })
+  displayName: string;
+
+  @Field(() => ID, { description: 'The latest encouragement they sent you: pass it to muteEncouragementSender with muted: false.' })
+  encouragementId: string;
+
+  @Field({ description: 'When you muted them.' })
+  mutedAt: Date;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'One peer\'s row on the group accountability board.' })

@@ -6,11 +6,11 @@ import { forbidden } from '../../errors/domain-error';
 import { visibleGroup } from '../groups/group.loaders';
 import { TherapyGroup } from '../groups/therapy-group.entity';
 import { ConnectionDirection } from '../after-group/after-group.types';
-import { muteEncouragementSender, myEncouragements, sendEncouragement } from './encouragement.service';
+import { mutedSenders, muteEncouragementSender, myEncouragements, sendEncouragement } from './encouragement.service';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput, SendEncouragementInput } from './goal.inputs';
 import { goalLoaders } from './goal.loaders';
 import { partnerGoalsMembership } from './goal.policy';
-import { AccountabilityPartnership, BoardEntry, Encouragement, Goal } from './goal.types';
+import { AccountabilityPartnership, BoardEntry, Encouragement, Goal, MutedSender } from './goal.types';
 import { endPartnership, partnershipLoaders, proposePartnership, respondToPartnership } from './partnership.service';
 import { accountabilityBoard } from './goal.service';
 import { SafeText } from '../../common/safe-text';
@@ -107,6 +107,22 @@ export class EncouragementResolver {
   })
   myEncouragements(@Args() args: PageArgs, @Ctx() ctx: AuthedContext) {
     return myEncouragements(ctx, args.first, args.after);
+  }
+
+  @Authorized(Rule.MEMBER)
+  @Query(() => [MutedSender], {
+    description: 'Senders you muted, most recently muted first, each with the latest encouragement they sent you: muted senders leave myEncouragements, so this is where to unmute them (muteEncouragementSender with muted: false). Members only.',
+  })
+  mutedSenders(@Ctx() ctx: AuthedContext) {
+    return mutedSenders(ctx);
+  }
+
+  @FieldResolver(() => Goal, {
+    nullable: true,
+    description: 'The goal it is about, as you may see it (the goal rule decides, and audits): the recipient\'s own; for its sender, while they may still see it. Titles may repeat: this is the goal to open.',
+  })
+  goal(@Root() e: Encouragement, @Ctx() ctx: AuthedContext) {
+    return ctx.loaders.of(goalLoaders).visibleById.load(e.goalId);
   }
 
   @Authorized(Rule.MEMBER)
