@@ -293,6 +293,32 @@ describe('partnerships when a membership ends', () => {
     expect(await statusOf(cd.id)).toMatchObject({ status: 'ACTIVE' });
     expect(ok(await gql(a.auth, MY_PARTNERSHIPS)).myPartnerships).toEqual([expect.objectContaining({ id: ab.gid, status: 'ENDED' })]);
   });
+
+  it('go on when both members chose to continue late in the group (setPartnershipContinuation); the choice is each one\'s own, for an ACTIVE partnership (session 15)', async () => {
+    // Before: the choice was fixed when proposing or accepting; a pair deciding near the end had to end it and start again.
+    const { clinic, group, members } = await activeGroup({ members: 3 });
+    const [a, b, c] = members;
+    const ab = await partner(a, b);
+    const SET = `mutation($input: SetPartnershipContinuationInput!) { setPartnershipContinuation(input: $input) {
+      partnership { proposerContinuesAfterGroup partnerContinuesAfterGroup } } }`;
+    const set = (m: Member, id: string, continueAfterGroup: boolean) => gql(m.auth, SET, { input: { partnershipId: id, continueAfterGroup } });
+    const [{ since }] = await ownerQuery(`SELECT clock_timestamp() AS since`);
+    expect(ok(await set(a, ab.gid, true)).setPartnershipContinuation.partnership).toEqual({ proposerContinuesAfterGroup: true, partnerContinuesAfterGroup: false });
+    expect(ok(await set(b, ab.gid, true)).setPartnershipContinuation.partnership).toEqual({ proposerContinuesAfterGroup: true, partnerContinuesAfterGroup: true });
+    const audits = await ownerQuery(`SELECT subject_client_id FROM audit_events WHERE resource_id = $1 AND action = 'UPDATE' AND occurred_at > $2`, [ab.id, since]);
+    expect(audits.map((r) => r.subject_client_id).sort()).toEqual([a.client.id, a.client.id, b.client.id, b.client.id].sort());
+    // Nobody else chooses for them; a proposal is not yet theirs to continue.
+    const before = await partnershipRows(clinic.id);
+    await expectRefused('NOT_FOUND', [clinic.id], () => set(c, ab.gid, false));
+    const proposed = ok(await propose(c, a)).proposePartnership.partnership;
+    const refused = await expectRefused('CONFLICT', [clinic.id], () => set(c, proposed.id, true));
+    expect(refused.errors![0].extensions).toMatchObject({ reason: 'PARTNERSHIP_NOT_ACTIVE' });
+    expect((await partnershipRows(clinic.id)).filter((r) => r.id === ab.id)).toEqual(before.filter((r) => r.id === ab.id));
+
+    for (const m of [a, b]) await alumni(m, group);
+    await end(clinic.admin.auth, a, 'COMPLETED');
+    expect(await statusOf(ab.id)).toMatchObject({ status: 'ACTIVE' });
+  });
 });
 
 describe('encouragement', () => {

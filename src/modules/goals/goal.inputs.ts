@@ -147,6 +147,16 @@ export class RespondToPartnershipInput {
   continueAfterGroup: boolean = false;
 }
 
+@InputType({ description: 'Your choice, in an ACTIVE partnership, to continue it after the group or not.' })
+export class SetPartnershipContinuationInput {
+  @Field(() => ID, { description: 'The partnership.' })
+  @SafeText({ max: 200 })
+  partnershipId: string;
+
+  @Field({ description: 'True to continue after the group, as alumni (the other member must choose it too); false not to.' })
+  continueAfterGroup: boolean;
+}
+
 @InputType({ description: 'Ends a partnership (either member).' })
 export class EndPartnershipInput {
   @Field(() => ID, { description: 'The partnership.' })

@@ -7,11 +7,11 @@ import { visibleGroup } from '../groups/group.loaders';
 import { TherapyGroup } from '../groups/therapy-group.entity';
 import { ConnectionDirection } from '../after-group/after-group.types';
 import { mutedSenders, muteEncouragementSender, myEncouragements, sendEncouragement } from './encouragement.service';
-import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput, SendEncouragementInput } from './goal.inputs';
+import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput, SendEncouragementInput, SetPartnershipContinuationInput } from './goal.inputs';
 import { goalLoaders } from './goal.loaders';
 import { partnerGoalsMembership } from './goal.policy';
 import { AccountabilityPartnership, BoardEntry, Encouragement, Goal, MutedSender } from './goal.types';
-import { endPartnership, partnershipLoaders, proposePartnership, respondToPartnership } from './partnership.service';
+import { endPartnership, partnershipLoaders, proposePartnership, respondToPartnership, setPartnershipContinuation } from './partnership.service';
 import { accountabilityBoard } from './goal.service';
 import { SafeText } from '../../common/safe-text';
 
@@ -56,6 +56,15 @@ export class PartnershipResolver {
   @Mutation(() => PartnershipPayload, { description: 'Asks an ACTIVE peer of the same group to be accountability partners; you must be ACTIVE too (CONFLICT, reason MEMBERSHIP_NOT_ACTIVE). A member who declined your proposal is not asked again for 30 days (CONFLICT, reason RECENTLY_DECLINED, with retryAfter); they may ask you at once. Members only.' })
   async proposePartnership(@Arg('input', { description: 'Whom to ask.' }) input: ProposePartnershipInput, @Ctx() ctx: AuthedContext) {
     return { partnership: await proposePartnership(ctx, input) };
+  }
+
+  @Authorized(Rule.MEMBER)
+  @Mutation(() => PartnershipPayload, {
+    description:
+      'Changes your own choice to continue an ACTIVE partnership after the group (as alumni): it goes on past the group only if both chose it when a membership ends, and both hold ALUMNI_DIRECTORY for the group then. CONFLICT (reason PARTNERSHIP_NOT_ACTIVE) for one proposed or ended. Its two members only.',
+  })
+  async setPartnershipContinuation(@Arg('input', { description: 'Which partnership, and your choice.' }) input: SetPartnershipContinuationInput, @Ctx() ctx: AuthedContext) {
+    return { partnership: await setPartnershipContinuation(ctx, input) };
   }
 
   @Authorized(Rule.MEMBER)

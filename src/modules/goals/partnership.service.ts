@@ -15,7 +15,7 @@ import { membershipLoaders } from '../memberships/membership.loaders';
 import { membershipEndedHooks } from '../memberships/membership.service';
 import { SEATED } from '../memberships/membership-status';
 import { PartnershipStatus } from './goal.enums';
-import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput } from './goal.inputs';
+import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput, SetPartnershipContinuationInput } from './goal.inputs';
 import { AccountabilityPartnership } from './goal.types';
 import { awaitingAgreementSql, blockedProposalSql, HELD_FOR_GOOD_SQL, heldOnceEndedSql, PARTNERSHIP_SIDES, heldFromPartnerSql, hiddenProposalSql, partnershipsOfClients } from './partnership-sql';
 import { blockStandsSql } from '../after-group/block-sql';
@@ -242,6 +242,27 @@ export async function respondToPartnership(ctx: AuthedContext, input: RespondToP
   const loader = ctx.loaders.of(partnershipLoaders).visibleById;
   loader.clear(p.id);
   return (await loader.load(p.id))!;
+}
+
+/**
+ * Changes the viewer's own choice to continue an ACTIVE partnership after the group: the pair may
+ * decide late in the group, as the choice is judged only when a membership ends. Taken under the
+ * group's and both memberships' locks, the order a status change takes them in, so an ending in
+ * flight judges either the old choice or, after it, the new one. Recorded about both members.
+ */
+export async function setPartnershipContinuation(ctx: AuthedContext, input: SetPartnershipContinuationInput): Promise<Partnership> {
+  const viewer = ctx.viewer;
+  const p = await ownPartnership(ctx, input.partnershipId);
+  if (viewer.kind !== 'MEMBER' || (p.partnerClientId !== viewer.clientId && p.proposerClientId !== viewer.clientId)) throw forbidden('Only its two members choose');
+  await ctx.db.query(`SELECT 1 FROM therapy_groups WHERE id = $1 FOR KEY SHARE`, [p.groupId]);
+  await ctx.db.query(`SELECT 1 FROM memberships WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`, [[p.proposerMembershipId, p.partnerMembershipId]]);
+  const mine = p.proposerClientId === viewer.clientId ? 'proposer_continues_after_group' : 'partner_continues_after_group';
+  const updated = await ctx.db.query(`UPDATE accountability_partnerships SET ${mine} = $2 WHERE id = $1 AND status = 'ACTIVE' RETURNING id`, [p.id, input.continueAfterGroup]);
+  if (!updated.length) throw conflict('Only an ACTIVE partnership is continued after the group', { reason: 'PARTNERSHIP_NOT_ACTIVE', status: p.status });
+  ctx.loaders.of(partnershipLoaders).visibleById.clear(p.id);
+  const changed = (await ctx.loaders.of(partnershipLoaders).visibleById.load(p.id))!;
+  partnershipUpdated(ctx, changed);
+  return changed;
 }
 
 export async function endPartnership(ctx: AuthedContext, input: EndPartnershipInput): Promise<Partnership> {
