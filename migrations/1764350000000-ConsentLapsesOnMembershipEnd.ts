@@ -14,10 +14,10 @@ const APPEND_ONLY = (lapse: boolean) => `CREATE OR REPLACE FUNCTION consent_reco
         END IF;${
           lapse
             ? `
-        -- A consent in force lapsing on its event: expires_at brought forward to the moment it
-        -- happens (the transaction's, or the grant's if that came later), nothing else.
+        -- A consent still in force lapsing on its event: expires_at brought forward to the moment
+        -- it happens (the transaction's, or the grant's if that came later), once, nothing else.
         IF OLD.revoked_at IS NULL AND OLD.expires_on IS NOT NULL AND NEW.expires_at = GREATEST(now(), OLD.granted_at)
-           AND (OLD.expires_at IS NULL OR OLD.expires_at > NEW.expires_at)
+           AND (OLD.expires_at IS NULL OR (OLD.expires_at > statement_timestamp() AND OLD.expires_at > NEW.expires_at))
            AND (to_jsonb(NEW) - 'expires_at') IS NOT DISTINCT FROM (to_jsonb(OLD) - 'expires_at') THEN
           RETURN NEW;
         END IF;`

@@ -43,18 +43,19 @@ export function withDatabase(url: string, database: string, credentials?: { user
 
 /**
  * Why the role behind `db` must not serve requests, or null: a superuser or BYPASSRLS role reads
- * every clinic's rows whatever the tenant setting, and a table owner holds the grants the server
- * role is denied (UPDATE and DELETE on the audit trail). DESIGN §4's second wall needs a role like
+ * every clinic's rows whatever the tenant setting, and a table owner, or a member of the owning
+ * role, holds the grants the server role is denied (UPDATE and DELETE on the audit trail) and may
+ * lift row-level security. DESIGN §4's second wall needs a role like
  * `kinship_app`.
  */
 export async function unsafeServerRole(db: { query(sql: string): Promise<{ role: string; superuser: boolean; bypassrls: boolean; owned: number }[]> }): Promise<string | null> {
   const [r] = await db.query(
     `SELECT current_user AS role, r.rolsuper AS superuser, r.rolbypassrls AS bypassrls,
-            (SELECT count(*)::int FROM pg_tables t WHERE t.schemaname = 'public' AND t.tableowner = current_user) AS owned
+            (SELECT count(*)::int FROM pg_tables t WHERE t.schemaname = 'public' AND pg_has_role(current_user, t.tableowner, 'MEMBER')) AS owned
        FROM pg_roles r WHERE r.rolname = current_user`,
   );
   if (r.superuser) return `${r.role} is a superuser`;
   if (r.bypassrls) return `${r.role} bypasses row-level security`;
-  if (r.owned > 0) return `${r.role} owns ${r.owned} of the tables`;
+  if (r.owned > 0) return `${r.role} owns (or is a member of the role owning) ${r.owned} of the tables`;
   return null;
 }

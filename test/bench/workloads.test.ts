@@ -40,7 +40,8 @@ const EXPECTED_STATEMENTS: Record<string, number> = {
 };
 /**
  * A sync runs one statement per kind of change it makes, never per row: bounded, whatever the
- * roster (a REPLACE that ends memberships also lapses consents given until then: two more).
+ * roster (a REPLACE that ends memberships also lapses consents given until then: two more, three
+ * when one lapses).
  */
 const MAX_SYNC_STATEMENTS = 22;
 

@@ -500,13 +500,16 @@ describe('encouragement', () => {
     const MUTED = `{ mutedSenders { displayName encouragementId mutedAt } }`;
     const first = ok(await gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, message: 'First' } })).sendEncouragement.encouragement;
     ok(await gql(sam.auth, SEND, { input: { goalId: groupGoal.gid, message: 'From Sam' } }));
-    ok(await gql(kim.auth, MUTE, { input: { encouragementId: first.id } }));
     const latest = ok(await gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, message: 'Latest' } })).sendEncouragement.encouragement;
+    ok(await gql(kim.auth, MUTE, { input: { encouragementId: first.id } }));
     expect(ok(await gql(kim.auth, MUTED)).mutedSenders).toEqual([{ displayName: displayName(lee), encouragementId: latest.id, mutedAt: expect.any(String) }]);
+    // What Lee sends once muted changes nothing here: the handle does not tell Kim he goes on writing.
+    ok(await gql(lee.auth, SEND, { input: { goalId: partnersGoal.gid, message: 'After the mute' } }));
+    expect(ok(await gql(kim.auth, MUTED)).mutedSenders.map((m: any) => m.encouragementId)).toEqual([latest.id]);
     // Only one's own: Lee and Sam muted no one.
     for (const m of [lee, sam]) expect(ok(await gql(m.auth, MUTED)).mutedSenders).toEqual([]);
     ok(await gql(kim.auth, MUTE, { input: { encouragementId: latest.id, muted: false } }));
     expect(ok(await gql(kim.auth, MUTED)).mutedSenders).toEqual([]);
-    expect(inboxOf(ok(await gql(kim.auth, MY_ENCOURAGEMENTS))).map((e: any) => e.message).sort()).toEqual(['First', 'From Sam', 'Latest']);
+    expect(inboxOf(ok(await gql(kim.auth, MY_ENCOURAGEMENTS))).map((e: any) => e.message).sort()).toEqual(['After the mute', 'First', 'From Sam', 'Latest']);
   });
 });

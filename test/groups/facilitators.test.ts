@@ -270,6 +270,10 @@ describe('deactivating a facilitator (session 15)', () => {
     const { group: forming, members } = await groupWithMembers(clinic, { members: 2, activate: false });
     const { group: other } = await groupWithMembers(clinic, { members: 1, lead: clinic.supervisor });
     await assignFacilitator(clinic, other, clinic.clinician, 'CO');
+    // A group that has ended keeps them: no one is assigned there again, and its notes need their author.
+    const { group: concluded } = await groupWithMembers(clinic, { members: 1 });
+    await changeGroupStatus(clinic, concluded, 'CONCLUDED');
+    const concludedBefore = await facilitatorRowsOf(concluded.id);
     const theirs = await groupWithMembers(neighbour, { members: 1 });
     const [neighbourRowsBefore, supervisorRowsBefore] = [await facilitatorRowsOf(theirs.group.id), (await facilitatorRowsOf(other.id)).filter((r) => r.staff_member_id === clinic.supervisor.id)];
     const UPDATE_STAFF = `mutation($input: UpdateStaffMemberInput!) { updateStaffMember(input: $input) { staffMember { id active } } }`;
@@ -282,6 +286,7 @@ describe('deactivating a facilitator (session 15)', () => {
     expect(audits).toHaveLength(2);
     expect((await facilitatorRowsOf(other.id)).filter((r) => r.staff_member_id === clinic.supervisor.id)).toEqual(supervisorRowsBefore);
     expect(await facilitatorRowsOf(theirs.group.id)).toEqual(neighbourRowsBefore);
+    expect(await facilitatorRowsOf(concluded.id)).toEqual(concludedBefore);
 
     ok(await gql(clinic.admin.auth, UPDATE_STAFF, { input: { id: clinic.clinician.gid, active: true } }));
     const query = `query($id: ID!) { group(id: $id) { members { edges { node { id } } } } }`;

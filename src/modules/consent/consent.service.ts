@@ -293,7 +293,10 @@ export async function lapseConsentsOnMembershipEnd(ctx: RequestContext, membersh
   );
   const lapsed = await ctx.db.query<{ id: string; client_id: string }>(
     `UPDATE consent_records c SET expires_at = GREATEST(now(), c.granted_at)
-      WHERE c.expires_on = '${ConsentExpiryEvent.MEMBERSHIP_ENDS}' AND c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at > now())
+      WHERE c.expires_on = '${ConsentExpiryEvent.MEMBERSHIP_ENDS}' AND c.revoked_at IS NULL
+        -- In force as this statement runs: one that another ending lapsed after this transaction
+        -- began (expires_at later than its now()) has lapsed, and is not lapsed again earlier.
+        AND (c.expires_at IS NULL OR c.expires_at > statement_timestamp())
         AND c.client_id IN (SELECT client_id FROM memberships WHERE id = ANY($1::uuid[]))
         AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.client_id = c.client_id AND (c.scope_group_id IS NULL OR m.group_id = c.scope_group_id) AND ${OPEN_MEMBERSHIP})
       RETURNING c.id, c.client_id`,

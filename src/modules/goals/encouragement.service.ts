@@ -122,8 +122,8 @@ export async function myEncouragement(ctx: AuthedContext, id: string): Promise<E
 }
 
 /**
- * The senders the viewing member muted, each by the latest encouragement they sent them (not one a
- * block held): the handle to unmute with, since muted senders leave the inbox. Each listed one is
+ * The senders the viewing member muted, each by the latest encouragement they sent them by the mute
+ * (not one a block held): the handle to unmute with, since muted senders leave the inbox. Each listed one is
  * a read of that encouragement, recorded about the viewer as the inbox's are.
  */
 export async function mutedSenders(ctx: AuthedContext): Promise<MutedSender[]> {
@@ -132,7 +132,10 @@ export async function mutedSenders(ctx: AuthedContext): Promise<MutedSender[]> {
   const rows = await ctx.db.query<{ id: string; muted_at: Date; given_name: string; family_name: string; preferred_name: string | null }>(
     `SELECT DISTINCT ON (m.sender_client_id) e.id, m.created_at AS muted_at, c.given_name, c.family_name, c.preferred_name
        FROM encouragement_mutes m
+       -- What they had sent by the mute: a later message would tell the member, through a changing
+       -- handle, that a muted sender goes on writing (and it was never shown).
        JOIN encouragements e ON e.recipient_client_id = m.recipient_client_id AND e.sender_client_id = m.sender_client_id AND NOT e.held_by_block
+                            AND e.sent_at <= m.created_at
        JOIN clients c ON c.id = m.sender_client_id
       WHERE m.recipient_client_id = $1
       ORDER BY m.sender_client_id, e.sent_at DESC, e.id`,

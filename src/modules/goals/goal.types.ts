@@ -158,7 +158,7 @@ export class MutedSender {
   @Field({ description: 'Their display name, as their encouragements showed it.' })
   displayName: string;
 
-  @Field(() => ID, { description: 'The latest encouragement they sent you: pass it to muteEncouragementSender with muted: false.' })
+  @Field(() => ID, { description: 'The latest encouragement they had sent you when you muted them: pass it to muteEncouragementSender with muted: false.' })
   encouragementId: string;
 
   @Field({ description: 'When you muted them.' })

@@ -120,7 +120,7 @@ export class EncouragementResolver {
 
   @Authorized(Rule.MEMBER)
   @Query(() => [MutedSender], {
-    description: 'Senders you muted, most recently muted first, each with the latest encouragement they sent you: muted senders leave myEncouragements, so this is where to unmute them (muteEncouragementSender with muted: false). Members only.',
+    description: 'Senders you muted, most recently muted first, each with the latest encouragement they had sent you when muted (what they send since is not shown, nor told): muted senders leave myEncouragements, so this is where to unmute them (muteEncouragementSender with muted: false). Members only.',
   })
   mutedSenders(@Ctx() ctx: AuthedContext) {
     return mutedSenders(ctx);

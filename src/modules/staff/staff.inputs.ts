@@ -50,7 +50,7 @@ export class UpdateStaffMemberInput {
   @SafeText({ max: 100 })
   credentials?: string | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'False deactivates: the person can no longer sign in, and their facilitator assignments end (reactivated, they are assigned again to open a group). Refused (CONFLICT) for the only lead of an ACTIVE group, or the last admin.' })
+  @Field(() => Boolean, { nullable: true, description: 'False deactivates: the person can no longer sign in, and their facilitator assignments to groups that still meet end (reactivated, they are assigned again to open one; those of concluded groups stay, for their notes). Refused (CONFLICT) for the only lead of an ACTIVE group, or the last admin.' })
   @IsOptional()
   active?: boolean;
 }

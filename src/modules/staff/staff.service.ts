@@ -63,14 +63,18 @@ export async function updateStaffMember(ctx: RequestContext & { viewer: StaffVie
 }
 
 /**
- * A deactivated staff member's facilitator assignments end with it, as removeFacilitator ends one
- * (their days so far kept, for the record of who ran each meeting): reactivated months later, they
- * would otherwise open the groups' rosters and records again unasked. Each ending is audited.
+ * A deactivated staff member's assignments to groups that still meet end with it, as
+ * removeFacilitator ends one (their days so far kept, for the record of who ran each meeting):
+ * reactivated months later, they would otherwise open those rosters and records again unasked.
+ * Those of CONCLUDED and ARCHIVED groups stay: no one can be assigned to them again, and a
+ * clinician back from leave finishes the notes of a group that has ended. Each ending is audited.
  */
 async function endAssignmentsOf(ctx: RequestContext, staffId: string) {
   const ended = await ctx.db.query<{ id: string }>(
-    `UPDATE group_facilitators SET ended_at = now(), period_end = LEAST(COALESCE(period_end, clinic_today()), clinic_today())
-      WHERE staff_member_id = $1 AND ended_at IS NULL RETURNING id`,
+    `UPDATE group_facilitators f SET ended_at = now(), period_end = LEAST(COALESCE(f.period_end, clinic_today()), clinic_today())
+       FROM therapy_groups g
+      WHERE f.staff_member_id = $1 AND f.ended_at IS NULL AND g.id = f.group_id AND g.status NOT IN ('CONCLUDED', 'ARCHIVED')
+      RETURNING f.id`,
     [staffId],
   );
   ctx.audit.recordMany(ended.map((f) => ({ action: AuditAction.UPDATE, resourceType: 'GroupFacilitator', resourceId: f.id })));
