@@ -2,10 +2,14 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 const CURRENT_CLINIC = `NULLIF(current_setting('app.clinic_id', true), '')::uuid`;
 
-/** The per-record view of the trail: what `audit_events` was, row for row, so every reader keeps working. */
+/**
+ * The per-record view of the trail: what `audit_events` was, row for row, so every reader keeps
+ * working; `batch_id, position` order it (newest first: both descending) on the batches' key.
+ */
 const EVENTS_VIEW = `CREATE VIEW audit_events WITH (security_invoker = true) AS
   SELECT coalesce(b.legacy_number, b.id * 10000 + e.n - 1) AS id, b.clinic_id, b.occurred_at, b.actor_type, b.actor_id,
-         e.action, e.resource_type, e.resource_id, e.subject_client_id, b.request_id, e.code
+         e.action, e.resource_type, e.resource_id, e.subject_client_id, b.request_id, e.code,
+         b.id AS batch_id, e.n AS position
     FROM audit_batches b
     CROSS JOIN LATERAL unnest(b.actions, b.resource_types, b.resource_ids, b.subject_client_ids, b.codes)
       WITH ORDINALITY AS e(action, resource_type, resource_id, subject_client_id, code, n)`;
