@@ -30,8 +30,8 @@ export async function auditRefusedRead(ctx: AuthedContext, resourceType: string,
   const sql = SUBJECT_SQL[resourceType];
   const [row] = id && sql ? await ctx.db.query<{ client_id: string | null; group_id?: string }>(sql, [id]) : [];
   const viewer = ctx.viewer;
-  const onHoldThere = viewer.kind === 'MEMBER' && !!row?.group_id && viewer.ownMemberships.some((m) => m.group_id === row.group_id && m.status === MembershipStatus.ON_HOLD);
-  const subject = onHoldThere && viewer.kind === 'MEMBER' ? viewer.clientId : (row?.client_id ?? null);
+  const onHoldThere = viewer.kind === 'MEMBER' && viewer.ownMemberships.some((m) => m.group_id === row?.group_id && m.status === MembershipStatus.ON_HOLD);
+  const subject = onHoldThere ? viewer.clientId : (row?.client_id ?? null);
   ctx.audit.denied({ resourceType, resourceId: id ?? null, subjectClientId: subject, code });
 }
 

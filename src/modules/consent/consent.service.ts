@@ -15,6 +15,8 @@ import { ConsentExpiryEvent, ConsentMethod, ConsentProvision, ConsentScopeKind, 
 import { GrantConsentInput, RevokeConsentInput } from './consent.inputs';
 import { CONSENT_CURSOR, ConsentFilter, consentLoaders } from './consent.loaders';
 import { decodeCursor } from '../../common/connection';
+import { sqlList } from '../../db/sql-parts';
+import { ENDED } from '../memberships/membership-status';
 import { allowedMethods, canGrantOrRevokeFor, mayRecordBeyondOneGroup, mayRecordForGroup } from './consent.policy';
 
 const CONSENT = 'ConsentRecord';
@@ -254,7 +256,7 @@ export async function grantConsent(ctx: AuthedContext, input: GrantConsentInput)
 }
 
 /** Open memberships, as SQL over `memberships m`: what MEMBERSHIP_ENDS waits on. */
-const OPEN_MEMBERSHIP = `m.status NOT IN ('COMPLETED', 'WITHDRAWN', 'DISCHARGED')`;
+const OPEN_MEMBERSHIP = `m.status NOT IN (${sqlList(ENDED)})`;
 
 /**
  * A consent given until an event must be able to lapse on it: a PERMIT (a DENY lapsing would widen

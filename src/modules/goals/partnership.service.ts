@@ -6,14 +6,13 @@ import { uuidOf } from '../../common/global-id';
 import type { AuthedContext, RequestContext } from '../../context';
 import { badInput, conflict, forbidden, notFound } from '../../errors/domain-error';
 import { isUniqueViolation } from '../../db/pg-errors';
-import { sqlList } from '../../db/sql-parts';
 import { displayNameOf } from '../clients/client.entity';
 import { consentCheckLoader } from '../consent/consent-check';
 import { ConsentType } from '../consent/consent.enums';
 import { viewerFactsLoader } from '../groups/viewer-facts';
 import { membershipLoaders } from '../memberships/membership.loaders';
 import { membershipEndedHooks } from '../memberships/membership.service';
-import { SEATED } from '../memberships/membership-status';
+import { isSeated, MembershipStatus } from '../memberships/membership-status';
 import { PartnershipStatus } from './goal.enums';
 import { EndPartnershipInput, ProposePartnershipInput, RespondToPartnershipInput, SetPartnershipContinuationInput } from './goal.inputs';
 import { AccountabilityPartnership } from './goal.types';
@@ -196,12 +195,21 @@ export async function proposePartnership(ctx: AuthedContext, input: ProposePartn
  * locks, that check waited on a status change that waited on them (a deadlock, not a wait).
  */
 async function lockSeatedPair(ctx: AuthedContext, groupId: string, ownMembershipId: string, otherMembershipId: string) {
+  const status = await lockGroupAndPair(ctx, groupId, [ownMembershipId, otherMembershipId]);
+  const other = status.get(otherMembershipId);
+  if (status.get(ownMembershipId) !== MembershipStatus.ACTIVE || !other || !isSeated(other)) {
+    throw conflict('Partnerships are between ACTIVE members of the same group', { reason: 'MEMBERSHIP_NOT_ACTIVE' });
+  }
+}
+
+/**
+ * The group row key-share locked, then the pair's memberships share-locked (in id order), the
+ * order a status change takes them in; answers each membership's status as locked.
+ */
+async function lockGroupAndPair(ctx: AuthedContext, groupId: string, membershipIds: readonly string[]): Promise<Map<string, MembershipStatus>> {
   await ctx.db.query(`SELECT 1 FROM therapy_groups WHERE id = $1 FOR KEY SHARE`, [groupId]);
-  const rows = await ctx.db.query(
-    `SELECT id FROM memberships WHERE (id = $1 AND status = 'ACTIVE') OR (id = $2 AND status IN (${sqlList(SEATED)})) FOR SHARE`,
-    [ownMembershipId, otherMembershipId],
-  );
-  if (rows.length !== 2) throw conflict('Partnerships are between ACTIVE members of the same group', { reason: 'MEMBERSHIP_NOT_ACTIVE' });
+  const rows = await ctx.db.query<{ id: string; status: MembershipStatus }>(`SELECT id, status FROM memberships WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`, [[...membershipIds]]);
+  return new Map(rows.map((r) => [r.id, r.status]));
 }
 
 /** How long a declined proposal keeps its proposer from asking the same member again. */
@@ -254,8 +262,7 @@ export async function setPartnershipContinuation(ctx: AuthedContext, input: SetP
   const viewer = ctx.viewer;
   const p = await ownPartnership(ctx, input.partnershipId);
   if (viewer.kind !== 'MEMBER' || (p.partnerClientId !== viewer.clientId && p.proposerClientId !== viewer.clientId)) throw forbidden('Only its two members choose');
-  await ctx.db.query(`SELECT 1 FROM therapy_groups WHERE id = $1 FOR KEY SHARE`, [p.groupId]);
-  await ctx.db.query(`SELECT 1 FROM memberships WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`, [[p.proposerMembershipId, p.partnerMembershipId]]);
+  await lockGroupAndPair(ctx, p.groupId, [p.proposerMembershipId, p.partnerMembershipId]);
   const mine = p.proposerClientId === viewer.clientId ? 'proposer_continues_after_group' : 'partner_continues_after_group';
   const updated = await ctx.db.query(`UPDATE accountability_partnerships SET ${mine} = $2 WHERE id = $1 AND status = 'ACTIVE' RETURNING id`, [p.id, input.continueAfterGroup]);
   if (!updated.length) throw conflict('Only an ACTIVE partnership is continued after the group', { reason: 'PARTNERSHIP_NOT_ACTIVE', status: p.status });

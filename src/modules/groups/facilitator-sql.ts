@@ -1,3 +1,4 @@
+import type { Viewer } from '../../auth/viewer';
 import type { RequestDb } from '../../db/request-db';
 
 /**
@@ -27,6 +28,16 @@ export async function assignedOnDayOf(db: RequestDb, groupId: string, staffIds: 
     [groupId, staffIds, at],
   );
   return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * Whether `viewer` is a clinician not assigned to the group on the clinic-calendar day of `at`:
+ * one who does not keep that meeting's record (its notes, attendance, the session itself), as one
+ * assigned in March did not run January's. Supervisors and admins oversee every group.
+ */
+export async function unassignedClinicianOn(db: RequestDb, viewer: Viewer, groupId: string, at: Date): Promise<boolean> {
+  if (viewer.kind !== 'STAFF' || viewer.role !== 'CLINICIAN') return false;
+  return !(await assignedOnDayOf(db, groupId, [viewer.staffId], at)).has(viewer.staffId);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { AuthedContext } from '../../context';
 import { badInput, conflict, DomainError, forbidden, notFound } from '../../errors/domain-error';
 import { ErrorCode } from '../../errors/error-codes';
 import { isUniqueViolation } from '../../db/pg-errors';
-import { assignedOnDayOf } from '../groups/facilitator-sql';
+import { unassignedClinicianOn } from '../groups/facilitator-sql';
 import { groupLoaders } from '../groups/group.loaders';
 import { sessionLoaders } from '../sessions/session.loaders';
 import { SessionStatus } from '../sessions/session.types';
@@ -75,9 +75,8 @@ export async function createSessionNote(ctx: AuthedContext, input: CreateSession
   // Nor one still to come: written up ahead, a meeting that never took place (its group concluded,
   // its sessions still to come cancelled) would keep a record of it.
   if (groupRow && !groupRow.started) throw conflict('A session is written up once it has started', { reason: 'SESSION_NOT_STARTED' });
-  // A clinician writes up meetings of days their assignment covered, in the clinic's calendar (one
-  // assigned in March did not run January's); supervisors oversee every group.
-  if (ctx.viewer.role === 'CLINICIAN' && groupRow && !(await assignedOnDayOf(ctx.db, session.groupId, [ctx.viewer.staffId], groupRow.scheduled_start)).has(ctx.viewer.staffId)) {
+  // A clinician writes up meetings of days their assignment covered; supervisors any.
+  if (groupRow && (await unassignedClinicianOn(ctx.db, ctx.viewer, session.groupId, groupRow.scheduled_start))) {
     ctx.audit.denied({ resourceType: NOTE, code: 'FORBIDDEN' });
     throw forbidden('You were not assigned to this group on the session\'s date: its facilitators then, or a supervisor, write it up');
   }

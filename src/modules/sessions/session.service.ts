@@ -10,7 +10,7 @@ import { badInput, conflict, forbidden, notFound } from '../../errors/domain-err
 import { groupLoaders, VisibleGroup } from '../groups/group.loaders';
 import { GroupStatus } from '../groups/group.enums';
 import { groupConcludedHooks } from '../groups/group.service';
-import { assignedOnDayOf } from '../groups/facilitator-sql';
+import { assignedOnDayOf, unassignedClinicianOn } from '../groups/facilitator-sql';
 import { CancelSessionInput, RecordAttendanceInput, ScheduleSessionsInput, UpdateSessionInput } from './session.inputs';
 import { SESSION_COLUMNS, sessionFromRow, sessionLoaders } from './session.loaders';
 import { canManageSessions } from './session.policy';
@@ -64,15 +64,12 @@ async function managedSession(ctx: AuthedContext, globalId: string): Promise<Gro
 }
 
 /**
- * A clinician keeps the record of meetings held on days their assignment covered, in the clinic's
- * calendar, as they write them up (one assigned in March did not run January's): attendance, and
- * any change to a session that has started (or is moved to a time past). Supervisors and admins
- * oversee every group.
+ * A clinician keeps the record of meetings held on days their assignment covered, as they write
+ * them up (`unassignedClinicianOn`): attendance, and any change to a session that has started (or
+ * is moved to a time past).
  */
 async function refuseUnassignedClinician(ctx: AuthedContext, session: GroupSession, start: Date): Promise<void> {
-  const viewer = ctx.viewer;
-  if (viewer.kind !== 'STAFF' || viewer.role !== 'CLINICIAN') return;
-  if ((await assignedOnDayOf(ctx.db, session.groupId, [viewer.staffId], start)).has(viewer.staffId)) return;
+  if (!(await unassignedClinicianOn(ctx.db, ctx.viewer, session.groupId, start))) return;
   throw await refusedWrite(ctx, SESSION, session.id, forbidden('You were not assigned to this group on the session\'s date: its facilitators then, a supervisor or an admin keep its record'));
 }
 
